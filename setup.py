@@ -1,0 +1,33 @@
+"""ament_python package vla_ros: console scripts go to lib/vla_ros so `ros2 run` finds them."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE_NAME = 'vla_ros'
+
+# console script name -> module:function; tests check every entry resolves to a `main`.
+CONSOLE_SCRIPTS = [
+    'vla-ros = vla_ros.cli.main:main',
+    'fake_sensors = vla_ros.nodes.fake_sensors:main',
+]
+
+setup(
+    name=PACKAGE_NAME,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*', 'bench', 'bench.*']),
+    package_data={PACKAGE_NAME: ['py.typed']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE_NAME}']),
+        (f'share/{PACKAGE_NAME}', ['package.xml']),
+        (f'share/{PACKAGE_NAME}/launch', glob('launch/*.launch.py')),
+        (f'share/{PACKAGE_NAME}/config', glob('config/*.yaml') + glob('config/*.sdf')),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=False,
+    maintainer='vla_ros maintainers',
+    maintainer_email='maintainers@vla-ros.dev',
+    description='Multimodal VLA policies on ROS 2 with ONNX Runtime.',
+    license='Apache-2.0',
+    entry_points={'console_scripts': CONSOLE_SCRIPTS},
+)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (real ROS, no fakes of ROS itself)."""

@@ -1,0 +1,1 @@
+"""The ``vla-ros`` command line: one subcommand per module, imported only when used."""

@@ -1,0 +1,1 @@
+"""Thin rclpy nodes: message conversion, topics, parameters, lifecycle."""

@@ -1,0 +1,1 @@
+"""Developer tools: process supervision, demo, benchmarks helpers (no rclpy at import)."""
