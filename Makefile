@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 .PHONY: setup test demo bench clean
 
 setup:
-	@bash scripts/setup.sh
+	@mkdir -p .stamps && flock .stamps/setup.lock bash scripts/setup.sh
 
 test: setup
 	@$(ENV) python -m pytest -q $(PYTEST_ARGS)
