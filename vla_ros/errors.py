@@ -35,3 +35,80 @@ class SafetyError(VlaRosError):
 
 class ProcessError(VlaRosError):
     """A child process (node, simulator) failed to start or died."""
+
+
+# --- Bundle / runtime specifics (RUNTIME workstream) ---------------------------------------
+
+class BundleMissingFileError(BundleError):
+    """A file named by the bundle (bundle.yaml, policy.onnx, ...) does not exist."""
+
+
+class BundleHashError(BundleError):
+    """A bundle file's sha256 differs from the one recorded in bundle.yaml."""
+
+
+class BundleManifestError(BundleError):
+    """bundle.yaml is malformed or disagrees with the ONNX graph (names, shapes, dtypes)."""
+
+
+class UnsupportedOpsetError(BundleError):
+    """The ONNX graph uses an opset (or format version) this runtime does not support."""
+
+
+class UnsupportedProviderError(BundleError):
+    """An execution provider name is unknown to onnxruntime or none could be created."""
+
+
+class ParityError(BundleError):
+    """Export check failed: onnxruntime and PyTorch outputs differ by more than atol."""
+
+
+class InputMismatchError(InferenceError):
+    """A model input built from a frame does not match the manifest (shape, dtype, values)."""
+
+
+# --- conversion failures (workstream SYNC): one subclass per bad-input class -------------------
+
+class UnsupportedEncodingError(ConversionError):
+    """An image/audio encoding or compressed format that cannot be decoded."""
+
+
+class ImageSizeError(ConversionError):
+    """Zero or absurd width/height, ``step`` too small, or data shorter than height * step."""
+
+
+class MessageTooLargeError(ConversionError):
+    """A message larger than the configured byte limit (rejected before conversion)."""
+
+
+class NonFiniteError(ConversionError):
+    """NaN or Inf in tactile, audio or joint values."""
+
+
+class SampleRateError(ConversionError):
+    """An audio sample rate of zero or out of range."""
+
+
+class ChannelMismatchError(ConversionError):
+    """Channel count zero, or data length not a multiple of channels * sample size."""
+
+
+class LayoutError(ConversionError):
+    """Tactile values disagree with the pad layout, or array lengths disagree."""
+
+
+class JointNameError(ConversionError):
+    """A joint state lacks a required joint name (unknown/missing names)."""
+
+
+class StampError(ConversionError):
+    """A zero or missing header stamp under the 'reject' stamp policy."""
+
+
+class MissingModalityError(SyncError):
+    """A required modality is missing or stale; ``.modality`` and ``.reason`` say which/why."""
+
+    def __init__(self, modality: str, reason: str) -> None:
+        super().__init__(f'required modality {modality!r} missing: {reason}')
+        self.modality = modality
+        self.reason = reason
