@@ -1,0 +1,236 @@
+"""Chunk scheduling: serve one action per control tick from chunks predicted asynchronously.
+
+ROS-free. A chunk is H actions spaced ``dt`` apart; ``actions[0]`` is due at the stamp of the
+frame it was computed from. Indexing is by time, so actions whose time passed while the policy
+was running are skipped (LeRobot async inference, real-time chunking). Transitions between
+chunks are smoothed by ACT temporal ensembling or a linear blend over the overlap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from vla_ros.errors import ConfigError
+
+
+class SchedulerMode(str, Enum):
+    """``async``: infer in the background; ``sync``: infer in the tick when a chunk ends."""
+
+    ASYNC = 'async'
+    SYNC = 'sync'
+
+
+class Smoothing(str, Enum):
+    """How consecutive chunks are joined."""
+
+    NONE = 'none'                           # switch to the newest chunk at once
+    TEMPORAL_ENSEMBLE = 'temporal_ensemble'  # ACT: exp-weighted mean of every covering chunk
+    BLEND = 'blend'                         # RTC-style: linear cross-fade over blend_steps
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """Chunk scheduler settings.
+
+    Attributes:
+        mode: async or sync (debug: inference in the control tick, no skipping).
+        smoothing: chunk transition smoothing.
+        inference_threshold: request a new chunk when fewer actions than this remain.
+        ensemble_coeff: ACT ``m`` in ``w_i = exp(-m * i)``, i = 0 for the oldest chunk.
+        blend_steps: ticks over which the blend moves from the old to the new chunk.
+        max_chunks: chunks kept for temporal ensembling.
+    """
+
+    mode: SchedulerMode = SchedulerMode.ASYNC
+    smoothing: Smoothing = Smoothing.BLEND
+    inference_threshold: int = 8
+    ensemble_coeff: float = 0.01
+    blend_steps: int = 4
+    max_chunks: int = 8
+
+    def __post_init__(self) -> None:
+        for name, enum in (('mode', SchedulerMode), ('smoothing', Smoothing)):
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, enum(value))
+            except ValueError as e:
+                raise ConfigError(
+                    f'{name} must be one of {[m.value for m in enum]}, got {value!r}') from e
+        if self.inference_threshold < 0:
+            raise ConfigError(
+                f'inference_threshold must be >= 0, got {self.inference_threshold!r}')
+        if not math.isfinite(self.ensemble_coeff) or self.ensemble_coeff < 0:
+            raise ConfigError(f'ensemble_coeff must be >= 0, got {self.ensemble_coeff!r}')
+        if self.blend_steps < 1:
+            raise ConfigError(f'blend_steps must be >= 1, got {self.blend_steps!r}')
+        if self.max_chunks < 1:
+            raise ConfigError(f'max_chunks must be >= 1, got {self.max_chunks!r}')
+
+
+@dataclass(eq=False)
+class _Chunk:
+    actions: np.ndarray  # [H, A] float64
+    start_ns: int        # time at which actions[0] is due [ns]
+    dt_ns: int
+    seq: int
+    last_index: int = -1  # last index served from this chunk
+
+    def time_index(self, now_ns: int) -> int:
+        """Index of the action due at ``now_ns`` (rounded to the nearest step)."""
+        return int(math.floor((now_ns - self.start_ns) / self.dt_ns + 0.5))
+
+
+@dataclass(frozen=True)
+class ScheduledAction:
+    """The action for one tick: ``values`` [A], from chunk ``seq`` at ``index``."""
+
+    values: np.ndarray
+    seq: int
+    index: int
+    remaining: int  # actions left in the newest chunk after this one
+
+
+class ChunkScheduler:
+    """Serves one action per control tick from the newest chunk(s).
+
+    Thread safety: none; the node calls it under one lock from the timer and the worker.
+    """
+
+    def __init__(self, config: SchedulerConfig | None = None) -> None:
+        self.config = config or SchedulerConfig()
+        self._chunks: deque[_Chunk] = deque(maxlen=self.config.max_chunks)
+        self._seq = 0
+        self._blend_from: _Chunk | None = None
+        self._blend_tick = 0
+        self.skipped = 0  # actions skipped because their time passed (since reset)
+
+    def reset(self) -> None:
+        """Forget every chunk (new command, e-stop, fault)."""
+        self._chunks.clear()
+        self._blend_from = None
+        self._blend_tick = 0
+        self.skipped = 0
+
+    @property
+    def has_chunk(self) -> bool:
+        return bool(self._chunks)
+
+    def add_chunk(self, actions: np.ndarray, start_ns: int, dt_s: float,
+                  now_ns: int | None = None) -> int:
+        """Add a chunk ``actions`` [H, A] whose first action is due at ``start_ns`` [ns].
+
+        In sync mode the chunk starts at ``now_ns`` (nothing is skipped). Returns its sequence
+        number.
+        """
+        actions = np.asarray(actions, dtype=np.float64)
+        if actions.ndim != 2 or actions.shape[0] < 1:
+            raise ValueError(f'chunk must be [H, A] with H >= 1, got shape {actions.shape}')
+        if not dt_s > 0:
+            raise ValueError(f'dt must be > 0, got {dt_s!r}')
+        if self._chunks and self._chunks[-1].actions.shape[1] != actions.shape[1]:
+            raise ValueError(f'chunk width changed: {self._chunks[-1].actions.shape[1]} -> '
+                             f'{actions.shape[1]}')
+        dt_ns = int(round(dt_s * 1e9))
+        if self.config.mode is SchedulerMode.SYNC and now_ns is not None:
+            start_ns = now_ns
+        self._seq += 1
+        chunk = _Chunk(actions, int(start_ns), dt_ns, self._seq)
+        if self._chunks and self.config.smoothing is Smoothing.BLEND:
+            self._blend_from = self._chunks[-1]
+            self._blend_tick = 0
+        if self.config.smoothing is not Smoothing.TEMPORAL_ENSEMBLE:
+            self._chunks.clear()
+            if self._blend_from is not None:
+                self._chunks.append(self._blend_from)
+        self._chunks.append(chunk)
+        if self.config.smoothing is Smoothing.BLEND and len(self._chunks) > 2:
+            self._chunks.popleft()
+        return chunk.seq
+
+    def remaining(self, now_ns: int) -> int:
+        """Actions of the newest chunk still ahead of ``now_ns`` (0 without a chunk)."""
+        if not self._chunks:
+            return 0
+        c = self._chunks[-1]
+        if self.config.mode is SchedulerMode.SYNC:
+            return c.actions.shape[0] - 1 - c.last_index
+        nxt = max(c.last_index + 1, c.time_index(now_ns))
+        return max(0, c.actions.shape[0] - nxt)
+
+    def needs_inference(self, now_ns: int) -> bool:
+        """True when a new chunk should be requested (below threshold; sync: chunk used up)."""
+        if self.config.mode is SchedulerMode.SYNC:
+            return self.remaining(now_ns) <= 0
+        return self.remaining(now_ns) < max(1, self.config.inference_threshold)
+
+    def next_action(self, now_ns: int) -> ScheduledAction | None:
+        """The action for the tick at ``now_ns``, or None when no chunk covers it (hold)."""
+        if not self._chunks:
+            return None
+        newest = self._chunks[-1]
+        idx = self._advance(newest, now_ns)
+        if idx is None:
+            return None
+        values = newest.actions[idx]
+        smoothing = self.config.smoothing
+        if smoothing is Smoothing.TEMPORAL_ENSEMBLE and len(self._chunks) > 1:
+            values = self._ensemble(newest, idx)
+        elif smoothing is Smoothing.BLEND and self._blend_from is not None:
+            values = self._blend(newest, idx, values)
+        remaining = newest.actions.shape[0] - 1 - idx
+        return ScheduledAction(np.array(values, dtype=np.float64), newest.seq, idx, remaining)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _advance(self, c: _Chunk, now_ns: int) -> int | None:
+        if self.config.mode is SchedulerMode.SYNC:
+            idx = c.last_index + 1
+        else:
+            idx = max(c.last_index + 1, c.time_index(now_ns))
+            if c.last_index < 0 and idx > 0:
+                self.skipped += idx
+            elif idx > c.last_index + 1:
+                self.skipped += idx - c.last_index - 1
+        if idx >= c.actions.shape[0]:
+            c.last_index = c.actions.shape[0]
+            return None
+        c.last_index = idx
+        return idx
+
+    def _ensemble(self, newest: _Chunk, idx: int) -> np.ndarray:
+        due_ns = newest.start_ns + idx * newest.dt_ns
+        m = self.config.ensemble_coeff
+        total = np.zeros(newest.actions.shape[1])
+        weight_sum = 0.0
+        covering = []
+        for c in self._chunks:  # oldest first
+            j = int(math.floor((due_ns - c.start_ns) / c.dt_ns + 0.5))
+            if 0 <= j < c.actions.shape[0]:
+                covering.append(c.actions[j])
+        for i, a in enumerate(covering):
+            w = math.exp(-m * i)
+            total += w * a
+            weight_sum += w
+        return total / weight_sum
+
+    def _blend(self, newest: _Chunk, idx: int, values: np.ndarray) -> np.ndarray:
+        old = self._blend_from
+        due_ns = newest.start_ns + idx * newest.dt_ns
+        j = int(math.floor((due_ns - old.start_ns) / old.dt_ns + 0.5))
+        self._blend_tick += 1
+        steps = self.config.blend_steps
+        if self._blend_tick >= steps or not 0 <= j < old.actions.shape[0]:
+            self._drop_blend_source()
+            return values
+        alpha = self._blend_tick / steps
+        return (1.0 - alpha) * old.actions[j] + alpha * values
+
+    def _drop_blend_source(self) -> None:
+        if self._blend_from is not None and self._blend_from in self._chunks:
+            self._chunks.remove(self._blend_from)
+        self._blend_from = None
