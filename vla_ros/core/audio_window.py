@@ -1,0 +1,124 @@
+"""Audio ring buffer at the model rate, indexed by absolute sample number (ROS-free).
+
+Chunks of any size and rate are mixed down to mono, resampled (linear) to the model rate and
+written at the sample index of their stamp, so a window ending at any frame time is one slice
+copy. Unwritten samples (gaps, drops) are zero and tracked by a fill mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vla_ros.core.buffers import AddResult
+
+NS_PER_S = 1_000_000_000
+
+
+def resample_linear(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
+    """Resample a mono float32 signal [n] from ``src_rate`` to ``dst_rate`` [Hz] (linear)."""
+    if src_rate == dst_rate or samples.size == 0:
+        return samples
+    n_out = max(1, int(round(samples.size * dst_rate / src_rate)))
+    pos = np.arange(n_out, dtype=np.float64) * (src_rate / dst_rate)
+    return np.interp(pos, np.arange(samples.size), samples).astype(np.float32)
+
+
+def mix_down(samples: np.ndarray) -> np.ndarray:
+    """[n] or [n, channels] float -> mono float32 [n] (channel mean)."""
+    if samples.ndim == 2:
+        samples = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1)
+    return np.asarray(samples, dtype=np.float32)
+
+
+class AudioRing:
+    """Mono audio history at ``rate`` Hz covering ``capacity_s`` seconds.
+
+    Args:
+        rate: model sample rate [Hz].
+        capacity_s: history kept [s] (>= the window length).
+    """
+
+    def __init__(self, rate: int, capacity_s: float) -> None:
+        self.rate = int(rate)
+        self.cap = max(1, int(round(capacity_s * rate)))
+        self._data = np.zeros(self.cap, np.float32)
+        self._filled = np.zeros(self.cap, bool)
+        self._head: int | None = None      # absolute index one past the newest sample
+        self.last_end_ns: int | None = None  # end time of the newest chunk [ns]
+
+    def index(self, stamp_ns: int) -> int:
+        """Absolute sample index of a time [ns] (rounded)."""
+        return (stamp_ns * self.rate + NS_PER_S // 2) // NS_PER_S
+
+    @property
+    def head_index(self) -> int | None:
+        return self._head
+
+    def clear(self) -> None:
+        self._data[:] = 0.0
+        self._filled[:] = False
+        self._head = None
+        self.last_end_ns = None
+
+    def _span(self, a: int, b: int):
+        """Ring slices covering absolute indices [a, b) (b - a <= cap)."""
+        i, j = a % self.cap, b % self.cap
+        if b - a == 0:
+            return []
+        if i < j:
+            return [(slice(i, j), 0)]
+        return [(slice(i, self.cap), 0), (slice(0, j), self.cap - i)]
+
+    def _clear_range(self, a: int, b: int) -> None:
+        if b - a >= self.cap:
+            self._data[:] = 0.0
+            self._filled[:] = False
+            return
+        for sl, _ in self._span(a, b):
+            self._data[sl] = 0.0
+            self._filled[sl] = False
+
+    def add(self, start_ns: int, mono: np.ndarray, sample_rate: int) -> AddResult:
+        """Write a mono chunk whose first sample is at ``start_ns`` [ns]."""
+        x = resample_linear(mono, sample_rate, self.rate)
+        start = self.index(start_ns)
+        end = start + x.size
+        head = self._head
+        result = AddResult.OK
+        if head is None:
+            head = start
+        elif start < head:
+            result = AddResult.OUT_OF_ORDER
+            if end <= head - self.cap:
+                return AddResult.TOO_OLD
+        if start > head:
+            self._clear_range(head, start)
+        lo = max(start, end - self.cap, (max(head, end) - self.cap))
+        if lo < end:
+            seg = x[lo - start:]
+            for sl, off in self._span(lo, end):
+                n = sl.stop - sl.start
+                self._data[sl] = seg[off:off + n]
+                self._filled[sl] = True
+        self._head = max(head, end)
+        end_ns = start_ns + x.size * NS_PER_S // self.rate
+        if self.last_end_ns is None or end_ns > self.last_end_ns:
+            self.last_end_ns = end_ns
+        return result
+
+    def window(self, end_ns: int, n: int) -> tuple[np.ndarray, float]:
+        """The ``n`` samples ending at ``end_ns`` and the zero-filled fraction in [0, 1]."""
+        out = np.zeros(n, np.float32)
+        if self._head is None or n <= 0:
+            return out, 1.0
+        e = self.index(end_ns)
+        s = e - n
+        a, b = max(s, self._head - self.cap), min(e, self._head)
+        filled = 0
+        if a < b:
+            for sl, off in self._span(a, b):
+                k = sl.stop - sl.start
+                o = a - s + off
+                out[o:o + k] = self._data[sl]
+                filled += int(np.count_nonzero(self._filled[sl]))
+        return out, 1.0 - filled / n
