@@ -1,0 +1,306 @@
+"""The onnxruntime policy runtime (ROS- and torch-free).
+
+``PolicyRuntime.from_bundle(path)`` verifies the bundle, opens one session per graph with the
+configured providers, and turns a synchronized :class:`~vla_ros.core.frame.Frame` into a
+typed action chunk in physical units (``PolicyOutput``), checking every input before
+``run()`` and every output after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from vla_ros.core.audio_features import MelConfig, fit_window, log_mel
+from vla_ros.core.bundle import Bundle, InputKind, Manifest, TensorSpec, load_bundle
+from vla_ros.core.frame import Frame
+from vla_ros.core.image_preproc import image_to_tensor
+from vla_ros.core.text_tokenize import TextTokenizer
+from vla_ros.errors import (BundleError, ConfigError, InferenceError, InputMismatchError,
+                            UnsupportedProviderError)
+
+LOG = logging.getLogger('vla_ros.runtime')
+
+PROVIDER_ALIASES = {
+    'tensorrt': 'TensorrtExecutionProvider', 'trt': 'TensorrtExecutionProvider',
+    'cuda': 'CUDAExecutionProvider', 'openvino': 'OpenVINOExecutionProvider',
+    'cpu': 'CPUExecutionProvider',
+}
+GRAPH_OPT = {
+    'disable': ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    'basic': ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    'extended': ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    'all': ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+_NP_DTYPES = {'float32': np.float32, 'float16': np.float16, 'int64': np.int64,
+              'int32': np.int32, 'bool': np.bool_, 'uint8': np.uint8}
+
+
+@dataclass(frozen=True)
+class PolicyOutput:
+    """One action chunk.
+
+    Attributes:
+        actions: H x A float64 in physical units (``units``), step ``dt`` [s] apart, the first
+            one for ``frame_stamp_ns``.
+        gate_weights: [E] mixture-of-experts gate weights (MoE bundles), else None.
+        timings_ms: preprocess, run, postprocess, total [ms].
+    """
+
+    actions: np.ndarray
+    action_names: tuple[str, ...]
+    units: tuple[str, ...]
+    kind: str
+    dt: float
+    frame_stamp_ns: int
+    timings_ms: dict[str, float]
+    gate_weights: np.ndarray | None = None
+
+
+def resolve_providers(requested: Sequence[str | tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Map aliases to onnxruntime provider names; drop unavailable ones (logged) and fall back
+    to CPU. Raises UnsupportedProviderError for names onnxruntime does not know at all."""
+    known, available = set(ort.get_all_providers()), set(ort.get_available_providers())
+    chosen: list[Any] = []
+    for item in requested:
+        name, opts = (item, None) if isinstance(item, str) else (item[0], item[1])
+        full = PROVIDER_ALIASES.get(name.lower(), name)
+        if full not in known:
+            raise UnsupportedProviderError(f'unknown execution provider {name!r}; onnxruntime '
+                                           f'knows {sorted(known)}')
+        if full not in available:
+            LOG.warning('execution provider %s is not available in this onnxruntime build '
+                        '(available: %s); skipping it', full, sorted(available))
+            continue
+        chosen.append((full, opts) if opts else full)
+    if not any((c if isinstance(c, str) else c[0]) == 'CPUExecutionProvider' for c in chosen):
+        chosen.append('CPUExecutionProvider')  # always the last-resort fallback
+    return chosen
+
+
+def _session(path: Path, providers: list[Any], opts: ort.SessionOptions) -> ort.InferenceSession:
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+    except Exception as e:  # noqa: BLE001 -- ORT raises its own untyped errors
+        raise BundleError(f'onnxruntime could not create a session for {path.name}: {e}') from e
+
+
+class PolicyRuntime:
+    """Runs a verified policy bundle on Frames. Thread-compatible (one caller at a time)."""
+
+    def __init__(self, bundle: Bundle, *,
+                 providers: Sequence[str | tuple[str, dict[str, Any]]] = ('CPUExecutionProvider',),
+                 intra_op_threads: int = 1, graph_optimization: str = 'all',
+                 text_cache_size: int = 32) -> None:
+        if graph_optimization not in GRAPH_OPT:
+            raise ConfigError(f'graph_optimization must be one of {list(GRAPH_OPT)}, got '
+                              f'{graph_optimization!r}')
+        if intra_op_threads < 0:
+            raise ConfigError(f'intra_op_threads must be >= 0, got {intra_op_threads!r}')
+        self.bundle = bundle
+        m = self.manifest = bundle.manifest
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(intra_op_threads)
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = GRAPH_OPT[graph_optimization]
+        self.providers = resolve_providers(providers)
+        self._session = _session(bundle.file(m.policy_file), self.providers, opts)
+        self.active_providers = tuple(self._session.get_providers())
+        LOG.info('policy %s: requested providers %s -> using %s (%d intra-op threads, '
+                 'graph optimization %s)', m.model_id, list(providers),
+                 list(self.active_providers), intra_op_threads, graph_optimization)
+        self._text_session = self._tokenizer = None
+        if m.text_encoder:
+            te = m.text_encoder
+            tok = te.get('tokenizer') or {}
+            self._tokenizer = TextTokenizer(
+                tok.get('kind', 'bytes'), max_length=int(tok.get('max_length', 64)),
+                file=bundle.file(tok['file']) if tok.get('file') else None)
+            self._text_session = _session(bundle.file(te['file']), self.providers, opts)
+        self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._text_cache_size = int(text_cache_size)
+        self._command = ''
+        self._mel = {s.name: MelConfig(**s.preprocessing['mel']) for s in m.inputs
+                     if s.kind in (InputKind.LOG_MEL.value, InputKind.AUDIO_WAVEFORM.value)}
+        self._output_names = [o.name for o in m.outputs]
+
+    @classmethod
+    def from_bundle(cls, path: str | Path, *,
+                    providers: Sequence[str | tuple[str, dict[str, Any]]] = (
+                        'CPUExecutionProvider',),
+                    intra_op_threads: int = 1, graph_optimization: str = 'all'
+                    ) -> PolicyRuntime:
+        """Load, verify (hashes, manifest vs ONNX) and open a bundle."""
+        return cls(load_bundle(path), providers=providers, intra_op_threads=intra_op_threads,
+                   graph_optimization=graph_optimization)
+
+    # -- language -------------------------------------------------------------------------
+    def set_command(self, text: str) -> None:
+        """Set the current command; its embedding is computed now and cached."""
+        self._command = text
+        if text and self._text_session is not None:
+            self.embed_text(text)
+
+    def embed_text(self, text: str) -> np.ndarray:
+        """[D] float32 embedding of a command (cached per text)."""
+        if self._text_session is None or self._tokenizer is None:
+            raise InferenceError('this bundle has no text encoder')
+        hit = self._text_cache.get(text)
+        if hit is not None:
+            self._text_cache.move_to_end(text)
+            return hit
+        ids, mask = self._tokenizer(text)
+        names = self.manifest.text_encoder['input_names']
+        feeds = dict(zip(names, (ids, mask)))
+        try:
+            emb = self._text_session.run([self.manifest.text_encoder['output_name']], feeds)[0]
+        except Exception as e:  # noqa: BLE001 -- ORT raises untyped errors
+            raise InferenceError(f'text encoder failed on {text!r}: {e}') from e
+        emb = np.ascontiguousarray(emb[0], np.float32)
+        if not np.all(np.isfinite(emb)):
+            raise InferenceError(f'text encoder produced non-finite values for {text!r}')
+        self._text_cache[text] = emb
+        while len(self._text_cache) > self._text_cache_size:
+            self._text_cache.popitem(last=False)
+        return emb
+
+    # -- inputs ---------------------------------------------------------------------------
+    def build_inputs(self, frame: Frame) -> dict[str, np.ndarray]:
+        """Model inputs (batch 1) for a frame, checked against the manifest."""
+        feeds: dict[str, np.ndarray] = {}
+        present: dict[str, bool] = {}
+        presence_specs = []
+        for spec in self.manifest.inputs:
+            if spec.kind == InputKind.PRESENCE.value:
+                presence_specs.append(spec)
+                continue
+            value, ok = self._build_one(spec, frame)
+            feeds[spec.name] = value[None]
+            present[spec.modality] = ok
+        missing = [k for k in self.manifest.required_modalities if not present.get(k, False)]
+        if missing:
+            raise InputMismatchError(f'required modalities {missing} are absent in the frame '
+                                     f'at {frame.stamp_ns} ns')
+        for spec in presence_specs:
+            order = spec.preprocessing['order']
+            feeds[spec.name] = np.asarray([[float(present.get(k, False)) for k in order]],
+                                          np.float32)
+        for spec in self.manifest.inputs:
+            _check_input(spec, feeds[spec.name])
+        return feeds
+
+    def _build_one(self, spec: TensorSpec, frame: Frame) -> tuple[np.ndarray, bool]:
+        pre, kind = spec.preprocessing, spec.kind
+        zeros = np.zeros(spec.shape[1:], _NP_DTYPES.get(spec.dtype, np.float32))
+        if kind == InputKind.IMAGE.value:
+            img = frame.image(pre['camera'])
+            if img is None:
+                return zeros, False
+            return image_to_tensor(img, size=tuple(pre['size']), mean=pre['mean'],
+                                   std=pre['std'], bgr=pre.get('color_order') == 'bgr'), True
+        if kind in (InputKind.LOG_MEL.value, InputKind.AUDIO_WAVEFORM.value):
+            if frame.audio is None or not frame.present.get('audio', False):
+                return zeros, False
+            cfg = self._mel[spec.name]
+            audio = np.asarray(frame.audio, np.float32).reshape(-1)
+            if frame.audio_rate != cfg.sample_rate:  # linear resample to the model rate
+                n = int(round(audio.size * cfg.sample_rate / frame.audio_rate))
+                audio = np.interp(np.linspace(0, audio.size - 1, n), np.arange(audio.size),
+                                  audio).astype(np.float32)
+            if kind == InputKind.LOG_MEL.value:
+                return log_mel(audio, cfg), True
+            return fit_window(audio, cfg), True
+        if kind == InputKind.TACTILE.value:
+            if frame.tactile is None or not frame.present.get('tactile', False):
+                return zeros, False
+            vals = np.asarray(frame.tactile, np.float32).reshape(-1)
+            if vals.size != zeros.size:
+                raise InputMismatchError(f'tactile: frame has {vals.size} values, the policy '
+                                         f'expects {zeros.size} (pads {pre.get("pads")})')
+            return (vals / float(pre.get('scale', 1.0))).reshape(zeros.shape), True
+        if kind == InputKind.JOINTS.value:
+            if frame.joint_positions is None or not frame.present.get('joints', False):
+                return zeros, False
+            return self._joints(spec, frame), True
+        if kind == InputKind.TEXT_EMBEDDING.value:
+            text = frame.command or self._command
+            if not text:
+                return zeros, False
+            return self.embed_text(text), True
+        raise InputMismatchError(f'input {spec.name!r}: unsupported kind {kind!r}')
+
+    def _joints(self, spec: TensorSpec, frame: Frame) -> np.ndarray:
+        pre = spec.preprocessing
+        names = list(pre['joint_names'])
+        index = {n: i for i, n in enumerate(frame.joint_names)}
+        absent = [n for n in names if n not in index]
+        if absent:
+            raise InputMismatchError(f'joints {absent} required by the policy are not in the '
+                                     f'frame (has {list(frame.joint_names)})')
+        idx = [index[n] for n in names]
+        pos = (np.asarray(frame.joint_positions)[idx] - pre['position_mean']) \
+            / np.asarray(pre['position_std'])
+        parts = [pos]
+        if pre.get('use_velocities', False):
+            vel = np.zeros(len(idx)) if frame.joint_velocities is None \
+                else np.asarray(frame.joint_velocities)[idx]
+            parts.append((vel - pre['velocity_mean']) / np.asarray(pre['velocity_std']))
+        return np.concatenate(parts).astype(np.float32)
+
+    # -- inference ------------------------------------------------------------------------
+    def infer(self, frame: Frame) -> PolicyOutput:
+        """Run the policy on one frame. Raises InferenceError (incl. InputMismatchError)."""
+        t0 = time.monotonic()
+        feeds = self.build_inputs(frame)
+        t1 = time.monotonic()
+        outs = self.run_raw(feeds)
+        t2 = time.monotonic()
+        m = self.manifest
+        norm = outs[m.action_output][0].astype(np.float64)
+        if norm.shape != (m.horizon, len(m.action_names)):
+            raise InferenceError(f'policy output {m.action_output!r} has shape '
+                                 f'{list(norm.shape)}, manifest says [{m.horizon}, '
+                                 f'{len(m.action_names)}]')
+        if not np.all(np.isfinite(norm)):
+            raise InferenceError(f'policy {m.model_id} produced non-finite actions '
+                                 f'({int(np.sum(~np.isfinite(norm)))} values)')
+        actions = norm * np.asarray(m.action_std) + np.asarray(m.action_mean)
+        gate = outs[m.gate_output][0].copy() if m.gate_output else None
+        t3 = time.monotonic()
+        timings = {'preprocess': (t1 - t0) * 1e3, 'run': (t2 - t1) * 1e3,
+                   'postprocess': (t3 - t2) * 1e3, 'total': (t3 - t0) * 1e3}
+        return PolicyOutput(actions=actions, action_names=m.action_names, units=m.action_units,
+                            kind=m.action_kind, dt=m.dt, frame_stamp_ns=frame.stamp_ns,
+                            timings_ms=timings, gate_weights=gate)
+
+    def run_raw(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the policy graph on prepared inputs (any batch); returns every output."""
+        try:
+            values = self._session.run(self._output_names, feeds)
+        except Exception as e:  # noqa: BLE001 -- ORT raises untyped errors
+            raise InferenceError(f'onnxruntime run failed: {e}') from e
+        return dict(zip(self._output_names, values))
+
+
+def _check_input(spec: TensorSpec, arr: np.ndarray) -> None:
+    want = _NP_DTYPES.get(spec.dtype)
+    if want is not None and arr.dtype != want:
+        raise InputMismatchError(f'input {spec.name!r}: dtype {arr.dtype}, manifest says '
+                                 f'{spec.dtype}')
+    if arr.ndim != len(spec.shape) or any(w not in (-1, g)
+                                          for g, w in zip(arr.shape, spec.shape)):
+        raise InputMismatchError(f'input {spec.name!r}: shape {list(arr.shape)}, manifest says '
+                                 f'{list(spec.shape)}')
+    if arr.dtype.kind == 'f' and not np.all(np.isfinite(arr)):
+        raise InputMismatchError(f'input {spec.name!r} contains NaN or inf')
+
+
+__all__ = ['PolicyOutput', 'PolicyRuntime', 'Manifest', 'resolve_providers']

