@@ -1,0 +1,108 @@
+"""Bundle loading: every corrupt-bundle class is refused with its specific BundleError."""
+
+from __future__ import annotations
+
+import shutil
+
+import onnx
+import pytest
+import yaml
+
+from vla_ros.core.bundle import load_bundle, write_manifest
+from vla_ros.core.runtime import PolicyRuntime
+from vla_ros.errors import (BundleError, BundleHashError, BundleManifestError,
+                            BundleMissingFileError, UnsupportedOpsetError)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope='module')
+def good(tmp_path_factory):
+    from vla_ros.tools.test_bundles import make_random_bundle
+    return make_random_bundle(tmp_path_factory.mktemp('b') / 'good', fusion='late',
+                              cameras=('front', 'wrist'))
+
+
+@pytest.fixture
+def copy(good, tmp_path):
+    dst = tmp_path / 'bundle'
+    shutil.copytree(good, dst)
+    return dst
+
+
+def _edit_yaml(path, fn):
+    raw = yaml.safe_load((path / 'bundle.yaml').read_text())
+    fn(raw)
+    (path / 'bundle.yaml').write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def test_good_bundle_manifest(good):
+    m = load_bundle(good).manifest
+    assert m.model_id == 'random-late'
+    assert m.action_kind == 'absolute_joint_position' and m.horizon == 16 and m.dt == 0.02
+    assert m.action_names[-1] == 'gripper_joint' and m.action_units[0] == 'rad'
+    assert m.joint_names == m.action_names
+    assert m.cameras == ('front', 'wrist')
+    assert m.modalities == ('image/front', 'image/wrist', 'audio', 'tactile', 'joints',
+                            'language')
+    assert m.required_modalities == ('joints',)
+    assert set(m.files) == {'policy.onnx', 'text_encoder.onnx'}
+    assert load_bundle(good / 'bundle.yaml').manifest == m
+
+
+def test_missing_files(copy, tmp_path):
+    with pytest.raises(BundleMissingFileError, match='bundle.yaml'):
+        load_bundle(tmp_path)
+    (copy / 'text_encoder.onnx').unlink()
+    with pytest.raises(BundleMissingFileError, match='text_encoder.onnx'):
+        load_bundle(copy)
+
+
+def test_hash_mismatch(copy):
+    with open(copy / 'policy.onnx', 'ab') as f:
+        f.write(b'\0')
+    with pytest.raises(BundleHashError, match='policy.onnx'):
+        load_bundle(copy)
+    with pytest.raises(BundleHashError):
+        PolicyRuntime.from_bundle(copy)
+
+
+@pytest.mark.parametrize('edit, match', [
+    (lambda r: r['inputs'][0].update(name='image_left'), 'inputs'),
+    (lambda r: r['inputs'][2].update(shape=[-1, 32, 99]), 'audio_mel'),
+    (lambda r: r['inputs'][3].update(dtype='float16'), 'dtype'),
+    (lambda r: r['outputs'][0].update(shape=[-1, 16, 6]), 'action'),
+    (lambda r: r['action'].update(kind='teleport'), 'teleport'),
+    (lambda r: r['text_encoder'].update(dim=31), 'text'),
+    (lambda r: r.pop('inputs'), 'inputs'),
+])
+def test_manifest_vs_onnx_disagreement(copy, edit, match):
+    _edit_yaml(copy, edit)
+    with pytest.raises(BundleManifestError, match=match):
+        load_bundle(copy)
+
+
+def test_unsupported_opset_and_format(copy):
+    model = onnx.load(str(copy / 'policy.onnx'))
+    model.opset_import[0].version = 9
+    onnx.save(model, str(copy / 'policy.onnx'))
+    raw = yaml.safe_load((copy / 'bundle.yaml').read_text())
+    write_manifest(copy, raw)  # re-hash: only the opset is wrong now
+    with pytest.raises(UnsupportedOpsetError, match='opset 9'):
+        load_bundle(copy)
+    _edit_yaml(copy, lambda r: r.update(format_version=99))
+    with pytest.raises(UnsupportedOpsetError, match='format_version'):
+        load_bundle(copy)
+
+
+def test_all_are_bundle_errors():
+    for cls in (BundleMissingFileError, BundleHashError, BundleManifestError,
+                UnsupportedOpsetError):
+        assert issubclass(cls, BundleError)
+
+
+def test_write_manifest_refuses_invalid(copy):
+    raw = yaml.safe_load((copy / 'bundle.yaml').read_text())
+    raw['action']['units'] = ['rad']
+    with pytest.raises(BundleManifestError, match='lengths'):
+        write_manifest(copy, raw)
