@@ -1,0 +1,245 @@
+"""MultimodalSynchronizer semantics, no ROS: windows, masks, interpolation, clock jumps,
+out-of-order and duplicate stamps, stamp policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vla_ros.core.buffers import AddResult, StampedBuffer
+from vla_ros.core.frame import TactileLayout
+from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
+from vla_ros.errors import (ConfigError, JointNameError, LayoutError, MissingModalityError,
+                            NonFiniteError, SampleRateError, StampError)
+
+MS = 1_000_000
+S = 1_000_000_000
+T0 = 100 * S
+JOINTS = ('a', 'b', 'c')
+LAYOUT = TactileLayout(('left', 'right'), ((2, 2, 1), (2, 2, 1)))
+
+
+def make(**kw) -> MultimodalSynchronizer:
+    cfg = dict(cameras=(CameraConfig('front'), CameraConfig('wrist', required=False)),
+               joint_names=JOINTS)
+    if kw.get('required') == ():  # nothing required: cameras optional too
+        cfg['cameras'] = (CameraConfig('front', required=False),
+                          CameraConfig('wrist', required=False))
+    cfg.update(kw)
+    return MultimodalSynchronizer(SyncConfig(**cfg), clock=lambda: T0 + 10 * S)
+
+
+def img(value: int = 0) -> np.ndarray:
+    return np.full((4, 6, 3), value, np.uint8)
+
+
+def feed_joints(sync, t_start, t_end, period=10 * MS, names=JOINTS):
+    for t in range(t_start, t_end + 1, period):
+        sec = (t - T0) / S
+        sync.add_joints(t, names, [sec, 2 * sec, -sec], [1.0, 2.0, -1.0])
+
+
+def test_buffer_out_of_order_duplicate_too_old():
+    buf = StampedBuffer(horizon_ns=135, max_len=10)
+    assert buf.add(50, 'a') == AddResult.OK
+    assert buf.add(70, 'c') == AddResult.OK
+    assert buf.add(60, 'b') == AddResult.OUT_OF_ORDER
+    assert buf.add(60, 'x') == AddResult.DUPLICATE
+    assert buf.add(200, 'd') == AddResult.OK  # trims 50 and 60 (older than 200 - 135)
+    assert buf.add(10, 'old') == AddResult.TOO_OLD
+    assert buf.nearest(180)[1] == 'd'
+    assert buf.latest_at(150) == (70, 'c')
+    assert buf.bracket(100) == ((70, 'c'), (200, 'd'))
+    assert len(buf) == 2
+
+
+def test_full_frame_images_nearest_within_slop_and_joint_interpolation():
+    sync = make()
+    feed_joints(sync, T0, T0 + 200 * MS)
+    sync.add_image('front', T0 + 100 * MS, img(1))
+    sync.add_image('wrist', T0 + 95 * MS, img(2))   # 5 ms off: within the 20 ms slop
+    sync.add_image('wrist', T0 + 60 * MS, img(3))
+    frame = sync.assemble(T0 + 105 * MS)
+    assert frame.present['image/front'] and frame.present['image/wrist']
+    assert frame.images['wrist'][0, 0, 0] == 2
+    # joints interpolated between the 100 ms and 110 ms samples (linear in time)
+    np.testing.assert_allclose(frame.joint_positions, [0.105, 0.21, -0.105], atol=1e-9)
+    np.testing.assert_allclose(frame.joint_velocities, [1.0, 2.0, -1.0])
+    assert frame.joint_names == JOINTS
+    assert frame.source_stamps['image/wrist'] == T0 + 95 * MS
+
+
+def test_optional_camera_outside_slop_is_absent_and_required_raises():
+    sync = make()
+    feed_joints(sync, T0, T0 + 200 * MS)
+    sync.add_image('front', T0 + 100 * MS, img())
+    sync.add_image('wrist', T0 + 50 * MS, img())
+    frame = sync.assemble(T0 + 100 * MS)
+    assert frame.present['image/front'] and not frame.present['image/wrist']
+    assert 'wrist' not in frame.images and frame.source_stamps['image/wrist'] == 0
+    with pytest.raises(MissingModalityError) as info:
+        sync.assemble(T0 + 150 * MS)  # front image 50 ms away
+    assert info.value.modality == 'image/front'
+    assert sync.stats.frames == 1 and sync.stats.frames_dropped == 1
+    assert sync.stats.reasons['missing:image/front'] == 1
+
+
+def test_joints_matched_by_name_extras_ignored_missing_is_error():
+    sync = make(cameras=(CameraConfig('front', required=False),))
+    sync.add_joints(T0, ['c', 'extra', 'a', 'b'], [3.0, 9.0, 1.0, 2.0])
+    frame = sync.assemble(T0)
+    np.testing.assert_array_equal(frame.joint_positions, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(frame.joint_velocities, [0.0, 0.0, 0.0])
+    with pytest.raises(JointNameError, match=r"\['b'\]"):
+        sync.add_joints(T0 + MS, ['a', 'c'], [1.0, 3.0])
+    assert sync.stats.modalities['joints'].rejected == 1
+
+
+def test_presence_mask_drops_after_max_age():
+    sync = make(required=(), max_age_s={'joints': 0.05, 'tactile': 0.05, 'audio': 0.05})
+    feed_joints(sync, T0, T0 + 100 * MS)
+    sync.add_tactile(T0 + 100 * MS, np.ones(8, np.float32), LAYOUT)
+    sync.add_audio(T0 + 80 * MS, np.zeros(320, np.float32), 16000)  # ends at T0+100ms
+    f1 = sync.assemble(T0 + 140 * MS)
+    assert f1.present['joints'] and f1.present['tactile'] and f1.present['audio']
+    f2 = sync.assemble(T0 + 160 * MS)
+    assert not f2.present['joints'] and not f2.present['tactile'] and not f2.present['audio']
+    assert f2.joint_positions is None and f2.tactile is None
+    assert sync.stats.modalities['joints'].missing == 1
+
+
+def test_audio_window_from_arbitrary_chunks_with_gap_resample_and_mixdown():
+    sync = make(required=(), audio_window_s=0.1, audio_rate=16000)
+    # 48 kHz stereo chunks of odd size: L = 0.5, R = -0.1 -> mono 0.2
+    chunk = np.tile(np.array([[0.5, -0.1]], np.float32), (777, 1))
+    t = T0
+    while t < T0 + 100 * MS:
+        if not (T0 + 40 * MS <= t < T0 + 60 * MS):  # drop ~20 ms of chunks
+            sync.add_audio(t, chunk, 48000)
+        t += 777 * S // 48000
+    frame = sync.assemble(T0 + 100 * MS)
+    assert frame.audio.shape == (1600,) and frame.audio.dtype == np.float32
+    assert frame.audio_rate == 16000
+    filled = frame.audio[frame.audio != 0]
+    np.testing.assert_allclose(filled, 0.2, atol=1e-6)
+    assert 0.1 < frame.audio_gap_fraction < 0.35  # the dropped chunks, zero-filled
+    assert frame.present['audio']
+
+
+def test_audio_window_samples_are_aligned_to_time():
+    sync = make(required=(), audio_window_s=0.05)
+    ramp = np.arange(16000, dtype=np.float32) / 16000  # value = seconds since T0
+    for i in range(0, 16000, 320):
+        sync.add_audio(T0 + i * S // 16000, ramp[i:i + 320], 16000)
+    frame = sync.assemble(T0 + 500 * MS)
+    assert frame.audio_gap_fraction == 0.0
+    np.testing.assert_allclose(frame.audio[-1], 0.5 - 1 / 16000, atol=1e-6)
+    np.testing.assert_allclose(frame.audio[0], 0.45, atol=1e-6)
+
+
+def test_out_of_order_audio_and_images():
+    sync = make(required=(), audio_window_s=0.04)
+    chunks = [(T0 + k * 20 * MS, np.full(320, k + 1, np.float32) / 10) for k in range(2)]
+    for t, c in reversed(chunks):
+        sync.add_audio(t, c, 16000)
+    frame = sync.assemble(T0 + 40 * MS)
+    assert frame.audio_gap_fraction == 0.0
+    np.testing.assert_allclose(frame.audio[:320], 0.1)
+    np.testing.assert_allclose(frame.audio[320:], 0.2)
+    assert sync.add_image('front', T0 + 50 * MS, img()) == AddResult.OK
+    assert sync.add_image('front', T0 + 30 * MS, img()) == AddResult.OUT_OF_ORDER
+    assert sync.add_image('front', T0 + 30 * MS, img()) == AddResult.DUPLICATE
+    st = sync.stats.modalities['image/front']
+    assert (st.received, st.accepted, st.dropped, st.out_of_order) == (3, 2, 1, 1)
+
+
+def test_tactile_latest_max_mean():
+    samples = [(T0 + k * 10 * MS, np.full(8, k, np.float32)) for k in range(5)]
+    for mode, expected in (('latest', 4.0), ('max', 4.0), ('mean', 3.0)):
+        sync = make(required=(), tactile_mode=mode, tactile_window_s=0.025)
+        for t, v in samples:
+            v = v.copy()
+            v[0] = -t  # element-wise reduction: first value is the max of the newest
+            sync.add_tactile(t, v, LAYOUT)
+        frame = sync.assemble(T0 + 40 * MS)
+        assert frame.tactile[1] == pytest.approx(expected), mode
+        assert frame.tactile_layout == LAYOUT
+
+
+def test_clock_jump_backwards_clears_buffers_and_reports():
+    jumps = []
+    sync = make(required=())
+    sync.on_clock_jump = lambda old, new: jumps.append((old, new))
+    feed_joints(sync, T0, T0 + 100 * MS)
+    sync.add_image('front', T0 + 100 * MS, img())
+    assert sync.assemble(T0 + 100 * MS).present['joints']
+    sync.add_joints(5 * S, JOINTS, [0.0, 0.0, 0.0])  # simulation reset: time went back
+    assert jumps == [(T0 + 100 * MS, 5 * S)]
+    assert sync.stats.clock_jumps == 1
+    frame = sync.assemble(5 * S)
+    assert frame.present['joints'] and not frame.present['image/front']
+    np.testing.assert_array_equal(frame.joint_positions, [0.0, 0.0, 0.0])
+
+
+def test_zero_stamp_policy_reject_and_arrival():
+    sync = make(required=())
+    with pytest.raises(StampError):
+        sync.add_joints(0, JOINTS, [1.0, 2.0, 3.0])
+    assert sync.stats.modalities['joints'].rejected == 1
+    sync = make(required=(), stamp_policy='arrival')
+    sync.add_joints(0, JOINTS, [1.0, 2.0, 3.0], arrival_ns=T0)
+    assert sync.assemble(T0).source_stamps['joints'] == T0
+    sync.add_tactile(0, np.ones(8, np.float32), LAYOUT)  # clock() is used without arrival_ns
+    assert sync.assemble(T0 + 10 * S).source_stamps['tactile'] == T0 + 10 * S
+
+
+def test_language_latched():
+    sync = make(required=('language',), cameras=(CameraConfig('front', required=False),))
+    with pytest.raises(MissingModalityError):
+        sync.assemble(T0)
+    sync.set_command('pick up the red cube', T0)
+    for t in (T0, T0 + 50 * S):
+        frame = sync.assemble(t)
+        assert frame.command == 'pick up the red cube' and frame.present['language']
+        assert frame.command_stamp_ns == T0
+
+
+def test_timer_trigger_config_and_unused_modalities():
+    sync = make(trigger='timer', required=(), modalities=('joints', 'image'),
+                cameras=(CameraConfig('front', required=False),))
+    feed_joints(sync, T0, T0 + 20 * MS)
+    frame = sync.assemble(T0 + 20 * MS)
+    assert set(frame.present) == {'image/front', 'joints'}
+    assert frame.audio is None
+
+
+def test_bad_values_rejected_and_counted():
+    sync = make(required=())
+    with pytest.raises(NonFiniteError):
+        sync.add_audio(T0, np.array([0.0, np.nan], np.float32), 16000)
+    with pytest.raises(SampleRateError):
+        sync.add_audio(T0, np.zeros(4, np.float32), 0)
+    with pytest.raises(NonFiniteError):
+        sync.add_tactile(T0, np.full(8, np.inf, np.float32), LAYOUT)
+    with pytest.raises(LayoutError):
+        sync.add_tactile(T0, np.ones(7, np.float32), LAYOUT)
+    with pytest.raises(NonFiniteError):
+        sync.add_joints(T0, JOINTS, [0.0, np.nan, 0.0])
+    st = sync.stats.modalities
+    assert (st['audio'].rejected, st['tactile'].rejected, st['joints'].rejected) == (2, 2, 1)
+    sync.record_reject('image/front', 'UnsupportedEncodingError')
+    assert sync.stats.reasons['image/front:UnsupportedEncodingError'] == 1
+
+
+@pytest.mark.parametrize('kw, match', [
+    (dict(trigger='sometimes'), 'trigger'),
+    (dict(primary_camera='side'), 'primary_camera'),
+    (dict(image_slop_s=-1.0), 'image_slop_s'),
+    (dict(required=('smell',)), 'smell'),
+    (dict(tactile_mode='median'), 'tactile_mode'),
+    (dict(max_age_s={'audio': float('nan')}), 'audio'),
+    (dict(cameras=(CameraConfig('a'), CameraConfig('a'))), 'unique'),
+])
+def test_config_validation_quotes_bad_values(kw, match):
+    with pytest.raises(ConfigError, match=match):
+        SyncConfig(**kw)
