@@ -13,6 +13,8 @@ import sys
 # name -> (module, one-line help). Add new subcommands here.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'demo': ('vla_ros.cli.demo_cmd', 'run the end-to-end demo (what `make demo` runs)'),
+    'export': ('vla_ros.cli.export_cmd', 'export a VLA policy to a verified ONNX policy bundle'),
+    'inspect': ('vla_ros.cli.inspect_cmd', 'show a policy bundle\'s contract as tables'),
 }
 
 

@@ -77,7 +77,7 @@ def train_steps(model: VlaPolicy, steps: int = 5, *, batch: int = 4, lr: float =
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if on_step:
             on_step(step, losses[-1])
     model.eval()
@@ -86,3 +86,20 @@ def train_steps(model: VlaPolicy, steps: int = 5, *, batch: int = 4, lr: float =
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def save_checkpoint(path, policy: VlaPolicy, text_encoder: nn.Module | None = None,
+                    stats: dict | None = None) -> None:
+    """Checkpoint = {'config', 'policy', 'text_encoder', 'stats'} (what `vla-ros export`
+    reads with --checkpoint)."""
+    torch.save({'config': policy.cfg.to_dict(), 'policy': policy.state_dict(),
+                'text_encoder': None if text_encoder is None else text_encoder.state_dict(),
+                'stats': stats or {}}, path)
+
+
+def load_checkpoint(path) -> tuple[VlaPolicy, dict | None, dict]:
+    """(policy, text-encoder state dict or None, stats dict) from :func:`save_checkpoint`."""
+    ck = torch.load(path, map_location='cpu', weights_only=False)
+    policy = VlaPolicy(PolicyConfig.from_dict(ck['config']))
+    policy.load_state_dict(ck['policy'])
+    return policy.eval(), ck.get('text_encoder'), ck.get('stats') or {}
