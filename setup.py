@@ -10,6 +10,7 @@ PACKAGE_NAME = 'vla_ros'
 CONSOLE_SCRIPTS = [
     'vla-ros = vla_ros.cli.main:main',
     'fake_sensors = vla_ros.nodes.fake_sensors:main',
+    'mujoco_sim = vla_ros.nodes.mujoco_sim:main',
 ]
 
 setup(
@@ -21,7 +22,8 @@ setup(
         ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE_NAME}']),
         (f'share/{PACKAGE_NAME}', ['package.xml']),
         (f'share/{PACKAGE_NAME}/launch', glob('launch/*.launch.py')),
-        (f'share/{PACKAGE_NAME}/config', glob('config/*.yaml') + glob('config/*.sdf')),
+        (f'share/{PACKAGE_NAME}/config', glob('config/*.yaml') + glob('config/*.sdf')
+         + glob('config/*.urdf')),
     ],
     install_requires=['setuptools'],
     zip_safe=False,

@@ -1,0 +1,329 @@
+"""Node ``mujoco_sim``: the MuJoCo tabletop world as a ROS 2 robot.
+
+Publishes what a real driver stack would (cameras, microphone, tactile pads, joint states)
+stamped with sim time, plus ``/clock`` and the task predicates on ``/sim/task_state``;
+accepts the ros2_control topics of ``arm_controller`` and ``gripper_controller``. Physics and
+rendering run in one thread (the GL context is thread-bound); ROS callbacks only queue work.
+A reset (service ``/sim/reset`` with the ``seed`` parameter, or topic ``/sim/reset_seed``)
+restarts sim time at 0: ``/clock`` jumps backwards.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import Float64MultiArray, String, UInt32
+from std_srvs.srv import Trigger
+from trajectory_msgs.msg import JointTrajectory
+from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
+
+from vla_ros import constants as C
+from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.sim.robot import ROBOT
+from vla_ros.sim.trajectory import TrajectoryFollower
+from vla_ros.sim.world import JOINT_NAMES, SimWorld, WorldConfig
+
+ARM_TRAJECTORY_TOPIC = '/arm_controller/joint_trajectory'
+ARM_COMMANDS_TOPIC = '/arm_controller/commands'
+GRIPPER_COMMANDS_TOPIC = '/gripper_controller/commands'
+TASK_STATE_TOPIC = '/sim/task_state'
+RESET_SERVICE = '/sim/reset'
+RESET_SEED_TOPIC = '/sim/reset_seed'
+SOUND_TOPIC = '/sim/sound'
+STREAMS = ('camera', 'audio', 'tactile', 'joints', 'clock', 'task_state')
+COMMAND_QOS = QoSProfile(depth=10)  # reliable: commands must not be dropped
+LATCHED_QOS = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def _stamp(msg, t: float) -> None:
+    msg.sec, msg.nanosec = divmod(int(round(t * 1e9)), 1_000_000_000)
+
+
+class MujocoSim(Node):
+    """The sim world behind ROS topics; see docs/sim.md for topics and parameters."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('mujoco_sim', **kwargs)
+        d = self._declare
+        self.seed = int(d('seed', 0, 'seed of the next reset (settable at run time)', False))
+        self.rtf = float(d('real_time_factor', 1.0,
+                           'sim seconds per wall second; 0 = as fast as possible', False))
+        cameras = tuple(d('cameras', list(C.DEFAULT_CAMERAS), 'published cameras'))
+        width = int(d('image_width', 224, 'image width [px]'))
+        height = int(d('image_height', 224, 'image height [px]'))
+        self.rates = {
+            'camera': float(d('camera_rate_hz', 30.0, 'image rate per camera, sim time [Hz]')),
+            'audio': float(d('audio_chunk_rate_hz', 50.0, 'audio chunks per sim second [Hz]')),
+            'tactile': float(d('tactile_rate_hz', 100.0, 'tactile rate, sim time [Hz]')),
+            'joints': float(d('joint_rate_hz', 100.0, 'joint-state rate, sim time [Hz]')),
+            'clock': float(d('clock_rate_hz', 200.0, '/clock rate, sim time [Hz]')),
+            'task_state': float(d('task_state_rate_hz', 10.0, '/sim/task_state rate [Hz]')),
+        }
+        self.speak_commands = bool(d('speak_commands', False,
+                                     'speak /vla/command texts into the microphone (espeak-ng)'))
+        try:
+            self.world = SimWorld(WorldConfig(image_width=width, image_height=height,
+                                              cameras=cameras), seed=self.seed)
+        except VlaRosError as e:
+            raise ConfigError(f'mujoco_sim: {e}') from e
+        for name, hz in self.rates.items():
+            if not 0 < hz <= 1000:
+                raise ConfigError(f'{name} rate must be in (0, 1000] Hz, got {hz}')
+        self.sample_rate = self.world.config.mic.sample_rate
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        self.image_pubs = {c: self.create_publisher(Image, C.camera_topic(c),
+                                                    qos_profile_sensor_data) for c in cameras}
+        self.audio_pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, qos_profile_sensor_data)
+        self.tactile_pub = self.create_publisher(TactileArray, C.TACTILE_TOPIC,
+                                                 qos_profile_sensor_data)
+        self.joint_pub = self.create_publisher(JointState, C.JOINT_STATES_TOPIC,
+                                               qos_profile_sensor_data)
+        self.clock_pub = self.create_publisher(Clock, '/clock', COMMAND_QOS)
+        self.task_pub = self.create_publisher(String, TASK_STATE_TOPIC, LATCHED_QOS)
+
+        self.work: queue.SimpleQueue = queue.SimpleQueue()  # callbacks -> sim thread
+        self.create_subscription(JointTrajectory, ARM_TRAJECTORY_TOPIC, self._on_trajectory,
+                                 COMMAND_QOS)
+        self.create_subscription(Float64MultiArray, ARM_COMMANDS_TOPIC,
+                                 lambda m: self.work.put(('arm', np.array(m.data))), COMMAND_QOS)
+        self.create_subscription(Float64MultiArray, GRIPPER_COMMANDS_TOPIC,
+                                 lambda m: self.work.put(('gripper', np.array(m.data))),
+                                 COMMAND_QOS)
+        self.create_subscription(UInt32, RESET_SEED_TOPIC,
+                                 lambda m: self.work.put(('reset', int(m.data), None)),
+                                 COMMAND_QOS)
+        self.create_subscription(String, SOUND_TOPIC,
+                                 lambda m: self.work.put(('sound', m.data)), COMMAND_QOS)
+        if self.speak_commands:
+            self.create_subscription(String, C.COMMAND_TOPIC,
+                                     lambda m: self.work.put(('sound', f'say:{m.data}')),
+                                     COMMAND_QOS)
+        self.create_service(Trigger, RESET_SERVICE, self._on_reset)
+
+        _, q, _ = self.world.joint_state()
+        self.follower = TrajectoryFollower(q)  # 7 joints: arm + gripper
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, name='mujoco_sim', daemon=True)
+        self.thread.start()
+        self.get_logger().info(
+            f'mujoco_sim ready: cameras={list(cameras)} {width}x{height}, rates={self.rates}, '
+            f'real_time_factor={self.rtf}, seed={self.seed}')
+
+    def _declare(self, name: str, default, description: str, read_only: bool = True):
+        return self.declare_parameter(name, default, ParameterDescriptor(
+            description=description, read_only=read_only)).value
+
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        for p in params:
+            if p.name == 'real_time_factor' and float(p.value) < 0:
+                return SetParametersResult(successful=False,
+                                           reason=f'real_time_factor must be >= 0, got {p.value}')
+        for p in params:
+            if p.name == 'seed':
+                self.seed = int(p.value)
+            elif p.name == 'real_time_factor':
+                self.rtf = float(p.value)
+                self.work.put(('rtf',))
+        return SetParametersResult(successful=True)
+
+    # --- ROS callbacks: convert and queue (the sim thread owns the world) -------------------
+    def _on_trajectory(self, msg: JointTrajectory) -> None:
+        if not msg.points:
+            return
+        times = np.array([p.time_from_start.sec + 1e-9 * p.time_from_start.nanosec
+                          for p in msg.points])
+        pos = np.array([list(p.positions) for p in msg.points], float)
+        vel = (np.array([list(p.velocities) for p in msg.points], float)
+               if all(len(p.velocities) == len(msg.joint_names) for p in msg.points) else None)
+        start = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        self.work.put(('trajectory', list(msg.joint_names), times, pos, vel, start))
+
+    def _on_reset(self, request, response):
+        done = threading.Event()
+        self.work.put(('reset', self.seed, done))
+        response.success = done.wait(10.0)
+        response.message = (f'seed={self.world.seed} episode={self.world.episode}'
+                            if response.success else 'reset timed out')
+        return response
+
+    # --- sim thread --------------------------------------------------------------------------
+    def _loop(self) -> None:
+        try:
+            self._reset_schedule()
+            while self.running and rclpy.ok():
+                self._handle_work()
+                q = self.follower.sample(self.world.time)
+                self.world.set_arm_command(q[:6])
+                self.world.set_gripper_command(float(q[6]))
+                self.world.step(1)
+                self._publish_due()
+                self._pace()
+        except Exception as e:  # noqa: BLE001 - the sim thread must report, not vanish
+            self.get_logger().fatal(f'sim thread stopped: {type(e).__name__}: {e}')
+            raise
+        finally:
+            self.world.close()
+
+    def _reset_schedule(self) -> None:
+        t = self.world.time
+        self.next_due = {s: t for s in STREAMS}
+        self.wall0, self.sim0 = time.monotonic(), t
+        self._publish_due()
+
+    def _pace(self) -> None:
+        if self.rtf <= 0:
+            return
+        target = self.wall0 + (self.world.time - self.sim0) / self.rtf
+        lag = target - time.monotonic()
+        if lag > 0.001:
+            time.sleep(lag)
+        elif lag < -0.2:  # fell behind (CPU load): re-anchor instead of bursting
+            self.wall0, self.sim0 = time.monotonic(), self.world.time
+
+    def _handle_work(self) -> None:
+        while True:
+            try:
+                item = self.work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._apply(item)
+            except VlaRosError as e:
+                self.get_logger().warning(f'ignored {item[0]} command: {e}',
+                                          throttle_duration_sec=1.0)
+
+    def _apply(self, item: tuple) -> None:
+        kind, t = item[0], self.world.time
+        if kind == 'arm':
+            q = item[1]
+            if q.shape != (6,) or not np.all(np.isfinite(q)):
+                raise ConfigError(f'{ARM_COMMANDS_TOPIC} needs 6 finite positions '
+                                  f'{list(C.DEFAULT_ARM_JOINTS)}, got {q.tolist()}')
+            self.follower.hold(np.append(q, self.follower.sample(t)[6]))
+        elif kind == 'gripper':
+            g = item[1]
+            if g.shape != (1,) or not np.isfinite(g[0]):
+                raise ConfigError(f'{GRIPPER_COMMANDS_TOPIC} needs 1 finite opening [m], '
+                                  f'got {g.tolist()}')
+            cur = self.follower.sample(t)
+            cur[6] = g[0]
+            self.follower.hold(cur)
+        elif kind == 'trajectory':
+            self._apply_trajectory(*item[1:])
+        elif kind == 'reset':
+            self.world.reset(item[1])
+            _, q, _ = self.world.joint_state()
+            self.follower.hold(q)
+            self._reset_schedule()
+            self.get_logger().info(f'reset: seed={item[1]} episode={self.world.episode}')
+            if item[2] is not None:
+                item[2].set()
+        elif kind == 'sound':
+            self.world.play_sound(item[1])
+        elif kind == 'rtf':
+            self.wall0, self.sim0 = time.monotonic(), t
+
+    def _apply_trajectory(self, names, times, pos, vel, start) -> None:
+        unknown = set(names) - set(JOINT_NAMES)
+        if unknown or len(set(names)) != len(names) or pos.shape != (len(times), len(names)):
+            raise ConfigError(f'trajectory joints must be distinct names from {JOINT_NAMES} '
+                              f'with one position each, got {names} and {pos.shape}')
+        idx = [JOINT_NAMES.index(n) for n in names]
+        full = np.zeros((len(times), len(JOINT_NAMES)))
+        full[:, idx] = pos
+        fvel = None
+        if vel is not None:
+            fvel = np.zeros_like(full)
+            fvel[:, idx] = vel
+        mask = np.zeros(len(JOINT_NAMES), bool)
+        mask[idx] = True
+        now = self.world.time
+        self.follower.set_trajectory(start if start > 0 else now, now, times, full, fvel, mask)
+
+    def _publish_due(self) -> None:
+        t = self.world.time
+        eps = 0.5 * self.world.model.opt.timestep
+        for stream in STREAMS:
+            if t + eps >= self.next_due[stream]:
+                self.next_due[stream] += 1.0 / self.rates[stream]
+                getattr(self, f'_publish_{stream}')(t)
+
+    def _publish_clock(self, t: float) -> None:
+        msg = Clock()
+        _stamp(msg.clock, t)
+        self.clock_pub.publish(msg)
+
+    def _publish_camera(self, t: float) -> None:
+        for cam, pub in self.image_pubs.items():
+            img = self.world.render(cam)
+            msg = Image()
+            _stamp(msg.header.stamp, t)
+            msg.header.frame_id = f'{cam}_camera_optical_frame'
+            msg.height, msg.width = img.shape[:2]
+            msg.encoding, msg.step = 'rgb8', img.shape[1] * 3
+            msg.data = img.tobytes()
+            pub.publish(msg)
+
+    def _publish_audio(self, t: float) -> None:
+        n = max(1, round(self.sample_rate / self.rates['audio']))
+        samples = self.world.audio(n)
+        msg = AudioChunk()
+        _stamp(msg.header.stamp, max(0.0, t - n / self.sample_rate))  # first sample
+        msg.header.frame_id = 'microphone'
+        msg.sample_rate, msg.channels = self.sample_rate, 1
+        msg.encoding = AudioChunk.ENCODING_S16LE
+        msg.data = (samples * 32767).astype('<i2').tobytes()
+        self.audio_pub.publish(msg)
+
+    def _publish_tactile(self, t: float) -> None:
+        msg = TactileArray()
+        _stamp(msg.header.stamp, t)
+        msg.unit = 'N'
+        msg.pads = [TactilePad(name=p.name, frame_id=f'{p.name}_pad', rows=p.rows, cols=p.cols,
+                               channels=1) for p in ROBOT.pads]
+        msg.values = self.world.tactile().tolist()
+        self.tactile_pub.publish(msg)
+
+    def _publish_joints(self, t: float) -> None:
+        names, q, v = self.world.joint_state()
+        msg = JointState()
+        _stamp(msg.header.stamp, t)
+        msg.name = list(names)
+        msg.position, msg.velocity = q.tolist(), v.tolist()
+        self.joint_pub.publish(msg)
+
+    def _publish_task_state(self, t: float) -> None:
+        self.task_pub.publish(String(data=self.world.task_state().to_json()))
+
+    def destroy_node(self) -> None:
+        self.running = False
+        if self.thread.is_alive():
+            self.thread.join(timeout=5.0)
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = MujocoSim()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
