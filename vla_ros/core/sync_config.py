@@ -8,6 +8,7 @@ from enum import Enum
 
 from vla_ros import constants as C
 from vla_ros.constants import Modality, image_key
+from vla_ros.core.frame import TactileLayout
 from vla_ros.errors import ConfigError
 
 
@@ -34,6 +35,8 @@ class StampPolicy(str, Enum):
 
 
 ALL_MODALITIES = tuple(m.value for m in Modality)
+AUDIO_MSG_TYPES = ('vla_ros_msgs/msg/AudioChunk', 'audio_common_msgs/msg/AudioData')
+TACTILE_MSG_TYPES = ('vla_ros_msgs/msg/TactileArray', 'std_msgs/msg/Float32MultiArray')
 DEFAULT_MAX_AGE_S = {'image': 0.2, 'audio': 0.2, 'tactile': 0.1, 'joints': 0.1,
                      'language': 0.0}
 
@@ -98,6 +101,17 @@ class SyncConfig:
     clock_jump_s: float = 1.0
     max_wait_s: float = 0.05
     max_message_bytes: int = 64 * 1024 * 1024
+    # Inputs (used by the ROS front end; the core ignores them).
+    audio_topic: str = C.AUDIO_TOPIC
+    audio_msg_type: str = 'vla_ros_msgs/msg/AudioChunk'
+    audio_data_rate: int = C.DEFAULT_SAMPLE_RATE_HZ  # AudioData adapter: format from params
+    audio_data_channels: int = 1
+    audio_data_encoding: str = 'S16LE'
+    tactile_topic: str = C.TACTILE_TOPIC
+    tactile_msg_type: str = 'vla_ros_msgs/msg/TactileArray'
+    tactile_layout: TactileLayout | None = None  # Float32MultiArray adapter: layout from params
+    joint_states_topic: str = C.JOINT_STATES_TOPIC
+    command_topic: str = C.COMMAND_TOPIC
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -147,6 +161,15 @@ class SyncConfig:
             raise ConfigError('joint_names must not be empty when joints are used')
         if len(set(self.joint_names)) != len(self.joint_names):
             raise ConfigError(f'joint_names must be unique, got {list(self.joint_names)}')
+        if self.audio_msg_type not in AUDIO_MSG_TYPES:
+            raise ConfigError(f'audio_msg_type must be one of {AUDIO_MSG_TYPES}, '
+                              f'got {self.audio_msg_type!r}')
+        if self.tactile_msg_type not in TACTILE_MSG_TYPES:
+            raise ConfigError(f'tactile_msg_type must be one of {TACTILE_MSG_TYPES}, '
+                              f'got {self.tactile_msg_type!r}')
+        if self.tactile_msg_type == TACTILE_MSG_TYPES[1] and self.tactile_layout is None:
+            raise ConfigError('tactile_msg_type Float32MultiArray needs tactile_layout '
+                              '(tactile_pad_names/rows/cols)')
         if self.max_message_bytes <= 0:
             raise ConfigError(f'max_message_bytes must be > 0, got {self.max_message_bytes}')
 
