@@ -35,7 +35,7 @@ class PolicyConfig:
     cameras: tuple[str, ...] = ('front',)
     image_size: tuple[int, int] = (224, 224)     # (height, width) [px]
     patch: int = 32                              # ViT patch size [px]
-    image_layers: int = 1                        # transformer blocks in the image encoder
+    image_layers: int = 2                        # transformer blocks in the image encoder
     use_audio: bool = True
     mel: MelConfig = field(default_factory=MelConfig)
     audio_stride: int = 8                        # mel frames per audio token (conv stride)
@@ -45,9 +45,9 @@ class PolicyConfig:
     text_encoder: str = TextEncoderKind.BYTES.value
     text_dim: int = 64                           # 384 for minilm
     text_max_length: int = 64                    # tokens
-    d_model: int = 128
-    n_heads: int = 4
-    n_layers: int = 2                            # fusion blocks
+    d_model: int = 256
+    n_heads: int = 8
+    n_layers: int = 3                            # fusion blocks
     ff_mult: int = 2
     n_experts: int = 4                           # moe only
     horizon: int = 16                            # H

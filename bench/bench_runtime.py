@@ -1,0 +1,142 @@
+"""BENCH runtime: onnxruntime (fp32, int8) vs torch eager for the default policy, batch 1.
+
+Default config: one 224x224 camera, 1 s audio (64-mel log-mel), two 4x4 taxel pads, 7 joints,
+H=16, cross_attention fusion. Same inputs, same thread count (1), median of timed runs.
+rss_mb: peak RSS of a separate process that loads the bundle with PolicyRuntime and runs it on
+frames without importing torch. ``--table`` also prints the per-fusion docs table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+THREADS = 1
+
+RSS_CHILD = textwrap.dedent('''
+    import json, sys
+    import numpy as np
+    from vla_ros.core.frame import Frame, TactileLayout
+    from vla_ros.core.runtime import PolicyRuntime
+    rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=1)
+    rng = np.random.default_rng(0)
+    names = rt.manifest.joint_names
+    frame = Frame(stamp_ns=1, images={'front': rng.integers(0, 255, (480, 640, 3), np.uint8)},
+                  audio=rng.uniform(-.3, .3, 16000).astype(np.float32),
+                  tactile=rng.uniform(0, 1, 32).astype(np.float32),
+                  tactile_layout=TactileLayout(('l', 'r'), ((4, 4, 1), (4, 4, 1))),
+                  joint_names=names, joint_positions=np.zeros(len(names)),
+                  joint_velocities=np.zeros(len(names)), command='pick up the cube',
+                  present={'image/front': True, 'audio': True, 'tactile': True,
+                           'joints': True})
+    tot = [rt.infer(frame).timings_ms for _ in range(30)]
+    assert 'torch' not in sys.modules
+    # VmHWM (peak RSS of this process image; ru_maxrss would carry the forking parent's)
+    hwm = next(int(line.split()[1]) for line in open('/proc/self/status')
+               if line.startswith('VmHWM:'))
+    print(json.dumps({'rss_mb': hwm / 1024,
+                      'total_ms': float(np.median([t['total'] for t in tot])),
+                      'pre_ms': float(np.median([t['preprocess'] for t in tot]))}))
+''')
+
+
+def _median_ms(fn, n: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(ts)
+
+
+def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    from vla_ros.model.config import PolicyConfig
+    from vla_ros.model.export import export_bundle, quantize_int8
+    from vla_ros.model.policy import VlaPolicy
+    from vla_ros.model.text import ByteTextEncoder
+    from vla_ros.model.train_utils import count_params, example_inputs
+
+    torch.manual_seed(0)
+    torch.set_num_threads(THREADS)
+    cfg = PolicyConfig(fusion=fusion)
+    policy = VlaPolicy(cfg).eval()
+    rep = export_bundle(policy, ByteTextEncoder(cfg.text_dim), out, model_id=f'bench-{fusion}')
+    xs = example_inputs(cfg, batch=1, seed=3)
+    feeds = {n_: x.numpy() for n_, x in zip(policy.input_names, xs)}
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = THREADS
+    opts.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(out / 'policy.onnx'), opts,
+                                providers=['CPUExecutionProvider'])
+    with torch.inference_mode():
+        torch_ms = _median_ms(lambda: policy(*xs), n)
+    ort_ms = _median_ms(lambda: sess.run(None, feeds), n)
+    res = {'fusion': fusion, 'params': count_params(policy), 'onnx_mb': rep.policy_bytes / 1e6,
+           'torch_ms': torch_ms, 'ort_ms': ort_ms, 'parity': rep.parity_max_abs}
+    if int8:
+        q = quantize_int8(out / 'policy.onnx', out.parent / f'{fusion}_int8.onnx')
+        qs = ort.InferenceSession(str(q), opts, providers=['CPUExecutionProvider'])
+        res['int8_ms'] = _median_ms(lambda: qs.run(None, feeds), n)
+        ref, got = sess.run(None, feeds)[0], qs.run(None, feeds)[0]
+        res['int8_err'] = float(np.max(np.abs(ref - got)))
+        res['int8_rel'] = float(np.std(ref - got) / np.std(ref))
+        res['int8_mb'] = q.stat().st_size / 1e6
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--table', action='store_true', help='also time every fusion (docs)')
+    ap.add_argument('-n', type=int, default=60, help='timed runs per measurement')
+    args = ap.parse_args()
+    import logging
+    import warnings
+    warnings.filterwarnings('ignore')
+    logging.getLogger().setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as tmp:
+        r = measure('cross_attention', Path(tmp) / 'xattn', args.n, int8=True)
+        child = subprocess.run([sys.executable, '-c', RSS_CHILD, str(Path(tmp) / 'xattn')],
+                               capture_output=True, text=True, cwd=ROOT, timeout=120)
+        if child.returncode != 0:
+            print(child.stderr, file=sys.stderr)
+            return 1
+        c = json.loads(child.stdout.strip().splitlines()[-1])
+        rows = []
+        if args.table:
+            for f in ('early', 'late', 'cross_attention', 'moe'):
+                rows.append(measure(f, Path(tmp) / f, args.n, int8=True))
+    if rows:
+        print('| fusion | params | policy.onnx fp32 | int8 | torch eager | ORT fp32 | ORT int8 '
+              '| int8 error (max abs / % std) |')
+        print('|---|---|---|---|---|---|---|---|')
+        for x in rows:
+            print(f"| {x['fusion']} | {x['params'] / 1e6:.2f} M | {x['onnx_mb']:.1f} MB | "
+                  f"{x['int8_mb']:.1f} MB | {x['torch_ms']:.2f} ms | {x['ort_ms']:.2f} ms | "
+                  f"{x['int8_ms']:.2f} ms | {x['int8_err']:.3f} / {100 * x['int8_rel']:.1f} % |")
+    print(f"BENCH runtime ort_ms={r['ort_ms']:.2f} torch_ms={r['torch_ms']:.2f} "
+          f"ratio={r['ort_ms'] / r['torch_ms']:.2f} int8_ms={r['int8_ms']:.2f} "
+          f"int8_ratio={r['int8_ms'] / r['torch_ms']:.2f} int8_err={r['int8_err']:.4f} "
+          f"int8_err_pct_std={100 * r['int8_rel']:.1f} rss_mb={c['rss_mb']:.0f} "
+          f"runtime_total_ms={c['total_ms']:.2f} preprocess_ms={c['pre_ms']:.2f} "
+          f"params_m={r['params'] / 1e6:.2f} threads={THREADS}")
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
