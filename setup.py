@@ -10,6 +10,8 @@ PACKAGE_NAME = 'vla_ros'
 CONSOLE_SCRIPTS = [
     'vla-ros = vla_ros.cli.main:main',
     'fake_sensors = vla_ros.nodes.fake_sensors:main',
+    'vla_policy = vla_ros.nodes.vla_policy:main',
+    'multimodal_sync = vla_ros.nodes.multimodal_sync:main',
     'mujoco_sim = vla_ros.nodes.mujoco_sim:main',
 ]
 
