@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,10 @@ def export_onnx(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path, *
     if opset < MIN_EXPORT_OPSET:
         raise ConfigError(f'opset must be >= {MIN_EXPORT_OPSET}, got {opset!r}')
     module.eval()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript exporter is deprecated but is the one that handles our dynamic
+        # batch reliably on torch 2.13 (dynamo needs batch-2 examples and is slower)
+        warnings.simplefilter('ignore', DeprecationWarning)
         torch.onnx.export(module, args, str(path), input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic,
                           opset_version=opset, dynamo=False, do_constant_folding=True)
@@ -110,9 +114,17 @@ def check_parity(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path,
 
 def quantize_int8(src: Path, dst: Path) -> Path:
     """Dynamic int8 quantization of the MatMul/Gemm weights."""
+    import logging
+
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
-                     op_types_to_quantize=['MatMul', 'Gemm'])
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # silence its 'consider pre-processing' warning
+    try:
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
+                         op_types_to_quantize=['MatMul', 'Gemm'])
+    finally:
+        root.setLevel(level)
     return dst
 
 
