@@ -13,6 +13,7 @@ CONSOLE_SCRIPTS = [
     'vla_policy = vla_ros.nodes.vla_policy:main',
     'multimodal_sync = vla_ros.nodes.multimodal_sync:main',
     'mujoco_sim = vla_ros.nodes.mujoco_sim:main',
+    'gz_tactile = vla_ros.nodes.gz_tactile:main',
 ]
 
 setup(

@@ -1,0 +1,414 @@
+"""Node ``vla_policy`` (lifecycle): sensors -> policy -> chunk scheduler -> safety -> controllers.
+
+Concurrency (MultiThreadedExecutor, one callback group each, see ``_groups``):
+- sensors: SensorInputs subscriptions; ``_on_frame`` stores the frame and, when the scheduler
+  wants a chunk and no inference runs, wakes the worker at once (no waiting for a tick).
+- inference: a guard condition's callback runs ``PolicyRuntime.infer`` (onnxruntime releases
+  the GIL), converts and hands the chunk to the scheduler.
+- control: the control timer and the e-stop subscription: one action per tick through the
+  safety filter to the controllers. Never blocked by inference (separate group, state lock
+  held only for short bookkeeping).
+- command: the language command (computing a text embedding may take a few ms).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
+from std_msgs.msg import Bool, String
+from vla_ros_msgs.msg import ActionChunk, PolicyStatus
+
+from vla_ros import constants as C
+from vla_ros.core.adapters import ActionMapping, make_command, positions_for, to_command_space
+from vla_ros.core.policy_config import CommandAction, PolicyConfig, check_bundle, \
+    classify_command
+from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
+from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
+from vla_ros.errors import InferenceError, VlaRosError
+from vla_ros.nodes.controller_outputs import ControllerOutputs, action_chunk_msg
+from vla_ros.nodes.policy_monitor import PolicyCounters, policy_diagnostic, status_msg
+from vla_ros.nodes.policy_params import declare_policy_parameters, read_policy_config
+
+# Commands and the e-stop are latched: a late-joining node still gets the last one.
+LATCHED_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
+                         durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class VlaPolicy(LifecycleNode):
+    """Runs a VLA policy bundle on synchronized frames and commands ros2_control controllers."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('vla_policy', **kwargs)
+        from vla_ros.nodes.sync_params import declare_sync_parameters
+        declare_policy_parameters(self)
+        self.sync_config = declare_sync_parameters(self)
+        self._groups = {k: MutuallyExclusiveCallbackGroup()
+                        for k in ('sensors', 'inference', 'control', 'command')}
+        self._lock = threading.Lock()      # scheduler, safety, latest frame, counters
+        self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
+        self.cfg: PolicyConfig | None = None
+        self.runtime = self.scheduler = self.safety = self.mapping = None
+        self.outputs: ControllerOutputs | None = None
+        self.sensors = None
+        self.counters = PolicyCounters()
+        self._reset_state()
+        self.status_pub = self.create_publisher(PolicyStatus, '~/status', LATCHED_QOS)
+        self.chunk_pub = self.create_publisher(ActionChunk, '~/action_chunk', 10)
+        self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.debug_pub = None
+        self._timers: list = []
+        self._subs: list = []
+        self._worker_gc = None
+        self._last_status_key = None
+        self._autostart_timer = None
+        if self.get_parameter('autostart').value:
+            self._autostart_timer = self.create_timer(
+                0.01, self._autostart_once, callback_group=self._groups['command'])
+
+    def _reset_state(self) -> None:
+        self.active = False
+        self.latest_frame = None
+        self.frame_problem = ''
+        self.command = ''
+        self.command_gen = 0
+        self.inflight = False
+        self.reject_reason = ''
+        self.moved = False
+        self.last_inferred_stamp = -1
+
+    def _autostart_once(self) -> None:
+        """``autostart``: configure + activate once (what a lifecycle manager would do)."""
+        self.destroy_timer(self._autostart_timer)
+        if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+        else:
+            self.get_logger().error('autostart: configure failed; staying unconfigured')
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        from vla_ros.core.runtime import PolicyRuntime
+        from vla_ros.nodes.sensor_inputs import SensorInputs
+        try:
+            cfg = self.cfg = read_policy_config(self)
+            if not cfg.bundle:
+                raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
+            self.runtime = PolicyRuntime.from_bundle(
+                cfg.bundle, intra_op_threads=cfg.intra_op_threads,
+                providers=tuple(self.get_parameter('providers').value))
+            m = self.runtime.manifest
+            problems = check_bundle(m, cfg, cameras=[c.name for c in self.sync_config.cameras],
+                                    joint_names=self.sync_config.joint_names)
+            if problems:
+                raise VlaRosError('bundle does not fit the robot config:\n  ' +
+                                  '\n  '.join(problems))
+            self.period_s = cfg.period_s(m.dt)
+            self.mode = cfg.adapter.control_mode(m.action_kind)
+            self.mapping = ActionMapping(m.action_names, cfg.adapter)
+            self.safety = SafetyFilter(SafetyConfig.from_named(
+                m.action_names, cfg.joint_limits, mode=self.mode, period_s=self.period_s,
+                max_frame_age_s=cfg.max_frame_age_s, max_motion_time_s=cfg.max_motion_time_s))
+            self.scheduler = ChunkScheduler(cfg.scheduler)
+            grip = cfg.adapter.gripper_action
+            self.aliases = {grip: cfg.gripper_joint_state or grip}
+        except VlaRosError as e:
+            self.get_logger().error(f'configure failed: {e}')
+            return TransitionCallbackReturn.FAILURE
+        if not cfg.dry_run:
+            self.outputs = ControllerOutputs(self, cfg.adapter)
+        if cfg.debug_image:
+            from vla_ros.nodes.policy_debug import DebugImage
+            self.debug_pub = DebugImage(self)
+        self.sensors = SensorInputs(self, self.sync_config, callback_group=self._groups[
+            'sensors'], on_frame=self._on_frame, on_reject=self._on_reject)
+        self._worker_gc = self.create_guard_condition(
+            self._infer_once, callback_group=self._groups['inference'])
+        self._subs = [
+            self.create_subscription(String, C.COMMAND_TOPIC, self._on_command, LATCHED_QOS,
+                                     callback_group=self._groups['command']),
+            self.create_subscription(Bool, C.ESTOP_TOPIC, self._on_estop, LATCHED_QOS,
+                                     callback_group=self._groups['control'])]
+        self.get_logger().info(
+            f'configured: bundle {m.model_id} ({m.action_kind}, H={m.horizon}, dt={m.dt}s) -> '
+            f'{cfg.adapter.kind.value} {cfg.adapter.topic} at {1 / self.period_s:.1f} Hz, '
+            f'{"DRY RUN (preview only)" if cfg.dry_run else "COMMANDING CONTROLLERS"}')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        with self._lock:
+            self.active = True
+            self.scheduler.reset()
+        self._timers = [
+            self.create_timer(self.period_s, self._control_tick,
+                              callback_group=self._groups['control']),
+            self.create_timer(1.0 / self.cfg.status_rate_hz, self._publish_status,
+                              callback_group=self._groups['command']),
+            self.create_timer(1.0, self._publish_diagnostics,
+                              callback_group=self._groups['command'])]
+        self._publish_status(force=True)
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        with self._lock:
+            self.active = False
+            self.safety.stop('deactivated')
+            self.scheduler.reset()
+            if self.moved:
+                self._send_hold_locked(self.get_clock().now().nanoseconds)
+        for t in self._timers:
+            self.destroy_timer(t)
+        self._timers = []
+        self._publish_status(force=True)
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for s in self._subs:
+            self.destroy_subscription(s)
+        self._subs = []
+        if self.outputs:
+            self.outputs.destroy()
+            self.outputs = None
+        self.runtime = None
+        self._reset_state()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.active:
+            self.on_deactivate(state)
+        return TransitionCallbackReturn.SUCCESS
+
+    # -- sensors and inference ------------------------------------------------------------
+
+    def _on_frame(self, frame) -> None:
+        """SensorInputs callback (sensor thread): keep the frame; start inference now if a
+        chunk is wanted, so inference never waits for a control tick."""
+        with self._lock:
+            self.latest_frame = frame
+            self.frame_problem = ''
+            self.counters.frames.tick()
+            start = self._want_inference_locked(frame.stamp_ns)
+        if start:
+            self._worker_gc.trigger()
+
+    def _on_reject(self, reason: str) -> None:
+        with self._lock:
+            self.frame_problem = f'frame rejected: {reason}'
+            self.counters.rejected_frames += 1
+            self.counters.last_reject = reason
+
+    def _want_inference_locked(self, now_ns: int) -> bool:
+        if (not self.active or self.inflight or self.latest_frame is None
+                or self.latest_frame.stamp_ns <= self.last_inferred_stamp
+                or self.cfg.scheduler.mode is SchedulerMode.SYNC
+                or self.safety.check(now_ns, self.latest_frame.stamp_ns,
+                                     self.frame_problem)[0] is not SafetyState.RUNNING
+                or not self.scheduler.needs_inference(now_ns)):
+            return False
+        self.inflight = True
+        self.last_inferred_stamp = self.latest_frame.stamp_ns
+        return True
+
+    def _infer_once(self) -> None:
+        """Inference worker (own callback group): newest frame -> chunk -> scheduler."""
+        try:
+            with self._lock:
+                frame, gen = self.latest_frame, self.command_gen
+            if frame is not None:
+                self._run_policy(frame, gen)
+        finally:
+            with self._lock:
+                self.inflight = False
+
+    def _run_policy(self, frame, gen: int) -> None:
+        m = self.runtime.manifest
+        try:
+            with self._runtime_lock:
+                out = self.runtime.infer(frame)
+            actions = to_command_space(out.actions, out.kind, out.action_names,
+                                       frame.joint_names, frame.joint_positions)
+        except VlaRosError as e:
+            with self._lock:
+                if gen == self.command_gen:
+                    self.safety.fault(f'inference failed: {e}'[:300])
+                    self.scheduler.reset()
+            self.get_logger().error(f'inference failed: {e}', throttle_duration_sec=2.0)
+            self._publish_status()
+            return
+        now = self.get_clock().now().nanoseconds
+        with self._lock:
+            if gen != self.command_gen or not self.active:
+                return  # the command changed while this chunk was computed
+            self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
+            c = self.counters
+            c.e2e_ms = (now - out.frame_stamp_ns) * 1e-6
+            c.latencies_ms.append(out.timings_ms.get('run', 0.0))
+            c.chunks += 1
+            c.chunks_rate.tick()
+        self.chunk_pub.publish(action_chunk_msg(
+            actions, names=m.action_names, units=m.action_units, kind=out.kind, dt=out.dt,
+            model_id=m.model_id, due_ns=out.frame_stamp_ns, frame_stamp_ns=out.frame_stamp_ns,
+            latency_s=out.timings_ms.get('total', 0.0) * 1e-3))
+        if self.debug_pub is not None:
+            self.debug_pub.publish(frame, actions, self.command, m.action_names)
+
+    # -- control --------------------------------------------------------------------------
+
+    def _control_tick(self) -> None:
+        now = self.get_clock().now().nanoseconds
+        if self.cfg.scheduler.mode is SchedulerMode.SYNC:
+            self._sync_inference(now)
+        with self._lock:
+            if not self.active:
+                return
+            self.counters.control.tick()
+            frame = self.latest_frame
+            sched = self.scheduler.next_action(now) if self.safety.command_active else None
+            current = self._current_locked()
+            decision = self.safety.step(
+                None if sched is None else sched.values, now_ns=now, current=current,
+                frame_stamp_ns=None if frame is None else frame.stamp_ns,
+                frame_problem=self.frame_problem)
+            if not decision.hold:
+                self.moved = True
+                self._publish_command_locked(decision.command, now, hold=False)
+            elif self.moved and decision.command is not None:
+                self.counters.holds += 1
+                self._publish_command_locked(decision.command, now, hold=True)
+            if decision.state in (SafetyState.FAULT, SafetyState.ESTOPPED, SafetyState.IDLE):
+                self.scheduler.reset()
+            start = self._want_inference_locked(now)
+            self.state, self.reason = decision.state, self.reject_reason or decision.reason
+        if start:
+            self._worker_gc.trigger()
+        if (self.state, self.reason, self.command) != self._last_status_key:
+            self._publish_status(force=True)
+
+    def _sync_inference(self, now: int) -> None:
+        """Debug mode: infer inside the tick when the chunk is used up (blocks the tick)."""
+        with self._lock:
+            frame, gen = self.latest_frame, self.command_gen
+            want = (self.active and frame is not None and self.scheduler.needs_inference(now)
+                    and self.safety.check(now, frame.stamp_ns, self.frame_problem)[0]
+                    is SafetyState.RUNNING)
+        if want:
+            self._run_policy(frame, gen)
+
+    def _current_locked(self):
+        f = self.latest_frame
+        if f is None:
+            return None
+        return positions_for(self.mapping.action_names, f.joint_names, f.joint_positions,
+                             self.aliases)
+
+    def _publish_command_locked(self, command, now: int, *, hold: bool) -> None:
+        if self.outputs is None:
+            return  # dry run: previews only
+        future = None
+        if not hold and self.cfg.adapter.trajectory_mode.value == 'chunk':
+            future = self._future_locked(now)
+        cmd = make_command(self.mapping, command, period_s=self.period_s, future=future,
+                           dt_s=self.runtime.manifest.dt, hold=hold)
+        if hold and self.mode is ControlMode.VELOCITY:
+            cmd = dataclasses.replace(cmd, gripper=None)  # zero "velocity" would close it
+        self.outputs.publish(cmd, now)
+
+    def _future_locked(self, now: int):
+        c = self.scheduler._chunks[-1] if self.scheduler.has_chunk else None
+        if c is None or c.last_index + 1 >= len(c.actions):
+            return None
+        return self.safety.limit_future(c.actions[c.last_index + 1:], self.runtime.manifest.dt)
+
+    def _send_hold_locked(self, now: int) -> None:
+        d = self.safety.step(None, now_ns=now, current=self._current_locked(),
+                             frame_stamp_ns=None)
+        if d.command is not None:
+            self._publish_command_locked(d.command, now, hold=True)
+
+    # -- language and e-stop --------------------------------------------------------------
+
+    def _on_command(self, msg: String) -> None:
+        action, detail = classify_command(msg.data, self.cfg.max_command_chars)
+        if action is CommandAction.RUN:
+            try:
+                with self._runtime_lock:
+                    self.runtime.set_command(detail)  # embedding computed once, cached
+            except InferenceError as e:
+                action, detail = CommandAction.REJECT, f'command rejected: {e}'
+        now = self.get_clock().now().nanoseconds
+        with self._lock:
+            self.command_gen += 1
+            self.scheduler.reset()
+            if action is CommandAction.RUN:
+                self.command, self.reject_reason = detail, ''
+                self.safety.on_command(now)
+            else:
+                self.command = ''
+                self.reject_reason = detail if action is CommandAction.REJECT else ''
+                self.safety.stop(detail if action is CommandAction.REJECT else
+                                 f'stopped by command {msg.data!r}')
+        self.get_logger().info(f'command {msg.data!r}: {action.value} {detail!r}')
+        self._publish_status(force=True)
+
+    def _on_estop(self, msg: Bool) -> None:
+        with self._lock:
+            if msg.data:
+                self.safety.estop()
+                self.scheduler.reset()
+                self.command_gen += 1
+                self._send_hold_locked(self.get_clock().now().nanoseconds)
+            else:
+                self.safety.clear_estop()
+        self.get_logger().warn(f'e-stop {"ENGAGED" if msg.data else "cleared"}')
+
+    # -- status ---------------------------------------------------------------------------
+
+    def _publish_status(self, force: bool = False) -> None:
+        if self.cfg is None:
+            return
+        with self._lock:
+            state = getattr(self, 'state', SafetyState.IDLE)
+            reason = getattr(self, 'reason', '')
+            key = (state, reason, self.command)
+            self._last_status_key = key
+            msg = status_msg(
+                stamp=self.get_clock().now().to_msg(), state=state, reason=reason,
+                command=self.command,
+                model_id=self.runtime.manifest.model_id if self.runtime else '',
+                dry_run=self.cfg.dry_run, c=self.counters)
+        self.status_pub.publish(msg)
+
+    def _publish_diagnostics(self) -> None:
+        arr = DiagnosticArray()
+        arr.header.stamp = self.get_clock().now().to_msg()
+        with self._lock:
+            arr.status.append(policy_diagnostic(
+                f'{self.get_name()}: policy', getattr(self, 'state', SafetyState.IDLE),
+                getattr(self, 'reason', ''), self.counters))
+        if self.sensors is not None:
+            arr.status.extend(self.sensors.diagnostics())
+        self.diag_pub.publish(arr)
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = VlaPolicy()
+    executor = MultiThreadedExecutor(num_threads=4)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+if __name__ == '__main__':
+    main()
