@@ -14,6 +14,7 @@ CONSOLE_SCRIPTS = [
     'multimodal_sync = vla_ros.nodes.multimodal_sync:main',
     'mujoco_sim = vla_ros.nodes.mujoco_sim:main',
     'gz_tactile = vla_ros.nodes.gz_tactile:main',
+    'sim_microphone = vla_ros.nodes.sim_microphone:main',
 ]
 
 setup(

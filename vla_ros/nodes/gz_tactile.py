@@ -1,0 +1,80 @@
+"""Node ``gz_tactile``: Gazebo finger contact sensors -> ``vla_ros_msgs/TactileArray``.
+
+Subscribes ``/gz/tactile/<pad>`` (``ros_gz_interfaces/Contacts`` from ros_gz_bridge, see
+config/gz_bridge.yaml) and publishes the same pad layout as ``mujoco_sim`` on
+``/tactile/array`` at ``tactile_rate_hz``. gz only reports while touching, so a pad without a
+report for ``hold_s`` reads zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from vla_ros_msgs.msg import TactileArray, TactilePad
+
+from vla_ros import constants as C
+from vla_ros.errors import ConfigError
+from vla_ros.sim.gazebo import GZ_TACTILE_TOPIC_FMT
+from vla_ros.sim.gz_contacts import contacts_to_taxels
+from vla_ros.sim.robot import ROBOT
+
+
+class GzTactile(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__('gz_tactile', **kwargs)
+        rate = self.declare_parameter('tactile_rate_hz', 100.0, ParameterDescriptor(
+            description='TactileArray rate [Hz]', read_only=True)).value
+        self.hold_ns = int(1e9 * self.declare_parameter('hold_s', 0.05, ParameterDescriptor(
+            description='a pad without a contact report for this long reads 0 [s]',
+            read_only=True)).value)
+        try:
+            from ros_gz_interfaces.msg import Contacts
+        except ImportError as e:
+            raise ConfigError('gz_tactile needs ros_gz_interfaces (install ros-<distro>-ros-gz)'
+                              ) from e
+        self.values = {p.name: np.zeros(p.rows * p.cols, np.float32) for p in ROBOT.pads}
+        self.stamps = {p.name: 0 for p in ROBOT.pads}
+        for pad in ROBOT.pads:
+            self.create_subscription(Contacts, GZ_TACTILE_TOPIC_FMT.format(pad=pad.name),
+                                     lambda m, n=pad.name: self._on_contacts(n, m),
+                                     qos_profile_sensor_data)
+        self.pub = self.create_publisher(TactileArray, C.TACTILE_TOPIC, qos_profile_sensor_data)
+        self.create_timer(1.0 / rate, self._publish)
+
+    def _on_contacts(self, pad: str, msg) -> None:
+        self.values[pad] = contacts_to_taxels(msg, pad)
+        self.stamps[pad] = self.get_clock().now().nanoseconds
+
+    def _publish(self) -> None:
+        now = self.get_clock().now()
+        msg = TactileArray()
+        msg.header.stamp = now.to_msg()
+        msg.unit = 'N'
+        values = []
+        for p in ROBOT.pads:
+            msg.pads.append(TactilePad(name=p.name, frame_id=f'{p.name}_pad', rows=p.rows,
+                                       cols=p.cols, channels=1))
+            fresh = now.nanoseconds - self.stamps[p.name] <= self.hold_ns
+            values.append(self.values[p.name] if fresh else np.zeros_like(self.values[p.name]))
+        msg.values = np.concatenate(values).tolist()
+        self.pub.publish(msg)
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = GzTactile()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
