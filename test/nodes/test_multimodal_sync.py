@@ -1,0 +1,82 @@
+"""Multi-process: fake_sensors (30 Hz camera, 50 Hz x 320-sample audio, 100 Hz tactile and
+joints) + multimodal_sync with config/sync.yaml. Frames are aligned within one camera period,
+and the presence mask drops within max age once a stream is stopped over ROS."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.parameter_client import AsyncParameterClient
+from vla_ros_msgs.msg import MultimodalFrame
+
+from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(90)]
+CAMERA_PERIOD_S = 1 / 30
+TACTILE_MAX_AGE_S = 0.1
+
+
+def _ns(t) -> int:
+    return t.sec * 1_000_000_000 + t.nanosec
+
+
+def test_frames_aligned_and_mask_drops_when_stream_stops(rclpy_init, repo_root, tmp_path):
+    node = Node('sync_probe')
+    frames: list[tuple[float, MultimodalFrame]] = []
+    diags: list[DiagnosticArray] = []
+    node.create_subscription(MultimodalFrame, '/multimodal_sync/frame',
+                             lambda m: frames.append((time.monotonic(), m)), 50)
+    node.create_subscription(DiagnosticArray, '/diagnostics', diags.append, 10)
+
+    def spin_for(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            rclpy_init.spin_once(node, timeout_sec=0.02)
+
+    sensors = NodeProcess('fake_sensors', ros_args(params={
+        'camera_rate_hz': 30.0, 'audio_chunk_rate_hz': 50.0, 'sample_rate': 16000,
+        'tactile_rate_hz': 100.0, 'joint_rate_hz': 100.0}), log_path=tmp_path / 'fake.log')
+    sync = NodeProcess('multimodal_sync', ros_args(
+        [repo_root / 'config/sync.yaml'], params={'max_age_s.tactile': TACTILE_MAX_AGE_S}),
+        log_path=tmp_path / 'sync.log')
+    with sensors, sync:
+        ok = wait_until(lambda: (rclpy_init.spin_once(node, timeout_sec=0.05), len(frames))[1]
+                        >= 30, timeout_s=40)
+        sync.check_alive()
+        assert ok, f'no frames; sync log:\n{sync.log_tail()}'
+        spin_for(1.5)
+        steady = [m for _, m in frames[-40:]]
+        for m in steady:
+            t = _ns(m.header.stamp)
+            mask = dict(zip(m.modalities, m.present))
+            assert mask['image/front'] and mask['joints'] and mask['tactile'] and mask['audio']
+            for key, src, present in zip(m.modalities, m.source_stamps, m.present):
+                if present and key != 'language':
+                    err = abs(_ns(src) - t) / 1e9
+                    assert err <= CAMERA_PERIOD_S, f'{key} off by {err * 1e3:.1f} ms'
+            assert len(m.joint_state.position) == 7
+            assert m.audio.sample_rate == 16000 and len(m.audio.data) == 16000 * 4
+        assert any(len(m.images[0].data) == 640 * 480 * 3 for m in steady)
+        assert any(dict(zip(m.modalities, m.present))['image/wrist'] for m in steady)
+
+        # stop the tactile stream over ROS; the mask must drop within max age
+        client = AsyncParameterClient(node, 'fake_sensors')
+        assert client.wait_for_services(timeout_sec=10)
+        future = client.set_parameters([Parameter('enabled_streams',
+                                                  value=['camera', 'audio', 'joints'])])
+        rclpy_init.spin_until_future_complete(node, future, timeout_sec=10)
+        assert future.done()
+        stopped_at = time.monotonic()
+        spin_for(1.0)
+        after = [m for t, m in frames if t > stopped_at + TACTILE_MAX_AGE_S + 0.15]
+        assert len(after) >= 10
+        assert not any(dict(zip(m.modalities, m.present))['tactile'] for m in after)
+        assert all(dict(zip(m.modalities, m.present))['joints'] for m in after)
+        sync.check_alive()
+    names = {s.name for d in diags for s in d.status}
+    assert 'multimodal_sync: sync tactile' in names and 'multimodal_sync: sync frames' in names
+    node.destroy_node()
