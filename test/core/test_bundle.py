@@ -106,3 +106,48 @@ def test_write_manifest_refuses_invalid(copy):
     raw['action']['units'] = ['rad']
     with pytest.raises(BundleManifestError, match='lengths'):
         write_manifest(copy, raw)
+
+
+def test_user_wrapped_policy_without_presence_or_text(tmp_path):
+    """docs/bundle.md recipe: an ONNX policy of one's own (image + joint state -> chunk)."""
+    import numpy as np
+    import torch
+
+    from runtime_fixtures import JOINTS, full_frame
+
+    class Act(torch.nn.Module):  # stands in for e.g. an exported LeRobot ACT
+        def __init__(self):
+            super().__init__()
+            self.img = torch.nn.Linear(3 * 32 * 32, 16)
+            self.out = torch.nn.Linear(16 + 7, 10 * 7)
+
+        def forward(self, image, state):
+            z = torch.cat([self.img(image.flatten(1)), state], dim=1)
+            return self.out(z).reshape(-1, 10, 7)
+
+    torch.onnx.export(Act().eval(), (torch.randn(2, 3, 32, 32), torch.randn(2, 7)),
+                      str(tmp_path / 'policy.onnx'),
+                      input_names=['observation.images.front', 'observation.state'],
+                      output_names=['action'], opset_version=17, dynamo=False,
+                      dynamic_axes={'observation.images.front': {0: 'b'},
+                                    'observation.state': {0: 'b'}, 'action': {0: 'b'}})
+    write_manifest(tmp_path, {
+        'model_id': 'my-act', 'provenance': {'source': 'lerobot ACT, exported by hand'},
+        'policy': {'file': 'policy.onnx'},
+        'inputs': [
+            {'name': 'observation.images.front', 'modality': 'image/front',
+             'shape': [-1, 3, 32, 32], 'dtype': 'float32',
+             'preprocessing': {'kind': 'image', 'camera': 'front', 'size': [32, 32],
+                               'color_order': 'rgb', 'mean': [0.0] * 3, 'std': [1.0] * 3}},
+            {'name': 'observation.state', 'modality': 'joints', 'shape': [-1, 7],
+             'dtype': 'float32',
+             'preprocessing': {'kind': 'joints', 'joint_names': list(JOINTS),
+                               'position_mean': [0.0] * 7, 'position_std': [1.0] * 7}}],
+        'outputs': [{'name': 'action', 'shape': [-1, 10, 7], 'dtype': 'float32'}],
+        'action': {'output': 'action', 'names': list(JOINTS), 'units': ['rad'] * 6 + ['m'],
+                   'kind': 'absolute_joint_position', 'horizon': 10, 'dt': 0.05},
+        'required_modalities': ['image/front', 'joints']})
+    rt = PolicyRuntime.from_bundle(tmp_path)
+    out = rt.infer(full_frame())
+    assert out.actions.shape == (10, 7) and np.all(np.isfinite(out.actions))
+    assert rt.manifest.modalities == ('image/front', 'joints')
