@@ -30,7 +30,7 @@ def make_random_bundle(out_dir: str | Path, *, fusion: str = 'cross_attention',
     """
     import torch
 
-    from vla_ros.model.export import export_bundle
+    from vla_ros.model.export import NormStats, export_bundle
     from vla_ros.model.policy import VlaPolicy
     from vla_ros.model.text import ByteTextEncoder
 
@@ -39,11 +39,11 @@ def make_random_bundle(out_dir: str | Path, *, fusion: str = 'cross_attention',
                       image_size=image_size)
     policy, text = VlaPolicy(cfg), ByteTextEncoder(cfg.text_dim)
     a = cfg.action_dim
-    from vla_ros.model.export import NormStats
     stats = NormStats(action_mean=(0.0,) * (a - 1) + (0.02,),
                       action_std=(0.1,) * (a - 1) + (0.005,))
-    export_bundle(policy, text, out_dir, model_id=f'random-{fusion}{"-nan" if nan_output else ""}',
-                  stats=stats, nan_output=nan_output, int8=int8,
+    model_id = f'random-{fusion}' + ('-nan' if nan_output else '')
+    export_bundle(policy, text, out_dir, model_id=model_id, stats=stats, nan_output=nan_output,
+                  int8=int8,
                   provenance={'source': 'vla_ros.tools.test_bundles.make_random_bundle',
                               'seed': seed})
     return Path(out_dir)
