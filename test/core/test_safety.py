@@ -162,3 +162,14 @@ def test_config_validation_quotes_bad_values():
         SafetyConfig(names=('a',), max_velocity=(0.0,))
     cfg = SafetyConfig.from_named(['a', 'b'], {'a': {'upper': 1.0}})
     assert cfg.arrays['upper'].tolist() == [1.0, math.inf]
+
+
+def test_position_hold_is_latched_where_it_started():
+    f = make()
+    f.stop('stop requested')
+    first = step(f, [0, 0], current=(0.1, 0.2)).command
+    later = step(f, [0, 0], current=(0.0, 0.15)).command  # arm sagging: hold stays put
+    np.testing.assert_allclose(first, [0.1, 0.2])
+    np.testing.assert_allclose(later, [0.1, 0.2])
+    f.on_command(2 * P_NS)
+    assert step(f, [0.0, 0.15], current=(0.0, 0.15)).state is SafetyState.RUNNING

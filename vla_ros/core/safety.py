@@ -161,6 +161,7 @@ class SafetyFilter:
         self.command_stamp_ns = 0
         self.last_command: np.ndarray | None = None
         self.last_velocity = np.zeros(len(config.names))
+        self.holding = False  # the last decision was a hold (its position stays latched)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -176,7 +177,10 @@ class SafetyFilter:
             self._estop_cleared = True
 
     def on_command(self, now_ns: int) -> None:
-        """A fresh non-empty command: clears faults, releases a cleared e-stop."""
+        """A fresh non-empty command: clears faults, releases a cleared e-stop; motion
+        restarts from the measured position."""
+        self.holding = False
+        self.last_command = None
         if self.estopped and self._estop_cleared:
             self.estopped = False
         self.fault_reason = ''
@@ -250,6 +254,7 @@ class SafetyFilter:
         if state is not SafetyState.RUNNING:
             return self._hold(current, state, reason)
         cmd = self._limit(np.asarray(action, dtype=np.float64), current)
+        self.holding = False
         return SafetyDecision(cmd, False, SafetyState.RUNNING, '')
 
     def limit_future(self, actions: np.ndarray, dt_s: float) -> np.ndarray:
@@ -294,7 +299,14 @@ class SafetyFilter:
 
     def _hold(self, current: np.ndarray | None, state: SafetyState,
               reason: str) -> SafetyDecision:
-        cmd = self.hold_command(current)
+        # A position hold is latched where it started: re-reading the measured position every
+        # tick would let the arm sag under gravity, one tick at a time.
+        if (self.holding and self.last_command is not None
+                and self.config.mode is ControlMode.POSITION):
+            cmd = self.last_command.copy()
+        else:
+            cmd = self.hold_command(current)
+        self.holding = cmd is not None
         self.last_velocity[:] = 0.0
         if cmd is not None and self.config.mode is ControlMode.POSITION:
             self.last_command = cmd.copy()

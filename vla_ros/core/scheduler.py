@@ -162,6 +162,13 @@ class ChunkScheduler:
         nxt = max(c.last_index + 1, c.time_index(now_ns))
         return max(0, c.actions.shape[0] - nxt)
 
+    def upcoming(self) -> np.ndarray:
+        """Actions [K, A] of the newest chunk after the last one served (K may be 0)."""
+        if not self._chunks:
+            return np.zeros((0, 0))
+        c = self._chunks[-1]
+        return c.actions[c.last_index + 1:]
+
     def needs_inference(self, now_ns: int) -> bool:
         """True when a new chunk should be requested (below threshold; sync: chunk used up)."""
         if self.config.mode is SchedulerMode.SYNC:

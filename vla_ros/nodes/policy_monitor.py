@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from vla_ros_msgs.msg import PolicyStatus
 
 from vla_ros.core.safety import SafetyState
@@ -97,3 +97,34 @@ def policy_diagnostic(name: str, state: SafetyState, reason: str,
     return DiagnosticStatus(level=level, name=name, message=reason or state.value,
                             hardware_id='vla_policy',
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])
+
+
+class PolicyReporting:
+    """Mixin of ``VlaPolicy``: ``~/status`` and ``/diagnostics`` publishing (uses the node's
+    ``_lock``, ``state``, ``reason``, ``command``, ``counters``, ``cfg``, ``runtime``)."""
+
+    def _publish_status(self, force: bool = False) -> None:
+        """Publish PolicyStatus (timer at status_rate_hz, and on every change)."""
+        if self.cfg is None:
+            return
+        with self._lock:
+            state, reason = self.state, self.reason
+            self._last_status_key = (state, reason.split(':')[0], self.command)
+            msg = status_msg(
+                stamp=self.get_clock().now().to_msg(), state=state, reason=reason,
+                command=self.command,
+                model_id=self.runtime.manifest.model_id if self.runtime else '',
+                dry_run=self.cfg.dry_run, c=self.counters)
+        self.status_pub.publish(msg)
+
+    def _publish_diagnostics(self) -> None:
+        arr = DiagnosticArray()
+        arr.header.stamp = self.get_clock().now().to_msg()
+        with self._lock:
+            arr.status.append(policy_diagnostic(
+                f'{self.get_name()}: policy', self.state, self.reason, self.counters))
+        if self.sensors is not None:
+            arr.status.extend(self.sensors.diagnostics())
+        self.diag_pub.publish(arr)
+
+

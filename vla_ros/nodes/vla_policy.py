@@ -33,7 +33,7 @@ from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyS
 from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
 from vla_ros.errors import InferenceError, VlaRosError
 from vla_ros.nodes.controller_outputs import ControllerOutputs, action_chunk_msg
-from vla_ros.nodes.policy_monitor import PolicyCounters, policy_diagnostic, status_msg
+from vla_ros.nodes.policy_monitor import PolicyCounters, PolicyReporting
 from vla_ros.nodes.policy_params import declare_policy_parameters, read_policy_config
 
 # Commands and the e-stop are latched: a late-joining node still gets the last one.
@@ -41,7 +41,7 @@ LATCHED_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
                          durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
 
 
-class VlaPolicy(LifecycleNode):
+class VlaPolicy(PolicyReporting, LifecycleNode):
     """Runs a VLA policy bundle on synchronized frames and commands ros2_control controllers."""
 
     def __init__(self, **kwargs) -> None:
@@ -82,6 +82,7 @@ class VlaPolicy(LifecycleNode):
         self.reject_reason = ''
         self.moved = False
         self.last_inferred_stamp = -1
+        self.state, self.reason = SafetyState.IDLE, 'not active'
 
     def _autostart_once(self) -> None:
         """``autostart``: configure + activate once (what a lifecycle manager would do)."""
@@ -287,7 +288,7 @@ class VlaPolicy(LifecycleNode):
             self.state, self.reason = decision.state, self.reject_reason or decision.reason
         if start:
             self._worker_gc.trigger()
-        if (self.state, self.reason, self.command) != self._last_status_key:
+        if (self.state, self.reason.split(':')[0], self.command) != self._last_status_key:
             self._publish_status(force=True)
 
     def _sync_inference(self, now: int) -> None:
@@ -320,10 +321,8 @@ class VlaPolicy(LifecycleNode):
         self.outputs.publish(cmd, now)
 
     def _future_locked(self, now: int):
-        c = self.scheduler._chunks[-1] if self.scheduler.has_chunk else None
-        if c is None or c.last_index + 1 >= len(c.actions):
-            return None
-        return self.safety.limit_future(c.actions[c.last_index + 1:], self.runtime.manifest.dt)
+        ahead = self.scheduler.upcoming()
+        return self.safety.limit_future(ahead, self.runtime.manifest.dt) if len(ahead) else None
 
     def _send_hold_locked(self, now: int) -> None:
         d = self.safety.step(None, now_ns=now, current=self._current_locked(),
@@ -353,6 +352,8 @@ class VlaPolicy(LifecycleNode):
                 self.reject_reason = detail if action is CommandAction.REJECT else ''
                 self.safety.stop(detail if action is CommandAction.REJECT else
                                  f'stopped by command {msg.data!r}')
+                self.state, self.reason = self.safety.check(now, None)
+                self.reason = self.reject_reason or self.reason
         self.get_logger().info(f'command {msg.data!r}: {action.value} {detail!r}')
         self._publish_status(force=True)
 
@@ -367,33 +368,6 @@ class VlaPolicy(LifecycleNode):
                 self.safety.clear_estop()
         self.get_logger().warn(f'e-stop {"ENGAGED" if msg.data else "cleared"}')
 
-    # -- status ---------------------------------------------------------------------------
-
-    def _publish_status(self, force: bool = False) -> None:
-        if self.cfg is None:
-            return
-        with self._lock:
-            state = getattr(self, 'state', SafetyState.IDLE)
-            reason = getattr(self, 'reason', '')
-            key = (state, reason, self.command)
-            self._last_status_key = key
-            msg = status_msg(
-                stamp=self.get_clock().now().to_msg(), state=state, reason=reason,
-                command=self.command,
-                model_id=self.runtime.manifest.model_id if self.runtime else '',
-                dry_run=self.cfg.dry_run, c=self.counters)
-        self.status_pub.publish(msg)
-
-    def _publish_diagnostics(self) -> None:
-        arr = DiagnosticArray()
-        arr.header.stamp = self.get_clock().now().to_msg()
-        with self._lock:
-            arr.status.append(policy_diagnostic(
-                f'{self.get_name()}: policy', getattr(self, 'state', SafetyState.IDLE),
-                getattr(self, 'reason', ''), self.counters))
-        if self.sensors is not None:
-            arr.status.extend(self.sensors.diagnostics())
-        self.diag_pub.publish(arr)
 
 
 def main(args: list[str] | None = None) -> None:
