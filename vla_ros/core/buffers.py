@@ -74,8 +74,9 @@ class StampedBuffer(Generic[T]):
     def _trim(self) -> None:
         stamps = self._stamps
         n = len(stamps) - self.max_len
-        if stamps[0] < stamps[-1] - self.horizon_ns:
-            n = max(n, bisect_left(stamps, stamps[-1] - self.horizon_ns))
+        cutoff = stamps[-1] - self.horizon_ns
+        if stamps[0] < cutoff:
+            n = max(n, bisect_left(stamps, cutoff))
         if n > 0:
             del stamps[:n]
             del self._items[:n]
