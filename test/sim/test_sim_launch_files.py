@@ -1,0 +1,133 @@
+"""Launch files and Gazebo config, checked statically (launch and Gazebo are not installable
+here): executables exist, referenced files exist, bridge topics equal the node defaults,
+generated files are up to date and well-formed, controllers match the description."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+from vla_ros import constants as C
+from vla_ros.sim import gazebo
+from vla_ros.sim.robot import ROBOT
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
+SIM_LAUNCH = [ROOT / 'launch' / n for n in ('mujoco.launch.py', 'gazebo.launch.py')]
+
+
+def _console_scripts() -> set[str]:
+    tree = ast.parse((ROOT / 'setup.py').read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'CONSOLE_SCRIPTS':
+            return {ast.literal_eval(e).split('=')[0].strip() for e in node.value.elts}
+    raise AssertionError('no CONSOLE_SCRIPTS in setup.py')
+
+
+def _node_calls(path: pathlib.Path) -> list[dict]:
+    """Keyword literals of every ``Node(...)`` call in a launch file."""
+    calls = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, 'id', '') == 'Node':
+            kw = {}
+            for k in node.keywords:
+                try:
+                    kw[k.arg] = ast.literal_eval(k.value)
+                except ValueError:
+                    kw[k.arg] = None
+            calls.append(kw)
+    return calls
+
+
+def _string_constants(path: pathlib.Path) -> set[str]:
+    return {n.value for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+@pytest.mark.parametrize('path', SIM_LAUNCH, ids=lambda p: p.name)
+def test_launch_file_defines_generate_launch_description(path):
+    tree = ast.parse(path.read_text())
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert 'generate_launch_description' in names
+    imports = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert {'launch', 'launch_ros.actions'} <= imports
+
+
+@pytest.mark.parametrize('path', SIM_LAUNCH, ids=lambda p: p.name)
+def test_every_vla_ros_executable_is_a_console_script(path):
+    scripts = _console_scripts()
+    ours = [c for c in _node_calls(path) if c.get('package') == 'vla_ros']
+    assert ours, f'{path.name} starts no vla_ros node'
+    for call in ours:
+        assert call['executable'] in scripts, call
+
+
+@pytest.mark.parametrize('path', SIM_LAUNCH, ids=lambda p: p.name)
+def test_every_referenced_config_file_exists(path):
+    refs = {s for s in _string_constants(path)
+            if s.endswith(('.yaml', '.sdf', '.urdf')) and '/' not in s}
+    assert refs, f'{path.name} references no config file'
+    for name in refs:
+        assert (ROOT / 'config' / name).is_file(), f'{path.name}: config/{name} missing'
+
+
+def test_bridge_topics_equal_the_node_defaults():
+    entries = yaml.safe_load((ROOT / 'config' / 'gz_bridge.yaml').read_text())
+    by_topic = {e['ros_topic_name']: e for e in entries}
+    for cam in C.DEFAULT_CAMERAS:
+        e = by_topic[C.camera_topic(cam)]
+        assert (e['ros_type_name'], e['gz_type_name']) == ('sensor_msgs/msg/Image',
+                                                           'gz.msgs.Image')
+    assert by_topic['/clock']['ros_type_name'] == 'rosgraph_msgs/msg/Clock'
+    for pad in ROBOT.pads:
+        e = by_topic[gazebo.GZ_TACTILE_TOPIC_FMT.format(pad=pad.name)]
+        assert e['ros_type_name'] == 'ros_gz_interfaces/msg/Contacts'
+    for e in entries:
+        assert e['direction'] == 'GZ_TO_ROS'
+        assert set(e) == {'ros_topic_name', 'gz_topic_name', 'ros_type_name', 'gz_type_name',
+                          'direction'}
+    # the gz sensors publish on the topics the bridge reads
+    urdf = ET.parse(gazebo.URDF_PATH).getroot()
+    world = ET.parse(gazebo.WORLD_PATH).getroot()
+    sensor_topics = {s.findtext('topic') for r in (urdf, world) for s in r.iter('sensor')}
+    assert {e['gz_topic_name'] for e in entries} - {'/clock'} == sensor_topics
+
+
+def test_generated_gazebo_files_are_up_to_date_and_well_formed():
+    for path, text in gazebo.generated_files().items():
+        assert path.read_text() == text, f'{path.name} is stale: python -m vla_ros.sim.gazebo'
+        ET.fromstring(text.split('\n', 2)[2] if text.startswith('<?xml') else text)
+    assert gazebo.main(['--check']) == 0
+    world = ET.parse(gazebo.WORLD_PATH).getroot()
+    models = {m.get('name') for m in world.iter('model')}
+    assert {'table', 'red_cube', 'green_cube', 'blue_cube', 'front_camera'} <= models
+
+
+def test_controllers_match_the_description():
+    cfg = yaml.safe_load((ROOT / 'config' / 'gz_controllers.yaml').read_text())
+    cm = cfg['controller_manager']['ros__parameters']
+    assert cm['arm_controller']['type'] == 'joint_trajectory_controller/JointTrajectoryController'
+    assert tuple(cfg['arm_controller']['ros__parameters']['joints']) == C.DEFAULT_ARM_JOINTS
+    assert cfg['gripper_controller']['ros__parameters']['joints'] == [C.DEFAULT_GRIPPER_JOINT]
+    urdf = ET.parse(gazebo.URDF_PATH).getroot()
+    commanded = [j.get('name') for j in urdf.find('ros2_control').findall('joint')
+                 if j.find('command_interface') is not None]
+    assert commanded == [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
+    plugin = urdf.find("gazebo/plugin[@filename='gz_ros2_control-system']")
+    assert plugin.findtext('parameters') == gazebo.CONTROLLERS_PLACEHOLDER
+    launch = (ROOT / 'launch' / 'gazebo.launch.py').read_text()
+    assert gazebo.CONTROLLERS_PLACEHOLDER in launch and 'gz_controllers.yaml' in launch
+    for name in ('joint_state_broadcaster', 'arm_controller', 'gripper_controller'):
+        assert f"'{name}'" in launch
+
+
+def test_sim_yaml_overrides_declared_parameters():
+    cfg = yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
+    assert cfg['/**']['ros__parameters']['use_sim_time'] is True
+    declared = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'mujoco_sim.py')
+    for key in cfg['mujoco_sim']['ros__parameters']:
+        assert key in declared, f'sim.yaml sets undeclared parameter {key}'
