@@ -1,0 +1,81 @@
+"""vla_policy fails closed: a NaN-producing bundle faults without motion; dry_run publishes only
+the ~/action_chunk preview; the synchronous debug mode still drives the controller."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from policy_graph import CONTROL_HZ, Listener, start_graph
+from vla_ros.tools.procs import wait_until
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+
+@pytest.fixture
+def listener():
+    import rclpy
+
+    rclpy.init()
+    lis = Listener(rclpy)
+    try:
+        yield lis
+    finally:
+        lis.close()
+        rclpy.try_shutdown()
+
+
+def _run(tmp_path, bundle, policy, lis, command='pick up the red cube', settle_s=1.5):
+    procs = start_graph(tmp_path, bundle, policy)
+    try:
+        assert lis.wait_state('idle', 30.0), procs[1].log_tail()
+        lis.command(command)
+        time.sleep(settle_s)
+        return procs[1].log_tail()
+    finally:
+        for p in procs:
+            p.stop()
+
+
+@pytest.mark.timeout(90)
+def test_nan_bundle_faults_and_never_moves(tmp_path, listener):
+    from vla_ros.tools.test_bundles import make_random_bundle
+    bundle = make_random_bundle(tmp_path / 'nan', nan_output=True)
+    log = _run(tmp_path, bundle, {}, listener)
+    states = [s for _, s in listener.status]
+    assert any(s.state_name == 'fault' for s in states), log
+    fault = next(s for s in states if s.state_name == 'fault')
+    assert 'non-finite' in fault.reason or 'NaN' in fault.reason
+    assert listener.last_status().state_name == 'fault'
+    assert not listener.chunks, 'a NaN chunk was published'
+    # it never moved, so nothing (not even a hold) was sent to the controllers
+    assert not listener.traj and not listener.gripper
+
+
+@pytest.mark.timeout(90)
+def test_dry_run_publishes_only_the_preview(tmp_path, listener):
+    from vla_ros.tools.test_bundles import make_random_bundle
+    bundle = make_random_bundle(tmp_path / 'b')
+    _run(tmp_path, bundle, {'dry_run': True}, listener)
+    assert len(listener.chunks) >= 3
+    assert not listener.traj and not listener.gripper
+    s = listener.last_status()
+    assert s.dry_run and s.state_name in ('running', 'holding')
+    c = listener.chunks[-1][1]
+    assert c.horizon == 16 and len(c.values) == 16 * len(c.action_names)
+    assert np.all(np.isfinite(c.values)) and c.dt == pytest.approx(0.02)
+
+
+@pytest.mark.timeout(90)
+def test_sync_mode_and_chunk_trajectories(tmp_path, listener):
+    from vla_ros.tools.test_bundles import make_random_bundle
+    bundle = make_random_bundle(tmp_path / 'b')
+    _run(tmp_path, bundle, {'scheduler.mode': 'sync', 'controller.trajectory_mode': 'chunk'},
+         listener)
+    moving = [m for _, m in listener.traj if len(m.points) > 1]
+    assert len(moving) > 10
+    t = [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in moving[0].points]
+    assert t[0] == pytest.approx(1.0 / CONTROL_HZ) and np.all(np.diff(t) > 0)
+    assert wait_until(lambda: listener.last_status().chunks >= 3, 1.0)
