@@ -1,0 +1,50 @@
+"""Run a VLA policy on a real robot: ``ros2 launch vla_ros robot.launch.py bundle:=/path``.
+
+Starts ``vla_policy`` (a lifecycle node) with a robot config. ``dry_run`` defaults to true:
+only ``~/action_chunk`` previews are published until you pass ``dry_run:=false``. Without
+``autostart:=true`` bring it up with ``ros2 lifecycle set /vla_policy configure`` then
+``activate``. Without launch (this repo's dev setup) the same is
+``vla_policy --ros-args --params-file config/robot_example.yaml -p bundle:=/path``.
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+
+def generate_launch_description() -> LaunchDescription:
+    default_config = PathJoinSubstitution(
+        [FindPackageShare('vla_ros'), 'config', 'robot_example.yaml'])
+    return LaunchDescription([
+        DeclareLaunchArgument(
+            'bundle', description='policy bundle directory (bundle.yaml + ONNX files)'),
+        DeclareLaunchArgument(
+            'robot_config', default_value=default_config,
+            description='parameters file of the robot: controllers, joints, limits, sensors '
+                        '(see config/robot_example.yaml, config/mobile_base_example.yaml)'),
+        DeclareLaunchArgument(
+            'dry_run', default_value='true',
+            description='true: publish only ~/action_chunk previews, never command the '
+                        'controllers; set false to move the robot'),
+        DeclareLaunchArgument(
+            'namespace', default_value='', description='namespace of the vla_policy node'),
+        DeclareLaunchArgument(
+            'use_sim_time', default_value='false',
+            description='use /clock (simulation or bag replay) instead of the wall clock'),
+        DeclareLaunchArgument(
+            'autostart', default_value='false',
+            description='configure and activate the lifecycle node on start; false leaves '
+                        'it to ros2 lifecycle / a lifecycle manager'),
+        Node(package='vla_ros', executable='vla_policy', name='vla_policy',
+             namespace=LaunchConfiguration('namespace'), output='screen',
+             parameters=[LaunchConfiguration('robot_config'), {
+                 'bundle': LaunchConfiguration('bundle'),
+                 'dry_run': ParameterValue(LaunchConfiguration('dry_run'), value_type=bool),
+                 'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'),
+                                                value_type=bool),
+                 'autostart': ParameterValue(LaunchConfiguration('autostart'),
+                                             value_type=bool)}]),
+    ])
