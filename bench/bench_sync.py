@@ -1,11 +1,11 @@
 """BENCH sync: the sync core vs message_filters' ApproximateTimeSynchronizer algorithm.
 
-One recorded-like stream, 10 s of sensor time, 4 modalities: a camera at 30 Hz, audio at 50 Hz (320-sample
-chunks at 16 kHz), tactile at 100 Hz, joint states at 100 Hz, with +-2 ms stamp jitter and
+One recorded-like stream, 10 s of sensor time, 4 modalities: a camera at 30 Hz, audio at
+50 Hz (320-sample chunks at 16 kHz), tactile and joint states at 100 Hz, +-2 ms stamp jitter,
 1 % reordering. Both consume the same message objects in the same process (payloads
 pre-converted: this measures synchronization, not conversion). Ours assembles a full frame
-(images, 1 s audio window, tactile, interpolated joints) per front image; the baseline
-matches the 4 inputs with slop 20 ms, queue 10. Prints one line.
+(image, 1 s audio window, tactile, interpolated joints) per image; the baseline matches the
+4 inputs with slop 20 ms, queue 10. Prints one line.
 """
 
 from __future__ import annotations
