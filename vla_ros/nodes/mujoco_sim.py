@@ -183,6 +183,7 @@ class MujocoSim(Node):
 
     def _pace(self) -> None:
         if self.rtf <= 0:
+            time.sleep(0)  # as fast as possible, but let the ROS executor thread take the GIL
             return
         target = self.wall0 + (self.world.time - self.sim0) / self.rtf
         lag = target - time.monotonic()
