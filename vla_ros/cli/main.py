@@ -12,6 +12,8 @@ import sys
 
 # name -> (module, one-line help). Add new subcommands here.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    'command': ('vla_ros.cli.command_cmd', 'send a language command, stop, e-stop or clear'),
+    'status': ('vla_ros.cli.status_cmd', 'print the policy node status'),
     'demo': ('vla_ros.cli.demo_cmd', 'run the end-to-end demo (what `make demo` runs)'),
     'export': ('vla_ros.cli.export_cmd', 'export a VLA policy to a verified ONNX policy bundle'),
     'inspect': ('vla_ros.cli.inspect_cmd', 'show a policy bundle\'s contract as tables'),

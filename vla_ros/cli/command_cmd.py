@@ -1,0 +1,69 @@
+"""``vla-ros command "pick up the red cube"`` (also --stop, --estop, --clear): what
+``ros2 topic pub --once`` would do on /vla/command and /vla/estop where ros2cli is missing.
+
+Both topics are latched (reliable, transient-local, depth 1): the node gets the last value even
+if it starts later. The publisher waits for a subscriber (or --wait seconds) and stays up a
+moment so the message is delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from vla_ros import constants as C
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('text', nargs='?', default=None, help='language command to run')
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--stop', action='store_true', help='hold (publishes "stop")')
+    group.add_argument('--estop', action='store_true',
+                       help='latch the e-stop: no motion until --clear AND a new command')
+    group.add_argument('--clear', action='store_true', help='clear the e-stop')
+    parser.add_argument('--wait', type=float, default=5.0,
+                        help='seconds to wait for a subscriber [s]')
+
+
+def message_for(args: argparse.Namespace) -> tuple[str, object]:
+    """(topic, value) to publish for the parsed arguments; raises SystemExit on misuse."""
+    if args.estop or args.clear:
+        if args.text is not None:
+            raise SystemExit('give either a command text or --estop/--clear, not both')
+        return C.ESTOP_TOPIC, bool(args.estop)
+    if args.stop:
+        if args.text is not None:
+            raise SystemExit('give either a command text or --stop, not both')
+        return C.COMMAND_TOPIC, 'stop'
+    if args.text is None:
+        raise SystemExit('nothing to send: give a command text or --stop/--estop/--clear')
+    return C.COMMAND_TOPIC, args.text
+
+
+def run(args: argparse.Namespace) -> int:
+    import rclpy
+    from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
+    from std_msgs.msg import Bool, String
+
+    topic, value = message_for(args)
+    qos = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
+                     durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+    rclpy.init()
+    node = rclpy.create_node('vla_ros_command')
+    try:
+        msg_type = Bool if isinstance(value, bool) else String
+        pub = node.create_publisher(msg_type, topic, qos)
+        pub.publish(msg_type(data=value))
+        deadline = time.monotonic() + args.wait
+        while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+            rclpy.spin_once(node, timeout_sec=0.05)
+        matched = pub.get_subscription_count()
+        # keep the latched publisher alive briefly so matched subscribers receive it
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            rclpy.spin_once(node, timeout_sec=0.05)
+        print(f'published {value!r} on {topic} ({matched} subscriber(s))')
+        return 0 if matched else 1
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
