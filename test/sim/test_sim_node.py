@@ -15,7 +15,8 @@ from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 
 RATES = {'camera_rate_hz': 20.0, 'audio_chunk_rate_hz': 50.0, 'tactile_rate_hz': 100.0,
          'joint_rate_hz': 100.0, 'clock_rate_hz': 200.0, 'task_state_rate_hz': 10.0}
-SIM = {'image_width': 32, 'image_height': 32, 'real_time_factor': 1.0, 'seed': 0, **RATES}
+SIM = {'image_width': 32, 'image_height': 32, 'real_time_factor': 1.0, 'seed': 0,
+       'speak_commands': True, **RATES}
 
 
 class SimClient:
@@ -46,8 +47,10 @@ class SimClient:
         self.gripper = n.create_publisher(Float64MultiArray, '/gripper_controller/commands', 10)
         self.traj = n.create_publisher(JointTrajectory, '/arm_controller/joint_trajectory', 10)
         self.reset_seed = n.create_publisher(UInt32, '/sim/reset_seed', 10)
+        self.sound = n.create_publisher(String, '/sim/sound', 10)
+        self.command = n.create_publisher(String, C.COMMAND_TOPIC, 10)
         self.reset_srv = n.create_client(Trigger, '/sim/reset')
-        self.types = {'f64': Float64MultiArray, 'traj': JointTrajectory, 'u32': UInt32,
+        self.types = {'str': String, 'f64': Float64MultiArray, 'traj': JointTrajectory, 'u32': UInt32,
                       'trigger': Trigger}
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(n)
@@ -213,3 +216,25 @@ def test_pressing_a_cube_registers_on_the_pads_and_reset_jumps_the_clock(sim):
     assert after['seed'] == 0
     assert not after['predicates']['red_cube_touched']
     assert wait_until(lambda: np.allclose(client.joints()[:6], world.home, atol=0.05), 5.0)
+
+
+@pytest.mark.timeout(60)
+def test_beeps_and_spoken_commands_reach_the_microphone(sim):
+    client, _ = sim
+    client.clear()
+    assert wait_until(lambda: len(client.get('audio')) > 10, 5.0)
+    quiet = _audio_rms(client.get('audio')[-10:])
+    client.sound.publish(client.types['str'](data='beep:1000:0.5'))
+    client.command.publish(client.types['str'](data='pick up the red cube'))
+    assert wait_until(lambda: {e['name'] for e in client.task_state()['events']}
+                      >= {'beep', 'say'}, 10.0), client.task_state()['events']
+    say = [e for e in client.task_state()['events'] if e['name'] == 'say'][0]
+    assert say['text'] == 'pick up the red cube'
+    time.sleep(0.3)
+    loud = max(_audio_rms([m]) for m in client.get('audio')[-40:])
+    assert loud > 5 * quiet, (loud, quiet)
+
+
+def _audio_rms(msgs) -> float:
+    x = np.concatenate([np.frombuffer(bytes(m.data), '<i2') for m in msgs]) / 32768.0
+    return float(np.sqrt(np.mean(x ** 2)))

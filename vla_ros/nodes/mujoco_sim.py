@@ -29,6 +29,7 @@ from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import JOINT_NAMES, SimWorld, WorldConfig
@@ -106,13 +107,12 @@ class MujocoSim(Node):
         self.create_subscription(String, SOUND_TOPIC,
                                  lambda m: self.work.put(('sound', m.data)), COMMAND_QOS)
         if self.speak_commands:
-            self.create_subscription(String, C.COMMAND_TOPIC,
-                                     lambda m: self.work.put(('sound', f'say:{m.data}')),
-                                     COMMAND_QOS)
+            self.create_subscription(String, C.COMMAND_TOPIC, self._on_command, COMMAND_QOS)
         self.create_service(Trigger, RESET_SERVICE, self._on_reset)
 
         _, q, _ = self.world.joint_state()
         self.follower = TrajectoryFollower(q)  # 7 joints: arm + gripper
+        self.gripper_target: float | None = None  # gripper forward command [m], if newer
         self.running = True
         self.thread = threading.Thread(target=self._loop, name='mujoco_sim', daemon=True)
         self.thread.start()
@@ -149,6 +149,13 @@ class MujocoSim(Node):
         start = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         self.work.put(('trajectory', list(msg.joint_names), times, pos, vel, start))
 
+    def _on_command(self, msg: String) -> None:
+        # espeak-ng takes ~0.1-0.6 s: synthesize here, not in the sim thread
+        try:
+            self.work.put(('speech', speak(msg.data, self.sample_rate), msg.data))
+        except VlaRosError as e:
+            self.get_logger().warning(f'cannot speak {msg.data!r}: {e}')
+
     def _on_reset(self, request, response):
         done = threading.Event()
         self.work.put(('reset', self.seed, done))
@@ -165,7 +172,8 @@ class MujocoSim(Node):
                 self._handle_work()
                 q = self.follower.sample(self.world.time)
                 self.world.set_arm_command(q[:6])
-                self.world.set_gripper_command(float(q[6]))
+                self.world.set_gripper_command(
+                    float(q[6]) if self.gripper_target is None else self.gripper_target)
                 self.world.step(1)
                 self._publish_due()
                 self._pace()
@@ -217,21 +225,26 @@ class MujocoSim(Node):
             if g.shape != (1,) or not np.isfinite(g[0]):
                 raise ConfigError(f'{GRIPPER_COMMANDS_TOPIC} needs 1 finite opening [m], '
                                   f'got {g.tolist()}')
-            cur = self.follower.sample(t)
-            cur[6] = g[0]
-            self.follower.hold(cur)
+            # the gripper is its own controller: a forward command must not cancel an arm
+            # trajectory in progress (it overrides the gripper until a trajectory names it)
+            self.gripper_target = float(g[0])
         elif kind == 'trajectory':
+            if C.DEFAULT_GRIPPER_JOINT in item[1]:
+                self.gripper_target = None
             self._apply_trajectory(*item[1:])
         elif kind == 'reset':
             self.world.reset(item[1])
             _, q, _ = self.world.joint_state()
             self.follower.hold(q)
+            self.gripper_target = None
             self._reset_schedule()
             self.get_logger().info(f'reset: seed={item[1]} episode={self.world.episode}')
             if item[2] is not None:
                 item[2].set()
         elif kind == 'sound':
             self.world.play_sound(item[1])
+        elif kind == 'speech':
+            self.world.play_speech(item[1], item[2])
         elif kind == 'rtf':
             self.wall0, self.sim0 = time.monotonic(), t
 
@@ -250,7 +263,13 @@ class MujocoSim(Node):
         mask = np.zeros(len(JOINT_NAMES), bool)
         mask[idx] = True
         now = self.world.time
-        self.follower.set_trajectory(start if start > 0 else now, now, times, full, fvel, mask)
+        start = start if start > 0 else now
+        if abs(start - now) > 5.0:
+            self.get_logger().warning(
+                f'trajectory stamped {start:.3f} s but sim time is {now:.3f} s (use_sim_time '
+                'not set, or sent before a reset?); starting it now', throttle_duration_sec=2.0)
+            start = now
+        self.follower.set_trajectory(start, now, times, full, fvel, mask)
 
     def _publish_due(self) -> None:
         t = self.world.time

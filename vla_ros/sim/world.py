@@ -239,6 +239,11 @@ class SimWorld:
             raise ConfigError(f"sound must be 'beep', 'beep:<hz>:<s>' or 'say:<text>', "
                               f'got {spec!r}')
 
+    def play_speech(self, samples: np.ndarray, text: str) -> None:
+        """Mix pre-synthesized speech (``audio.speak``) in; logged as a ``say`` event."""
+        self.mic.play(self.config.mic.speech_gain * np.asarray(samples, np.float32))
+        self.events.append({'name': 'say', 't': self.time, 'text': text})
+
     def task_state(self) -> TaskState:
         _, q, _ = self.joint_state()
         pos = self.object_positions()
