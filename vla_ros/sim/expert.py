@@ -1,0 +1,196 @@
+"""Scripted IK expert for the task suite (ROS-free; the demonstrator of the training data).
+
+The expert sees what a teleoperator sees in the task state (object poses, pad forces, sound
+events, its own last command) and emits one command per control tick: arm joint position
+targets [rad] (reached one tick later, as a joint_trajectory point) and the finger opening [m].
+Motions are Cartesian segments with cosine easing, solved by the DLS IK tick by tick.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from vla_ros.sim.ik import IkSolver, grasp_yaw, top_down_rotation
+from vla_ros.sim.mjcf import TABLE_TOP_Z
+from vla_ros.sim.task_suite import TaskKind, TaskSpec
+from vla_ros.sim.tasks import TaskState
+
+OPEN, CLOSED = 0.04, 0.0        # finger opening per finger [m]
+HOVER_Z = TABLE_TOP_Z + 0.11    # tcp height above cubes while travelling [m]
+GRASP_Z = TABLE_TOP_Z + 0.026   # tcp height when grasping (finger tips just above the table)
+PUSH_Z = TABLE_TOP_Z + 0.03     # tcp height when pushing
+TOUCH_Z = TABLE_TOP_Z + 0.058   # closed finger tips press on the cube top
+LIFT_Z = TABLE_TOP_Z + 0.15
+PUSH_BACK, PUSH_THROUGH = 0.065, 0.045  # start behind / end past the cube centre [m]
+SPEED = 0.25                    # Cartesian travel speed [m/s]
+CONTACT_N = 0.3                 # summed pad force meaning "contact" (gentle task) [N]
+GENTLE_CLOSE_SPEED = 0.02       # finger closing speed in the gentle task [m/s]
+GENTLE_SQUEEZE = 0.004          # target this far inside the contact opening [m]
+
+
+@dataclass
+class ExpertCommand:
+    arm: np.ndarray   # [6] joint position targets [rad]
+    gripper: float    # finger opening [m]
+
+
+@dataclass
+class _Segment:
+    p0: np.ndarray
+    p1: np.ndarray
+    t0: float
+    duration: float
+
+    def at(self, t: float) -> np.ndarray:
+        s = min(1.0, max(0.0, (t - self.t0) / self.duration))
+        s = 0.5 - 0.5 * math.cos(math.pi * s)
+        return self.p0 + s * (self.p1 - self.p0)
+
+    def done(self, t: float) -> bool:
+        return t >= self.t0 + self.duration - 1e-9
+
+
+class ScriptedExpert:
+    """A phase machine per task kind. ``act(state)`` once per control tick (``dt`` apart).
+
+    Args:
+        task: the episode's task.
+        ik: an :class:`IkSolver` on the world's model.
+        home_q: the arm's home pose [6] (``ROBOT.home_positions()``).
+        dt: control period [s].
+    """
+
+    def __init__(self, task: TaskSpec, ik: IkSolver, home_q: np.ndarray, dt: float = 0.1,
+                 reaction_s: float = 0.2) -> None:
+        self.task, self.ik, self.dt = task, ik, dt
+        self.home_q = np.asarray(home_q, float)
+        self.reaction_s = reaction_s
+        self.q = self.home_q.copy()
+        self.gripper = OPEN
+        self.phase = 'start'
+        self.seg: _Segment | None = None
+        self.hold_q: np.ndarray | None = None
+        self.contact_opening: float | None = None
+        self.beep_at: float | None = None
+        self.phase_t0 = 0.0
+        self.yaw = 0.0
+        self.tcp, _ = ik.forward(self.home_q)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _move(self, t: float, target: np.ndarray, min_s: float = 0.6) -> None:
+        dist = float(np.linalg.norm(target - self.tcp))
+        self.seg = _Segment(self.tcp.copy(), np.asarray(target, float), t,
+                            max(min_s, dist / SPEED))
+
+    def _track(self, t: float) -> bool:
+        """Follow the current segment; True when it is finished."""
+        p = self.seg.at(t + self.dt)   # the target is reached one tick later
+        res = self.ik.solve(p, top_down_rotation(self.yaw), self.q)
+        self.q = res.q
+        self.tcp = p
+        return self.seg.done(t + self.dt)
+
+    def _phase(self, name: str, t: float) -> None:
+        self.phase, self.phase_t0 = name, t
+
+    # -- policy -------------------------------------------------------------------------------
+    def act(self, st: TaskState) -> ExpertCommand:
+        t = st.sim_time
+        obj = st.objects[self.task.obj]
+        pos, yaw = np.array(obj['position']), float(obj['yaw'])
+        k = self.task.kind
+        if self.phase == 'start':
+            self.yaw = grasp_yaw(yaw, 0.0)
+            if k in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT):
+                sign = 1.0 if k is TaskKind.PUSH_LEFT else -1.0
+                self.push = (pos[:2], sign)
+                self.yaw = 0.0
+                self.gripper = CLOSED
+                self._move(t, np.array([pos[0], pos[1] - sign * PUSH_BACK, HOVER_Z]), 0.8)
+            else:
+                if k is TaskKind.TOUCH:
+                    self.gripper = CLOSED
+                self._move(t, np.array([pos[0], pos[1], HOVER_Z]), 0.8)
+            self._phase('approach', t)
+        getattr(self, f'_{k.value}' if k not in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT)
+                else '_push')(t, st, pos)
+        return ExpertCommand(self.q.copy(), float(self.gripper))
+
+    def _descend_then(self, t: float, pos: np.ndarray, z: float, nxt: str) -> None:
+        if self.phase == 'approach' and self._track(t):
+            self._move(t, np.array([pos[0], pos[1], z]), 0.5)
+            self._phase('descend', t)
+        elif self.phase == 'descend' and self._track(t):
+            self._phase(nxt, t)
+
+    def _pick(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        self._descend_then(t, pos, GRASP_Z, 'close')
+        if self.phase == 'close':
+            self.gripper = CLOSED
+            if t - self.phase_t0 >= 0.5:
+                self._move(t, np.array([self.tcp[0], self.tcp[1], LIFT_Z]), 0.8)
+                self._phase('lift', t)
+        elif self.phase == 'lift':
+            self._track(t)
+
+    def _gentle(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        self._descend_then(t, pos, GRASP_Z, 'close')
+        if self.phase == 'close':
+            force = sum(st.pad_force.values())
+            if self.contact_opening is None and force >= CONTACT_N:
+                self.contact_opening = st.gripper_opening
+                self.gripper = max(CLOSED, st.gripper_opening - GENTLE_SQUEEZE)
+                self._phase('squeeze', t)
+            else:
+                self.gripper = max(CLOSED, self.gripper - GENTLE_CLOSE_SPEED * self.dt)
+        elif self.phase == 'squeeze' and t - self.phase_t0 >= 0.3:
+            self._move(t, np.array([self.tcp[0], self.tcp[1], LIFT_Z]), 0.8)
+            self._phase('lift', t)
+        elif self.phase == 'lift':
+            self._track(t)
+
+    def _beep(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        if self.beep_at is None and any(e.get('name') == 'beep' for e in st.events):
+            self.beep_at = t
+        if self.phase in ('approach', 'descend', 'close', 'lift'):
+            self._pick(t, st, pos)
+            if self.phase == 'lift' and self.seg.done(t + self.dt):
+                self._phase('hold', t)
+        elif self.phase == 'hold':
+            if self.beep_at is not None and t >= self.beep_at + self.reaction_s:
+                self.gripper = OPEN
+                self._phase('release', t)
+        elif self.phase == 'release' and t - self.phase_t0 >= 0.4:
+            self._phase('home', t)
+            self.home_from = (self.q.copy(), t)
+        elif self.phase == 'home':
+            q0, t0 = self.home_from
+            s = min(1.0, (t + self.dt - t0) / 1.5)
+            s = 0.5 - 0.5 * math.cos(math.pi * s)
+            self.q = q0 + s * (self.home_q - q0)
+            self.tcp, _ = self.ik.forward(self.q)
+
+    def _touch(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        self._descend_then(t, pos, TOUCH_Z, 'press')
+        if self.phase == 'press' and t - self.phase_t0 >= 0.3:
+            self._move(t, np.array([self.tcp[0], self.tcp[1], TOUCH_Z + 0.04]), 0.5)
+            self._phase('up', t)
+        elif self.phase == 'up':
+            self._track(t)
+
+    def _push(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        (cx, cy), sign = self.push
+        if self.phase == 'approach' and self._track(t):
+            self._move(t, np.array([cx, cy - sign * PUSH_BACK, PUSH_Z]), 0.5)
+            self._phase('descend', t)
+        elif self.phase == 'descend' and self._track(t):
+            self._move(t, np.array([cx, cy + sign * PUSH_THROUGH, PUSH_Z]), 1.0)
+            self._phase('push', t)
+        elif self.phase == 'push' and self._track(t):
+            self._move(t, np.array([self.tcp[0], self.tcp[1], HOVER_Z]), 0.5)
+            self._phase('retreat', t)
+        elif self.phase == 'retreat':
+            self._track(t)

@@ -1,0 +1,149 @@
+"""Lockstep episodes on :class:`SimWorld` (ROS-free): the expert drives the world tick by tick
+and every stream the ``mujoco_sim`` node would publish is handed to a sink at its rate.
+
+The controller semantics are the node's: an arm joint_trajectory point is interpolated from
+the current setpoint (:class:`TrajectoryFollower`), a gripper forward command overrides the
+gripper. The recorder turns the sink calls into the same MCAP messages a ROS recording has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from vla_ros.errors import ConfigError
+from vla_ros.sim.expert import ScriptedExpert
+from vla_ros.sim.ik import IkSolver
+from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
+from vla_ros.sim.trajectory import TrajectoryFollower
+from vla_ros.sim.world import SimWorld
+
+
+@dataclass(frozen=True)
+class StreamRates:
+    """Publish rates [Hz, sim time] (the ``mujoco_sim`` parameters of the same names)."""
+
+    camera_rate_hz: float = 10.0
+    audio_chunk_rate_hz: float = 50.0
+    tactile_rate_hz: float = 50.0
+    joint_rate_hz: float = 50.0
+    control_rate_hz: float = 10.0   # expert command rate
+
+    def __post_init__(self) -> None:
+        for k, v in self.__dict__.items():
+            if not 0 < v <= 1000:
+                raise ConfigError(f'{k} must be in (0, 1000] Hz, got {v!r}')
+
+
+class EpisodeSink(Protocol):
+    """Receives what the node would publish (``t`` = sim time [s])."""
+
+    def command(self, t: float, text: str) -> None: ...
+    def image(self, t: float, camera: str, rgb: np.ndarray) -> None: ...
+    def audio(self, t_first: float, samples: np.ndarray, rate: int) -> None: ...
+    def tactile(self, t: float, values: np.ndarray) -> None: ...
+    def joints(self, t: float, names, q: np.ndarray, v: np.ndarray) -> None: ...
+    def arm_command(self, t: float, q: np.ndarray, time_from_start: float) -> None: ...
+    def gripper_command(self, t: float, opening: float) -> None: ...
+    def sound(self, t: float, spec: str) -> None: ...
+
+
+@dataclass
+class EpisodeOutcome:
+    success: bool
+    reason: str
+    duration_s: float
+    steps: int
+    monitor: SuccessMonitor = field(repr=False)
+
+
+class SimControllers:
+    """arm_controller (joint_trajectory) + gripper_controller (forward command), node semantics."""
+
+    def __init__(self, q0: np.ndarray) -> None:
+        self.follower = TrajectoryFollower(q0)
+        self.gripper: float | None = None
+
+    def arm_point(self, now: float, q: np.ndarray, time_from_start: float) -> None:
+        full = np.append(np.asarray(q, float), 0.0)[None, :]
+        mask = np.array([True] * 6 + [False])
+        self.follower.set_trajectory(now, now, np.array([time_from_start]), full, None, mask)
+
+    def setpoint(self, t: float) -> tuple[np.ndarray, float]:
+        q = self.follower.sample(t)
+        return q[:6], float(q[6]) if self.gripper is None else self.gripper
+
+
+def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
+                       sink: EpisodeSink | None = None, rates: StreamRates = StreamRates(),
+                       settle_s: float = 1.0, ik: IkSolver | None = None) -> EpisodeOutcome:
+    """Reset to ``seed``, command ``task`` and let the expert act until success (+``settle_s``
+    of continued demonstration) or the task timeout."""
+    world.reset(seed)
+    ik = ik or IkSolver(world.model)
+    dt_ctl = 1.0 / rates.control_rate_hz
+    expert = ScriptedExpert(task, ik, world.home, dt_ctl)
+    monitor = SuccessMonitor(task, seed)
+    _, q0, _ = world.joint_state()
+    ctl = SimControllers(q0)
+    ts = world.model.opt.timestep
+    periods = {'camera': 1 / rates.camera_rate_hz, 'audio': 1 / rates.audio_chunk_rate_hz,
+               'tactile': 1 / rates.tactile_rate_hz, 'joints': 1 / rates.joint_rate_hz,
+               'control': dt_ctl}
+    due = dict.fromkeys(periods, 0.0)
+    n_audio = int(round(world.config.mic.sample_rate / rates.audio_chunk_rate_hz))
+    end_t, steps, decided = task.timeout_s, 0, False
+    if sink:
+        sink.command(0.0, task.command)
+    while True:
+        t = world.time
+        eps = 0.5 * ts
+        if sink:
+            for stream in ('camera', 'audio', 'tactile', 'joints'):
+                if t + eps >= due[stream]:
+                    due[stream] += periods[stream]
+                    _emit(world, sink, stream, t, n_audio)
+        if t + eps >= due['control']:
+            due['control'] += dt_ctl
+            st = world.task_state()
+            if not decided and monitor.update(st):
+                decided = True
+                end_t = t + (settle_s if monitor.success else 0.0)
+            if monitor.beep_due(t):
+                world.play_sound('beep')
+                if sink:
+                    sink.sound(t, 'beep')
+                st = world.task_state()
+            if t >= end_t - eps:
+                break
+            cmd = expert.act(st)
+            ctl.arm_point(t, cmd.arm, dt_ctl)
+            ctl.gripper = cmd.gripper
+            if sink:
+                sink.arm_command(t, cmd.arm, dt_ctl)
+                sink.gripper_command(t, cmd.gripper)
+        arm, grip = ctl.setpoint(t)
+        world.set_arm_command(arm)
+        world.set_gripper_command(grip)
+        world.step(1)
+        steps += 1
+    if not decided:
+        monitor.update(world.task_state())
+    return EpisodeOutcome(monitor.success, monitor.reason, world.time, steps, monitor)
+
+
+def _emit(world: SimWorld, sink: EpisodeSink, stream: str, t: float, n_audio: int) -> None:
+    if stream == 'camera':
+        for cam in world.config.cameras:
+            sink.image(t, cam, world.render(cam))
+    elif stream == 'audio':
+        samples = world.audio(n_audio)
+        sink.audio(max(0.0, t - n_audio / world.config.mic.sample_rate), samples,
+                   world.config.mic.sample_rate)
+    elif stream == 'tactile':
+        sink.tactile(t, world.tactile())
+    else:
+        names, q, v = world.joint_state()
+        sink.joints(t, names, q, v)

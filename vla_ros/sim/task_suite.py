@@ -1,0 +1,201 @@
+"""Language-conditioned tasks of the tabletop world: commands, success checks, seeds (ROS-free).
+
+A :class:`TaskSpec` = kind x colour + one command text. Training uses :data:`TRAIN_PHRASES`;
+evaluation also uses :data:`HELD_OUT_PHRASES` (paraphrases never seen in training) and seeds
+from :data:`EVAL_SEED_BASE` upwards (training seeds stay below it).
+
+Success is judged from :class:`~vla_ros.sim.tasks.TaskState` snapshots (what ``/sim/task_state``
+carries), accumulated by :class:`SuccessMonitor`, so the lockstep generator, the ROS expert and
+the closed-loop evaluator judge episodes identically.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from vla_ros.errors import ConfigError
+from vla_ros.sim.tasks import TaskState
+
+COLOURS = ('red', 'green', 'blue')
+EVAL_SEED_BASE = 100_000   # held-out evaluation seeds are >= this; training seeds below
+GENTLE_MAX_FORCE_N = 4.0   # peak summed pad force [N] allowed in the gentle (touch) task
+BEEP_DELAY_S = (0.6, 1.6)  # beep this long after the cube is first lifted [s] (uniform)
+
+
+class TaskKind(str, Enum):
+    PICK = 'pick'              # lift the cube 5 cm
+    PUSH_LEFT = 'push_left'    # slide it >= 5 cm along +y, on the table
+    PUSH_RIGHT = 'push_right'  # slide it >= 5 cm along -y
+    TOUCH = 'touch'            # touch it (only it)
+    GENTLE = 'gentle'          # touch-dependent: close until contact force, then lift, gently
+    BEEP = 'beep'              # sound-dependent: lift, hold, release at the beep, return home
+
+
+TRAIN_PHRASES: dict[TaskKind, tuple[str, ...]] = {
+    TaskKind.PICK: ('pick up the {c} cube', 'lift the {c} cube', 'grab the {c} cube and lift it',
+                    'pick the {c} block up'),
+    TaskKind.PUSH_LEFT: ('push the {c} cube left', 'slide the {c} cube to the left',
+                         'push the {c} block to the left'),
+    TaskKind.PUSH_RIGHT: ('push the {c} cube right', 'slide the {c} cube to the right',
+                          'push the {c} block to the right'),
+    TaskKind.TOUCH: ('touch the {c} cube', 'tap the {c} cube', 'touch the {c} block'),
+    TaskKind.GENTLE: ('gently pick up the {c} cube', 'carefully lift the {c} cube',
+                      'softly grasp the {c} cube and lift it'),
+    TaskKind.BEEP: ('pick up the {c} cube and drop it at the beep',
+                    'lift the {c} cube and release it when you hear the beep',
+                    'hold the {c} cube until the beep, then let go'),
+}
+HELD_OUT_PHRASES: dict[TaskKind, tuple[str, ...]] = {
+    TaskKind.PICK: ('please raise the {c} cube', 'can you pick up the {c} box'),
+    TaskKind.PUSH_LEFT: ('shove the {c} cube towards the left', 'move the {c} box left'),
+    TaskKind.PUSH_RIGHT: ('shove the {c} cube towards the right', 'move the {c} box right'),
+    TaskKind.TOUCH: ('poke the {c} cube', 'put your fingers on the {c} box'),
+    TaskKind.GENTLE: ('delicately pick up the {c} block', 'lift the {c} cube very gently'),
+    TaskKind.BEEP: ('raise the {c} block and let it go at the beep',
+                    'pick up the {c} cube, drop it when the beep sounds'),
+}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One episode's task: kind, target colour, command text, time limit [s] (sim time)."""
+
+    kind: TaskKind
+    colour: str
+    command: str
+    timeout_s: float = 12.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, 'kind', TaskKind(self.kind))
+        if self.colour not in COLOURS:
+            raise ConfigError(f'colour must be one of {COLOURS}, got {self.colour!r}')
+        if self.timeout_s <= 0:
+            raise ConfigError(f'timeout_s must be > 0, got {self.timeout_s!r}')
+
+    @property
+    def obj(self) -> str:
+        return f'{self.colour}_cube'
+
+    @property
+    def name(self) -> str:
+        return f'{self.kind.value}_{self.colour}'
+
+
+def _rng(seed: int, salt: str) -> np.random.Generator:
+    return np.random.default_rng([int(seed), zlib.crc32(salt.encode())])
+
+
+def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
+              colour: str | None = None) -> TaskSpec:
+    """The task of ``kind`` for ``seed``: colour and phrasing drawn from the seed."""
+    kind = TaskKind(kind)
+    rng = _rng(seed, kind.value)
+    colour = colour or COLOURS[int(rng.integers(len(COLOURS)))]
+    phrases = (HELD_OUT_PHRASES if held_out else TRAIN_PHRASES)[kind]
+    text = phrases[int(rng.integers(len(phrases)))].format(c=colour)
+    timeout = {TaskKind.BEEP: 16.0, TaskKind.TOUCH: 10.0}.get(kind, 12.0)
+    return TaskSpec(kind, colour, text, timeout)
+
+
+def beep_delay(seed: int) -> float:
+    """Seconds after the first lift at which the beep sounds (BEEP tasks)."""
+    return float(_rng(seed, 'beep').uniform(*BEEP_DELAY_S))
+
+
+def all_phrases(held_out: bool = False) -> list[str]:
+    table = HELD_OUT_PHRASES if held_out else TRAIN_PHRASES
+    return [p.format(c=c) for ps in table.values() for p in ps for c in COLOURS]
+
+
+@dataclass
+class SuccessMonitor:
+    """Accumulates task-state snapshots of one episode and judges it.
+
+    ``update`` returns True once the episode is decided (success or an unrecoverable failure);
+    ``success`` and ``reason`` give the verdict. ``beep_due(t)`` says when a BEEP task's beep
+    should be played (sim time, after the first lift).
+    """
+
+    task: TaskSpec
+    seed: int
+    success: bool = False
+    reason: str = 'timeout'
+    peak_force: float = 0.0
+    lift_time: float | None = None
+    beep_time: float | None = None
+    released_before_beep: bool = False
+    wrong_object: str = ''
+    last_time: float = 0.0
+    _history: list[str] = field(default_factory=list)
+
+    def beep_due(self, t: float) -> bool:
+        return (self.task.kind is TaskKind.BEEP and self.beep_time is None
+                and self.lift_time is not None and t >= self.lift_time + beep_delay(self.seed))
+
+    def update(self, st: TaskState) -> bool:
+        p, obj, k = st.predicates, self.task.obj, self.task.kind
+        self.last_time = st.sim_time
+        self.peak_force = max(self.peak_force, sum(st.pad_force.values()))
+        if any(e.get('name') == 'beep' for e in st.events) and self.beep_time is None:
+            self.beep_time = st.sim_time
+        lifted = p.get(f'{obj}_lifted', False)
+        if lifted and self.lift_time is None:
+            self.lift_time = st.sim_time
+        others = [o for o in st.objects if o != obj]
+        for o in others:
+            moved = np.linalg.norm(np.subtract(st.objects[o]['position'][:2],
+                                               st.objects[o]['initial_position'][:2]))
+            if p.get(f'{o}_lifted') or moved > 0.04 or (
+                    k is TaskKind.TOUCH and p.get(f'{o}_touched')):
+                self.wrong_object = o
+                return self._done(False, f'disturbed {o}')
+        if p.get(f'{obj}_off_table'):
+            return self._done(False, 'cube fell off the table')
+        if k is TaskKind.PICK and lifted:
+            return self._done(True, 'lifted')
+        if k is TaskKind.PUSH_LEFT:
+            if p.get(f'{obj}_pushed_left'):
+                return self._done(True, 'pushed left')
+            if p.get(f'{obj}_pushed_right'):
+                return self._done(False, 'pushed the wrong way')
+        if k is TaskKind.PUSH_RIGHT:
+            if p.get(f'{obj}_pushed_right'):
+                return self._done(True, 'pushed right')
+            if p.get(f'{obj}_pushed_left'):
+                return self._done(False, 'pushed the wrong way')
+        if k is TaskKind.TOUCH and p.get(f'{obj}_touched'):
+            return self._done(True, 'touched')
+        if k is TaskKind.GENTLE:
+            if self.peak_force > GENTLE_MAX_FORCE_N:
+                return self._done(False, f'squeezed too hard ({self.peak_force:.1f} N)')
+            if lifted:
+                return self._done(True, f'lifted gently ({self.peak_force:.1f} N)')
+        if k is TaskKind.BEEP:
+            if self.lift_time is not None and self.beep_time is None and not lifted:
+                return self._done(False, 'released before the beep')
+            if (self.beep_time is not None and not lifted and p.get('gripper_open')
+                    and p.get('arm_at_home')):
+                return self._done(True, 'released at the beep and returned home')
+        if st.sim_time >= self.task.timeout_s:
+            return self._done(False, self._timeout_reason(p))
+        return False
+
+    def _timeout_reason(self, p: dict[str, bool]) -> str:
+        obj, k = self.task.obj, self.task.kind
+        if k is TaskKind.BEEP and self.beep_time is not None:
+            return 'timeout after the beep (not released or not home)'
+        if k in (TaskKind.PICK, TaskKind.GENTLE, TaskKind.BEEP):
+            return 'timeout: grasped but not lifted' if p.get(f'{obj}_touched') \
+                else 'timeout: never reached the cube'
+        if k in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT):
+            return 'timeout: touched but not pushed far enough' if p.get(f'{obj}_touched') \
+                else 'timeout: never reached the cube'
+        return 'timeout: never reached the cube'
+
+    def _done(self, ok: bool, reason: str) -> bool:
+        self.success, self.reason = ok, reason
+        return True
