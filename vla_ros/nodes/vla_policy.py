@@ -284,10 +284,10 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
                 self._publish_command_locked(decision.command, now, hold=True)
             if decision.state in (SafetyState.FAULT, SafetyState.ESTOPPED, SafetyState.IDLE):
                 self.scheduler.reset()
-            start = self._want_inference_locked(now)
             self.state, self.reason = decision.state, self.reject_reason or decision.reason
-        if start:
-            self._worker_gc.trigger()
+        # No inference is started here: the next fresh frame starts it (``_on_frame``), so a
+        # chunk is always computed from the newest observation, never from a frame that
+        # waited for a tick.
         if (self.state, self.reason.split(':')[0], self.command) != self._last_status_key:
             self._publish_status(force=True)
 
