@@ -23,7 +23,8 @@ SIM_LAUNCH = [ROOT / 'launch' / n for n in ('mujoco.launch.py', 'gazebo.launch.p
 def _console_scripts() -> set[str]:
     tree = ast.parse((ROOT / 'setup.py').read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'CONSOLE_SCRIPTS':
+        target = getattr(node, 'targets', [None])[0]
+        if isinstance(node, ast.Assign) and getattr(target, 'id', '') == 'CONSOLE_SCRIPTS':
             return {ast.literal_eval(e).split('=')[0].strip() for e in node.value.elts}
     raise AssertionError('no CONSOLE_SCRIPTS in setup.py')
 

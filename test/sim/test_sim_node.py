@@ -35,7 +35,8 @@ class SimClient:
         self.node = n = rclpy.create_node('sim_test_client')
         self.lock = threading.Lock()
         self.msgs: dict[str, list] = {}
-        subs = {'front': (Image, C.camera_topic('front')), 'wrist': (Image, C.camera_topic('wrist')),
+        subs = {'front': (Image, C.camera_topic('front')),
+                'wrist': (Image, C.camera_topic('wrist')),
                 'audio': (AudioChunk, C.AUDIO_TOPIC), 'tactile': (TactileArray, C.TACTILE_TOPIC),
                 'joints': (JointState, C.JOINT_STATES_TOPIC)}
         for key, (typ, topic) in subs.items():
@@ -50,7 +51,8 @@ class SimClient:
         self.sound = n.create_publisher(String, '/sim/sound', 10)
         self.command = n.create_publisher(String, C.COMMAND_TOPIC, 10)
         self.reset_srv = n.create_client(Trigger, '/sim/reset')
-        self.types = {'str': String, 'f64': Float64MultiArray, 'traj': JointTrajectory, 'u32': UInt32,
+        self.types = {'str': String, 'f64': Float64MultiArray, 'traj': JointTrajectory,
+                      'u32': UInt32,
                       'trigger': Trigger}
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(n)
