@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 
@@ -29,22 +30,29 @@ def test_policy_survives_sim_reset(tmp_path):
     from vla_ros.tools.test_bundles import make_random_bundle
 
     bundle = make_random_bundle(tmp_path / 'bundle')
-    sim_yaml = ROOT / 'config' / 'sim.yaml'
+    # node-specific entries of config/sim.yaml beat `-p` (wildcard) overrides: test overrides
+    # go into a second params file with the node names
+    overrides = tmp_path / 'overrides.yaml'
+    overrides.write_text(yaml.safe_dump({
+        'mujoco_sim': {'ros__parameters': SIM},
+        'vla_policy': {'ros__parameters': {**POLICY, 'bundle': str(bundle)}}}))
+    files = [ROOT / 'config' / 'sim.yaml', overrides]
     procs = [
-        NodeProcess('mujoco_sim', ros_args([sim_yaml], params=SIM),
-                    log_path=tmp_path / 'sim.log').start(),
-        NodeProcess('vla_policy', ros_args([sim_yaml], params={**POLICY, 'bundle': str(bundle)}),
-                    log_path=tmp_path / 'policy.log').start(),
+        NodeProcess('mujoco_sim', ros_args(files), log_path=tmp_path / 'sim.log').start(),
+        NodeProcess('vla_policy', ros_args(files), log_path=tmp_path / 'policy.log').start(),
     ]
     rclpy.init()
-    lis = Listener(rclpy)
+    probe = rclpy.create_node('sim_state_probe')
     states: list[dict] = []
-    lis.node.create_subscription(
+    probe.create_subscription(
         String, '/sim/task_state', lambda m: states.append(json.loads(m.data)),
         QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL))
-    reset = lis.node.create_publisher(UInt32, '/sim/reset_seed', 10)
+    reset = probe.create_publisher(UInt32, '/sim/reset_seed', 10)
+    lis = Listener(rclpy)
+    lis.executor.add_node(probe)
     try:
         assert lis.wait_state('idle', 40.0), procs[1].log_tail()
+        assert wait_until(lambda: states, 10.0), procs[0].log_tail()
         lis.command('pick up the red cube')
         assert lis.wait_state('running', 20.0), procs[1].log_tail()
         assert wait_until(lambda: len(lis.traj) > 10, 10.0), procs[1].log_tail()
@@ -69,6 +77,7 @@ def test_policy_survives_sim_reset(tmp_path):
             p.check_alive()
     finally:
         lis.close()
+        probe.destroy_node()
         rclpy.try_shutdown()
         codes = [p.stop() for p in procs]
     assert codes == [0, 0], [p.log_tail() for p in procs]

@@ -132,3 +132,33 @@ def test_sim_yaml_overrides_declared_parameters():
     declared = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'mujoco_sim.py')
     for key in cfg['mujoco_sim']['ros__parameters']:
         assert key in declared, f'sim.yaml sets undeclared parameter {key}'
+
+
+def _flatten(d: dict, prefix: str = '') -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f'{prefix}{k}.'))
+        else:
+            out[f'{prefix}{k}'] = v
+    return out
+
+
+def test_sim_yaml_policy_section_matches_the_robot():
+    from vla_ros.nodes.policy_params import POLICY_PARAMETERS
+    from vla_ros.nodes.sync_params import declare_sync_parameters  # noqa: F401 (exists)
+
+    cfg = _flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())['vla_policy']
+                   ['ros__parameters'])
+    sync_names = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'sync_params.py')
+    for key in cfg:
+        assert key in POLICY_PARAMETERS or key in sync_names, f'undeclared parameter {key}'
+    names = cfg['limits.joints']
+    assert names == [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
+    for i, name in enumerate(names):
+        j = ROBOT.joint(name)
+        assert cfg['limits.lower'][i] == pytest.approx(j.lower, abs=1e-5)
+        assert cfg['limits.upper'][i] == pytest.approx(j.upper, abs=1e-5)
+        assert cfg['limits.max_velocity'][i] <= j.velocity
+    assert tuple(cfg['controller.joints']) == C.DEFAULT_ARM_JOINTS
+    assert cfg['gripper.controller'] == 'gripper_controller'
