@@ -55,7 +55,11 @@ def test_commands_arrive_at_control_rate_in_controller_joint_order(graph):
     wait_until(lambda: False, 2.0)
     traj = lis.since(lis.traj, t0)
     rate = (len(traj) - 1) / (traj[-1][0] - traj[0][0])
-    assert 0.6 * CONTROL_HZ <= rate <= 1.25 * CONTROL_HZ, f'{rate:.1f} Hz'
+    median_period = float(np.median(np.diff([t for t, _ in traj])))
+    # ticks are scheduled at the configured rate; the mean rate only has a loose lower bound
+    # because the shared 2-core test machine can starve the node for a while
+    assert 0.75 * PERIOD <= median_period <= 1.25 * PERIOD, f'median period {median_period}'
+    assert 0.25 * CONTROL_HZ <= rate <= 1.25 * CONTROL_HZ, f'{rate:.1f} Hz'
     assert all(list(m.joint_names) == CONTROLLER_JOINTS for _, m in traj)
     assert all(len(m.points) == 1 and m.points[0].time_from_start.nanosec > 0 for _, m in traj)
     grip = lis.since(lis.gripper, t0)
