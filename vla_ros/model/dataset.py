@@ -1,0 +1,219 @@
+"""Bags -> (observation, action chunk) samples through the SAME sync core the node runs.
+
+Each bag is replayed in log-time order: sensor messages go through the converters of
+:mod:`vla_ros.core.convert` into a :class:`MultimodalSynchronizer`; every primary-camera image
+triggers ``assemble`` once the other cameras are in (as ``SensorInputs`` does online); the
+resulting :class:`Frame` is preprocessed with the runtime's own functions (``image_to_tensor``,
+``log_mel``). Actions come from the recorded controller commands: the arm joint_trajectory
+target and the gripper forward command in force at ``t + k * dt`` for k < H.
+
+Samples are cached per bag as ``.npz`` (float16 images and mels) under ``cache_dir``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vla_ros import constants as C
+from vla_ros.core import convert
+from vla_ros.core.audio_features import log_mel
+from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD, image_to_tensor
+from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
+from vla_ros.errors import SyncError, VlaRosError
+from vla_ros.model.config import PolicyConfig
+from vla_ros.tools import bagio
+
+ARM = C.DEFAULT_ARM_JOINTS
+
+
+def sync_config_for(cfg: PolicyConfig) -> SyncConfig:
+    """The sync settings of the sim robot (config/sim.yaml) for a policy config."""
+    cams = tuple(CameraConfig(c, required=(i == 0)) for i, c in enumerate(cfg.cameras))
+    return SyncConfig(cameras=cams, audio_window_s=cfg.mel.window_s,
+                      audio_rate=cfg.mel.sample_rate, joint_names=cfg.joint_names)
+
+
+@dataclass
+class Samples:
+    """Stacked samples of one or more bags (N = samples)."""
+
+    images: np.ndarray      # N x cams x 3 x h x w float16 (image_to_tensor output)
+    mel: np.ndarray         # N x n_mels x frames float16
+    tactile: np.ndarray     # N x taxels float32 [N]
+    positions: np.ndarray   # N x J float32 (raw, rad / m)
+    velocities: np.ndarray  # N x J float32
+    presence: np.ndarray    # N x M float32 (cfg.modality_keys order)
+    actions: np.ndarray     # N x H x A float32 (raw)
+    commands: list[str]
+    episode: np.ndarray     # N int32
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    @staticmethod
+    def concat(parts: list[Samples]) -> Samples:
+        cmds: list[str] = []
+        eps = []
+        for i, p in enumerate(parts):
+            cmds += p.commands
+            eps.append(np.full(len(p), i, np.int32))
+        cat = lambda k: np.concatenate([getattr(p, k) for p in parts])  # noqa: E731
+        return Samples(cat('images'), cat('mel'), cat('tactile'), cat('positions'),
+                       cat('velocities'), cat('presence'), cat('actions'), cmds,
+                       np.concatenate(eps))
+
+
+class _Timeline:
+    """Piecewise-constant command targets: value in force at time t (last one at or before)."""
+
+    def __init__(self) -> None:
+        self.t: list[int] = []
+        self.v: list[np.ndarray] = []
+
+    def add(self, t_ns: int, value) -> None:
+        self.t.append(int(t_ns))
+        self.v.append(np.asarray(value, np.float64))
+
+    def at(self, t_ns: np.ndarray, default: np.ndarray) -> np.ndarray:
+        if not self.t:
+            return np.repeat(default[None], len(t_ns), 0)
+        order = np.argsort(self.t, kind='stable')
+        ts = np.asarray(self.t)[order]
+        vs = np.stack(self.v)[order]
+        i = np.searchsorted(ts, t_ns, side='right') - 1
+        out = vs[np.clip(i, 0, None)]
+        out[i < 0] = default
+        return out
+
+
+def bag_samples(bag: str | Path, cfg: PolicyConfig) -> Samples:
+    """Replay one bag through the sync core; one sample per assembled frame."""
+    sync = MultimodalSynchronizer(sync_config_for(cfg))
+    primary = cfg.cameras[0]
+    pending: list[int] = []
+    frames = []
+    arm, grip = _Timeline(), _Timeline()
+    cam_topics = {C.camera_topic(c): c for c in cfg.cameras}
+    for topic, _, t_ns, msg in bagio.read_messages(bag):
+        try:
+            if topic in cam_topics:
+                cam = cam_topics[topic]
+                stamp = convert.stamp_to_ns(msg.header.stamp)
+                sync.add_image(cam, stamp, convert.image_to_rgb8(msg))
+                if cam == primary:
+                    pending.append(stamp)
+            elif topic == C.AUDIO_TOPIC:
+                samples, rate = convert.audio_chunk_to_array(msg)
+                sync.add_audio(convert.stamp_to_ns(msg.header.stamp), samples, rate)
+            elif topic == C.TACTILE_TOPIC:
+                values, layout = convert.tactile_to_array(msg)
+                sync.add_tactile(convert.stamp_to_ns(msg.header.stamp), values, layout)
+            elif topic == C.JOINT_STATES_TOPIC:
+                names, pos, vel = convert.joint_state_to_arrays(msg)
+                sync.add_joints(convert.stamp_to_ns(msg.header.stamp), names, pos, vel)
+            elif topic == C.COMMAND_TOPIC:
+                sync.set_command(msg.data, max(1, t_ns))
+            elif topic == bagio.ARM_TRAJECTORY_TOPIC and len(msg.points):
+                idx = [list(msg.joint_names).index(j) for j in ARM]
+                arm.add(t_ns, np.asarray(msg.points[0].positions)[idx])
+            elif topic == bagio.ARM_COMMANDS_TOPIC:
+                arm.add(t_ns, msg.data)
+            elif topic == bagio.GRIPPER_COMMANDS_TOPIC:
+                grip.add(t_ns, msg.data[:1])
+        except VlaRosError:
+            continue  # counted in sync.stats, like the node does
+        while pending and sync.cameras_ready(pending[0]):
+            stamp = pending.pop(0)
+            try:
+                frames.append(sync.assemble(stamp))
+            except SyncError:
+                pass
+    return _to_samples(frames, arm, grip, cfg)
+
+
+def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: PolicyConfig) -> Samples:
+    frames = [f for f in frames if f.command and f.joint_positions is not None]
+    h, w = cfg.image_size
+    n, j = len(frames), len(cfg.joint_names)
+    keys = cfg.modality_keys
+    images = np.zeros((n, len(cfg.cameras), 3, h, w), np.float16)
+    mel = np.zeros((n, cfg.mel.n_mels, cfg.mel.n_frames), np.float16)
+    tactile = np.zeros((n, cfg.tactile_dim), np.float32)
+    pos = np.zeros((n, j), np.float32)
+    vel = np.zeros((n, j), np.float32)
+    presence = np.zeros((n, len(keys)), np.float32)
+    actions = np.zeros((n, cfg.horizon, cfg.action_dim), np.float32)
+    step = int(round(cfg.dt * 1e9))
+    for i, f in enumerate(frames):
+        for c, cam in enumerate(cfg.cameras):
+            img = f.image(cam)
+            if img is not None:
+                images[i, c] = image_to_tensor(img, size=(h, w), mean=IMAGENET_MEAN,
+                                               std=IMAGENET_STD)
+        if cfg.use_audio and f.audio is not None and f.present.get('audio'):
+            mel[i] = log_mel(np.asarray(f.audio, np.float32), cfg.mel)
+        if f.tactile is not None and f.present.get('tactile'):
+            tactile[i] = f.tactile
+        pos[i], vel[i] = f.joint_positions, f.joint_velocities
+        presence[i] = [float(f.present.get(k, False)) for k in keys]
+        ts = f.stamp_ns + step * np.arange(cfg.horizon)
+        q = np.asarray(f.joint_positions)
+        actions[i, :, :6] = arm.at(ts, q[:6])
+        actions[i, :, 6] = grip.at(ts, q[6:7])[:, 0]
+    return Samples(images, mel, tactile, pos, vel, presence, actions,
+                   [f.command for f in frames], np.zeros(n, np.int32))
+
+
+def config_key(cfg: PolicyConfig) -> str:
+    """Cache key of everything that shapes the samples."""
+    d = {k: v for k, v in cfg.to_dict().items()
+         if k in ('cameras', 'image_size', 'mel', 'use_audio', 'tactile_pads', 'joint_names',
+                  'horizon', 'dt')}
+    return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def load_bags(bags: list[Path], cfg: PolicyConfig, cache_dir: str | Path | None = None,
+              progress=None) -> Samples:
+    """Samples of many bags, cached per bag as npz (keyed by bag name and config)."""
+    parts = []
+    key = config_key(cfg)
+    cache = Path(cache_dir) if cache_dir else None
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+    for bag in bags:
+        f = cache / f'{bag.name}.{key}.npz' if cache else None
+        if f is not None and f.exists():
+            z = np.load(f, allow_pickle=False)
+            s = Samples(z['images'], z['mel'], z['tactile'], z['positions'], z['velocities'],
+                        z['presence'], z['actions'], list(z['commands']),
+                        np.zeros(len(z['actions']), np.int32))
+        else:
+            s = bag_samples(bag, cfg)
+            if f is not None:
+                np.savez(f, images=s.images, mel=s.mel, tactile=s.tactile,
+                         positions=s.positions, velocities=s.velocities, presence=s.presence,
+                         actions=s.actions, commands=np.asarray(s.commands, dtype=str))
+        if len(s):
+            parts.append(s)
+        if progress:
+            progress(bag, len(s))
+    if not parts:
+        raise VlaRosError(f'no samples in {len(bags)} bags (need images, joints and a '
+                          '/vla/command)')
+    return Samples.concat(parts)
+
+
+def find_bags(paths: list[str | Path]) -> list[Path]:
+    """Bag directories (with metadata.yaml) at or directly under each path."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if (p / 'metadata.yaml').exists():
+            out.append(p)
+        elif p.is_dir():
+            out += sorted(q for q in p.iterdir() if (q / 'metadata.yaml').exists())
+    return out

@@ -1,0 +1,248 @@
+"""Behaviour cloning of a VlaPolicy from demonstration bags, then export to a bundle.
+
+Bags -> samples through the node's sync core (:mod:`vla_ros.model.dataset`), normalization
+statistics that travel in the bundle, L1 loss on normalized action chunks, modality dropout,
+random image shifts, cosine learning rate, checkpoints, and the existing exporter
+(:func:`vla_ros.model.export.export_bundle`) with the WordPiece text encoder.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from vla_ros.core.audio_features import MelConfig
+from vla_ros.core.bundle import MANIFEST_NAME, load_bundle, write_manifest
+from vla_ros.errors import ConfigError
+from vla_ros.model.config import PolicyConfig
+from vla_ros.model.dataset import Samples, find_bags, load_bags
+from vla_ros.model.export import NormStats, export_bundle
+from vla_ros.model.policy import VlaPolicy
+from vla_ros.model.train_utils import count_params, modality_dropout, save_checkpoint
+from vla_ros.model.wordbag import WordBagTextEncoder, tokenize, tokenizer_file
+
+
+def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 64,
+                          d_model: int = 96, horizon: int = 10, dt: float = 0.1,
+                          modality_dropout: float = 0.15) -> PolicyConfig:
+    """The default policy: front + wrist 64x64 (8 px patches), 1 s audio as 32x49 log-mel,
+    two 4x4 taxel pads, 7 joints + velocities, 64-d text, H=10 actions 0.1 s apart."""
+    return PolicyConfig(
+        fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
+        patch=8, image_layers=1,
+        mel=MelConfig(window_s=1.0, n_mels=32, n_fft=512, hop_length=320), audio_stride=7,
+        text_dim=64, d_model=d_model, n_heads=4, n_layers=2, ff_mult=2, n_experts=4,
+        horizon=horizon, dt=dt, modality_dropout=modality_dropout)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training run. ``minutes`` > 0 caps wall time (the schedule follows whichever of steps
+    and time runs out first)."""
+
+    data: tuple[str, ...]
+    out: str
+    fusion: str = 'cross_attention'
+    steps: int = 8000
+    minutes: float = 0.0
+    batch: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    modality_dropout: float = 0.15
+    shift_px: int = 3
+    seed: int = 0
+    threads: int = 2
+    cache_dir: str = ''
+    checkpoint_every: int = 1000
+    model_id: str = ''
+    int8: bool = False
+    policy: PolicyConfig | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch < 1:
+            raise ConfigError(f'steps and batch must be >= 1, got {self.steps}, {self.batch}')
+        if not self.data:
+            raise ConfigError('data: give at least one bag or directory of bags')
+        if not 0 <= self.modality_dropout < 1:
+            raise ConfigError(f'modality_dropout must be in [0, 1), got {self.modality_dropout}')
+
+
+@dataclass
+class TrainResult:
+    bundle: Path
+    checkpoint: Path
+    samples: int
+    episodes: int
+    params: int
+    steps: int
+    seconds: float
+    losses: list[float]
+
+
+def _std(x: np.ndarray, floor: float) -> np.ndarray:
+    return np.maximum(x.std(0), floor)
+
+
+def norm_stats(s: Samples) -> NormStats:
+    a = s.actions.reshape(-1, s.actions.shape[-1])
+    return NormStats(
+        action_mean=tuple(a.mean(0).tolist()), action_std=tuple(_std(a, 1e-3).tolist()),
+        position_mean=tuple(s.positions.mean(0).tolist()),
+        position_std=tuple(_std(s.positions, 1e-3).tolist()),
+        velocity_mean=tuple([0.0] * s.velocities.shape[1]),
+        velocity_std=tuple(_std(s.velocities, 0.05).tolist()))
+
+
+class Batcher:
+    """Random minibatches as model inputs (input_names order) + normalized targets."""
+
+    def __init__(self, s: Samples, cfg: PolicyConfig, stats: NormStats, text: nn.Module,
+                 *, shift_px: int, dropout: float, seed: int) -> None:
+        self.s, self.cfg, self.text = s, cfg, text
+        self.shift = shift_px
+        self.dropout = dropout
+        self.rng = np.random.default_rng(seed)
+        self.g = torch.Generator().manual_seed(seed)
+        self.phrases = sorted(set(s.commands))
+        index = {p: i for i, p in enumerate(self.phrases)}
+        self.phrase_idx = np.array([index[c] for c in s.commands])
+        self.ids, self.mask = tokenize(self.phrases, cfg.text_max_length)
+        f = lambda v: np.asarray(v, np.float32)  # noqa: E731
+        self.a_mean, self.a_std = f(stats.action_mean), f(stats.action_std)
+        self.p_mean, self.p_std = f(stats.position_mean), f(stats.position_std)
+        self.v_std = f(stats.velocity_std)
+
+    def __call__(self, batch: int, train: bool = True) -> tuple[tuple[torch.Tensor, ...],
+                                                                torch.Tensor]:
+        s, cfg = self.s, self.cfg
+        idx = self.rng.integers(0, len(s), batch)
+        imgs = torch.from_numpy(s.images[idx].astype(np.float32))   # B x cams x 3 x h x w
+        if train and self.shift:
+            k = self.shift
+            h, w = cfg.image_size
+            pad = nn.functional.pad(imgs.flatten(1, 2), (k, k, k, k), mode='replicate')
+            dy, dx = self.rng.integers(0, 2 * k + 1, 2)
+            imgs = pad[:, :, dy:dy + h, dx:dx + w].reshape(imgs.shape)
+        xs = [imgs[:, c] for c in range(len(cfg.cameras))]
+        if cfg.use_audio:
+            xs.append(torch.from_numpy(s.mel[idx].astype(np.float32)))
+        if cfg.tactile_pads:
+            xs.append(torch.from_numpy(s.tactile[idx]))
+        prop = [(s.positions[idx] - self.p_mean) / self.p_std]
+        if cfg.use_velocities:
+            prop.append(s.velocities[idx] / self.v_std)
+        xs.append(torch.from_numpy(np.concatenate(prop, 1).astype(np.float32)))
+        p = self.phrase_idx[idx]
+        xs.append(self.text(self.ids[p], self.mask[p]))
+        pres = torch.from_numpy(s.presence[idx])
+        if train:
+            pres = modality_dropout(pres, self.dropout, cfg.modality_keys, self.g)
+        xs.append(pres)
+        y = torch.from_numpy((s.actions[idx] - self.a_mean) / self.a_std)
+        return tuple(xs), y
+
+
+def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
+          progress: bool = True) -> TrainResult:
+    """Train, checkpoint and export; returns where the bundle went and the loss curve."""
+    from tqdm import tqdm
+    t_start = time.monotonic()
+    torch.manual_seed(tc.seed)
+    torch.set_num_threads(tc.threads)
+    cfg = tc.policy or default_policy_config(tc.fusion, modality_dropout=tc.modality_dropout)
+    out = Path(tc.out)
+    work = out.parent / f'{out.name}.work'
+    work.mkdir(parents=True, exist_ok=True)
+    bags = find_bags(list(tc.data))
+    if not bags:
+        raise ConfigError(f'no bags (directories with metadata.yaml) in {list(tc.data)}')
+    log(f'reading {len(bags)} bags through the sync core (cache: {tc.cache_dir or "none"})')
+    bar = tqdm(total=len(bags), desc='bags', unit='bag', disable=not progress)
+    samples = load_bags(bags, cfg, tc.cache_dir or None,
+                        progress=lambda b, n: bar.update(1))
+    bar.close()
+    stats = norm_stats(samples)
+    text = WordBagTextEncoder(cfg.text_dim)
+    policy = VlaPolicy(cfg)
+    params = [p for m in (policy, text) for p in m.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+    batcher = Batcher(samples, cfg, stats, text, shift_px=tc.shift_px,
+                      dropout=cfg.modality_dropout, seed=tc.seed)
+    log(f'{len(samples)} samples from {len(bags)} episodes, {len(batcher.phrases)} phrasings; '
+        f'{cfg.fusion}, {count_params(policy) / 1e6:.2f} M params')
+    budget = tc.minutes * 60.0
+    t0 = time.monotonic()
+    losses: list[float] = []
+    ck = work / 'checkpoint.pt'
+    bar = tqdm(total=tc.steps, desc='train', unit='step', disable=not progress)
+    policy.train()
+    text.train()
+    step = 0
+    for step in range(1, tc.steps + 1):
+        frac = step / tc.steps
+        if budget > 0:
+            frac = max(frac, (time.monotonic() - t0) / budget)
+        if frac > 1.0:
+            break
+        warm = min(1.0, step / 200)
+        for gp in opt.param_groups:
+            gp['lr'] = tc.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        xs, y = batcher(tc.batch)
+        out_ = policy(*xs)
+        pred = out_[0] if isinstance(out_, tuple) else out_
+        loss = nn.functional.smooth_l1_loss(pred, y, beta=0.05)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        losses.append(loss.item())
+        if step % 20 == 0:
+            bar.set_postfix(loss=f'{np.mean(losses[-20:]):.4f}')
+        bar.update(1)
+        if tc.checkpoint_every and step % tc.checkpoint_every == 0:
+            save_checkpoint(ck, policy, text, stats.__dict__)
+    bar.close()
+    policy.eval()
+    text.eval()
+    save_checkpoint(ck, policy, text, stats.__dict__)
+    log(f'trained {step} steps in {time.monotonic() - t0:.0f} s: loss '
+        f'{np.mean(losses[:20]):.4f} -> {np.mean(losses[-50:]):.4f}')
+    export_policy(policy, text, out, stats=stats, model_id=tc.model_id or f'vla-sim-{cfg.fusion}',
+                  int8=tc.int8, provenance={
+                      'trained_on': [str(p) for p in tc.data], 'episodes': len(bags),
+                      'samples': len(samples), 'steps': step, 'batch': tc.batch,
+                      'final_loss': round(float(np.mean(losses[-50:])), 5), **tc.extra},
+                  log=log)
+    return TrainResult(out, ck, len(samples), len(bags), count_params(policy), step,
+                       time.monotonic() - t_start, losses)
+
+
+def export_policy(policy: VlaPolicy, text: WordBagTextEncoder, out: str | Path, *,
+                  stats: NormStats, model_id: str, int8: bool = False,
+                  provenance: dict | None = None, log: Callable[[str], None] = print) -> Path:
+    """export_bundle + the WordPiece tokenizer entry for the text encoder; verified."""
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    export_bundle(policy, text, out, model_id=model_id, stats=stats, int8=int8,
+                  provenance={'text_encoder': 'wordbag (MiniLM WordPiece + PCA-64 frozen '
+                                              'embeddings)', **(provenance or {})}, log=log)
+    import yaml
+    manifest = yaml.safe_load((out / MANIFEST_NAME).read_text())
+    shutil.copy(tokenizer_file(), out / 'tokenizer.json')
+    manifest['text_encoder']['tokenizer'] = {
+        'kind': 'hf_tokenizers', 'file': 'tokenizer.json',
+        'max_length': policy.cfg.text_max_length}
+    manifest.pop('files', None)
+    write_manifest(out, manifest)
+    load_bundle(out)
+    return out

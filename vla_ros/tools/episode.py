@@ -1,0 +1,279 @@
+"""Closed-loop episodes through the REAL nodes: ``mujoco_sim`` and ``vla_policy`` run as
+processes; this process only does what an operator and a referee would do — reset the world
+with a seed, send the command on ``/vla/command``, sound the beep when a BEEP task asks for it,
+and judge success from ``/sim/task_state``.
+
+    from vla_ros.tools.episode import run_episodes
+    results = run_episodes('models/default', [make_task('pick', 100000)], [100000])
+
+The processes stay up across episodes (``stop`` command + sim reset between episodes).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vla_ros import constants as C
+from vla_ros.core.masking import check_mask
+from vla_ros.errors import ProcessError
+from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
+from vla_ros.sim.tasks import TaskState
+from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+
+SIM_PARAMS = {'image_width': 96, 'image_height': 96, 'camera_rate_hz': 10.0,
+              'audio_chunk_rate_hz': 50.0, 'tactile_rate_hz': 50.0, 'joint_rate_hz': 50.0,
+              'task_state_rate_hz': 10.0, 'real_time_factor': 1.0}
+POLICY_PARAMS = {'autostart': True, 'dry_run': False, 'use_sim_time': True,
+                 'cameras': ['front', 'wrist'], 'required_cameras': ['front'],
+                 'controller.kind': 'joint_trajectory', 'controller.name': 'arm_controller',
+                 'gripper.controller': 'gripper_controller', 'scheduler.smoothing': 'blend',
+                 'scheduler.inference_threshold': 7, 'max_frame_age_s': 0.5}
+
+
+@dataclass
+class EpisodeResult:
+    """One closed-loop episode. Times: ``duration_s`` sim time, ``wall_s`` wall time."""
+
+    task: str
+    kind: str
+    colour: str
+    command: str
+    seed: int
+    success: bool
+    reason: str
+    duration_s: float
+    wall_s: float
+    latency_ms: float          # mean policy run() time [ms] (from ~/status)
+    e2e_ms: float              # mean frame stamp -> chunk ready [ms]
+    control_rate_hz: float
+    frame_rate_hz: float
+    chunks: int
+    mask: tuple[str, ...] = ()
+    frames: list[np.ndarray] = field(default_factory=list, repr=False)
+
+
+class EpisodeRunner:
+    """Starts the sim and policy processes once; :meth:`run` plays one episode.
+
+    Args:
+        bundle: policy bundle directory.
+        mask: modalities the policy sees as absent (vla_policy ``mask_modalities``).
+        log_dir: where process logs go (default: a temp dir).
+        rtf: sim real-time factor (1.0 = real time; the policy runs on sim time).
+        domain_id: ROS_DOMAIN_ID for the processes and this runner (default: random).
+    """
+
+    def __init__(self, bundle: str | Path, *, mask: Sequence[str] = (),
+                 log_dir: str | Path | None = None, rtf: float = 1.0,
+                 domain_id: int | None = None, policy_params: dict | None = None,
+                 sim_params: dict | None = None) -> None:
+        self.bundle = Path(bundle)
+        self.mask = check_mask(mask)
+        self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix='vla_episode_'))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.rtf = rtf
+        self.domain_id = domain_id if domain_id is not None else random.randint(20, 200)
+        self.policy_params = {**POLICY_PARAMS, **(policy_params or {})}
+        self.sim_params = {**SIM_PARAMS, 'real_time_factor': rtf, **(sim_params or {})}
+        self.procs: list[NodeProcess] = []
+        self._lock = threading.Lock()
+        self._states: list[TaskState] = []
+        self._status = None
+        self._status_hist: list = []
+        self._frame = None
+        self._want_frames = False
+        self.context = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self, timeout_s: float = 60.0) -> EpisodeRunner:
+        os.environ['ROS_DOMAIN_ID'] = str(self.domain_id)
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+        from std_msgs.msg import String, UInt32
+        from vla_ros_msgs.msg import PolicyStatus
+        env = {'ROS_DOMAIN_ID': str(self.domain_id)}
+        pol = {**self.policy_params, 'bundle': str(self.bundle.resolve())}
+        if self.mask:
+            pol['mask_modalities'] = list(self.mask)
+        self.procs = [
+            NodeProcess('mujoco_sim', ros_args(params=self.sim_params), env=env,
+                        log_path=self.log_dir / 'mujoco_sim.log').start(),
+            NodeProcess('vla_policy', ros_args(params=pol), env=env,
+                        log_path=self.log_dir / 'vla_policy.log').start()]
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=self.domain_id)
+        node = self.node = rclpy.create_node('vla_episode_runner', context=self.context)
+        latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        node.create_subscription(String, '/sim/task_state', self._on_state, latched)
+        node.create_subscription(PolicyStatus, '/vla_policy/status', self._on_status, latched)
+        node.create_subscription(Image, C.camera_topic('front'), self._on_image,
+                                 qos_profile_sensor_data)
+        self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, latched)
+        self.reset_pub = node.create_publisher(UInt32, '/sim/reset_seed', 10)
+        self.sound_pub = node.create_publisher(String, '/sim/sound', 10)
+        self._String, self._UInt32 = String, UInt32
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(node)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+        ok = wait_until(lambda: self._latest() is not None and self._status is not None
+                        and self._status.state_name in ('idle', 'running', 'holding'),
+                        timeout_s)
+        if not ok:
+            self._check_procs()
+            raise ProcessError(f'sim/policy not ready within {timeout_s:.0f} s '
+                               f'(logs in {self.log_dir})')
+        return self
+
+    def _spin(self) -> None:
+        while self.context is not None and self.context.ok():
+            try:
+                self.executor.spin_once(timeout_sec=0.05)
+            except Exception:  # noqa: BLE001 - shutdown races end the spin thread
+                return
+
+    def close(self) -> None:
+        if self.context is not None:
+            ctx, self.context = self.context, None
+            try:
+                self.executor.shutdown()
+                self.node.destroy_node()
+            finally:
+                ctx.try_shutdown()
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs = []
+
+    def __enter__(self) -> EpisodeRunner:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def _on_state(self, msg) -> None:
+        st = TaskState.from_json(msg.data)
+        with self._lock:
+            self._states.append(st)
+
+    def _on_status(self, msg) -> None:
+        with self._lock:
+            self._status = msg
+            self._status_hist.append(msg)
+
+    def _on_image(self, msg) -> None:
+        if self._want_frames:
+            img = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width, 3).copy()
+            with self._lock:
+                self._frame = img
+
+    def _latest(self) -> TaskState | None:
+        with self._lock:
+            return self._states[-1] if self._states else None
+
+    def _check_procs(self) -> None:
+        for p in self.procs:
+            if not p.alive():
+                raise ProcessError(f'{p.executable} exited: {p.log_tail(2000)}')
+
+    # -- episodes ----------------------------------------------------------------------------
+    def run(self, task: TaskSpec, seed: int, *, record_video: bool = False,
+            video_every: int = 2) -> EpisodeResult:
+        """Reset to ``seed``, command ``task.command``, run until decided or timeout."""
+        self._check_procs()
+        self.cmd_pub.publish(self._String(data='stop'))
+        time.sleep(0.2)
+        before = self._latest()
+        self.reset_pub.publish(self._UInt32(data=int(seed)))
+        if not wait_until(lambda: (s := self._latest()) is not None and s.seed == seed
+                          and (before is None or s.episode > before.episode), 10.0):
+            self._check_procs()
+            raise ProcessError(f'sim did not reset to seed {seed}')
+        wait_until(lambda: self._latest().sim_time >= 0.3, 5.0)
+        with self._lock:
+            self._states.clear()
+            self._status_hist.clear()
+        self._want_frames = record_video
+        monitor = SuccessMonitor(task, seed)
+        frames: list[np.ndarray] = []
+        t_wall = time.monotonic()
+        self.cmd_pub.publish(self._String(data=task.command))
+        deadline = t_wall + 10.0 + 3.0 * task.timeout_s / max(self.rtf, 0.05)
+        done, seen, n_state = False, 0, 0
+        while not done and time.monotonic() < deadline:
+            with self._lock:
+                new = self._states[seen:]
+                seen += len(new)
+                frame, self._frame = self._frame, None
+            if frame is not None and record_video:
+                frames.append(frame)
+            for st in new:
+                n_state += 1
+                if monitor.update(st):
+                    done = True
+                    break
+                if monitor.beep_due(st.sim_time):
+                    self.sound_pub.publish(self._String(data='beep'))
+                    monitor.beep_time = st.sim_time  # referee's clock; confirmed by events
+            if not new:
+                time.sleep(0.02)
+                self._check_procs()
+        if not done:
+            monitor.reason = 'wall-clock timeout (sim or policy too slow)'
+        wall = time.monotonic() - t_wall
+        self.cmd_pub.publish(self._String(data='stop'))
+        self._want_frames = False
+        with self._lock:
+            hist = list(self._status_hist)
+        run = [s for s in hist if s.state_name == 'running'] or hist
+        mean = lambda k: float(np.mean([getattr(s, k) for s in run])) if run else 0.0  # noqa
+        return EpisodeResult(
+            task=task.name, kind=task.kind.value, colour=task.colour, command=task.command,
+            seed=seed, success=monitor.success, reason=monitor.reason,
+            duration_s=monitor.last_time, wall_s=round(wall, 2),
+            latency_ms=mean('inference_latency_ms'), e2e_ms=mean('e2e_latency_ms'),
+            control_rate_hz=mean('control_rate_hz'), frame_rate_hz=mean('frame_rate_hz'),
+            chunks=int(hist[-1].chunks) if hist else 0, mask=self.mask,
+            frames=frames[::max(1, video_every)])
+
+
+def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[int], *,
+                 mask: Sequence[str] | None = None, record_video: str | Path | None = None,
+                 log_dir: str | Path | None = None, rtf: float = 1.0,
+                 progress=None) -> list[EpisodeResult]:
+    """Run ``tasks[i]`` with ``seeds[i]`` through one sim + policy process pair.
+
+    ``record_video``: a directory; each episode's front-camera frames are written there as
+    ``<task>_<seed>.gif``. ``progress(result)`` is called after each episode.
+    """
+    if len(tasks) != len(seeds):
+        raise ValueError(f'{len(tasks)} tasks but {len(seeds)} seeds')
+    results = []
+    with EpisodeRunner(bundle, mask=mask or (), log_dir=log_dir, rtf=rtf) as runner:
+        for task, seed in zip(tasks, seeds):
+            r = runner.run(task, seed, record_video=record_video is not None)
+            if record_video is not None and r.frames:
+                write_gif(Path(record_video) / f'{r.task}_{seed}.gif', r.frames)
+            results.append(r)
+            if progress:
+                progress(r)
+    return results
+
+
+def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 5.0) -> Path:
+    import imageio.v2 as imageio
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    imageio.mimsave(path, list(frames), duration=1.0 / fps, loop=0)
+    return path
