@@ -59,6 +59,8 @@ POLICY_PARAMETERS: dict[str, tuple[object, str]] = {
     'max_motion_time_s': (0.0, 'hold after moving this long without a new command [s]; 0 = '
                                'off'),
     'status_rate_hz': (2.0, '~/status rate [Hz] (also published on every change)'),
+    'mask_modalities': (_STR_ARRAY, "ablation: modalities the policy sees as absent ('image', "
+                                    "'image/<cam>', 'audio', 'tactile', 'language')"),
     'debug_image': (False, 'publish ~/debug_image (command + predicted motion drawn)'),
 }
 

@@ -27,6 +27,7 @@ from vla_ros_msgs.msg import ActionChunk, PolicyStatus
 
 from vla_ros import constants as C
 from vla_ros.core.adapters import ActionMapping, make_command, positions_for, to_command_space
+from vla_ros.core.masking import check_mask, mask_frame
 from vla_ros.core.policy_config import CommandAction, PolicyConfig, check_bundle, \
     classify_command
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
@@ -34,7 +35,7 @@ from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
 from vla_ros.errors import InferenceError, VlaRosError
 from vla_ros.nodes.controller_outputs import ControllerOutputs, action_chunk_msg
 from vla_ros.nodes.policy_monitor import PolicyCounters, PolicyReporting
-from vla_ros.nodes.policy_params import declare_policy_parameters, read_policy_config
+from vla_ros.nodes.policy_params import _get, declare_policy_parameters, read_policy_config
 
 # Commands and the e-stop are latched: a late-joining node still gets the last one.
 LATCHED_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
@@ -54,6 +55,7 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         self._lock = threading.Lock()      # scheduler, safety, latest frame, counters
         self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
         self.cfg: PolicyConfig | None = None
+        self.masked: tuple[str, ...] = ()  # mask_modalities (ablations)
         self.runtime = self.scheduler = self.safety = self.mapping = None
         self.outputs: ControllerOutputs | None = None
         self.sensors = None
@@ -119,6 +121,7 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
             self.scheduler = ChunkScheduler(cfg.scheduler)
             grip = cfg.adapter.gripper_action
             self.aliases = {grip: cfg.gripper_joint_state or grip}
+            self.masked = check_mask(_get(self, 'mask_modalities'))
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
             return TransitionCallbackReturn.FAILURE
@@ -231,7 +234,7 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         m = self.runtime.manifest
         try:
             with self._runtime_lock:
-                out = self.runtime.infer(frame)
+                out = self.runtime.infer(mask_frame(frame, self.masked))
             actions = to_command_space(out.actions, out.kind, out.action_names,
                                        frame.joint_names, frame.joint_positions)
         except VlaRosError as e:
@@ -337,7 +340,8 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         if action is CommandAction.RUN:
             try:
                 with self._runtime_lock:
-                    self.runtime.set_command(detail)  # embedding computed once, cached
+                    if 'language' not in self.masked:  # ablation: language absent
+                        self.runtime.set_command(detail)  # embedding computed once, cached
             except InferenceError as e:
                 action, detail = CommandAction.REJECT, f'command rejected: {e}'
         now = self.get_clock().now().nanoseconds
