@@ -41,8 +41,10 @@ if [ "$(cat "$STAMPS/pip" 2>/dev/null)" != "$req_hash" ]; then
   rm -f "$STAMPS/colcon"
 fi
 
-src_hash=$( (find msg -type f | sort | xargs cat; cat package.xml setup.py setup.cfg) \
-  | sha256sum | cut -c1-16)
+# Inputs of the colcon build: interfaces, package metadata, and the names of the installed
+# data files (--symlink-install links each file, so a new config/launch file needs a build).
+src_hash=$( (find msg -type f | sort | xargs cat; cat package.xml setup.py setup.cfg
+  find config launch resource -type f | sort) | sha256sum | cut -c1-16)
 if [ "$(cat "$STAMPS/colcon" 2>/dev/null)" != "$src_hash" ] || [ ! -d install/vla_ros_msgs ]; then
   echo '[setup] colcon build --symlink-install --base-paths . msg'
   (
