@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -18,6 +17,7 @@ from sensor_msgs.msg import Image, JointState
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 from vla_ros import constants as C
+from vla_ros.nodes.spin import run_node
 
 STREAMS = ('camera', 'audio', 'tactile', 'joints')
 N_PREGENERATED_FRAMES = 8
@@ -144,15 +144,7 @@ class FakeSensors(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = FakeSensors()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(FakeSensors, args)
 
 
 if __name__ == '__main__':

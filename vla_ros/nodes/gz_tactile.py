@@ -9,9 +9,7 @@ report for ``hold_s`` reads zero.
 from __future__ import annotations
 
 import numpy as np
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from vla_ros_msgs.msg import TactileArray, TactilePad
@@ -21,6 +19,7 @@ from vla_ros.errors import ConfigError
 from vla_ros.sim.gazebo import GZ_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT
+from vla_ros.nodes.spin import run_node
 
 
 class GzTactile(Node):
@@ -65,15 +64,7 @@ class GzTactile(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = GzTactile()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(GzTactile, args)
 
 
 if __name__ == '__main__':

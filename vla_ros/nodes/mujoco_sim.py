@@ -17,7 +17,6 @@ import time
 import numpy as np
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
@@ -33,6 +32,7 @@ from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import JOINT_NAMES, SimWorld, WorldConfig
+from vla_ros.nodes.spin import run_node
 
 ARM_TRAJECTORY_TOPIC = '/arm_controller/joint_trajectory'
 ARM_COMMANDS_TOPIC = '/arm_controller/commands'
@@ -334,15 +334,7 @@ class MujocoSim(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = MujocoSim()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(MujocoSim, args)
 
 
 if __name__ == '__main__':

@@ -9,9 +9,7 @@ Publishes ``AudioChunk`` (S16LE mono) on ``/audio/chunk``; stamp = first sample.
 from __future__ import annotations
 
 import numpy as np
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import JointState
@@ -21,6 +19,7 @@ from vla_ros_msgs.msg import AudioChunk, TactileArray
 from vla_ros import constants as C
 from vla_ros.errors import VlaRosError
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
+from vla_ros.nodes.spin import run_node
 
 
 class SimMicrophone(Node):
@@ -72,15 +71,7 @@ class SimMicrophone(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = SimMicrophone()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(SimMicrophone, args)
 
 
 if __name__ == '__main__':
