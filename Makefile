@@ -4,7 +4,7 @@ ENV := source scripts/env.sh &&
 BENCH ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test demo bench clean train
 
 setup:
 	@mkdir -p .stamps && flock .stamps/setup.lock bash scripts/setup.sh
@@ -14,6 +14,14 @@ test: setup
 
 demo: setup
 	@$(ENV) python -m vla_ros.tools.demo
+
+# Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags) -> training
+# (<= 30 min on 2 CPU cores) -> models/default. TRAIN_EPISODES per task kind.
+TRAIN_EPISODES ?= 80
+TRAIN_MINUTES ?= 25
+train: setup
+	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --out out/demos
+	@$(ENV) python -m vla_ros.cli.main train out/demos --out models/default --minutes $(TRAIN_MINUTES) --model-id vla-sim-default
 
 bench: setup
 	@$(ENV) python -m bench $(BENCH)

@@ -61,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     cache_dir: str = ''
+    work_dir: str = ''           # checkpoints (default out/train/<bundle name>)
     checkpoint_every: int = 1000
     model_id: str = ''
     int8: bool = False
@@ -160,7 +161,7 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     torch.set_num_threads(tc.threads)
     cfg = tc.policy or default_policy_config(tc.fusion, modality_dropout=tc.modality_dropout)
     out = Path(tc.out)
-    work = out.parent / f'{out.name}.work'
+    work = Path(tc.work_dir) if tc.work_dir else Path('out/train') / out.name
     work.mkdir(parents=True, exist_ok=True)
     bags = find_bags(list(tc.data))
     if not bags:

@@ -68,6 +68,7 @@ class TaskSpec:
     colour: str
     command: str
     timeout_s: float = 12.0
+    held_out: bool = False   # the command is a held-out paraphrase
 
     def __post_init__(self) -> None:
         object.__setattr__(self, 'kind', TaskKind(self.kind))
@@ -98,7 +99,7 @@ def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
     phrases = (HELD_OUT_PHRASES if held_out else TRAIN_PHRASES)[kind]
     text = phrases[int(rng.integers(len(phrases)))].format(c=colour)
     timeout = {TaskKind.BEEP: 16.0, TaskKind.TOUCH: 10.0}.get(kind, 12.0)
-    return TaskSpec(kind, colour, text, timeout)
+    return TaskSpec(kind, colour, text, timeout, held_out)
 
 
 def beep_delay(seed: int) -> float:

@@ -58,6 +58,7 @@ class EpisodeResult:
     frame_rate_hz: float
     chunks: int
     mask: tuple[str, ...] = ()
+    held_out: bool = False     # the command was a held-out paraphrase
     frames: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
@@ -245,6 +246,7 @@ class EpisodeRunner:
             latency_ms=mean('inference_latency_ms'), e2e_ms=mean('e2e_latency_ms'),
             control_rate_hz=mean('control_rate_hz'), frame_rate_hz=mean('frame_rate_hz'),
             chunks=int(hist[-1].chunks) if hist else 0, mask=self.mask,
+            held_out=task.held_out,
             frames=frames[::max(1, video_every)])
 
 

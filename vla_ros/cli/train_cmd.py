@@ -1,0 +1,63 @@
+"""``vla-ros train``: demonstration bags -> trained policy -> verified bundle.
+
+Bags are read through the same sync core the policy node runs, samples cached as .npz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vla_ros.errors import VlaRosError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('data', nargs='+', type=Path,
+                        help='bag directories, or directories holding bags (MCAP/sqlite3)')
+    parser.add_argument('--out', required=True, type=Path, help='bundle directory to write')
+    parser.add_argument('--fusion', default='cross_attention',
+                        choices=['early', 'late', 'cross_attention', 'moe'])
+    parser.add_argument('--steps', type=int, default=8000, help='optimizer steps (max)')
+    parser.add_argument('--minutes', type=float, default=0.0,
+                        help='wall-time budget; the schedule ends at whichever comes first')
+    parser.add_argument('--batch', type=int, default=64)
+    parser.add_argument('--lr', type=float, default=1e-3)
+    parser.add_argument('--modality-dropout', type=float, default=0.15,
+                        help='probability of marking each non-proprio modality absent')
+    parser.add_argument('--image-size', type=int, default=64, help='model image size [px]')
+    parser.add_argument('--d-model', type=int, default=96)
+    parser.add_argument('--horizon', type=int, default=10, help='actions per chunk H')
+    parser.add_argument('--dt', type=float, default=0.1, help='time between actions [s]')
+    parser.add_argument('--cache', type=Path, default=None,
+                        help='sample cache directory (default: out/cache)')
+    parser.add_argument('--threads', type=int, default=2, help='torch threads')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--model-id', default='')
+    parser.add_argument('--int8', action='store_true', help='int8 dynamic quantization')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+
+
+def run(args: argparse.Namespace) -> int:
+    from vla_ros.model.train import TrainConfig, default_policy_config, train
+    try:
+        policy = default_policy_config(args.fusion, image_size=args.image_size,
+                                       d_model=args.d_model, horizon=args.horizon, dt=args.dt,
+                                       modality_dropout=args.modality_dropout)
+        tc = TrainConfig(data=tuple(str(p) for p in args.data), out=str(args.out),
+                         fusion=args.fusion, steps=args.steps, minutes=args.minutes,
+                         batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,
+                         seed=args.seed, threads=args.threads,
+                         cache_dir=str(args.cache or 'out/cache'),
+                         model_id=args.model_id, int8=args.int8, policy=policy)
+        res = train(tc, progress=not args.no_progress)
+    except VlaRosError as e:
+        print(f'train failed: {type(e).__name__}: {e}', file=sys.stderr)
+        return 1
+    size = sum(f.stat().st_size for f in res.bundle.iterdir()) / 1e6
+    print(f'\n  bundle      {res.bundle} ({size:.1f} MB)\n  checkpoint  {res.checkpoint}\n'
+          f'  data        {res.episodes} episodes, {res.samples} samples\n'
+          f'  model       {args.fusion}, {res.params / 1e6:.2f} M params\n'
+          f'  training    {res.steps} steps, loss {res.losses[0]:.4f} -> '
+          f'{sum(res.losses[-50:]) / len(res.losses[-50:]):.4f}, {res.seconds / 60:.1f} min')
+    return 0
