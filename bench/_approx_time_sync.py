@@ -1,13 +1,18 @@
-"""Baseline for ``bench_sync``: the algorithm of ros2/message_filters' Python
-``ApproximateTimeSynchronizer`` (src/message_filters/__init__.py), re-implemented in-process.
+"""Baseline for ``bench_sync``: ros2/message_filters' Python ``ApproximateTimeSynchronizer``
+(src/message_filters/__init__.py), re-implemented in-process, per-message work kept.
 
-Faithful to the original's per-message work: one dict queue per input keyed by stamp [ns]
-(trimmed to ``queue_size`` by deleting the minimum key), stamps converted with
-``rclpy.time.Time.from_msg``, for every other queue the stamps within ``slop`` (as
-``rclpy.duration.Duration`` objects) sorted by distance, then ``itertools.product`` over the
-candidates until a combination spans less than ``slop`` and is still queued; that set is
-emitted and removed. A lock guards ``add`` as in the original. No rclpy subscriptions: the
-bench calls ``add(msg, index)`` directly, as the Subscriber filter's callback would.
+The original's path for one message, all of which runs here: the ``Subscriber`` filter's
+callback signals its registered callbacks (``SimpleFilter.signalMessage``: a dict of
+``(callback, args)``, called as ``cb(*(msg + args))``) -> ``ApproximateTimeSynchronizer.add(msg,
+my_queue, my_queue_index)``, which checks the message has ``header.stamp``, converts it with
+``rclpy.time.Time.from_msg``, takes the lock, stores the message in that input's dict queue
+keyed by stamp [ns] (trimmed to ``queue_size`` by deleting the minimum key), and, for every
+other queue, keeps the stamps within ``slop`` (each distance wrapped in an
+``rclpy.duration.Duration`` and compared with the slop ``Duration``; each kept stamp as an
+``rclpy.time.Time``), sorted by distance; then it walks ``itertools.product`` over those
+candidate lists until a combination spans less than ``slop`` and is still fully queued; that
+set is signalled to the user callback and removed. Only the rclpy subscription is absent: the
+bench calls ``Input.callback(msg)`` directly, as rclpy's executor would.
 """
 
 from __future__ import annotations
@@ -20,45 +25,79 @@ from rclpy.duration import Duration
 from rclpy.time import Time
 
 
-class ApproximateTimeSync:
-    """Approximate time matching of ``n_inputs`` streams; ``callback(*msgs)`` per match."""
+class SimpleFilter:
+    """message_filters' callback registry: ``registerCallback`` / ``signalMessage``."""
 
-    def __init__(self, n_inputs: int, queue_size: int, slop_s: float,
-                 callback: Callable[..., None]) -> None:
-        self.queues: list[dict[int, object]] = [{} for _ in range(n_inputs)]
+    def __init__(self) -> None:
+        self.callbacks: dict[int, tuple[Callable[..., None], tuple]] = {}
+
+    def registerCallback(self, cb: Callable[..., None], *args) -> int:  # noqa: N802
+        conn = len(self.callbacks)
+        self.callbacks[conn] = (cb, args)
+        return conn
+
+    def signalMessage(self, *msg) -> None:  # noqa: N802
+        for cb, args in self.callbacks.values():
+            cb(*(msg + args))
+
+
+class Input(SimpleFilter):
+    """The ``Subscriber`` filter without its rclpy subscription: ``callback(msg)`` is what the
+    executor calls for each received message."""
+
+    def callback(self, msg) -> None:
+        self.signalMessage(msg)
+
+
+class ApproximateTimeSync(SimpleFilter):
+    """Approximate time matching of the ``inputs``; registered callbacks get one message per
+    input for each match."""
+
+    def __init__(self, inputs: Sequence[SimpleFilter], queue_size: int, slop_s: float) -> None:
+        super().__init__()
         self.queue_size = queue_size
-        self.slop = Duration(seconds=slop_s)
-        self.callback = callback
         self.lock = threading.Lock()
+        self.queues: list[dict[int, object]] = [{} for _ in inputs]
+        self.input_connections = [f.registerCallback(self.add, q, i)
+                                  for i, (f, q) in enumerate(zip(inputs, self.queues))]
+        self.slop = Duration(seconds=slop_s)
 
-    def add(self, msg, index: int) -> None:
-        stamp = Time.from_msg(msg.header.stamp)
-        with self.lock:
-            queue = self.queues[index]
-            queue[stamp.nanoseconds] = msg
-            while len(queue) > self.queue_size:
-                del queue[min(queue)]
-            others = self.queues[:index] + self.queues[index + 1:]
-            candidates: list[Sequence[Time]] = []
-            for q in others:
-                near = []
-                for s in q:
-                    delta = Duration(nanoseconds=abs(s - stamp.nanoseconds))
-                    if delta > self.slop:
-                        continue
-                    near.append((Time(nanoseconds=s, clock_type=stamp.clock_type), delta))
-                if not near:
-                    return
-                near.sort(key=lambda x: x[1])
-                candidates.append([t for t, _ in near])
-            for combo in itertools.product(*candidates):
-                combo = list(combo)
-                combo.insert(index, stamp)
-                pairs = list(zip(self.queues, combo))
-                if (max(combo) - min(combo)) < self.slop and all(
-                        t.nanoseconds in q for q, t in pairs):
-                    msgs = [q[t.nanoseconds] for q, t in pairs]
-                    self.callback(*msgs)
-                    for q, t in pairs:
-                        del q[t.nanoseconds]
-                    break
+    def add(self, msg, my_queue: dict[int, object], my_queue_index: int | None = None) -> None:
+        if not hasattr(msg, 'header') or not hasattr(msg.header, 'stamp'):
+            return  # allow_headerless=False: the original logs a warning and drops it
+        stamp = msg.header.stamp
+        if not hasattr(stamp, 'nanoseconds'):
+            stamp = Time.from_msg(stamp)
+        self.lock.acquire()
+        my_queue[stamp.nanoseconds] = msg
+        while len(my_queue) > self.queue_size:
+            del my_queue[min(my_queue)]
+        if my_queue_index is None:
+            search = self.queues
+        else:
+            search = self.queues[:my_queue_index] + self.queues[my_queue_index + 1:]
+        candidates = []
+        for queue in search:
+            near = []
+            for s in queue:
+                delta = Duration(nanoseconds=abs(s - stamp.nanoseconds))
+                if delta > self.slop:
+                    continue
+                near.append((Time(nanoseconds=s, clock_type=stamp.clock_type), delta))
+            if not near:
+                self.lock.release()
+                return
+            candidates.append(sorted(near, key=lambda x: x[1]))
+        for combo in itertools.product(*[list(zip(*c))[0] for c in candidates]):
+            combo = list(combo)
+            if my_queue_index is not None:
+                combo.insert(my_queue_index, stamp)
+            pairs = list(zip(self.queues, combo))
+            if (max(combo) - min(combo)) < self.slop and not [
+                    1 for q, t in pairs if t.nanoseconds not in q]:
+                msgs = [q[t.nanoseconds] for q, t in pairs]
+                self.signalMessage(*msgs)
+                for q, t in pairs:
+                    del q[t.nanoseconds]
+                break
+        self.lock.release()

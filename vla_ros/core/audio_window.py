@@ -74,51 +74,69 @@ class AudioRing:
             self._data[:] = 0.0
             self._filled[:] = False
             return
+        i, j = a % self.cap, b % self.cap
+        if i < j:  # no wrap (the common case)
+            self._data[i:j] = 0.0
+            self._filled[i:j] = False
+            return
         for sl, _ in self._span(a, b):
             self._data[sl] = 0.0
             self._filled[sl] = False
 
     def add(self, start_ns: int, mono: np.ndarray, sample_rate: int) -> AddResult:
         """Write a mono chunk whose first sample is at ``start_ns`` [ns]."""
-        x = resample_linear(mono, sample_rate, self.rate)
-        start = self.index(start_ns)
-        end = start + x.size
+        rate, cap = self.rate, self.cap
+        x = mono if sample_rate == rate else resample_linear(mono, sample_rate, rate)
+        n = x.size
+        start = (start_ns * rate + NS_PER_S // 2) // NS_PER_S  # self.index(start_ns)
+        end = start + n
         head = self._head
         result = AddResult.OK
         if head is None:
             head = start
         elif start < head:
             result = AddResult.OUT_OF_ORDER
-            if end <= head - self.cap:
+            if end <= head - cap:
                 return AddResult.TOO_OLD
-        if start > head:
+        elif start > head:
             self._clear_range(head, start)
-        lo = max(start, end - self.cap, (max(head, end) - self.cap))
+        new_head = end if end > head else head
+        lo = max(start, new_head - cap)  # == max(start, end - cap, max(head, end) - cap)
         if lo < end:
-            seg = x[lo - start:]
-            for sl, off in self._span(lo, end):
-                n = sl.stop - sl.start
-                self._data[sl] = seg[off:off + n]
-                self._filled[sl] = True
-        self._head = max(head, end)
-        end_ns = start_ns + x.size * NS_PER_S // self.rate
+            i, j = lo % cap, end % cap
+            if i < j:  # one contiguous ring slice (the common case)
+                self._data[i:j] = x[lo - start:] if lo > start else x
+                self._filled[i:j] = True
+            else:
+                seg = x[lo - start:]
+                for sl, off in self._span(lo, end):
+                    k = sl.stop - sl.start
+                    self._data[sl] = seg[off:off + k]
+                    self._filled[sl] = True
+        self._head = new_head
+        end_ns = start_ns + n * NS_PER_S // rate
         if self.last_end_ns is None or end_ns > self.last_end_ns:
             self.last_end_ns = end_ns
         return result
 
     def window(self, end_ns: int, n: int) -> tuple[np.ndarray, float]:
         """The ``n`` samples ending at ``end_ns`` and the zero-filled fraction in [0, 1]."""
-        out = np.zeros(n, np.float32)
         if self._head is None or n <= 0:
-            return out, 1.0
+            return np.zeros(n, np.float32), 1.0
         e = self.index(end_ns)
         s = e - n
         a, b = max(s, self._head - self.cap), min(e, self._head)
+        if a >= b:
+            return np.zeros(n, np.float32), 1.0
+        out = np.empty(n, np.float32)
+        if a > s:
+            out[:a - s] = 0.0
+        if b < e:
+            out[b - s:] = 0.0
         filled = 0
-        if a < b:
-            for sl, off in self._span(a, b):
-                k = sl.stop - sl.start
-                o = a - s + off
-                out[o:o + k] = self._data[sl]
-                filled += int(np.count_nonzero(self._filled[sl]))
+        for sl, off in self._span(a, b):
+            k = sl.stop - sl.start
+            o = a - s + off
+            out[o:o + k] = self._data[sl]
+            filled += int(np.count_nonzero(self._filled[sl]))
         return out, 1.0 - filled / n

@@ -23,6 +23,9 @@ class AddResult(str, Enum):
     TOO_OLD = 'too_old'            # older than the horizon: dropped
 
 
+_OK = AddResult.OK
+
+
 class StampedBuffer(Generic[T]):
     """Samples of one stream, ascending by stamp.
 
@@ -55,29 +58,41 @@ class StampedBuffer(Generic[T]):
     def add(self, stamp_ns: int, item: T) -> AddResult:
         """Insert one sample; see :class:`AddResult`."""
         stamps = self._stamps
-        if not stamps or stamp_ns > stamps[-1]:
-            stamps.append(stamp_ns)
-            self._items.append(item)
-            result = AddResult.OK
-        else:
-            if stamp_ns < stamps[-1] - self.horizon_ns:
-                return AddResult.TOO_OLD
-            i = bisect_left(stamps, stamp_ns)
-            if i < len(stamps) and stamps[i] == stamp_ns:
-                return AddResult.DUPLICATE
-            stamps.insert(i, stamp_ns)
-            self._items.insert(i, item)
-            result = AddResult.OUT_OF_ORDER
+        if stamps and stamp_ns <= stamps[-1]:
+            return self._insert(stamp_ns, item)
+        items = self._items
+        stamps.append(stamp_ns)
+        items.append(item)
+        if stamps[0] < stamp_ns - self.horizon_ns or len(stamps) > self.max_len:
+            if len(stamps) <= self.max_len + 1 and stamps[1] >= stamp_ns - self.horizon_ns:
+                del stamps[0]  # steady state: exactly the oldest sample left the horizon
+                del items[0]
+            else:
+                self._trim()
+        return _OK
+
+    def _insert(self, stamp_ns: int, item: T) -> AddResult:
+        stamps = self._stamps
+        if stamp_ns < stamps[-1] - self.horizon_ns:
+            return AddResult.TOO_OLD
+        i = bisect_left(stamps, stamp_ns)
+        if stamps[i] == stamp_ns:  # i < len: stamp_ns <= stamps[-1]
+            return AddResult.DUPLICATE
+        stamps.insert(i, stamp_ns)
+        self._items.insert(i, item)
         self._trim()
-        return result
+        return AddResult.OUT_OF_ORDER
 
     def _trim(self) -> None:
         stamps = self._stamps
         n = len(stamps) - self.max_len
         cutoff = stamps[-1] - self.horizon_ns
         if stamps[0] < cutoff:
-            n = max(n, bisect_left(stamps, cutoff))
-        if n > 0:
+            n = max(n, 1 if stamps[1] >= cutoff else bisect_left(stamps, cutoff))
+        if n == 1:
+            del stamps[0]
+            del self._items[0]
+        elif n > 0:
             del stamps[:n]
             del self._items[:n]
 

@@ -36,7 +36,10 @@ _YUYV = {'yuv422_yuy2', 'yuyv', 'YUYV'}
 
 def stamp_to_ns(stamp) -> int:
     """builtin_interfaces/Time-like (sec, nanosec) -> integer ns."""
-    return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
+    sec, nanosec = stamp.sec, stamp.nanosec
+    if sec.__class__ is int and nanosec.__class__ is int:  # ROS messages: skip int()
+        return sec * NS_PER_S + nanosec
+    return int(sec) * NS_PER_S + int(nanosec)
 
 
 def check_size(msg, max_bytes: int = DEFAULT_MAX_BYTES, what: str = 'message') -> int:

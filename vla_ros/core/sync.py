@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from math import isfinite as _isfinite
 
 import numpy as np
 
@@ -30,11 +31,11 @@ __all__ = ['ALL_MODALITIES', 'AddResult', 'CameraConfig', 'ModalityStats',
            'MultimodalSynchronizer', 'StampPolicy', 'SyncConfig', 'SyncStats', 'TactileMode',
            'Trigger']
 
-AUDIO, TACTILE, JOINTS, LANGUAGE = (m.value for m in (
-    Modality.AUDIO, Modality.TACTILE, Modality.JOINTS, Modality.LANGUAGE))
+IMAGE, AUDIO, TACTILE, JOINTS, LANGUAGE = (m.value for m in (
+    Modality.IMAGE, Modality.AUDIO, Modality.TACTILE, Modality.JOINTS, Modality.LANGUAGE))
 
 
-@dataclass
+@dataclass(slots=True)
 class ModalityStats:
     """Counters of one modality key. ``rejected``: invalid input; ``dropped``: duplicate or
     too old; ``missing``: frames where it was absent."""
@@ -64,10 +65,31 @@ ClockJumpCallback = Callable[[int, int], None]
 
 
 def _finite(x: np.ndarray) -> bool:
-    """All finite (one reduction: NaN/Inf propagate through the dot product; values beyond
-    ~1e150 also fail, which no sensor produces)."""
-    flat = x.reshape(-1)
-    return bool(np.isfinite(flat.dot(flat))) if flat.size else True
+    """All values finite, exact. Fast path: one BLAS call, ``x . x`` is finite only when every
+    value is (NaN/Inf propagate without FP warnings); when it is not (bad input, or values
+    beyond ~1e154 / float32 ~1e19 overflowing), the element-wise check decides."""
+    flat = x if x.ndim == 1 else x.reshape(-1)
+    try:
+        if _isfinite(flat.dot(flat)):
+            return True
+    except TypeError:  # complex
+        pass
+    return bool(np.isfinite(flat).all())
+
+
+_OK, _OUT_OF_ORDER = AddResult.OK, AddResult.OUT_OF_ORDER
+_F32 = np.dtype(np.float32)
+_NO_STAMP = -(1 << 62)  # "no stamp yet" for the newest-stamp bookkeeping
+
+
+class _Stream:
+    """Hot-path state of one modality key: buffer, newest stamp [ns], counters, max age [ns]."""
+
+    __slots__ = ('key', 'buf', 'st', 'newest', 'max_age')
+
+    def __init__(self, key: str, buf, st: ModalityStats | None, max_age: int) -> None:
+        self.key, self.buf, self.st, self.max_age = key, buf, st, max_age
+        self.newest = _NO_STAMP
 
 
 class MultimodalSynchronizer:
@@ -94,10 +116,10 @@ class MultimodalSynchronizer:
         self._joints: StampedBuffer = StampedBuffer(horizon, 1024)
         self._command = ''
         self._command_stamp_ns = 0
-        self._joint_index: dict[tuple[str, ...], np.ndarray] = {}
-        self._zero_vel = np.zeros(len(config.joint_names))
+        self._joint_index: dict[tuple[str, ...], np.ndarray | None] = {}
+        n_joints = len(config.joint_names)
+        self._zero_vel = np.zeros(n_joints)
         self._zero_vel.flags.writeable = False
-        self._newest: dict[str, int] = {}
         self._last_frame_ns: int | None = None
         self._slop_ns = int(config.image_slop_s * NS_PER_S)
         self._clock_jump_ns = int(config.clock_jump_s * NS_PER_S)
@@ -107,6 +129,18 @@ class MultimodalSynchronizer:
         self._required = config.required_keys
         self._used = set(config.modalities)
         self.stats = SyncStats(modalities={k: ModalityStats() for k in config.modality_keys})
+        mods = self.stats.modalities
+
+        def stream(key: str, buf) -> _Stream:
+            return _Stream(key, buf, mods.get(key), self._max_age.get(key, 0))
+
+        self._cams = {c: stream(image_key(c), buf) for c, buf in self._images.items()}
+        self._s_audio = stream(AUDIO, self._audio)
+        self._s_tactile = stream(TACTILE, self._tactile)
+        self._s_joints = stream(JOINTS, self._joints)
+        self._streams = (*self._cams.values(), self._s_audio, self._s_tactile, self._s_joints)
+        self._layout_shapes: tuple | None = None  # cache of the last TactileLayout's size
+        self._layout_size = 0
 
     # ------------------------------------------------------------------ bookkeeping
     def record_reject(self, key: str, reason: str) -> None:
@@ -121,20 +155,30 @@ class MultimodalSynchronizer:
         self.record_reject(key, type(error).__name__)
         return error
 
-    def _stamp(self, key: str, stamp_ns: int, arrival_ns: int | None) -> int:
-        """Apply the stamp policy and clock-jump detection; returns the stamp to use."""
-        if stamp_ns <= 0:
-            if self.config.stamp_policy != StampPolicy.ARRIVAL:
-                raise self._reject(key, StampError(
-                    f'{key}: header stamp is {stamp_ns} (zero/missing) and stamp_policy is '
-                    "'reject'"))
-            stamp_ns = arrival_ns if arrival_ns is not None else self._clock()
-        newest = self._newest.get(key)
-        if newest is not None and stamp_ns < newest - self._clock_jump_ns:
+    def _zero_stamp(self, key: str, stamp_ns: int, arrival_ns: int | None) -> int:
+        """Stamp policy for a zero/missing stamp: the arrival time, or reject."""
+        if self.config.stamp_policy != StampPolicy.ARRIVAL:
+            raise self._reject(key, StampError(
+                f'{key}: header stamp is {stamp_ns} (zero/missing) and stamp_policy is '
+                "'reject'"))
+        return arrival_ns if arrival_ns is not None else self._clock()
+
+    def _accept(self, s: _Stream, stamp_ns: int, item) -> AddResult:
+        """Clock-jump detection, buffer insert and counters of one valid sample."""
+        newest = s.newest
+        if stamp_ns > newest:
+            s.newest = stamp_ns
+        elif stamp_ns < newest - self._clock_jump_ns:
             self._clock_jumped(newest, stamp_ns)
-        if newest is None or stamp_ns > newest:
-            self._newest[key] = stamp_ns
-        return stamp_ns
+        result = s.buf.add(stamp_ns, item)
+        st = s.st
+        if result is _OK and st is not None:
+            st.received += 1
+            st.accepted += 1
+            if stamp_ns > st.last_stamp_ns:
+                st.last_stamp_ns = stamp_ns
+            return result
+        return self._count(s, stamp_ns, result)
 
     def _clock_jumped(self, old_ns: int, new_ns: int) -> None:
         self.stats.clock_jumps += 1
@@ -142,40 +186,40 @@ class MultimodalSynchronizer:
         if self.on_clock_jump is not None:
             self.on_clock_jump(old_ns, new_ns)
 
-    def _count(self, key: str, stamp_ns: int, result: AddResult) -> AddResult:
-        st = self.stats.modalities[key]
+    def _count(self, s: _Stream, stamp_ns: int, result: AddResult) -> AddResult:
+        st = s.st
+        if st is None:
+            raise KeyError(s.key)
         st.received += 1
-        if result in (AddResult.DUPLICATE, AddResult.TOO_OLD):
-            st.dropped += 1
-            self.stats.reasons[f'{key}:{result.value}'] += 1
-        else:
+        if result is _OK:
             st.accepted += 1
-            if result == AddResult.OUT_OF_ORDER:
-                st.out_of_order += 1
-            elif stamp_ns > st.last_stamp_ns:
+            if stamp_ns > st.last_stamp_ns:
                 st.last_stamp_ns = stamp_ns
+        elif result is _OUT_OF_ORDER:
+            st.accepted += 1
+            st.out_of_order += 1
+        else:  # duplicate or too old
+            st.dropped += 1
+            self.stats.reasons[f'{s.key}:{result.value}'] += 1
         return result
 
     def reset(self) -> None:
         """Clear every buffer (not the command, not the counters)."""
-        for buf in self._images.values():
-            buf.clear()
-        self._audio.clear()
-        self._tactile.clear()
-        self._joints.clear()
-        self._newest.clear()
+        for s in self._streams:
+            s.buf.clear()
+            s.newest = _NO_STAMP
         self._last_frame_ns = None
 
     # ------------------------------------------------------------------ inputs
     def add_image(self, camera: str, stamp_ns: int, image: np.ndarray, *,
                   arrival_ns: int | None = None) -> AddResult:
         """Buffer one HxWx3 uint8 RGB image of ``camera`` taken at ``stamp_ns`` [ns]."""
-        buf = self._images.get(camera)
-        if buf is None:
+        s = self._cams.get(camera)
+        if s is None:
             raise SyncError(f'unknown camera {camera!r}; configured: {list(self._images)}')
-        key = image_key(camera)
-        stamp_ns = self._stamp(key, stamp_ns, arrival_ns)
-        return self._count(key, stamp_ns, buf.add(stamp_ns, image))
+        if stamp_ns <= 0:
+            stamp_ns = self._zero_stamp(s.key, stamp_ns, arrival_ns)
+        return self._accept(s, stamp_ns, image)
 
     def add_audio(self, stamp_ns: int, samples: np.ndarray, sample_rate: int, *,
                   arrival_ns: int | None = None) -> AddResult:
@@ -183,56 +227,91 @@ class MultimodalSynchronizer:
         if not sample_rate or sample_rate <= 0 or sample_rate > 1_000_000:
             raise self._reject(AUDIO, SampleRateError(
                 f'audio sample_rate must be in (0, 1e6] Hz, got {sample_rate}'))
-        if not _finite(samples):
+        ndim = samples.ndim
+        mono = samples if ndim == 1 else (
+            samples[:, 0] if ndim == 2 and samples.shape[1] == 1 else None)  # same values
+        if not _finite(samples if mono is None else mono):
             raise self._reject(AUDIO, NonFiniteError('audio chunk contains NaN or Inf'))
-        stamp_ns = self._stamp(AUDIO, stamp_ns, arrival_ns)
-        return self._count(AUDIO, stamp_ns, self._audio.add(stamp_ns, mix_down(samples),
-                                                            int(sample_rate)))
+        if mono is None:
+            mono = mix_down(samples)
+        elif mono.dtype is not _F32:
+            mono = np.asarray(mono, np.float32)
+        if stamp_ns <= 0:
+            stamp_ns = self._zero_stamp(AUDIO, stamp_ns, arrival_ns)
+        s = self._s_audio
+        newest = s.newest
+        if stamp_ns > newest:
+            s.newest = stamp_ns
+        elif stamp_ns < newest - self._clock_jump_ns:
+            self._clock_jumped(newest, stamp_ns)
+        return self._count(s, stamp_ns, self._audio.add(stamp_ns, mono, int(sample_rate)))
 
     def add_tactile(self, stamp_ns: int, values: np.ndarray, layout: TactileLayout, *,
                     arrival_ns: int | None = None) -> AddResult:
         """Buffer one tactile reading: float32 values in ``layout`` order."""
         if not isinstance(values, np.ndarray) or values.dtype != np.float32:
             values = np.asarray(values, np.float32)
-        if values.size != layout.size:
+        shapes = layout.shapes
+        if shapes is self._layout_shapes or (shapes.__class__ is tuple
+                                             and shapes == self._layout_shapes):
+            size = self._layout_size
+        else:
+            size = layout.size
+            if shapes.__class__ is tuple:
+                self._layout_shapes, self._layout_size = shapes, size
+        if values.size != size:
             raise self._reject(TACTILE, LayoutError(
-                f'tactile: {values.size} values but the layout has {layout.size}'))
-        if not _finite(values):
+                f'tactile: {values.size} values but the layout has {size}'))
+        if not ((values.ndim == 1 and _isfinite(values.dot(values))) or _finite(values)):
             raise self._reject(TACTILE, NonFiniteError('tactile values contain NaN or Inf'))
-        stamp_ns = self._stamp(TACTILE, stamp_ns, arrival_ns)
-        return self._count(TACTILE, stamp_ns, self._tactile.add(stamp_ns, (values, layout)))
+        if stamp_ns <= 0:
+            stamp_ns = self._zero_stamp(TACTILE, stamp_ns, arrival_ns)
+        return self._accept(self._s_tactile, stamp_ns, (values, layout))
 
     def add_joints(self, stamp_ns: int, names: Sequence[str], positions,
                    velocities=None, *, arrival_ns: int | None = None) -> AddResult:
         """Buffer a joint state; matched by name to ``config.joint_names`` (extras ignored)."""
-        key_names = tuple(names)
-        idx = self._joint_index.get(key_names)
-        if idx is None:
-            lookup = {n: i for i, n in enumerate(key_names)}
-            missing = [n for n in self.config.joint_names if n not in lookup]
-            if missing:
-                raise self._reject(JOINTS, JointNameError(
-                    f'joint state lacks required joints {missing}; got {list(key_names)}'))
-            idx = np.array([lookup[n] for n in self.config.joint_names], np.intp)
-            if len(self._joint_index) < 64:
-                self._joint_index[key_names] = idx
+        key_names = names if names.__class__ is tuple else tuple(names)
+        try:
+            idx = self._joint_index[key_names]
+        except KeyError:
+            idx = self._joint_lookup(key_names)
+        n = len(key_names)
         pos = np.asarray(positions, np.float64)
-        if pos.shape != (len(key_names),):
+        if pos.shape != (n,):
             raise self._reject(JOINTS, LayoutError(
-                f'joint state: {len(key_names)} names but {pos.size} positions'))
-        pos = pos.take(idx)
+                f'joint state: {n} names but {pos.size} positions'))
+        pos = pos.copy() if idx is None else pos.take(idx)
         if velocities is not None and len(velocities):
             vel = np.asarray(velocities, np.float64)
-            if vel.shape != (len(key_names),):
+            if vel.shape != (n,):
                 raise self._reject(JOINTS, LayoutError(
-                    f'joint state: {len(key_names)} names but {vel.size} velocities'))
-            vel = vel.take(idx)
+                    f'joint state: {n} names but {vel.size} velocities'))
+            vel = vel.copy() if idx is None else vel.take(idx)
+            finite = _isfinite(pos.dot(pos)) and _isfinite(vel.dot(vel)) or (
+                _finite(pos) and _finite(vel))
         else:
             vel = self._zero_vel
-        if not (_finite(pos) and _finite(vel)):
+            finite = _isfinite(pos.dot(pos)) or _finite(pos)
+        if not finite:
             raise self._reject(JOINTS, NonFiniteError('joint state contains NaN or Inf'))
-        stamp_ns = self._stamp(JOINTS, stamp_ns, arrival_ns)
-        return self._count(JOINTS, stamp_ns, self._joints.add(stamp_ns, (pos, vel)))
+        if stamp_ns <= 0:
+            stamp_ns = self._zero_stamp(JOINTS, stamp_ns, arrival_ns)
+        return self._accept(self._s_joints, stamp_ns, (pos, vel))
+
+    def _joint_lookup(self, key_names: tuple[str, ...]) -> np.ndarray | None:
+        """Index of each configured joint in ``key_names`` (None: same order, no extras)."""
+        lookup = {n: i for i, n in enumerate(key_names)}
+        missing = [n for n in self.config.joint_names if n not in lookup]
+        if missing:
+            raise self._reject(JOINTS, JointNameError(
+                f'joint state lacks required joints {missing}; got {list(key_names)}'))
+        idx = np.array([lookup[n] for n in self.config.joint_names], np.intp)
+        if key_names == self.config.joint_names:
+            idx = None
+        if len(self._joint_index) < 64:
+            self._joint_index[key_names] = idx
+        return idx
 
     def set_command(self, text: str, stamp_ns: int = 0) -> None:
         """Latch the language command ('' clears it)."""
@@ -266,24 +345,27 @@ class MultimodalSynchronizer:
         if last is not None and stamp_ns < last - self._clock_jump_ns:
             self._clock_jumped(last, stamp_ns)
         self._last_frame_ns = stamp_ns
-        frame = Frame(stamp_ns=stamp_ns, audio_rate=self.config.audio_rate)
+        frame = Frame(stamp_ns, audio_rate=self.config.audio_rate)
         present, stamps, why = frame.present, frame.source_stamps, {}
         used = self._used
-        if Modality.IMAGE.value in used:
-            for cam, buf in self._images.items():
-                key = image_key(cam)
-                hit = buf.nearest(stamp_ns)
+        if IMAGE in used:
+            slop = self._slop_ns
+            for cam, s in self._cams.items():
+                key = s.key
+                hit = s.buf.nearest(stamp_ns)
                 ok = False
                 if hit is None:
                     why[key] = 'no data'
-                elif abs(hit[0] - stamp_ns) > self._slop_ns:
-                    why[key] = f'nearest image {(hit[0] - stamp_ns) / 1e6:+.1f} ms off'
-                elif not self._fresh(key, stamp_ns - hit[0]):
-                    why[key] = 'stale'
                 else:
-                    ok = True
-                    frame.images[cam] = hit[1]
-                    stamps[key] = hit[0]
+                    t = hit[0]
+                    if t - stamp_ns > slop or stamp_ns - t > slop:
+                        why[key] = f'nearest image {(t - stamp_ns) / 1e6:+.1f} ms off'
+                    elif s.max_age and stamp_ns - t > s.max_age:
+                        why[key] = 'stale'
+                    else:
+                        ok = True
+                        frame.images[cam] = hit[1]
+                        stamps[key] = t
                 present[key] = ok
         if AUDIO in used:
             self._assemble_audio(frame, why)
@@ -300,11 +382,10 @@ class MultimodalSynchronizer:
                 why[LANGUAGE] = 'no command' if not self._command else 'stale'
         mods = self.stats.modalities
         for key, ok in present.items():
-            st = mods[key]
             if ok:
-                st.present += 1
+                mods[key].present += 1
             else:
-                st.missing += 1
+                mods[key].missing += 1
                 stamps.setdefault(key, 0)
         for key in self._required:
             if not present.get(key, False):
@@ -315,15 +396,16 @@ class MultimodalSynchronizer:
         return frame
 
     def _assemble_audio(self, frame: Frame, why: dict) -> None:
-        ring = self._audio
-        frame.audio, frame.audio_gap_fraction = ring.window(frame.stamp_ns, self._audio_n)
+        ring, t = self._audio, frame.stamp_ns
+        frame.audio, gap = ring.window(t, self._audio_n)
+        frame.audio_gap_fraction = gap
         end = ring.last_end_ns
-        ok = end is not None and frame.audio_gap_fraction < 1.0 and self._fresh(
-            AUDIO, frame.stamp_ns - end)
-        frame.present[AUDIO] = ok
-        if ok:
-            frame.source_stamps[AUDIO] = min(end, frame.stamp_ns)
+        max_age = self._s_audio.max_age
+        if end is not None and gap < 1.0 and (not max_age or t - end <= max_age):
+            frame.present[AUDIO] = True
+            frame.source_stamps[AUDIO] = end if end < t else t
         else:
+            frame.present[AUDIO] = False
             why[AUDIO] = 'no data' if end is None else 'stale or empty window'
 
     def _assemble_tactile(self, frame: Frame, why: dict) -> None:
@@ -331,12 +413,13 @@ class MultimodalSynchronizer:
         hit = self._tactile.latest_at(t)
         if hit is None:
             hit = self._tactile.nearest(t)
-        if hit is None or not self._fresh(TACTILE, abs(t - hit[0])):
+        max_age = self._s_tactile.max_age
+        if hit is None or (max_age and abs(t - hit[0]) > max_age):
             frame.present[TACTILE] = False
             why[TACTILE] = 'no data' if hit is None else 'stale'
             return
         values, layout = hit[1]
-        if self.config.tactile_mode != TactileMode.LATEST:
+        if self.config.tactile_mode is not TactileMode.LATEST:
             _, items = self._tactile.window(t - self._tactile_window_ns, t)
             same = [v for v, lay in items if lay.size == layout.size]
             if len(same) > 1:
@@ -354,7 +437,15 @@ class MultimodalSynchronizer:
         if before is not None and after is not None:
             (t0, (p0, v0)), (t1, (p1, v1)) = before, after
             w = (t - t0) / (t1 - t0)
-            pos, vel = p0 + w * (p1 - p0), v0 + w * (v1 - v0)
+            pos = p1 - p0
+            pos *= w
+            pos += p0  # == p0 + w * (p1 - p0)
+            if v0 is v1:  # both the shared zeros (no velocities sent)
+                vel = v0
+            else:
+                vel = v1 - v0
+                vel *= w
+                vel += v0
             src, age = (t0 if w <= 0.5 else t1), min(t - t0, t1 - t)
         elif before is not None or after is not None:
             src, (pos, vel) = before if before is not None else after
@@ -363,7 +454,8 @@ class MultimodalSynchronizer:
             frame.present[JOINTS] = False
             why[JOINTS] = 'no data'
             return
-        if not self._fresh(JOINTS, age):
+        max_age = self._s_joints.max_age
+        if max_age and age > max_age:
             frame.present[JOINTS] = False
             why[JOINTS] = f'stale ({age / 1e6:.0f} ms)'
             return
