@@ -121,11 +121,13 @@ class AudioRing:
 
     def window(self, end_ns: int, n: int) -> tuple[np.ndarray, float]:
         """The ``n`` samples ending at ``end_ns`` and the zero-filled fraction in [0, 1]."""
-        if self._head is None or n <= 0:
+        head = self._head
+        if head is None or n <= 0:
             return np.zeros(n, np.float32), 1.0
-        e = self.index(end_ns)
+        cap = self.cap
+        e = (end_ns * self.rate + NS_PER_S // 2) // NS_PER_S  # self.index(end_ns)
         s = e - n
-        a, b = max(s, self._head - self.cap), min(e, self._head)
+        a, b = max(s, head - cap), min(e, head)
         if a >= b:
             return np.zeros(n, np.float32), 1.0
         out = np.empty(n, np.float32)
@@ -133,10 +135,14 @@ class AudioRing:
             out[:a - s] = 0.0
         if b < e:
             out[b - s:] = 0.0
-        filled = 0
-        for sl, off in self._span(a, b):
-            k = sl.stop - sl.start
-            o = a - s + off
-            out[o:o + k] = self._data[sl]
-            filled += int(np.count_nonzero(self._filled[sl]))
-        return out, 1.0 - filled / n
+        i, j, o = a % cap, b % cap, a - s
+        data, filled = self._data, self._filled
+        if i < j:  # one ring slice
+            out[o:b - s] = data[i:j]
+            count = np.count_nonzero(filled[i:j])
+        else:  # wraps: [i, cap) then [0, j)
+            k = cap - i
+            out[o:o + k] = data[i:]
+            out[o + k:b - s] = data[:j]
+            count = np.count_nonzero(filled[i:]) + np.count_nonzero(filled[:j])
+        return out, 1.0 - int(count) / n

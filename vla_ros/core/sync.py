@@ -10,9 +10,7 @@ and the reason is counted in :attr:`MultimodalSynchronizer.stats`.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from math import isfinite as _isfinite
 
 import numpy as np
@@ -23,6 +21,8 @@ from vla_ros.core.buffers import AddResult, StampedBuffer
 from vla_ros.core.frame import Frame, TactileLayout
 from vla_ros.core.sync_config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
                                       TactileMode, Trigger)
+from vla_ros.core.sync_state import NO_STAMP, ModalityStats, StreamState, SyncStats
+from vla_ros.core.sync_state import all_finite as _finite
 from vla_ros.errors import (JointNameError, LayoutError, MissingModalityError,
                             NonFiniteError, SampleRateError, StampError, SyncError,
                             VlaRosError)
@@ -35,61 +35,9 @@ IMAGE, AUDIO, TACTILE, JOINTS, LANGUAGE = (m.value for m in (
     Modality.IMAGE, Modality.AUDIO, Modality.TACTILE, Modality.JOINTS, Modality.LANGUAGE))
 
 
-@dataclass(slots=True)
-class ModalityStats:
-    """Counters of one modality key. ``rejected``: invalid input; ``dropped``: duplicate or
-    too old; ``missing``: frames where it was absent."""
-
-    received: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    dropped: int = 0
-    out_of_order: int = 0
-    present: int = 0
-    missing: int = 0
-    last_stamp_ns: int = 0
-
-
-@dataclass
-class SyncStats:
-    """Synchronizer counters: per modality key, frames made / not made, reasons, clock jumps."""
-
-    modalities: dict[str, ModalityStats] = field(default_factory=dict)
-    frames: int = 0
-    frames_dropped: int = 0
-    clock_jumps: int = 0
-    reasons: Counter = field(default_factory=Counter)
-
-
 ClockJumpCallback = Callable[[int, int], None]
-
-
-def _finite(x: np.ndarray) -> bool:
-    """All values finite, exact. Fast path: one BLAS call, ``x . x`` is finite only when every
-    value is (NaN/Inf propagate without FP warnings); when it is not (bad input, or values
-    beyond ~1e154 / float32 ~1e19 overflowing), the element-wise check decides."""
-    flat = x if x.ndim == 1 else x.reshape(-1)
-    try:
-        if _isfinite(flat.dot(flat)):
-            return True
-    except TypeError:  # complex
-        pass
-    return bool(np.isfinite(flat).all())
-
-
 _OK, _OUT_OF_ORDER = AddResult.OK, AddResult.OUT_OF_ORDER
 _F32 = np.dtype(np.float32)
-_NO_STAMP = -(1 << 62)  # "no stamp yet" for the newest-stamp bookkeeping
-
-
-class _Stream:
-    """Hot-path state of one modality key: buffer, newest stamp [ns], counters, max age [ns]."""
-
-    __slots__ = ('key', 'buf', 'st', 'newest', 'max_age')
-
-    def __init__(self, key: str, buf, st: ModalityStats | None, max_age: int) -> None:
-        self.key, self.buf, self.st, self.max_age = key, buf, st, max_age
-        self.newest = _NO_STAMP
 
 
 class MultimodalSynchronizer:
@@ -131,8 +79,8 @@ class MultimodalSynchronizer:
         self.stats = SyncStats(modalities={k: ModalityStats() for k in config.modality_keys})
         mods = self.stats.modalities
 
-        def stream(key: str, buf) -> _Stream:
-            return _Stream(key, buf, mods.get(key), self._max_age.get(key, 0))
+        def stream(key: str, buf) -> StreamState:
+            return StreamState(key, buf, mods.get(key), self._max_age.get(key, 0))
 
         self._cams = {c: stream(image_key(c), buf) for c, buf in self._images.items()}
         self._s_audio = stream(AUDIO, self._audio)
@@ -163,7 +111,7 @@ class MultimodalSynchronizer:
                 "'reject'"))
         return arrival_ns if arrival_ns is not None else self._clock()
 
-    def _accept(self, s: _Stream, stamp_ns: int, item) -> AddResult:
+    def _accept(self, s: StreamState, stamp_ns: int, item) -> AddResult:
         """Clock-jump detection, buffer insert and counters of one valid sample."""
         newest = s.newest
         if stamp_ns > newest:
@@ -186,7 +134,7 @@ class MultimodalSynchronizer:
         if self.on_clock_jump is not None:
             self.on_clock_jump(old_ns, new_ns)
 
-    def _count(self, s: _Stream, stamp_ns: int, result: AddResult) -> AddResult:
+    def _count(self, s: StreamState, stamp_ns: int, result: AddResult) -> AddResult:
         st = s.st
         if st is None:
             raise KeyError(s.key)
@@ -207,7 +155,7 @@ class MultimodalSynchronizer:
         """Clear every buffer (not the command, not the counters)."""
         for s in self._streams:
             s.buf.clear()
-            s.newest = _NO_STAMP
+            s.newest = NO_STAMP
         self._last_frame_ns = None
 
     # ------------------------------------------------------------------ inputs

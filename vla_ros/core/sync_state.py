@@ -1,0 +1,64 @@
+"""Counters and per-stream hot-path state of the multimodal synchronizer (ROS-free)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from math import isfinite
+
+import numpy as np
+
+NO_STAMP = -(1 << 62)  # "no stamp yet" for the newest-stamp bookkeeping [ns]
+
+
+@dataclass(slots=True)
+class ModalityStats:
+    """Counters of one modality key. ``rejected``: invalid input; ``dropped``: duplicate or
+    too old; ``missing``: frames where it was absent."""
+
+    received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    dropped: int = 0
+    out_of_order: int = 0
+    present: int = 0
+    missing: int = 0
+    last_stamp_ns: int = 0
+
+
+@dataclass
+class SyncStats:
+    """Synchronizer counters: per modality key, frames made / not made, reasons, clock jumps."""
+
+    modalities: dict[str, ModalityStats] = field(default_factory=dict)
+    frames: int = 0
+    frames_dropped: int = 0
+    clock_jumps: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+
+class StreamState:
+    """One modality key on the hot path: its buffer, newest stamp [ns] (for clock-jump
+    detection), its counters (None when the key is not configured) and max age [ns]."""
+
+    __slots__ = ('key', 'buf', 'st', 'newest', 'max_age')
+
+    def __init__(self, key: str, buf, st: ModalityStats | None, max_age: int) -> None:
+        self.key, self.buf, self.st, self.max_age = key, buf, st, max_age
+        self.newest = NO_STAMP
+
+
+def all_finite(x: np.ndarray) -> bool:
+    """True when no value is NaN or +-Inf (exact for every dtype).
+
+    Fast path, one small BLAS call: ``x . x`` is finite only when every value is (NaN and Inf
+    propagate, without floating-point warnings). When it is not (bad input, or huge values
+    overflowing: beyond ~1e154, float32 ~1e19) the element-wise check decides.
+    """
+    flat = x if x.ndim == 1 else x.reshape(-1)
+    try:
+        if isfinite(flat.dot(flat)):
+            return True
+    except TypeError:  # complex dot
+        pass
+    return bool(np.isfinite(flat).all())
