@@ -49,10 +49,13 @@ class Recorder:
         self.node = rclpy.create_node('bench_policy_listener')
         self.lock = threading.Lock()
         self.traj, self.chunks, self.status, self.images = [], [], [], []
+        self.probe = []  # the bare-timer baseline (bench/_timer_probe.py)
         self.recording = True
         n = self.node
         n.create_subscription(JointTrajectory, '/arm_controller/joint_trajectory',
                               self._rec(self.traj), 100)
+        n.create_subscription(JointTrajectory, '/bench_probe/joint_trajectory',
+                              self._rec(self.probe), 100)
         n.create_subscription(ActionChunk, '/vla_policy/action_chunk', self._rec(self.chunks),
                               100)
         n.create_subscription(PolicyStatus, '/vla_policy/status', self._rec(self.status), 100)
@@ -79,6 +82,18 @@ class Recorder:
     def close(self) -> None:
         self.ex.shutdown()
         self.node.destroy_node()
+
+
+def load_avg() -> float:
+    """1-minute load average of the machine (the benches run on a shared one)."""
+    return os.getloadavg()[0]
+
+
+def jitter_ms(receipt_ns, period_s: float = 0.02):
+    """|receipt period - period| [ms] of receipt times [ns] (numpy array)."""
+    import numpy as np
+    t = np.asarray(receipt_ns, dtype=np.float64) * 1e-9
+    return np.abs(np.diff(t) - period_s) * 1e3
 
 
 def stamp_ns(t) -> int:

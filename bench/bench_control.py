@@ -3,11 +3,15 @@
 fake_sensors (640x480 rgb8 at 30 Hz) -> vla_policy (random bundle, inference_threshold =
 horizon so a chunk is computed on every frame, 1 intra-op thread) -> JointTrajectory received
 in this process. jitter = |receipt period - 20 ms| (what the controller sees: timer + DDS);
-target p99 <= 2 ms; ratio = p99 / 2 ms. Prints one line.
+target p99 <= 2 ms; ratio = p99 / 2 ms. Same run, before the graph starts: baseline_p99_ms of
+a bare rclpy 50 Hz timer beside a busy onnxruntime session (bench/_timer_probe.py), received
+the same way, so a loaded shared machine shows in both numbers. load1 = 1-minute load average
+(start..end). Prints one line.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +22,18 @@ import numpy as np
 import _policy_graph as G
 
 MEASURE_S = 15.0
+PROBE_S = 9.0
+HERE = Path(__file__).resolve().parent
+
+
+def probe_jitter_ms(rec: G.Recorder, bundle: Path) -> np.ndarray:
+    """Jitter of the bare-timer probe (first second dropped: start-up)."""
+    subprocess.run([sys.executable, str(HERE / '_timer_probe.py'), str(bundle), str(PROBE_S)],
+                   check=True, timeout=60)
+    with rec.lock:
+        t = np.array([ts for ts, _ in rec.probe], dtype=np.int64)
+    t = t[t >= t[0] + 1_000_000_000] if len(t) else t
+    return G.jitter_ms(t)
 
 
 def main() -> int:
@@ -27,8 +43,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bundle = make_random_bundle(tmp / 'bundle', image_size=(224, 224))
-        procs = G.start(tmp, bundle, {'scheduler.inference_threshold': 16})
+        load0 = G.load_avg()
         rec = G.Recorder()
+        base = probe_jitter_ms(rec, bundle)
+        procs = G.start(tmp, bundle, {'scheduler.inference_threshold': 16})
         try:
             if not rec.wait_state('idle', 60.0):
                 print(procs[1].log_tail(), file=sys.stderr)
@@ -43,6 +61,7 @@ def main() -> int:
             rec.recording = False
             t = np.array([ts for ts, _ in rec.traj], dtype=np.float64) * 1e-9
             status = [s for _, s in rec.status]
+            load1 = G.load_avg()
         finally:
             rec.close()
             for p in procs:
@@ -57,6 +76,8 @@ def main() -> int:
     print(f'BENCH control jitter_p99_ms={p99:.2f} jitter_p50_ms={np.median(jitter_ms):.2f} '
           f'jitter_max_ms={jitter_ms.max():.2f} rate_hz={rate:.2f} inference_hz={infer_hz:.1f} '
           f'infer_ms={infer_ms:.2f} hold_ticks={holds} samples={len(period)} '
+          f'baseline_p99_ms={np.percentile(base, 99):.2f} '
+          f'baseline_p50_ms={np.median(base):.2f} load1={load0:.2f}..{load1:.2f} '
           f'ratio={p99 / 2.0:.2f}')
     G.rclpy.try_shutdown()
     return 0

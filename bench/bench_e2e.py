@@ -9,7 +9,8 @@ JointTrajectory. Same run, same load:
 - infer_ms: median bare ``PolicyRuntime.infer`` on a 640x480 frame in this process;
 - ratio = e2e / (dds + infer) (target <= 1.25);
 - reaction_ms: median frame stamp -> first received JointTrajectory taken from that chunk
-  (control-tick phase and DDS included).
+  (control-tick phase and DDS included);
+- load1: 1-minute load average at start..end (the machine is shared).
 """
 
 from __future__ import annotations
@@ -26,16 +27,14 @@ import _policy_graph as G
 MEASURE_S = 12.0
 
 
-def bare_infer_ms(bundle: Path, n: int = 60) -> float:
+def example_frame():
+    """A 640x480 camera frame with every modality present (what fake_sensors sends)."""
     from vla_ros import constants as C
     from vla_ros.core.frame import Frame, TactileLayout
-    from vla_ros.core.runtime import PolicyRuntime
 
-    rt = PolicyRuntime.from_bundle(bundle, intra_op_threads=1)
-    rt.set_command('pick up the red cube')
     names = (*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT)
     rng = np.random.default_rng(0)
-    frame = Frame(
+    return Frame(
         stamp_ns=1, images={'front': rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)},
         audio=np.zeros(16000, np.float32), tactile=np.zeros(32, np.float32),
         tactile_layout=TactileLayout(('left_finger', 'right_finger'), ((4, 4, 1), (4, 4, 1))),
@@ -43,6 +42,14 @@ def bare_infer_ms(bundle: Path, n: int = 60) -> float:
         joint_velocities=np.zeros(len(names)), command='pick up the red cube',
         present={'image/front': True, 'audio': True, 'tactile': True, 'joints': True,
                  'language': True})
+
+
+def bare_infer_ms(bundle: Path, n: int = 60) -> float:
+    from vla_ros.core.runtime import PolicyRuntime
+
+    rt = PolicyRuntime.from_bundle(bundle, intra_op_threads=1)
+    rt.set_command('pick up the red cube')
+    frame = example_frame()
     times = []
     for i in range(n):
         t0 = time.monotonic()
@@ -75,6 +82,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bundle = make_random_bundle(tmp / 'bundle', image_size=(224, 224))
+        load0 = G.load_avg()
         infer_ms = bare_infer_ms(bundle)
         procs = G.start(tmp, bundle, {})
         rec = G.Recorder(images=True)
@@ -91,6 +99,7 @@ def main() -> int:
             time.sleep(MEASURE_S)
             rec.recording = False
             infer_after = bare_infer_ms(bundle, 30)
+            load1 = G.load_avg()
         finally:
             rec.close()
             for p in procs:
@@ -104,7 +113,7 @@ def main() -> int:
     print(f'BENCH e2e e2e_ms={e2e_ms:.2f} dds_ms={dds_ms:.2f} infer_ms={infer_ms:.2f} '
           f'ratio={ratio:.2f} reaction_ms={np.median(react):.2f} '
           f'e2e_p90_ms={np.percentile(list(e2e.values()), 90):.2f} chunks={len(e2e)} '
-          f'reactions={len(react)}')
+          f'reactions={len(react)} load1={load0:.2f}..{load1:.2f}')
     G.rclpy.try_shutdown()
     return 0
 

@@ -29,6 +29,12 @@ POLICY_PARAMETERS: dict[str, tuple[object, str]] = {
     'intra_op_threads': (1, 'onnxruntime intra-op threads (1 keeps the control timer on time '
                             'on small CPUs)'),
     'providers': (['CPUExecutionProvider'], 'onnxruntime execution providers, in order'),
+    'executor': ('single', 'executor of the ROS callbacks (sensors, command, e-stop, status): '
+                           'single (SingleThreadedExecutor, least overhead) | multi '
+                           '(MultiThreadedExecutor); control and inference have own threads'),
+    'gil_switch_interval_ms': (0.5, 'sys.setswitchinterval [ms] (Python default 5): bounds '
+                                    'how long the control thread waits for the GIL; 0 = '
+                                    'keep the default'),
     'scheduler.mode': ('async', 'async (infer in the background) | sync (debug: infer in the '
                                 'control tick when the chunk is used up)'),
     'scheduler.smoothing': ('blend', 'none | blend (cross-fade over blend_steps) | '

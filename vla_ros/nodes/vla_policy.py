@@ -1,25 +1,28 @@
 """Node ``vla_policy`` (lifecycle): sensors -> policy -> chunk scheduler -> safety -> controllers.
 
-Concurrency (MultiThreadedExecutor, one callback group each, see ``_groups``):
-- sensors: SensorInputs subscriptions; ``_on_frame`` stores the frame and, when the scheduler
-  wants a chunk and no inference runs, wakes the worker at once (no waiting for a tick).
-- inference: a guard condition's callback runs ``PolicyRuntime.infer`` (onnxruntime releases
-  the GIL), converts and hands the chunk to the scheduler.
-- control: the control timer and the e-stop subscription: one action per tick through the
-  safety filter to the controllers. Never blocked by inference (separate group, state lock
-  held only for short bookkeeping).
-- command: the language command (computing a text embedding may take a few ms).
+Concurrency (three threads; docs/policy.md has the measurements behind it):
+- ROS callbacks on one executor (``executor``: ``single`` = SingleThreadedExecutor by default;
+  ``multi`` = MultiThreadedExecutor with one callback group per role, see ``_groups``):
+  SensorInputs subscriptions, the language command, the e-stop, status and diagnostics.
+  ``_on_frame`` stores the frame and, when the scheduler wants a chunk and no inference runs,
+  wakes the inference worker at once (no waiting for a tick).
+- inference: a :class:`~vla_ros.nodes.rt_loop.Worker` thread runs ``PolicyRuntime.infer``
+  (onnxruntime releases the GIL), converts and hands the chunk to the scheduler.
+- control: a :class:`~vla_ros.nodes.rt_loop.ControlLoop` thread on absolute deadlines
+  (monotonic clock, or the ROS clock with use_sim_time) publishes one action per tick through
+  the safety filter, whatever the sensor load. The state lock is held only for bookkeeping.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
 from std_msgs.msg import Bool, String
@@ -36,6 +39,7 @@ from vla_ros.errors import InferenceError, VlaRosError
 from vla_ros.nodes.controller_outputs import ControllerOutputs, action_chunk_msg
 from vla_ros.nodes.policy_monitor import PolicyCounters, PolicyReporting
 from vla_ros.nodes.policy_params import _get, declare_policy_parameters, read_policy_config
+from vla_ros.nodes.rt_loop import ControlLoop, Worker, make_executor
 
 # Commands and the e-stop are latched: a late-joining node still gets the last one.
 LATCHED_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
@@ -51,7 +55,7 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         declare_policy_parameters(self)
         self.sync_config = declare_sync_parameters(self)
         self._groups = {k: MutuallyExclusiveCallbackGroup()
-                        for k in ('sensors', 'inference', 'control', 'command')}
+                        for k in ('sensors', 'control', 'command')}
         self._lock = threading.Lock()      # scheduler, safety, latest frame, counters
         self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
         self.cfg: PolicyConfig | None = None
@@ -67,7 +71,8 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         self.debug_pub = None
         self._timers: list = []
         self._subs: list = []
-        self._worker_gc = None
+        self._worker: Worker | None = None
+        self._loop: ControlLoop | None = None
         self._last_status_key = None
         self._autostart_timer = None
         if self.get_parameter('autostart').value:
@@ -132,8 +137,6 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
             self.debug_pub = DebugImage(self)
         self.sensors = SensorInputs(self, self.sync_config, callback_group=self._groups[
             'sensors'], on_frame=self._on_frame, on_reject=self._on_reject)
-        self._worker_gc = self.create_guard_condition(
-            self._infer_once, callback_group=self._groups['inference'])
         self._subs = [
             self.create_subscription(String, C.COMMAND_TOPIC, self._on_command, LATCHED_QOS,
                                      callback_group=self._groups['command']),
@@ -149,9 +152,12 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         with self._lock:
             self.active = True
             self.scheduler.reset()
+        log = self.get_logger()
+        self._worker = Worker(self._infer_once, logger=log, name='vla_inference').start()
+        sim = bool(self.get_parameter('use_sim_time').value)
+        self._loop = ControlLoop(self.period_s, self._control_tick, logger=log,
+                                 clock=self.get_clock() if sim else None).start()
         self._timers = [
-            self.create_timer(self.period_s, self._control_tick,
-                              callback_group=self._groups['control']),
             self.create_timer(1.0 / self.cfg.status_rate_hz, self._publish_status,
                               callback_group=self._groups['command']),
             self.create_timer(1.0, self._publish_diagnostics,
@@ -160,6 +166,7 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_threads()
         with self._lock:
             self.active = False
             self.safety.stop('deactivated')
@@ -171,6 +178,17 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         self._timers = []
         self._publish_status(force=True)
         return super().on_deactivate(state)
+
+    def _stop_threads(self) -> None:
+        """Stop the control loop, then the worker (each finishes its current step first)."""
+        for t in (self._loop, self._worker):
+            if t is not None:
+                t.stop()
+        self._loop = self._worker = None
+
+    def destroy_node(self) -> None:
+        self._stop_threads()  # no publishing from our threads into destroyed publishers
+        super().destroy_node()
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         for s in self._subs:
@@ -198,8 +216,8 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
             self.frame_problem = ''
             self.counters.frames.tick()
             start = self._want_inference_locked(frame.stamp_ns)
-        if start:
-            self._worker_gc.trigger()
+        if start and self._worker is not None:
+            self._worker.wake()
 
     def _on_reject(self, reason: str) -> None:
         with self._lock:
@@ -220,7 +238,7 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         return True
 
     def _infer_once(self) -> None:
-        """Inference worker (own callback group): newest frame -> chunk -> scheduler."""
+        """Inference worker (own thread): newest frame -> chunk -> scheduler."""
         try:
             with self._lock:
                 frame, gen = self.latest_frame, self.command_gen
@@ -373,11 +391,16 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         self.get_logger().warn(f'e-stop {"ENGAGED" if msg.data else "cleared"}')
 
 
-
 def main(args: list[str] | None = None) -> None:
     rclpy.init(args=args)
     node = VlaPolicy()
-    executor = MultiThreadedExecutor(num_threads=4)
+    # A thread woken from sleep needs the GIL; the holder drops it only every switch
+    # interval (default 5 ms): the classic cause of multi-ms wake-up latency of the control
+    # thread beside busy sensor/inference threads.
+    switch_ms = float(node.get_parameter('gil_switch_interval_ms').value)
+    if switch_ms > 0:
+        sys.setswitchinterval(switch_ms * 1e-3)
+    executor = make_executor(str(node.get_parameter('executor').value))
     executor.add_node(node)
     try:
         executor.spin()

@@ -1,0 +1,192 @@
+"""Real-time threads of ``vla_policy``, outside the rclpy executor.
+
+- :class:`ControlLoop`: calls ``tick()`` every ``period_s`` on absolute deadlines (no drift,
+  no executor in the wake-up path). Wall clock: ``time.monotonic_ns``. With ``use_sim_time``
+  it follows the node's ROS clock: woken by the clock's jump callbacks (every ``/clock``
+  message), a backwards jump (simulation reset) restarts the schedule.
+- :class:`Worker`: a thread that runs ``fn()`` each time it is woken (the inference worker:
+  a fresh frame wakes it at once, it never waits for a tick or an executor round trip).
+
+Missed deadlines are skipped, not bunched (what an rcl timer does too) and counted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+
+from vla_ros.errors import ConfigError
+
+LOG_THROTTLE_S = 2.0
+
+
+class ControlLoop:
+    """Periodic ``tick()`` in its own thread.
+
+    Args:
+        period_s: tick period [s].
+        tick: called once per period in the loop thread; exceptions are logged, not fatal.
+        clock: an rclpy ``Clock`` to follow (ROS time, ``use_sim_time``) or None for the
+            monotonic wall clock.
+        logger: rclpy logger for tick errors (throttled).
+    """
+
+    def __init__(self, period_s: float, tick: Callable[[], None], *, clock=None, logger=None,
+                 name: str = 'vla_control') -> None:
+        if not period_s > 0:
+            raise ValueError(f'period_s must be > 0, got {period_s!r}')
+        self.period_ns = int(round(period_s * 1e9))
+        self._tick = tick
+        self._clock = clock
+        self._log = logger
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._deadline_ns = 0
+        self._jump_handle = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.ticks = 0
+        self.overruns = 0       # deadlines skipped because a tick (or the OS) was too late
+        self.errors = 0
+        self._last_log = -1e9
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> ControlLoop:
+        if self._clock is not None:
+            from rclpy.clock import JumpThreshold
+            from rclpy.duration import Duration
+            self._jump_handle = self._clock.create_jump_callback(
+                JumpThreshold(min_forward=Duration(nanoseconds=1),
+                              min_backward=Duration(nanoseconds=-1), on_clock_change=True),
+                post_callback=self._on_jump)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop and join (a running tick finishes first). Idempotent."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout_s)
+        if self._jump_handle is not None:
+            self._jump_handle.unregister()
+            self._jump_handle = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and not self._stop.is_set()
+
+    # ------------------------------------------------------------------ loop
+    def _run(self) -> None:
+        now = self._now()
+        deadline = now + self.period_ns
+        while not self._stop.is_set():
+            now = self._sleep_until(deadline)
+            if self._stop.is_set():
+                break
+            if now < deadline - self.period_ns:  # ROS time went backwards: restart
+                deadline = now + self.period_ns
+                continue
+            self._call_tick()
+            deadline += self.period_ns
+            now = self._now()
+            if self._clock is not None and now - deadline > 1_000_000_000:
+                deadline = now + self.period_ns  # ROS time jumped forward: restart
+            elif now >= deadline:  # late by a period or more: skip, do not bunch ticks
+                missed = (now - deadline) // self.period_ns + 1
+                self.overruns += missed
+                deadline += missed * self.period_ns
+
+    def _call_tick(self) -> None:
+        self.ticks += 1
+        try:
+            self._tick()
+        except Exception as e:  # noqa: BLE001 - the loop must survive; the node fails closed
+            self.errors += 1
+            now = time.monotonic()
+            if self._log is not None and now - self._last_log >= LOG_THROTTLE_S:
+                self._last_log = now
+                self._log.error(f'control tick failed ({self.errors} so far): {e!r}')
+
+    def _now(self) -> int:
+        if self._clock is None:
+            return time.monotonic_ns()
+        return self._clock.now().nanoseconds
+
+    def _sleep_until(self, deadline: int) -> int:
+        """Sleep until ``deadline`` [ns of this loop's clock], a stop or a backwards jump;
+        returns the clock's time on waking."""
+        if self._clock is None:
+            while not self._stop.is_set():
+                left = deadline - time.monotonic_ns()
+                if left <= 0:
+                    break
+                self._stop.wait(left * 1e-9)
+            return time.monotonic_ns()
+        self._deadline_ns = deadline
+        while not self._stop.is_set():
+            now = self._now()
+            if now >= deadline or now < deadline - 2 * self.period_ns:
+                return now
+            # the jump callback wakes us; the timeout only covers a /clock that stopped
+            self._wake.wait(0.1)
+            self._wake.clear()
+        return self._now()
+
+    def _on_jump(self, jump) -> None:
+        """Clock jump callback (executor thread, on every /clock update)."""
+        if jump.delta.nanoseconds < 0 or self._now() >= self._deadline_ns:
+            self._wake.set()
+
+
+class Worker:
+    """A thread that runs ``fn()`` once per :meth:`wake` (wakes coalesce while it runs)."""
+
+    def __init__(self, fn: Callable[[], None], *, logger=None, name: str = 'vla_worker') -> None:
+        self._fn = fn
+        self._log = logger
+        self._event = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.runs = 0
+
+    def start(self) -> Worker:
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop and join (a running ``fn`` finishes first). Idempotent."""
+        self._stop.set()
+        self._event.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            self._event.wait()
+            self._event.clear()
+            if self._stop.is_set():
+                return
+            self.runs += 1
+            try:
+                self._fn()
+            except Exception as e:  # noqa: BLE001 - keep serving; fn reports its own faults
+                if self._log is not None:
+                    self._log.error(f'{self._thread.name} failed: {e!r}')
+
+
+def make_executor(kind: str):
+    """The executor of the ROS callbacks: ``single`` (SingleThreadedExecutor: the least Python
+    per message of the working executors) or ``multi`` (MultiThreadedExecutor, 4 threads, the
+    node's callback groups apply). rclpy.experimental.EventsExecutor is not offered: in this
+    Kilted build (rclpy 9.1.2 wheels) it never fired a timer and ignored shutdown."""
+    if kind == 'single':
+        return SingleThreadedExecutor()
+    if kind == 'multi':
+        return MultiThreadedExecutor(num_threads=4)
+    raise ConfigError(f"executor must be 'single' or 'multi', got {kind!r}")
