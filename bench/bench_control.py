@@ -6,7 +6,8 @@ in this process. jitter = |receipt period - 20 ms| (what the controller sees: ti
 target p99 <= 2 ms; ratio = p99 / 2 ms. Same run, before the graph starts: baseline_p99_ms of
 a bare rclpy 50 Hz timer beside a busy onnxruntime session (bench/_timer_probe.py), received
 the same way, so a loaded shared machine shows in both numbers. load1 = 1-minute load average
-(start..end). Prints one line.
+(start..end). Prints one line. Extra vla_policy parameters as arguments, for experiments:
+``python bench/bench_control.py gil_switch_interval_ms=0 executor=multi``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 import _policy_graph as G
 
@@ -46,7 +48,8 @@ def main() -> int:
         load0 = G.load_avg()
         rec = G.Recorder()
         base = probe_jitter_ms(rec, bundle)
-        procs = G.start(tmp, bundle, {'scheduler.inference_threshold': 16})
+        extra = {k: yaml.safe_load(v) for k, v in (a.split('=', 1) for a in sys.argv[1:])}
+        procs = G.start(tmp, bundle, {'scheduler.inference_threshold': 16, **extra})
         try:
             if not rec.wait_state('idle', 60.0):
                 print(procs[1].log_tail(), file=sys.stderr)

@@ -31,12 +31,12 @@ from vla_ros_msgs.msg import ActionChunk, PolicyStatus
 from vla_ros import constants as C
 from vla_ros.core.adapters import ActionMapping, make_command, positions_for, to_command_space
 from vla_ros.core.masking import check_mask, mask_frame
-from vla_ros.core.policy_config import CommandAction, PolicyConfig, check_bundle, \
-    classify_command
+from vla_ros.core.policy_config import PolicyConfig, check_bundle
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
-from vla_ros.errors import InferenceError, VlaRosError
+from vla_ros.errors import VlaRosError
 from vla_ros.nodes.controller_outputs import ControllerOutputs, action_chunk_msg
+from vla_ros.nodes.policy_commands import PolicyCommands
 from vla_ros.nodes.policy_monitor import PolicyCounters, PolicyReporting
 from vla_ros.nodes.policy_params import _get, declare_policy_parameters, read_policy_config
 from vla_ros.nodes.rt_loop import ControlLoop, Worker, make_executor
@@ -46,7 +46,7 @@ LATCHED_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
                          durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
 
 
-class VlaPolicy(PolicyReporting, LifecycleNode):
+class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
     """Runs a VLA policy bundle on synchronized frames and commands ros2_control controllers."""
 
     def __init__(self, **kwargs) -> None:
@@ -212,6 +212,11 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
         """SensorInputs callback (sensor thread): keep the frame; start inference now if a
         chunk is wanted, so inference never waits for a control tick."""
         with self._lock:
+            if frame.stamp_ns < self.last_inferred_stamp - 1_000_000_000:
+                # time went back (sim reset): chunks and the last stamp belong to the old
+                # timeline; without this no inference runs until time catches up again
+                self.last_inferred_stamp = -1
+                self.scheduler.reset()
             self.latest_frame = frame
             self.frame_problem = ''
             self.counters.frames.tick()
@@ -350,45 +355,6 @@ class VlaPolicy(PolicyReporting, LifecycleNode):
                              frame_stamp_ns=None)
         if d.command is not None:
             self._publish_command_locked(d.command, now, hold=True)
-
-    # -- language and e-stop --------------------------------------------------------------
-
-    def _on_command(self, msg: String) -> None:
-        action, detail = classify_command(msg.data, self.cfg.max_command_chars)
-        if action is CommandAction.RUN:
-            try:
-                with self._runtime_lock:
-                    if 'language' not in self.masked:  # ablation: language absent
-                        self.runtime.set_command(detail)  # embedding computed once, cached
-            except InferenceError as e:
-                action, detail = CommandAction.REJECT, f'command rejected: {e}'
-        now = self.get_clock().now().nanoseconds
-        with self._lock:
-            self.command_gen += 1
-            self.scheduler.reset()
-            if action is CommandAction.RUN:
-                self.command, self.reject_reason = detail, ''
-                self.safety.on_command(now)
-            else:
-                self.command = ''
-                self.reject_reason = detail if action is CommandAction.REJECT else ''
-                self.safety.stop(detail if action is CommandAction.REJECT else
-                                 f'stopped by command {msg.data!r}')
-                self.state, self.reason = self.safety.check(now, None)
-                self.reason = self.reject_reason or self.reason
-        self.get_logger().info(f'command {msg.data!r}: {action.value} {detail!r}')
-        self._publish_status(force=True)
-
-    def _on_estop(self, msg: Bool) -> None:
-        with self._lock:
-            if msg.data:
-                self.safety.estop()
-                self.scheduler.reset()
-                self.command_gen += 1
-                self._send_hold_locked(self.get_clock().now().nanoseconds)
-            else:
-                self.safety.clear_estop()
-        self.get_logger().warn(f'e-stop {"ENGAGED" if msg.data else "cleared"}')
 
 
 def main(args: list[str] | None = None) -> None:
