@@ -35,6 +35,8 @@ POLICY_PARAMETERS: dict[str, tuple[object, str]] = {
     'gil_switch_interval_ms': (0.5, 'sys.setswitchinterval [ms] (Python default 5): bounds '
                                     'how long the control thread waits for the GIL; 0 = '
                                     'keep the default'),
+    'realtime_priority': (0, 'SCHED_FIFO priority (1-99) of the control thread; 0 = normal '
+                             'scheduling (needs CAP_SYS_NICE or an rtprio limit)'),
     'scheduler.mode': ('async', 'async (infer in the background) | sync (debug: infer in the '
                                 'control tick when the chunk is used up)'),
     'scheduler.smoothing': ('blend', 'none | blend (cross-fade over blend_steps) | '

@@ -12,6 +12,7 @@ Missed deadlines are skipped, not bunched (what an rcl timer does too) and count
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,14 +33,17 @@ class ControlLoop:
         clock: an rclpy ``Clock`` to follow (ROS time, ``use_sim_time``) or None for the
             monotonic wall clock.
         logger: rclpy logger for tick errors (throttled).
+        priority: SCHED_FIFO priority of the loop thread (1-99; 0 = normal scheduling). Needs
+            CAP_SYS_NICE or an rtprio limit; without them it logs a warning and runs normally.
     """
 
     def __init__(self, period_s: float, tick: Callable[[], None], *, clock=None, logger=None,
-                 name: str = 'vla_control') -> None:
+                 name: str = 'vla_control', priority: int = 0) -> None:
         if not period_s > 0:
             raise ValueError(f'period_s must be > 0, got {period_s!r}')
         self.period_ns = int(round(period_s * 1e9))
         self._tick = tick
+        self._priority = int(priority)
         self._clock = clock
         self._log = logger
         self._stop = threading.Event()
@@ -79,7 +83,18 @@ class ControlLoop:
         return self._thread.is_alive() and not self._stop.is_set()
 
     # ------------------------------------------------------------------ loop
+    def _set_priority(self) -> None:
+        if self._priority <= 0:
+            return
+        try:  # pid 0 = the calling thread on Linux
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(self._priority))
+        except (AttributeError, OSError) as e:
+            if self._log is not None:
+                self._log.warning(f'control thread stays at normal priority: SCHED_FIFO '
+                                  f'{self._priority} refused ({e})')
+
     def _run(self) -> None:
+        self._set_priority()
         now = self._now()
         deadline = now + self.period_ns
         while not self._stop.is_set():

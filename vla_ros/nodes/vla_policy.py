@@ -155,8 +155,9 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
         log = self.get_logger()
         self._worker = Worker(self._infer_once, logger=log, name='vla_inference').start()
         sim = bool(self.get_parameter('use_sim_time').value)
-        self._loop = ControlLoop(self.period_s, self._control_tick, logger=log,
-                                 clock=self.get_clock() if sim else None).start()
+        self._loop = ControlLoop(
+            self.period_s, self._control_tick, logger=log, clock=self.get_clock() if sim
+            else None, priority=int(self.get_parameter('realtime_priority').value)).start()
         self._timers = [
             self.create_timer(1.0 / self.cfg.status_rate_hz, self._publish_status,
                               callback_group=self._groups['command']),
