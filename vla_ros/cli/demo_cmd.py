@@ -6,10 +6,12 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--duration', type=float, default=5.0, help='measurement time [s]')
+    parser.add_argument('--seed', type=int, default=100_007, help='world seed')
+    parser.add_argument('--bundle', default=None, help='policy bundle (default: models/default)')
 
 
 def run(args: argparse.Namespace) -> int:
     from vla_ros.tools import demo
 
-    return demo.main(['--duration', str(args.duration)])
+    argv = ['--seed', str(args.seed)] + (['--bundle', args.bundle] if args.bundle else [])
+    return demo.main(argv)
