@@ -31,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--dt', type=float, default=0.1, help='time between actions [s]')
     parser.add_argument('--cache', type=Path, default=None,
                         help='sample cache directory (default: out/cache)')
-    parser.add_argument('--threads', type=int, default=2, help='torch threads')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads (1: two threads on a shared 2-core CPU thrashed, '
+                             '10x slower)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--model-id', default='')
     parser.add_argument('--int8', action='store_true', help='int8 dynamic quantization')

@@ -34,13 +34,14 @@ def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 
                           d_model: int = 96, horizon: int = 10, dt: float = 0.1,
                           modality_dropout: float = 0.15) -> PolicyConfig:
     """The default policy: front + wrist 64x64 (8 px patches), 1 s audio as 32x49 log-mel,
-    two 4x4 taxel pads, 7 joints + velocities, 64-d text, H=10 actions 0.1 s apart."""
+    two 4x4 taxel pads, 7 joint positions, 64-d text, H=10 actions 0.1 s apart."""
     return PolicyConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
         patch=8, image_layers=1,
         mel=MelConfig(window_s=1.0, n_mels=32, n_fft=512, hop_length=320), audio_stride=7,
         text_dim=64, d_model=d_model, n_heads=4, n_layers=2, ff_mult=2, n_experts=4,
-        horizon=horizon, dt=dt, modality_dropout=modality_dropout)
+        horizon=horizon, dt=dt, modality_dropout=modality_dropout,
+        use_velocities=False)  # velocities let the policy copy its own motion (copycat)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class TrainConfig:
     modality_dropout: float = 0.15
     shift_px: int = 3
     seed: int = 0
-    threads: int = 2
+    threads: int = 1
     cache_dir: str = ''
     work_dir: str = ''           # checkpoints (default out/train/<bundle name>)
     checkpoint_every: int = 1000

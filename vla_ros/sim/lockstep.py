@@ -16,7 +16,7 @@ import numpy as np
 from vla_ros.errors import ConfigError
 from vla_ros.sim.expert import ScriptedExpert
 from vla_ros.sim.ik import IkSolver
-from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
+from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec, start_delay
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import SimWorld
 
@@ -78,9 +78,11 @@ class SimControllers:
 
 def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                        sink: EpisodeSink | None = None, rates: StreamRates = StreamRates(),
-                       settle_s: float = 1.0, ik: IkSolver | None = None) -> EpisodeOutcome:
+                       settle_s: float = 1.0, ik: IkSolver | None = None,
+                       react: bool = True) -> EpisodeOutcome:
     """Reset to ``seed``, command ``task`` and let the expert act until success (+``settle_s``
-    of continued demonstration) or the task timeout."""
+    of continued demonstration) or the task timeout. With ``react`` the expert starts moving
+    :func:`start_delay` after the command (frames at rest precede every motion)."""
     world.reset(seed)
     ik = ik or IkSolver(world.model)
     dt_ctl = 1.0 / rates.control_rate_hz
@@ -95,6 +97,7 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
     due = dict.fromkeys(periods, 0.0)
     n_audio = int(round(world.config.mic.sample_rate / rates.audio_chunk_rate_hz))
     end_t, steps, decided = task.timeout_s, 0, False
+    delay = start_delay(seed) if react else 0.0
     if sink:
         sink.command(0.0, task.command)
     while True:
@@ -118,12 +121,13 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                 st = world.task_state()
             if t >= end_t - eps:
                 break
-            cmd = expert.act(st)
-            ctl.arm_point(t, cmd.arm, dt_ctl)
-            ctl.gripper = cmd.gripper
-            if sink:
-                sink.arm_command(t, cmd.arm, dt_ctl)
-                sink.gripper_command(t, cmd.gripper)
+            if t >= delay - eps:  # the demonstrator reacts after a moment
+                cmd = expert.act(st)
+                ctl.arm_point(t, cmd.arm, dt_ctl)
+                ctl.gripper = cmd.gripper
+                if sink:
+                    sink.arm_command(t, cmd.arm, dt_ctl)
+                    sink.gripper_command(t, cmd.gripper)
         arm, grip = ctl.setpoint(t)
         world.set_arm_command(arm)
         world.set_gripper_command(grip)

@@ -24,6 +24,7 @@ COLOURS = ('red', 'green', 'blue')
 EVAL_SEED_BASE = 100_000   # held-out evaluation seeds are >= this; training seeds below
 GENTLE_MAX_FORCE_N = 4.0   # peak summed pad force [N] allowed in the gentle (touch) task
 BEEP_DELAY_S = (0.6, 1.6)  # beep this long after the cube is first lifted [s] (uniform)
+START_DELAY_S = (0.3, 0.9)  # the demonstrator starts moving this long after the command [s]
 
 
 class TaskKind(str, Enum):
@@ -105,6 +106,12 @@ def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
 def beep_delay(seed: int) -> float:
     """Seconds after the first lift at which the beep sounds (BEEP tasks)."""
     return float(_rng(seed, 'beep').uniform(*BEEP_DELAY_S))
+
+
+def start_delay(seed: int) -> float:
+    """Seconds between the command and the demonstrator's first motion: a teleoperator
+    reacts after a moment, and the policy must learn to start from rest (no copycat)."""
+    return float(_rng(seed, 'start').uniform(*START_DELAY_S))
 
 
 def all_phrases(held_out: bool = False) -> list[str]:

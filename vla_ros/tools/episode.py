@@ -71,12 +71,16 @@ class EpisodeRunner:
         log_dir: where process logs go (default: a temp dir).
         rtf: sim real-time factor (1.0 = real time; the policy runs on sim time).
         domain_id: ROS_DOMAIN_ID for the processes and this runner (default: random).
+        restart_policy: start a fresh ``vla_policy`` for each episode after the first (the
+            sim stays up and is reset). Needed while vla_policy's synchronizer keeps samples
+            from before a sim reset (clock jumping back) and stops producing frames; set False
+            to keep one policy process across resets.
     """
 
     def __init__(self, bundle: str | Path, *, mask: Sequence[str] = (),
                  log_dir: str | Path | None = None, rtf: float = 1.0,
                  domain_id: int | None = None, policy_params: dict | None = None,
-                 sim_params: dict | None = None) -> None:
+                 sim_params: dict | None = None, restart_policy: bool = True) -> None:
         self.bundle = Path(bundle)
         self.mask = check_mask(mask)
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix='vla_episode_'))
@@ -86,6 +90,8 @@ class EpisodeRunner:
         self.policy_params = {**POLICY_PARAMS, **(policy_params or {})}
         self.sim_params = {**SIM_PARAMS, 'real_time_factor': rtf, **(sim_params or {})}
         self.procs: list[NodeProcess] = []
+        self.restart_policy = restart_policy
+        self.episodes = 0
         self._lock = threading.Lock()
         self._states: list[TaskState] = []
         self._status = None
@@ -95,7 +101,16 @@ class EpisodeRunner:
         self.context = None
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self, timeout_s: float = 60.0) -> EpisodeRunner:
+    def start(self, timeout_s: float = 120.0) -> EpisodeRunner:
+        """Start both processes and wait until the policy reports a state; on failure
+        everything started is stopped again."""
+        try:
+            return self._start(timeout_s)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, timeout_s: float) -> EpisodeRunner:
         os.environ['ROS_DOMAIN_ID'] = str(self.domain_id)
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
@@ -103,15 +118,11 @@ class EpisodeRunner:
         from sensor_msgs.msg import Image
         from std_msgs.msg import String, UInt32
         from vla_ros_msgs.msg import PolicyStatus
-        env = {'ROS_DOMAIN_ID': str(self.domain_id)}
-        pol = {**self.policy_params, 'bundle': str(self.bundle.resolve())}
-        if self.mask:
-            pol['mask_modalities'] = list(self.mask)
+        env = self._env = {'ROS_DOMAIN_ID': str(self.domain_id)}
         self.procs = [
             NodeProcess('mujoco_sim', ros_args(params=self.sim_params), env=env,
                         log_path=self.log_dir / 'mujoco_sim.log').start(),
-            NodeProcess('vla_policy', ros_args(params=pol), env=env,
-                        log_path=self.log_dir / 'vla_policy.log').start()]
+            self._policy_process().start()]
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain_id)
         node = self.node = rclpy.create_node('vla_episode_runner', context=self.context)
@@ -136,6 +147,25 @@ class EpisodeRunner:
             raise ProcessError(f'sim/policy not ready within {timeout_s:.0f} s '
                                f'(logs in {self.log_dir})')
         return self
+
+    def _policy_process(self) -> NodeProcess:
+        pol = {**self.policy_params, 'bundle': str(self.bundle.resolve())}
+        if self.mask:
+            pol['mask_modalities'] = list(self.mask)
+        self._policy_starts = getattr(self, '_policy_starts', 0) + 1
+        return NodeProcess('vla_policy', ros_args(params=pol), env=self._env,
+                           log_path=self.log_dir / f'vla_policy_{self._policy_starts}.log')
+
+    def _restart_policy(self, timeout_s: float = 60.0) -> None:
+        """A fresh vla_policy process (see ``restart_policy``)."""
+        self.procs[1].stop()
+        with self._lock:
+            self._status = None
+        self.procs[1] = self._policy_process().start()
+        if not wait_until(lambda: self._status is not None
+                          and self._status.state_name == 'idle', timeout_s):
+            self._check_procs()
+            raise ProcessError(f'vla_policy not idle {timeout_s:.0f} s after a restart')
 
     def _spin(self) -> None:
         while self.context is not None and self.context.ok():
@@ -195,12 +225,17 @@ class EpisodeRunner:
         self._check_procs()
         self.cmd_pub.publish(self._String(data='stop'))
         time.sleep(0.2)
+        if self.restart_policy and self.episodes:
+            self.procs[1].stop()
         before = self._latest()
         self.reset_pub.publish(self._UInt32(data=int(seed)))
         if not wait_until(lambda: (s := self._latest()) is not None and s.seed == seed
                           and (before is None or s.episode > before.episode), 10.0):
             self._check_procs()
             raise ProcessError(f'sim did not reset to seed {seed}')
+        if self.restart_policy and self.episodes:
+            self._restart_policy()
+        self.episodes += 1
         wait_until(lambda: self._latest().sim_time >= 0.3, 5.0)
         with self._lock:
             self._states.clear()

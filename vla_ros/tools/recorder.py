@@ -19,7 +19,7 @@ from rclpy.qos import (DurabilityPolicy, QoSProfile, ReliabilityPolicy,
 from vla_ros import constants as C
 from vla_ros.sim.expert import ScriptedExpert
 from vla_ros.sim.ik import IkSolver
-from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
+from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec, start_delay
 from vla_ros.sim.tasks import TaskState
 from vla_ros.tools import bagio
 
@@ -85,6 +85,7 @@ class ExpertTeleop:
         self.last_state: TaskState | None = None
 
     def start(self) -> None:
+        self.t_start = self.last_state.sim_time if self.last_state else 0.0
         self.active = True
         self.cmd_pub.publish(self._types[1](data=self.task.command))
 
@@ -98,6 +99,8 @@ class ExpertTeleop:
         if self.monitor.beep_due(st.sim_time):
             self.sound_pub.publish(self._types[1](data='beep'))
             self.monitor.beep_time = st.sim_time
+        if st.sim_time < self.t_start + start_delay(self.seed):
+            return  # the demonstrator reacts after a moment, as in the lockstep recordings
         cmd = self.expert.act(st)
         Float64MultiArray, _, JointTrajectory, JointTrajectoryPoint = self._types
         traj = JointTrajectory(joint_names=list(C.DEFAULT_ARM_JOINTS))

@@ -1,0 +1,53 @@
+"""Eval table/chart writer, and run-time modality masking of frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vla_ros.core.frame import Frame
+from vla_ros.core.masking import mask_frame
+from vla_ros.errors import ConfigError
+from vla_ros.tools.eval_report import bar_chart, load_results, markdown, save_results
+
+
+def _result(kind, ok, reason='lifted', held_out=False):
+    return {'task': f'{kind}_red', 'kind': kind, 'colour': 'red', 'command': 'x', 'seed': 1,
+            'success': ok, 'reason': reason, 'duration_s': 3.0, 'wall_s': 3.1,
+            'latency_ms': 2.0, 'e2e_ms': 30.0, 'control_rate_hz': 10.0,
+            'frame_rate_hz': 10.0, 'chunks': 9, 'mask': [], 'held_out': held_out}
+
+
+def test_table_and_chart(tmp_path):
+    full = [_result('pick', True), _result('pick', False, 'timeout: never reached the cube',
+                                           True), _result('beep', True, held_out=True)]
+    masked = [_result('pick', False, 'timeout'), _result('beep', False, 'timeout')]
+    a = save_results(tmp_path / 'full.json', full, {'name': 'full', 'mask': []})
+    b = save_results(tmp_path / 'audio.json', masked, {'mask': ['audio']})
+    runs = [load_results(a), load_results(b)]
+    md = markdown(runs)
+    assert '| task | full | mask audio |' in md
+    assert '| pick | 50 % (1/2) | 0 % (0/1) |' in md
+    assert '| **mean** | 67 % (2/3) | 0 % (0/2) |' in md
+    assert 'held-out paraphrases 50 % (1/2)' in md
+    assert 'pick: timeout: never reached the cube x1' in md
+    png = bar_chart(runs, tmp_path / 'img' / 'eval.png')
+    assert png.read_bytes()[:4] == b'\x89PNG'
+
+
+def test_mask_frame_marks_modalities_absent():
+    f = Frame(stamp_ns=5, images={'front': np.zeros((4, 4, 3), np.uint8),
+                                  'wrist': np.zeros((4, 4, 3), np.uint8)},
+              audio=np.zeros(10, np.float32), tactile=np.ones(32, np.float32),
+              command='pick up the red cube',
+              present={'image/front': True, 'image/wrist': True, 'audio': True,
+                       'tactile': True, 'language': True, 'joints': True})
+    m = mask_frame(f, ['image/wrist', 'tactile', 'language'])
+    assert m.present == {'image/front': True, 'image/wrist': False, 'audio': True,
+                         'tactile': False, 'language': False, 'joints': True}
+    assert m.image('wrist') is None and m.image('front') is not None
+    assert m.tactile is None and m.command == ''
+    assert f.present['tactile'] and f.command  # the original is untouched
+    assert mask_frame(f, ['image']).images == {}
+    with pytest.raises(ConfigError, match='joints'):
+        mask_frame(f, ['joints'])
