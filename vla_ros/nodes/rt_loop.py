@@ -40,7 +40,7 @@ class ControlLoop:
     def __init__(self, period_s: float, tick: Callable[[], None], *, clock=None, logger=None,
                  name: str = 'vla_control', priority: int = 0) -> None:
         if not period_s > 0:
-            raise ValueError(f'period_s must be > 0, got {period_s!r}')
+            raise ConfigError(f'period_s must be > 0, got {period_s!r}')
         self.period_ns = int(round(period_s * 1e9))
         self._tick = tick
         self._priority = int(priority)

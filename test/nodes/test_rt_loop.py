@@ -1,0 +1,107 @@
+"""The policy node's real-time threads: deadlines, overrun skipping, errors, sim-time jumps."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from rclpy.clock import Clock, ClockType
+from rclpy.time import Time
+
+from vla_ros.errors import ConfigError
+from vla_ros.nodes.rt_loop import ControlLoop, Worker, make_executor
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_ticks_at_the_period_on_absolute_deadlines():
+    stamps: list[int] = []
+    loop = ControlLoop(0.01, lambda: stamps.append(time.monotonic_ns())).start()
+    time.sleep(0.5)
+    loop.stop()
+    assert 40 <= len(stamps) <= 52, len(stamps)   # 50 expected; no drift accumulation
+    span_s = (stamps[-1] - stamps[0]) * 1e-9
+    assert abs(span_s / (len(stamps) - 1) - 0.01) < 0.002
+    assert not loop.running
+
+
+def test_late_ticks_are_skipped_not_bunched():
+    calls: list[int] = []
+
+    def slow_tick() -> None:
+        calls.append(time.monotonic_ns())
+        time.sleep(0.025)   # 2.5 periods
+
+    loop = ControlLoop(0.01, slow_tick).start()
+    time.sleep(0.4)
+    loop.stop()
+    gaps = [(b - a) * 1e-9 for a, b in zip(calls, calls[1:])]
+    assert loop.overruns > 0
+    assert min(gaps) >= 0.025   # never two ticks back to back to catch up
+
+
+def test_a_failing_tick_is_counted_and_the_loop_keeps_running():
+    n = {'calls': 0}
+
+    def tick() -> None:
+        n['calls'] += 1
+        if n['calls'] % 2:
+            raise RuntimeError('boom')
+
+    loop = ControlLoop(0.01, tick).start()
+    time.sleep(0.2)
+    loop.stop()
+    assert n['calls'] >= 10 and loop.errors == (n['calls'] + 1) // 2
+
+
+def test_follows_ros_time_and_restarts_after_a_backwards_jump():
+    clock = Clock(clock_type=ClockType.ROS_TIME)
+    clock._set_ros_time_is_active(True)
+    t = {'ns': 10_000_000_000}
+    clock.set_ros_time_override(Time(nanoseconds=t['ns'], clock_type=ClockType.ROS_TIME))
+    ticks: list[int] = []
+    loop = ControlLoop(0.02, lambda: ticks.append(clock.now().nanoseconds), clock=clock).start()
+
+    def advance(seconds: float, step_ns: int = 5_000_000) -> None:
+        for _ in range(int(seconds * 1e9) // step_ns):
+            t['ns'] += step_ns
+            clock.set_ros_time_override(Time(nanoseconds=t['ns'], clock_type=ClockType.ROS_TIME))
+            time.sleep(0.001)
+
+    advance(0.2)   # 0.2 s of sim time -> about 10 ticks, however fast wall time runs
+    before = len(ticks)
+    assert 8 <= before <= 11, ticks
+    t['ns'] = 1_000_000_000   # simulation reset: time jumps back to 1 s
+    advance(0.2)
+    loop.stop()
+    after = ticks[before:]
+    assert after and all(s < 2_000_000_000 for s in after), 'no ticks after the reset'
+    assert len(after) >= 7
+
+
+def test_worker_runs_once_per_wake_and_coalesces():
+    started, release = threading.Event(), threading.Event()
+    runs = {'n': 0}
+
+    def fn() -> None:
+        runs['n'] += 1
+        started.set()
+        release.wait(2)
+
+    worker = Worker(fn).start()
+    worker.wake()
+    assert started.wait(2)
+    for _ in range(5):   # wakes while running coalesce into one more run
+        worker.wake()
+    release.set()
+    time.sleep(0.2)
+    worker.stop()
+    assert runs['n'] == 2 and worker.runs == 2
+
+
+def test_bad_arguments_raise_config_errors():
+    with pytest.raises(ConfigError):
+        ControlLoop(0.0, lambda: None)
+    with pytest.raises(ConfigError):
+        make_executor('events')
