@@ -49,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
         from vla_ros.tools.episode import run_episodes
         kinds = [k.value for k in TaskKind] if args.kinds == 'all' else args.kinds.split(',')
         tasks, seeds = [], []
+        every = [k.value for k in TaskKind]
         for i in range(args.episodes):
-            for j, k in enumerate(kinds):
-                seed = EVAL_SEED_BASE + args.seed_offset + i * len(kinds) + j
+            for k in kinds:  # same seed per (episode, kind) whatever the kind subset
+                seed = EVAL_SEED_BASE + args.seed_offset + i * len(every) + every.index(k)
                 held = args.paraphrase_every > 0 and i % args.paraphrase_every == 1
                 tasks.append(make_task(k, seed, held_out=held))
                 seeds.append(seed)
