@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--modality-dropout', type=float, default=0.15,
                         help='probability of marking each non-proprio modality absent')
     parser.add_argument('--image-size', type=int, default=64, help='model image size [px]')
+    parser.add_argument('--image-stem', default='conv', choices=['conv', 'vit'],
+                        help='image encoder stem: CoordConv convolutions or ViT patches')
     parser.add_argument('--d-model', type=int, default=96)
     parser.add_argument('--horizon', type=int, default=10, help='actions per chunk H')
     parser.add_argument('--dt', type=float, default=0.1, help='time between actions [s]')
@@ -51,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                          batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,
                          seed=args.seed, threads=args.threads,
                          cache_dir=str(args.cache or 'out/cache'),
-                         model_id=args.model_id, int8=args.int8, policy=policy)
+                         model_id=args.model_id, int8=args.int8, policy=policy,
+                         image_stem=args.image_stem)
         res = train(tc, progress=not args.no_progress)
     except VlaRosError as e:
         print(f'train failed: {type(e).__name__}: {e}', file=sys.stderr)

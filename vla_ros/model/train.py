@@ -23,6 +23,7 @@ from vla_ros.core.audio_features import MelConfig
 from vla_ros.core.bundle import MANIFEST_NAME, load_bundle, write_manifest
 from vla_ros.errors import ConfigError
 from vla_ros.model.config import PolicyConfig
+from vla_ros.model.conv_stem import conv_policy
 from vla_ros.model.dataset import Samples, find_bags, load_bags
 from vla_ros.model.export import NormStats, export_bundle
 from vla_ros.model.policy import VlaPolicy
@@ -67,6 +68,7 @@ class TrainConfig:
     model_id: str = ''
     int8: bool = False
     policy: PolicyConfig | None = None
+    image_stem: str = 'conv'     # conv (CoordConv stem) | vit (patch embedding)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -174,7 +176,9 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     bar.close()
     stats = norm_stats(samples)
     text = WordBagTextEncoder(cfg.text_dim)
-    policy = VlaPolicy(cfg)
+    if tc.image_stem not in ('conv', 'vit'):
+        raise ConfigError(f"image_stem must be 'conv' or 'vit', got {tc.image_stem!r}")
+    policy = conv_policy(cfg) if tc.image_stem == 'conv' else VlaPolicy(cfg)
     params = [p for m in (policy, text) for p in m.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
     batcher = Batcher(samples, cfg, stats, text, shift_px=tc.shift_px,
@@ -222,6 +226,7 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
                   int8=tc.int8, provenance={
                       'trained_on': [str(p) for p in tc.data], 'episodes': len(bags),
                       'samples': len(samples), 'steps': step, 'batch': tc.batch,
+                      'image_stem': tc.image_stem,
                       'final_loss': round(float(np.mean(losses[-50:])), 5), **tc.extra},
                   log=log)
     return TrainResult(out, ck, len(samples), len(bags), count_params(policy), step,
