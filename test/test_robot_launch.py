@@ -10,6 +10,8 @@ import time
 import pytest
 import yaml
 
+from helpers.params import flatten
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / 'launch/robot.launch.py'
 CONFIGS = ('robot_example.yaml', 'mobile_base_example.yaml')
@@ -38,16 +40,6 @@ def _declared_policy_parameters() -> set[str]:
     from vla_ros.nodes.policy_params import POLICY_PARAMETERS
     from vla_ros.nodes.sync_params import SYNC_PARAMETERS
     return set(POLICY_PARAMETERS) | set(SYNC_PARAMETERS) | {'use_sim_time'}
-
-
-def _flatten(d: dict, prefix: str = '') -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f'{prefix}{k}.'))
-        else:
-            out[f'{prefix}{k}'] = v
-    return out
 
 
 def test_launch_arguments_are_all_described():
@@ -92,7 +84,7 @@ def test_launch_params_files_exist():
 def test_robot_configs_set_only_declared_parameters(name):
     data = yaml.safe_load((ROOT / 'config' / name).read_text())
     assert set(data) == {'/**/vla_policy'}
-    params = _flatten(data['/**/vla_policy']['ros__parameters'])
+    params = flatten(data['/**/vla_policy']['ros__parameters'])
     unknown = set(params) - _declared_policy_parameters()
     assert not unknown, unknown
     assert params['dry_run'] is True
@@ -104,7 +96,7 @@ def test_robot_configs_set_only_declared_parameters(name):
 
 def test_robot_example_matches_default_joint_names():
     from vla_ros import constants as C
-    p = _flatten(yaml.safe_load((ROOT / 'config/robot_example.yaml').read_text())[
+    p = flatten(yaml.safe_load((ROOT / 'config/robot_example.yaml').read_text())[
         '/**/vla_policy']['ros__parameters'])
     assert tuple(p['controller.joints']) == C.DEFAULT_ARM_JOINTS
     assert p['gripper.action'] == C.DEFAULT_GRIPPER_JOINT

@@ -15,6 +15,8 @@ from vla_ros import constants as C
 from vla_ros.sim import gazebo
 from vla_ros.sim.robot import ROBOT
 
+from helpers.params import flatten
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
 SIM_LAUNCH = [ROOT / 'launch' / n for n in ('mujoco.launch.py', 'gazebo.launch.py')]
@@ -134,21 +136,11 @@ def test_sim_yaml_overrides_declared_parameters():
         assert key in declared, f'sim.yaml sets undeclared parameter {key}'
 
 
-def _flatten(d: dict, prefix: str = '') -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f'{prefix}{k}.'))
-        else:
-            out[f'{prefix}{k}'] = v
-    return out
-
-
 def test_sim_yaml_policy_section_matches_the_robot():
     from vla_ros.nodes.policy_params import POLICY_PARAMETERS
     from vla_ros.nodes.sync_params import declare_sync_parameters  # noqa: F401 (exists)
 
-    cfg = _flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())['vla_policy']
+    cfg = flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())['vla_policy']
                    ['ros__parameters'])
     sync_names = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'sync_params.py')
     for key in cfg:

@@ -14,6 +14,7 @@ from enum import Enum
 
 import numpy as np
 
+from vla_ros.core.config_utils import coerce_enums
 from vla_ros.core.safety import ControlMode
 from vla_ros.errors import ConfigError
 
@@ -65,13 +66,7 @@ class AdapterConfig:
     twist_stamped: bool = False
 
     def __post_init__(self) -> None:
-        for name, enum in (('kind', AdapterKind), ('trajectory_mode', TrajectoryMode)):
-            value = getattr(self, name)
-            try:
-                object.__setattr__(self, name, enum(value))
-            except ValueError as e:
-                raise ConfigError(
-                    f'{name} must be one of {[m.value for m in enum]}, got {value!r}') from e
+        coerce_enums(self, {'kind': AdapterKind, 'trajectory_mode': TrajectoryMode})
         object.__setattr__(self, 'joints', tuple(self.joints))
         if self.kind is not AdapterKind.TWIST and not self.joints:
             raise ConfigError(f'adapter {self.kind.value!r} needs the controller joint list')

@@ -15,6 +15,7 @@ from enum import Enum
 
 import numpy as np
 
+from vla_ros.core.config_utils import coerce_enums
 from vla_ros.errors import ConfigError
 
 
@@ -54,13 +55,7 @@ class SchedulerConfig:
     max_chunks: int = 8
 
     def __post_init__(self) -> None:
-        for name, enum in (('mode', SchedulerMode), ('smoothing', Smoothing)):
-            value = getattr(self, name)
-            try:
-                object.__setattr__(self, name, enum(value))
-            except ValueError as e:
-                raise ConfigError(
-                    f'{name} must be one of {[m.value for m in enum]}, got {value!r}') from e
+        coerce_enums(self, {'mode': SchedulerMode, 'smoothing': Smoothing})
         if self.inference_threshold < 0:
             raise ConfigError(
                 f'inference_threshold must be >= 0, got {self.inference_threshold!r}')

@@ -8,6 +8,7 @@ from enum import Enum
 
 from vla_ros import constants as C
 from vla_ros.constants import Modality, image_key
+from vla_ros.core.config_utils import coerce_enums
 from vla_ros.core.frame import TactileLayout
 from vla_ros.errors import ConfigError
 
@@ -120,14 +121,8 @@ class SyncConfig:
         s(self, 'required', tuple(self.required))
         s(self, 'modalities', tuple(self.modalities))
         s(self, 'max_age_s', {**DEFAULT_MAX_AGE_S, **dict(self.max_age_s)})
-        for name, enum in (('trigger', Trigger), ('tactile_mode', TactileMode),
-                           ('stamp_policy', StampPolicy)):
-            value = getattr(self, name)
-            try:
-                s(self, name, enum(value))
-            except ValueError:
-                raise ConfigError(f'{name} must be one of {[e.value for e in enum]}, '
-                                  f'got {value!r}') from None
+        coerce_enums(self, {'trigger': Trigger, 'tactile_mode': TactileMode,
+                            'stamp_policy': StampPolicy})
         names = [c.name for c in self.cameras]
         if len(set(names)) != len(names):
             raise ConfigError(f'camera names must be unique, got {names}')
