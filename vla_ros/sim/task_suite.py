@@ -137,6 +137,7 @@ class SuccessMonitor:
     beep_time: float | None = None
     released_before_beep: bool = False
     wrong_object: str = ''
+    t0: float = 0.0              # sim time of the command; the timeout counts from here
     last_time: float = 0.0
     _history: list[str] = field(default_factory=list)
 
@@ -188,7 +189,7 @@ class SuccessMonitor:
             if (self.beep_time is not None and not lifted and p.get('gripper_open')
                     and p.get('arm_at_home')):
                 return self._done(True, 'released at the beep and returned home')
-        if st.sim_time >= self.task.timeout_s:
+        if st.sim_time - self.t0 >= self.task.timeout_s:
             return self._done(False, self._timeout_reason(p))
         return False
 

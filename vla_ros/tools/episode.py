@@ -237,11 +237,12 @@ class EpisodeRunner:
             self._restart_policy()
         self.episodes += 1
         wait_until(lambda: self._latest().sim_time >= 0.3, 5.0)
+        t_command = self._latest().sim_time
         with self._lock:
             self._states.clear()
             self._status_hist.clear()
         self._want_frames = record_video
-        monitor = SuccessMonitor(task, seed)
+        monitor = SuccessMonitor(task, seed, t0=t_command)
         frames: list[np.ndarray] = []
         t_wall = time.monotonic()
         self.cmd_pub.publish(self._String(data=task.command))
@@ -277,7 +278,7 @@ class EpisodeRunner:
         return EpisodeResult(
             task=task.name, kind=task.kind.value, colour=task.colour, command=task.command,
             seed=seed, success=monitor.success, reason=monitor.reason,
-            duration_s=monitor.last_time, wall_s=round(wall, 2),
+            duration_s=round(monitor.last_time - monitor.t0, 2), wall_s=round(wall, 2),
             latency_ms=mean('inference_latency_ms'), e2e_ms=mean('e2e_latency_ms'),
             control_rate_hz=mean('control_rate_hz'), frame_rate_hz=mean('frame_rate_hz'),
             chunks=int(hist[-1].chunks) if hist else 0, mask=self.mask,
