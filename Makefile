@@ -16,9 +16,9 @@ demo: setup
 	@$(ENV) python -m vla_ros.tools.demo
 
 # Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags) -> training
-# (<= 30 min on 2 CPU cores) -> models/default. TRAIN_EPISODES per task kind.
-TRAIN_EPISODES ?= 80
-TRAIN_MINUTES ?= 25
+# (<= 30 min on 2 CPU cores) -> models/default. TRAIN_EPISODES per task kind (6 kinds).
+TRAIN_EPISODES ?= 60
+TRAIN_MINUTES ?= 20
 train: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --out out/demos
 	@$(ENV) python -m vla_ros.cli.main train out/demos --out models/default --minutes $(TRAIN_MINUTES) --model-id vla-sim-default
