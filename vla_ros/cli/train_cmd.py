@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--modality-dropout', type=float, default=0.15,
                         help='probability of marking each non-proprio modality absent')
     parser.add_argument('--image-size', type=int, default=64, help='model image size [px]')
-    parser.add_argument('--image-stem', default='conv', choices=['conv', 'vit'],
+    parser.add_argument('--image-stem', default='vit', choices=['vit', 'conv'],
                         help='image encoder stem: CoordConv convolutions or ViT patches')
     parser.add_argument('--d-model', type=int, default=96)
     parser.add_argument('--horizon', type=int, default=10, help='actions per chunk H')

@@ -68,7 +68,7 @@ class TrainConfig:
     model_id: str = ''
     int8: bool = False
     policy: PolicyConfig | None = None
-    image_stem: str = 'conv'     # conv (CoordConv stem) | vit (patch embedding)
+    image_stem: str = 'vit'      # vit (patch embedding) | conv (CoordConv stem)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
