@@ -181,6 +181,20 @@ def test_clock_jump_backwards_clears_buffers_and_reports():
     np.testing.assert_array_equal(frame.joint_positions, [0.0, 0.0, 0.0])
 
 
+def test_newest_stamps_restart_with_the_new_timeline_after_a_clock_jump():
+    """The newest stamp per stream (what triggers frames and ages diagnostics) must follow
+    the new timeline, or every frame after a sim reset is stamped in the old one."""
+    sync = make(required=())
+    sync.add_image('front', T0, img())
+    sync.add_joints(T0, JOINTS, [0.0, 0.0, 0.0])
+    assert sync.stats.modalities['image/front'].last_stamp_ns == T0
+    sync.add_joints(1 * S, JOINTS, [0.0, 0.0, 0.0])  # reset: the clear happens here
+    sync.add_image('front', 1 * S + 10 * MS, img())
+    assert sync.stats.modalities['image/front'].last_stamp_ns == 1 * S + 10 * MS
+    assert sync.stats.modalities['joints'].last_stamp_ns == 1 * S
+    assert sync.assemble(1 * S + 10 * MS).present['joints']
+
+
 def test_zero_stamp_policy_reject_and_arrival():
     sync = make(required=())
     with pytest.raises(StampError):

@@ -156,6 +156,9 @@ class MultimodalSynchronizer:
         for s in self._streams:
             s.buf.clear()
             s.newest = NO_STAMP
+            if s.st is not None:
+                # the newest stamp belongs to the old timeline (it triggers frames and ages)
+                s.st.last_stamp_ns = 0
         self._last_frame_ns = None
 
     # ------------------------------------------------------------------ inputs

@@ -71,16 +71,15 @@ class EpisodeRunner:
         log_dir: where process logs go (default: a temp dir).
         rtf: sim real-time factor (1.0 = real time; the policy runs on sim time).
         domain_id: ROS_DOMAIN_ID for the processes and this runner (default: random).
-        restart_policy: start a fresh ``vla_policy`` for each episode after the first (the
-            sim stays up and is reset). Needed while vla_policy's synchronizer keeps samples
-            from before a sim reset (clock jumping back) and stops producing frames; set False
-            to keep one policy process across resets.
+        restart_policy: start a fresh ``vla_policy`` for each episode after the first
+            (default False: one policy process lives across sim resets, which is itself part of
+            what an episode exercises: the clock jumping back must not stall the policy).
     """
 
     def __init__(self, bundle: str | Path, *, mask: Sequence[str] = (),
                  log_dir: str | Path | None = None, rtf: float = 1.0,
                  domain_id: int | None = None, policy_params: dict | None = None,
-                 sim_params: dict | None = None, restart_policy: bool = True) -> None:
+                 sim_params: dict | None = None, restart_policy: bool = False) -> None:
         self.bundle = Path(bundle)
         self.mask = check_mask(mask)
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix='vla_episode_'))
