@@ -10,7 +10,8 @@ PY="${PYTHON:-python3.11}"
 mkdir -p "$STAMPS"
 
 # apt: headless rendering for MuJoCo (EGL/OSMesa), speech and audio tools for the sim microphone.
-APT_PACKAGES=(libegl1 libgles2 libosmesa6 libgl1 espeak-ng sox)
+# (libegl-mesa0 + libgl1-mesa-dri: the EGL vendor and software rasterizer behind libegl1)
+APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libosmesa6 libgl1 espeak-ng sox)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
