@@ -19,6 +19,7 @@ from vla_ros.constants import Modality, image_key
 from vla_ros.core.audio_window import NS_PER_S, AudioRing, mix_down
 from vla_ros.core.buffers import AddResult, StampedBuffer
 from vla_ros.core.frame import Frame, TactileLayout
+from vla_ros.core.joint_interp import interpolate_joints
 from vla_ros.core.sync_config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
                                       TactileMode, Trigger)
 from vla_ros.core.sync_state import NO_STAMP, ModalityStats, StreamState, SyncStats
@@ -113,11 +114,7 @@ class MultimodalSynchronizer:
 
     def _accept(self, s: StreamState, stamp_ns: int, item) -> AddResult:
         """Clock-jump detection, buffer insert and counters of one valid sample."""
-        newest = s.newest
-        if stamp_ns > newest:
-            s.newest = stamp_ns
-        elif stamp_ns < newest - self._clock_jump_ns:
-            self._clock_jumped(newest, stamp_ns)
+        self._advance(s, stamp_ns)
         result = s.buf.add(stamp_ns, item)
         st = s.st
         if result is _OK and st is not None:
@@ -127,6 +124,14 @@ class MultimodalSynchronizer:
                 st.last_stamp_ns = stamp_ns
             return result
         return self._count(s, stamp_ns, result)
+
+    def _advance(self, s: StreamState, stamp_ns: int) -> None:
+        """Track the stream's newest stamp; far behind it = a clock jump (buffers cleared)."""
+        newest = s.newest
+        if stamp_ns > newest:
+            s.newest = stamp_ns
+        elif stamp_ns < newest - self._clock_jump_ns:
+            self._clock_jumped(newest, stamp_ns)
 
     def _clock_jumped(self, old_ns: int, new_ns: int) -> None:
         self.stats.clock_jumps += 1
@@ -190,11 +195,7 @@ class MultimodalSynchronizer:
         if stamp_ns <= 0:
             stamp_ns = self._zero_stamp(AUDIO, stamp_ns, arrival_ns)
         s = self._s_audio
-        newest = s.newest
-        if stamp_ns > newest:
-            s.newest = stamp_ns
-        elif stamp_ns < newest - self._clock_jump_ns:
-            self._clock_jumped(newest, stamp_ns)
+        self._advance(s, stamp_ns)
         return self._count(s, stamp_ns, self._audio.add(stamp_ns, mono, int(sample_rate)))
 
     def add_tactile(self, stamp_ns: int, values: np.ndarray, layout: TactileLayout, *,
@@ -383,28 +384,13 @@ class MultimodalSynchronizer:
 
     def _assemble_joints(self, frame: Frame, why: dict) -> None:
         t = frame.stamp_ns
-        before, after = self._joints.bracket(t)
         frame.joint_names = self.config.joint_names
-        if before is not None and after is not None:
-            (t0, (p0, v0)), (t1, (p1, v1)) = before, after
-            w = (t - t0) / (t1 - t0)
-            pos = p1 - p0
-            pos *= w
-            pos += p0  # == p0 + w * (p1 - p0)
-            if v0 is v1:  # both the shared zeros (no velocities sent)
-                vel = v0
-            else:
-                vel = v1 - v0
-                vel *= w
-                vel += v0
-            src, age = (t0 if w <= 0.5 else t1), min(t - t0, t1 - t)
-        elif before is not None or after is not None:
-            src, (pos, vel) = before if before is not None else after
-            age = abs(t - src)
-        else:
+        hit = interpolate_joints(*self._joints.bracket(t), t)
+        if hit is None:
             frame.present[JOINTS] = False
             why[JOINTS] = 'no data'
             return
+        pos, vel, src, age = hit
         max_age = self._s_joints.max_age
         if max_age and age > max_age:
             frame.present[JOINTS] = False
