@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vla_ros.sim.ik import IkSolver
@@ -45,3 +46,34 @@ def test_paraphrases_are_held_out_and_seeded():
     a, b = make_task('push_left', 5, held_out=True), make_task('push_left', 5, held_out=True)
     assert a == b and a.held_out
     assert a.command in [p.format(c=a.colour) for p in HELD_OUT_PHRASES[TaskKind.PUSH_LEFT]]
+
+
+class _ArmLog:
+    """A sink keeping the recorded arm targets and joint states (nothing rendered)."""
+
+    def __init__(self) -> None:
+        self.targets, self.q = [], []
+
+    def arm_command(self, t, q, time_from_start) -> None:
+        self.targets.append(np.array(q))
+
+    def joints(self, t, names, q, v) -> None:
+        self.q.append(np.array(q[:6]))
+
+    def __getattr__(self, name):
+        return lambda *a, **k: None
+
+
+@pytest.mark.timeout(60)
+def test_dart_noise_perturbs_the_arm_but_records_clean_targets(world):
+    seed = 11
+    task = make_task('pick', seed)
+    clean, noisy = _ArmLog(), _ArmLog()
+    a = run_expert_episode(world, task, seed, sink=clean, settle_s=0.0)
+    b = run_expert_episode(world, task, seed, sink=noisy, settle_s=0.0, noise_rad=0.03)
+    assert a.success and b.success
+    n = 8  # approach ticks: the expert's targets do not depend on where the arm is
+    assert np.allclose(np.stack(clean.targets[:n]), np.stack(noisy.targets[:n]), atol=1e-9)
+    m = min(len(clean.q), len(noisy.q))  # joints at 50 Hz, from before the first motion
+    gap = np.abs(np.stack(clean.q[:m]) - np.stack(noisy.q[:m])).max()
+    assert gap > 0.01, gap

@@ -49,6 +49,13 @@ def test_samples_align_actions_with_commands(demos):
     assert grip.max() == pytest.approx(0.04) and grip.min() == pytest.approx(0.0)
     closing = np.where((grip[:, 0] > 0.03) & (grip[:, -1] < 0.01))[0]
     assert len(closing) > 0
+    # frames at rest during the demonstrator's reaction time carry the chunk that starts the
+    # motion (not "hold"): a told policy starts at once
+    rest = np.all(np.abs(s.positions[:, :6] - s.positions[0, :6]) < 1e-6, axis=1)
+    n_rest = int(np.argmin(rest))
+    assert n_rest >= 2
+    assert np.abs(s.actions[0, -1, :6] - s.positions[0, :6]).max() > 0.05
+    assert np.allclose(s.actions[:n_rest - 1], s.actions[0])
     # the beep is audible in some frames' log-mel (1 kHz band much louder)
     band = s.mel[:, 8:14].astype(np.float32).max(axis=(1, 2))
     assert band.max() - np.median(band) > 3.0

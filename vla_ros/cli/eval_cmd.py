@@ -42,20 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.sim.task_suite import EVAL_SEED_BASE, TaskKind, make_task
+    from vla_ros.sim.task_suite import TaskKind, eval_tasks
     from vla_ros.tools.eval_report import bar_chart, load_results, markdown, save_results
     jsons = list(args.report or [])
     if args.bundle is not None:
         from vla_ros.tools.episode import run_episodes
         kinds = [k.value for k in TaskKind] if args.kinds == 'all' else args.kinds.split(',')
-        tasks, seeds = [], []
-        every = [k.value for k in TaskKind]
-        for i in range(args.episodes):
-            for k in kinds:  # same seed per (episode, kind) whatever the kind subset
-                seed = EVAL_SEED_BASE + args.seed_offset + i * len(every) + every.index(k)
-                held = args.paraphrase_every > 0 and i % args.paraphrase_every == 1
-                tasks.append(make_task(k, seed, held_out=held))
-                seeds.append(seed)
+        pairs = eval_tasks(args.episodes, kinds, seed_offset=args.seed_offset,
+                           paraphrase_every=args.paraphrase_every)
+        tasks, seeds = [t for t, _ in pairs], [s for _, s in pairs]
         name = args.name or ('mask ' + '+'.join(args.mask) if args.mask else 'full')
         out = args.json or Path('out/eval') / f'{name.replace(" ", "_").replace("/", "-")}.json'
         print(f'eval {args.bundle} [{name}]: {len(tasks)} episodes '

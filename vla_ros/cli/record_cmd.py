@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--episodes', type=int, default=10, help='lockstep: per task kind')
     parser.add_argument('--seed', type=int, default=0, help='expert: first seed')
     parser.add_argument('--image-size', type=int, default=96, help='expert: camera size [px]')
+    parser.add_argument('--noise', type=float, default=0.0,
+                        help='lockstep: DART noise on the executed arm targets [rad std]; the '
+                             "bag keeps the expert's clean targets")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +71,8 @@ def _lockstep(args) -> int:
         else:
             failed.append(rec)
     recs = generate(args.out, kinds=kinds, episodes_per_kind=args.episodes,
-                    seed_start=args.seed, image_size=args.image_size, progress=progress)
+                    seed_start=args.seed, image_size=args.image_size, noise_rad=args.noise,
+                    progress=progress)
     bar.close()
     ok = [r for r in recs if r.success]
     print(f'{len(ok)} demonstrations in {args.out} ({len(failed)} expert failures dropped)')

@@ -26,8 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--modality-dropout', type=float, default=0.15,
                         help='probability of marking each non-proprio modality absent')
     parser.add_argument('--image-size', type=int, default=64, help='model image size [px]')
-    parser.add_argument('--image-stem', default='vit', choices=['vit', 'conv'],
-                        help='image encoder stem: CoordConv convolutions or ViT patches')
+    parser.add_argument('--image-stem', default='keypoints', choices=['keypoints', 'vit', 'conv'],
+                        help='image encoder: FiLM + spatial-softmax keypoints, ViT patches, or '
+                             'a CoordConv stem under ViT blocks')
+    parser.add_argument('--shift-px', type=int, default=1,
+                        help='random image shift augmentation [px]')
     parser.add_argument('--d-model', type=int, default=96)
     parser.add_argument('--horizon', type=int, default=10, help='actions per chunk H')
     parser.add_argument('--dt', type=float, default=0.1, help='time between actions [s]')
@@ -47,14 +50,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         policy = default_policy_config(args.fusion, image_size=args.image_size,
                                        d_model=args.d_model, horizon=args.horizon, dt=args.dt,
-                                       modality_dropout=args.modality_dropout)
+                                       modality_dropout=args.modality_dropout,
+                                       image_stem=args.image_stem)
         tc = TrainConfig(data=tuple(str(p) for p in args.data), out=str(args.out),
                          fusion=args.fusion, steps=args.steps, minutes=args.minutes,
                          batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,
-                         seed=args.seed, threads=args.threads,
+                         seed=args.seed, threads=args.threads, shift_px=args.shift_px,
                          cache_dir=str(args.cache or 'out/cache'),
-                         model_id=args.model_id, int8=args.int8, policy=policy,
-                         image_stem=args.image_stem)
+                         model_id=args.model_id, int8=args.int8, policy=policy)
         res = train(tc, progress=not args.no_progress)
     except VlaRosError as e:
         print(f'train failed: {type(e).__name__}: {e}', file=sys.stderr)

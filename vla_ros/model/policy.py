@@ -5,9 +5,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vla_ros.model.config import Fusion, PolicyConfig, input_names
+from vla_ros.model.config import Fusion, ImageStem, PolicyConfig, input_names
+from vla_ros.model.conv_stem import ConvImageEncoder
 from vla_ros.model.encoders import AudioEncoder, ImageEncoder, TactileEncoder, VectorEncoder
 from vla_ros.model.fusion import FUSIONS
+from vla_ros.model.keypoints import KeypointImageEncoder
+
+IMAGE_ENCODERS: dict[str, type[nn.Module]] = {
+    ImageStem.VIT.value: ImageEncoder, ImageStem.CONV.value: ConvImageEncoder,
+    ImageStem.KEYPOINTS.value: KeypointImageEncoder,
+}
 
 
 class VlaPolicy(nn.Module):
@@ -19,14 +26,17 @@ class VlaPolicy(nn.Module):
     B x E.
 
     A modality with presence 0 is replaced by its learned "missing" tokens (not zeros), so
-    absence is distinguishable from a black image or silence.
+    absence is distinguishable from a black image or silence. With the ``keypoints`` image
+    stem the camera encoders are conditioned on the (presence-gated) language token (FiLM).
     """
 
     def __init__(self, cfg: PolicyConfig) -> None:
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
-        encs: list[nn.Module] = [ImageEncoder(cfg) for _ in cfg.cameras]
+        image_cls = IMAGE_ENCODERS[cfg.image_stem]
+        self.film = cfg.image_stem == ImageStem.KEYPOINTS.value
+        encs: list[nn.Module] = [image_cls(cfg) for _ in cfg.cameras]
         if cfg.use_audio:
             encs.append(AudioEncoder(cfg))
         if cfg.tactile_pads:
@@ -55,13 +65,24 @@ class VlaPolicy(nn.Module):
         order = [n for n in names if n not in ('proprio', 'text_embedding', 'presence')]
         return [by[n] for n in order] + [by['text_embedding'], by['proprio']]
 
+    def _gated(self, i: int, t: torch.Tensor, presence: torch.Tensor) -> torch.Tensor:
+        m = presence[:, i].reshape(-1, 1, 1)
+        return m * t + (1.0 - m) * self.missing[i]
+
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         presence = inputs[-1]
+        xs = self._modality_inputs(inputs)
+        lang_i = len(xs) - 2
+        lang = self._gated(lang_i, self.encoders[lang_i](xs[lang_i]), presence)
+        n_cams = len(self.cfg.cameras)
         tokens = []
-        for i, (enc, x) in enumerate(zip(self.encoders, self._modality_inputs(inputs))):
-            t = enc(x)
-            m = presence[:, i].reshape(-1, 1, 1)
-            t = m * t + (1.0 - m) * self.missing[i]
+        for i, (enc, x) in enumerate(zip(self.encoders, xs)):
+            if i == lang_i:
+                t = lang
+            elif i < n_cams and self.film:
+                t = self._gated(i, enc(x, lang[:, 0]), presence)
+            else:
+                t = self._gated(i, enc(x), presence)
             tokens.append(t + self.type_emb[i])
         actions, gate = self.fusion(tokens, presence)
         return (actions, gate) if gate is not None else actions

@@ -23,7 +23,6 @@ from vla_ros.core.audio_features import MelConfig
 from vla_ros.core.bundle import MANIFEST_NAME, load_bundle, write_manifest
 from vla_ros.errors import ConfigError
 from vla_ros.model.config import PolicyConfig
-from vla_ros.model.conv_stem import conv_policy
 from vla_ros.model.dataset import Samples, find_bags, load_bags
 from vla_ros.model.export import NormStats, export_bundle
 from vla_ros.model.policy import VlaPolicy
@@ -33,12 +32,14 @@ from vla_ros.model.wordbag import WordBagTextEncoder, tokenize, tokenizer_file
 
 def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 64,
                           d_model: int = 96, horizon: int = 10, dt: float = 0.1,
-                          modality_dropout: float = 0.15) -> PolicyConfig:
-    """The default policy: front + wrist 64x64 (8 px patches), 1 s audio as 32x49 log-mel,
-    two 4x4 taxel pads, 7 joint positions, 64-d text, H=10 actions 0.1 s apart."""
+                          modality_dropout: float = 0.15,
+                          image_stem: str = 'keypoints') -> PolicyConfig:
+    """The default policy: front + wrist 64x64 through language-conditioned keypoint
+    encoders (16 keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint
+    positions, 64-d text, H=10 actions 0.1 s apart."""
     return PolicyConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
-        patch=8, image_layers=1,
+        patch=8, image_layers=1, image_stem=image_stem,
         mel=MelConfig(window_s=1.0, n_mels=32, n_fft=512, hop_length=320), audio_stride=7,
         text_dim=64, d_model=d_model, n_heads=4, n_layers=2, ff_mult=2, n_experts=4,
         horizon=horizon, dt=dt, modality_dropout=modality_dropout,
@@ -59,7 +60,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     modality_dropout: float = 0.15
-    shift_px: int = 3
+    shift_px: int = 1            # random image shift [px] (keypoints need the true position)
     seed: int = 0
     threads: int = 1
     cache_dir: str = ''
@@ -68,7 +69,6 @@ class TrainConfig:
     model_id: str = ''
     int8: bool = False
     policy: PolicyConfig | None = None
-    image_stem: str = 'vit'      # vit (patch embedding) | conv (CoordConv stem)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -176,9 +176,7 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     bar.close()
     stats = norm_stats(samples)
     text = WordBagTextEncoder(cfg.text_dim)
-    if tc.image_stem not in ('conv', 'vit'):
-        raise ConfigError(f"image_stem must be 'conv' or 'vit', got {tc.image_stem!r}")
-    policy = conv_policy(cfg) if tc.image_stem == 'conv' else VlaPolicy(cfg)
+    policy = VlaPolicy(cfg)
     params = [p for m in (policy, text) for p in m.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
     batcher = Batcher(samples, cfg, stats, text, shift_px=tc.shift_px,
@@ -226,7 +224,6 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
                   int8=tc.int8, provenance={
                       'trained_on': [str(p) for p in tc.data], 'episodes': len(bags),
                       'samples': len(samples), 'steps': step, 'batch': tc.batch,
-                      'image_stem': tc.image_stem,
                       'final_loss': round(float(np.mean(losses[-50:])), 5), **tc.extra},
                   log=log)
     return TrainResult(out, ck, len(samples), len(bags), count_params(policy), step,

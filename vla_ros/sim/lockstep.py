@@ -21,6 +21,9 @@ from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import SimWorld
 
 
+NOISY_PHASES = frozenset({'approach', 'retreat', 'up', 'home'})  # expert phases with DART noise
+
+
 @dataclass(frozen=True)
 class StreamRates:
     """Publish rates [Hz, sim time] (the ``mujoco_sim`` parameters of the same names)."""
@@ -79,10 +82,17 @@ class SimControllers:
 def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                        sink: EpisodeSink | None = None, rates: StreamRates = StreamRates(),
                        settle_s: float = 1.0, ik: IkSolver | None = None,
-                       react: bool = True) -> EpisodeOutcome:
+                       react: bool = True, noise_rad: float = 0.0) -> EpisodeOutcome:
     """Reset to ``seed``, command ``task`` and let the expert act until success (+``settle_s``
     of continued demonstration) or the task timeout. With ``react`` the expert starts moving
-    :func:`start_delay` after the command (frames at rest precede every motion)."""
+    :func:`start_delay` after the command (frames at rest precede every motion).
+
+    ``noise_rad`` > 0 injects noise into the executed arm targets (DART, Laskey et al. 2017):
+    the arm follows the expert's target plus a smooth random offset (std ``noise_rad`` per
+    joint, ~0.5 s correlation; only while travelling, :data:`NOISY_PHASES`: noise while
+    grasping mostly knocks the cube away) while the sink records the expert's clean target,
+    so the data shows how to get back onto the path from the states a learned policy drifts
+    into."""
     world.reset(seed)
     ik = ik or IkSolver(world.model)
     dt_ctl = 1.0 / rates.control_rate_hz
@@ -98,6 +108,7 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
     n_audio = int(round(world.config.mic.sample_rate / rates.audio_chunk_rate_hz))
     end_t, steps, decided = task.timeout_s, 0, False
     delay = start_delay(seed) if react else 0.0
+    noise = _ArmNoise(noise_rad, seed)
     if sink:
         sink.command(0.0, task.command)
     while True:
@@ -123,7 +134,8 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                 break
             if t >= delay - eps:  # the demonstrator reacts after a moment
                 cmd = expert.act(st)
-                ctl.arm_point(t, cmd.arm, dt_ctl)
+                off = noise.step() if expert.phase in NOISY_PHASES else 0.0
+                ctl.arm_point(t, cmd.arm + off, dt_ctl)
                 ctl.gripper = cmd.gripper
                 if sink:
                     sink.arm_command(t, cmd.arm, dt_ctl)
@@ -136,6 +148,23 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
     if not decided:
         monitor.update(world.task_state())
     return EpisodeOutcome(monitor.success, monitor.reason, world.time, steps, monitor)
+
+
+class _ArmNoise:
+    """Ornstein-Uhlenbeck offsets per control tick: stationary std ``std`` [rad], AR(1)
+    coefficient ``rho`` (0.8 at 10 Hz: ~0.45 s correlation time)."""
+
+    def __init__(self, std: float, seed: int, rho: float = 0.8, joints: int = 6) -> None:
+        self.std, self.rho = std, rho
+        self.rng = np.random.default_rng([seed, 7])
+        self.x = np.zeros(joints) if std <= 0 else self.rng.normal(0.0, std, joints)
+
+    def step(self) -> np.ndarray:
+        if self.std <= 0:
+            return self.x
+        self.x = self.rho * self.x + np.sqrt(1 - self.rho ** 2) * self.rng.normal(
+            0.0, self.std, self.x.shape)
+        return self.x
 
 
 def _emit(world: SimWorld, sink: EpisodeSink, stream: str, t: float, n_audio: int) -> None:

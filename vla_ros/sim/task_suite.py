@@ -103,6 +103,21 @@ def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
     return TaskSpec(kind, colour, text, timeout, held_out)
 
 
+def eval_tasks(episodes: int, kinds: list[str] | None = None, *, seed_offset: int = 0,
+               paraphrase_every: int = 2) -> list[tuple[TaskSpec, int]]:
+    """The held-out evaluation set: ``episodes`` per kind as (task, seed) pairs; every
+    ``paraphrase_every``-th episode (index 1, 3, ... for 2) uses a held-out paraphrase. The
+    seed of (episode, kind) does not depend on which kinds are asked for."""
+    every = [k.value for k in TaskKind]
+    out = []
+    for i in range(episodes):
+        for k in kinds or every:
+            seed = EVAL_SEED_BASE + seed_offset + i * len(every) + every.index(k)
+            held = paraphrase_every > 0 and i % paraphrase_every == 1
+            out.append((make_task(k, seed, held_out=held), seed))
+    return out
+
+
 def beep_delay(seed: int) -> float:
     """Seconds after the first lift at which the beep sounds (BEEP tasks)."""
     return float(_rng(seed, 'beep').uniform(*BEEP_DELAY_S))

@@ -82,9 +82,10 @@ class EpisodeRecord:
 
 def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k in TaskKind),
              episodes_per_kind: int = 10, seed_start: int = 0, image_size: int = 96,
-             rates: StreamRates = StreamRates(),
+             rates: StreamRates = StreamRates(), noise_rad: float = 0.0,
              progress: Callable[[EpisodeRecord], None] | None = None) -> list[EpisodeRecord]:
-    """Record ``episodes_per_kind`` successful expert demonstrations of each kind."""
+    """Record ``episodes_per_kind`` successful expert demonstrations of each kind
+    (``noise_rad``: DART noise on the executed arm targets, see ``run_expert_episode``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     world = SimWorld(WorldConfig(image_width=image_size, image_height=image_size))
@@ -104,7 +105,7 @@ def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k 
                 t0 = time.monotonic()
                 with bagio.BagWriter(bag) as w:
                     res = run_expert_episode(world, task, seed, sink=BagSink(w), rates=rates,
-                                             ik=ik)
+                                             ik=ik, noise_rad=noise_rad)
                 rec = EpisodeRecord(bag.name, kind, task.colour, task.command, seed, res.success,
                                     res.reason, round(res.duration_s, 2))
                 if res.success:
