@@ -15,13 +15,15 @@ test: setup
 demo: setup
 	@$(ENV) python -m vla_ros.tools.demo
 
-# Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags) -> training
-# (<= 30 min on 2 CPU cores) -> models/default. TRAIN_EPISODES per task kind (6 kinds).
-TRAIN_EPISODES ?= 60
-TRAIN_MINUTES ?= 20
+# Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags; half of them
+# with DART noise on the executed arm targets) -> training (<= 30 min on 2 CPU cores) ->
+# models/default. TRAIN_EPISODES per task kind (6 kinds) and per half.
+TRAIN_EPISODES ?= 80
+TRAIN_MINUTES ?= 25
 train: setup
-	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --out out/demos
-	@$(ENV) python -m vla_ros.cli.main train out/demos --out models/default --minutes $(TRAIN_MINUTES) --model-id vla-sim-default
+	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 --out out/demos/clean
+	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 --out out/demos/dart
+	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --model-id vla-sim-default
 
 bench: setup
 	@$(ENV) python -m bench $(BENCH)

@@ -35,11 +35,11 @@ def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 
                           modality_dropout: float = 0.15,
                           image_stem: str = 'keypoints') -> PolicyConfig:
     """The default policy: front + wrist 64x64 through language-conditioned keypoint
-    encoders (16 keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint
+    encoders (16 channels, 16 keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint
     positions, 64-d text, H=10 actions 0.1 s apart."""
     return PolicyConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
-        patch=8, image_layers=1, image_stem=image_stem,
+        patch=8, image_layers=1, image_stem=image_stem, keypoints=16, stem_channels=16,
         mel=MelConfig(window_s=1.0, n_mels=32, n_fft=512, hop_length=320), audio_stride=7,
         text_dim=64, d_model=d_model, n_heads=4, n_layers=2, ff_mult=2, n_experts=4,
         horizon=horizon, dt=dt, modality_dropout=modality_dropout,

@@ -27,8 +27,11 @@ LIFT_Z = TABLE_TOP_Z + 0.15
 PUSH_BACK, PUSH_THROUGH = 0.065, 0.045  # start behind / end past the cube centre [m]
 SPEED = 0.25                    # Cartesian travel speed [m/s]
 CONTACT_N = 0.3                 # summed pad force meaning "contact" (gentle task) [N]
-GENTLE_CLOSE_SPEED = 0.02       # finger closing speed in the gentle task [m/s]
+GENTLE_CLOSE_SPEED = 0.01       # finger closing speed in the gentle task [m/s]
 GENTLE_SQUEEZE = 0.004          # target this far inside the contact opening [m]
+GRIP_N_LOW, GRIP_N_HIGH = 1.0, 2.5  # gentle: summed pad force band held while lifting [N]
+GRIP_STEP = 0.0005              # gentle: opening change per tick to stay in the band [m]
+GRASP_DWELL_S = 0.2             # wait at grasp height before closing [s]
 
 
 @dataclass
@@ -61,11 +64,16 @@ class ScriptedExpert:
         ik: an :class:`IkSolver` on the world's model.
         home_q: the arm's home pose [6] (``ROBOT.home_positions()``).
         dt: control period [s].
+        align_yaw: turn the fingers to the cube's faces. Off by default: the fingers (8 cm
+            open) take a 4 cm cube in any yaw top-down and closing squares it, so the
+            demonstrations depend on where the cube is, not on its yaw, which a learner reads
+            from images far less reliably.
     """
 
     def __init__(self, task: TaskSpec, ik: IkSolver, home_q: np.ndarray, dt: float = 0.1,
-                 reaction_s: float = 0.2) -> None:
+                 reaction_s: float = 0.2, align_yaw: bool = False) -> None:
         self.task, self.ik, self.dt = task, ik, dt
+        self.align_yaw = align_yaw
         self.home_q = np.asarray(home_q, float)
         self.reaction_s = reaction_s
         self.q = self.home_q.copy()
@@ -103,7 +111,7 @@ class ScriptedExpert:
         pos, yaw = np.array(obj['position']), float(obj['yaw'])
         k = self.task.kind
         if self.phase == 'start':
-            self.yaw = grasp_yaw(yaw, 0.0)
+            self.yaw = grasp_yaw(yaw, 0.0) if self.align_yaw else 0.0
             if k in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT):
                 sign = 1.0 if k is TaskKind.PUSH_LEFT else -1.0
                 self.push = (pos[:2], sign)
@@ -128,9 +136,9 @@ class ScriptedExpert:
 
     def _pick(self, t: float, st: TaskState, pos: np.ndarray) -> None:
         self._descend_then(t, pos, GRASP_Z, 'close')
-        if self.phase == 'close':
-            self.gripper = CLOSED
-            if t - self.phase_t0 >= 0.5:
+        if self.phase == 'close' and t - self.phase_t0 >= GRASP_DWELL_S:
+            self.gripper = CLOSED   # once the arm has settled at grasp height
+            if t - self.phase_t0 >= GRASP_DWELL_S + 0.5:
                 self._move(t, np.array([self.tcp[0], self.tcp[1], LIFT_Z]), 0.8)
                 self._phase('lift', t)
         elif self.phase == 'lift':
@@ -138,7 +146,7 @@ class ScriptedExpert:
 
     def _gentle(self, t: float, st: TaskState, pos: np.ndarray) -> None:
         self._descend_then(t, pos, GRASP_Z, 'close')
-        if self.phase == 'close':
+        if self.phase == 'close' and t - self.phase_t0 >= GRASP_DWELL_S:
             force = sum(st.pad_force.values())
             if self.contact_opening is None and force >= CONTACT_N:
                 self.contact_opening = st.gripper_opening
@@ -151,6 +159,16 @@ class ScriptedExpert:
             self._phase('lift', t)
         elif self.phase == 'lift':
             self._track(t)
+        if self.phase in ('squeeze', 'lift'):
+            self._regulate_grip(sum(st.pad_force.values()))
+
+    def _regulate_grip(self, force: float) -> None:
+        """Hold the summed pad force in [GRIP_N_LOW, GRIP_N_HIGH]: a cube closed on at a
+        corner turns square while squeezed, and a fixed opening would then wedge it."""
+        if force > GRIP_N_HIGH:
+            self.gripper = min(OPEN, self.gripper + GRIP_STEP)
+        elif force < GRIP_N_LOW:
+            self.gripper = max(CLOSED, self.gripper - GRIP_STEP)
 
     def _beep(self, t: float, st: TaskState, pos: np.ndarray) -> None:
         if self.beep_at is None and any(e.get('name') == 'beep' for e in st.events):
