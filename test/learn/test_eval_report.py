@@ -51,3 +51,16 @@ def test_mask_frame_marks_modalities_absent():
     assert mask_frame(f, ['image']).images == {}
     with pytest.raises(ConfigError, match='joints'):
         mask_frame(f, ['joints'])
+
+
+def test_fusion_table_rows():
+    from vla_ros.tools.fusion_table import table
+    recs = [{'fusion': 'early', 'params': 420000, 'steps': 4000, 'train_min': 7.5,
+             'final_loss': 0.05},
+            {'fusion': 'moe', 'params': 1_200_000, 'steps': 4000, 'train_min': 8.0,
+             'final_loss': 0.07}]
+    runs = [({'name': 'early'}, [_result('pick', True), _result('beep', False)]),
+            ({'name': 'moe'}, [_result('pick', False), _result('beep', False)])]
+    md = table(recs, runs)
+    assert '| early | 50 % (1/2) | 2.0 | 0.42 M | 4000 steps, 7.5 min | 0.05 |' in md
+    assert '| moe | 0 % (0/2) |' in md

@@ -8,7 +8,7 @@ import pytest
 from vla_ros.sim.ik import IkSolver
 from vla_ros.sim.lockstep import run_expert_episode
 from vla_ros.sim.task_suite import (EVAL_SEED_BASE, HELD_OUT_PHRASES, TRAIN_PHRASES,
-                                    SuccessMonitor, TaskKind, make_task)
+                                    SuccessMonitor, TaskKind, eval_tasks, make_task)
 from vla_ros.sim.world import SimWorld, WorldConfig
 
 
@@ -46,6 +46,15 @@ def test_paraphrases_are_held_out_and_seeded():
     a, b = make_task('push_left', 5, held_out=True), make_task('push_left', 5, held_out=True)
     assert a == b and a.held_out
     assert a.command in [p.format(c=a.colour) for p in HELD_OUT_PHRASES[TaskKind.PUSH_LEFT]]
+
+
+def test_eval_tasks_are_held_out_and_stable_across_kind_subsets():
+    full = eval_tasks(3)
+    assert len(full) == 3 * len(TaskKind)
+    assert all(s >= EVAL_SEED_BASE for _, s in full) and len({s for _, s in full}) == len(full)
+    assert [t.held_out for t, _ in full[::len(TaskKind)]] == [False, True, False]
+    beep = eval_tasks(3, ['beep'])
+    assert [s for _, s in beep] == [s for t, s in full if t.kind.value == 'beep']
 
 
 class _ArmLog:

@@ -37,6 +37,9 @@ class SafetyState(str, Enum):
     FAULT = 'fault'
 
 
+HOLD_RELATCH = 0.1  # [rad | m] a latched hold this far from the measured position re-latches
+
+
 def _vec(values: Sequence[float] | None, n: int, default: float, name: str) -> np.ndarray:
     if values is None or len(values) == 0:
         return np.full(n, default, dtype=np.float64)
@@ -297,12 +300,20 @@ class SafetyFilter:
         self.last_command = pos
         return pos.copy()
 
+    @staticmethod
+    def _moved_away(latched: np.ndarray, current: np.ndarray | None) -> bool:
+        """The robot is far from the latched hold (a sim reset, a manual move while idle):
+        holding there would command a jump, so the hold re-latches at the measured position."""
+        return (current is not None and bool(np.all(np.isfinite(current)))
+                and float(np.max(np.abs(np.asarray(current) - latched))) > HOLD_RELATCH)
+
     def _hold(self, current: np.ndarray | None, state: SafetyState,
               reason: str) -> SafetyDecision:
         # A position hold is latched where it started: re-reading the measured position every
         # tick would let the arm sag under gravity, one tick at a time.
         if (self.holding and self.last_command is not None
-                and self.config.mode is ControlMode.POSITION):
+                and self.config.mode is ControlMode.POSITION
+                and not self._moved_away(self.last_command, current)):
             cmd = self.last_command.copy()
         else:
             cmd = self.hold_command(current)
