@@ -100,3 +100,23 @@ def test_train_export_and_runtime(demos, tmp_path):
     rt.set_command('pick up the red cube')
     out = rt.infer(frame)
     assert out.actions.shape == (10, 7) and np.isfinite(out.actions).all()
+
+
+def test_word_dropout_keeps_cls_sep_padding_and_some_words():
+    import torch
+
+    from vla_ros.model.train import word_dropout
+    from vla_ros.model.wordbag import tokenize
+    _, mask = tokenize(['pick up the red cube', 'push the green block to the left'])
+    g = torch.Generator().manual_seed(0)
+    dropped = 0
+    for _ in range(50):
+        out = word_dropout(mask, 0.5, g)
+        assert torch.all(out <= mask)                       # padding stays padding
+        lengths = mask.sum(1)
+        assert torch.all(out[:, 0] == 1)
+        assert torch.all(out[torch.arange(2), lengths - 1] == 1)
+        assert torch.all(out.sum(1) > 2)                    # at least one word survives
+        dropped += int((mask - out).sum())
+    assert dropped > 50
+    assert torch.equal(word_dropout(mask, 0.0, g), mask)

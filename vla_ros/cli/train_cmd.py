@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--image-stem', default='keypoints', choices=['keypoints', 'vit', 'conv'],
                         help='image encoder: FiLM + spatial-softmax keypoints, ViT patches, or '
                              'a CoordConv stem under ViT blocks')
+    parser.add_argument('--word-dropout', type=float, default=0.0,
+                        help='probability of dropping each word-piece of the command')
     parser.add_argument('--shift-px', type=int, default=1,
                         help='random image shift augmentation [px]')
     parser.add_argument('--d-model', type=int, default=96)
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
                          fusion=args.fusion, steps=args.steps, minutes=args.minutes,
                          batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,
                          seed=args.seed, threads=args.threads, shift_px=args.shift_px,
+                         word_dropout=args.word_dropout,
                          cache_dir=str(args.cache or 'out/cache'),
                          model_id=args.model_id, int8=args.int8, policy=policy)
         res = train(tc, progress=not args.no_progress)

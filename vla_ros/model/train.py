@@ -60,6 +60,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     modality_dropout: float = 0.15
+    word_dropout: float = 0.0    # word-piece dropout on the command (paraphrase robustness)
     shift_px: int = 1            # random image shift [px] (keypoints need the true position)
     seed: int = 0
     threads: int = 1
@@ -106,12 +107,28 @@ def norm_stats(s: Samples) -> NormStats:
         velocity_std=tuple(_std(s.velocities, 0.05).tolist()))
 
 
+def word_dropout(mask: torch.Tensor, p: float, g: torch.Generator) -> torch.Tensor:
+    """Drop each word-piece of a B x L attention mask with probability ``p`` (never the
+    first and last: [CLS]/[SEP]; never every word of a command): the policy must read the
+    command from whichever words are there, which is what an unseen paraphrase looks like."""
+    keep = torch.rand(mask.shape, generator=g) >= p
+    lengths = mask.sum(1)
+    pos = torch.arange(mask.shape[1]).unsqueeze(0)
+    keep |= (pos == 0) | (pos == (lengths - 1).unsqueeze(1))
+    out = mask * keep
+    empty = out.sum(1) <= 2
+    out[empty] = mask[empty]
+    return out
+
+
 class Batcher:
     """Random minibatches as model inputs (input_names order) + normalized targets."""
 
     def __init__(self, s: Samples, cfg: PolicyConfig, stats: NormStats, text: nn.Module,
-                 *, shift_px: int, dropout: float, seed: int) -> None:
+                 *, shift_px: int, dropout: float, seed: int,
+                 word_dropout: float = 0.0) -> None:
         self.s, self.cfg, self.text = s, cfg, text
+        self.word_dropout = word_dropout
         self.shift = shift_px
         self.dropout = dropout
         self.rng = np.random.default_rng(seed)
@@ -146,7 +163,10 @@ class Batcher:
             prop.append(s.velocities[idx] / self.v_std)
         xs.append(torch.from_numpy(np.concatenate(prop, 1).astype(np.float32)))
         p = self.phrase_idx[idx]
-        xs.append(self.text(self.ids[p], self.mask[p]))
+        mask = self.mask[p]
+        if train and self.word_dropout > 0:
+            mask = word_dropout(mask, self.word_dropout, self.g)
+        xs.append(self.text(self.ids[p], mask))
         pres = torch.from_numpy(s.presence[idx])
         if train:
             pres = modality_dropout(pres, self.dropout, cfg.modality_keys, self.g)
@@ -180,7 +200,8 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     params = [p for m in (policy, text) for p in m.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
     batcher = Batcher(samples, cfg, stats, text, shift_px=tc.shift_px,
-                      dropout=cfg.modality_dropout, seed=tc.seed)
+                      dropout=cfg.modality_dropout, seed=tc.seed,
+                      word_dropout=tc.word_dropout)
     log(f'{len(samples)} samples from {len(bags)} episodes, {len(batcher.phrases)} phrasings; '
         f'{cfg.fusion}, {count_params(policy) / 1e6:.2f} M params')
     budget = tc.minutes * 60.0
