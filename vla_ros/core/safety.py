@@ -37,9 +37,6 @@ class SafetyState(str, Enum):
     FAULT = 'fault'
 
 
-HOLD_RELATCH = 0.1  # [rad | m] a latched hold this far from the measured position re-latches
-
-
 def _vec(values: Sequence[float] | None, n: int, default: float, name: str) -> np.ndarray:
     if values is None or len(values) == 0:
         return np.full(n, default, dtype=np.float64)
@@ -191,6 +188,14 @@ class SafetyFilter:
         self.command_stamp_ns = now_ns
         self.last_velocity[:] = 0.0
 
+    def on_time_jump(self) -> None:
+        """Time went backwards (a simulator reset): the robot may be somewhere else now. Forget
+        the latched hold and the last command, so the next hold latches at the measured
+        position and no rate limit continues from a pose of the old timeline."""
+        self.holding = False
+        self.last_command = None
+        self.last_velocity[:] = 0.0
+
     def stop(self, reason: str = 'stop requested') -> None:
         """Hold until the next command (empty command, "stop")."""
         self.command_active = False
@@ -300,20 +305,12 @@ class SafetyFilter:
         self.last_command = pos
         return pos.copy()
 
-    @staticmethod
-    def _moved_away(latched: np.ndarray, current: np.ndarray | None) -> bool:
-        """The robot is far from the latched hold (a sim reset, a manual move while idle):
-        holding there would command a jump, so the hold re-latches at the measured position."""
-        return (current is not None and bool(np.all(np.isfinite(current)))
-                and float(np.max(np.abs(np.asarray(current) - latched))) > HOLD_RELATCH)
-
     def _hold(self, current: np.ndarray | None, state: SafetyState,
               reason: str) -> SafetyDecision:
         # A position hold is latched where it started: re-reading the measured position every
         # tick would let the arm sag under gravity, one tick at a time.
         if (self.holding and self.last_command is not None
-                and self.config.mode is ControlMode.POSITION
-                and not self._moved_away(self.last_command, current)):
+                and self.config.mode is ControlMode.POSITION):
             cmd = self.last_command.copy()
         else:
             cmd = self.hold_command(current)

@@ -45,15 +45,18 @@ class SensorInputs:
         callback_group: group of every subscription/timer (use a mutually exclusive one).
         on_frame: called with each assembled :class:`Frame`, in the callback thread.
         on_reject: called with a reason when a message or a frame is rejected.
+        on_clock_jump: called when the sensor stamps jump backwards (a simulator reset).
     """
 
     def __init__(self, node: Node, config: SyncConfig, *, callback_group=None,
                  on_frame: Callable[[Frame], None],
-                 on_reject: Callable[[str], None] | None = None) -> None:
+                 on_reject: Callable[[str], None] | None = None,
+                 on_clock_jump: Callable[[], None] | None = None) -> None:
         self.node = node
         self.config = config
         self.on_frame = on_frame
         self.on_reject = on_reject
+        self.on_clock_jump = on_clock_jump
         self._log = node.get_logger()
         self._clock = node.get_clock()
         self.sync = MultimodalSynchronizer(config, clock=self._now_ns,
@@ -127,6 +130,8 @@ class SensorInputs:
         self._pending = None
         self._log.warning(f'clock jumped backwards from {old_ns / 1e9:.3f} s to '
                           f'{new_ns / 1e9:.3f} s: sync buffers cleared')
+        if self.on_clock_jump is not None:
+            self.on_clock_jump()
 
     # ------------------------------------------------------------------ callbacks
     def _make_image_cb(self, camera: str, compressed: bool):

@@ -136,7 +136,8 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
             from vla_ros.nodes.policy_debug import DebugImage
             self.debug_pub = DebugImage(self)
         self.sensors = SensorInputs(self, self.sync_config, callback_group=self._groups[
-            'sensors'], on_frame=self._on_frame, on_reject=self._on_reject)
+            'sensors'], on_frame=self._on_frame, on_reject=self._on_reject,
+            on_clock_jump=self._on_clock_jump)
         self._subs = [
             self.create_subscription(String, C.COMMAND_TOPIC, self._on_command, LATCHED_QOS,
                                      callback_group=self._groups['command']),
@@ -224,6 +225,15 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
             start = self._want_inference_locked(frame.stamp_ns)
         if start and self._worker is not None:
             self._worker.wake()
+
+    def _on_clock_jump(self) -> None:
+        """Sensor time went back (sim reset): the arm may have been moved; a hold latched in
+        the old timeline would drag it back, so the next hold latches where it is now."""
+        with self._lock:
+            self.safety.on_time_jump()
+            self.scheduler.reset()
+            self.last_inferred_stamp = -1
+            self.latest_frame = None  # its joints are the old pose: hold nothing until a new one
 
     def _on_reject(self, reason: str) -> None:
         with self._lock:
