@@ -213,12 +213,7 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
     def _on_frame(self, frame) -> None:
         """SensorInputs callback (sensor thread): keep the frame; start inference now if a
         chunk is wanted, so inference never waits for a control tick."""
-        with self._lock:
-            if frame.stamp_ns < self.last_inferred_stamp - 1_000_000_000:
-                # time went back (sim reset): chunks and the last stamp belong to the old
-                # timeline; without this no inference runs until time catches up again
-                self.last_inferred_stamp = -1
-                self.scheduler.reset()
+        with self._lock:  # a sim reset was handled in _on_clock_jump before this frame
             self.latest_frame = frame
             self.frame_problem = ''
             self.counters.frames.tick()
