@@ -82,6 +82,43 @@ def test_manifest_vs_onnx_disagreement(copy, edit, match):
         load_bundle(copy)
 
 
+@pytest.mark.parametrize('edit, match', [
+    # typos are errors naming the key, its section and the nearest valid key
+    (lambda r: r.update(required_modalites=r.pop('required_modalities')),
+     r"\(top level\): unknown key 'required_modalites'; did you mean 'required_modalities'"),
+    (lambda r: r['inputs'][0]['preprocessing'].update(
+        colour_order=r['inputs'][0]['preprocessing'].pop('color_order')),
+     r"inputs\[0\] \(image_front\)\.preprocessing: unknown key 'colour_order'; did you mean "
+     r"'color_order'"),
+    (lambda r: r['action'].update(horizn=16), r"action: unknown key 'horizn'; did you mean "
+                                               r"'horizon'"),
+    (lambda r: r['text_encoder']['tokenizer'].update(max_len=8),
+     r"text_encoder\.tokenizer: unknown key 'max_len'; did you mean 'max_length'"),
+    (lambda r: r['inputs'][2]['preprocessing']['mel'].update(nmels=8),
+     r"inputs\[2\] \(audio_mel\)\.preprocessing\.mel: unknown key 'nmels'"),
+    # missing fields name their section
+    (lambda r: r['action'].pop('horizon'), r"action: missing field 'horizon'"),
+    (lambda r: r['policy'].pop('file'), r"policy: missing field 'file'"),
+    (lambda r: r['inputs'][0]['preprocessing'].pop('camera'),
+     r"inputs\[0\] \(image_front\)\.preprocessing: missing field 'camera'"),
+    (lambda r: r.pop('model_id'), r"\(top level\): missing field 'model_id'"),
+    # bad values name their field
+    (lambda r: r['action'].update(horizon='many'), r'action\.horizon: bad value'),
+    (lambda r: r['inputs'][0]['preprocessing'].update(color_order='grb'), 'color_order'),
+    (lambda r: r.update(required_modalities=['joint']),
+     r"required_modalities: 'joint' is not the modality of any input; did you mean 'joints'"),
+])
+def test_unknown_keys_and_missing_fields_name_their_section(copy, edit, match):
+    _edit_yaml(copy, edit)
+    with pytest.raises(BundleManifestError, match=match):
+        load_bundle(copy)
+
+
+def test_committed_default_bundle_still_loads(repo_root):
+    m = load_bundle(repo_root / 'models' / 'default').manifest
+    assert m.cameras == ('front', 'wrist') and m.text_encoder['tokenizer']['file']
+
+
 def test_unsupported_opset_and_format(copy):
     model = onnx.load(str(copy / 'policy.onnx'))
     model.opset_import[0].version = 9

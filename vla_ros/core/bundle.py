@@ -8,14 +8,17 @@ opsets are supported, and that the manifest's inputs/outputs agree with the ONNX
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
+from vla_ros.core.bundle_schema import check_keys
 from vla_ros.errors import (BundleError, BundleHashError, BundleManifestError,
                             BundleMissingFileError, UnsupportedOpsetError)
 
@@ -23,6 +26,7 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = 'bundle.yaml'
 MIN_OPSET, MAX_OPSET = 13, 23
 BATCH = -1  # a dynamic (batch) dimension in manifest shapes
+T = TypeVar('T')
 
 
 class InputKind(str, Enum):
@@ -126,47 +130,55 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _spec(d: dict[str, Any], where: str) -> TensorSpec:
+def _field(where: str, convert: Callable[[], T]) -> T:
+    """``convert()``, with a bad value reported as a BundleManifestError naming ``where``."""
     try:
-        return TensorSpec(name=str(d['name']), shape=tuple(int(x) for x in d['shape']),
-                          dtype=str(d.get('dtype', 'float32')),
-                          modality=str(d.get('modality', '')),
-                          preprocessing=dict(d.get('preprocessing') or {}))
+        return convert()
     except (KeyError, TypeError, ValueError) as e:
-        raise BundleManifestError(f'{where}: bad tensor entry {d!r}: {e}') from e
+        raise BundleManifestError(f'bundle.yaml {where}: bad value ({type(e).__name__}: '
+                                  f'{e})') from e
+
+
+def _spec(d: dict[str, Any], where: str) -> TensorSpec:
+    return TensorSpec(name=_field(f'{where}.name', lambda: str(d['name'])),
+                      shape=_field(f'{where}.shape', lambda: tuple(int(x) for x in d['shape'])),
+                      dtype=str(d.get('dtype', 'float32')),
+                      modality=str(d.get('modality', '')),
+                      preprocessing=dict(d.get('preprocessing') or {}))
 
 
 def parse_manifest(raw: dict[str, Any]) -> Manifest:
-    """Validate and parse the content of a bundle.yaml (raises BundleManifestError)."""
+    """Validate and parse the content of a bundle.yaml (raises BundleManifestError naming the
+    section of an unknown key, a missing field or a bad value)."""
     if not isinstance(raw, dict):
         raise BundleManifestError(f'bundle.yaml must be a mapping, got {type(raw).__name__}')
     version = raw.get('format_version')
     if version != FORMAT_VERSION:
         raise UnsupportedOpsetError(f'bundle format_version {version!r} is not supported '
                                     f'(this runtime reads {FORMAT_VERSION})')
-    try:
-        policy = raw['policy']
-        inputs = tuple(_spec(d, 'inputs') for d in raw['inputs'])
-        outputs = tuple(_spec(d, 'outputs') for d in raw['outputs'])
-        act = raw['action']
-        names = tuple(str(n) for n in act['names'])
-        units = tuple(str(u) for u in act['units'])
-        norm = act.get('normalization') or {}
-        mean = tuple(float(x) for x in norm.get('mean', [0.0] * len(names)))
-        std = tuple(float(x) for x in norm.get('std', [1.0] * len(names)))
-        m = Manifest(
-            format_version=version, model_id=str(raw['model_id']),
-            provenance=dict(raw.get('provenance') or {}), policy_file=str(policy['file']),
-            inputs=inputs, outputs=outputs, action_output=str(act['output']),
-            action_names=names, action_units=units, action_kind=str(act['kind']),
-            horizon=int(act['horizon']), dt=float(act['dt']), action_mean=mean,
-            action_std=std,
-            required_modalities=tuple(str(k) for k in raw.get('required_modalities', ())),
-            files={str(k): str(v) for k, v in (raw.get('files') or {}).items()},
-            text_encoder=raw.get('text_encoder'), gate_output=raw.get('gate_output'),
-            raw=raw)
-    except (KeyError, TypeError, ValueError) as e:
-        raise BundleManifestError(f'bundle.yaml is missing or has a bad field: {e!r}') from e
+    check_keys(raw)
+    inputs = tuple(_spec(d, f'inputs[{i}]') for i, d in enumerate(raw['inputs']))
+    outputs = tuple(_spec(d, f'outputs[{i}]') for i, d in enumerate(raw['outputs']))
+    act = raw['action']
+    names = _field('action.names', lambda: tuple(str(n) for n in act['names']))
+    units = _field('action.units', lambda: tuple(str(u) for u in act['units']))
+    norm = act.get('normalization') or {}
+    mean = _field('action.normalization.mean',
+                  lambda: tuple(float(x) for x in norm.get('mean', [0.0] * len(names))))
+    std = _field('action.normalization.std',
+                 lambda: tuple(float(x) for x in norm.get('std', [1.0] * len(names))))
+    m = Manifest(
+        format_version=version, model_id=str(raw['model_id']),
+        provenance=dict(raw.get('provenance') or {}), policy_file=str(raw['policy']['file']),
+        inputs=inputs, outputs=outputs, action_output=str(act['output']),
+        action_names=names, action_units=units, action_kind=str(act['kind']),
+        horizon=_field('action.horizon', lambda: int(act['horizon'])),
+        dt=_field('action.dt', lambda: float(act['dt'])), action_mean=mean, action_std=std,
+        required_modalities=_field('required_modalities', lambda: tuple(
+            str(k) for k in raw.get('required_modalities') or ())),
+        files={str(k): str(v) for k, v in (raw.get('files') or {}).items()},
+        text_encoder=raw.get('text_encoder'), gate_output=raw.get('gate_output'),
+        raw=raw)
     _check_consistency(m)
     return m
 
@@ -197,6 +209,13 @@ def _check_consistency(m: Manifest) -> None:
         if s.kind not in kinds:
             raise BundleManifestError(f'input {s.name!r}: unknown preprocessing kind '
                                       f'{s.kind!r}; expected one of {sorted(kinds)}')
+    for key in m.required_modalities:
+        if key not in m.modalities:
+            close = difflib.get_close_matches(key, m.modalities, n=1, cutoff=0.6)
+            hint = f'; did you mean {close[0]!r}?' if close else ''
+            raise BundleManifestError(f'bundle.yaml required_modalities: {key!r} is not the '
+                                      f'modality of any input{hint} (inputs have: '
+                                      f'{", ".join(m.modalities)})')
     if m.input(InputKind.TEXT_EMBEDDING) and not m.text_encoder:
         raise BundleManifestError('a text_embedding input needs a text_encoder section')
 

@@ -1,0 +1,125 @@
+"""The keys ``bundle.yaml`` may hold, section by section (torch-free; see docs/bundle.md).
+
+:func:`check_keys` refuses an unknown key (naming it, its section and the nearest valid key)
+and a missing required field (naming its section), so a typo such as
+``required_modalites:`` or ``colour_order:`` is an error instead of a silent default.
+``provenance`` is free-form; ``files`` maps file names to sha256.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any
+
+from vla_ros.core.audio_features import MelConfig
+from vla_ros.errors import BundleManifestError
+
+# section -> (required keys, optional keys)
+TOP = (('format_version', 'model_id', 'policy', 'inputs', 'outputs', 'action'),
+       ('provenance', 'required_modalities', 'gate_output', 'text_encoder', 'files'))
+POLICY = (('file',), ('opset',))
+INPUT = (('name', 'shape'), ('dtype', 'modality', 'preprocessing'))
+OUTPUT = (('name', 'shape'), ('dtype',))
+ACTION = (('output', 'names', 'units', 'kind', 'horizon', 'dt'), ('normalization',))
+NORMALIZATION = ((), ('mean', 'std'))
+TEXT_ENCODER = (('file', 'input_names', 'output_name', 'dim'), ('tokenizer',))
+TOKENIZER = ((), ('kind', 'file', 'max_length'))
+PAD = (('name', 'rows', 'cols'), ('channels',))
+MEL = ((), tuple(f.name for f in dataclasses.fields(MelConfig)))
+# preprocessing.kind -> (required keys, optional keys)
+PREPROCESSING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    'image': (('kind', 'camera', 'size', 'mean', 'std'), ('color_order', 'layout')),
+    'log_mel': (('kind', 'mel'), ()),
+    'audio_waveform': (('kind', 'mel'), ()),
+    'tactile': (('kind',), ('scale', 'unit', 'pads')),
+    'joints': (('kind', 'joint_names', 'position_mean', 'position_std'),
+               ('use_velocities', 'velocity_mean', 'velocity_std')),
+    'text_embedding': (('kind',), ()),
+    'presence': (('kind', 'order'), ()),
+}
+COLOR_ORDERS = ('rgb', 'bgr')
+LAYOUTS = ('CHW',)
+
+
+def _mapping(d: Any, where: str) -> dict[str, Any]:
+    if not isinstance(d, dict):
+        raise BundleManifestError(f'bundle.yaml {where}: expected a mapping, got '
+                                  f'{type(d).__name__} {d!r}')
+    return d
+
+
+def _section(d: Any, where: str, spec: tuple[tuple[str, ...], tuple[str, ...]]
+             ) -> dict[str, Any]:
+    required, optional = spec
+    d = _mapping(d, where)
+    valid = list(required) + list(optional)
+    for key in d:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+            hint = f'; did you mean {close[0]!r}?' if close else ''
+            raise BundleManifestError(f'bundle.yaml {where}: unknown key {key!r}{hint} '
+                                      f'(valid keys: {", ".join(valid)})')
+    missing = [k for k in required if k not in d]
+    if missing:
+        raise BundleManifestError(f'bundle.yaml {where}: missing field {missing[0]!r} '
+                                  f'(required: {", ".join(required)})')
+    return d
+
+
+def _list(d: Any, where: str) -> list[Any]:
+    if not isinstance(d, list):
+        raise BundleManifestError(f'bundle.yaml {where}: expected a list, got '
+                                  f'{type(d).__name__} {d!r}')
+    return d
+
+
+def _preprocessing(pre: Any, where: str) -> None:
+    pre = _mapping(pre, where)
+    kind = pre.get('kind')
+    if kind not in PREPROCESSING:
+        return  # an unknown kind is reported with the valid kinds by the consistency check
+    _section(pre, where, PREPROCESSING[kind])
+    if kind == 'image':
+        if pre.get('color_order', 'rgb') not in COLOR_ORDERS:
+            raise BundleManifestError(f'bundle.yaml {where}.color_order: '
+                                      f'{pre["color_order"]!r} is not one of {COLOR_ORDERS}')
+        if pre.get('layout', 'CHW') not in LAYOUTS:
+            raise BundleManifestError(f'bundle.yaml {where}.layout: {pre["layout"]!r} is not '
+                                      f'one of {LAYOUTS}')
+    elif kind in ('log_mel', 'audio_waveform'):
+        _section(pre['mel'], f'{where}.mel', MEL)
+    elif kind == 'tactile':
+        for i, pad in enumerate(_list(pre.get('pads', []), f'{where}.pads')):
+            _section(pad, f'{where}.pads[{i}]', PAD)
+    elif kind == 'joints' and pre.get('use_velocities'):
+        _section(pre, f'{where} (use_velocities: true)',
+                 (PREPROCESSING['joints'][0] + ('velocity_mean', 'velocity_std'),
+                  PREPROCESSING['joints'][1]))
+
+
+def check_keys(raw: dict[str, Any]) -> None:
+    """Refuse unknown keys and missing required fields in a parsed bundle.yaml, naming the
+    section (``inputs[2].preprocessing``) and, for a typo, the nearest valid key."""
+    _section(raw, '(top level)', TOP)
+    _section(raw['policy'], 'policy', POLICY)
+    for i, d in enumerate(_list(raw['inputs'], 'inputs')):
+        where = f'inputs[{i}]' + (f' ({d["name"]})' if isinstance(d, dict) and 'name' in d
+                                  else '')
+        _section(d, where, INPUT)
+        if d.get('preprocessing') is not None:
+            _preprocessing(d['preprocessing'], f'{where}.preprocessing')
+    for i, d in enumerate(_list(raw['outputs'], 'outputs')):
+        _section(d, f'outputs[{i}]', OUTPUT)
+    act = _section(raw['action'], 'action', ACTION)
+    if act.get('normalization') is not None:
+        _section(act['normalization'], 'action.normalization', NORMALIZATION)
+    te = raw.get('text_encoder')
+    if te is not None:
+        te = _section(te, 'text_encoder', TEXT_ENCODER)
+        if te.get('tokenizer') is not None:
+            _section(te['tokenizer'], 'text_encoder.tokenizer', TOKENIZER)
+    if raw.get('provenance') is not None:
+        _mapping(raw['provenance'], 'provenance')
+    if raw.get('files') is not None:
+        _mapping(raw['files'], 'files')
