@@ -37,6 +37,18 @@ class ProcessError(VlaRosError):
     """A child process (node, simulator) failed to start or died."""
 
 
+class NodeFailedError(ProcessError):
+    """A child node exited or logged a configuration error; the message quotes the node."""
+
+
+class NoNodeError(VlaRosError):
+    """The node a command talks to is not on the ROS graph (wrong ROS_DOMAIN_ID, not started)."""
+
+
+class UsageError(VlaRosError):
+    """A command-line argument is invalid (the CLI exits with status 2)."""
+
+
 # --- Bundle / runtime specifics (RUNTIME workstream) ---------------------------------------
 
 class BundleMissingFileError(BundleError):
@@ -103,6 +115,20 @@ class JointNameError(ConversionError):
 
 class StampError(ConversionError):
     """A zero or missing header stamp under the 'reject' stamp policy."""
+
+
+class StampOutlierError(StampError):
+    """A stamp far ahead of this node's clock, or far behind its stream while the clock has
+    not jumped (one bad message must not clear every buffer)."""
+
+
+class ValueRangeError(ConversionError):
+    """Finite values beyond what the sensor can produce (they would overflow float32 in the
+    policy): joint, tactile or audio magnitudes past their bound."""
+
+
+class CommandTooLongError(ConversionError):
+    """A language command longer than the front end accepts (rejected before any work)."""
 
 
 class MissingModalityError(SyncError):

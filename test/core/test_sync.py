@@ -10,7 +10,8 @@ from vla_ros.core.buffers import AddResult, StampedBuffer
 from vla_ros.core.frame import TactileLayout
 from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
 from vla_ros.errors import (ConfigError, JointNameError, LayoutError, MissingModalityError,
-                            NonFiniteError, SampleRateError, StampError)
+                            NonFiniteError, SampleRateError, StampError, StampOutlierError,
+                            ValueRangeError)
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -19,14 +20,24 @@ JOINTS = ('a', 'b', 'c')
 LAYOUT = TactileLayout(('left', 'right'), ((2, 2, 1), (2, 2, 1)))
 
 
-def make(**kw) -> MultimodalSynchronizer:
+class FakeClock:
+    """The node clock [ns] a test controls (a simulator's /clock goes back on reset)."""
+
+    def __init__(self, t: int = T0 + 10 * S) -> None:
+        self.t = t
+
+    def __call__(self) -> int:
+        return self.t
+
+
+def make(clock=None, **kw) -> MultimodalSynchronizer:
     cfg = dict(cameras=(CameraConfig('front'), CameraConfig('wrist', required=False)),
                joint_names=JOINTS)
     if kw.get('required') == ():  # nothing required: cameras optional too
         cfg['cameras'] = (CameraConfig('front', required=False),
                           CameraConfig('wrist', required=False))
     cfg.update(kw)
-    return MultimodalSynchronizer(SyncConfig(**cfg), clock=lambda: T0 + 10 * S)
+    return MultimodalSynchronizer(SyncConfig(**cfg), clock=clock or FakeClock())
 
 
 def img(value: int = 0) -> np.ndarray:
@@ -159,7 +170,7 @@ def test_tactile_latest_max_mean():
         sync = make(required=(), tactile_mode=mode, tactile_window_s=0.025)
         for t, v in samples:
             v = v.copy()
-            v[0] = -t  # element-wise reduction: first value is the max of the newest
+            v[0] = -t / S  # element-wise reduction: first value is the max of the newest
             sync.add_tactile(t, v, LAYOUT)
         frame = sync.assemble(T0 + 40 * MS)
         assert frame.tactile[1] == pytest.approx(expected), mode
@@ -168,12 +179,14 @@ def test_tactile_latest_max_mean():
 
 def test_clock_jump_backwards_clears_buffers_and_reports():
     jumps = []
-    sync = make(required=())
+    clock = FakeClock(T0 + 100 * MS)
+    sync = make(required=(), clock=clock)
     sync.on_clock_jump = lambda old, new: jumps.append((old, new))
     feed_joints(sync, T0, T0 + 100 * MS)
     sync.add_image('front', T0 + 100 * MS, img())
     assert sync.assemble(T0 + 100 * MS).present['joints']
-    sync.add_joints(5 * S, JOINTS, [0.0, 0.0, 0.0])  # simulation reset: time went back
+    clock.t = 5 * S  # simulation reset: /clock went back, and so do the stamps
+    sync.add_joints(5 * S, JOINTS, [0.0, 0.0, 0.0])
     assert jumps == [(T0 + 100 * MS, 5 * S)]
     assert sync.stats.clock_jumps == 1
     frame = sync.assemble(5 * S)
@@ -184,10 +197,12 @@ def test_clock_jump_backwards_clears_buffers_and_reports():
 def test_newest_stamps_restart_with_the_new_timeline_after_a_clock_jump():
     """The newest stamp per stream (what triggers frames and ages diagnostics) must follow
     the new timeline, or every frame after a sim reset is stamped in the old one."""
-    sync = make(required=())
+    clock = FakeClock(T0)
+    sync = make(required=(), clock=clock)
     sync.add_image('front', T0, img())
     sync.add_joints(T0, JOINTS, [0.0, 0.0, 0.0])
     assert sync.stats.modalities['image/front'].last_stamp_ns == T0
+    clock.t = 1 * S
     sync.add_joints(1 * S, JOINTS, [0.0, 0.0, 0.0])  # reset: the clear happens here
     sync.add_image('front', 1 * S + 10 * MS, img())
     assert sync.stats.modalities['image/front'].last_stamp_ns == 1 * S + 10 * MS
@@ -257,3 +272,79 @@ def test_bad_values_rejected_and_counted():
 def test_config_validation_quotes_bad_values(kw, match):
     with pytest.raises(ConfigError, match=match):
         SyncConfig(**kw)
+
+
+def test_one_stamp_outlier_is_rejected_and_clears_nothing():
+    """One message stamped in the past or the future (clock unchanged) is rejected alone;
+    the other streams keep their data and frames keep coming."""
+    sync = make(required=('joints',), clock=FakeClock(T0 + 100 * MS))
+    feed_joints(sync, T0, T0 + 100 * MS)
+    sync.add_image('front', T0 + 100 * MS, img())
+    with pytest.raises(StampOutlierError, match='behind'):
+        sync.add_joints(T0 - 5 * S, JOINTS, [0.0, 0.0, 0.0])
+    with pytest.raises(StampOutlierError, match='ahead'):
+        sync.add_image('wrist', T0 + 50 * S, img())
+    assert sync.stats.clock_jumps == 0
+    assert sync.assemble(T0 + 100 * MS).present['image/front']
+    assert sync.stats.modalities['joints'].rejected == 1
+    assert sync.stats.reasons['joints:StampOutlierError'] == 1
+
+
+def test_a_sustained_jump_without_clock_is_believed_after_three_messages():
+    sync = make(required=(), clock=FakeClock(T0 + 100 * MS))
+    feed_joints(sync, T0, T0 + 100 * MS)
+    for k in range(2):
+        with pytest.raises(StampOutlierError):
+            sync.add_joints(T0 - 10 * S + k * MS, JOINTS, [0.0, 0.0, 0.0])
+    sync.add_joints(T0 - 10 * S + 2 * MS, JOINTS, [0.0, 0.0, 0.0])
+    assert sync.stats.clock_jumps == 1
+
+
+@pytest.mark.parametrize('add, error', [
+    (lambda s: s.add_joints(T0, JOINTS, [1e39, 0.0, 0.0]), ValueRangeError),
+    (lambda s: s.add_joints(T0, JOINTS, [1.7e308, 0.0, 0.0]), ValueRangeError),
+    (lambda s: s.add_joints(T0, JOINTS, [0.0, 0.0, 0.0], [0.0, -1e30, 0.0]), ValueRangeError),
+    (lambda s: s.add_tactile(T0, np.full(8, 3e38, np.float32), LAYOUT), ValueRangeError),
+    (lambda s: s.add_audio(T0, np.full(320, 3e38, np.float32), 16000), ValueRangeError),
+    (lambda s: s.add_audio(T0, np.zeros(2000, np.float32), 1), SampleRateError),
+    (lambda s: s.add_audio(T0, np.zeros(3 * 16000, np.float32), 16000), LayoutError),
+])
+def test_huge_finite_values_and_absurd_audio_are_rejected_at_ingest(add, error):
+    """Values that would overflow float32 in the policy never enter a frame (they used to
+    latch FAULT downstream); absurd audio rates are rejected before any resampling."""
+    sync = make(required=())
+    with pytest.raises(error):
+        add(sync)
+    assert sum(st.rejected for st in sync.stats.modalities.values()) == 1
+    frame = sync.assemble(T0)
+    assert not frame.present['joints'] and not frame.present['tactile']
+    assert not frame.present['audio']
+
+
+def test_tactile_with_another_layout_than_configured_is_rejected():
+    sync = make(required=(), tactile_layout=LAYOUT)
+    other = TactileLayout(('left', 'right'), ((4, 1, 1), (4, 1, 1)))
+    with pytest.raises(LayoutError, match='configured'):
+        sync.add_tactile(T0, np.ones(8, np.float32), other)
+    sync.add_tactile(T0, np.ones(8, np.float32), LAYOUT)
+    sized = make(required=(), tactile_size=32)
+    with pytest.raises(LayoutError, match='expects 32'):
+        sized.add_tactile(T0, np.ones(8, np.float32), LAYOUT)
+
+
+def test_silent_optional_camera_does_not_delay_frames():
+    sync = make(required=())
+    sync.add_image('front', T0, img())
+    sync.add_image('wrist', T0 - 20 * S, img())  # long silent (older than its max age)
+    assert sync.cameras_ready(T0)
+    fresh = make(required=())
+    fresh.add_image('wrist', T0 - 50 * MS, img())  # recent: its next image may still match
+    assert not fresh.cameras_ready(T0)
+
+
+def test_joint_name_cache_is_bounded():
+    sync = make(required=())
+    for k in range(100):
+        names = (*JOINTS, *(f'extra_{k}_{i}' for i in range(50)))
+        sync.add_joints(T0 + k * MS, names, np.zeros(len(names)))
+    assert len(sync._joint_index) <= 8

@@ -27,7 +27,8 @@ def make_inputs(overrides=()):
         Parameter('cameras', value=['front']), *overrides])
     cfg = declare_sync_parameters(node)
     frames, rejects = [], []
-    inputs = SensorInputs(node, cfg, on_frame=frames.append, on_reject=rejects.append)
+    inputs = SensorInputs(node, cfg, on_frame=frames.append,
+                          on_reject=lambda key, reason: rejects.append(reason))
     return node, inputs, frames, rejects
 
 

@@ -15,6 +15,9 @@ from vla_ros.core.scheduler import SchedulerConfig
 from vla_ros.errors import ConfigError
 
 STOP_WORDS = ('stop', 'halt')
+# Texts longer than this many times max_command_chars are rejected unscanned (whitespace
+# collapsing could at most shrink them by this factor in any plausible command).
+COMMAND_SCAN_FACTOR = 4
 LIMIT_KEYS = ('lower', 'upper', 'max_velocity', 'max_acceleration')
 
 
@@ -29,7 +32,12 @@ class PolicyConfig:
         adapter: controller interface.
         dry_run: publish only the ``~/action_chunk`` preview, never command controllers.
         max_command_chars: longer language commands are rejected.
+        max_command_rate_hz: commands arriving faster are rejected (0 = no limit) [Hz].
         max_frame_age_s: hold when the newest frame is older [s].
+        hold_latch_s: a hold for lost/bad sensor data longer than this needs a new command
+            (0 = resume when data is back) [s].
+        clock_timeout_s: with sim time, a ROS clock that has not advanced for this long in
+            wall time stops the robot until a new command [s].
         max_motion_time_s: hold after moving this long without a new command (0 = off) [s].
         status_rate_hz: PolicyStatus rate (also published on every change) [Hz].
         intra_op_threads: onnxruntime intra-op threads (1 keeps the control timer on time).
@@ -45,7 +53,10 @@ class PolicyConfig:
     adapter: AdapterConfig = field(default_factory=lambda: AdapterConfig(joints=('j',)))
     dry_run: bool = True
     max_command_chars: int = 200
+    max_command_rate_hz: float = 20.0
     max_frame_age_s: float = 0.2
+    hold_latch_s: float = 1.0
+    clock_timeout_s: float = 0.5
     max_motion_time_s: float = 0.0
     status_rate_hz: float = 2.0
     intra_op_threads: int = 1
@@ -61,6 +72,12 @@ class PolicyConfig:
             raise ConfigError(f'max_command_chars must be >= 1, got {self.max_command_chars!r}')
         if not (self.max_frame_age_s > 0):
             raise ConfigError(f'max_frame_age_s must be > 0, got {self.max_frame_age_s!r}')
+        for key in ('max_command_rate_hz', 'hold_latch_s'):
+            v = getattr(self, key)
+            if not (math.isfinite(v) and v >= 0):
+                raise ConfigError(f'{key} must be >= 0, got {v!r}')
+        if not (math.isfinite(self.clock_timeout_s) and self.clock_timeout_s > 0):
+            raise ConfigError(f'clock_timeout_s must be > 0, got {self.clock_timeout_s!r}')
         if not (self.max_motion_time_s >= 0):
             raise ConfigError(f'max_motion_time_s must be >= 0, got {self.max_motion_time_s!r}')
         if not (self.status_rate_hz > 0):
@@ -85,7 +102,14 @@ class CommandAction(str, Enum):
 
 
 def classify_command(text: str, max_chars: int) -> tuple[CommandAction, str]:
-    """Language command -> (run | stop | reject, normalized text or the rejection reason)."""
+    """Language command -> (run | stop | reject, normalized text or the rejection reason).
+
+    Cheap on hostile input: a text far over the limit is rejected on its length alone,
+    before any per-character work (a 1 MB command costs microseconds, not 100 ms).
+    """
+    if len(text) > COMMAND_SCAN_FACTOR * max_chars:
+        return CommandAction.REJECT, (f'command rejected: {len(text)} characters > '
+                                      f'max_command_chars {max_chars}')
     if any(unicodedata.category(ch) == 'Cc' for ch in text):
         return CommandAction.REJECT, 'command rejected: contains control characters'
     stripped = ' '.join(text.split())
@@ -113,6 +137,20 @@ def parse_joint_limits(names: Sequence[str], values: Mapping[str, Sequence[float
         for n, v in zip(names, arr):
             out[n][key] = float(v)
     return out
+
+
+def fit_tactile(sync_config: Any, manifest: Any) -> Any:
+    """The sync config with ``tactile_size`` set to the bundle's tactile input size (when no
+    layout is configured), so tactile readings the policy cannot use are rejected at ingest
+    (counted) instead of faulting the runtime."""
+    import dataclasses
+
+    import numpy as np
+
+    spec = next((s for s in manifest.inputs if s.kind == 'tactile'), None)
+    if spec is None or sync_config.tactile_layout is not None or sync_config.tactile_size:
+        return sync_config
+    return dataclasses.replace(sync_config, tactile_size=int(np.prod(spec.shape[1:])))
 
 
 def check_bundle(manifest: Any, config: PolicyConfig, *, cameras: Sequence[str] = (),

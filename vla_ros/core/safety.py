@@ -6,6 +6,8 @@ and rate limited (velocity, acceleration) relative to the previous command, or a
 (current position in position control, zero in velocity control) when anything is wrong:
 non-finite values (fault, latched until a new command), e-stop (latched until cleared AND
 re-commanded), no command, a stale frame or missing modality, motion time cap exceeded.
+A hold for lost or bad sensor data that lasts longer than ``hold_latch_s`` becomes a stop:
+when the data comes back the robot stays still until someone commands it again.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class SafetyConfig:
         period_s: control period [s].
         max_frame_age_s: a frame older than this means hold [s].
         max_motion_time_s: hold after moving this long without a fresh command (0 = off) [s].
+        hold_latch_s: a data hold (stale frame, frame problem) longer than this stops until
+            a new command (0 = resume as soon as the data is back) [s].
     """
 
     names: tuple[str, ...]
@@ -70,6 +74,7 @@ class SafetyConfig:
     period_s: float = 0.02
     max_frame_age_s: float = 0.2
     max_motion_time_s: float = 0.0
+    hold_latch_s: float = 0.0
     arrays: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,8 +89,10 @@ class SafetyConfig:
             v = getattr(self, key)
             if not (math.isfinite(v) and v > 0):
                 raise ConfigError(f'{key} must be > 0, got {v!r}')
-        if not (math.isfinite(self.max_motion_time_s) and self.max_motion_time_s >= 0):
-            raise ConfigError(f'max_motion_time_s must be >= 0, got {self.max_motion_time_s!r}')
+        for key in ('max_motion_time_s', 'hold_latch_s'):
+            v = getattr(self, key)
+            if not (math.isfinite(v) and v >= 0):
+                raise ConfigError(f'{key} must be >= 0, got {v!r}')
         arrays = {
             'lower': _vec(self.lower, n, -np.inf, 'lower'),
             'upper': _vec(self.upper, n, np.inf, 'upper'),
@@ -162,6 +169,7 @@ class SafetyFilter:
         self.last_command: np.ndarray | None = None
         self.last_velocity = np.zeros(len(config.names))
         self.holding = False  # the last decision was a hold (its position stays latched)
+        self._data_hold_since_ns: int | None = None  # start of the current data hold
 
     # -- events ---------------------------------------------------------------------------
 
@@ -185,6 +193,7 @@ class SafetyFilter:
             self.estopped = False
         self.fault_reason = ''
         self.command_active = True
+        self._data_hold_since_ns = None
         self.command_stamp_ns = now_ns
         self.last_velocity[:] = 0.0
 
@@ -195,6 +204,7 @@ class SafetyFilter:
         self.holding = False
         self.last_command = None
         self.last_velocity[:] = 0.0
+        self._data_hold_since_ns = None
 
     def stop(self, reason: str = 'stop requested') -> None:
         """Hold until the next command (empty command, "stop")."""
@@ -204,6 +214,18 @@ class SafetyFilter:
     def fault(self, reason: str) -> None:
         """Latch a fault (hold) until the next command."""
         self.fault_reason = reason or 'fault'
+
+    def _data_hold(self, now_ns: int, problem: str) -> tuple[SafetyState, str]:
+        """Hold for a data problem; past ``hold_latch_s`` it becomes a stop (new command)."""
+        since = self._data_hold_since_ns
+        if since is None or now_ns < since:
+            self._data_hold_since_ns = now_ns
+        elif self.config.hold_latch_s > 0 and now_ns - since > self.config.hold_latch_s * 1e9:
+            self.stop(f'sensor data lost for over {self.config.hold_latch_s:g} s ({problem}): '
+                      'send a new command')
+            self._data_hold_since_ns = None
+            return SafetyState.IDLE, self.stop_reason
+        return SafetyState.HOLDING, problem
 
     # -- per tick -------------------------------------------------------------------------
 
@@ -228,14 +250,17 @@ class SafetyFilter:
                                           self._estop_cleared else 'e-stop active')
         if not self.command_active:
             return SafetyState.IDLE, self.stop_reason
-        if frame_problem:
-            return SafetyState.HOLDING, frame_problem
-        if frame_stamp_ns is None:
+        if frame_stamp_ns is None and not frame_problem:
             return SafetyState.HOLDING, 'no frame yet'
-        age = (now_ns - frame_stamp_ns) * 1e-9
-        if age > cfg.max_frame_age_s:
-            return SafetyState.HOLDING, (f'stale frame: age {age * 1e3:.0f} ms > '
-                                         f'{cfg.max_frame_age_s * 1e3:.0f} ms')
+        problem = frame_problem
+        if not problem:
+            age = (now_ns - frame_stamp_ns) * 1e-9
+            if age > cfg.max_frame_age_s:
+                problem = (f'stale frame: age {age * 1e3:.0f} ms > '
+                           f'{cfg.max_frame_age_s * 1e3:.0f} ms')
+        if problem:
+            return self._data_hold(now_ns, problem)
+        self._data_hold_since_ns = None
         if cfg.max_motion_time_s > 0:
             moving = (now_ns - self.command_stamp_ns) * 1e-9
             if moving > cfg.max_motion_time_s:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from math import isfinite as _isfinite
 
 import numpy as np
 
@@ -22,11 +21,12 @@ from vla_ros.core.frame import Frame, TactileLayout
 from vla_ros.core.joint_interp import interpolate_joints
 from vla_ros.core.sync_config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
                                       TactileMode, Trigger)
-from vla_ros.core.sync_state import NO_STAMP, ModalityStats, StreamState, SyncStats
-from vla_ros.core.sync_state import all_finite as _finite
+from vla_ros.core.sync_state import (AUDIO_MAX_ABS, AUDIO_MIN_RATE_HZ, JOINT_MAX_ABS,
+                                     JUMP_CONFIRM, NO_STAMP, TACTILE_MAX_ABS, ModalityStats,
+                                     StreamState, SyncStats, within)
 from vla_ros.errors import (JointNameError, LayoutError, MissingModalityError,
-                            NonFiniteError, SampleRateError, StampError, SyncError,
-                            VlaRosError)
+                            NonFiniteError, SampleRateError, StampError, StampOutlierError,
+                            SyncError, ValueRangeError, VlaRosError)
 
 __all__ = ['ALL_MODALITIES', 'AddResult', 'CameraConfig', 'ModalityStats',
            'MultimodalSynchronizer', 'StampPolicy', 'SyncConfig', 'SyncStats', 'TactileMode',
@@ -39,6 +39,13 @@ IMAGE, AUDIO, TACTILE, JOINTS, LANGUAGE = (m.value for m in (
 ClockJumpCallback = Callable[[int, int], None]
 _OK, _OUT_OF_ORDER = AddResult.OK, AddResult.OUT_OF_ORDER
 _F32 = np.dtype(np.float32)
+SILENT_CAMERA_NS = NS_PER_S  # a camera without max age and no image for this long is silent
+JOINT_CACHE_SIZE = 8
+
+
+def _allfinite(x: np.ndarray) -> bool:
+    """Exact element-wise finiteness (error path: no overflow warnings)."""
+    return bool(np.isfinite(x).all())  # joint-name orders remembered (drivers send one; fuzzers send many)
 
 
 class MultimodalSynchronizer:
@@ -126,12 +133,36 @@ class MultimodalSynchronizer:
         return self._count(s, stamp_ns, result)
 
     def _advance(self, s: StreamState, stamp_ns: int) -> None:
-        """Track the stream's newest stamp; far behind it = a clock jump (buffers cleared)."""
-        newest = s.newest
+        """Track the stream's newest stamp and tell a clock jump from an outlier.
+
+        A stamp more than ``clock_jump_s`` ahead of the node's clock is rejected. A stamp that
+        far behind the stream's newest is a clock jump (every buffer cleared) only when the
+        node's clock went back too (sim reset with ``/clock``) or after ``JUMP_CONFIRM``
+        such messages in a row; a single one is rejected, so one bad message cannot wipe
+        the other streams.
+        """
+        newest, jump = s.newest, self._clock_jump_ns
         if stamp_ns > newest:
+            if newest == NO_STAMP or stamp_ns - newest > jump:
+                now = self._clock()
+                if now > 0 and stamp_ns > now + jump:
+                    raise self._reject(s.key, StampOutlierError(
+                        f'{s.key}: stamp {(stamp_ns - now) / 1e9:.3f} s ahead of this node\'s '
+                        'clock (are the clocks synchronized? use_sim_time?)'))
             s.newest = stamp_ns
-        elif stamp_ns < newest - self._clock_jump_ns:
-            self._clock_jumped(newest, stamp_ns)
+            s.behind = 0
+        elif stamp_ns < newest - jump:
+            now = self._clock()
+            s.behind += 1
+            if (0 < now < newest - jump) or s.behind >= JUMP_CONFIRM:
+                self._clock_jumped(newest, stamp_ns)
+                s.newest = stamp_ns
+                return
+            raise self._reject(s.key, StampOutlierError(
+                f'{s.key}: stamp {(newest - stamp_ns) / 1e9:.3f} s behind the stream while '
+                'the clock did not jump (rejected as an outlier)'))
+        else:
+            s.behind = 0
 
     def _clock_jumped(self, old_ns: int, new_ns: int) -> None:
         self.stats.clock_jumps += 1
@@ -161,6 +192,7 @@ class MultimodalSynchronizer:
         for s in self._streams:
             s.buf.clear()
             s.newest = NO_STAMP
+            s.behind = 0
             if s.st is not None:
                 # the newest stamp belongs to the old timeline (it triggers frames and ages)
                 s.st.last_stamp_ns = 0
@@ -180,14 +212,23 @@ class MultimodalSynchronizer:
     def add_audio(self, stamp_ns: int, samples: np.ndarray, sample_rate: int, *,
                   arrival_ns: int | None = None) -> AddResult:
         """Buffer a chunk [n] or [n, channels] float32 in [-1, 1]; stamp = first sample [ns]."""
-        if not sample_rate or sample_rate <= 0 or sample_rate > 1_000_000:
+        if not sample_rate or not AUDIO_MIN_RATE_HZ <= sample_rate <= 1_000_000:
             raise self._reject(AUDIO, SampleRateError(
-                f'audio sample_rate must be in (0, 1e6] Hz, got {sample_rate}'))
+                f'audio sample_rate must be in [{AUDIO_MIN_RATE_HZ}, 1e6] Hz, got '
+                f'{sample_rate}'))
         ndim = samples.ndim
+        n = samples.shape[0] if ndim else 0
+        if n > self.config.buffer_s * sample_rate:
+            raise self._reject(AUDIO, LayoutError(
+                f'audio chunk of {n / sample_rate:.3f} s is longer than buffer_s '
+                f'{self.config.buffer_s:g} s'))
         mono = samples if ndim == 1 else (
             samples[:, 0] if ndim == 2 and samples.shape[1] == 1 else None)  # same values
-        if not _finite(samples if mono is None else mono):
-            raise self._reject(AUDIO, NonFiniteError('audio chunk contains NaN or Inf'))
+        check = samples if mono is None else mono
+        if not within(check, AUDIO_MAX_ABS):
+            raise self._reject(AUDIO, NonFiniteError('audio chunk contains NaN or Inf')
+                               if not _allfinite(check) else ValueRangeError(
+                                   f'audio samples beyond +-{AUDIO_MAX_ABS:g} (full scale 1)'))
         if mono is None:
             mono = mix_down(samples)
         elif mono.dtype is not _F32:
@@ -214,8 +255,20 @@ class MultimodalSynchronizer:
         if values.size != size:
             raise self._reject(TACTILE, LayoutError(
                 f'tactile: {values.size} values but the layout has {size}'))
-        if not ((values.ndim == 1 and _isfinite(values.dot(values))) or _finite(values)):
-            raise self._reject(TACTILE, NonFiniteError('tactile values contain NaN or Inf'))
+        expected = self.config.tactile_layout
+        if expected is not None and layout is not expected and (
+                layout.names != expected.names or layout.shapes != expected.shapes):
+            raise self._reject(TACTILE, LayoutError(
+                f'tactile layout {list(zip(layout.names, layout.shapes))} is not the '
+                f'configured {list(zip(expected.names, expected.shapes))}'))
+        if self.config.tactile_size and size != self.config.tactile_size:
+            raise self._reject(TACTILE, LayoutError(
+                f'tactile: {size} values per reading, the policy expects '
+                f'{self.config.tactile_size}'))
+        if not within(values, TACTILE_MAX_ABS):
+            raise self._reject(TACTILE, NonFiniteError('tactile values contain NaN or Inf')
+                               if not _allfinite(values) else ValueRangeError(
+                                   f'tactile values beyond +-{TACTILE_MAX_ABS:g}'))
         if stamp_ns <= 0:
             stamp_ns = self._zero_stamp(TACTILE, stamp_ns, arrival_ns)
         return self._accept(self._s_tactile, stamp_ns, (values, layout))
@@ -240,13 +293,15 @@ class MultimodalSynchronizer:
                 raise self._reject(JOINTS, LayoutError(
                     f'joint state: {n} names but {vel.size} velocities'))
             vel = vel.copy() if idx is None else vel.take(idx)
-            finite = _isfinite(pos.dot(pos)) and _isfinite(vel.dot(vel)) or (
-                _finite(pos) and _finite(vel))
+            ok = within(pos, JOINT_MAX_ABS) and within(vel, JOINT_MAX_ABS)
         else:
             vel = self._zero_vel
-            finite = _isfinite(pos.dot(pos)) or _finite(pos)
-        if not finite:
-            raise self._reject(JOINTS, NonFiniteError('joint state contains NaN or Inf'))
+            ok = within(pos, JOINT_MAX_ABS)
+        if not ok:
+            finite = _allfinite(pos) and _allfinite(vel)
+            raise self._reject(JOINTS, NonFiniteError('joint state contains NaN or Inf')
+                               if not finite else ValueRangeError(
+                                   f'joint state beyond +-{JOINT_MAX_ABS:g}'))
         if stamp_ns <= 0:
             stamp_ns = self._zero_stamp(JOINTS, stamp_ns, arrival_ns)
         return self._accept(self._s_joints, stamp_ns, (pos, vel))
@@ -261,7 +316,9 @@ class MultimodalSynchronizer:
         idx = np.array([lookup[n] for n in self.config.joint_names], np.intp)
         if key_names == self.config.joint_names:
             idx = None
-        if len(self._joint_index) < 64:
+        if len(self._joint_index) >= JOINT_CACHE_SIZE:
+            self._joint_index.clear()  # bounded: hostile name lists cannot grow memory
+        if len(key_names) <= 4 * len(self.config.joint_names) + 16:
             self._joint_index[key_names] = idx
         return idx
 
@@ -281,9 +338,11 @@ class MultimodalSynchronizer:
         each has one within the slop, or a newer image past it."""
         if Modality.IMAGE.value not in self._used:
             return True
-        for buf in self._images.values():
-            newest = buf.newest_stamp
+        for s in self._cams.values():
+            newest = s.buf.newest_stamp
             if newest is None or newest < stamp_ns - self._slop_ns:
+                if newest is None or stamp_ns - newest > (s.max_age or SILENT_CAMERA_NS):
+                    continue  # silent camera: waiting cannot help this frame
                 return False
         return True
 
@@ -391,6 +450,10 @@ class MultimodalSynchronizer:
             why[JOINTS] = 'no data'
             return
         pos, vel, src, age = hit
+        if not (within(pos, JOINT_MAX_ABS) and within(vel, JOINT_MAX_ABS)):
+            frame.present[JOINTS] = False
+            why[JOINTS] = 'interpolated joint state out of range'
+            return
         max_age = self._s_joints.max_age
         if max_age and age > max_age:
             frame.present[JOINTS] = False

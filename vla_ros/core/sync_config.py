@@ -81,6 +81,10 @@ class SyncConfig:
         clock_jump_s: a stream going back by more than this clears every buffer.
         max_wait_s: how long a primary-camera trigger waits for the other cameras.
         max_message_bytes: larger messages are rejected before conversion.
+        tactile_layout: pad layout from parameters; TactileArray messages with another layout
+            are rejected at ingest (and the Float32MultiArray adapter uses it).
+        tactile_size: values per tactile reading; others are rejected at ingest (0 = any;
+            vla_policy sets it from the bundle so a foreign layout never reaches the model).
     """
 
     cameras: tuple[CameraConfig, ...] = (CameraConfig('front'),
@@ -110,7 +114,8 @@ class SyncConfig:
     audio_data_encoding: str = 'S16LE'
     tactile_topic: str = C.TACTILE_TOPIC
     tactile_msg_type: str = 'vla_ros_msgs/msg/TactileArray'
-    tactile_layout: TactileLayout | None = None  # Float32MultiArray adapter: layout from params
+    tactile_layout: TactileLayout | None = None  # layout from params: adapter / ingest check
+    tactile_size: int = 0  # values per tactile reading accepted at ingest (0 = any)
     joint_states_topic: str = C.JOINT_STATES_TOPIC
     command_topic: str = C.COMMAND_TOPIC
 
@@ -165,6 +170,8 @@ class SyncConfig:
         if self.tactile_msg_type == TACTILE_MSG_TYPES[1] and self.tactile_layout is None:
             raise ConfigError('tactile_msg_type Float32MultiArray needs tactile_layout '
                               '(tactile_pad_names/rows/cols)')
+        if self.tactile_size < 0:
+            raise ConfigError(f'tactile_size must be >= 0, got {self.tactile_size}')
         if self.max_message_bytes <= 0:
             raise ConfigError(f'max_message_bytes must be > 0, got {self.max_message_bytes}')
 

@@ -9,6 +9,15 @@ from math import isfinite
 import numpy as np
 
 NO_STAMP = -(1 << 62)  # "no stamp yet" for the newest-stamp bookkeeping [ns]
+# Bounds of plausible sensor values: past them a finite value would overflow float32 in the
+# policy (1e39 -> inf) or its first layers (x**2 of 1e20 overflows float32).
+JOINT_MAX_ABS = 1e9       # rad, m, rad/s, m/s
+TACTILE_MAX_ABS = 1e6     # N, kPa or raw counts
+AUDIO_MAX_ABS = 8.0       # full scale is 1.0
+AUDIO_MIN_RATE_HZ = 1000  # below this a chunk is not audio (and resampling it explodes)
+# A stream stamped back in time by more than clock_jump_s is believed only when the node's
+# clock went back too, or after this many such messages in a row (one outlier is rejected).
+JUMP_CONFIRM = 3
 
 
 @dataclass(slots=True)
@@ -41,11 +50,19 @@ class StreamState:
     """One modality key on the hot path: its buffer, newest stamp [ns] (for clock-jump
     detection), its counters (None when the key is not configured) and max age [ns]."""
 
-    __slots__ = ('key', 'buf', 'st', 'newest', 'max_age')
+    __slots__ = ('key', 'buf', 'st', 'newest', 'max_age', 'behind')
 
     def __init__(self, key: str, buf, st: ModalityStats | None, max_age: int) -> None:
         self.key, self.buf, self.st, self.max_age = key, buf, st, max_age
         self.newest = NO_STAMP
+        self.behind = 0  # messages in a row stamped far behind ``newest``
+
+
+def within(x: np.ndarray, bound: float) -> bool:
+    """True when every value is finite and |value| <= bound (NaN compares false)."""
+    if x.size == 0:
+        return True
+    return bool(np.max(np.abs(x)) <= bound)
 
 
 def all_finite(x: np.ndarray) -> bool:

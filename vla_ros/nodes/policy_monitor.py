@@ -54,7 +54,9 @@ class PolicyCounters:
     e2e_ms: float = 0.0
     chunks: int = 0
     holds: int = 0
-    rejected_frames: int = 0
+    rejected_frames: int = 0     # frames that could not be built or used (these hold)
+    rejected_messages: int = 0   # sensor messages rejected (counted only)
+    rejected_commands: int = 0   # language commands over the rate limit
     last_reject: str = ''
 
     def p95(self) -> float:
@@ -93,7 +95,9 @@ def policy_diagnostic(name: str, state: SafetyState, reason: str,
               'inference_rate_hz': f'{c.chunks_rate.rate():.1f}',
               'inference_latency_p95_ms': f'{c.p95():.1f}', 'e2e_latency_ms': f'{c.e2e_ms:.1f}',
               'chunks': str(c.chunks), 'holds': str(c.holds),
-              'rejected_frames': str(c.rejected_frames), 'last_reject': c.last_reject}
+              'rejected_frames': str(c.rejected_frames),
+              'rejected_messages': str(c.rejected_messages),
+              'rejected_commands': str(c.rejected_commands), 'last_reject': c.last_reject}
     return DiagnosticStatus(level=level, name=name, message=reason or state.value,
                             hardware_id='vla_policy',
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])

@@ -1,97 +1,108 @@
 """ROS parameters of ``vla_policy``: declared once with descriptors, read into PolicyConfig.
 
-``POLICY_PARAMETERS`` is the single list (name, default or type, description); docs and the
-static launch tests read it too.
+``POLICY_PARAMETERS`` is the single table (name, type, default, description, range); docs and
+the static launch tests read it too.
 """
 
 from __future__ import annotations
 
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 
 from vla_ros import constants as C
 from vla_ros.core.adapters import AdapterConfig
 from vla_ros.core.policy_config import PolicyConfig, parse_joint_limits
 from vla_ros.core.scheduler import SchedulerConfig
+from vla_ros.nodes.param_table import ParamSpec, PType, as_mapping, declare_table, read_table, spec
 
-_STR_ARRAY = Parameter.Type.STRING_ARRAY
-_DBL_ARRAY = Parameter.Type.DOUBLE_ARRAY
+S, I, D, B = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL
+SA, DA = PType.STRING_ARRAY, PType.DOUBLE_ARRAY
 
-# name -> (default value or Parameter.Type for "no default", description)
-POLICY_PARAMETERS: dict[str, tuple[object, str]] = {
-    'bundle': ('', 'policy bundle directory (bundle.yaml + ONNX files)'),
-    'autostart': (False, 'configure and activate on start (tests, sim); a robot uses the '
-                         'lifecycle services'),
-    'dry_run': (True, 'publish only ~/action_chunk previews, never command the controllers'),
-    'control_rate_hz': (0.0, 'control tick rate [Hz]; 0 = the bundle rate 1/dt'),
-    'intra_op_threads': (1, 'onnxruntime intra-op threads (1 keeps the control timer on time '
-                            'on small CPUs)'),
-    'providers': (['CPUExecutionProvider'], 'onnxruntime execution providers, in order'),
-    'executor': ('single', 'executor of the ROS callbacks (sensors, command, e-stop, status): '
-                           'single (SingleThreadedExecutor, least overhead) | multi '
-                           '(MultiThreadedExecutor); control and inference have own threads'),
-    'gil_switch_interval_ms': (0.5, 'sys.setswitchinterval [ms] (Python default 5): bounds '
-                                    'how long the control thread waits for the GIL; 0 = '
-                                    'keep the default'),
-    'realtime_priority': (0, 'SCHED_FIFO priority (1-99) of the control thread; 0 = normal '
-                             'scheduling (needs CAP_SYS_NICE or an rtprio limit)'),
-    'scheduler.mode': ('async', 'async (infer in the background) | sync (debug: infer in the '
-                                'control tick when the chunk is used up)'),
-    'scheduler.smoothing': ('blend', 'none | blend (cross-fade over blend_steps) | '
-                                     'temporal_ensemble (ACT)'),
-    'scheduler.inference_threshold': (8, 'request a new chunk when fewer actions remain'),
-    'scheduler.ensemble_coeff': (0.01, 'ACT temporal ensembling m in w_i = exp(-m i)'),
-    'scheduler.blend_steps': (4, 'ticks of the cross-fade between chunks'),
-    'controller.kind': ('joint_trajectory', 'joint_trajectory | forward_command | twist'),
-    'controller.name': ('arm_controller', 'controller name: /<name>/joint_trajectory or '
-                                          '/<name>/commands'),
-    'controller.joints': (list(C.DEFAULT_ARM_JOINTS), "the controller's joint list (its "
-                                                      'command order)'),
-    'controller.trajectory_mode': ('point', 'point (one point per tick) | chunk (the '
-                                            'remaining chunk with time_from_start)'),
-    'controller.point_time_s': (0.0, 'time_from_start of a single point [s]; 0 = one period'),
-    'gripper.controller': ('', "gripper forward-command controller ('' = none)"),
-    'gripper.action': (C.DEFAULT_GRIPPER_JOINT, 'action name of the gripper in the bundle'),
-    'gripper.joint_state': ('', "joint_states name of the gripper ('' = gripper.action)"),
-    'twist.topic': ('/cmd_vel', 'twist output topic'),
-    'twist.stamped': (False, 'publish TwistStamped instead of Twist'),
-    'limits.joints': (_STR_ARRAY, 'names the limits.* arrays refer to'),
-    'limits.lower': (_DBL_ARRAY, 'lower position limits [rad, m]'),
-    'limits.upper': (_DBL_ARRAY, 'upper position limits [rad, m]'),
-    'limits.max_velocity': (_DBL_ARRAY, 'velocity limits [rad/s, m/s]'),
-    'limits.max_acceleration': (_DBL_ARRAY, 'acceleration limits [rad/s^2, m/s^2]'),
-    'max_command_chars': (200, 'longer language commands are rejected'),
-    'max_frame_age_s': (0.2, 'hold when the newest frame is older than this [s]'),
-    'max_motion_time_s': (0.0, 'hold after moving this long without a new command [s]; 0 = '
-                               'off'),
-    'status_rate_hz': (2.0, '~/status rate [Hz] (also published on every change)'),
-    'mask_modalities': (_STR_ARRAY, "ablation: modalities the policy sees as absent ('image', "
-                                    "'image/<cam>', 'audio', 'tactile', 'language')"),
-    'debug_image': (False, 'publish ~/debug_image (command + predicted motion drawn)'),
-}
+# One row per parameter, each with its type stated (see param_table: no type from a default).
+_TABLE = (
+    spec('bundle', S, '', 'policy bundle directory (bundle.yaml + ONNX files)'),
+    spec('autostart', B, False, 'configure and activate on start (tests, sim); a robot uses the '
+         'lifecycle services'),
+    spec('dry_run', B, True, 'publish only ~/action_chunk previews, never command the '
+         'controllers'),
+    spec('control_rate_hz', D, 0.0, 'control tick rate [Hz]; 0 = the bundle rate 1/dt',
+         range=(0.0, 2000.0)),
+    spec('intra_op_threads', I, 1, 'onnxruntime intra-op threads (1 keeps the control timer on '
+         'time on small CPUs)', range=(0, 256)),
+    spec('providers', SA, ['CPUExecutionProvider'], 'onnxruntime execution providers, in order'),
+    spec('executor', S, 'single', 'executor of the ROS callbacks (sensors, command, e-stop, '
+         'status): single (SingleThreadedExecutor, least overhead) | multi '
+         '(MultiThreadedExecutor); control and inference have own threads'),
+    spec('gil_switch_interval_ms', D, 0.5, 'sys.setswitchinterval [ms] (Python default 5): '
+         'bounds how long the control thread waits for the GIL; 0 = keep the default',
+         range=(0.0, 100.0)),
+    spec('realtime_priority', I, 0, 'SCHED_FIFO priority (1-99) of the control thread; 0 = '
+         'normal scheduling (needs CAP_SYS_NICE or an rtprio limit)', range=(0, 99)),
+    spec('scheduler.mode', S, 'async', 'async (infer in the background) | sync (debug: infer '
+         'in the control tick when the chunk is used up)'),
+    spec('scheduler.smoothing', S, 'blend', 'none | blend (cross-fade over blend_steps) | '
+         'temporal_ensemble (ACT)'),
+    spec('scheduler.inference_threshold', I, 8, 'request a new chunk when fewer actions remain',
+         range=(0, 10000)),
+    spec('scheduler.ensemble_coeff', D, 0.01, 'ACT temporal ensembling m in w_i = exp(-m i)'),
+    spec('scheduler.blend_steps', I, 4, 'ticks of the cross-fade between chunks',
+         range=(0, 10000)),
+    spec('controller.kind', S, 'joint_trajectory', 'joint_trajectory | forward_command | twist'),
+    spec('controller.name', S, 'arm_controller', 'controller name: /<name>/joint_trajectory or '
+         '/<name>/commands'),
+    spec('controller.joints', SA, list(C.DEFAULT_ARM_JOINTS), "the controller's joint list "
+         '(its command order)'),
+    spec('controller.trajectory_mode', S, 'point', 'point (one point per tick) | chunk (the '
+         'remaining chunk with time_from_start)'),
+    spec('controller.point_time_s', D, 0.0, 'time_from_start of a single point [s]; 0 = one '
+         'period', range=(0.0, 10.0)),
+    spec('gripper.controller', S, '', "gripper forward-command controller ('' = none)"),
+    spec('gripper.action', S, C.DEFAULT_GRIPPER_JOINT, 'action name of the gripper in the '
+         'bundle'),
+    spec('gripper.joint_state', S, '', "joint_states name of the gripper ('' = "
+         'gripper.action)'),
+    spec('twist.topic', S, '/cmd_vel', 'twist output topic'),
+    spec('twist.stamped', B, False, 'publish TwistStamped instead of Twist'),
+    spec('limits.joints', SA, [], 'names the limits.* arrays refer to'),
+    spec('limits.lower', DA, [], 'lower position limits [rad, m]'),
+    spec('limits.upper', DA, [], 'upper position limits [rad, m]'),
+    spec('limits.max_velocity', DA, [], 'velocity limits [rad/s, m/s]'),
+    spec('limits.max_acceleration', DA, [], 'acceleration limits [rad/s^2, m/s^2]'),
+    spec('max_command_chars', I, 200, 'longer language commands are rejected (and logged '
+         'truncated)', range=(1, 100000)),
+    spec('max_command_rate_hz', D, 20.0, 'commands arriving faster than this are rejected and '
+         'counted (0 = no limit) [Hz]', range=(0.0, 10000.0)),
+    spec('max_frame_age_s', D, 0.2, 'hold when the newest frame is older than this [s]',
+         range=(0.001, 60.0)),
+    spec('hold_latch_s', D, 1.0, 'a hold for lost or bad sensor data that lasts longer than '
+         'this needs a new command to resume [s]; 0 = resume as soon as data is back',
+         range=(0.0, 3600.0)),
+    spec('clock_timeout_s', D, 0.5, 'with use_sim_time: hold (and need a new command) when the '
+         'ROS clock has not advanced for this long in wall time [s]', range=(0.01, 60.0)),
+    spec('max_motion_time_s', D, 0.0, 'hold after moving this long without a new command [s]; '
+         '0 = off', range=(0.0, 1e6)),
+    spec('status_rate_hz', D, 2.0, '~/status rate [Hz] (also published on every change)',
+         range=(0.01, 1000.0)),
+    spec('mask_modalities', SA, [], "ablation: modalities the policy sees as absent ('image', "
+         "'image/<cam>', 'audio', 'tactile', 'language')"),
+    spec('debug_image', B, False, 'publish ~/debug_image (command + predicted motion drawn)'),
+)
+POLICY_PARAMETERS: dict[str, ParamSpec] = as_mapping(_TABLE)
 
 
 def declare_policy_parameters(node: Node) -> None:
     """Declare every policy parameter once (no-op for already declared ones)."""
-    for name, (default, description) in POLICY_PARAMETERS.items():
-        if node.has_parameter(name):
-            continue
-        node.declare_parameter(name, default, ParameterDescriptor(description=description))
+    declare_table(node, _TABLE)
 
 
-def _get(node: Node, name: str):
-    try:
-        value = node.get_parameter(name).value
-    except ParameterUninitializedException:  # array parameters declared without a default
-        return []
-    return [] if value is None else value
+def policy_values(node: Node) -> dict[str, object]:
+    """The current value of every policy parameter (unset arrays read as their default)."""
+    return read_table(node, _TABLE)
 
 
 def read_policy_config(node: Node) -> PolicyConfig:
     """PolicyConfig from the declared parameters (raises ConfigError quoting bad values)."""
-    g = lambda n: _get(node, n)  # noqa: E731
+    values = policy_values(node)
+    g = values.__getitem__
     limits = parse_joint_limits(list(g('limits.joints')), {
         k: list(g(f'limits.{k}')) for k in ('lower', 'upper', 'max_velocity',
                                              'max_acceleration')})
@@ -111,7 +122,9 @@ def read_policy_config(node: Node) -> PolicyConfig:
         bundle=g('bundle'), control_rate_hz=float(g('control_rate_hz')), scheduler=scheduler,
         adapter=adapter, dry_run=bool(g('dry_run')),
         max_command_chars=int(g('max_command_chars')),
+        max_command_rate_hz=float(g('max_command_rate_hz')),
         max_frame_age_s=float(g('max_frame_age_s')),
+        hold_latch_s=float(g('hold_latch_s')), clock_timeout_s=float(g('clock_timeout_s')),
         max_motion_time_s=float(g('max_motion_time_s')),
         status_rate_hz=float(g('status_rate_hz')), intra_op_threads=int(g('intra_op_threads')),
         joint_limits={k: v for k, v in limits.items() if v},

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, JointState
@@ -25,12 +26,17 @@ from vla_ros.core.buffers import AddResult
 from vla_ros.core.frame import Frame
 from vla_ros.core.sync import MultimodalSynchronizer, SyncConfig, Trigger
 from vla_ros.core.sync_config import AUDIO_MSG_TYPES, TACTILE_MSG_TYPES
-from vla_ros.errors import ConfigError, ConversionError, SyncError, VlaRosError
+from vla_ros.errors import (CommandTooLongError, ConfigError, ConversionError,
+                            MissingModalityError, SyncError, VlaRosError)
 from vla_ros.nodes.sync_params import declare_sync_parameters
 
 __all__ = ['SensorInputs', 'declare_sync_parameters']
 
 LOG_THROTTLE_S = 5.0
+# Commands longer than this are rejected by the front end unseen (the policy has its own,
+# smaller max_command_chars); they are logged truncated to LOG_COMMAND_CHARS.
+MAX_COMMAND_CHARS = 4096
+LOG_COMMAND_CHARS = 80
 # Commands are rare and must not be missed by late joiners: reliable + transient local.
 COMMAND_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -44,13 +50,14 @@ class SensorInputs:
         config: from :func:`declare_sync_parameters`.
         callback_group: group of every subscription/timer (use a mutually exclusive one).
         on_frame: called with each assembled :class:`Frame`, in the callback thread.
-        on_reject: called with a reason when a message or a frame is rejected.
+        on_reject: called with (key, reason) when a message is rejected (key: the modality
+            key) or when no frame could be built (key ``'frame'``).
         on_clock_jump: called when the sensor stamps jump backwards (a simulator reset).
     """
 
     def __init__(self, node: Node, config: SyncConfig, *, callback_group=None,
                  on_frame: Callable[[Frame], None],
-                 on_reject: Callable[[str], None] | None = None,
+                 on_reject: Callable[[str, str], None] | None = None,
                  on_clock_jump: Callable[[], None] | None = None) -> None:
         self.node = node
         self.config = config
@@ -73,6 +80,14 @@ class SensorInputs:
         if config.trigger == Trigger.TIMER:
             self._timer = node.create_timer(1.0 / config.timer_rate_hz, self._on_timer,
                                             callback_group=callback_group)
+        else:
+            # A pending trigger is otherwise only resolved by the next message: when the
+            # streams stop, the last image would never become a frame. Steady clock: the
+            # wait is measured in wall time (time.monotonic), also under use_sim_time.
+            period = min(max(config.max_wait_s / 2, 0.005), 0.05)
+            self._timer = node.create_timer(period, self._on_wait_timer,
+                                            callback_group=callback_group,
+                                            clock=Clock(clock_type=ClockType.STEADY_TIME))
 
     # ------------------------------------------------------------------ wiring
     def _create_subscriptions(self, group) -> None:
@@ -115,16 +130,20 @@ class SensorInputs:
 
     # ------------------------------------------------------------------ errors
     def _bad(self, key: str, error: VlaRosError, *, counted: bool) -> None:
+        """Count, log (throttled per reason: each reason is logged on its own) and report."""
         if not counted:
             self.sync.record_reject(key, type(error).__name__)
-        tag = f'{key}:{type(error).__name__}'
+        # The counter key the synchronizer uses for this reason.
+        tag = (f'missing:{error.modality}' if isinstance(error, MissingModalityError)
+               else f'{key}:{type(error).__name__}')
         now = time.monotonic()
         if now - self._last_log.get(tag, -1e9) >= LOG_THROTTLE_S:
             self._last_log[tag] = now
             total = self.sync.stats.reasons.get(tag, 0)
-            self._log.warning(f'dropped {key} input ({total} so far): {error}')
+            what = 'no frame' if key == 'frame' else f'dropped {key} input'
+            self._log.warning(f'{what} ({tag}: {total} so far): {error}')
         if self.on_reject is not None:
-            self.on_reject(f'{key}: {error}')
+            self.on_reject(key, f'{key}: {error}')
 
     def _on_clock_jump(self, old_ns: int, new_ns: int) -> None:
         self._pending = None
@@ -198,8 +217,14 @@ class SensorInputs:
                   vel)
 
     def _on_command(self, msg: String) -> None:
+        text = msg.data
+        if len(text) > MAX_COMMAND_CHARS:
+            self._bad(Modality.LANGUAGE.value, CommandTooLongError(
+                f'command of {len(text)} characters > {MAX_COMMAND_CHARS}: '
+                f'{text[:LOG_COMMAND_CHARS]!r}...'), counted=False)
+            return
         with self._lock:
-            self.sync.set_command(msg.data, self._now_ns())
+            self.sync.set_command(text, self._now_ns())
 
     def _add(self, key: str, add, stamp: int, *args) -> None:
         with self._lock:
@@ -230,6 +255,11 @@ class SensorInputs:
     def _on_timer(self) -> None:
         with self._lock:
             self._assemble(self._now_ns())
+
+    def _on_wait_timer(self) -> None:
+        if self._pending is not None:
+            with self._lock:
+                self._poll()
 
     def _assemble(self, stamp_ns: int) -> None:
         try:

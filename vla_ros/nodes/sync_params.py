@@ -5,8 +5,6 @@ Shared by ``multimodal_sync`` and ``vla_policy`` (through :mod:`vla_ros.nodes.se
 
 from __future__ import annotations
 
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                ParameterType)
 from rclpy.node import Node
 
 from vla_ros import constants as C
@@ -14,86 +12,72 @@ from vla_ros.core.convert import layout_from_params
 from vla_ros.core.sync_config import (ALL_MODALITIES, AUDIO_MSG_TYPES, DEFAULT_MAX_AGE_S,
                                       TACTILE_MSG_TYPES, CameraConfig, SyncConfig)
 from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.nodes.param_table import (ParamSpec, PType, as_mapping, declare_table, read_table,
+                                       spec)
 
-_ARRAY_TYPES = {str: ParameterType.PARAMETER_STRING_ARRAY,
-                int: ParameterType.PARAMETER_INTEGER_ARRAY,
-                float: ParameterType.PARAMETER_DOUBLE_ARRAY}
+S, I, D, B = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL
+SA, IA = PType.STRING_ARRAY, PType.INTEGER_ARRAY
 
-# name -> (default, description, (min, max) or None). Lists: element type = elem_type below.
-SYNC_PARAMETERS: dict[str, tuple[object, str, tuple | None]] = {
-    'cameras': (list(C.DEFAULT_CAMERAS), 'camera names, in order', None),
-    'camera_topics': ([], "image topic per camera ([] = '/camera/<name>/image_raw')", None),
-    'required_cameras': ([C.DEFAULT_CAMERAS[0]], 'cameras without which no frame is made',
-                         None),
-    'compressed_cameras': ([], 'cameras whose topic carries sensor_msgs/CompressedImage',
-                           None),
-    'primary_camera': ('', "camera whose images trigger frames ('' = first camera)", None),
-    'trigger': ('primary_camera', "frame trigger: 'primary_camera' or 'timer'", None),
-    'timer_rate_hz': (10.0, 'frame rate with trigger=timer [Hz]', (0.1, 1000.0)),
-    'image_slop_s': (0.02, 'max |image stamp - frame time| for a present image [s]',
-                     (0.0001, 10.0)),
-    'max_wait_s': (0.05, 'how long a trigger waits for the other cameras [s]', (0.0, 5.0)),
-    'audio_topic': (C.AUDIO_TOPIC, 'audio topic', None),
-    'audio_msg_type': (AUDIO_MSG_TYPES[0], f'one of {list(AUDIO_MSG_TYPES)}', None),
-    'audio_data_rate': (C.DEFAULT_SAMPLE_RATE_HZ, 'AudioData adapter: sample rate [Hz]',
-                        (1, 1_000_000)),
-    'audio_data_channels': (1, 'AudioData adapter: channels', (1, 64)),
-    'audio_data_encoding': ('S16LE', 'AudioData adapter: S16LE, S32LE, F32LE or U8', None),
-    'audio_window_s': (1.0, 'audio window ending at the frame time [s]', (0.001, 60.0)),
-    'audio_rate': (C.DEFAULT_SAMPLE_RATE_HZ, 'model audio sample rate [Hz]', (1000, 384000)),
-    'tactile_topic': (C.TACTILE_TOPIC, 'tactile topic', None),
-    'tactile_msg_type': (TACTILE_MSG_TYPES[0], f'one of {list(TACTILE_MSG_TYPES)}', None),
-    'tactile_pad_names': ([], 'Float32MultiArray adapter: pad names', None),
-    'tactile_pad_rows': ([], 'Float32MultiArray adapter: rows per pad', None),
-    'tactile_pad_cols': ([], 'Float32MultiArray adapter: cols per pad', None),
-    'tactile_pad_channels': ([], 'Float32MultiArray adapter: channels per pad ([] = 1)', None),
-    'tactile_mode': ('latest', "tactile reduction: 'latest', 'max' or 'mean'", None),
-    'tactile_window_s': (0.05, 'tactile max/mean window [s]', (0.001, 10.0)),
-    'joint_states_topic': (C.JOINT_STATES_TOPIC, 'joint state topic', None),
-    'joint_names': ([*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT],
-                    'required joints, in frame order', None),
-    'command_topic': (C.COMMAND_TOPIC, 'language command topic (std_msgs/String, latched)',
-                      None),
-    **{f'max_age_s.{k}': (v, f'max age of {k} for presence [s] (0 = never stale)',
-                          (0.0, 3600.0)) for k, v in DEFAULT_MAX_AGE_S.items()},
-    'required_modalities': (['joints'], "modality keys required besides required_cameras "
-                            "('audio', 'tactile', 'joints', 'language', 'image/<cam>')", None),
-    'modalities': (list(ALL_MODALITIES), 'modalities in use', None),
-    'stamp_policy': ('reject', "zero header stamps: 'reject' or 'arrival'", None),
-    'buffer_s': (2.0, 'history kept per stream [s]', (0.01, 600.0)),
-    'clock_jump_s': (1.0, 'a stream going back by more than this clears the buffers [s]',
-                     (0.001, 3600.0)),
-    'max_message_bytes': (64 * 1024 * 1024, 'larger messages are rejected unconverted [B]',
-                          (1, 2 ** 31 - 1)),
-}
-_LIST_ELEM = {'tactile_pad_rows': int, 'tactile_pad_cols': int, 'tactile_pad_channels': int}
-
-
-def _descriptor(name: str, default, description: str, rng) -> ParameterDescriptor:
-    d = ParameterDescriptor(description=description, read_only=True)
-    if isinstance(default, list):
-        d.type = _ARRAY_TYPES[_LIST_ELEM.get(name, str)]
-    if rng is not None:
-        if isinstance(default, float):
-            d.floating_point_range = [FloatingPointRange(from_value=float(rng[0]),
-                                                         to_value=float(rng[1]))]
-        elif isinstance(default, int):
-            d.integer_range = [IntegerRange(from_value=int(rng[0]), to_value=int(rng[1]))]
-    return d
+# One row per parameter, each with its type stated (see param_table: no type from a default).
+_TABLE = (
+    spec('cameras', SA, list(C.DEFAULT_CAMERAS), 'camera names, in order'),
+    spec('camera_topics', SA, [], "image topic per camera ([] = '/camera/<name>/image_raw')"),
+    spec('required_cameras', SA, [C.DEFAULT_CAMERAS[0]],
+         'cameras without which no frame is made'),
+    spec('compressed_cameras', SA, [],
+         'cameras whose topic carries sensor_msgs/CompressedImage'),
+    spec('primary_camera', S, '', "camera whose images trigger frames ('' = first camera)"),
+    spec('trigger', S, 'primary_camera', "frame trigger: 'primary_camera' or 'timer'"),
+    spec('timer_rate_hz', D, 10.0, 'frame rate with trigger=timer [Hz]', range=(0.1, 1000.0)),
+    spec('image_slop_s', D, 0.02, 'max |image stamp - frame time| for a present image [s]',
+         range=(0.0001, 10.0)),
+    spec('max_wait_s', D, 0.05, 'how long a trigger waits for the other cameras [s]',
+         range=(0.0, 5.0)),
+    spec('audio_topic', S, C.AUDIO_TOPIC, 'audio topic'),
+    spec('audio_msg_type', S, AUDIO_MSG_TYPES[0], f'one of {list(AUDIO_MSG_TYPES)}'),
+    spec('audio_data_rate', I, C.DEFAULT_SAMPLE_RATE_HZ, 'AudioData adapter: sample rate [Hz]',
+         range=(1, 1_000_000)),
+    spec('audio_data_channels', I, 1, 'AudioData adapter: channels', range=(1, 64)),
+    spec('audio_data_encoding', S, 'S16LE', 'AudioData adapter: S16LE, S32LE, F32LE or U8'),
+    spec('audio_window_s', D, 1.0, 'audio window ending at the frame time [s]',
+         range=(0.001, 60.0)),
+    spec('audio_rate', I, C.DEFAULT_SAMPLE_RATE_HZ, 'model audio sample rate [Hz]',
+         range=(1000, 384000)),
+    spec('tactile_topic', S, C.TACTILE_TOPIC, 'tactile topic'),
+    spec('tactile_msg_type', S, TACTILE_MSG_TYPES[0], f'one of {list(TACTILE_MSG_TYPES)}'),
+    spec('tactile_pad_names', SA, [], 'tactile layout: pad names (Float32MultiArray adapter; '
+         'with TactileArray, messages with another layout are rejected)'),
+    spec('tactile_pad_rows', IA, [], 'tactile layout: rows per pad'),
+    spec('tactile_pad_cols', IA, [], 'tactile layout: cols per pad'),
+    spec('tactile_pad_channels', IA, [], 'tactile layout: channels per pad ([] = 1)'),
+    spec('tactile_mode', S, 'latest', "tactile reduction: 'latest', 'max' or 'mean'"),
+    spec('tactile_window_s', D, 0.05, 'tactile max/mean window [s]', range=(0.001, 10.0)),
+    spec('joint_states_topic', S, C.JOINT_STATES_TOPIC, 'joint state topic'),
+    spec('joint_names', SA, [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT],
+         'required joints, in frame order'),
+    spec('command_topic', S, C.COMMAND_TOPIC,
+         'language command topic (std_msgs/String, latched)'),
+    *(spec(f'max_age_s.{k}', D, float(v), f'max age of {k} for presence [s] (0 = never stale)',
+           range=(0.0, 3600.0)) for k, v in DEFAULT_MAX_AGE_S.items()),
+    spec('required_modalities', SA, ['joints'], "modality keys required besides "
+         "required_cameras ('audio', 'tactile', 'joints', 'language', 'image/<cam>')"),
+    spec('modalities', SA, list(ALL_MODALITIES), 'modalities in use'),
+    spec('stamp_policy', S, 'reject', "zero header stamps: 'reject' or 'arrival'"),
+    spec('buffer_s', D, 2.0, 'history kept per stream [s]', range=(0.01, 600.0)),
+    spec('clock_jump_s', D, 1.0, 'a stamp this far behind its stream is a clock jump when the '
+         'node clock (or 3 messages in a row) agree; otherwise it is rejected [s]',
+         range=(0.001, 3600.0)),
+    spec('max_message_bytes', I, 64 * 1024 * 1024,
+         'larger messages are rejected unconverted [B]', range=(1, 2 ** 31 - 1)),
+)
+SYNC_PARAMETERS: dict[str, ParamSpec] = as_mapping(_TABLE)
 
 
 def declare_sync_parameters(node: Node, *, prefix: str = '') -> SyncConfig:
     """Declare every sync parameter on ``node`` (names prefixed by ``prefix``) and return the
     validated :class:`SyncConfig`. Raises :class:`ConfigError` quoting bad values."""
-    values = {}
-    for name, (default, description, rng) in SYNC_PARAMETERS.items():
-        full = prefix + name
-        if node.has_parameter(full):
-            values[name] = node.get_parameter(full).value
-            continue
-        values[name] = node.declare_parameter(
-            full, default, _descriptor(name, default, description, rng)).value
-    return config_from_values(values)
+    declare_table(node, _TABLE, prefix=prefix)
+    return config_from_values(read_table(node, _TABLE, prefix=prefix))
 
 
 def config_from_values(v: dict) -> SyncConfig:

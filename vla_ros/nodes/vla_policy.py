@@ -31,14 +31,17 @@ from vla_ros_msgs.msg import ActionChunk, PolicyStatus
 from vla_ros import constants as C
 from vla_ros.core.adapters import ActionMapping, make_command, positions_for, to_command_space
 from vla_ros.core.masking import check_mask, mask_frame
-from vla_ros.core.policy_config import PolicyConfig, check_bundle
+from vla_ros.core.policy_config import PolicyConfig, check_bundle, fit_tactile
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
-from vla_ros.errors import VlaRosError
+from vla_ros.errors import InputMismatchError, VlaRosError
 from vla_ros.nodes.controller_outputs import ControllerOutputs, action_chunk_msg
 from vla_ros.nodes.policy_commands import PolicyCommands
 from vla_ros.nodes.policy_monitor import PolicyCounters, PolicyReporting
-from vla_ros.nodes.policy_params import _get, declare_policy_parameters, read_policy_config
+from vla_ros.nodes.param_table import warn_unknown_parameters
+from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
+                                         read_policy_config)
+from vla_ros.nodes.policy_watch import PolicyWatch
 from vla_ros.nodes.rt_loop import ControlLoop, Worker, make_executor
 
 # Commands and the e-stop are latched: a late-joining node still gets the last one.
@@ -46,7 +49,7 @@ LATCHED_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
                          durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
 
 
-class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
+class VlaPolicy(PolicyCommands, PolicyReporting, PolicyWatch, LifecycleNode):
     """Runs a VLA policy bundle on synchronized frames and commands ros2_control controllers."""
 
     def __init__(self, **kwargs) -> None:
@@ -78,6 +81,7 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
         if self.get_parameter('autostart').value:
             self._autostart_timer = self.create_timer(
                 0.01, self._autostart_once, callback_group=self._groups['command'])
+        warn_unknown_parameters(self)
 
     def _reset_state(self) -> None:
         self.active = False
@@ -122,13 +126,16 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
             self.mapping = ActionMapping(m.action_names, cfg.adapter)
             self.safety = SafetyFilter(SafetyConfig.from_named(
                 m.action_names, cfg.joint_limits, mode=self.mode, period_s=self.period_s,
-                max_frame_age_s=cfg.max_frame_age_s, max_motion_time_s=cfg.max_motion_time_s))
+                max_frame_age_s=cfg.max_frame_age_s, max_motion_time_s=cfg.max_motion_time_s,
+                hold_latch_s=cfg.hold_latch_s))
             self.scheduler = ChunkScheduler(cfg.scheduler)
             grip = cfg.adapter.gripper_action
             self.aliases = {grip: cfg.gripper_joint_state or grip}
-            self.masked = check_mask(_get(self, 'mask_modalities'))
+            self.masked = check_mask(policy_values(self)['mask_modalities'])
+            self.sync_config = fit_tactile(self.sync_config, m)
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
+            self._publish_configure_fault(f'configure failed: {e}')
             return TransitionCallbackReturn.FAILURE
         if not cfg.dry_run:
             self.outputs = ControllerOutputs(self, cfg.adapter)
@@ -159,11 +166,15 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
         self._loop = ControlLoop(
             self.period_s, self._control_tick, logger=log, clock=self.get_clock() if sim
             else None, priority=int(self.get_parameter('realtime_priority').value)).start()
+        # Status, diagnostics and the clock watchdog run on the steady clock: they must keep
+        # reporting when a simulator's /clock stops.
+        steady, group = self.steady_clock, self._groups['command']
         self._timers = [
             self.create_timer(1.0 / self.cfg.status_rate_hz, self._publish_status,
-                              callback_group=self._groups['command']),
-            self.create_timer(1.0, self._publish_diagnostics,
-                              callback_group=self._groups['command'])]
+                              callback_group=group, clock=steady),
+            self.create_timer(1.0, self._publish_diagnostics, callback_group=group,
+                              clock=steady),
+            *self._watch_timers(sim, group)]
         self._publish_status(force=True)
         return super().on_activate(state)
 
@@ -230,10 +241,16 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
             self.last_inferred_stamp = -1
             self.latest_frame = None  # its joints are the old pose: hold nothing until a new one
 
-    def _on_reject(self, reason: str) -> None:
+    def _on_reject(self, key: str, reason: str) -> None:
+        """A rejected message is counted (diagnostics) and costs nothing else: the frame it
+        would have joined is built from the other data or fails on its own. Only a frame that
+        cannot be built (a required modality missing) holds the robot."""
         with self._lock:
-            self.frame_problem = f'frame rejected: {reason}'
-            self.counters.rejected_frames += 1
+            if key == 'frame':
+                self.frame_problem = f'no frame: {reason}'
+                self.counters.rejected_frames += 1
+            else:
+                self.counters.rejected_messages += 1
             self.counters.last_reject = reason
 
     def _want_inference_locked(self, now_ns: int) -> bool:
@@ -266,6 +283,13 @@ class VlaPolicy(PolicyCommands, PolicyReporting, LifecycleNode):
                 out = self.runtime.infer(mask_frame(frame, self.masked))
             actions = to_command_space(out.actions, out.kind, out.action_names,
                                        frame.joint_names, frame.joint_positions)
+        except InputMismatchError as e:  # the frame, not the policy: hold, do not latch
+            with self._lock:
+                if frame is self.latest_frame:
+                    self.frame_problem = f'frame unusable: {e}'[:300]
+                self.counters.rejected_frames += 1
+            self.get_logger().warning(f'frame unusable: {e}', throttle_duration_sec=5.0)
+            return
         except VlaRosError as e:
             with self._lock:
                 if gen == self.command_gen:
