@@ -12,6 +12,7 @@ import argparse
 import time
 
 from vla_ros import constants as C
+from vla_ros.errors import NoNodeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,8 +63,13 @@ def run(args: argparse.Namespace) -> int:
         end = time.monotonic() + 0.3
         while time.monotonic() < end:
             rclpy.spin_once(node, timeout_sec=0.05)
+        if not matched:
+            raise NoNodeError(
+                f'no vla_policy node on ROS_DOMAIN_ID={node.context.get_domain_id()}: nobody '
+                f'subscribed to {topic} within {args.wait:g} s, nothing was delivered '
+                '(start vla_policy first, or check ROS_DOMAIN_ID)')
         print(f'published {value!r} on {topic} ({matched} subscriber(s))')
-        return 0 if matched else 1
+        return 0
     finally:
         node.destroy_node()
         rclpy.try_shutdown()

@@ -1,4 +1,9 @@
-"""``vla-ros demo``: the end-to-end demo (same as ``make demo``)."""
+"""``vla-ros demo``: the end-to-end demo (same as ``make demo``).
+
+Starts ``mujoco_sim`` and ``vla_policy``, sends a language command, runs one episode, prints
+success, latencies and rates, and writes a GIF (front | wrist camera). Exits 1 when the task
+fails (``--allow-fail`` accepts that) or the loop breaks.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,10 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--seed', type=int, default=100_007, help='world seed')
-    parser.add_argument('--bundle', default=None, help='policy bundle (default: models/default)')
+    from vla_ros.tools import demo
+    demo.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from vla_ros.tools import demo
-
-    argv = ['--seed', str(args.seed)] + (['--bundle', args.bundle] if args.bundle else [])
-    return demo.main(argv)
+    return demo.run(args)

@@ -3,17 +3,22 @@
 Each run starts ``mujoco_sim`` and ``vla_policy`` as processes, plays N episodes per task kind
 (seeds from the held-out range, half of the commands held-out paraphrases), and writes a JSON
 of the episodes; ``--report`` combines JSONs (e.g. full + each ``--mask``) into a markdown
-table and a bar chart.
+table and a bar chart. Everything goes under ``out/eval/`` unless a path is given (the
+published report is written with ``--md docs/eval.md --png docs/img/eval.png``).
+
+A wrong bundle or task kind fails at once; a node that exits or fails to configure stops the
+run within seconds, quoting the node's error. Ctrl-C / SIGTERM stop the nodes too.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from vla_ros.errors import VlaRosError
+from vla_ros.errors import ConfigError, UsageError
+
+OUT_DIR = Path('out/eval')
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,49 +29,71 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'gentle, beep) or all')
     parser.add_argument('--mask', action='append', default=[],
                         help='modality the policy sees as absent (image, image/<cam>, audio, '
-                             'tactile, language); repeatable')
+                             'tactile, language); repeatable (default: none)')
     parser.add_argument('--seed-offset', type=int, default=0,
                         help='first held-out seed = 100000 + offset')
     parser.add_argument('--paraphrase-every', type=int, default=2,
                         help='every k-th episode uses a held-out paraphrase (0 = never)')
     parser.add_argument('--rtf', type=float, default=1.0, help='sim real-time factor')
     parser.add_argument('--json', type=Path, default=None,
-                        help='episode results JSON (default out/eval/<condition>.json)')
-    parser.add_argument('--name', default='', help='condition name in the report')
-    parser.add_argument('--video', type=Path, default=None, help='write a GIF per episode here')
+                        help=f'episode results JSON (default: {OUT_DIR}/<condition>.json)')
+    parser.add_argument('--name', default='',
+                        help='condition name in the report (default: full, or mask <keys>)')
+    parser.add_argument('--video', type=Path, default=None,
+                        help='directory for one GIF per episode (default: no GIFs)')
     parser.add_argument('--report', nargs='*', type=Path, default=None,
                         help='result JSONs to combine into --md/--png (no episodes run when '
                              'given without a bundle)')
-    parser.add_argument('--md', type=Path, default=Path('docs/eval.md'))
-    parser.add_argument('--png', type=Path, default=Path('docs/img/eval.png'))
+    parser.add_argument('--md', type=Path, default=OUT_DIR / 'eval.md',
+                        help='markdown report to write')
+    parser.add_argument('--png', type=Path, default=OUT_DIR / 'eval.png',
+                        help='bar chart to write')
+
+
+def _check_args(args: argparse.Namespace) -> list[str]:
+    """Validate before any node starts; returns the task kinds."""
+    from vla_ros.cli.common import parse_choices
+    from vla_ros.core.masking import check_mask
+    from vla_ros.sim.task_suite import TaskKind
+    kinds = parse_choices(args.kinds, [k.value for k in TaskKind], 'task kind')
+    try:
+        check_mask(args.mask)
+    except ConfigError as e:
+        raise UsageError(f'--mask: {e}') from e
+    if args.episodes < 1:
+        raise UsageError(f'--episodes must be >= 1, got {args.episodes}')
+    if args.rtf <= 0:
+        raise UsageError(f'--rtf must be > 0, got {args.rtf:g}')
+    for p in args.report or []:
+        if not p.is_file():
+            raise UsageError(f'--report: no such file {str(p)!r}')
+    return kinds
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.sim.task_suite import TaskKind, eval_tasks
     from vla_ros.tools.eval_report import bar_chart, load_results, markdown, save_results
+    kinds = _check_args(args)
     jsons = list(args.report or [])
     if args.bundle is not None:
+        from vla_ros.core.bundle import load_bundle
+        from vla_ros.sim.task_suite import eval_tasks
         from vla_ros.tools.episode import run_episodes
-        kinds = [k.value for k in TaskKind] if args.kinds == 'all' else args.kinds.split(',')
+        load_bundle(args.bundle)  # a wrong path fails here, in milliseconds
         pairs = eval_tasks(args.episodes, kinds, seed_offset=args.seed_offset,
                            paraphrase_every=args.paraphrase_every)
         tasks, seeds = [t for t, _ in pairs], [s for _, s in pairs]
         name = args.name or ('mask ' + '+'.join(args.mask) if args.mask else 'full')
-        out = args.json or Path('out/eval') / f'{name.replace(" ", "_").replace("/", "-")}.json'
+        out = args.json or OUT_DIR / f'{name.replace(" ", "_").replace("/", "-")}.json'
         print(f'eval {args.bundle} [{name}]: {len(tasks)} episodes '
-              f'({args.episodes} x {len(kinds)} kinds), rtf {args.rtf}')
+              f'({args.episodes} x {len(kinds)} kinds), rtf {args.rtf}', flush=True)
         t0 = time.monotonic()
 
         def progress(r) -> None:
             print(f'  {"OK  " if r.success else "FAIL"} {r.task:18s} seed {r.seed} '
                   f'{"(paraphrase) " if r.held_out else ""}{r.command!r}: {r.reason} '
                   f'[{r.duration_s:.1f} s sim, run {r.latency_ms:.1f} ms]', flush=True)
-        try:
-            results = run_episodes(args.bundle, tasks, seeds, mask=args.mask,
-                                   record_video=args.video, rtf=args.rtf, progress=progress)
-        except VlaRosError as e:
-            print(f'eval failed: {type(e).__name__}: {e}', file=sys.stderr)
-            return 1
+        results = run_episodes(args.bundle, tasks, seeds, mask=args.mask,
+                               record_video=args.video, rtf=args.rtf, progress=progress)
         save_results(out, results, {'name': name, 'bundle': str(args.bundle),
                                     'mask': list(args.mask), 'episodes': args.episodes,
                                     'kinds': kinds, 'rtf': args.rtf})
@@ -75,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
               f'{time.monotonic() - t0:.0f} s -> {out}')
         jsons.insert(0, out)
     if not jsons:
-        print('nothing to do: give a bundle and/or --report JSONs', file=sys.stderr)
-        return 2
+        raise UsageError('nothing to do: give a bundle and/or --report JSONs')
     runs = [load_results(p) for p in jsons]
     md = markdown(runs)
     args.md.parent.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,16 @@
-"""``vla-ros <subcommand>``: tools for users of vla_ros.
+"""vla-ros SUBCOMMAND: run, inspect, train and evaluate VLA policies on ROS 2.
 
 Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
 ``run(args) -> int``; modules are imported lazily so runtime commands never import torch.
+Errors are one line on stderr and a non-zero exit status (see :mod:`vla_ros.cli.common`).
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
+
+from vla_ros.cli.common import ArgumentParser, run_command
 
 # name -> (module, one-line help). Add new subcommands here.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -21,28 +23,43 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'train': ('vla_ros.cli.train_cmd', 'train a policy on recorded bags and export a bundle'),
     'eval': ('vla_ros.cli.eval_cmd', 'closed-loop success per task through the real nodes'),
 }
+EPILOG = 'Run `vla-ros SUBCOMMAND --help` for the options of one subcommand.'
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='vla-ros', description=__doc__.splitlines()[0])
+def build_parser() -> ArgumentParser:
+    """The top-level parser (subcommand arguments are added lazily by :func:`main`)."""
+    parser = ArgumentParser(prog='vla-ros', description=__doc__.splitlines()[0],
+                            epilog=EPILOG)
     sub = parser.add_subparsers(dest='subcommand', required=True, metavar='SUBCOMMAND')
     for name, (module, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(name, help=help_text)
         sp.set_defaults(_module=module)
-        # Arguments are added lazily in main() for the chosen subcommand only.
     return parser
+
+
+def subcommand_parser(name: str) -> ArgumentParser:
+    """The full parser of one subcommand (imports its module)."""
+    module = importlib.import_module(SUBCOMMANDS[name][0])
+    doc = (module.__doc__ or '').strip()
+    parser = ArgumentParser(prog=f'vla-ros {name}',
+                            description=_plain(doc) if doc else SUBCOMMANDS[name][1])
+    module.add_arguments(parser)
+    parser.set_defaults(_run=module.run)
+    return parser
+
+
+def _plain(rst: str) -> str:
+    """A module docstring as terminal text: RST double back-quotes become single ones."""
+    return rst.replace('``', '`')
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
     if argv and argv[0] in SUBCOMMANDS:
-        module = importlib.import_module(SUBCOMMANDS[argv[0]][0])
-        sp = argparse.ArgumentParser(prog=f'vla-ros {argv[0]}',
-                                     description=SUBCOMMANDS[argv[0]][1])
-        module.add_arguments(sp)
-        return int(module.run(sp.parse_args(argv[1:])) or 0)
-    parser.parse_args(argv)  # prints usage / errors for unknown subcommands
+        name = argv[0]
+        args = subcommand_parser(name).parse_args(argv[1:])
+        return run_command(f'vla-ros {name}', lambda: args._run(args))
+    build_parser().parse_args(argv)  # prints usage / errors for unknown subcommands
     return 2
 
 

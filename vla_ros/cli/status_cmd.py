@@ -1,16 +1,26 @@
-"""``vla-ros status``: print the policy node's PolicyStatus (what ``ros2 topic echo`` would)."""
+"""``vla-ros status``: print the policy node's PolicyStatus (what ``ros2 topic echo`` would).
+
+Waits ``--timeout`` seconds for the first status (also with ``--follow``); without one it says
+whether a vla_policy node is on the graph at all, with the ROS_DOMAIN_ID it looked in. A node
+whose configure failed reports state ``fault`` and the reason.
+"""
 
 from __future__ import annotations
 
 import argparse
 import time
 
+from vla_ros.errors import NoNodeError
+
+POLICY_NODE = 'vla_policy'
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--topic', default='/vla_policy/status', help='PolicyStatus topic')
-    parser.add_argument('--follow', '-f', action='store_true', help='keep printing')
+    parser.add_argument('--follow', '-f', action='store_true',
+                        help='keep printing every status until Ctrl-C')
     parser.add_argument('--timeout', type=float, default=5.0,
-                        help='seconds to wait for a status [s]')
+                        help='seconds to wait for the first status [s]')
 
 
 def format_status(s) -> str:
@@ -28,6 +38,17 @@ def format_status(s) -> str:
     return '\n'.join(lines)
 
 
+def no_status_error(node, topic: str, timeout_s: float, domain: int) -> NoNodeError:
+    """Why no status came: no vla_policy node at all, or one that publishes nothing."""
+    names = {n for n, _ in node.get_node_names_and_namespaces()}
+    publishers = node.count_publishers(topic)
+    if POLICY_NODE not in names and not publishers:
+        return NoNodeError(f'no {POLICY_NODE} node on ROS_DOMAIN_ID={domain} (nothing '
+                           f'publishes {topic}; waited {timeout_s:g} s)')
+    return NoNodeError(f'{POLICY_NODE} is on ROS_DOMAIN_ID={domain} but no status arrived on '
+                       f'{topic} within {timeout_s:g} s ({publishers} publisher(s))')
+
+
 def run(args: argparse.Namespace) -> int:
     import rclpy
     from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
@@ -38,18 +59,24 @@ def run(args: argparse.Namespace) -> int:
     got: list = []
     rclpy.init()
     node = rclpy.create_node('vla_ros_status')
+    domain = node.context.get_domain_id()
+    printed = 0
     try:
         node.create_subscription(PolicyStatus, args.topic, got.append, qos)
         deadline = time.monotonic() + args.timeout
-        while time.monotonic() < deadline or (args.follow and rclpy.ok()):
+        while rclpy.ok() and (printed or time.monotonic() < deadline):
             rclpy.spin_once(node, timeout_sec=0.1)
             if got:
-                print(format_status(got.pop()), flush=True)
+                if printed:
+                    print('---')
+                print(format_status(got[-1]), flush=True)
+                got.clear()
+                printed += 1
                 if not args.follow:
                     return 0
-                print('---')
-        print(f'no PolicyStatus on {args.topic} within {args.timeout:g} s')
-        return 1
+        if not printed:
+            raise no_status_error(node, args.topic, args.timeout, domain)
+        return 0
     except KeyboardInterrupt:
         return 0
     finally:

@@ -24,14 +24,15 @@ import numpy as np
 
 from vla_ros import constants as C
 from vla_ros.core.masking import check_mask
-from vla_ros.errors import ProcessError
+from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.tools.procs import NodeProcess, check_all, ros_args, wait_until
 
 SIM_PARAMS = {'image_width': 96, 'image_height': 96, 'camera_rate_hz': 10.0,
               'audio_chunk_rate_hz': 50.0, 'tactile_rate_hz': 50.0, 'joint_rate_hz': 50.0,
               'task_state_rate_hz': 10.0, 'real_time_factor': 1.0}
+VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
 POLICY_PARAMS = {'autostart': True, 'dry_run': False, 'use_sim_time': True,
                  'cameras': ['front', 'wrist'], 'required_cameras': ['front'],
                  'controller.kind': 'joint_trajectory', 'controller.name': 'arm_controller',
@@ -95,7 +96,8 @@ class EpisodeRunner:
         self._states: list[TaskState] = []
         self._status = None
         self._status_hist: list = []
-        self._frame = None
+        self._frames: list[np.ndarray] = []
+        self._latest_image: dict[str, np.ndarray] = {}
         self._want_frames = False
         self.context = None
 
@@ -128,8 +130,10 @@ class EpisodeRunner:
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         node.create_subscription(String, '/sim/task_state', self._on_state, latched)
         node.create_subscription(PolicyStatus, '/vla_policy/status', self._on_status, latched)
-        node.create_subscription(Image, C.camera_topic('front'), self._on_image,
-                                 qos_profile_sensor_data)
+        for cam in VIDEO_CAMERAS:
+            node.create_subscription(Image, C.camera_topic(cam),
+                                     lambda m, c=cam: self._on_image(c, m),
+                                     qos_profile_sensor_data)
         self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, latched)
         self.reset_pub = node.create_publisher(UInt32, '/sim/reset_seed', 10)
         self.sound_pub = node.create_publisher(String, '/sim/sound', 10)
@@ -138,9 +142,11 @@ class EpisodeRunner:
         self.executor.add_node(node)
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
-        ok = wait_until(lambda: self._latest() is not None and self._status is not None
-                        and self._status.state_name in ('idle', 'running', 'holding'),
-                        timeout_s)
+        # the children are watched while waiting: a node that exits or fails to configure
+        # ends the wait within a poll period, quoting its own error
+        ok = wait_until(lambda: self._check_procs(fault=True) or (
+            self._latest() is not None and self._status is not None
+            and self._status.state_name in ('idle', 'running', 'holding')), timeout_s)
         if not ok:
             self._check_procs()
             raise ProcessError(f'sim/policy not ready within {timeout_s:.0f} s '
@@ -161,8 +167,8 @@ class EpisodeRunner:
         with self._lock:
             self._status = None
         self.procs[1] = self._policy_process().start()
-        if not wait_until(lambda: self._status is not None
-                          and self._status.state_name == 'idle', timeout_s):
+        if not wait_until(lambda: self._check_procs(fault=True) or (
+                self._status is not None and self._status.state_name == 'idle'), timeout_s):
             self._check_procs()
             raise ProcessError(f'vla_policy not idle {timeout_s:.0f} s after a restart')
 
@@ -202,24 +208,35 @@ class EpisodeRunner:
             self._status = msg
             self._status_hist.append(msg)
 
-    def _on_image(self, msg) -> None:
-        if self._want_frames:
-            img = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width, 3).copy()
-            with self._lock:
-                self._frame = img
+    def _on_image(self, camera: str, msg) -> None:
+        """Video: on each front image, the front and the latest wrist image side by side."""
+        if not self._want_frames:
+            return
+        img = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width, 3).copy()
+        with self._lock:
+            self._latest_image[camera] = img
+            if camera == VIDEO_CAMERAS[0]:
+                side = [self._latest_image[c] for c in VIDEO_CAMERAS
+                        if c in self._latest_image and self._latest_image[c].shape == img.shape]
+                self._frames.append(np.concatenate(side, axis=1))
 
     def _latest(self) -> TaskState | None:
         with self._lock:
             return self._states[-1] if self._states else None
 
-    def _check_procs(self) -> None:
-        for p in self.procs:
-            if not p.alive():
-                raise ProcessError(f'{p.executable} exited: {p.log_tail(2000)}')
+    def _check_procs(self, *, fault: bool = False) -> None:
+        """Raise NodeFailedError (one line, quoting the node) when a child exited or logged a
+        configuration error; with ``fault`` (while starting) also when the policy reports
+        state ``fault``."""
+        check_all(self.procs)
+        with self._lock:
+            st = self._status
+        if fault and st is not None and st.state_name == 'fault':
+            raise NodeFailedError(f'vla_policy: fault: {st.reason or "no reason given"}')
 
     # -- episodes ----------------------------------------------------------------------------
     def run(self, task: TaskSpec, seed: int, *, record_video: bool = False,
-            video_every: int = 2) -> EpisodeResult:
+            video_every: int = 1) -> EpisodeResult:
         """Reset to ``seed``, command ``task.command``, run until decided or timeout."""
         self._check_procs()
         self.cmd_pub.publish(self._String(data='stop'))
@@ -240,9 +257,10 @@ class EpisodeRunner:
         with self._lock:
             self._states.clear()
             self._status_hist.clear()
+        with self._lock:
+            self._frames, self._latest_image = [], {}
         self._want_frames = record_video
         monitor = SuccessMonitor(task, seed, t0=t_command)
-        frames: list[np.ndarray] = []
         t_wall = time.monotonic()
         self.cmd_pub.publish(self._String(data=task.command))
         deadline = t_wall + 10.0 + 3.0 * task.timeout_s / max(self.rtf, 0.05)
@@ -251,9 +269,6 @@ class EpisodeRunner:
             with self._lock:
                 new = self._states[seen:]
                 seen += len(new)
-                frame, self._frame = self._frame, None
-            if frame is not None and record_video:
-                frames.append(frame)
             for st in new:
                 n_state += 1
                 if monitor.update(st):
@@ -272,6 +287,7 @@ class EpisodeRunner:
         self._want_frames = False
         with self._lock:
             hist = list(self._status_hist)
+            frames, self._frames = self._frames, []
         run = [s for s in hist if s.state_name == 'running'] or hist
         mean = lambda k: float(np.mean([getattr(s, k) for s in run])) if run else 0.0  # noqa
         return EpisodeResult(
@@ -308,9 +324,21 @@ def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[
     return results
 
 
-def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 5.0) -> Path:
-    import imageio.v2 as imageio
+def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 10.0, *,
+              height: int | None = None) -> Path:
+    """An animated GIF of ``frames`` (H x W x 3 uint8), optionally resized to ``height``."""
+    import cv2
+    from PIL import Image
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    imageio.mimsave(path, list(frames), duration=1.0 / fps, loop=0)
+    out = list(frames)
+    if height and out and out[0].shape[0] != height:
+        k = height / out[0].shape[0]
+        size = (int(round(out[0].shape[1] * k)), height)
+        out = [cv2.resize(f, size, interpolation=cv2.INTER_CUBIC) for f in out]
+    if not out:
+        raise ValueError('write_gif: no frames')
+    images = [Image.fromarray(f) for f in out]
+    images[0].save(path, save_all=True, append_images=images[1:],
+                   duration=int(round(1000.0 / fps)), loop=0)
     return path
