@@ -187,3 +187,33 @@ def test_hold_stays_latched_until_time_jumps_back():
     f.on_time_jump()
     np.testing.assert_allclose(step(f, [0, 0], current=(0.8, -0.4)).command, [0.8, -0.4])
     np.testing.assert_allclose(step(f, [0, 0], current=(0.79, -0.41)).command, [0.8, -0.4])
+
+
+def test_short_data_hold_resumes_long_one_needs_a_new_command():
+    """A glitch shorter than hold_latch_s resumes by itself; an outage longer than that stops
+    (IDLE) and data coming back does not move the robot until a new command."""
+    f = make(hold_latch_s=0.5)
+    s = 1_000_000_000
+    assert step(f, [0.1, 0.1], t_ns=s).state is SafetyState.RUNNING
+    d = step(f, [0.1, 0.1], t_ns=s + 300_000_000, frame_ns=s)  # 300 ms stale
+    assert d.state is SafetyState.HOLDING and 'stale' in d.reason
+    assert step(f, [0.1, 0.1], t_ns=s + 400_000_000).state is SafetyState.RUNNING  # back
+    step(f, [0.1, 0.1], t_ns=2 * s, frame_ns=s)            # stale again ...
+    d = step(f, [0.1, 0.1], t_ns=2 * s + 600_000_000, frame_ns=s)  # ... for 600 ms
+    assert d.state is SafetyState.IDLE and d.hold and 'send a new command' in d.reason
+    d = step(f, [0.1, 0.1], t_ns=3 * s)                     # fresh data again
+    assert d.state is SafetyState.IDLE and d.hold
+    f.on_command(3 * s)
+    assert step(f, [0.1, 0.1], t_ns=3 * s + P_NS).state is SafetyState.RUNNING
+
+
+def test_frame_problem_latches_too_and_zero_disables_the_latch():
+    f = make(hold_latch_s=0.1)
+    step(f, [0.0, 0.0], t_ns=P_NS, problem='no frame: joints missing')
+    assert step(f, [0.0, 0.0], t_ns=P_NS + 200_000_000,
+                problem='no frame: joints missing').state is SafetyState.IDLE
+    g = make(hold_latch_s=0.0)
+    step(g, [0.0, 0.0], t_ns=P_NS, frame_ns=0, problem='x')
+    assert step(g, [0.0, 0.0], t_ns=100 * 1_000_000_000,
+                problem='x').state is SafetyState.HOLDING
+    assert step(g, [0.0, 0.0], t_ns=101 * 1_000_000_000).state is SafetyState.RUNNING

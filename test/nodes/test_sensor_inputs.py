@@ -197,3 +197,62 @@ def test_zero_stamp_arrival_policy_and_missing_required_counted(rclpy_init):
         assert inputs.sync.stats.modalities['image/front'].accepted == 1
     finally:
         node.destroy_node()
+
+
+def test_last_pending_image_becomes_a_frame_when_streams_stop(rclpy_init):
+    """A trigger waiting for another camera is emitted after max_wait_s even when no further
+    message ever comes (it used to wait for the next message forever)."""
+    node, inputs, frames, _ = make_inputs([Parameter('cameras', value=['front', 'wrist']),
+                                           Parameter('max_wait_s', value=0.05)])
+    try:
+        cbs = callbacks(inputs)
+        t = time.time_ns()
+        cbs['/joint_states'](joints(t))
+        cbs['/camera/wrist/image_raw'](image(t - 40_000_000))  # recent, outside the slop
+        cbs['/camera/front/image_raw'](image(t))
+        assert not frames  # waiting for a better wrist image
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        end = time.monotonic() + 1.0
+        while not frames and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.01)
+        assert len(frames) == 1 and frames[0].stamp_ns == t
+        assert not frames[0].present['image/wrist']
+    finally:
+        node.destroy_node()
+
+
+def test_each_reason_logged_and_counted_on_its_own(rclpy_init):
+    """Frame failures are counted under ``missing:<key>`` and each reason has its own log
+    throttle (two problems never share one counter)."""
+    node, inputs, frames, rejects = make_inputs(
+        [Parameter('required_modalities', value=['joints', 'tactile'])])
+    try:
+        cbs = callbacks(inputs)
+        t = 5_000_000_000
+        cbs['/camera/front/image_raw'](image(t))           # no joints, no tactile
+        cbs['/joint_states'](joints(t + 10_000_000))
+        cbs['/camera/front/image_raw'](image(t + 10_000_000))  # joints ok, tactile missing
+        reasons = inputs.sync.stats.reasons
+        assert reasons['missing:joints'] == 1 and reasons['missing:tactile'] == 1
+        assert {'missing:joints', 'missing:tactile'} <= set(inputs._last_log)
+        assert not frames and len(rejects) == 2
+    finally:
+        node.destroy_node()
+
+
+def test_huge_command_rejected_unseen_and_counted(rclpy_init):
+    from std_msgs.msg import String
+
+    node, inputs, _, rejects = make_inputs()
+    try:
+        cb = callbacks(inputs)[C.COMMAND_TOPIC]
+        t0 = time.perf_counter()
+        cb(String(data='x' * 1_000_000))
+        assert time.perf_counter() - t0 < 0.05
+        assert inputs.sync.stats.modalities['language'].rejected == 1
+        assert 'CommandTooLongError' in rejects[-1] or 'characters' in rejects[-1]
+        assert inputs.sync._command == ''
+        assert len(rejects[-1]) < 300
+    finally:
+        node.destroy_node()

@@ -18,6 +18,7 @@ from sensor_msgs.msg import Image, JointState
 from vla_ros_msgs.msg import AudioChunk, MultimodalFrame, TactilePad
 
 from vla_ros.core.frame import Frame
+from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.sensor_inputs import SensorInputs, declare_sync_parameters
 from vla_ros.nodes.spin import run_node
 
@@ -87,6 +88,7 @@ class MultimodalSync(Node):
             'diagnostics_period_s', 1.0, ParameterDescriptor(
                 description='period of /diagnostics [s]', read_only=True)).value
         config = declare_sync_parameters(self)
+        warn_unknown_parameters(self)
         self.frame_pub = self.create_publisher(MultimodalFrame, '~/frame', FRAME_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         # sensors in one mutually exclusive group (the synchronizer is single-threaded);

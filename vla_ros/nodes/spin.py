@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import rclpy
+import rclpy.logging
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+
+from vla_ros.errors import VlaRosError
 
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
@@ -17,7 +21,12 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
     handled with it, all of them without).
     """
     rclpy.init(args=args)
-    node = make_node()
+    try:
+        node = make_node()
+    except VlaRosError as e:  # bad parameters: one line that says which, no traceback
+        rclpy.logging.get_logger(getattr(make_node, '__name__', 'node')).fatal(str(e))
+        rclpy.try_shutdown()
+        sys.exit(1)
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -20,6 +20,7 @@ import sys
 import threading
 
 import rclpy
+import rclpy.logging
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import ExternalShutdownException
@@ -389,7 +390,12 @@ class VlaPolicy(PolicyCommands, PolicyReporting, PolicyWatch, LifecycleNode):
 
 def main(args: list[str] | None = None) -> None:
     rclpy.init(args=args)
-    node = VlaPolicy()
+    try:
+        node = VlaPolicy()
+    except VlaRosError as e:  # bad sync parameters: one line, no traceback
+        rclpy.logging.get_logger('vla_policy').fatal(str(e))
+        rclpy.try_shutdown()
+        sys.exit(1)
     # A thread woken from sleep needs the GIL; the holder drops it only every switch
     # interval (default 5 ms): the classic cause of multi-ms wake-up latency of the control
     # thread beside busy sensor/inference threads.
