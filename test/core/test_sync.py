@@ -337,6 +337,11 @@ def test_silent_optional_camera_does_not_delay_frames():
     sync.add_image('front', T0, img())
     sync.add_image('wrist', T0 - 20 * S, img())  # long silent (older than its max age)
     assert sync.cameras_ready(T0)
+    never = make(required=())
+    never.add_image('front', T0, img())
+    assert not never.cameras_ready(T0)  # just started: the wrist camera may still come
+    never.add_image('front', T0 + 2 * S, img())
+    assert never.cameras_ready(T0 + 2 * S)  # 2 s of front images and never a wrist one
     fresh = make(required=())
     fresh.add_image('wrist', T0 - 50 * MS, img())  # recent: its next image may still match
     assert not fresh.cameras_ready(T0)

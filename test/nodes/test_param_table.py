@@ -101,3 +101,9 @@ def test_table_rows_state_types_that_match_their_defaults():
     with pytest.raises(ConfigError, match='must be a list'):
         spec('y', PType.STRING_ARRAY, 'a', 'a string for a list')
     assert spec('z', PType.DOUBLE, 1, 'an int default for a double').default == 1.0
+
+
+def test_docs_parameter_tables_match_the_code():
+    """docs/policy.md and docs/sync.md tables are generated from the declared tables."""
+    from vla_ros.tools.param_docs import main
+    assert main(['--check']) == 0

@@ -77,6 +77,7 @@ class MultimodalSynchronizer:
         self._zero_vel = np.zeros(n_joints)
         self._zero_vel.flags.writeable = False
         self._last_frame_ns: int | None = None
+        self._first_image_ns: int | None = None  # first image since start/reset [ns]
         self._slop_ns = int(config.image_slop_s * NS_PER_S)
         self._clock_jump_ns = int(config.clock_jump_s * NS_PER_S)
         self._audio_n = int(round(config.audio_window_s * config.audio_rate))
@@ -197,6 +198,7 @@ class MultimodalSynchronizer:
                 # the newest stamp belongs to the old timeline (it triggers frames and ages)
                 s.st.last_stamp_ns = 0
         self._last_frame_ns = None
+        self._first_image_ns = None
 
     # ------------------------------------------------------------------ inputs
     def add_image(self, camera: str, stamp_ns: int, image: np.ndarray, *,
@@ -207,7 +209,10 @@ class MultimodalSynchronizer:
             raise SyncError(f'unknown camera {camera!r}; configured: {list(self._images)}')
         if stamp_ns <= 0:
             stamp_ns = self._zero_stamp(s.key, stamp_ns, arrival_ns)
-        return self._accept(s, stamp_ns, image)
+        result = self._accept(s, stamp_ns, image)
+        if self._first_image_ns is None:
+            self._first_image_ns = stamp_ns
+        return result
 
     def add_audio(self, stamp_ns: int, samples: np.ndarray, sample_rate: int, *,
                   arrival_ns: int | None = None) -> AddResult:
@@ -341,8 +346,11 @@ class MultimodalSynchronizer:
         for s in self._cams.values():
             newest = s.buf.newest_stamp
             if newest is None or newest < stamp_ns - self._slop_ns:
-                if newest is None or stamp_ns - newest > (s.max_age or SILENT_CAMERA_NS):
-                    continue  # silent camera: waiting cannot help this frame
+                # silent camera (nothing for longer than its max age, also since the first
+                # image of any camera): waiting cannot help this frame
+                last = newest if newest is not None else self._first_image_ns
+                if last is not None and stamp_ns - last > (s.max_age or SILENT_CAMERA_NS):
+                    continue
                 return False
         return True
 
