@@ -23,7 +23,7 @@ TRAIN_MINUTES ?= 25
 train: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 --out out/demos/clean
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 --out out/demos/dart
-	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --model-id vla-sim-default
+	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --work-dir out/train/default --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --model-id vla-sim-default
 
 bench: setup
 	@$(ENV) python -m bench $(BENCH)

@@ -120,3 +120,61 @@ def test_word_dropout_keeps_cls_sep_padding_and_some_words():
         dropped += int((mask - out).sum())
     assert dropped > 50
     assert torch.equal(word_dropout(mask, 0.0, g), mask)
+
+
+@pytest.mark.timeout(240)
+def test_cli_train_then_export_checkpoint_inspect_and_infer(demos, tmp_path, monkeypatch,
+                                                            capsys):
+    """`vla-ros train` writes only under the directories it is given; `vla-ros export
+    --checkpoint` takes the checkpoint it wrote; provenance matches the config; one inference."""
+    import re
+
+    from vla_ros.cli.main import main
+    from vla_ros.core.bundle import load_bundle
+    from vla_ros.core.frame import Frame, TactileLayout
+    cwd = tmp_path / 'cwd'
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    out = tmp_path / 'out' / 'tiny'
+    assert main(['train', str(demos), '--out', str(out), '--steps', '4', '--batch', '8',
+                 '--d-model', '32', '--no-progress']) == 0
+    printed = capsys.readouterr().out
+    ck = tmp_path / 'out' / 'train' / 'tiny' / 'checkpoint.pt'
+    assert ck.is_file() and str(ck) in printed
+    assert len(list((tmp_path / 'out' / 'cache').glob('*.npz'))) == 2
+    assert list(cwd.iterdir()) == []  # nothing relative to the current directory
+    # the log line and the summary report the same steps and losses
+    losses = re.findall(r'loss \(mean of 50 steps\) ([0-9.]+) -> ([0-9.]+)', printed)
+    assert len(losses) == 2 and losses[0] == losses[1], printed
+    assert 'trained 4 steps' in printed and 'training    4 steps' in printed
+    trained = load_bundle(out).manifest
+    assert trained.provenance['config']['text_encoder'] == 'wordbag'
+    assert trained.provenance['text_encoder'].startswith('wordbag')
+    assert trained.provenance['final_loss'] == pytest.approx(float(losses[0][1]), abs=1e-4)
+
+    exported = tmp_path / 'exported'
+    assert main(['export', '--checkpoint', str(ck), '--out', str(exported)]) == 0
+    m = load_bundle(exported).manifest
+    assert m.provenance['config']['text_encoder'] == 'wordbag' == m.provenance['text_encoder']
+    assert m.text_encoder['tokenizer']['kind'] == 'hf_tokenizers'
+    assert m.action_mean == trained.action_mean
+    capsys.readouterr()
+    assert main(['inspect', str(exported)]) == 0
+    assert 'hf_tokenizers' in capsys.readouterr().out
+
+    rng = np.random.default_rng(0)
+    joints = trained.joint_names
+    frame = Frame(
+        stamp_ns=1_000_000_000,
+        images={c: rng.integers(0, 255, (64, 64, 3), dtype=np.uint8) for c in ('front', 'wrist')},
+        audio=rng.uniform(-0.3, 0.3, 16000).astype(np.float32), audio_rate=16000,
+        tactile=rng.uniform(0, 2, 32).astype(np.float32),
+        tactile_layout=TactileLayout(('left_finger', 'right_finger'), ((4, 4, 1), (4, 4, 1))),
+        joint_names=joints, joint_positions=rng.uniform(-1, 1, len(joints)),
+        joint_velocities=np.zeros(len(joints)), command='pick up the red cube',
+        present={'image/front': True, 'image/wrist': True, 'audio': True, 'tactile': True,
+                 'joints': True})
+    a = PolicyRuntime.from_bundle(exported).infer(frame).actions
+    b = PolicyRuntime.from_bundle(out).infer(frame).actions
+    assert a.shape == (10, 7) and np.isfinite(a).all()
+    assert np.allclose(a, b, atol=1e-4)  # the same weights, through either route

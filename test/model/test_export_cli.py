@@ -74,3 +74,32 @@ def test_minilm_text_encoder_bundle(tmp_path):
     with torch.no_grad():
         ref = enc(torch.from_numpy(ids), torch.from_numpy(mask))[0].numpy()
     assert np.max(np.abs(ref - a)) < 1e-4
+
+
+def test_export_of_a_legacy_train_checkpoint_uses_its_wordbag_encoder(tmp_path, capsys):
+    """Checkpoints of `vla-ros train` before the wordbag kind existed say text_encoder 'bytes'
+    but hold a 30522-row word-piece table: export reads them as wordbag."""
+    import dataclasses
+
+    import torch
+
+    from vla_ros.model.policy import VlaPolicy
+    from vla_ros.model.train_utils import save_checkpoint
+    from vla_ros.model.wordbag import WordBagTextEncoder
+    from vla_ros.tools.test_bundles import tiny_config
+
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(tiny_config(), text_encoder='bytes')
+    ck = tmp_path / 'old.pt'
+    save_checkpoint(ck, VlaPolicy(cfg), WordBagTextEncoder(cfg.text_dim, init_table=False))
+    assert cli_main(['export', '--checkpoint', str(ck), '--out', str(tmp_path / 'b')]) == 0
+    m = PolicyRuntime.from_bundle(tmp_path / 'b').manifest
+    assert m.provenance['config']['text_encoder'] == 'wordbag'
+    assert m.text_encoder['tokenizer']['kind'] == 'hf_tokenizers'
+
+
+def test_export_of_a_missing_checkpoint_is_one_line(tmp_path, capsys):
+    assert cli_main(['export', '--checkpoint', str(tmp_path / 'no.pt'), '--out',
+                     str(tmp_path / 'b')]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'no such file' in err and 'no.pt' in err

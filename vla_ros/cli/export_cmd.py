@@ -1,34 +1,47 @@
-"""``vla-ros export``: a reference VLA policy (checkpoint or fresh) -> verified policy bundle."""
+"""``vla-ros export``: a reference VLA policy (checkpoint or fresh) -> verified policy bundle.
+
+``--checkpoint`` takes what ``vla-ros train`` writes (``out/train/<name>/checkpoint.pt``): the
+architecture, text encoder kind and normalization come from the checkpoint, and the options
+that describe a fresh model (``--fusion``, ``--text-encoder``, ``--cameras``, ...) are ignored.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from vla_ros.errors import VlaRosError
+from vla_ros.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', required=True, type=Path, help='bundle directory to write')
     parser.add_argument('--checkpoint', type=Path,
-                        help='checkpoint from vla_ros.model.train_utils.save_checkpoint; '
-                             'without it a freshly initialised model is exported')
+                        help='checkpoint of `vla-ros train` (or train_utils.save_checkpoint); '
+                             'default: a freshly initialised model')
     parser.add_argument('--fusion', default='cross_attention',
-                        choices=['early', 'late', 'cross_attention', 'moe'])
-    parser.add_argument('--text-encoder', default='bytes', choices=['bytes', 'minilm'],
-                        help='bytes: small trainable; minilm: frozen all-MiniLM-L6-v2')
-    parser.add_argument('--cameras', default='front', help='comma-separated camera names')
-    parser.add_argument('--image-size', type=int, default=224, help='square image size [px]')
-    parser.add_argument('--horizon', type=int, default=16, help='actions per chunk H')
-    parser.add_argument('--dt', type=float, default=0.02, help='time between actions [s]')
+                        choices=['early', 'late', 'cross_attention', 'moe'],
+                        help='fresh model: how modality tokens are fused (docs/models.md)')
+    parser.add_argument('--text-encoder', default='bytes', choices=['bytes', 'minilm', 'wordbag'],
+                        help='fresh model: bytes (small, trainable), minilm (frozen '
+                             'all-MiniLM-L6-v2) or wordbag (MiniLM word pieces, PCA-64)')
+    parser.add_argument('--cameras', default='front',
+                        help='fresh model: comma-separated camera names')
+    parser.add_argument('--image-size', type=int, default=224,
+                        help='fresh model: square image size [px]')
+    parser.add_argument('--horizon', type=int, default=16,
+                        help='fresh model: actions per chunk H')
+    parser.add_argument('--dt', type=float, default=0.02,
+                        help='fresh model: time between actions [s]')
     parser.add_argument('--train-steps', type=int, default=0,
                         help='smoke-train on synthetic data first (demo only)')
-    parser.add_argument('--model-id', default=None, help='model id (default: from fusion)')
-    parser.add_argument('--action-kind', default='absolute_joint_position')
-    parser.add_argument('--opset', type=int, default=17)
-    parser.add_argument('--atol', type=float, default=1e-4, help='parity tolerance')
+    parser.add_argument('--model-id', default=None,
+                        help='model id in bundle.yaml (default: vla-<fusion>)')
+    parser.add_argument('--action-kind', default='absolute_joint_position',
+                        help='action kind in bundle.yaml (docs/bundle.md)')
+    parser.add_argument('--opset', type=int, default=17, help='ONNX opset (>= 17)')
+    parser.add_argument('--atol', type=float, default=1e-4,
+                        help='onnxruntime vs torch parity tolerance')
     parser.add_argument('--int8', action='store_true',
                         help='int8 dynamic quantization (error is measured and printed)')
 
@@ -40,48 +53,42 @@ def run(args: argparse.Namespace) -> int:
     from vla_ros.model.config import PolicyConfig
     from vla_ros.model.export import NormStats, export_bundle
     from vla_ros.model.policy import VlaPolicy
-    from vla_ros.model.text import ByteTextEncoder, MiniLMTextEncoder
+    from vla_ros.model.text import make_text_encoder
     from vla_ros.model.train_utils import load_checkpoint, train_steps
 
+    if args.checkpoint and not args.checkpoint.is_file():
+        raise UsageError(f'--checkpoint: no such file {str(args.checkpoint)!r}')
     t0 = time.monotonic()
-    try:
-        if args.checkpoint:
-            print(f'loading checkpoint {args.checkpoint}')
-            policy, text_state, stats_d = load_checkpoint(args.checkpoint)
-            stats = NormStats(**{k: tuple(v) for k, v in stats_d.items()})
-        else:
-            text_state, stats = None, NormStats()
-            minilm = args.text_encoder == 'minilm'
-            cfg = PolicyConfig(
-                fusion=args.fusion, cameras=tuple(args.cameras.split(',')),
-                image_size=(args.image_size, args.image_size), horizon=args.horizon,
-                dt=args.dt, text_encoder=args.text_encoder, text_dim=384 if minilm else 64)
-            torch.manual_seed(0)
-            policy = VlaPolicy(cfg)
-            print('no --checkpoint: exporting a freshly initialised model '
-                  '(random weights; fine for plumbing, not for a robot)')
-        cfg = policy.cfg
-        if cfg.text_encoder == 'minilm':
-            text = MiniLMTextEncoder()
-        else:
-            text = ByteTextEncoder(cfg.text_dim)
-            if text_state:
-                text.load_state_dict(text_state)
-        if args.train_steps:
-            losses = train_steps(policy, steps=args.train_steps,
-                                 on_step=lambda i, l: print(f'      train step {i + 1}: '
-                                                            f'loss {l:.4f}'))
-            print(f'smoke training: loss {losses[0]:.4f} -> {losses[-1]:.4f}')
-        model_id = args.model_id or f'vla-{cfg.fusion}'
-        report = export_bundle(policy, text, args.out, model_id=model_id, stats=stats,
-                               action_kind=args.action_kind, opset=args.opset,
-                               atol=args.atol, int8=args.int8,
-                               provenance={'checkpoint': str(args.checkpoint or '')},
-                               log=print)
-        bundle = load_bundle(args.out)  # what the robot will do: verify it end to end
-    except VlaRosError as e:
-        print(f'export failed: {type(e).__name__}: {e}', file=sys.stderr)
-        return 1
+    if args.checkpoint:
+        print(f'loading checkpoint {args.checkpoint}')
+        policy, text_state, stats_d = load_checkpoint(args.checkpoint)
+        stats = NormStats(**{k: tuple(v) for k, v in stats_d.items()})
+    else:
+        text_state, stats = None, NormStats()
+        minilm = args.text_encoder == 'minilm'
+        cfg = PolicyConfig(
+            fusion=args.fusion, cameras=tuple(args.cameras.split(',')),
+            image_size=(args.image_size, args.image_size), horizon=args.horizon,
+            dt=args.dt, text_encoder=args.text_encoder, text_dim=384 if minilm else 64)
+        torch.manual_seed(0)
+        policy = VlaPolicy(cfg)
+        print('no --checkpoint: exporting a freshly initialised model '
+              '(random weights; fine for plumbing, not for a robot)')
+    cfg = policy.cfg
+    text = make_text_encoder(cfg.text_encoder, cfg.text_dim, text_state)
+    if args.train_steps:
+        losses = train_steps(policy, steps=args.train_steps,
+                             on_step=lambda i, l: print(f'      train step {i + 1}: '
+                                                        f'loss {l:.4f}'))
+        print(f'smoke training: loss {losses[0]:.4f} -> {losses[-1]:.4f}')
+    model_id = args.model_id or f'vla-{cfg.fusion}'
+    report = export_bundle(policy, text, args.out, model_id=model_id, stats=stats,
+                           action_kind=args.action_kind, opset=args.opset,
+                           atol=args.atol, int8=args.int8,
+                           provenance={'checkpoint': str(args.checkpoint or ''),
+                                       'text_encoder': cfg.text_encoder},
+                           log=print)
+    bundle = load_bundle(args.out)  # what the robot will do: verify it end to end
     m = bundle.manifest
     rows = [('bundle', str(args.out)), ('model id', m.model_id), ('fusion', cfg.fusion),
             ('parameters', f'{report.params / 1e6:.2f} M'),

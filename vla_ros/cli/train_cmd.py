@@ -1,28 +1,36 @@
 """``vla-ros train``: demonstration bags -> trained policy -> verified bundle.
 
-Bags are read through the same sync core the policy node runs, samples cached as .npz.
+Bags are read through the same sync core the policy node runs, samples cached as .npz. Every
+file goes under the directories given (nothing relative to the current directory): the bundle
+in ``--out``, the checkpoint in ``--work-dir`` (default ``<out>/../train/<out name>``, e.g.
+``out/train/<name>/checkpoint.pt`` for ``--out out/<name>``, which ``vla-ros export
+--checkpoint`` reads), the sample cache in ``--cache`` (default ``<out>/../cache``).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-
-from vla_ros.errors import VlaRosError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('data', nargs='+', type=Path,
                         help='bag directories, or directories holding bags (MCAP/sqlite3)')
     parser.add_argument('--out', required=True, type=Path, help='bundle directory to write')
+    parser.add_argument('--work-dir', type=Path, default=None,
+                        help='checkpoint directory (default: <out>/../train/<out name>)')
+    parser.add_argument('--cache', type=Path, default=None,
+                        help='sample cache directory (default: <out>/../cache)')
     parser.add_argument('--fusion', default='cross_attention',
-                        choices=['early', 'late', 'cross_attention', 'moe'])
+                        choices=['early', 'late', 'cross_attention', 'moe'],
+                        help='how modality tokens are fused (docs/models.md)')
     parser.add_argument('--steps', type=int, default=8000, help='optimizer steps (max)')
     parser.add_argument('--minutes', type=float, default=0.0,
-                        help='wall-time budget; the schedule ends at whichever comes first')
-    parser.add_argument('--batch', type=int, default=64)
-    parser.add_argument('--lr', type=float, default=1e-3)
+                        help='wall-time budget, 0 = none; the schedule ends at whichever of '
+                             'steps and time comes first')
+    parser.add_argument('--batch', type=int, default=64, help='samples per optimizer step')
+    parser.add_argument('--lr', type=float, default=1e-3,
+                        help='peak learning rate (200-step warm-up, cosine decay)')
     parser.add_argument('--modality-dropout', type=float, default=0.15,
                         help='probability of marking each non-proprio modality absent')
     parser.add_argument('--image-size', type=int, default=64, help='model image size [px]')
@@ -33,42 +41,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='probability of dropping each word-piece of the command')
     parser.add_argument('--shift-px', type=int, default=1,
                         help='random image shift augmentation [px]')
-    parser.add_argument('--d-model', type=int, default=96)
+    parser.add_argument('--d-model', type=int, default=96,
+                        help='width of the fusion transformer (token size)')
     parser.add_argument('--horizon', type=int, default=10, help='actions per chunk H')
     parser.add_argument('--dt', type=float, default=0.1, help='time between actions [s]')
-    parser.add_argument('--cache', type=Path, default=None,
-                        help='sample cache directory (default: out/cache)')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads (1: two threads on a shared 2-core CPU thrashed, '
                              '10x slower)')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--model-id', default='')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of initialisation, batches and augmentation')
+    parser.add_argument('--model-id', default='',
+                        help='model id in bundle.yaml (default: vla-sim-<fusion>)')
     parser.add_argument('--int8', action='store_true', help='int8 dynamic quantization')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.model.train import TrainConfig, default_policy_config, train
-    try:
-        policy = default_policy_config(args.fusion, image_size=args.image_size,
-                                       d_model=args.d_model, horizon=args.horizon, dt=args.dt,
-                                       modality_dropout=args.modality_dropout,
-                                       image_stem=args.image_stem)
-        tc = TrainConfig(data=tuple(str(p) for p in args.data), out=str(args.out),
-                         fusion=args.fusion, steps=args.steps, minutes=args.minutes,
-                         batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,
-                         seed=args.seed, threads=args.threads, shift_px=args.shift_px,
-                         word_dropout=args.word_dropout,
-                         cache_dir=str(args.cache or 'out/cache'),
-                         model_id=args.model_id, int8=args.int8, policy=policy)
-        res = train(tc, progress=not args.no_progress)
-    except VlaRosError as e:
-        print(f'train failed: {type(e).__name__}: {e}', file=sys.stderr)
-        return 1
+    from vla_ros.model.train import (LOSS_WINDOW, TrainConfig, default_policy_config,
+                                     default_work_dir, train)
+    policy = default_policy_config(args.fusion, image_size=args.image_size,
+                                   d_model=args.d_model, horizon=args.horizon, dt=args.dt,
+                                   modality_dropout=args.modality_dropout,
+                                   image_stem=args.image_stem)
+    tc = TrainConfig(data=tuple(str(p) for p in args.data), out=str(args.out),
+                     fusion=args.fusion, steps=args.steps, minutes=args.minutes,
+                     batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,
+                     seed=args.seed, threads=args.threads, shift_px=args.shift_px,
+                     word_dropout=args.word_dropout,
+                     cache_dir=str(args.cache or args.out.parent / 'cache'),
+                     work_dir=str(args.work_dir or default_work_dir(args.out)),
+                     model_id=args.model_id, int8=args.int8, policy=policy)
+    res = train(tc, progress=not args.no_progress)
     size = sum(f.stat().st_size for f in res.bundle.iterdir()) / 1e6
     print(f'\n  bundle      {res.bundle} ({size:.1f} MB)\n  checkpoint  {res.checkpoint}\n'
           f'  data        {res.episodes} episodes, {res.samples} samples\n'
           f'  model       {args.fusion}, {res.params / 1e6:.2f} M params\n'
-          f'  training    {res.steps} steps, loss {res.losses[0]:.4f} -> '
-          f'{sum(res.losses[-50:]) / len(res.losses[-50:]):.4f}, {res.seconds / 60:.1f} min')
+          f'  training    {res.steps} steps, loss (mean of {LOSS_WINDOW} steps) '
+          f'{res.loss_start:.4f} -> {res.loss_end:.4f}, {res.seconds / 60:.1f} min')
     return 0

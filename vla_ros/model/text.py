@@ -60,3 +60,26 @@ class MiniLMTextEncoder(nn.Module):
         """Copy tokenizer.json into the bundle; returns its file name."""
         shutil.copy(minilm_dir() / 'tokenizer.json', out_dir / 'tokenizer.json')
         return 'tokenizer.json'
+
+
+def make_text_encoder(kind: str, dim: int, state: dict | None = None) -> nn.Module:
+    """The text encoder of a :class:`~vla_ros.model.config.PolicyConfig` ``text_encoder``
+    kind, with ``state`` (a checkpoint's text-encoder state dict) loaded when given."""
+    from vla_ros.model.config import TextEncoderKind
+    if kind == TextEncoderKind.MINILM.value:
+        return MiniLMTextEncoder()
+    if kind == TextEncoderKind.WORDBAG.value:
+        from vla_ros.model.wordbag import WordBagTextEncoder
+        enc: nn.Module = WordBagTextEncoder(dim, init_table=state is None)
+    elif kind == TextEncoderKind.BYTES.value:
+        enc = ByteTextEncoder(dim)
+    else:
+        raise ConfigError(f'unknown text encoder kind {kind!r}; expected one of '
+                          f'{[k.value for k in TextEncoderKind]}')
+    if state:
+        try:
+            enc.load_state_dict(state)
+        except RuntimeError as e:
+            raise ConfigError(f'text encoder state does not fit a {kind!r} encoder of dim '
+                              f'{dim}: {str(e).splitlines()[-1].strip()}') from e
+    return enc

@@ -20,14 +20,14 @@ import torch
 from torch import nn
 
 from vla_ros.core.audio_features import MelConfig
-from vla_ros.core.bundle import MANIFEST_NAME, load_bundle, write_manifest
+from vla_ros.core.bundle import load_bundle
 from vla_ros.errors import ConfigError
-from vla_ros.model.config import PolicyConfig
+from vla_ros.model.config import PolicyConfig, TextEncoderKind
 from vla_ros.model.dataset import Samples, find_bags, load_bags
 from vla_ros.model.export import NormStats, export_bundle
 from vla_ros.model.policy import VlaPolicy
 from vla_ros.model.train_utils import count_params, modality_dropout, save_checkpoint
-from vla_ros.model.wordbag import WordBagTextEncoder, tokenize, tokenizer_file
+from vla_ros.model.wordbag import WordBagTextEncoder, tokenize
 
 
 def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 64,
@@ -35,14 +35,14 @@ def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 
                           modality_dropout: float = 0.15,
                           image_stem: str = 'keypoints') -> PolicyConfig:
     """The default policy: front + wrist 64x64 through language-conditioned keypoint
-    encoders (16 channels, 16 keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint
-    positions, 64-d text, H=10 actions 0.1 s apart."""
+    encoders (16 channels, 16 keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads,
+    7 joint positions, 64-d wordbag text, H=10 actions 0.1 s apart."""
     return PolicyConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
         patch=8, image_layers=1, image_stem=image_stem, keypoints=16, stem_channels=16,
         mel=MelConfig(window_s=1.0, n_mels=32, n_fft=512, hop_length=320), audio_stride=7,
         text_dim=64, d_model=d_model, n_heads=4, n_layers=2, ff_mult=2, n_experts=4,
-        horizon=horizon, dt=dt, modality_dropout=modality_dropout,
+        horizon=horizon, dt=dt, modality_dropout=modality_dropout, text_encoder='wordbag',
         use_velocities=False)  # velocities let the policy copy its own motion (copycat)
 
 
@@ -64,8 +64,8 @@ class TrainConfig:
     shift_px: int = 1            # random image shift [px] (keypoints need the true position)
     seed: int = 0
     threads: int = 1
-    cache_dir: str = ''
-    work_dir: str = ''           # checkpoints (default out/train/<bundle name>)
+    cache_dir: str = ''          # sample cache ('' = none)
+    work_dir: str = ''           # checkpoints (default: <out>/../train/<out name>)
     checkpoint_every: int = 1000
     model_id: str = ''
     int8: bool = False
@@ -81,6 +81,23 @@ class TrainConfig:
             raise ConfigError(f'modality_dropout must be in [0, 1), got {self.modality_dropout}')
 
 
+LOSS_WINDOW = 50  # steps averaged in every loss figure (progress bar, log, summary, bundle)
+
+
+def default_work_dir(out: str | Path) -> Path:
+    """Where checkpoints of a run writing bundle ``out`` go: ``<out>/../train/<out name>``
+    (``out/train/<name>/checkpoint.pt`` for ``--out out/<name>``)."""
+    out = Path(out)
+    return out.parent / 'train' / out.name
+
+
+def loss_summary(losses: list[float]) -> tuple[float, float]:
+    """(mean of the first, mean of the last LOSS_WINDOW losses)."""
+    if not losses:
+        return float('nan'), float('nan')
+    return float(np.mean(losses[:LOSS_WINDOW])), float(np.mean(losses[-LOSS_WINDOW:]))
+
+
 @dataclass
 class TrainResult:
     bundle: Path
@@ -91,6 +108,14 @@ class TrainResult:
     steps: int
     seconds: float
     losses: list[float]
+
+    @property
+    def loss_start(self) -> float:
+        return loss_summary(self.losses)[0]
+
+    @property
+    def loss_end(self) -> float:
+        return loss_summary(self.losses)[1]
 
 
 def _std(x: np.ndarray, floor: float) -> np.ndarray:
@@ -183,8 +208,11 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     torch.manual_seed(tc.seed)
     torch.set_num_threads(tc.threads)
     cfg = tc.policy or default_policy_config(tc.fusion, modality_dropout=tc.modality_dropout)
+    if cfg.text_encoder != TextEncoderKind.WORDBAG.value:
+        raise ConfigError(f'training reads commands as WordPiece ids: the policy config needs '
+                          f"text_encoder='wordbag', got {cfg.text_encoder!r}")
     out = Path(tc.out)
-    work = Path(tc.work_dir) if tc.work_dir else Path('out/train') / out.name
+    work = Path(tc.work_dir) if tc.work_dir else default_work_dir(out)
     work.mkdir(parents=True, exist_ok=True)
     bags = find_bags(list(tc.data))
     if not bags:
@@ -231,21 +259,24 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
         opt.step()
         losses.append(loss.item())
         if step % 20 == 0:
-            bar.set_postfix(loss=f'{np.mean(losses[-20:]):.4f}')
+            bar.set_postfix(loss=f'{np.mean(losses[-LOSS_WINDOW:]):.4f}')
         bar.update(1)
         if tc.checkpoint_every and step % tc.checkpoint_every == 0:
             save_checkpoint(ck, policy, text, stats.__dict__)
+    step = len(losses)  # the steps actually taken (the budget may end the loop early)
+    first, last = loss_summary(losses)
+    bar.set_postfix(loss=f'{last:.4f}')
     bar.close()
     policy.eval()
     text.eval()
     save_checkpoint(ck, policy, text, stats.__dict__)
-    log(f'trained {step} steps in {time.monotonic() - t0:.0f} s: loss '
-        f'{np.mean(losses[:20]):.4f} -> {np.mean(losses[-50:]):.4f}')
+    log(f'trained {step} steps in {time.monotonic() - t0:.0f} s: loss (mean of '
+        f'{LOSS_WINDOW} steps) {first:.4f} -> {last:.4f}; checkpoint {ck}')
     export_policy(policy, text, out, stats=stats, model_id=tc.model_id or f'vla-sim-{cfg.fusion}',
                   int8=tc.int8, provenance={
                       'trained_on': [str(p) for p in tc.data], 'episodes': len(bags),
                       'samples': len(samples), 'steps': step, 'batch': tc.batch,
-                      'final_loss': round(float(np.mean(losses[-50:])), 5), **tc.extra},
+                      'final_loss': round(last, 5), **tc.extra},
                   log=log)
     return TrainResult(out, ck, len(samples), len(bags), count_params(policy), step,
                        time.monotonic() - t_start, losses)
@@ -254,20 +285,14 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
 def export_policy(policy: VlaPolicy, text: WordBagTextEncoder, out: str | Path, *,
                   stats: NormStats, model_id: str, int8: bool = False,
                   provenance: dict | None = None, log: Callable[[str], None] = print) -> Path:
-    """export_bundle + the WordPiece tokenizer entry for the text encoder; verified."""
+    """export_bundle (the wordbag kind brings MiniLM's WordPiece tokenizer.json); verified."""
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     export_bundle(policy, text, out, model_id=model_id, stats=stats, int8=int8,
-                  provenance={'text_encoder': 'wordbag (MiniLM WordPiece + PCA-64 frozen '
-                                              'embeddings)', **(provenance or {})}, log=log)
-    import yaml
-    manifest = yaml.safe_load((out / MANIFEST_NAME).read_text())
-    shutil.copy(tokenizer_file(), out / 'tokenizer.json')
-    manifest['text_encoder']['tokenizer'] = {
-        'kind': 'hf_tokenizers', 'file': 'tokenizer.json',
-        'max_length': policy.cfg.text_max_length}
-    manifest.pop('files', None)
-    write_manifest(out, manifest)
+                  provenance={'text_encoder': f'wordbag (MiniLM WordPiece + PCA-'
+                                              f'{policy.cfg.text_dim} frozen embeddings)',
+                              **(provenance or {})},
+                  log=log)
     load_bundle(out)
     return out

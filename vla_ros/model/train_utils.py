@@ -99,7 +99,21 @@ def save_checkpoint(path, policy: VlaPolicy, text_encoder: nn.Module | None = No
 
 def load_checkpoint(path) -> tuple[VlaPolicy, dict | None, dict]:
     """(policy, text-encoder state dict or None, stats dict) from :func:`save_checkpoint`."""
-    ck = torch.load(path, map_location='cpu', weights_only=False)
-    policy = VlaPolicy(PolicyConfig.from_dict(ck['config']))
+    from vla_ros.core.text_tokenize import BYTE_VOCAB_SIZE
+    from vla_ros.errors import ConfigError
+    try:
+        ck = torch.load(path, map_location='cpu', weights_only=False)
+    except (OSError, RuntimeError, EOFError) as e:
+        raise ConfigError(f'cannot read checkpoint {path}: {e}') from e
+    if not isinstance(ck, dict) or not {'config', 'policy'} <= set(ck):
+        raise ConfigError(f'{path} is not a vla_ros checkpoint (no config/policy entries)')
+    cfg = dict(ck['config'])
+    text = ck.get('text_encoder') or {}
+    emb = text.get('emb.weight')
+    if (cfg.get('text_encoder', 'bytes') == 'bytes' and emb is not None
+            and emb.shape[0] != BYTE_VOCAB_SIZE):
+        # checkpoints of `vla-ros train` before the wordbag kind existed say 'bytes'
+        cfg['text_encoder'] = 'wordbag'
+    policy = VlaPolicy(PolicyConfig.from_dict(cfg))
     policy.load_state_dict(ck['policy'])
     return policy.eval(), ck.get('text_encoder'), ck.get('stats') or {}
