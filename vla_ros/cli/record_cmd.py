@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from vla_ros.errors import VlaRosError
+from vla_ros.errors import ProcessError, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(--expert lockstep)')
     parser.add_argument('--expert', choices=['lockstep', 'ros'], default=None,
                         help='record scripted expert demonstrations instead of live topics')
-    parser.add_argument('--duration', type=float, default=0.0, help='live: stop after [s]')
+    parser.add_argument('--duration', type=float, default=0.0,
+                        help='live: stop after [s] (0: until Ctrl-C)')
     parser.add_argument('--topics', default='',
                         help='live: comma-separated topics (default: the demonstration set)')
     parser.add_argument('--use-sim-time', action='store_true', help='live: stamp with /clock')
@@ -41,20 +42,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.expert == 'lockstep':
-            return _lockstep(args)
-        if args.expert == 'ros':
-            return _ros_expert(args)
-        return _live(args)
-    except VlaRosError as e:
-        print(f'record failed: {type(e).__name__}: {e}', file=sys.stderr)
-        return 1
+    if args.expert == 'lockstep':
+        return _lockstep(args)
+    if args.expert == 'ros':
+        return _ros_expert(args)
+    return _live(args)
 
 
 def _kinds(args) -> list[str]:
+    from vla_ros.cli.common import parse_choices
     from vla_ros.sim.task_suite import TaskKind
-    return [k.value for k in TaskKind] if args.kinds == 'all' else args.kinds.split(',')
+    return parse_choices(args.kinds, [k.value for k in TaskKind], 'task kind')
 
 
 def _lockstep(args) -> int:
@@ -83,15 +81,16 @@ def _live(args) -> int:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
+    from vla_ros.cli.common import nearest
     from vla_ros.tools import bagio
     from vla_ros.tools.recorder import TopicRecorder
     topics = dict(bagio.DEFAULT_TOPICS)
     if args.topics:
         wanted = args.topics.split(',')
-        unknown = [t for t in wanted if t not in topics]
-        if unknown:
-            print(f'unknown topics {unknown}; known: {list(topics)}', file=sys.stderr)
-            return 2
+        for t in wanted:
+            if t not in topics:
+                raise UsageError(f'--topics: unknown topic {t!r}{nearest(t, topics)}; known: '
+                                 f'{", ".join(topics)}')
         topics = {t: topics[t] for t in wanted}
     rclpy.init()
     node = rclpy.create_node('vla_recorder', parameter_overrides=[
@@ -100,10 +99,10 @@ def _live(args) -> int:
         rec = TopicRecorder(node, writer, topics)
         ex = SingleThreadedExecutor()
         ex.add_node(node)
-        print(f'recording {len(topics)} topics to {args.out} (Ctrl-C to stop)')
+        print(f'recording {len(topics)} topics to {args.out} (Ctrl-C to stop)', flush=True)
         end = time.monotonic() + args.duration if args.duration > 0 else float('inf')
         try:
-            while time.monotonic() < end:
+            while time.monotonic() < end and rclpy.ok():
                 ex.spin_once(timeout_sec=0.1)
         except KeyboardInterrupt:
             pass
@@ -111,7 +110,24 @@ def _live(args) -> int:
             rec.recording = False
             node.destroy_node()
             rclpy.try_shutdown()
-    print('\n'.join(f'  {t:36s} {n:6d}' for t, n in sorted(rec.counts.items())))
+    return report_counts(rec.counts, topics, args.out)
+
+
+def report_counts(counts: dict[str, int], topics, out: Path) -> int:
+    """Print messages per topic; warn (stderr) for each topic that saw none. Returns 1 when
+    nothing at all was recorded, else 0."""
+    for t in sorted(topics):
+        print(f'  {t:36s} {counts.get(t, 0):6d}')
+    silent = [t for t in sorted(topics) if not counts.get(t)]
+    if len(silent) < len(topics):
+        for t in silent:
+            print(f'vla-ros record: warning: no message on {t}', file=sys.stderr)
+    else:
+        domain = os.environ.get('ROS_DOMAIN_ID', '0')
+        print(f'vla-ros record: error: nothing was recorded in {out}: no message on any of '
+              f'{len(topics)} topics (is the robot or sim running on ROS_DOMAIN_ID={domain}?)',
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -147,8 +163,9 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, image_size: int = 96,
         teleop = ExpertTeleop(node, model, ROBOT.home_positions(), task, seed)
         reset = node.create_publisher(UInt32, '/sim/reset_seed', 10)
         spin = lambda: ex.spin_once(timeout_sec=0.05)  # noqa: E731
-        if not wait_until(lambda: spin() or teleop.last_state is not None, 30.0):
-            raise VlaRosError(f'no /sim/task_state from mujoco_sim: {sim.log_tail(1500)}')
+        if not wait_until(lambda: spin() or sim.check() or teleop.last_state is not None,
+                          30.0):
+            raise ProcessError(f'no /sim/task_state from mujoco_sim within 30 s (log: {log})')
         ep = teleop.last_state.episode
         reset.publish(UInt32(data=seed))
         wait_until(lambda: spin() or teleop.last_state.episode > ep, 10.0)
@@ -159,7 +176,7 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, image_size: int = 96,
             t_end = time.monotonic() + 3 * task.timeout_s + 10
             while time.monotonic() < t_end:
                 spin()
-                sim.check_alive()
+                sim.check()
                 st = teleop.last_state
                 if teleop.done_at is not None and st.sim_time >= teleop.done_at + settle_s:
                     break
@@ -177,8 +194,7 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, image_size: int = 96,
 def _ros_expert(args) -> int:
     kinds = _kinds(args)
     if len(kinds) != 1:
-        print('--expert ros records one episode: give --kinds <kind>', file=sys.stderr)
-        return 2
+        raise UsageError('--expert ros records one episode: give --kinds <kind>')
     res = record_expert_ros(args.out, kinds[0], args.seed, image_size=args.image_size)
     print(f"{res['task']} seed {res['seed']} {res['command']!r}: "
           f"{'success' if res['success'] else 'FAILED'} ({res['reason']})")

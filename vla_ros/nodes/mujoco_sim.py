@@ -178,6 +178,8 @@ class MujocoSim(Node):
                 self._publish_due()
                 self._pace()
         except Exception as e:  # noqa: BLE001 - the sim thread must report, not vanish
+            if not self.running or not self.context.ok():
+                return  # Ctrl-C / SIGTERM shut the context down under a publish: not a fault
             self.get_logger().fatal(f'sim thread stopped: {type(e).__name__}: {e}')
             raise
         finally:
