@@ -35,6 +35,27 @@ def test_table_and_chart(tmp_path):
     assert png.read_bytes()[:4] == b'\x89PNG'
 
 
+def test_chart_counts_on_bars_na_distinct_from_zero_and_legend_clear_of_bars():
+    from vla_ros.tools.eval_report import bar_label, chart_figure, summaries_from_markdown
+    full = [_result('pick', True), _result('pick', True), _result('beep', False)]
+    masked = [_result('beep', False), _result('beep', False)]  # pick not evaluated
+    runs = [({'name': 'full'}, full), ({'mask': ['audio']}, masked)]
+    parsed = summaries_from_markdown(markdown(runs))  # a published table re-draws the chart
+    assert parsed == [('full', {'pick': (2, 2), 'beep': (0, 1), 'mean': (2, 3)}),
+                      ('mask audio', {'beep': (0, 2), 'mean': (0, 2)})]
+    assert bar_label((0, 2)) == '0/2' and bar_label(None) == 'n/a' and bar_label((0, 0)) == 'n/a'
+    fig, ax, legend = chart_figure([n for n, _ in parsed], [s for _, s in parsed])
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count('n/a') == 1                        # mask audio x pick
+    assert '0/2' in texts and '0/1' in texts and '2/2' in texts and '2/3' in texts
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    bars = [p.get_window_extent() for p in ax.patches if p.get_height() > 0]
+    assert bars and not any(box.overlaps(b) for b in bars)
+    assert [t.get_text() for t in legend.get_texts()] == ['full', 'mask audio']
+    assert all(h.get_facecolor()[3] > 0 for h in legend.legend_handles)
+
+
 def test_mask_frame_marks_modalities_absent():
     f = Frame(stamp_ns=5, images={'front': np.zeros((4, 4, 3), np.uint8),
                                   'wrist': np.zeros((4, 4, 3), np.uint8)},

@@ -86,29 +86,89 @@ def markdown(runs: list[tuple[dict, list[dict]]]) -> str:
     return out
 
 
-def bar_chart(runs: list[tuple[dict, list[dict]]], path: str | Path,
-              title: str = 'Closed-loop success on held-out seeds') -> Path:
+def bar_label(s: tuple[int, int] | None) -> str:
+    """``'3/5'`` for an evaluated bar (``'0/2'`` too), ``'n/a'`` when not evaluated."""
+    return f'{s[0]}/{s[1]}' if s and s[1] else 'n/a'
+
+
+def summaries_from_markdown(md: str) -> list[tuple[str, dict[str, tuple[int, int]]]]:
+    """(condition, kind -> (successes, episodes)) from the table :func:`markdown` wrote
+    (``docs/eval.md``): re-draws the chart from a published report without re-running it."""
+    import re
+    rows = [ln for ln in md.splitlines() if ln.startswith('|')]
+    if len(rows) < 3 or not rows[0].startswith('| task |'):
+        raise ValueError('no "| task | ..." table found')
+    names = [c.strip() for c in rows[0].strip('|').split('|')[1:]]
+    out: list[tuple[str, dict[str, tuple[int, int]]]] = [(n, {}) for n in names]
+    cell = re.compile(r'\((\d+)/(\d+)\)')
+    for row in rows[2:]:
+        cols = [c.strip() for c in row.strip('|').split('|')]
+        kind = cols[0].strip('*')
+        if kind not in [k.value for k in TaskKind] + ['mean']:
+            continue
+        for (_, sums), c in zip(out, cols[1:]):
+            m = cell.search(c)
+            if m:
+                sums[kind] = (int(m[1]), int(m[2]))
+    return out
+
+
+def chart_figure(names: Sequence[str], sums: Sequence[dict[str, tuple[int, int]]],
+                 title: str = 'Closed-loop success on held-out seeds'):
+    """(figure, axes, legend): grouped bars per task kind, successes/episodes on every bar,
+    'n/a' (grey, no bar) where a condition was not evaluated, a thin stub at 0 %, the legend
+    below the axes so it never covers a bar."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    names = [condition_name(m) for m, _ in runs]
-    sums = [summarize(rs) for _, rs in runs]
+    from matplotlib.patches import Patch
     kinds = [k.value for k in TaskKind if any(k.value in s for s in sums)] + ['mean']
     x = np.arange(len(kinds))
-    w = 0.8 / max(1, len(runs))
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(kinds) + 1), 3.6), dpi=110)
+    w = 0.8 / max(1, len(names))
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.3 * len(kinds) + 1), 4.2), dpi=110)
+    small = 8 if len(names) <= 3 else 7
+    handles = []
     for i, (n, s) in enumerate(zip(names, sums)):
-        vals = [100.0 * s[k][0] / s[k][1] if s.get(k, (0, 0))[1] else 0 for k in kinds]
-        ax.bar(x + (i - (len(runs) - 1) / 2) * w, vals, w, label=n)
+        xs = x + (i - (len(names) - 1) / 2) * w
+        vals = [100.0 * s[k][0] / s[k][1] if s.get(k, (0, 0))[1] else 0.0 for k in kinds]
+        handles.append(Patch(color=f'C{i}', label=n))
+        for xi, v, k in zip(xs, vals, kinds):
+            label = bar_label(s.get(k))
+            if label != 'n/a':
+                ax.bar(xi, v, w * 0.92, color=f'C{i}')
+            else:
+                ax.text(xi, 2, 'n/a', ha='center', va='bottom', rotation=90, fontsize=small,
+                        color='0.55', style='italic')
+                continue
+            if v == 0:  # evaluated, none solved: a visible stub, not an empty slot
+                ax.plot([xi - w * 0.42, xi + w * 0.42], [0.6, 0.6], color=f'C{i}', lw=2.5)
+            ax.text(xi, v + 1.5, label, ha='center', va='bottom', rotation=90,
+                    fontsize=small)
     ax.set_xticks(x, kinds)
     ax.set_ylabel('success [%]')
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, 122)
+    ax.set_yticks(range(0, 101, 20))
     ax.set_title(title)
-    ax.legend(fontsize=8, ncols=min(len(runs), 5))
+    legend = ax.legend(handles=handles, fontsize=8, ncols=min(len(names), 5), loc='upper center',
+                       bbox_to_anchor=(0.5, -0.1), frameon=False)
     ax.grid(axis='y', alpha=0.3)
     fig.tight_layout()
+    return fig, ax, legend
+
+
+def save_chart(names: Sequence[str], sums: Sequence[dict[str, tuple[int, int]]],
+               path: str | Path, title: str = 'Closed-loop success on held-out seeds') -> Path:
+    import matplotlib.pyplot as plt
+    fig, _, legend = chart_figure(names, sums, title)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, bbox_extra_artists=[legend], bbox_inches='tight')
     plt.close(fig)
     return path
+
+
+def bar_chart(runs: list[tuple[dict, list[dict]]], path: str | Path,
+              title: str = 'Closed-loop success on held-out seeds') -> Path:
+    """The chart of result JSONs (see :func:`chart_figure`)."""
+    return save_chart([condition_name(m) for m, _ in runs], [summarize(rs) for _, rs in runs],
+                      path, title)
