@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.checkpoint and not args.checkpoint.is_file():
+        raise UsageError(f'--checkpoint: no such file {str(args.checkpoint)!r}')
     import torch
 
     from vla_ros.core.bundle import load_bundle
@@ -55,9 +57,6 @@ def run(args: argparse.Namespace) -> int:
     from vla_ros.model.policy import VlaPolicy
     from vla_ros.model.text import make_text_encoder
     from vla_ros.model.train_utils import load_checkpoint, train_steps
-
-    if args.checkpoint and not args.checkpoint.is_file():
-        raise UsageError(f'--checkpoint: no such file {str(args.checkpoint)!r}')
     t0 = time.monotonic()
     if args.checkpoint:
         print(f'loading checkpoint {args.checkpoint}')

@@ -1,4 +1,4 @@
-"""vla-ros SUBCOMMAND: run, inspect, train and evaluate VLA policies on ROS 2.
+"""The vla-ros command line: run, inspect, train and evaluate VLA policies on ROS 2.
 
 Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
 ``run(args) -> int``; modules are imported lazily so runtime commands never import torch.

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vla_ros.errors import UsageError
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('data', nargs='+', type=Path,
@@ -57,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    for p in args.data:
+        if not p.is_dir():
+            raise UsageError(f'no such bag or directory of bags: {str(p)!r}')
     from vla_ros.model.train import (LOSS_WINDOW, TrainConfig, default_policy_config,
                                      default_work_dir, train)
     policy = default_policy_config(args.fusion, image_size=args.image_size,

@@ -39,6 +39,9 @@ def default_bundle_candidates() -> list[Path]:
 def find_default_bundle() -> Path:
     """The first candidate holding a bundle.yaml; BundleMissingFileError naming every place
     looked at otherwise."""
+    env = os.environ.get(BUNDLE_ENV)
+    if env and not (Path(env) / MANIFEST_NAME).is_file():
+        raise BundleMissingFileError(f'{BUNDLE_ENV}={env}: no {MANIFEST_NAME} there')
     candidates = default_bundle_candidates()
     for c in candidates:
         if (c / MANIFEST_NAME).is_file():
