@@ -13,4 +13,10 @@ export MUJOCO_GL="${MUJOCO_GL:-egl}"
 export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$_VLA_ROOT/config/fastdds_shm.xml}"
 # shellcheck disable=SC1091
 [ -f "$_VLA_ROOT/install/local_setup.bash" ] && source "$_VLA_ROOT/install/local_setup.bash"
+# `vla-ros`, `mujoco_sim`, `vla_policy`, ... on PATH (colcon puts them in lib/vla_ros, where
+# `ros2 run` looks; ros2cli is not installable here).
+case ":$PATH:" in
+  *":$_VLA_ROOT/install/vla_ros/lib/vla_ros:"*) ;;
+  *) export PATH="$_VLA_ROOT/install/vla_ros/lib/vla_ros:$PATH" ;;
+esac
 unset _VLA_ROOT

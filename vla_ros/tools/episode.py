@@ -97,6 +97,7 @@ class EpisodeRunner:
         self._status = None
         self._status_hist: list = []
         self._frames: list[np.ndarray] = []
+        self._front_only: list[np.ndarray] = []
         self._latest_image: dict[str, np.ndarray] = {}
         self._want_frames = False
         self.context = None
@@ -216,9 +217,11 @@ class EpisodeRunner:
         with self._lock:
             self._latest_image[camera] = img
             if camera == VIDEO_CAMERAS[0]:
-                side = [self._latest_image[c] for c in VIDEO_CAMERAS
-                        if c in self._latest_image and self._latest_image[c].shape == img.shape]
-                self._frames.append(np.concatenate(side, axis=1))
+                side = [self._latest_image.get(c) for c in VIDEO_CAMERAS]
+                if all(x is not None and x.shape == img.shape for x in side):
+                    self._frames.append(np.concatenate(side, axis=1))
+                else:  # before every camera was seen (or a robot without a wrist camera)
+                    self._front_only.append(img)
 
     def _latest(self) -> TaskState | None:
         with self._lock:
@@ -258,7 +261,7 @@ class EpisodeRunner:
             self._states.clear()
             self._status_hist.clear()
         with self._lock:
-            self._frames, self._latest_image = [], {}
+            self._frames, self._front_only, self._latest_image = [], [], {}
         self._want_frames = record_video
         monitor = SuccessMonitor(task, seed, t0=t_command)
         t_wall = time.monotonic()
@@ -287,7 +290,8 @@ class EpisodeRunner:
         self._want_frames = False
         with self._lock:
             hist = list(self._status_hist)
-            frames, self._frames = self._frames, []
+            frames = self._frames or self._front_only  # same-size frames for one video
+            self._frames, self._front_only = [], []
         run = [s for s in hist if s.state_name == 'running'] or hist
         mean = lambda k: float(np.mean([getattr(s, k) for s in run])) if run else 0.0  # noqa
         return EpisodeResult(
