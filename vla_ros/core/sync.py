@@ -18,15 +18,14 @@ from vla_ros.constants import Modality, image_key
 from vla_ros.core.audio_window import NS_PER_S, AudioRing, mix_down
 from vla_ros.core.buffers import AddResult, StampedBuffer
 from vla_ros.core.frame import Frame, TactileLayout
-from vla_ros.core.joint_interp import interpolate_joints
 from vla_ros.core.sync_config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
                                       TactileMode, Trigger)
-from vla_ros.core.sync_state import (AUDIO_MAX_ABS, AUDIO_MIN_RATE_HZ, JOINT_MAX_ABS,
-                                     JUMP_CONFIRM, NO_STAMP, TACTILE_MAX_ABS, ModalityStats,
-                                     StreamState, SyncStats, within)
-from vla_ros.errors import (JointNameError, LayoutError, MissingModalityError,
-                            NonFiniteError, SampleRateError, StampError, StampOutlierError,
-                            SyncError, ValueRangeError, VlaRosError)
+from vla_ros.core.sync_assemble import assemble_audio, assemble_joints, assemble_tactile
+from vla_ros.core.sync_checks import audio_error, joints_error, tactile_error
+from vla_ros.core.sync_state import (JUMP_CONFIRM, NO_STAMP, ModalityStats, StreamState,
+                                     SyncStats)
+from vla_ros.errors import (JointNameError, LayoutError, MissingModalityError, StampError,
+                            StampOutlierError, SyncError, VlaRosError)
 
 __all__ = ['ALL_MODALITIES', 'AddResult', 'CameraConfig', 'ModalityStats',
            'MultimodalSynchronizer', 'StampPolicy', 'SyncConfig', 'SyncStats', 'TactileMode',
@@ -41,11 +40,7 @@ _OK, _OUT_OF_ORDER = AddResult.OK, AddResult.OUT_OF_ORDER
 _F32 = np.dtype(np.float32)
 SILENT_CAMERA_NS = NS_PER_S  # a camera without max age and no image for this long is silent
 JOINT_CACHE_SIZE = 8
-
-
-def _allfinite(x: np.ndarray) -> bool:
-    """Exact element-wise finiteness (error path: no overflow warnings)."""
-    return bool(np.isfinite(x).all())  # joint-name orders remembered (drivers send one; fuzzers send many)
+  # joint-name orders remembered (drivers send one; fuzzers send many)
 
 
 class MultimodalSynchronizer:
@@ -217,23 +212,13 @@ class MultimodalSynchronizer:
     def add_audio(self, stamp_ns: int, samples: np.ndarray, sample_rate: int, *,
                   arrival_ns: int | None = None) -> AddResult:
         """Buffer a chunk [n] or [n, channels] float32 in [-1, 1]; stamp = first sample [ns]."""
-        if not sample_rate or not AUDIO_MIN_RATE_HZ <= sample_rate <= 1_000_000:
-            raise self._reject(AUDIO, SampleRateError(
-                f'audio sample_rate must be in [{AUDIO_MIN_RATE_HZ}, 1e6] Hz, got '
-                f'{sample_rate}'))
         ndim = samples.ndim
-        n = samples.shape[0] if ndim else 0
-        if n > self.config.buffer_s * sample_rate:
-            raise self._reject(AUDIO, LayoutError(
-                f'audio chunk of {n / sample_rate:.3f} s is longer than buffer_s '
-                f'{self.config.buffer_s:g} s'))
         mono = samples if ndim == 1 else (
             samples[:, 0] if ndim == 2 and samples.shape[1] == 1 else None)  # same values
-        check = samples if mono is None else mono
-        if not within(check, AUDIO_MAX_ABS):
-            raise self._reject(AUDIO, NonFiniteError('audio chunk contains NaN or Inf')
-                               if not _allfinite(check) else ValueRangeError(
-                                   f'audio samples beyond +-{AUDIO_MAX_ABS:g} (full scale 1)'))
+        error = audio_error(samples, samples if mono is None else mono, sample_rate,
+                            self.config.buffer_s)
+        if error is not None:
+            raise self._reject(AUDIO, error)
         if mono is None:
             mono = mix_down(samples)
         elif mono.dtype is not _F32:
@@ -257,23 +242,10 @@ class MultimodalSynchronizer:
             size = layout.size
             if shapes.__class__ is tuple:
                 self._layout_shapes, self._layout_size = shapes, size
-        if values.size != size:
-            raise self._reject(TACTILE, LayoutError(
-                f'tactile: {values.size} values but the layout has {size}'))
-        expected = self.config.tactile_layout
-        if expected is not None and layout is not expected and (
-                layout.names != expected.names or layout.shapes != expected.shapes):
-            raise self._reject(TACTILE, LayoutError(
-                f'tactile layout {list(zip(layout.names, layout.shapes))} is not the '
-                f'configured {list(zip(expected.names, expected.shapes))}'))
-        if self.config.tactile_size and size != self.config.tactile_size:
-            raise self._reject(TACTILE, LayoutError(
-                f'tactile: {size} values per reading, the policy expects '
-                f'{self.config.tactile_size}'))
-        if not within(values, TACTILE_MAX_ABS):
-            raise self._reject(TACTILE, NonFiniteError('tactile values contain NaN or Inf')
-                               if not _allfinite(values) else ValueRangeError(
-                                   f'tactile values beyond +-{TACTILE_MAX_ABS:g}'))
+        error = tactile_error(values, size, layout, self.config.tactile_layout,
+                              self.config.tactile_size)
+        if error is not None:
+            raise self._reject(TACTILE, error)
         if stamp_ns <= 0:
             stamp_ns = self._zero_stamp(TACTILE, stamp_ns, arrival_ns)
         return self._accept(self._s_tactile, stamp_ns, (values, layout))
@@ -298,15 +270,11 @@ class MultimodalSynchronizer:
                 raise self._reject(JOINTS, LayoutError(
                     f'joint state: {n} names but {vel.size} velocities'))
             vel = vel.copy() if idx is None else vel.take(idx)
-            ok = within(pos, JOINT_MAX_ABS) and within(vel, JOINT_MAX_ABS)
         else:
             vel = self._zero_vel
-            ok = within(pos, JOINT_MAX_ABS)
-        if not ok:
-            finite = _allfinite(pos) and _allfinite(vel)
-            raise self._reject(JOINTS, NonFiniteError('joint state contains NaN or Inf')
-                               if not finite else ValueRangeError(
-                                   f'joint state beyond +-{JOINT_MAX_ABS:g}'))
+        error = joints_error(pos, vel)
+        if error is not None:
+            raise self._reject(JOINTS, error)
         if stamp_ns <= 0:
             stamp_ns = self._zero_stamp(JOINTS, stamp_ns, arrival_ns)
         return self._accept(self._s_joints, stamp_ns, (pos, vel))
@@ -387,11 +355,13 @@ class MultimodalSynchronizer:
                         stamps[key] = t
                 present[key] = ok
         if AUDIO in used:
-            self._assemble_audio(frame, why)
+            assemble_audio(frame, why, self._audio, self._audio_n, self._s_audio.max_age)
         if TACTILE in used:
-            self._assemble_tactile(frame, why)
+            assemble_tactile(frame, why, self._tactile, self._s_tactile.max_age,
+                             self.config.tactile_mode, self._tactile_window_ns)
         if JOINTS in used:
-            self._assemble_joints(frame, why)
+            assemble_joints(frame, why, self._joints, self.config.joint_names,
+                            self._s_joints.max_age)
         if LANGUAGE in used:
             frame.command, frame.command_stamp_ns = self._command, self._command_stamp_ns
             ok = bool(self._command) and self._fresh(LANGUAGE, stamp_ns - self._command_stamp_ns)
@@ -414,59 +384,3 @@ class MultimodalSynchronizer:
         self.stats.frames += 1
         return frame
 
-    def _assemble_audio(self, frame: Frame, why: dict) -> None:
-        ring, t = self._audio, frame.stamp_ns
-        frame.audio, gap = ring.window(t, self._audio_n)
-        frame.audio_gap_fraction = gap
-        end = ring.last_end_ns
-        max_age = self._s_audio.max_age
-        if end is not None and gap < 1.0 and (not max_age or t - end <= max_age):
-            frame.present[AUDIO] = True
-            frame.source_stamps[AUDIO] = end if end < t else t
-        else:
-            frame.present[AUDIO] = False
-            why[AUDIO] = 'no data' if end is None else 'stale or empty window'
-
-    def _assemble_tactile(self, frame: Frame, why: dict) -> None:
-        t = frame.stamp_ns
-        hit = self._tactile.latest_at(t)
-        if hit is None:
-            hit = self._tactile.nearest(t)
-        max_age = self._s_tactile.max_age
-        if hit is None or (max_age and abs(t - hit[0]) > max_age):
-            frame.present[TACTILE] = False
-            why[TACTILE] = 'no data' if hit is None else 'stale'
-            return
-        values, layout = hit[1]
-        if self.config.tactile_mode is not TactileMode.LATEST:
-            _, items = self._tactile.window(t - self._tactile_window_ns, t)
-            same = [v for v, lay in items if lay.size == layout.size]
-            if len(same) > 1:
-                stack = np.stack(same)
-                values = (stack.max(axis=0) if self.config.tactile_mode == TactileMode.MAX
-                          else stack.mean(axis=0, dtype=np.float32))
-        frame.tactile, frame.tactile_layout = values, layout
-        frame.present[TACTILE] = True
-        frame.source_stamps[TACTILE] = hit[0]
-
-    def _assemble_joints(self, frame: Frame, why: dict) -> None:
-        t = frame.stamp_ns
-        frame.joint_names = self.config.joint_names
-        hit = interpolate_joints(*self._joints.bracket(t), t)
-        if hit is None:
-            frame.present[JOINTS] = False
-            why[JOINTS] = 'no data'
-            return
-        pos, vel, src, age = hit
-        if not (within(pos, JOINT_MAX_ABS) and within(vel, JOINT_MAX_ABS)):
-            frame.present[JOINTS] = False
-            why[JOINTS] = 'interpolated joint state out of range'
-            return
-        max_age = self._s_joints.max_age
-        if max_age and age > max_age:
-            frame.present[JOINTS] = False
-            why[JOINTS] = f'stale ({age / 1e6:.0f} ms)'
-            return
-        frame.joint_positions, frame.joint_velocities = pos, vel
-        frame.present[JOINTS] = True
-        frame.source_stamps[JOINTS] = src

@@ -1,0 +1,78 @@
+"""Per-modality parts of frame assembly (ROS-free; used by the synchronizer): each fills its
+modality of ``frame`` (value, ``present``, ``source_stamps``) or says why it is absent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vla_ros.constants import Modality
+from vla_ros.core.audio_window import AudioRing
+from vla_ros.core.buffers import StampedBuffer
+from vla_ros.core.frame import Frame
+from vla_ros.core.joint_interp import interpolate_joints
+from vla_ros.core.sync_config import TactileMode
+from vla_ros.core.sync_state import JOINT_MAX_ABS, within
+
+AUDIO, TACTILE, JOINTS = (m.value for m in (Modality.AUDIO, Modality.TACTILE, Modality.JOINTS))
+
+
+def assemble_audio(frame: Frame, why: dict, ring: AudioRing, n: int, max_age: int) -> None:
+    """The ``n``-sample window ending at the frame time; present unless empty or stale."""
+    t = frame.stamp_ns
+    frame.audio, gap = ring.window(t, n)
+    frame.audio_gap_fraction = gap
+    end = ring.last_end_ns
+    if end is not None and gap < 1.0 and (not max_age or t - end <= max_age):
+        frame.present[AUDIO] = True
+        frame.source_stamps[AUDIO] = end if end < t else t
+    else:
+        frame.present[AUDIO] = False
+        why[AUDIO] = 'no data' if end is None else 'stale or empty window'
+
+
+def assemble_tactile(frame: Frame, why: dict, buf: StampedBuffer, max_age: int,
+                     mode: TactileMode, window_ns: int) -> None:
+    """The latest reading at the frame time (or max / mean over ``window_ns``)."""
+    t = frame.stamp_ns
+    hit = buf.latest_at(t)
+    if hit is None:
+        hit = buf.nearest(t)
+    if hit is None or (max_age and abs(t - hit[0]) > max_age):
+        frame.present[TACTILE] = False
+        why[TACTILE] = 'no data' if hit is None else 'stale'
+        return
+    values, layout = hit[1]
+    if mode is not TactileMode.LATEST:
+        _, items = buf.window(t - window_ns, t)
+        same = [v for v, lay in items if lay.size == layout.size]
+        if len(same) > 1:
+            stack = np.stack(same)
+            values = (stack.max(axis=0) if mode == TactileMode.MAX
+                      else stack.mean(axis=0, dtype=np.float32))
+    frame.tactile, frame.tactile_layout = values, layout
+    frame.present[TACTILE] = True
+    frame.source_stamps[TACTILE] = hit[0]
+
+
+def assemble_joints(frame: Frame, why: dict, buf: StampedBuffer, names: tuple[str, ...],
+                    max_age: int) -> None:
+    """Joints interpolated to the frame time (finite and bounded, or absent)."""
+    t = frame.stamp_ns
+    frame.joint_names = names
+    hit = interpolate_joints(*buf.bracket(t), t)
+    if hit is None:
+        frame.present[JOINTS] = False
+        why[JOINTS] = 'no data'
+        return
+    pos, vel, src, age = hit
+    if not (within(pos, JOINT_MAX_ABS) and within(vel, JOINT_MAX_ABS)):
+        frame.present[JOINTS] = False
+        why[JOINTS] = 'interpolated joint state out of range'
+        return
+    if max_age and age > max_age:
+        frame.present[JOINTS] = False
+        why[JOINTS] = f'stale ({age / 1e6:.0f} ms)'
+        return
+    frame.joint_positions, frame.joint_velocities = pos, vel
+    frame.present[JOINTS] = True
+    frame.source_stamps[JOINTS] = src
