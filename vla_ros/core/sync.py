@@ -270,9 +270,10 @@ class MultimodalSynchronizer:
                 raise self._reject(JOINTS, LayoutError(
                     f'joint state: {n} names but {vel.size} velocities'))
             vel = vel.copy() if idx is None else vel.take(idx)
+            error = joints_error(pos, vel)
         else:
             vel = self._zero_vel
-        error = joints_error(pos, vel)
+            error = joints_error(pos, None)
         if error is not None:
             raise self._reject(JOINTS, error)
         if stamp_ns <= 0:

@@ -11,7 +11,6 @@ from vla_ros.core.buffers import StampedBuffer
 from vla_ros.core.frame import Frame
 from vla_ros.core.joint_interp import interpolate_joints
 from vla_ros.core.sync_config import TactileMode
-from vla_ros.core.sync_state import JOINT_MAX_ABS, within
 
 AUDIO, TACTILE, JOINTS = (m.value for m in (Modality.AUDIO, Modality.TACTILE, Modality.JOINTS))
 
@@ -56,7 +55,7 @@ def assemble_tactile(frame: Frame, why: dict, buf: StampedBuffer, max_age: int,
 
 def assemble_joints(frame: Frame, why: dict, buf: StampedBuffer, names: tuple[str, ...],
                     max_age: int) -> None:
-    """Joints interpolated to the frame time (finite and bounded, or absent)."""
+    """Joints interpolated to the frame time, or absent when none are fresh."""
     t = frame.stamp_ns
     frame.joint_names = names
     hit = interpolate_joints(*buf.bracket(t), t)
@@ -64,11 +63,7 @@ def assemble_joints(frame: Frame, why: dict, buf: StampedBuffer, names: tuple[st
         frame.present[JOINTS] = False
         why[JOINTS] = 'no data'
         return
-    pos, vel, src, age = hit
-    if not (within(pos, JOINT_MAX_ABS) and within(vel, JOINT_MAX_ABS)):
-        frame.present[JOINTS] = False
-        why[JOINTS] = 'interpolated joint state out of range'
-        return
+    pos, vel, src, age = hit  # bounded: the samples were (sync_checks.joints_error)
     if max_age and age > max_age:
         frame.present[JOINTS] = False
         why[JOINTS] = f'stale ({age / 1e6:.0f} ms)'

@@ -52,9 +52,12 @@ def tactile_error(values: np.ndarray, size: int, layout: TactileLayout,
     return None
 
 
-def joints_error(pos: np.ndarray, vel: np.ndarray) -> ConversionError | None:
-    """Positions / velocities [J] in the configured order."""
-    if within(pos, JOINT_MAX_ABS) and within(vel, JOINT_MAX_ABS):
+def joints_error(pos: np.ndarray, vel: np.ndarray | None) -> ConversionError | None:
+    """Positions / velocities [J] in the configured order (None: no velocities sent).
+
+    Bounded samples keep their interpolation bounded too (a convex combination), so a frame
+    can never carry a joint value that overflows (two samples at +-1.7e308 made -inf)."""
+    if within(pos, JOINT_MAX_ABS) and (vel is None or within(vel, JOINT_MAX_ABS)):
         return None
-    x = np.concatenate([pos, vel])
+    x = pos if vel is None else np.concatenate([pos, vel])
     return _bad_values(x, JOINT_MAX_ABS, 'joint state values')

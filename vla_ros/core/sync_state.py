@@ -59,10 +59,17 @@ class StreamState:
 
 
 def within(x: np.ndarray, bound: float) -> bool:
-    """True when every value is finite and |value| <= bound (NaN compares false)."""
+    """True when every value is finite and |value| <= bound (exact; NaN compares false).
+
+    Fast path, one small BLAS call: ``x . x <= bound**2`` implies every |value| <= bound
+    (and is false for NaN/Inf, without floating-point warnings). Otherwise max/min decide.
+    """
     if x.size == 0:
         return True
-    return bool(np.max(np.abs(x)) <= bound)
+    flat = x if x.ndim == 1 else x.reshape(-1)
+    if flat.dot(flat) <= bound * bound:
+        return True
+    return bool(flat.max() <= bound and flat.min() >= -bound)
 
 
 def all_finite(x: np.ndarray) -> bool:
