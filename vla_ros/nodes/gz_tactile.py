@@ -19,6 +19,7 @@ from vla_ros.errors import ConfigError
 from vla_ros.sim.gazebo import GZ_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT
+from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.spin import run_node
 
 
@@ -30,6 +31,7 @@ class GzTactile(Node):
         self.hold_ns = int(1e9 * self.declare_parameter('hold_s', 0.05, ParameterDescriptor(
             description='a pad without a contact report for this long reads 0 [s]',
             read_only=True)).value)
+        warn_unknown_parameters(self)
         try:
             from ros_gz_interfaces.msg import Contacts
         except ImportError as e:

@@ -28,6 +28,7 @@ from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
@@ -116,6 +117,7 @@ class MujocoSim(Node):
         self.running = True
         self.thread = threading.Thread(target=self._loop, name='mujoco_sim', daemon=True)
         self.thread.start()
+        warn_unknown_parameters(self)
         self.get_logger().info(
             f'mujoco_sim ready: cameras={list(cameras)} {width}x{height}, rates={self.rates}, '
             f'real_time_factor={self.rtf}, seed={self.seed}')

@@ -19,6 +19,7 @@ from vla_ros_msgs.msg import AudioChunk, TactileArray
 from vla_ros import constants as C
 from vla_ros.errors import VlaRosError
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
+from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.spin import run_node
 
 
@@ -28,6 +29,7 @@ class SimMicrophone(Node):
         ro = ParameterDescriptor(read_only=True)
         rate = int(self.declare_parameter('sample_rate', C.DEFAULT_SAMPLE_RATE_HZ, ro).value)
         chunk_hz = float(self.declare_parameter('audio_chunk_rate_hz', 50.0, ro).value)
+        warn_unknown_parameters(self)
         self.synth = MicrophoneSynth(MicConfig(sample_rate=rate))
         self.n = max(1, round(rate / chunk_hz))
         self.speed = 0.0
