@@ -3,6 +3,8 @@
 Publishes what a real driver stack would (sensor-data QoS, real header stamps) so the graph
 can be exercised without a robot: demo before the simulator, multi-process tests, benchmarks.
 Streams can be stopped and restarted at run time with the ``enabled_streams`` parameter.
+Joint positions follow ``center + amplitude * sin(0.5 t + i)`` per joint (keep them inside the
+robot's limits when a test checks commanded limits).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ class FakeSensors(Node):
         self.joint_names = list(d(
             'joint_names', [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT], 'joints'))
         self.enabled = set(d('enabled_streams', list(STREAMS), f'subset of {STREAMS}'))
+        self.joint_center = self._per_joint(d(
+            'joint_center', [0.0], 'sine centre per joint (one value = all joints) [rad, m]'))
+        self.joint_amplitude = self._per_joint(d(
+            'joint_amplitude', [0.3], 'sine amplitude per joint (one value = all) [rad, m]'))
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self.image_pubs = {
@@ -67,6 +73,15 @@ class FakeSensors(Node):
     def _declare(self, name: str, default, description: str):
         return self.declare_parameter(
             name, default, ParameterDescriptor(description=description)).value
+
+    def _per_joint(self, values) -> np.ndarray:
+        v = np.asarray(values, dtype=np.float64)
+        n = len(self.joint_names)
+        if v.size == 1:
+            return np.full(n, float(v[0]))
+        if v.size != n:
+            raise ValueError(f'{v.size} values for {n} joints {self.joint_names}')
+        return v
 
     def _on_set_parameters(self, params) -> SetParametersResult:
         for p in params:
@@ -138,8 +153,9 @@ class FakeSensors(Node):
         msg = JointState()
         msg.header.stamp = now.to_msg()
         msg.name = self.joint_names
-        msg.position = [0.3 * math.sin(0.5 * t + i) for i in range(len(self.joint_names))]
-        msg.velocity = [0.15 * math.cos(0.5 * t + i) for i in range(len(self.joint_names))]
+        phase = 0.5 * t + np.arange(len(self.joint_names))
+        msg.position = (self.joint_center + self.joint_amplitude * np.sin(phase)).tolist()
+        msg.velocity = (0.5 * self.joint_amplitude * np.cos(phase)).tolist()
         self.joint_pub.publish(msg)
 
 
