@@ -15,7 +15,6 @@ from collections.abc import Callable
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float32MultiArray, String
 from vla_ros_msgs.msg import AudioChunk, TactileArray
@@ -29,6 +28,7 @@ from vla_ros.core.sync_config import AUDIO_MSG_TYPES, TACTILE_MSG_TYPES
 from vla_ros.errors import (CommandTooLongError, ConfigError, ConversionError,
                             MissingModalityError, SyncError, VlaRosError)
 from vla_ros.nodes.sync_params import declare_sync_parameters
+from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
 
 __all__ = ['SensorInputs', 'declare_sync_parameters']
 
@@ -37,9 +37,6 @@ LOG_THROTTLE_S = 5.0
 # smaller max_command_chars); they are logged truncated to LOG_COMMAND_CHARS.
 MAX_COMMAND_CHARS = 4096
 LOG_COMMAND_CHARS = 80
-# Commands are rare and must not be missed by late joiners: reliable + transient local.
-COMMAND_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 class SensorInputs:
@@ -53,17 +50,25 @@ class SensorInputs:
         on_reject: called with (key, reason) when a message is rejected (key: the modality
             key) or when no frame could be built (key ``'frame'``).
         on_clock_jump: called when the sensor stamps jump backwards (a simulator reset).
+        on_joint_state: called with (names, positions) of every accepted joint state (the
+            newest measured pose, for holds).
+        subscribe_command: subscribe to the command topic (False: the owner handles
+            commands and passes accepted ones to :meth:`set_command`).
     """
 
     def __init__(self, node: Node, config: SyncConfig, *, callback_group=None,
                  on_frame: Callable[[Frame], None],
                  on_reject: Callable[[str, str], None] | None = None,
-                 on_clock_jump: Callable[[], None] | None = None) -> None:
+                 on_clock_jump: Callable[[], None] | None = None,
+                 on_joint_state: Callable[[tuple, object], None] | None = None,
+                 subscribe_command: bool = True) -> None:
         self.node = node
         self.config = config
         self.on_frame = on_frame
         self.on_reject = on_reject
         self.on_clock_jump = on_clock_jump
+        self.on_joint_state = on_joint_state
+        self._subscribe_command = subscribe_command
         self._log = node.get_logger()
         self._clock = node.get_clock()
         self.sync = MultimodalSynchronizer(config, clock=self._now_ns,
@@ -92,7 +97,7 @@ class SensorInputs:
     # ------------------------------------------------------------------ wiring
     def _create_subscriptions(self, group) -> None:
         sub, used, cfg = self.node.create_subscription, set(self.config.modalities), self.config
-        qos = qos_profile_sensor_data
+        qos = SENSOR_QOS
         if Modality.IMAGE.value in used:
             for cam in cfg.cameras:
                 msg_type = CompressedImage if cam.compressed else Image
@@ -117,8 +122,8 @@ class SensorInputs:
         if Modality.JOINTS.value in used:
             self._subs.append(sub(JointState, cfg.joint_states_topic, self._on_joints, qos,
                                   callback_group=group))
-        if Modality.LANGUAGE.value in used:
-            self._subs.append(sub(String, cfg.command_topic, self._on_command, COMMAND_QOS,
+        if Modality.LANGUAGE.value in used and self._subscribe_command:
+            self._subs.append(sub(String, cfg.command_topic, self._on_command, LATCHED_QOS,
                                   callback_group=group))
 
     def _now_ns(self) -> int:
@@ -213,8 +218,10 @@ class SensorInputs:
         except ConversionError as e:
             self._bad(Modality.JOINTS.value, e, counted=False)
             return
-        self._add(Modality.JOINTS.value, self.sync.add_joints, self._stamp(msg), names, pos,
-                  vel)
+        result = self._add(Modality.JOINTS.value, self.sync.add_joints, self._stamp(msg), names,
+                           pos, vel)
+        if result is AddResult.OK and self.on_joint_state is not None:  # a newest sample
+            self.on_joint_state(names, pos)
 
     def _on_command(self, msg: String) -> None:
         text = msg.data
@@ -226,14 +233,16 @@ class SensorInputs:
         with self._lock:
             self.sync.set_command(text, self._now_ns())
 
-    def _add(self, key: str, add, stamp: int, *args) -> None:
+    def _add(self, key: str, add, stamp: int, *args) -> AddResult | None:
+        """Hand one converted sample to the synchronizer; None when it was rejected."""
         with self._lock:
             try:
-                add(stamp, *args, arrival_ns=self._now_ns())
+                result = add(stamp, *args, arrival_ns=self._now_ns())
             except VlaRosError as e:
                 self._bad(key, e, counted=True)
-                return
+                return None
             self._poll()
+        return result
 
     # ------------------------------------------------------------------ triggering
     def _trigger(self, stamp_ns: int) -> None:
@@ -271,6 +280,11 @@ class SensorInputs:
         self.on_frame(frame)
 
     # ------------------------------------------------------------------ API
+    def set_command(self, text: str) -> None:
+        """Latch the language command of the frames ('' clears it)."""
+        with self._lock:
+            self.sync.set_command(text, self._now_ns())
+
     def reset(self) -> None:
         """Clear every buffer and any pending trigger (keeps the command and counters)."""
         with self._lock:

@@ -1,0 +1,392 @@
+"""The decisions of ``vla_policy`` in one ROS-free object: :class:`PolicyLoop`.
+
+It owns the runtime, the chunk scheduler, the safety filter, the controller mapping, the
+modality mask, the language command and its generation, holds and clock jumps. A host (the
+node, the offline rollout, a test) feeds it events and calls :meth:`PolicyLoop.infer` and
+:meth:`PolicyLoop.tick`; the host owns threads, timing and messages (ros2_control's
+controller shape: the controller keeps its state, the manager owns the clock).
+
+Thread safety: every method may be called from any thread; one internal lock guards the
+state and is never held while the policy runs (:meth:`infer` computes outside it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_command,
+                                   positions_for, to_command_space)
+from vla_ros.core.frame import Frame
+from vla_ros.core.masking import mask_frame
+from vla_ros.core.policy_config import CommandAction, PolicyConfig, classify_command
+from vla_ros.core.policy_counters import PolicyCounters
+from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
+from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
+from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
+from vla_ros.errors import InferenceError, InputMismatchError, VlaRosError
+
+LOG_COMMAND_CHARS = 80  # commands are shown truncated (a 1 MB command is not a log line)
+_REASON_CHARS = 300
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What became of a language command: ``action`` run / stop / reject, ``detail`` the
+    normalized command or the reason, ``shown`` the command as it may be logged; ``ignored``
+    when it came faster than ``max_command_rate_hz`` (nothing changed)."""
+
+    action: CommandAction
+    detail: str
+    shown: str
+    ignored: bool = False
+
+
+@dataclass(frozen=True)
+class InferenceResult:
+    """A chunk that entered the scheduler: command-space ``actions`` [H, A] and the runtime's
+    output (stamps, timings, gate weights), plus the frame and command it came from."""
+
+    actions: np.ndarray
+    output: PolicyOutput
+    frame: Frame
+    command: str
+
+
+@dataclass(frozen=True)
+class TickOutput:
+    """One control tick: ``command`` to send (None: nothing, e.g. idle before any motion),
+    the state and reason after the tick, and whether they changed (publish a status)."""
+
+    command: ControllerCommand | None
+    state: SafetyState
+    reason: str
+    status_changed: bool
+
+
+class PolicyLoop:
+    """Runs one bundle under one :class:`PolicyConfig`.
+
+    Args:
+        runtime: the loaded bundle.
+        config: the node settings (limits, scheduler, adapter, timeouts).
+        mask: modalities the policy sees as absent (``mask_modalities``).
+        clock: ``() -> ns`` on the host's clock; stamps chunk arrival after inference.
+    """
+
+    def __init__(self, runtime: PolicyRuntime, config: PolicyConfig, *,
+                 mask: Sequence[str] = (), clock: Callable[[], int] = time.monotonic_ns) -> None:
+        m = runtime.manifest
+        self.runtime, self.config, self.mask, self._clock = runtime, config, tuple(mask), clock
+        self.period_s = config.period_s(m.dt)
+        self.mode = config.adapter.control_mode(m.action_kind)
+        self.mapping = ActionMapping(m.action_names, config.adapter)
+        self.safety = SafetyFilter(SafetyConfig.from_named(
+            m.action_names, config.joint_limits, mode=self.mode, period_s=self.period_s,
+            max_frame_age_s=config.max_frame_age_s, max_motion_time_s=config.max_motion_time_s,
+            hold_latch_s=config.hold_latch_s))
+        self.scheduler = ChunkScheduler(config.scheduler)
+        grip = config.adapter.gripper_action
+        self.aliases = {grip: config.gripper_joint_state or grip}
+        self.counters = PolicyCounters()
+        self._lock = threading.Lock()
+        self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
+        self._last_run_command_s = -1e9
+        self.active = False
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.latest_frame: Frame | None = None
+        self.frame_problem = ''
+        self.command = ''
+        self.command_gen = 0
+        self.inflight = False
+        self.reject_reason = ''
+        self.moved = False
+        self.last_inferred_stamp = -1
+        self.measured: np.ndarray | None = None  # newest joint_states in action order
+        self.state, self.reason = SafetyState.IDLE, 'not active'
+        self._last_status_key: tuple | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        with self._lock:
+            self.active = True
+            self.scheduler.reset()
+
+    def deactivate(self, now_ns: int) -> ControllerCommand | None:
+        """Stop; returns the hold to send when the robot had moved."""
+        with self._lock:
+            self.active = False
+            self.safety.stop('deactivated')
+            self.scheduler.reset()
+            self.state, self.reason = self.safety.check(now_ns, None)
+            return self._hold_locked(now_ns) if self.moved else None
+
+    # -- events ---------------------------------------------------------------------------
+
+    def on_frame(self, frame: Frame) -> bool:
+        """Keep the newest frame; True when a chunk is wanted now (wake the inference)."""
+        with self._lock:
+            self.latest_frame = frame
+            self.frame_problem = ''
+            self.counters.frames.tick()
+            return self._want_inference_locked(frame.stamp_ns)
+
+    def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
+        """The newest measured joints (``/joint_states``): what a position hold latches."""
+        pos = positions_for(self.mapping.action_names, names, positions, self.aliases)
+        if pos is not None and np.all(np.isfinite(pos)):
+            with self._lock:
+                self.measured = pos
+
+    def on_reject(self, key: str, reason: str) -> None:
+        """A rejected message is only counted; a frame that could not be built (``key``
+        ``'frame'``) holds until the next good frame."""
+        with self._lock:
+            if key == 'frame':
+                self.frame_problem = f'no frame: {reason}'
+                self.counters.rejected_frames += 1
+            else:
+                self.counters.rejected_messages += 1
+            self.counters.last_reject = reason
+
+    def on_time_jump(self) -> None:
+        """Sensor time went back (sim reset): the arm may have been moved, so an old hold and
+        old frames are forgotten; the next hold latches where the arm is now."""
+        with self._lock:
+            self.safety.on_time_jump()
+            self.scheduler.reset()
+            self.last_inferred_stamp = -1
+            self.latest_frame = None
+            self.measured = None
+
+    def on_command(self, text: str, now_ns: int, *,
+                   wall_s: float | None = None) -> CommandOutcome:
+        """A language command: run (embedding computed once), stop, or reject with a reason.
+        Run commands faster than ``max_command_rate_hz`` are ignored (stop never is)."""
+        action, detail = classify_command(text, self.config.max_command_chars)
+        shown = text if len(text) <= LOG_COMMAND_CHARS else (
+            f'{text[:LOG_COMMAND_CHARS]}... ({len(text)} chars)')
+        if action is CommandAction.RUN and self._over_rate(
+                time.monotonic() if wall_s is None else wall_s):
+            with self._lock:
+                self.counters.rejected_commands += 1
+                self.counters.last_reject = f'command over max_command_rate_hz: {shown!r}'
+            return CommandOutcome(action, detail, shown, ignored=True)
+        if action is CommandAction.RUN and 'language' not in self.mask:
+            try:
+                with self._runtime_lock:
+                    self.runtime.set_command(detail)  # embedding computed once, cached
+            except InferenceError as e:
+                action, detail = CommandAction.REJECT, f'command rejected: {e}'
+        with self._lock:
+            self.command_gen += 1
+            self.scheduler.reset()
+            if action is CommandAction.RUN:
+                self.command, self.reject_reason = detail, ''
+                self.safety.on_command(now_ns)
+            else:
+                self.command = ''
+                self.reject_reason = detail if action is CommandAction.REJECT else ''
+                self.safety.stop(detail if action is CommandAction.REJECT else
+                                 f'stopped by command {shown!r}')
+                self.state, self.reason = self.safety.check(now_ns, None)
+                self.reason = self.reject_reason or self.reason
+        return CommandOutcome(action, detail, shown)
+
+    def _over_rate(self, wall_s: float) -> bool:
+        rate = self.config.max_command_rate_hz
+        if rate > 0 and wall_s - self._last_run_command_s < 1.0 / rate:
+            return True
+        self._last_run_command_s = wall_s
+        return False
+
+    def on_estop(self, engaged: bool, now_ns: int) -> ControllerCommand | None:
+        """E-stop: latch and return the hold to send; release: motion needs a new command."""
+        with self._lock:
+            if not engaged:
+                self.safety.clear_estop()
+                return None
+            self.safety.estop()
+            self.scheduler.reset()
+            self.command_gen += 1
+            self.state, self.reason = self.safety.check(now_ns, None)
+            return self._hold_locked(now_ns)
+
+    def on_clock_stall(self, still_s: float, now_ns: int) -> ControllerCommand | None:
+        """The host's clock (sim time) stood still for ``still_s`` wall seconds: stop (a new
+        command is needed) and return the hold to send when the arm had moved."""
+        reason = (f'ROS clock stalled for {still_s:.1f} s (use_sim_time: is the simulator '
+                  'running?): send a new command')
+        with self._lock:
+            if not self.active:
+                return None
+            hold = None
+            if self.safety.command_active:
+                self.command_gen += 1  # a chunk computed before the stall is not used
+                self.safety.stop(reason)
+                self.scheduler.reset()
+                if self.moved:
+                    hold = self._hold_locked(now_ns)
+            self.state, self.reason = self.safety.check(now_ns, None)
+            if self.state is SafetyState.IDLE:
+                self.reason = reason
+            return hold
+
+    # -- inference ------------------------------------------------------------------------
+
+    def _want_inference_locked(self, now_ns: int) -> bool:
+        f = self.latest_frame
+        if (not self.active or self.inflight or f is None
+                or f.stamp_ns <= self.last_inferred_stamp
+                or self.config.scheduler.mode is SchedulerMode.SYNC
+                or self.safety.check(now_ns, f.stamp_ns, self.frame_problem)[0]
+                is not SafetyState.RUNNING
+                or not self.scheduler.needs_inference(now_ns)):
+            return False
+        self.inflight = True
+        self.last_inferred_stamp = f.stamp_ns
+        return True
+
+    def infer(self) -> InferenceResult | None:
+        """Run the policy on the newest frame and hand the chunk to the scheduler.
+
+        Returns the chunk (for the ``~/action_chunk`` preview), or None when there was no
+        frame or the command changed meanwhile. Raises the runtime's error after recording
+        it: an :class:`InputMismatchError` (a frame the runtime cannot use) holds until the
+        next good frame and never faults (sensor input alone must not latch one); any other
+        :class:`VlaRosError` faults until a new command.
+        """
+        try:
+            with self._lock:
+                frame, gen, command = self.latest_frame, self.command_gen, self.command
+            if frame is None:
+                return None
+            return self._run(frame, gen, command)
+        finally:
+            with self._lock:
+                self.inflight = False
+
+    def _run(self, frame: Frame, gen: int, command: str) -> InferenceResult | None:
+        frame = mask_frame(dataclasses.replace(frame, command=command), self.mask)
+        try:
+            with self._runtime_lock:
+                out = self.runtime.infer(frame)
+            actions = to_command_space(out.actions, out.kind, out.action_names,
+                                       frame.joint_names, frame.joint_positions)
+        except InputMismatchError as e:
+            with self._lock:
+                if frame.stamp_ns == getattr(self.latest_frame, 'stamp_ns', None):
+                    self.frame_problem = f'frame unusable: {e}'[:_REASON_CHARS]
+                self.counters.rejected_frames += 1
+            raise
+        except VlaRosError as e:
+            with self._lock:
+                if gen == self.command_gen:
+                    self.safety.fault(f'inference failed: {e}'[:_REASON_CHARS])
+                    self.scheduler.reset()
+                    self.state, self.reason = self.safety.check(self._clock(), None)
+            raise
+        now = self._clock()
+        with self._lock:
+            if gen != self.command_gen or not self.active:
+                return None  # the command changed while this chunk was computed
+            self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
+            c = self.counters
+            c.e2e_ms = (now - out.frame_stamp_ns) * 1e-6
+            c.latencies_ms.append(out.timings_ms.get('run', 0.0))
+            c.chunks += 1
+            c.chunks_rate.tick()
+        return InferenceResult(actions, out, frame, command)
+
+    # -- control --------------------------------------------------------------------------
+
+    def tick(self, now_ns: int) -> TickOutput:
+        """One control tick at ``now_ns``: the next action through the safety filter, or the
+        hold; in ``scheduler.mode: sync`` the inference runs here first when needed."""
+        if self.config.scheduler.mode is SchedulerMode.SYNC:
+            self._sync_inference(now_ns)
+        with self._lock:
+            if not self.active:
+                return TickOutput(None, self.state, self.reason, False)
+            self.counters.control.tick()
+            frame = self.latest_frame
+            sched = self.scheduler.next_action(now_ns) if self.safety.command_active else None
+            decision = self.safety.step(
+                None if sched is None else sched.values, now_ns=now_ns,
+                current=self._current_locked(),
+                frame_stamp_ns=None if frame is None else frame.stamp_ns,
+                frame_problem=self.frame_problem)
+            command = None
+            if not decision.hold:
+                self.moved = True
+                command = self._command_locked(decision.command, now_ns, hold=False)
+            elif self.moved and decision.command is not None:
+                self.counters.holds += 1
+                command = self._command_locked(decision.command, now_ns, hold=True)
+            if decision.state in (SafetyState.FAULT, SafetyState.ESTOPPED, SafetyState.IDLE):
+                self.scheduler.reset()
+            self.state, self.reason = decision.state, self.reject_reason or decision.reason
+            key = (self.state, self.reason.split(':')[0], self.command)
+            changed, self._last_status_key = key != self._last_status_key, key
+            return TickOutput(command, self.state, self.reason, changed)
+
+    def _sync_inference(self, now_ns: int) -> None:
+        """Debug mode: infer inside the tick when the chunk is used up (blocks the tick)."""
+        with self._lock:
+            f = self.latest_frame
+            want = (self.active and f is not None and not self.inflight
+                    and self.scheduler.needs_inference(now_ns)
+                    and self.safety.check(now_ns, f.stamp_ns, self.frame_problem)[0]
+                    is SafetyState.RUNNING)
+            if want:
+                self.inflight = True
+        if want:
+            try:
+                self.infer()
+            except VlaRosError:
+                pass  # recorded as a frame problem or a fault; the tick below holds
+
+    def _current_locked(self) -> np.ndarray | None:
+        """Measured positions in action order: the newest joint_states, else the frame's."""
+        if self.measured is not None:
+            return self.measured
+        f = self.latest_frame
+        if f is None:
+            return None
+        return positions_for(self.mapping.action_names, f.joint_names, f.joint_positions,
+                             self.aliases)
+
+    def _command_locked(self, values: np.ndarray, now_ns: int, *,
+                        hold: bool) -> ControllerCommand:
+        dt = self.runtime.manifest.dt
+        future = None
+        if not hold and self.config.adapter.trajectory_mode.value == 'chunk':
+            ahead = self.scheduler.upcoming()
+            future = self.safety.limit_future(ahead, dt) if len(ahead) else None
+        cmd = make_command(self.mapping, values, period_s=self.period_s, future=future,
+                           dt_s=dt, hold=hold)
+        if hold and self.mode is ControlMode.VELOCITY:
+            cmd = dataclasses.replace(cmd, gripper=None)  # zero "velocity" would close it
+        return cmd
+
+    def _hold_locked(self, now_ns: int) -> ControllerCommand | None:
+        d = self.safety.step(None, now_ns=now_ns, current=self._current_locked(),
+                             frame_stamp_ns=None)
+        return None if d.command is None else self._command_locked(d.command, now_ns,
+                                                                    hold=True)
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[SafetyState, str, str]:
+        """(state, reason, command) now, consistent with each other."""
+        with self._lock:
+            self._last_status_key = (self.state, self.reason.split(':')[0], self.command)
+            return self.state, self.reason, self.command

@@ -1,0 +1,31 @@
+"""Every QoS profile of vla_ros, in one place, each with why it is what it is.
+
+Imported by nodes, CLI tools and tests alike (rclpy only, no node code).
+"""
+
+from __future__ import annotations
+
+from rclpy.qos import (DurabilityPolicy, QoSProfile, ReliabilityPolicy,
+                       qos_profile_sensor_data)
+
+# Sensors (cameras, audio, tactile, joint states): best effort, keep last 5. A late sample is
+# worth less than the next one, and a reliable camera stream would back up under load.
+SENSOR_QOS = qos_profile_sensor_data
+
+# Language commands, the e-stop and ~/status: rare, and a node or tool that starts later must
+# still get the last one (a latched e-stop must hold a restarted policy): reliable +
+# transient local, depth 1 (only the newest matters).
+LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+# Controller commands: reliable (a dropped hold must not leave an old target standing) and
+# depth 1 (a stale command queued behind a newer one is never wanted).
+CONTROLLER_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                            durability=DurabilityPolicy.VOLATILE)
+
+# Synchronized frames for recorders: reliable with a short queue (best effort would drop the
+# large frames under load; a long queue would only add latency).
+FRAME_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+
+# Simulator command/clock topics: reliable, a few deep (no command may be dropped).
+RELIABLE_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
