@@ -101,7 +101,12 @@ def policy_values(node: Node) -> dict[str, object]:
 
 def read_policy_config(node: Node) -> PolicyConfig:
     """PolicyConfig from the declared parameters (raises ConfigError quoting bad values)."""
-    values = policy_values(node)
+    return config_from_policy_values(policy_values(node))
+
+
+def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
+    """PolicyConfig from values keyed like :data:`POLICY_PARAMETERS` (a node's, or a params
+    file's via :mod:`vla_ros.nodes.params_file`)."""
     g = values.__getitem__
     limits = parse_joint_limits(list(g('limits.joints')), {
         k: list(g(f'limits.{k}')) for k in ('lower', 'upper', 'max_velocity',

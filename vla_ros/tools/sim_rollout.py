@@ -1,52 +1,67 @@
 """Closed-loop policy rollouts in lockstep with SimWorld, without ROS (a fast diagnostic).
 
-The same sync core and runtime as the node (MultimodalSynchronizer -> Frame ->
-PolicyRuntime.infer), the same controller semantics as the sim node; what is missing is DDS,
-the node's threads and its scheduler: a new chunk is inferred every ``replan`` control ticks
-and its actions are sent one per tick. Used to tell model problems from deployment problems.
+The node's decisions run here unchanged: the same sync core (MultimodalSynchronizer ->
+Frame), the same :class:`~vla_ros.core.policy_loop.PolicyLoop` (scheduler, safety filter with
+the limits of ``config/sim.yaml``, holds, masking) and the same controller semantics as the
+sim node. What is missing is DDS and the node's threads: inference takes no simulated time
+(``latency_s`` adds it back), so it tells model problems from deployment problems.
 """
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 
 from vla_ros.core.frame import TactileLayout
+from vla_ros.core.policy_loop import PolicyLoop
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.sync import MultimodalSynchronizer
 from vla_ros.errors import SyncError
-from vla_ros.model.dataset import sync_config_for
-from vla_ros.model.config import PolicyConfig
 from vla_ros.sim.lockstep import SimControllers, StreamRates
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.world import SimWorld
 
 NS = 1_000_000_000
+SIM_CONFIG = pathlib.Path(__file__).resolve().parents[2] / 'config' / 'sim.yaml'
 
 
-def rollout(world: SimWorld, runtime: PolicyRuntime, cfg: PolicyConfig, task: TaskSpec,
-            seed: int, *, replan: int = 3, rates: StreamRates = StreamRates(),
-            mask=()) -> SuccessMonitor:
-    """One episode; returns the judged :class:`SuccessMonitor`."""
-    from vla_ros.core.masking import mask_frame
+def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, *,
+            rates: StreamRates = StreamRates(camera_rate_hz=30.0),
+            mask=(), config_file: str | pathlib.Path = SIM_CONFIG,
+            latency_s: float = 0.0) -> SuccessMonitor:
+    """One episode with the node's configuration (``config_file``); returns the judged
+    :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s]."""
+    from vla_ros.nodes.params_file import policy_config_from_file
     world.reset(seed)
-    sync = MultimodalSynchronizer(sync_config_for(cfg))
+    policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
+        'bundle': str(runtime.bundle.path)})
+    sync = MultimodalSynchronizer(sync_cfg)
+    now = {'ns': 0}
+    loop = PolicyLoop(runtime, policy_cfg, mask=mask, clock=lambda: now['ns'])
+    loop.activate()
     layout = TactileLayout(tuple(p.name for p in ROBOT.pads),
                            tuple((p.rows, p.cols, 1) for p in ROBOT.pads))
     mon = SuccessMonitor(task, seed)
     _, q0, _ = world.joint_state()
     ctl = SimControllers(q0)
-    ts, dt = world.model.opt.timestep, 1.0 / rates.control_rate_hz
-    periods = {'audio': 1 / rates.audio_chunk_rate_hz, 'tactile': 1 / rates.tactile_rate_hz,
-               'joints': 1 / rates.joint_rate_hz, 'control': dt}
+    ts = world.model.opt.timestep
+    periods = {'camera': 1 / rates.camera_rate_hz, 'audio': 1 / rates.audio_chunk_rate_hz,
+               'tactile': 1 / rates.tactile_rate_hz, 'joints': 1 / rates.joint_rate_hz,
+               'control': loop.period_s}
     due = dict.fromkeys(periods, 0.0)
     n_audio = int(round(world.config.mic.sample_rate / rates.audio_chunk_rate_hz))
-    sync.set_command(task.command, 1)
-    chunk, k = None, 0
+    pending_infer_at: float | None = None
+    commanded = False
     while True:
         t = world.time
         eps = 0.5 * ts
-        ns = int(round(t * NS))
+        ns = now['ns'] = int(round(t * NS))
+        if ns > 0 and not commanded:
+            loop.on_command(task.command, ns)
+            sync.set_command(loop.command, ns)
+            commanded = True
         if t + eps >= due['audio']:
             due['audio'] += periods['audio']
             a = world.audio(n_audio)
@@ -62,27 +77,34 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, cfg: PolicyConfig, task: Ta
             names, q, v = world.joint_state()
             if ns > 0:
                 sync.add_joints(ns, names, q, v)
+                loop.on_joint_state(names, q)
+        if t + eps >= due['camera']:
+            due['camera'] += periods['camera']
+            if ns > 0:
+                for cam in sync_cfg.cameras:
+                    sync.add_image(cam.name, ns, world.render(cam.name))
+                try:
+                    frame = sync.assemble(ns)
+                except SyncError as e:
+                    loop.on_reject('frame', f'frame: {e}')
+                else:
+                    if loop.on_frame(frame) and pending_infer_at is None:
+                        pending_infer_at = t + latency_s
+        if pending_infer_at is not None and t + eps >= pending_infer_at:
+            pending_infer_at = None
+            loop.infer()  # raises on a fault: a diagnostic should stop there
         if t + eps >= due['control']:
-            due['control'] += dt
-            st = world.task_state()
-            if mon.update(st):
+            due['control'] += periods['control']
+            if mon.update(world.task_state()):
                 return mon
             if mon.beep_due(t):
                 world.play_sound('beep')
                 mon.beep_time = t
-            if ns > 0:
-                for cam in cfg.cameras:
-                    sync.add_image(cam, ns, world.render(cam))
-                if chunk is None or k >= replan:
-                    try:
-                        frame = mask_frame(sync.assemble(ns), mask)
-                        chunk, k = runtime.infer(frame).actions, 0
-                    except SyncError:
-                        pass
-                if chunk is not None and k < len(chunk):
-                    ctl.arm_point(t, chunk[k, :6], dt)
-                    ctl.gripper = float(chunk[k, 6])
-                    k += 1
+            out = loop.tick(ns)
+            if out.command is not None:
+                ctl.arm_point(t, out.command.points[0], float(out.command.times_s[0]))
+                if out.command.gripper is not None:
+                    ctl.gripper = out.command.gripper
         arm, grip = ctl.setpoint(t)
         world.set_arm_command(arm)
         world.set_gripper_command(grip)
@@ -92,19 +114,18 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, cfg: PolicyConfig, task: Ta
 def main() -> None:
     import argparse
 
-    from vla_ros.core.bundle import load_bundle
-    from vla_ros.model.config import PolicyConfig
     from vla_ros.sim.task_suite import EVAL_SEED_BASE, TaskKind, make_task
     from vla_ros.sim.world import WorldConfig
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument('bundle')
-    p.add_argument('--episodes', type=int, default=2)
-    p.add_argument('--replan', type=int, default=3)
-    p.add_argument('--kinds', default='all')
-    p.add_argument('--mask', action='append', default=[])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('bundle', help='policy bundle directory')
+    p.add_argument('--episodes', type=int, default=2, help='episodes per task kind')
+    p.add_argument('--kinds', default='all', help="comma-separated task kinds or 'all'")
+    p.add_argument('--mask', action='append', default=[], help='modality to mask (repeat)')
+    p.add_argument('--latency', type=float, default=0.0, help='simulated inference time [s]')
+    p.add_argument('--config', default=str(SIM_CONFIG), help='params file of vla_policy')
     a = p.parse_args()
     rt = PolicyRuntime.from_bundle(a.bundle)
-    cfg = PolicyConfig.from_dict(load_bundle(a.bundle).manifest.provenance['config'])
     world = SimWorld(WorldConfig(image_width=96, image_height=96))
     kinds = [k.value for k in TaskKind] if a.kinds == 'all' else a.kinds.split(',')
     ok = n = 0
@@ -112,12 +133,13 @@ def main() -> None:
         for j, kind in enumerate(kinds):
             seed = EVAL_SEED_BASE + 3000 + i * 6 + j
             task = make_task(kind, seed, held_out=i % 2 == 1)
-            m = rollout(world, rt, cfg, task, seed, replan=a.replan, mask=a.mask)
+            m = rollout(world, rt, task, seed, mask=a.mask, config_file=a.config,
+                        latency_s=a.latency)
             ok += m.success
             n += 1
             print(f'{"OK  " if m.success else "FAIL"} {task.name:18s} {task.command!r}: '
                   f'{m.reason} [{m.last_time:.1f} s]', flush=True)
-    print(f'success {ok}/{n}')
+    print(f'success {ok}/{n} ({np.mean([ok / max(n, 1)]) * 100:.0f} %)')
 
 
 if __name__ == '__main__':
