@@ -11,15 +11,13 @@ import numpy as np
 from builtin_interfaces.msg import Duration, Time
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
-from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
 from std_msgs.msg import Float64MultiArray
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from vla_ros_msgs.msg import ActionChunk
 
 from vla_ros.core.adapters import AdapterConfig, AdapterKind, ControllerCommand
+from vla_ros.qos import CONTROLLER_QOS
 
-CONTROLLER_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
-                            durability=QoSDurabilityPolicy.VOLATILE)
 
 
 def to_time(ns: int) -> Time:

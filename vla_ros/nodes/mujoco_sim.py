@@ -18,7 +18,7 @@ import numpy as np
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64MultiArray, String, UInt32
@@ -34,6 +34,7 @@ from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import JOINT_NAMES, SimWorld, WorldConfig
 from vla_ros.nodes.spin import run_node
+from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS
 
 ARM_TRAJECTORY_TOPIC = '/arm_controller/joint_trajectory'
 ARM_COMMANDS_TOPIC = '/arm_controller/commands'
@@ -43,8 +44,6 @@ RESET_SERVICE = '/sim/reset'
 RESET_SEED_TOPIC = '/sim/reset_seed'
 SOUND_TOPIC = '/sim/sound'
 STREAMS = ('camera', 'audio', 'tactile', 'joints', 'clock', 'task_state')
-COMMAND_QOS = QoSProfile(depth=10)  # reliable: commands must not be dropped
-LATCHED_QOS = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 def _stamp(msg, t: float) -> None:
@@ -91,24 +90,24 @@ class MujocoSim(Node):
                                                  qos_profile_sensor_data)
         self.joint_pub = self.create_publisher(JointState, C.JOINT_STATES_TOPIC,
                                                qos_profile_sensor_data)
-        self.clock_pub = self.create_publisher(Clock, '/clock', COMMAND_QOS)
+        self.clock_pub = self.create_publisher(Clock, '/clock', RELIABLE_QOS)
         self.task_pub = self.create_publisher(String, TASK_STATE_TOPIC, LATCHED_QOS)
 
         self.work: queue.SimpleQueue = queue.SimpleQueue()  # callbacks -> sim thread
         self.create_subscription(JointTrajectory, ARM_TRAJECTORY_TOPIC, self._on_trajectory,
-                                 COMMAND_QOS)
+                                 RELIABLE_QOS)
         self.create_subscription(Float64MultiArray, ARM_COMMANDS_TOPIC,
-                                 lambda m: self.work.put(('arm', np.array(m.data))), COMMAND_QOS)
+                                 lambda m: self.work.put(('arm', np.array(m.data))), RELIABLE_QOS)
         self.create_subscription(Float64MultiArray, GRIPPER_COMMANDS_TOPIC,
                                  lambda m: self.work.put(('gripper', np.array(m.data))),
-                                 COMMAND_QOS)
+                                 RELIABLE_QOS)
         self.create_subscription(UInt32, RESET_SEED_TOPIC,
                                  lambda m: self.work.put(('reset', int(m.data), None)),
-                                 COMMAND_QOS)
+                                 RELIABLE_QOS)
         self.create_subscription(String, SOUND_TOPIC,
-                                 lambda m: self.work.put(('sound', m.data)), COMMAND_QOS)
+                                 lambda m: self.work.put(('sound', m.data)), RELIABLE_QOS)
         if self.speak_commands:
-            self.create_subscription(String, C.COMMAND_TOPIC, self._on_command, COMMAND_QOS)
+            self.create_subscription(String, C.COMMAND_TOPIC, self._on_command, RELIABLE_QOS)
         self.create_service(Trigger, RESET_SERVICE, self._on_reset)
 
         _, q, _ = self.world.joint_state()

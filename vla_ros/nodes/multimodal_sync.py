@@ -13,7 +13,6 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, JointState
 from vla_ros_msgs.msg import AudioChunk, MultimodalFrame, TactilePad
 
@@ -21,10 +20,9 @@ from vla_ros.core.frame import Frame
 from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.sensor_inputs import SensorInputs, declare_sync_parameters
 from vla_ros.nodes.spin import run_node
+from vla_ros.qos import FRAME_QOS
 
 NS = 1_000_000_000
-# Frames are for recording: keep a few, best effort would drop large frames under load.
-FRAME_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 
 
 def _time(ns: int) -> Time:
