@@ -83,12 +83,12 @@ def _on_signal(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def install_signal_handlers() -> None:
+def install_signal_handlers() -> dict[int, object]:
     """SIGTERM (and SIGINT) raise ``KeyboardInterrupt`` once; later signals are ignored so
-    that cleanup is not interrupted. Call before ``rclpy.init`` (rclpy chains to these)."""
+    that cleanup is not interrupted. Call before ``rclpy.init`` (rclpy chains to these).
+    Returns the previous handlers."""
     _received.clear()
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
+    return {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
 
 
 def received_signal() -> int | None:
@@ -98,7 +98,7 @@ def received_signal() -> int | None:
 
 def run_command(prog: str, fn: Callable[[], int | None]) -> int:
     """Run ``fn`` with the shared signal handling and error reporting; returns the status."""
-    install_signal_handlers()
+    previous = install_signal_handlers()
     try:
         return int(fn() or 0)
     except KeyboardInterrupt:
@@ -116,3 +116,6 @@ def run_command(prog: str, fn: Callable[[], int | None]) -> int:
     except VlaRosError as e:
         print(f'{prog}: error: {one_line(e)}', file=sys.stderr)
         return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -7,16 +7,18 @@ from collections.abc import Callable
 
 import rclpy
 import rclpy.logging
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from vla_ros.errors import VlaRosError
+
+SHUTDOWN_POLL_S = 0.5  # [s] longest wait of the executor before it re-checks for shutdown
 
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
     """``rclpy.init``, build the node, spin until Ctrl-C or shutdown, then clean up.
 
-    Plain ``rclpy.spin`` (single-threaded) on purpose: rclpy's MultiThreadedExecutor costs
+    Single-threaded on purpose: rclpy's MultiThreadedExecutor costs
     more per callback than these nodes' work (measured in multimodal_sync: 20 of 30 images/s
     handled with it, all of them without).
     """
@@ -27,8 +29,13 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
         rclpy.logging.get_logger(getattr(make_node, '__name__', 'node')).fatal(str(e))
         rclpy.try_shutdown()
         sys.exit(1)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
     try:
-        rclpy.spin(node)
+        # rclpy.spin with a wait timeout: a SIGTERM/SIGINT that shuts the context down just
+        # as the executor starts waiting was sometimes never noticed (the node hung on exit)
+        while rclpy.ok():
+            executor.spin_once(timeout_sec=SHUTDOWN_POLL_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
