@@ -47,6 +47,12 @@ from vla_ros.nodes.rt_loop import ControlLoop, Worker, make_executor
 from vla_ros.qos import LATCHED_QOS
 
 WATCH_PERIOD_MAX_S = 0.1
+# Message info (source timestamps) in subscription callbacks: rclpy Iron and later.
+try:
+    from rclpy.subscription import MessageInfo  # noqa: F401
+    HAS_MESSAGE_INFO = True
+except ImportError:  # Humble
+    HAS_MESSAGE_INFO = False
 
 
 class VlaPolicy(LifecycleNode):
@@ -73,6 +79,7 @@ class VlaPolicy(LifecycleNode):
         self._worker: Worker | None = None
         self._control: ControlLoop | None = None
         self._watchdog: ClockWatchdog | None = None
+        self._active_since_ns = 0  # wall clock [ns] of the last activation
         self._autostart_timer = None
         if self.get_parameter('autostart').value:
             self._autostart_timer = self.create_timer(
@@ -127,8 +134,10 @@ class VlaPolicy(LifecycleNode):
             on_clock_jump=loop.on_time_jump, on_joint_state=loop.on_joint_state,
             subscribe_command=False)  # one command path: _on_command -> loop -> sensors
         self._subs = [
-            self.create_subscription(String, C.COMMAND_TOPIC, self._on_command, LATCHED_QOS,
-                                     callback_group=self._groups['command']),
+            self.create_subscription(
+                String, C.COMMAND_TOPIC,
+                self._on_command_info if HAS_MESSAGE_INFO else self._on_command, LATCHED_QOS,
+                callback_group=self._groups['command']),
             self.create_subscription(Bool, C.ESTOP_TOPIC, self._on_estop, LATCHED_QOS,
                                      callback_group=self._groups['control'])]
         self.get_logger().info(
@@ -138,6 +147,7 @@ class VlaPolicy(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._active_since_ns = time.time_ns()
         self.loop.activate()
         log = self.get_logger()
         self._worker = Worker(self._infer_once, logger=log, name='vla_inference').start()
@@ -205,6 +215,19 @@ class VlaPolicy(LifecycleNode):
         a control tick), so a chunk is always computed from the newest observation."""
         if self.loop.on_frame(frame) and self._worker is not None:
             self._worker.wake()
+
+    def _on_command_info(self, msg: String, info) -> None:
+        """The command with its DDS source timestamp [ns, system clock]: a command latched
+        before this node was activated (a restarted policy) is not obeyed."""
+        sent = int(info.get('source_timestamp') or 0)
+        if 0 < sent < self._active_since_ns:
+            age = (self._active_since_ns - sent) / 1e9
+            self.loop.counters.rejected_commands += 1
+            self.get_logger().warning(
+                f'ignored command {msg.data[:80]!r}: published {age:.1f} s before this node '
+                'was activated (a node that (re)starts waits for a new command)')
+            return
+        self._on_command(msg)
 
     def _on_command(self, msg: String) -> None:
         out = self.loop.on_command(msg.data, self._now())
