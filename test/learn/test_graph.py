@@ -42,6 +42,6 @@ def test_closed_loop_episodes_reuse_the_processes(tmp_path):
         assert r.seed == seed and r.mask == ('audio',)
         assert r.reason  # judged: success or a failure reason
         assert r.duration_s >= 1.9 and r.chunks > 0 and r.control_rate_hz > 5
-        assert r.frames and r.frames[0].shape == (96, 96, 3)
+        assert r.frames and r.frames[0].shape == (96, 192, 3)  # front | wrist
     log = (tmp_path / 'logs' / 'vla_policy_1.log').read_text()
     assert "command 'touch the red cube': run" in log
