@@ -113,8 +113,7 @@ class VlaPolicy(LifecycleNode):
             problems = check_bundle(m, cfg, cameras=[c.name for c in self.sync_config.cameras],
                                     joint_names=self.sync_config.joint_names)
             if problems:
-                raise VlaRosError('bundle does not fit the robot config:\n  ' +
-                                  '\n  '.join(problems))
+                raise VlaRosError('bundle does not fit the robot config: ' + '; '.join(problems))
             self.loop = PolicyLoop(runtime, cfg, clock=self._now,
                                    mask=check_mask(policy_values(self)['mask_modalities']))
             self.sync_config = fit_tactile(self.sync_config, m)
