@@ -4,13 +4,14 @@ from __future__ import annotations
 
 
 def proc_status(pid: int) -> dict[str, int]:
-    """``VmRSS`` [kB], ``VmHWM`` [kB] and ``Threads`` of ``pid`` ({} if it is gone)."""
+    """``VmRSS``, ``RssAnon``, ``RssShmem``, ``VmHWM`` [kB] and ``Threads`` of ``pid``
+    ({} if it is gone)."""
     out: dict[str, int] = {}
     try:
         with open(f'/proc/{pid}/status', encoding='ascii', errors='replace') as f:
             for line in f:
                 key, _, value = line.partition(':')
-                if key in ('VmRSS', 'VmHWM', 'Threads'):
+                if key in ('VmRSS', 'RssAnon', 'RssShmem', 'VmHWM', 'Threads'):
                     out[key] = int(value.split()[0])
     except (FileNotFoundError, ProcessLookupError):
         return {}

@@ -38,7 +38,7 @@ import yaml
 
 import _policy_graph as G
 from _fuzz_msgs import FuzzMsg, messages
-from _procfs import rss_mb
+from _procfs import proc_status, rss_mb
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from rclpy.qos import qos_profile_sensor_data
 
@@ -259,6 +259,15 @@ def rss(procs: dict[str, NodeProcess]) -> dict[str, float]:
     return {k: rss_mb(procs[k].proc.pid) for k in ('multimodal_sync', 'vla_policy')}
 
 
+def rss_parts(procs: dict[str, NodeProcess]) -> dict[str, str]:
+    """anon/shmem split of the RSS [MB] (shared-memory transport pages count as shmem)."""
+    out = {}
+    for k in ('multimodal_sync', 'vla_policy'):
+        st = proc_status(procs[k].proc.pid)
+        out[k] = f'anon {st.get("RssAnon", 0) / 1024:.0f} shmem {st.get("RssShmem", 0) / 1024:.0f}'
+    return out
+
+
 def main() -> int:
     from vla_ros.tools.test_bundles import make_random_bundle
     G.rclpy.init()
@@ -285,13 +294,14 @@ def main() -> int:
             t0 = time.monotonic()
             time.sleep(SECONDS)
             t1 = time.monotonic()
+            parts0 = rss_parts(procs)
             rss0, rej0 = rss(procs), (mon.rejected_by('multimodal_sync'),
                                       mon.rejected_by('vla_policy'))
             faults0 = len(mon.faults)
             fuzzer.run(t1 + SECONDS)
             t2 = time.monotonic()
             time.sleep(SETTLE_S)
-            rss1 = rss(procs)
+            rss1, parts1 = rss(procs), rss_parts(procs)
             rej1 = (mon.rejected_by('multimodal_sync'), mon.rejected_by('vla_policy'))
             crashed = [k for k, p in procs.items() if not p.alive()]
         finally:
@@ -306,7 +316,8 @@ def main() -> int:
         print(f'fuzz sent by kind {dict(fuzzer.sent)}, skipped (rate caps) {fuzzer.skipped}, '
               f'unsendable {dict(fuzzer.unsendable)}, {fuzzer.bytes / 1e6:.0f} MB; '
               f'frames clean/fuzz {clean_f}/{fuzz_f}, chunks {clean_c}/{fuzz_c}; '
-              f'rss before {rss0} after {rss1}; exit codes {codes}; crashed {crashed}; '
+              f'rss before {rss0} {parts0} after {rss1} {parts1}; '
+              f'exit codes {codes}; crashed {crashed}; '
               f'faults {mon.faults[faults0:][:5]}; states {dict(mon.states)}; '
               f'non-running reasons {mon.reasons.most_common(8)}; '
               f'out of limits (first) {[v for _, v in mon.out_of_limits[:5]]}', file=sys.stderr)
