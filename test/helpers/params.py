@@ -1,14 +1,7 @@
-"""Parameter-file helpers shared by the launch/config tests."""
+"""Parameter-file helpers shared by the launch/config tests (the package's own reader)."""
 
 from __future__ import annotations
 
+from vla_ros.nodes.params_file import flatten
 
-def flatten(d: dict, prefix: str = '') -> dict:
-    """Nested ``ros__parameters`` dict -> dotted names (``controller.kind``) -> values."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flatten(v, f'{prefix}{k}.'))
-        else:
-            out[f'{prefix}{k}'] = v
-    return out
+__all__ = ['flatten']
