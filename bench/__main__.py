@@ -1,4 +1,5 @@
-"""Run all benchmarks, or the one named: ``python -m bench [NAME]``.
+"""
+Run all benchmarks, or the one named: ``python -m bench [NAME]``.
 
 Each ``bench/bench_<name>.py`` runs in its own process (clean memory and thread state) and
 prints one summary line ``BENCH <name> key=value ...`` comparing against a same-run baseline.

@@ -1,5 +1,8 @@
-"""Baseline for ``bench_sync``: ros2/message_filters' Python ``ApproximateTimeSynchronizer``
-(src/message_filters/__init__.py), re-implemented in-process, per-message work kept.
+"""
+Baseline for ``bench_sync``: message_filters' ApproximateTimeSynchronizer, in-process.
+
+ros2/message_filters' Python ``ApproximateTimeSynchronizer`` (src/message_filters/__init__.py),
+re-implemented in-process, per-message work kept.
 
 The original's path for one message, all of which runs here: the ``Subscriber`` filter's
 callback signals its registered callbacks (``SimpleFilter.signalMessage``: a dict of
@@ -17,9 +20,9 @@ bench calls ``Input.callback(msg)`` directly, as rclpy's executor would.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 import itertools
 import threading
-from collections.abc import Callable, Sequence
 
 from rclpy.duration import Duration
 from rclpy.time import Time
@@ -42,16 +45,22 @@ class SimpleFilter:
 
 
 class Input(SimpleFilter):
-    """The ``Subscriber`` filter without its rclpy subscription: ``callback(msg)`` is what the
-    executor calls for each received message."""
+    """
+    Stand in for the ``Subscriber`` filter, without its rclpy subscription.
+
+    ``callback(msg)`` is what the executor calls for each received message.
+    """
 
     def callback(self, msg) -> None:
         self.signalMessage(msg)
 
 
 class ApproximateTimeSync(SimpleFilter):
-    """Approximate time matching of the ``inputs``; registered callbacks get one message per
-    input for each match."""
+    """
+    Match the ``inputs`` by approximate time.
+
+    Registered callbacks get one message per input for each match.
+    """
 
     def __init__(self, inputs: Sequence[SimpleFilter], queue_size: int, slop_s: float) -> None:
         super().__init__()

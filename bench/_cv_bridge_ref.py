@@ -1,5 +1,7 @@
-"""Faithful copy of ROS 2 cv_bridge's Python ``imgmsg_to_cv2`` path (vision_opencv
-``cv_bridge/python/cv_bridge/core.py``), the baseline of ``bench_image``.
+"""
+Faithful copy of ROS 2 cv_bridge's Python ``imgmsg_to_cv2`` path: the ``bench_image`` baseline.
+
+From vision_opencv ``cv_bridge/python/cv_bridge/core.py``.
 
 ROS 2 cv_bridge cannot be installed here (and PyPI ``cv-bridge`` is an unofficial ROS 1 port),
 so the bench uses this copy: same dtype/channel lookup, same ``np.ndarray(buffer=msg.data)``
@@ -27,7 +29,7 @@ class CvBridgeError(TypeError):
 
 
 def imgmsg_to_cv2(img_msg, desired_encoding: str = 'passthrough') -> np.ndarray:
-    """cv_bridge.CvBridge().imgmsg_to_cv2 (ROS 2 rolling), step-aware version."""
+    """Convert as ``cv_bridge.CvBridge().imgmsg_to_cv2`` does (ROS 2 rolling), step-aware."""
     try:
         dtype, n_channels = _CVTYPE[img_msg.encoding]
     except KeyError:
@@ -57,8 +59,7 @@ def imgmsg_to_cv2(img_msg, desired_encoding: str = 'passthrough') -> np.ndarray:
 
 def cv_bridge_to_tensor(img_msg, size=(224, 224), mean=(0.485, 0.456, 0.406),
                         std=(0.229, 0.224, 0.225)) -> np.ndarray:
-    """The usual cv_bridge + cv2 model preprocessing: rgb8 -> resize -> /255 -> normalize ->
-    CHW float32."""
+    """Preprocess via cv_bridge + cv2: rgb8 -> resize -> /255 -> normalize -> CHW float32."""
     im = imgmsg_to_cv2(img_msg, desired_encoding='rgb8')
     im = cv2.resize(im, (size[1], size[0]), interpolation=cv2.INTER_AREA)
     x = im.astype(np.float32) / 255.0

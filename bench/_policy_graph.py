@@ -16,14 +16,13 @@ os.environ.setdefault('ROS_DOMAIN_ID', str(150 + os.getpid() % 50))
 
 import rclpy  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from rclpy.qos import (QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy,  # noqa: E402
-                       qos_profile_sensor_data)
+from rclpy.qos import (qos_profile_sensor_data, QoSDurabilityPolicy, QoSProfile,  # noqa: E402
+                       QoSReliabilityPolicy)
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 from trajectory_msgs.msg import JointTrajectory  # noqa: E402
-from vla_ros_msgs.msg import ActionChunk, PolicyStatus  # noqa: E402
-
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until  # noqa: E402
+from vla_ros_msgs.msg import ActionChunk, PolicyStatus  # noqa: E402
 
 LATCHED = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
                      durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
@@ -38,7 +37,7 @@ def start(tmp: pathlib.Path, bundle: pathlib.Path, policy: dict) -> list[NodePro
     return [NodeProcess('fake_sensors', ros_args(params=SENSORS),
                         log_path=tmp / 'fs.log').start(),
             NodeProcess('vla_policy', ros_args(params={**POLICY, 'bundle': str(bundle),
-                                                        **policy}),
+                                                       **policy}),
                         log_path=tmp / 'vp.log').start()]
 
 

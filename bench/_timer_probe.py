@@ -1,8 +1,11 @@
-"""Same-run baseline of BENCH control: a bare rclpy 50 Hz timer beside a busy onnxruntime
-session (the policy bundle, 1 intra-op thread, inferring back to back in a second thread),
-publishing a JointTrajectory per tick on ``/bench_probe/joint_trajectory``. The bench receives
-it exactly as it receives vla_policy's commands, so both jitters include timer + DDS + the
-listener. argv: bundle directory, seconds to run."""
+"""
+Same-run baseline of BENCH control: a bare rclpy 50 Hz timer beside a busy onnxruntime session.
+
+The session runs the policy bundle with 1 intra-op thread, inferring back to back in a second
+thread; the timer publishes a JointTrajectory per tick on ``/bench_probe/joint_trajectory``. The
+bench receives it exactly as it receives vla_policy's commands, so both jitters include timer +
+DDS + the listener. argv: bundle directory, seconds to run.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,9 @@ import sys
 import threading
 import time
 
-import numpy as np
-
 import _policy_graph as G  # noqa: F401 - sets up sys.path and the DDS environment
 from bench_e2e import example_frame
+import numpy as np
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-"""BENCH control: control-tick jitter of vla_policy at 50 Hz while inference runs.
+"""
+BENCH control: control-tick jitter of vla_policy at 50 Hz while inference runs.
 
 fake_sensors (640x480 rgb8 at 30 Hz) -> vla_policy (random bundle, inference_threshold =
 horizon so a chunk is computed on every frame, 1 intra-op thread) -> JointTrajectory received
@@ -12,16 +13,15 @@ the same way, so a loaded shared machine shows in both numbers. load1 = 1-minute
 
 from __future__ import annotations
 
+from pathlib import Path
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-import numpy as np
-import yaml
 
 import _policy_graph as G
+import numpy as np
+import yaml
 
 MEASURE_S = 15.0
 PROBE_S = 9.0

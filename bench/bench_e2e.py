@@ -1,4 +1,5 @@
-"""BENCH e2e: camera header stamp -> chunk handed to the scheduler, vs its irreducible parts.
+"""
+BENCH e2e: camera header stamp -> chunk handed to the scheduler, vs its irreducible parts.
 
 fake_sensors (640x480 rgb8, 30 Hz) -> vla_policy (random bundle, 1 intra-op thread) ->
 JointTrajectory. Same run, same load:
@@ -15,20 +16,19 @@ JointTrajectory. Same run, same load:
 
 from __future__ import annotations
 
+from pathlib import Path
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-import numpy as np
 
 import _policy_graph as G
+import numpy as np
 
 MEASURE_S = 12.0
 
 
 def example_frame():
-    """A 640x480 camera frame with every modality present (what fake_sensors sends)."""
+    """Build a 640x480 camera frame with every modality present (what fake_sensors sends)."""
     from vla_ros import constants as C
     from vla_ros.core.frame import Frame, TactileLayout
 

@@ -1,6 +1,8 @@
-"""``BENCH eval success=... episodes=...``: the default bundle, closed loop through the real
-``mujoco_sim`` + ``vla_policy`` processes, one held-out episode per task kind (a different
-seed block than ``vla-ros eval`` uses, half of them held-out paraphrases).
+"""
+``BENCH eval success=... episodes=...``: the default bundle, closed loop in the real processes.
+
+The loop runs through ``mujoco_sim`` + ``vla_policy``, one held-out episode per task kind (a
+different seed block than ``vla-ros eval`` uses, half of them held-out paraphrases).
 
 ratio = success / 0.8 (the target: >= 1 meets it). ``--episodes N`` per kind for more.
 """

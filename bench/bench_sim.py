@@ -1,7 +1,10 @@
-"""BENCH sim: one control tick of the MuJoCo world = physics for 1/30 s + render of both
-224x224 cameras (what mujoco_sim does per camera frame at 30 Hz). Baseline in the same run:
-physics only for the same sim time. ``ratio`` = ticks/s with rendering / ticks/s physics-only
-(the share of the tick budget rendering leaves)."""
+"""
+BENCH sim: one control tick of the MuJoCo world against physics only, in the same run.
+
+A tick is physics for 1/30 s + render of both 224x224 cameras (what mujoco_sim does per camera
+frame at 30 Hz). Baseline in the same run: physics only for the same sim time. ``ratio`` =
+ticks/s with rendering / ticks/s physics-only (the share of the tick budget rendering leaves).
+"""
 
 from __future__ import annotations
 

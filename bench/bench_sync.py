@@ -1,4 +1,5 @@
-"""BENCH sync: the sync core vs message_filters' ApproximateTimeSynchronizer algorithm.
+"""
+BENCH sync: the sync core vs message_filters' ApproximateTimeSynchronizer algorithm.
 
 One recorded-like stream, 10 s of sensor time, 4 modalities: a camera at 30 Hz, audio at
 50 Hz (320-sample chunks at 16 kHz), tactile and joint states at 100 Hz, +-2 ms stamp jitter,
@@ -25,7 +26,8 @@ from vla_ros_msgs.msg import AudioChunk, TactileArray
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from _approx_time_sync import ApproximateTimeSync, Input  # noqa: E402
+# I100: a module beside this script, importable once sys.path is set
+from _approx_time_sync import ApproximateTimeSync, Input  # noqa: E402, I100
 
 from vla_ros import constants as C  # noqa: E402
 from vla_ros.core.convert import stamp_to_ns  # noqa: E402

@@ -38,5 +38,5 @@ DEFAULT_GRIPPER_JOINT = 'gripper_joint'
 
 
 def camera_topic(name: str) -> str:
-    """Default image topic of a camera."""
+    """Return the default image topic of a camera."""
     return CAMERA_TOPIC_FMT.format(name=name)

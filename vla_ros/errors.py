@@ -1,4 +1,5 @@
-"""The one exception hierarchy of vla_ros.
+"""
+The one exception hierarchy of vla_ros.
 
 Messages say what was expected and what came. Third-party errors are wrapped at the boundary
 with ``raise ... from e``.
@@ -118,13 +119,21 @@ class StampError(ConversionError):
 
 
 class StampOutlierError(StampError):
-    """A stamp far ahead of this node's clock, or far behind its stream while the clock has
-    not jumped (one bad message must not clear every buffer)."""
+    """
+    A stamp far ahead of this node's clock, or far behind its stream.
+
+    Far behind only counts while the clock has not jumped (one bad message must not clear every
+    buffer).
+    """
 
 
 class ValueRangeError(ConversionError):
-    """Finite values beyond what the sensor can produce (they would overflow float32 in the
-    policy): joint, tactile or audio magnitudes past their bound."""
+    """
+    Finite values beyond what the sensor can produce.
+
+    Joint, tactile or audio magnitudes past their bound; they would overflow float32 in the
+    policy.
+    """
 
 
 class CommandTooLongError(ConversionError):

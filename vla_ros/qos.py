@@ -1,12 +1,12 @@
-"""Every QoS profile of vla_ros, in one place, each with why it is what it is.
+"""
+Every QoS profile of vla_ros, in one place, each with why it is what it is.
 
 Imported by nodes, CLI tools and tests alike (rclpy only, no node code).
 """
 
 from __future__ import annotations
 
-from rclpy.qos import (DurabilityPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
+from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 
 # Sensors (cameras, audio, tactile, joint states): best effort, keep last 5. A late sample is
 # worth less than the next one, and a reliable camera stream would back up under load.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
 from vla_ros.core.frame import Frame, TactileLayout
 

@@ -4,11 +4,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from vla_ros.core.adapters import (ActionMapping, AdapterConfig, AdapterKind, make_command,
                                    positions_for, to_command_space)
-from vla_ros.core.policy_config import (CommandAction, PolicyConfig, check_bundle,
-                                        classify_command, parse_joint_limits)
+from vla_ros.core.policy_config import (
+    check_bundle,
+    classify_command,
+    CommandAction,
+    parse_joint_limits,
+    PolicyConfig,
+)
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter
 from vla_ros.errors import ConfigError
 

@@ -6,12 +6,11 @@ import shutil
 
 import onnx
 import pytest
-import yaml
-
 from vla_ros.core.bundle import load_bundle, write_manifest
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.errors import (BundleError, BundleHashError, BundleManifestError,
                             BundleMissingFileError, UnsupportedOpsetError)
+import yaml
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -91,7 +90,7 @@ def test_manifest_vs_onnx_disagreement(copy, edit, match):
      r"inputs\[0\] \(image_front\)\.preprocessing: unknown key 'colour_order'; did you mean "
      r"'color_order'"),
     (lambda r: r['action'].update(horizn=16), r"action: unknown key 'horizn'; did you mean "
-                                               r"'horizon'"),
+                                              r"'horizon'"),
     (lambda r: r['text_encoder']['tokenizer'].update(max_len=8),
      r"text_encoder\.tokenizer: unknown key 'max_len'; did you mean 'max_length'"),
     (lambda r: r['inputs'][2]['preprocessing']['mel'].update(nmels=8),
@@ -153,6 +152,7 @@ def test_user_wrapped_policy_without_presence_or_text(tmp_path):
     from runtime_fixtures import JOINTS, full_frame
 
     class Act(torch.nn.Module):  # stands in for e.g. an exported LeRobot ACT
+
         def __init__(self):
             super().__init__()
             self.img = torch.nn.Linear(3 * 32 * 32, 16)

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float32MultiArray
-from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
-
 from vla_ros.core import convert
 from vla_ros.core.image_preproc import image_to_tensor
 from vla_ros.errors import (ChannelMismatchError, ImageSizeError, LayoutError,
                             MessageTooLargeError, NonFiniteError, SampleRateError,
                             UnsupportedEncodingError)
+from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 RNG = np.random.default_rng(0)
 RGB = RNG.integers(0, 256, (6, 8, 3), np.uint8)

@@ -1,6 +1,9 @@
-"""PolicyLoop without ROS and without threads: commands, holds, e-stop, data-loss latch,
-clock stall and jump, faults, rejected input, masking and the command rate limit, driven
-with a fake clock and a real (tiny, random) ONNX bundle."""
+"""
+PolicyLoop without ROS and without threads, driven with a fake clock and a real ONNX bundle.
+
+Commands, holds, e-stop, data-loss latch, clock stall and jump, faults, rejected input, masking
+and the command rate limit; the bundle is tiny, with random weights.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from runtime_fixtures import JOINTS, full_frame
+from runtime_fixtures import full_frame, JOINTS
 from vla_ros import constants as C
 from vla_ros.core.adapters import AdapterConfig
 from vla_ros.core.policy_config import CommandAction, PolicyConfig
@@ -35,6 +37,7 @@ def bundles(tmp_path_factory):
 
 
 class Clock:
+
     def __init__(self) -> None:
         self.t = 10 * S
 
@@ -61,7 +64,7 @@ def frame_at(t_ns: int, seed: int = 0, **kw):
 
 
 def feed(loop: PolicyLoop, clock: Clock, *, infer: bool = True) -> None:
-    """A fresh frame at the clock's time (and its chunk when one is wanted)."""
+    """Feed a fresh frame at the clock's time (and its chunk when one is wanted)."""
     frame = frame_at(clock.t)
     loop.on_joint_state(frame.joint_names, frame.joint_positions)
     if loop.on_frame(frame) and infer:

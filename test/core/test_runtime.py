@@ -10,9 +10,8 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from runtime_fixtures import full_frame
-from vla_ros.core.audio_features import MelConfig, log_mel
+from vla_ros.core.audio_features import log_mel, MelConfig
 from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
 from vla_ros.errors import InferenceError, InputMismatchError, UnsupportedProviderError
 
@@ -115,7 +114,7 @@ def test_providers_fallback_and_unknown(bundles, caplog):
 
 
 def test_runtime_does_not_import_torch(bundles):
-    code = textwrap.dedent(f'''
+    code = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
         from runtime_fixtures import full_frame
@@ -125,7 +124,7 @@ def test_runtime_does_not_import_torch(bundles):
         bad = [m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'rclpy'))]
         assert not bad, bad
         print('OK')
-    ''')
+    """)
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          timeout=60)
     assert res.returncode == 0, res.stderr

@@ -4,9 +4,7 @@ import math
 
 import numpy as np
 import pytest
-
-from vla_ros.core.safety import (ControlMode, SafetyConfig, SafetyFilter, SafetyState,
-                                 limit_step)
+from vla_ros.core.safety import ControlMode, limit_step, SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.errors import ConfigError
 
 P = 0.02
@@ -15,7 +13,7 @@ NAMES = ('a', 'b')
 
 
 def make(**kw):
-    cfg = dict(names=NAMES, period_s=P, max_frame_age_s=0.1)
+    cfg = {'names': NAMES, 'period_s': P, 'max_frame_age_s': 0.1}
     cfg.update(kw)
     f = SafetyFilter(SafetyConfig(**cfg))
     f.on_command(0)
@@ -100,7 +98,8 @@ def test_estop_latched_until_cleared_and_recommanded():
     assert step(f, [0.1, 0.1]).state is SafetyState.ESTOPPED
     f.clear_estop()
     d = step(f, [0.1, 0.1])
-    assert d.state is SafetyState.ESTOPPED and 're-command' in d.reason or 'new command' in d.reason
+    assert (d.state is SafetyState.ESTOPPED and 're-command' in d.reason
+            or 'new command' in d.reason)
     f.on_command(2 * P_NS)
     assert step(f, [0.1, 0.1]).state is SafetyState.RUNNING
 
@@ -190,8 +189,12 @@ def test_hold_stays_latched_until_time_jumps_back():
 
 
 def test_short_data_hold_resumes_long_one_needs_a_new_command():
-    """A glitch shorter than hold_latch_s resumes by itself; an outage longer than that stops
-    (IDLE) and data coming back does not move the robot until a new command."""
+    """
+    A glitch shorter than hold_latch_s resumes by itself; a longer outage stops.
+
+    An outage longer than hold_latch_s stops (IDLE), and data coming back does not move the robot
+    until a new command.
+    """
     f = make(hold_latch_s=0.5)
     s = 1_000_000_000
     assert step(f, [0.1, 0.1], t_ns=s).state is SafetyState.RUNNING

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from vla_ros.core.scheduler import (ChunkScheduler, SchedulerConfig, SchedulerMode,
                                     Smoothing)
 from vla_ros.errors import ConfigError

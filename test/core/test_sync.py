@@ -1,11 +1,13 @@
-"""MultimodalSynchronizer semantics, no ROS: windows, masks, interpolation, clock jumps,
-out-of-order and duplicate stamps, stamp policy."""
+"""
+MultimodalSynchronizer semantics, no ROS.
+
+Windows, masks, interpolation, clock jumps, out-of-order and duplicate stamps, stamp policy.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from vla_ros.core.buffers import AddResult, StampedBuffer
 from vla_ros.core.frame import TactileLayout
 from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
@@ -31,8 +33,8 @@ class FakeClock:
 
 
 def make(clock=None, **kw) -> MultimodalSynchronizer:
-    cfg = dict(cameras=(CameraConfig('front'), CameraConfig('wrist', required=False)),
-               joint_names=JOINTS)
+    cfg = {'cameras': (CameraConfig('front'), CameraConfig('wrist', required=False)),
+           'joint_names': JOINTS}
     if kw.get('required') == ():  # nothing required: cameras optional too
         cfg['cameras'] = (CameraConfig('front', required=False),
                           CameraConfig('wrist', required=False))
@@ -195,8 +197,12 @@ def test_clock_jump_backwards_clears_buffers_and_reports():
 
 
 def test_newest_stamps_restart_with_the_new_timeline_after_a_clock_jump():
-    """The newest stamp per stream (what triggers frames and ages diagnostics) must follow
-    the new timeline, or every frame after a sim reset is stamped in the old one."""
+    """
+    After a sim reset, the newest stamp per stream follows the new timeline.
+
+    The newest stamp (what triggers frames and ages diagnostics) must follow the new timeline, or
+    every frame after a sim reset is stamped in the old one.
+    """
     clock = FakeClock(T0)
     sync = make(required=(), clock=clock)
     sync.add_image('front', T0, img())
@@ -261,13 +267,13 @@ def test_bad_values_rejected_and_counted():
 
 
 @pytest.mark.parametrize('kw, match', [
-    (dict(trigger='sometimes'), 'trigger'),
-    (dict(primary_camera='side'), 'primary_camera'),
-    (dict(image_slop_s=-1.0), 'image_slop_s'),
-    (dict(required=('smell',)), 'smell'),
-    (dict(tactile_mode='median'), 'tactile_mode'),
-    (dict(max_age_s={'audio': float('nan')}), 'audio'),
-    (dict(cameras=(CameraConfig('a'), CameraConfig('a'))), 'unique'),
+    ({'trigger': 'sometimes'}, 'trigger'),
+    ({'primary_camera': 'side'}, 'primary_camera'),
+    ({'image_slop_s': -1.0}, 'image_slop_s'),
+    ({'required': ('smell',)}, 'smell'),
+    ({'tactile_mode': 'median'}, 'tactile_mode'),
+    ({'max_age_s': {'audio': float('nan')}}, 'audio'),
+    ({'cameras': (CameraConfig('a'), CameraConfig('a'))}, 'unique'),
 ])
 def test_config_validation_quotes_bad_values(kw, match):
     with pytest.raises(ConfigError, match=match):
@@ -275,8 +281,11 @@ def test_config_validation_quotes_bad_values(kw, match):
 
 
 def test_one_stamp_outlier_is_rejected_and_clears_nothing():
-    """One message stamped in the past or the future (clock unchanged) is rejected alone;
-    the other streams keep their data and frames keep coming."""
+    """
+    One message stamped in the past or the future (clock unchanged) is rejected alone.
+
+    The other streams keep their data and frames keep coming.
+    """
     sync = make(required=('joints',), clock=FakeClock(T0 + 100 * MS))
     feed_joints(sync, T0, T0 + 100 * MS)
     sync.add_image('front', T0 + 100 * MS, img())
@@ -310,8 +319,11 @@ def test_a_sustained_jump_without_clock_is_believed_after_three_messages():
     (lambda s: s.add_audio(T0, np.zeros(3 * 16000, np.float32), 16000), LayoutError),
 ])
 def test_huge_finite_values_and_absurd_audio_are_rejected_at_ingest(add, error):
-    """Values that would overflow float32 in the policy never enter a frame (they used to
-    latch FAULT downstream); absurd audio rates are rejected before any resampling."""
+    """
+    Values that would overflow float32 in the policy never enter a frame.
+
+    They used to latch FAULT downstream; absurd audio rates are rejected before any resampling.
+    """
     sync = make(required=())
     with pytest.raises(error):
         add(sync)

@@ -1,8 +1,10 @@
-"""ClockWatchdog: a ROS clock that stops advancing in wall time is reported, once past the
-timeout; a clock that never started is not; a running one resets it."""
+"""
+ClockWatchdog: a ROS clock that stops advancing in wall time is reported past the timeout.
+
+A clock that never started is not reported; a running one resets the watchdog.
+"""
 
 import pytest
-
 from vla_ros.core.watchdog import ClockWatchdog
 from vla_ros.errors import ConfigError
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from policy_graph import Listener
+import pytest
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
-"""Shared harness of the vla_policy multi-process tests: bundle, processes, a controller-side
-listener (what a ros2_control controller and an operator would see)."""
+"""
+Shared harness of the vla_policy multi-process tests: bundle, processes, listener.
+
+The controller-side listener sees what a ros2_control controller and an operator would see.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import threading
 import time
-from collections.abc import Mapping
 
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
@@ -28,7 +31,7 @@ def start_graph(tmp_path, bundle, policy: Mapping | None = None,
         NodeProcess('fake_sensors', ros_args(params={**FAKE_SENSORS, **(sensors or {})}),
                     log_path=tmp_path / 'fake_sensors.log').start(),
         NodeProcess('vla_policy', ros_args(params={**POLICY, 'bundle': str(bundle),
-                                                    **(policy or {})}),
+                                                   **(policy or {})}),
                     log_path=tmp_path / 'vla_policy.log').start(),
     ]
     return procs

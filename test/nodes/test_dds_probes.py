@@ -1,7 +1,11 @@
-"""Directed single-message probes over DDS (issue 15, defects 5-9 and 11): one well-formed but
-hostile message on a topic of a running graph (fake_sensors -> multimodal_sync + vla_policy,
-commanded) must be rejected and counted, must not latch a fault, must not let a non-finite
-value into a published frame, and must not stop the valid stream's frames."""
+"""
+Directed single-message probes over DDS (issue 15, defects 5-9 and 11).
+
+One well-formed but hostile message on a topic of a running graph (fake_sensors ->
+multimodal_sync + vla_policy, commanded) must be rejected and counted, must not latch a fault,
+must not let a non-finite value into a published frame, and must not stop the valid stream's
+frames.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,8 @@ import math
 import time
 
 import numpy as np
-import pytest
-
 from policy_graph import Listener, start_graph
+import pytest
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 
@@ -22,7 +25,7 @@ S = 1_000_000_000
 
 @pytest.fixture(scope='module')
 def graph(tmp_path_factory):
-    """The graph, commanded and running; yields (listener, frames, publishers, procs)."""
+    """Run the graph, commanded; yield (listener, frames, publishers, procs)."""
     import rclpy
     from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import Image, JointState

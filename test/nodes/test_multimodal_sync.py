@@ -1,19 +1,22 @@
-"""Multi-process: fake_sensors (30 Hz camera, 50 Hz x 320-sample audio, 100 Hz tactile and
-joints) + multimodal_sync with config/sync.yaml. Frames are aligned within one camera period,
-and the presence mask drops within max age once a stream is stopped over ROS."""
+"""
+Multi-process: fake_sensors + multimodal_sync with config/sync.yaml.
+
+fake_sensors sends a 30 Hz camera, 50 Hz x 320-sample audio, 100 Hz tactile and joints. Frames
+are aligned within one camera period, and the presence mask drops within max age once a stream
+is stopped over ROS.
+"""
 
 from __future__ import annotations
 
 import time
 
-import pytest
 from diagnostic_msgs.msg import DiagnosticArray
+import pytest
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
-from vla_ros_msgs.msg import MultimodalFrame
-
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros_msgs.msg import MultimodalFrame
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(90)]
 CAMERA_PERIOD_S = 1 / 30

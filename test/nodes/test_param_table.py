@@ -1,19 +1,27 @@
-"""Every declared parameter of vla_policy and multimodal_sync can be set from a params file
-(types are stated, never inferred from a default: ``[]`` used to become BYTE_ARRAY and kill
-the node), integers are accepted for doubles, a wrong type is one clear ConfigError, and
-unknown keys in a params file are warned about with the nearest declared name."""
+"""
+Every declared parameter of vla_policy and multimodal_sync can be set from a params file.
+
+Types are stated, never inferred from a default (``[]`` used to become BYTE_ARRAY and kill the
+node), integers are accepted for doubles, a wrong type is one clear ConfigError, and unknown keys
+in a params file are warned about with the nearest declared name.
+"""
 
 from __future__ import annotations
 
 import pytest
-import yaml
 from rclpy.node import Node
-
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.param_table import (PType, ParamSpec, declare_table, read_table, spec,
-                                       unknown_overrides)
+from vla_ros.nodes.param_table import (
+    declare_table,
+    ParamSpec,
+    PType,
+    read_table,
+    spec,
+    unknown_overrides,
+)
 from vla_ros.nodes.policy_params import POLICY_PARAMETERS
 from vla_ros.nodes.sync_params import SYNC_PARAMETERS
+import yaml
 
 pytestmark = pytest.mark.ros
 TABLES = {'vla_policy': [*POLICY_PARAMETERS.values(), *SYNC_PARAMETERS.values()],
@@ -21,7 +29,7 @@ TABLES = {'vla_policy': [*POLICY_PARAMETERS.values(), *SYNC_PARAMETERS.values()]
 
 
 def other_value(s: ParamSpec):
-    """A valid value of the declared type that differs from the default."""
+    """Return a valid value of the declared type that differs from the default."""
     lo, hi = s.range or (-1e6, 1e6)
     if s.type is PType.BOOL:
         return not s.default

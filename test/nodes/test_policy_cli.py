@@ -6,15 +6,14 @@ import argparse
 import subprocess
 import sys
 
-import pytest
-
 from policy_graph import start_graph
+import pytest
 from vla_ros.cli import command_cmd
 from vla_ros.cli.status_cmd import format_status
 
 
 def _ns(**kw) -> argparse.Namespace:
-    base = dict(text=None, stop=False, estop=False, clear=False, wait=1.0)
+    base = {'text': None, 'stop': False, 'estop': False, 'clear': False, 'wait': 1.0}
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -52,7 +51,8 @@ def test_command_estop_clear_and_status(tmp_path):
         assert _cli('command', '--estop', '--wait', '10').returncode == 0
         assert 'state: estopped' in _cli('status', '--timeout', '10').stdout
         assert _cli('command', '--clear', '--wait', '10').returncode == 0
-        assert 'state: estopped' in _cli('status', '--timeout', '10').stdout  # needs a new command too
+        # needs a new command too
+        assert 'state: estopped' in _cli('status', '--timeout', '10').stdout
         assert _cli('command', '--stop', '--wait', '10').returncode == 0
         out = _cli('status', '--timeout', '10').stdout
         assert 'state: estopped' in out or 'state: idle' in out

@@ -8,9 +8,8 @@ import time
 import pytest
 from rclpy.clock import Clock, ClockType
 from rclpy.time import Time
-
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.rt_loop import ControlLoop, Worker, make_executor
+from vla_ros.nodes.rt_loop import ControlLoop, make_executor, Worker
 
 pytestmark = pytest.mark.timeout(30)
 

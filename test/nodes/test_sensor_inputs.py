@@ -1,5 +1,8 @@
-"""SensorInputs in-process: parameters, frames over DDS, and every bad-input class counted,
-logged and dropped while frames keep coming."""
+"""
+SensorInputs in-process: parameters, frames over DDS, and bad input.
+
+Every bad-input class is counted, logged and dropped while frames keep coming.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +15,10 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, JointState
-from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
-
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.sensor_inputs import SensorInputs, declare_sync_parameters
+from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs
+from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 pytestmark = [pytest.mark.ros, pytest.mark.timeout(60)]
 JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
@@ -165,8 +167,11 @@ def _huge(msg):
 
 @pytest.mark.parametrize('case', sorted(BAD_INPUTS))
 def test_bad_input_counted_logged_and_frames_continue(rclpy_init, case):
-    """Each bad message goes through the real subscription callback: counted under its reason,
-    reported, and the next good messages still make frames."""
+    """
+    Each bad message is counted, reported and dropped; the next good ones still make frames.
+
+    Each bad message goes through the real subscription callback and is counted under its reason.
+    """
     topic, make_bad, reason = BAD_INPUTS[case]
     node, inputs, frames, rejects = make_inputs()
     try:
@@ -200,8 +205,11 @@ def test_zero_stamp_arrival_policy_and_missing_required_counted(rclpy_init):
 
 
 def test_last_pending_image_becomes_a_frame_when_streams_stop(rclpy_init):
-    """A trigger waiting for another camera is emitted after max_wait_s even when no further
-    message ever comes (it used to wait for the next message forever)."""
+    """
+    A trigger waiting for another camera is emitted after max_wait_s, even with no message.
+
+    It used to wait for the next message forever.
+    """
     node, inputs, frames, _ = make_inputs([Parameter('cameras', value=['front', 'wrist']),
                                            Parameter('max_wait_s', value=0.05)])
     try:
@@ -223,8 +231,11 @@ def test_last_pending_image_becomes_a_frame_when_streams_stop(rclpy_init):
 
 
 def test_each_reason_logged_and_counted_on_its_own(rclpy_init):
-    """Frame failures are counted under ``missing:<key>`` and each reason has its own log
-    throttle (two problems never share one counter)."""
+    """
+    Frame failures are counted under ``missing:<key>``, with one log throttle per reason.
+
+    Two problems never share one counter.
+    """
     node, inputs, frames, rejects = make_inputs(
         [Parameter('required_modalities', value=['joints', 'tactile'])])
     try:

@@ -1,4 +1,5 @@
-"""vla_policy in a graph: fake_sensors -> vla_policy -> a listener in the controllers' place.
+"""
+vla_policy in a graph: fake_sensors -> vla_policy -> a listener in the controllers' place.
 
 One graph per module (start-up costs seconds); the tests run in file order and each leaves the
 policy running a command.
@@ -7,9 +8,8 @@ policy running a command.
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 from policy_graph import CONTROL_HZ, CONTROLLER_JOINTS, Listener, set_streams, start_graph
+import pytest
 from vla_ros import constants as C
 from vla_ros.tools.procs import wait_until
 

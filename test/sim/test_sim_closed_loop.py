@@ -1,5 +1,9 @@
-"""mujoco_sim + vla_policy (random-weights bundle) on sim time: commands reach the sim, and a
-sim reset (``/clock`` jumps backwards) does not fault the policy node."""
+"""
+mujoco_sim + vla_policy (random-weights bundle) on sim time.
+
+Commands reach the sim, and a sim reset (``/clock`` jumps backwards) does not fault the policy
+node.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,12 @@ import sys
 import time
 
 import pytest
+from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 import yaml
 
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'nodes'))
-from policy_graph import POLICY, Listener  # noqa: E402
+# I100: test/nodes/policy_graph.py, importable once sys.path is set
+from policy_graph import Listener, POLICY  # noqa: E402, I100
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 ROOT = pathlib.Path(__file__).resolve().parents[2]

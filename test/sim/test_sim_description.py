@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-import vla_ros.sim  # noqa: F401
 import mujoco  # noqa: I001
 import numpy as np
 import pytest
-
 from vla_ros import constants as C
+import vla_ros.sim  # noqa: F401
 from vla_ros.sim.gazebo import URDF_PATH, WORLD_PATH
 from vla_ros.sim.mjcf import world_mjcf
 from vla_ros.sim.robot import ROBOT

@@ -9,7 +9,6 @@ import time
 
 import numpy as np
 import pytest
-
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 

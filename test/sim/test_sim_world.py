@@ -7,11 +7,10 @@ import types
 
 import numpy as np
 import pytest
-
 from vla_ros.errors import ConfigError
 from vla_ros.sim.audio import MicrophoneSynth
 from vla_ros.sim.gz_contacts import contacts_to_taxels
-from vla_ros.sim.ik import IkSolver, grasp_yaw, joint_path, top_down_rotation
+from vla_ros.sim.ik import grasp_yaw, IkSolver, joint_path, top_down_rotation
 from vla_ros.sim.tasks import TaskState
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import SimWorld, WorldConfig

@@ -1,4 +1,5 @@
-"""Controller adapters (ROS-free): map bundle actions to ros2_control controller commands.
+"""
+Controller adapters (ROS-free): map bundle actions to ros2_control controller commands.
 
 The bundle's action vector is ordered by ``manifest.action_names``; controllers want their own
 joint list. :class:`ActionMapping` maps by name; :func:`make_command` builds a
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
-
 from vla_ros.core.config_utils import coerce_enums
 from vla_ros.core.safety import ControlMode
 from vla_ros.errors import ConfigError
@@ -41,18 +41,18 @@ VELOCITY_KINDS = ('joint_velocity', 'ee_twist', 'base_twist')
 
 @dataclass(frozen=True)
 class AdapterConfig:
-    """Where and how commands go.
+    """
+    Where and how commands go.
 
-    Attributes:
-        kind: controller interface.
-        controller: controller name; topics ``/<controller>/joint_trajectory|commands``.
-        joints: the controller's joint list (order of its command vector).
-        trajectory_mode: point or chunk (joint_trajectory only).
-        point_time_s: time_from_start of a single trajectory point [s] (0 = one period).
-        gripper_controller: forward-command controller of the gripper ('' = none).
-        gripper_action: action name of the gripper value in the bundle.
-        twist_topic: Twist topic (twist only).
-        twist_stamped: publish TwistStamped instead of Twist.
+    :ivar kind: controller interface.
+    :ivar controller: controller name; topics ``/<controller>/joint_trajectory|commands``.
+    :ivar joints: the controller's joint list (order of its command vector).
+    :ivar trajectory_mode: point or chunk (joint_trajectory only).
+    :ivar point_time_s: time_from_start of a single trajectory point [s] (0 = one period).
+    :ivar gripper_controller: forward-command controller of the gripper ('' = none).
+    :ivar gripper_action: action name of the gripper value in the bundle.
+    :ivar twist_topic: Twist topic (twist only).
+    :ivar twist_stamped: publish TwistStamped instead of Twist.
     """
 
     kind: AdapterKind = AdapterKind.JOINT_TRAJECTORY
@@ -110,7 +110,8 @@ class AdapterConfig:
 
 
 class ActionMapping:
-    """Index arrays from the bundle action vector to the controller vectors.
+    """
+    Index arrays from the bundle action vector to the controller vectors.
 
     Raises :class:`ConfigError` naming every controller joint the bundle does not produce.
     """
@@ -137,7 +138,7 @@ class ActionMapping:
             self.gripper_index = pos[config.gripper_action]
 
     def arm(self, actions: np.ndarray) -> np.ndarray:
-        """[A] -> [n] or [K, A] -> [K, n] in controller joint order."""
+        """Select the controller joints: [A] -> [n] or [K, A] -> [K, n] in controller order."""
         return np.asarray(actions)[..., self.arm_index]
 
     def gripper(self, action: np.ndarray) -> float | None:
@@ -146,15 +147,15 @@ class ActionMapping:
 
 @dataclass(frozen=True)
 class ControllerCommand:
-    """One tick's controller command, ready to be turned into messages.
+    """
+    One tick's controller command, ready to be turned into messages.
 
-    Attributes:
-        kind: adapter kind.
-        names: controller joint names (or twist fields) of each column of ``points``.
-        points: [K, n] positions / velocities; K = 1 except chunk trajectories.
-        times_s: [K] time_from_start of each point [s].
-        gripper: gripper command (forward command, one value) or None.
-        hold: True when this is the safe hold command.
+    :ivar kind: adapter kind.
+    :ivar names: controller joint names (or twist fields) of each column of ``points``.
+    :ivar points: [K, n] positions / velocities; K = 1 except chunk trajectories.
+    :ivar times_s: [K] time_from_start of each point [s].
+    :ivar gripper: gripper command (forward command, one value) or None.
+    :ivar hold: True when this is the safe hold command.
     """
 
     kind: AdapterKind
@@ -175,7 +176,8 @@ class ControllerCommand:
 def make_command(mapping: ActionMapping, command: np.ndarray, *, period_s: float,
                  future: np.ndarray | None = None, dt_s: float | None = None,
                  hold: bool = False) -> ControllerCommand:
-    """Controller command from a filtered action ``command`` [A] (bundle order).
+    """
+    Build the controller command from a filtered action ``command`` [A] (bundle order).
 
     ``future`` [K, A] (already limited) follows ``command`` in chunk trajectory mode, spaced
     ``dt_s``; the first point is due one control period from now.
@@ -196,9 +198,12 @@ def make_command(mapping: ActionMapping, command: np.ndarray, *, period_s: float
 def to_command_space(actions: np.ndarray, kind: str, names: Sequence[str],
                      joint_names: Sequence[str], joint_positions: np.ndarray | None,
                      ) -> np.ndarray:
-    """Convert a chunk [H, A] to absolute command values: deltas are added to the frame's
-    joint positions (by name); other kinds pass through. Raises ConfigError on a missing
-    joint for a delta action."""
+    """
+    Convert a chunk [H, A] to absolute command values.
+
+    Deltas are added to the frame's joint positions (by name); other kinds pass through. Raises
+    ConfigError on a missing joint for a delta action.
+    """
     actions = np.asarray(actions, dtype=np.float64)
     if kind != 'delta_joint_position':
         return actions

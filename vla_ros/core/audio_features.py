@@ -1,4 +1,5 @@
-"""Log-mel audio features (numpy; ROS- and torch-free).
+"""
+Log-mel audio features (numpy; ROS- and torch-free).
 
 The ONE mel front end of vla_ros: training (``vla_ros.model``) computes its audio inputs with
 :func:`log_mel` and the runtime calls the same function with the parameters recorded in the
@@ -7,11 +8,10 @@ bundle, so the two can never drift apart.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass
+import functools
 
 import numpy as np
-
 from vla_ros.errors import ConfigError
 
 
@@ -44,7 +44,7 @@ class MelConfig:
 
     @property
     def n_samples(self) -> int:
-        """Samples in one model window."""
+        """Return the number of samples in one model window."""
         return int(round(self.window_s * self.sample_rate))
 
     @property
@@ -86,7 +86,7 @@ def _window(n_fft: int) -> np.ndarray:
 
 
 def fit_window(samples: np.ndarray | None, cfg: MelConfig) -> np.ndarray:
-    """The last ``cfg.n_samples`` samples, zero-padded at the start when short (float32)."""
+    """Return the last ``cfg.n_samples`` samples, zero-padded at the start when short (float32)."""
     n = cfg.n_samples
     if samples is None:
         return np.zeros(n, np.float32)
@@ -97,15 +97,14 @@ def fit_window(samples: np.ndarray | None, cfg: MelConfig) -> np.ndarray:
 
 
 def log_mel(samples: np.ndarray, cfg: MelConfig = MelConfig()) -> np.ndarray:
-    """Log-mel spectrogram of a mono window.
+    """
+    Log-mel spectrogram of a mono window.
 
-    Args:
-        samples: mono float32 samples in [-1, 1] at ``cfg.sample_rate``; fitted to the window
-            with :func:`fit_window`.
-        cfg: mel parameters.
+    :param samples: mono float32 samples in [-1, 1] at ``cfg.sample_rate``; fitted to the window
+        with :func:`fit_window`.
+    :param cfg: mel parameters.
 
-    Returns:
-        n_mels x n_frames float32, natural log of mel power (floored at ``log_floor``).
+    :return: n_mels x n_frames float32, natural log of mel power (floored at ``log_floor``).
     """
     x = fit_window(samples, cfg)
     frames = np.lib.stride_tricks.sliding_window_view(x, cfg.n_fft)[::cfg.hop_length]

@@ -1,4 +1,5 @@
-"""Audio ring buffer at the model rate, indexed by absolute sample number (ROS-free).
+"""
+Audio ring buffer at the model rate, indexed by absolute sample number (ROS-free).
 
 Chunks of any size and rate are mixed down to mono, resampled (linear) to the model rate and
 written at the sample index of their stamp, so a window ending at any frame time is one slice
@@ -8,7 +9,6 @@ copy. Unwritten samples (gaps, drops) are zero and tracked by a fill mask.
 from __future__ import annotations
 
 import numpy as np
-
 from vla_ros.core.buffers import AddResult
 
 NS_PER_S = 1_000_000_000
@@ -31,11 +31,11 @@ def mix_down(samples: np.ndarray) -> np.ndarray:
 
 
 class AudioRing:
-    """Mono audio history at ``rate`` Hz covering ``capacity_s`` seconds.
+    """
+    Mono audio history at ``rate`` Hz covering ``capacity_s`` seconds.
 
-    Args:
-        rate: model sample rate [Hz].
-        capacity_s: history kept [s] (>= the window length).
+    :param rate: model sample rate [Hz].
+    :param capacity_s: history kept [s] (>= the window length).
     """
 
     def __init__(self, rate: int, capacity_s: float) -> None:
@@ -120,7 +120,7 @@ class AudioRing:
         return result
 
     def window(self, end_ns: int, n: int) -> tuple[np.ndarray, float]:
-        """The ``n`` samples ending at ``end_ns`` and the zero-filled fraction in [0, 1]."""
+        """Return the ``n`` samples ending at ``end_ns`` and the zero-filled fraction in [0, 1]."""
         head = self._head
         if head is None or n <= 0:
             return np.zeros(n, np.float32), 1.0

@@ -1,4 +1,5 @@
-"""Time-indexed sample buffers (ROS-free): sorted by stamp, bounded by age and count.
+"""
+Time-indexed sample buffers (ROS-free): sorted by stamp, bounded by age and count.
 
 Stamps are integer nanoseconds. Appending in order is O(1); an out-of-order sample is inserted
 at its place (bisect); an exact duplicate stamp is refused. Samples older than the horizon
@@ -27,11 +28,11 @@ _OK = AddResult.OK
 
 
 class StampedBuffer(Generic[T]):
-    """Samples of one stream, ascending by stamp.
+    """
+    Samples of one stream, ascending by stamp.
 
-    Args:
-        horizon_ns: keep samples no older than this behind the newest stamp [ns].
-        max_len: hard cap on the number of samples (oldest dropped first).
+    :param horizon_ns: keep samples no older than this behind the newest stamp [ns].
+    :param max_len: hard cap on the number of samples (oldest dropped first).
     """
 
     __slots__ = ('horizon_ns', 'max_len', '_stamps', '_items')
@@ -97,7 +98,7 @@ class StampedBuffer(Generic[T]):
             del self._items[:n]
 
     def nearest(self, stamp_ns: int) -> tuple[int, T] | None:
-        """The sample nearest ``stamp_ns`` (ties -> the older one), or None when empty."""
+        """Return the sample nearest ``stamp_ns`` (ties -> the older one), or None when empty."""
         stamps = self._stamps
         if not stamps:
             return None
@@ -109,7 +110,7 @@ class StampedBuffer(Generic[T]):
         return stamps[i], self._items[i]
 
     def latest_at(self, stamp_ns: int) -> tuple[int, T] | None:
-        """The newest sample with stamp <= ``stamp_ns``, or None."""
+        """Return the newest sample with stamp <= ``stamp_ns``, or None."""
         i = bisect_right(self._stamps, stamp_ns)
         return (self._stamps[i - 1], self._items[i - 1]) if i else None
 
@@ -122,7 +123,7 @@ class StampedBuffer(Generic[T]):
         return before, after
 
     def window(self, start_ns: int, end_ns: int) -> tuple[list[int], list[T]]:
-        """Samples with ``start_ns < stamp <= end_ns`` (stamps, items)."""
+        """Return the samples with ``start_ns < stamp <= end_ns`` (stamps, items)."""
         i = bisect_right(self._stamps, start_ns)
         j = bisect_right(self._stamps, end_ns)
         return self._stamps[i:j], self._items[i:j]

@@ -1,5 +1,7 @@
-"""Policy bundles: a directory with ``policy.onnx`` (+ text encoder, tokenizer) and
-``bundle.yaml`` describing every input, output and file (torch-free; see docs/bundle.md).
+"""
+Policy bundles: a directory with ``policy.onnx`` (+ text encoder, tokenizer) and ``bundle.yaml``.
+
+``bundle.yaml`` describes every input, output and file (torch-free; see docs/bundle.md).
 
 :func:`load_bundle` verifies that every file exists, its sha256 matches, the format version and
 opsets are supported, and that the manifest's inputs/outputs agree with the ONNX graph.
@@ -8,19 +10,18 @@ opsets are supported, and that the manifest's inputs/outputs agree with the ONNX
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import difflib
 from enum import Enum
+import hashlib
 from pathlib import Path
 from typing import Any, TypeVar
-
-import yaml
 
 from vla_ros.core.bundle_schema import check_keys
 from vla_ros.errors import (BundleError, BundleHashError, BundleManifestError,
                             BundleMissingFileError, UnsupportedOpsetError)
+import yaml
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = 'bundle.yaml'
@@ -89,8 +90,8 @@ class Manifest:
     gate_output: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def input(self, kind: str | InputKind) -> TensorSpec | None:
-        """The first input with this preprocessing kind, or None."""
+    def input(self, kind: str | InputKind) -> TensorSpec | None:  # noqa: A003 - public API
+        """Return the first input with this preprocessing kind, or None."""
         k = kind.value if isinstance(kind, InputKind) else kind
         return next((s for s in self.inputs if s.kind == k), None)
 
@@ -148,8 +149,12 @@ def _spec(d: dict[str, Any], where: str) -> TensorSpec:
 
 
 def parse_manifest(raw: dict[str, Any]) -> Manifest:
-    """Validate and parse the content of a bundle.yaml (raises BundleManifestError naming the
-    section of an unknown key, a missing field or a bad value)."""
+    """
+    Validate and parse the content of a bundle.yaml.
+
+    Raises BundleManifestError naming the section of an unknown key, a missing field or a bad
+    value.
+    """
     if not isinstance(raw, dict):
         raise BundleManifestError(f'bundle.yaml must be a mapping, got {type(raw).__name__}')
     version = raw.get('format_version')
@@ -249,8 +254,11 @@ def _dims(value_info: Any) -> tuple[tuple[int | str, ...], int]:
 
 def check_onnx_against_specs(onnx_path: Path, inputs: tuple[TensorSpec, ...],
                              outputs: tuple[TensorSpec, ...], *, what: str) -> None:
-    """Compare graph inputs/outputs and opset with the manifest (BundleManifestError,
-    UnsupportedOpsetError)."""
+    """
+    Compare graph inputs/outputs and opset with the manifest.
+
+    Raises BundleManifestError or UnsupportedOpsetError.
+    """
     import onnx  # protobuf only, torch-free
     from onnx import helper
 
@@ -288,10 +296,10 @@ def check_onnx_against_specs(onnx_path: Path, inputs: tuple[TensorSpec, ...],
 
 
 def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
-    """Load and verify a bundle directory (or its bundle.yaml).
+    """
+    Load and verify a bundle directory (or its bundle.yaml).
 
-    Raises:
-        BundleMissingFileError, BundleHashError, BundleManifestError, UnsupportedOpsetError.
+    :raises: BundleMissingFileError, BundleHashError, BundleManifestError, UnsupportedOpsetError.
     """
     p = Path(path)
     if p.is_file() and p.name == MANIFEST_NAME:
@@ -324,8 +332,11 @@ def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
 
 
 def write_manifest(bundle_dir: str | Path, manifest: dict[str, Any]) -> Path:
-    """Fill ``files`` with the sha256 of every file in the directory (except bundle.yaml),
-    validate, and write bundle.yaml. Returns its path."""
+    """
+    Hash every file into ``files``, validate, and write bundle.yaml; return its path.
+
+    ``files`` gets the sha256 of every file in the directory except bundle.yaml.
+    """
     d = Path(bundle_dir)
     raw = {'format_version': FORMAT_VERSION, **manifest}
     raw['files'] = {f.name: sha256_file(f) for f in sorted(d.iterdir())

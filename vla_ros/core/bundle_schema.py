@@ -1,4 +1,5 @@
-"""The keys ``bundle.yaml`` may hold, section by section (torch-free; see docs/bundle.md).
+"""
+The keys ``bundle.yaml`` may hold, section by section (torch-free; see docs/bundle.md).
 
 :func:`check_keys` refuses an unknown key (naming it, its section and the nearest valid key)
 and a missing required field (naming its section), so a typo such as
@@ -99,8 +100,12 @@ def _preprocessing(pre: Any, where: str) -> None:
 
 
 def check_keys(raw: dict[str, Any]) -> None:
-    """Refuse unknown keys and missing required fields in a parsed bundle.yaml, naming the
-    section (``inputs[2].preprocessing``) and, for a typo, the nearest valid key."""
+    """
+    Refuse unknown keys and missing required fields in a parsed bundle.yaml.
+
+    The error names the section (``inputs[2].preprocessing``) and, for a typo, the nearest valid
+    key.
+    """
     _section(raw, '(top level)', TOP)
     _section(raw['policy'], 'policy', POLICY)
     for i, d in enumerate(_list(raw['inputs'], 'inputs')):

@@ -8,7 +8,8 @@ from vla_ros.errors import ConfigError
 
 
 def coerce_enums(config: object, fields: dict[str, type[Enum]]) -> None:
-    """Replace each named field of a frozen dataclass by its enum member.
+    """
+    Replace each named field of a frozen dataclass by its enum member.
 
     Raises ConfigError quoting the bad value and the allowed ones.
     """

@@ -1,4 +1,5 @@
-"""ROS message -> numpy conversions (ROS-free: messages are duck-typed).
+"""
+ROS message -> numpy conversions (ROS-free: messages are duck-typed).
 
 Images become views of ``msg.data`` where the encoding allows (``np.frombuffer`` on the
 message buffer, like cv_bridge's ``np.ndarray(..., buffer=msg.data)``): rgb8, rgba8 (channel
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-
 from vla_ros.core.frame import TactileLayout
 from vla_ros.errors import (ChannelMismatchError, ImageSizeError, LayoutError,
                             MessageTooLargeError, NonFiniteError, SampleRateError,
@@ -51,7 +51,8 @@ def check_size(msg, max_bytes: int = DEFAULT_MAX_BYTES, what: str = 'message') -
 
 
 def image_to_array(msg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
-    """sensor_msgs/Image -> native array view: HxW (1 channel) or HxWxC, dtype of encoding.
+    """
+    sensor_msgs/Image -> native array view: HxW (1 channel) or HxWxC, dtype of encoding.
 
     Honors ``step`` padding and ``is_bigendian``; zero-copy except for byte-swapping.
     """
@@ -83,9 +84,12 @@ def image_to_array(msg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
 
 def image_to_rgb8(msg, *, max_bytes: int = DEFAULT_MAX_BYTES,
                   float_max: float = 1.0) -> np.ndarray:
-    """sensor_msgs/Image -> HxWx3 uint8 RGB. Views for rgb8/rgba8/bgr8/bgra8 (possibly
-    negative channel stride); mono and YUV are converted (copy). 16-bit images are scaled by
-    1/256, float images by 255/``float_max`` (NaN -> 0)."""
+    """
+    Convert sensor_msgs/Image -> HxWx3 uint8 RGB.
+
+    Views for rgb8/rgba8/bgr8/bgra8 (possibly negative channel stride); mono and YUV are converted
+    (copy). 16-bit images are scaled by 1/256, float images by 255/``float_max`` (NaN -> 0).
+    """
     arr = image_to_array(msg, max_bytes=max_bytes)
     enc = msg.encoding
     if enc in ('rgb8', '8UC3'):
@@ -171,9 +175,12 @@ def audio_chunk_to_array(msg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np
 
 def audio_data_to_array(msg, *, sample_rate: int, channels: int, encoding: str = 'S16LE',
                         max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, int]:
-    """audio_common_msgs/AudioData-style message (``data`` bytes only; format from
-    parameters) -> ([n, channels] float32, sample_rate). Newer AudioData variants with typed
-    arrays (``int16_data``, ``float32_data``) are read when ``data`` is absent."""
+    """
+    Convert an audio_common_msgs/AudioData-style message -> ([n, channels] float32, sample_rate).
+
+    Only ``data`` bytes are read, the format comes from parameters. Newer AudioData variants with
+    typed arrays (``int16_data``, ``float32_data``) are read when ``data`` is absent.
+    """
     data = getattr(msg, 'data', None)
     if data is None:
         for attr, enc in (('int16_data', 'S16LE'), ('float32_data', 'F32LE'),

@@ -1,4 +1,5 @@
-"""The synchronized multimodal observation handed from the sync core to the policy runtime.
+"""
+The synchronized multimodal observation handed from the sync core to the policy runtime.
 
 ROS-free: built by :mod:`vla_ros.core.sync` from converted messages (or from a recorded bag
 offline), consumed by :mod:`vla_ros.core.runtime`. Times are integer nanoseconds on the
@@ -10,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from vla_ros.constants import Modality, image_key
+from vla_ros.constants import image_key, Modality
 
 
 @dataclass
@@ -30,20 +30,20 @@ class TactileLayout:
 
 @dataclass
 class Frame:
-    """One time-aligned observation. Absent modalities have ``present[key] == False``.
+    """
+    One time-aligned observation. Absent modalities have ``present[key] == False``.
 
-    Attributes:
-        stamp_ns: frame time [ns] (the trigger instant).
-        images: camera name -> HxWx3 uint8 RGB array (a view where the encoding allowed).
-        audio: mono float32 window ending at ``stamp_ns``, at ``audio_rate`` [Hz], in [-1, 1].
-        audio_gap_fraction: share of the audio window that was zero-filled, [0, 1].
-        tactile: float32 values in layout order (see ``tactile_layout``).
-        joint_names: joint order of ``joint_positions`` / ``joint_velocities``.
-        joint_positions: [J] float64, interpolated to ``stamp_ns`` [rad or m].
-        joint_velocities: [J] float64 [rad/s or m/s] (zeros when the driver sends none).
-        command: current language command ("" = none).
-        present: modality key (``image/<cam>``, ``audio``, ...) -> present and fresh.
-        source_stamps: modality key -> stamp [ns] of the sample used (0 when absent).
+    :ivar stamp_ns: frame time [ns] (the trigger instant).
+    :ivar images: camera name -> HxWx3 uint8 RGB array (a view where the encoding allowed).
+    :ivar audio: mono float32 window ending at ``stamp_ns``, at ``audio_rate`` [Hz], in [-1, 1].
+    :ivar audio_gap_fraction: share of the audio window that was zero-filled, [0, 1].
+    :ivar tactile: float32 values in layout order (see ``tactile_layout``).
+    :ivar joint_names: joint order of ``joint_positions`` / ``joint_velocities``.
+    :ivar joint_positions: [J] float64, interpolated to ``stamp_ns`` [rad or m].
+    :ivar joint_velocities: [J] float64 [rad/s or m/s] (zeros when the driver sends none).
+    :ivar command: current language command ("" = none).
+    :ivar present: modality key (``image/<cam>``, ``audio``, ...) -> present and fresh.
+    :ivar source_stamps: modality key -> stamp [ns] of the sample used (0 when absent).
     """
 
     stamp_ns: int
@@ -70,5 +70,5 @@ class Frame:
         return self.present.get(key, False)
 
     def image(self, camera: str) -> np.ndarray | None:
-        """The image of one camera, or None when absent."""
+        """Return the image of one camera, or None when absent."""
         return self.images.get(camera) if self.present.get(image_key(camera)) else None

@@ -1,4 +1,5 @@
-"""Image -> model tensor preprocessing (ROS-free; shared by the runtime and training).
+"""
+Image -> model tensor preprocessing (ROS-free; shared by the runtime and training).
 
 Resize with OpenCV, normalize with per-channel mean/std in one fused affine step, and lay out
 as CHW float32 -- the layout every exported policy expects.
@@ -16,7 +17,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-
 from vla_ros.errors import ConversionError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -27,16 +27,15 @@ def image_to_tensor(image: np.ndarray, *, size: tuple[int, int] = (224, 224),
                     mean: Sequence[float] = IMAGENET_MEAN,
                     std: Sequence[float] = IMAGENET_STD,
                     bgr: bool = False) -> np.ndarray:
-    """Convert an RGB image to a normalized model tensor.
+    """
+    Convert an RGB image to a normalized model tensor.
 
-    Args:
-        image: HxWx3 uint8 RGB (or HxW / HxWx1 mono, replicated to 3 channels).
-        size: output (height, width) [px].
-        mean, std: per-channel statistics in [0, 1] units, in RGB order.
-        bgr: emit channels in BGR order (for models trained on OpenCV images).
+    :param image: HxWx3 uint8 RGB (or HxW / HxWx1 mono, replicated to 3 channels).
+    :param size: output (height, width) [px].
+    :param mean, std: per-channel statistics in [0, 1] units, in RGB order.
+    :param bgr: emit channels in BGR order (for models trained on OpenCV images).
 
-    Returns:
-        3 x height x width float32 array: ``(pixel / 255 - mean) / std``.
+    :return: 3 x height x width float32 array: ``(pixel / 255 - mean) / std``.
     """
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]

@@ -9,14 +9,14 @@ JointSample = tuple[int, tuple[np.ndarray, np.ndarray]]   # (stamp [ns], (positi
 
 def interpolate_joints(before: JointSample | None, after: JointSample | None, t: int
                        ) -> tuple[np.ndarray, np.ndarray, int, int] | None:
-    """Positions/velocities at ``t`` [ns] from the samples bracketing it.
+    """
+    Positions/velocities at ``t`` [ns] from the samples bracketing it.
 
     Linear between two samples; the single one held (not extrapolated) otherwise. The
     result is a convex combination of the samples, so it is finite whenever they are bounded
     (the synchronizer rejects joint values beyond ``JOINT_MAX_ABS`` at ingest).
 
-    Returns:
-        (positions [J], velocities [J], source stamp [ns] = the nearer sample,
+    :return: (positions [J], velocities [J], source stamp [ns] = the nearer sample,
         age [ns] = distance to the nearer sample), or None without samples.
     """
     if before is not None and after is not None:

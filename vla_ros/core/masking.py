@@ -1,10 +1,14 @@
-"""Run-time modality masking for ablations (ROS-free): a frame with chosen modalities marked
-absent, exactly as if their sensors had stopped (the policy sees presence 0, never zeros)."""
+"""
+Run-time modality masking for ablations (ROS-free).
+
+A masked frame has the chosen modalities marked absent, exactly as if their sensors had stopped
+(the policy sees presence 0, never zeros).
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
+import dataclasses
 
 from vla_ros.constants import Modality
 from vla_ros.core.frame import Frame
@@ -14,8 +18,13 @@ MASKABLE = ('image', 'audio', 'tactile', 'language')
 
 
 def check_mask(keys: Iterable[str]) -> tuple[str, ...]:
-    """Validate mask keys: ``image`` (every camera), ``image/<cam>``, ``audio``, ``tactile``,
-    ``language``. Proprioception (``joints``) is required and cannot be masked."""
+    """
+    Validate mask keys.
+
+    Keys: ``image`` (every camera), ``image/<cam>``, ``audio``, ``tactile``, ``language``.
+
+    Proprioception (``joints``) is required and cannot be masked.
+    """
     out = tuple(str(k) for k in keys if str(k))
     bad = [k for k in out if k not in MASKABLE and not k.startswith('image/')]
     if bad:
@@ -24,7 +33,7 @@ def check_mask(keys: Iterable[str]) -> tuple[str, ...]:
 
 
 def mask_frame(frame: Frame, keys: Iterable[str]) -> Frame:
-    """A shallow copy of ``frame`` with the ``keys`` modalities absent."""
+    """Return a shallow copy of ``frame`` with the ``keys`` modalities absent."""
     keys = check_mask(keys)
     if not keys:
         return frame

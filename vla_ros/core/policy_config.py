@@ -1,14 +1,18 @@
-"""Policy node configuration (ROS-free): validated settings, language command checks and the
-bundle-vs-robot compatibility check done in ``on_configure``."""
+"""
+Policy node configuration (ROS-free).
+
+Validated settings, language command checks and the bundle-vs-robot compatibility check done in
+``on_configure``.
+"""
 
 from __future__ import annotations
 
-import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+import math
 from typing import Any
+import unicodedata
 
 from vla_ros.core.adapters import AdapterConfig, AdapterKind, TrajectoryMode
 from vla_ros.core.scheduler import SchedulerConfig
@@ -23,28 +27,28 @@ LIMIT_KEYS = ('lower', 'upper', 'max_velocity', 'max_acceleration')
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """Settings of the ``vla_policy`` node (one ROS parameter each, see docs/policy.md).
+    """
+    Settings of the ``vla_policy`` node (one ROS parameter each, see docs/policy.md).
 
-    Attributes:
-        bundle: policy bundle directory.
-        control_rate_hz: control tick rate [Hz]; 0 = the bundle's 1/dt.
-        scheduler: chunk scheduling.
-        adapter: controller interface.
-        dry_run: publish only the ``~/action_chunk`` preview, never command controllers.
-        max_command_chars: longer language commands are rejected.
-        max_command_rate_hz: commands arriving faster are rejected (0 = no limit) [Hz].
-        max_frame_age_s: hold when the newest frame is older [s].
-        hold_latch_s: a hold for lost/bad sensor data longer than this needs a new command
-            (0 = resume when data is back) [s].
-        clock_timeout_s: with sim time, a ROS clock that has not advanced for this long in
-            wall time stops the robot until a new command [s].
-        max_motion_time_s: hold after moving this long without a new command (0 = off) [s].
-        status_rate_hz: PolicyStatus rate (also published on every change) [Hz].
-        intra_op_threads: onnxruntime intra-op threads (1 keeps the control timer on time).
-        joint_limits: ``{name: {lower, upper, max_velocity, max_acceleration}}`` [rad, rad/s..].
-        gripper_joint_state: joint_states name of the gripper (position hold) ('' = same
-            as the gripper action name).
-        debug_image: publish ``~/debug_image`` with the command and predicted motion.
+    :ivar bundle: policy bundle directory.
+    :ivar control_rate_hz: control tick rate [Hz]; 0 = the bundle's 1/dt.
+    :ivar scheduler: chunk scheduling.
+    :ivar adapter: controller interface.
+    :ivar dry_run: publish only the ``~/action_chunk`` preview, never command controllers.
+    :ivar max_command_chars: longer language commands are rejected.
+    :ivar max_command_rate_hz: commands arriving faster are rejected (0 = no limit) [Hz].
+    :ivar max_frame_age_s: hold when the newest frame is older [s].
+    :ivar hold_latch_s: a hold for lost/bad sensor data longer than this needs a new command
+        (0 = resume when data is back) [s].
+    :ivar clock_timeout_s: with sim time, a ROS clock that has not advanced for this long in
+        wall time stops the robot until a new command [s].
+    :ivar max_motion_time_s: hold after moving this long without a new command (0 = off) [s].
+    :ivar status_rate_hz: PolicyStatus rate (also published on every change) [Hz].
+    :ivar intra_op_threads: onnxruntime intra-op threads (1 keeps the control timer on time).
+    :ivar joint_limits: ``{name: {lower, upper, max_velocity, max_acceleration}}`` [rad, rad/s..].
+    :ivar gripper_joint_state: joint_states name of the gripper (position hold) ('' = same
+        as the gripper action name).
+    :ivar debug_image: publish ``~/debug_image`` with the command and predicted motion.
     """
 
     bundle: str = ''
@@ -102,7 +106,8 @@ class CommandAction(str, Enum):
 
 
 def classify_command(text: str, max_chars: int) -> tuple[CommandAction, str]:
-    """Language command -> (run | stop | reject, normalized text or the rejection reason).
+    """
+    Language command -> (run | stop | reject, normalized text or the rejection reason).
 
     Cheap on hostile input: a text far over the limit is rejected on its length alone,
     before any per-character work (a 1 MB command costs microseconds, not 100 ms).
@@ -123,8 +128,11 @@ def classify_command(text: str, max_chars: int) -> tuple[CommandAction, str]:
 
 def parse_joint_limits(names: Sequence[str], values: Mapping[str, Sequence[float]],
                        ) -> dict[str, dict[str, float]]:
-    """Per-joint limits from parallel arrays ``values[key][i]`` for ``names[i]``
-    (the flat ROS-parameter form: ``limits.lower: [...]``)."""
+    """
+    Build per-joint limits from parallel arrays ``values[key][i]`` for ``names[i]``.
+
+    This is the flat ROS-parameter form: ``limits.lower: [...]``.
+    """
     out: dict[str, dict[str, float]] = {n: {} for n in names}
     for key, arr in values.items():
         if key not in LIMIT_KEYS:
@@ -140,9 +148,12 @@ def parse_joint_limits(names: Sequence[str], values: Mapping[str, Sequence[float
 
 
 def fit_tactile(sync_config: Any, manifest: Any) -> Any:
-    """The sync config with ``tactile_size`` set to the bundle's tactile input size (when no
-    layout is configured), so tactile readings the policy cannot use are rejected at ingest
-    (counted) instead of faulting the runtime."""
+    """
+    Return the sync config with ``tactile_size`` set to the bundle's tactile input size.
+
+    Only when no layout is configured: tactile readings the policy cannot use are then rejected at
+    ingest (counted) instead of faulting the runtime.
+    """
     import dataclasses
 
     import numpy as np
@@ -155,7 +166,8 @@ def fit_tactile(sync_config: Any, manifest: Any) -> Any:
 
 def check_bundle(manifest: Any, config: PolicyConfig, *, cameras: Sequence[str] = (),
                  joint_names: Sequence[str] = ()) -> list[str]:
-    """Problems between a bundle manifest and the robot config ([] = compatible).
+    """
+    Problems between a bundle manifest and the robot config ([] = compatible).
 
     Checks: adapter vs action kind, every controller joint (and gripper) produced by the
     bundle, the bundle's cameras configured in sync, proprio joints in ``joint_names``.

@@ -1,4 +1,5 @@
-"""The decisions of ``vla_policy`` in one ROS-free object: :class:`PolicyLoop`.
+"""
+The decisions of ``vla_policy`` in one ROS-free object: :class:`PolicyLoop`.
 
 It owns the runtime, the chunk scheduler, the safety filter, the controller mapping, the
 modality mask, the language command and its generation, holds and clock jumps. A host (the
@@ -12,19 +13,18 @@ state and is never held while the policy runs (:meth:`infer` computes outside it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 import dataclasses
+from dataclasses import dataclass
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
-
 from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_command,
                                    positions_for, to_command_space)
 from vla_ros.core.frame import Frame
 from vla_ros.core.masking import mask_frame
-from vla_ros.core.policy_config import CommandAction, PolicyConfig, classify_command
+from vla_ros.core.policy_config import classify_command, CommandAction, PolicyConfig
 from vla_ros.core.policy_counters import PolicyCounters
 from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
@@ -37,9 +37,13 @@ _REASON_CHARS = 300
 
 @dataclass(frozen=True)
 class CommandOutcome:
-    """What became of a language command: ``action`` run / stop / reject, ``detail`` the
-    normalized command or the reason, ``shown`` the command as it may be logged; ``ignored``
-    when it came faster than ``max_command_rate_hz`` (nothing changed)."""
+    """
+    What became of a language command.
+
+    ``action`` run / stop / reject, ``detail`` the normalized command or the reason, ``shown`` the
+    command as it may be logged; ``ignored`` when it came faster than ``max_command_rate_hz``
+    (nothing changed).
+    """
 
     action: CommandAction
     detail: str
@@ -49,8 +53,12 @@ class CommandOutcome:
 
 @dataclass(frozen=True)
 class InferenceResult:
-    """A chunk that entered the scheduler: command-space ``actions`` [H, A] and the runtime's
-    output (stamps, timings, gate weights), plus the frame and command it came from."""
+    """
+    A chunk that entered the scheduler.
+
+    Command-space ``actions`` [H, A] and the runtime's output (stamps, timings, gate weights), plus
+    the frame and command it came from.
+    """
 
     actions: np.ndarray
     output: PolicyOutput
@@ -60,8 +68,12 @@ class InferenceResult:
 
 @dataclass(frozen=True)
 class TickOutput:
-    """One control tick: ``command`` to send (None: nothing, e.g. idle before any motion),
-    the state and reason after the tick, and whether they changed (publish a status)."""
+    """
+    One control tick: the command to send, the state and reason after it, and what changed.
+
+    ``command`` is None when there is nothing to send (e.g. idle before any motion); ``changed``
+    says whether state or reason changed (publish a status).
+    """
 
     command: ControllerCommand | None
     state: SafetyState
@@ -70,13 +82,13 @@ class TickOutput:
 
 
 class PolicyLoop:
-    """Runs one bundle under one :class:`PolicyConfig`.
+    """
+    Runs one bundle under one :class:`PolicyConfig`.
 
-    Args:
-        runtime: the loaded bundle.
-        config: the node settings (limits, scheduler, adapter, timeouts).
-        mask: modalities the policy sees as absent (``mask_modalities``).
-        clock: ``() -> ns`` on the host's clock; stamps chunk arrival after inference.
+    :param runtime: the loaded bundle.
+    :param config: the node settings (limits, scheduler, adapter, timeouts).
+    :param mask: modalities the policy sees as absent (``mask_modalities``).
+    :param clock: ``() -> ns`` on the host's clock; stamps chunk arrival after inference.
     """
 
     def __init__(self, runtime: PolicyRuntime, config: PolicyConfig, *,
@@ -140,15 +152,18 @@ class PolicyLoop:
             return self._want_inference_locked(frame.stamp_ns)
 
     def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
-        """The newest measured joints (``/joint_states``): what a position hold latches."""
+        """Take the newest measured joints (``/joint_states``): what a position hold latches."""
         pos = positions_for(self.mapping.action_names, names, positions, self.aliases)
         if pos is not None and np.all(np.isfinite(pos)):
             with self._lock:
                 self.measured = pos
 
     def on_reject(self, key: str, reason: str) -> None:
-        """A rejected message is only counted; a frame that could not be built (``key``
-        ``'frame'``) holds until the next good frame."""
+        """
+        Count a rejected message; a frame that could not be built holds.
+
+        A frame failure (``key`` ``'frame'``) holds until the next good frame.
+        """
         with self._lock:
             if key == 'frame':
                 self.frame_problem = f'no frame: {reason}'
@@ -158,8 +173,12 @@ class PolicyLoop:
             self.counters.last_reject = reason
 
     def on_time_jump(self) -> None:
-        """Sensor time went back (sim reset): the arm may have been moved, so an old hold and
-        old frames are forgotten; the next hold latches where the arm is now."""
+        """
+        Forget old holds and frames: sensor time went back (sim reset).
+
+        The arm may have been moved, so an old hold and old frames are forgotten; the next hold
+        latches where the arm is now.
+        """
         with self._lock:
             self.safety.on_time_jump()
             self.scheduler.reset()
@@ -169,8 +188,11 @@ class PolicyLoop:
 
     def on_command(self, text: str, now_ns: int, *,
                    wall_s: float | None = None) -> CommandOutcome:
-        """A language command: run (embedding computed once), stop, or reject with a reason.
-        Run commands faster than ``max_command_rate_hz`` are ignored (stop never is)."""
+        """
+        Handle a language command: run (embedding computed once), stop, or reject with a reason.
+
+        Run commands faster than ``max_command_rate_hz`` are ignored (stop never is).
+        """
         action, detail = classify_command(text, self.config.max_command_chars)
         shown = text if len(text) <= LOG_COMMAND_CHARS else (
             f'{text[:LOG_COMMAND_CHARS]}... ({len(text)} chars)')
@@ -221,8 +243,11 @@ class PolicyLoop:
             return self._hold_locked(now_ns)
 
     def on_clock_stall(self, still_s: float, now_ns: int) -> ControllerCommand | None:
-        """The host's clock (sim time) stood still for ``still_s`` wall seconds: stop (a new
-        command is needed) and return the hold to send when the arm had moved."""
+        """
+        Stop: the host's clock (sim time) stood still for ``still_s`` wall seconds.
+
+        A new command is needed; return the hold to send when the arm had moved.
+        """
         reason = (f'ROS clock stalled for {still_s:.1f} s (use_sim_time: is the simulator '
                   'running?): send a new command')
         with self._lock:
@@ -256,7 +281,8 @@ class PolicyLoop:
         return True
 
     def infer(self) -> InferenceResult | None:
-        """Run the policy on the newest frame and hand the chunk to the scheduler.
+        """
+        Run the policy on the newest frame and hand the chunk to the scheduler.
 
         Returns the chunk (for the ``~/action_chunk`` preview), or None when there was no
         frame or the command changed meanwhile. Raises the runtime's error after recording
@@ -309,8 +335,11 @@ class PolicyLoop:
     # -- control --------------------------------------------------------------------------
 
     def tick(self, now_ns: int) -> TickOutput:
-        """One control tick at ``now_ns``: the next action through the safety filter, or the
-        hold; in ``scheduler.mode: sync`` the inference runs here first when needed."""
+        """
+        Run one control tick at ``now_ns``: the next action through the safety filter, or the hold.
+
+        In ``scheduler.mode: sync`` the inference runs here first when needed.
+        """
         if self.config.scheduler.mode is SchedulerMode.SYNC:
             self._sync_inference(now_ns)
         with self._lock:
@@ -381,7 +410,7 @@ class PolicyLoop:
         d = self.safety.step(None, now_ns=now_ns, current=self._current_locked(),
                              frame_stamp_ns=None)
         return None if d.command is None else self._command_locked(d.command, now_ns,
-                                                                    hold=True)
+                                                                   hold=True)
 
     # -- reporting ------------------------------------------------------------------------
 

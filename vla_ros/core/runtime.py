@@ -1,4 +1,5 @@
-"""The onnxruntime policy runtime (ROS- and torch-free).
+"""
+The onnxruntime policy runtime (ROS- and torch-free).
 
 ``PolicyRuntime.from_bundle(path)`` verifies the bundle, opens one session per graph with the
 configured providers, and turns a synchronized :class:`~vla_ros.core.frame.Frame` into a
@@ -8,19 +9,18 @@ typed action chunk in physical units (``PolicyOutput``), checking every input be
 
 from __future__ import annotations
 
-import logging
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+import logging
 from pathlib import Path
+import time
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-
-from vla_ros.core.audio_features import MelConfig, fit_window, log_mel
-from vla_ros.core.bundle import Bundle, InputKind, Manifest, TensorSpec, load_bundle
+from vla_ros.core.audio_features import fit_window, log_mel, MelConfig
+from vla_ros.core.bundle import Bundle, InputKind, load_bundle, Manifest, TensorSpec
 from vla_ros.core.frame import Frame
 from vla_ros.core.image_preproc import image_to_tensor
 from vla_ros.core.text_tokenize import TextTokenizer
@@ -46,13 +46,13 @@ _NP_DTYPES = {'float32': np.float32, 'float16': np.float16, 'int64': np.int64,
 
 @dataclass(frozen=True)
 class PolicyOutput:
-    """One action chunk.
+    """
+    One action chunk.
 
-    Attributes:
-        actions: H x A float64 in physical units (``units``), step ``dt`` [s] apart, the first
-            one for ``frame_stamp_ns``.
-        gate_weights: [E] mixture-of-experts gate weights (MoE bundles), else None.
-        timings_ms: preprocess, run, postprocess, total [ms].
+    :ivar actions: H x A float64 in physical units (``units``), step ``dt`` [s] apart, the first
+        one for ``frame_stamp_ns``.
+    :ivar gate_weights: [E] mixture-of-experts gate weights (MoE bundles), else None.
+    :ivar timings_ms: preprocess, run, postprocess, total [ms].
     """
 
     actions: np.ndarray
@@ -66,8 +66,11 @@ class PolicyOutput:
 
 
 def resolve_providers(requested: Sequence[str | tuple[str, dict[str, Any]]]) -> list[Any]:
-    """Map aliases to onnxruntime provider names; drop unavailable ones (logged) and fall back
-    to CPU. Raises UnsupportedProviderError for names onnxruntime does not know at all."""
+    """
+    Map aliases to onnxruntime provider names; drop unavailable ones (logged), fall back to CPU.
+
+    Raises UnsupportedProviderError for names onnxruntime does not know at all.
+    """
     known, available = set(ort.get_all_providers()), set(ort.get_available_providers())
     chosen: list[Any] = []
     for item in requested:

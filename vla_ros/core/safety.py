@@ -1,4 +1,5 @@
-"""Safety filter between the policy and the controllers (ROS-free, fails closed).
+"""
+Safety filter between the policy and the controllers (ROS-free, fails closed).
 
 Every control tick the node passes the scheduled action (or None) and the newest frame's
 stamp; the filter returns the command to send: the action clipped to joint position limits
@@ -12,13 +13,12 @@ when the data comes back the robot stays still until someone commands it again.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+import math
 
 import numpy as np
-
 from vla_ros.errors import ConfigError
 
 
@@ -50,19 +50,19 @@ def _vec(values: Sequence[float] | None, n: int, default: float, name: str) -> n
 
 @dataclass(frozen=True)
 class SafetyConfig:
-    """Limits per command element (in ``names`` order) and timing.
+    """
+    Limits per command element (in ``names`` order) and timing.
 
-    Attributes:
-        names: command element names (action names in bundle order).
-        mode: position or velocity control.
-        lower, upper: position limits [rad, m] (position mode; empty = unlimited).
-        max_velocity: |velocity| limit per element [unit/s] (empty = unlimited).
-        max_acceleration: |acceleration| limit per element [unit/s^2] (empty = unlimited).
-        period_s: control period [s].
-        max_frame_age_s: a frame older than this means hold [s].
-        max_motion_time_s: hold after moving this long without a fresh command (0 = off) [s].
-        hold_latch_s: a data hold (stale frame, frame problem) longer than this stops until
-            a new command (0 = resume as soon as the data is back) [s].
+    :ivar names: command element names (action names in bundle order).
+    :ivar mode: position or velocity control.
+    :ivar lower, upper: position limits [rad, m] (position mode; empty = unlimited).
+    :ivar max_velocity: |velocity| limit per element [unit/s] (empty = unlimited).
+    :ivar max_acceleration: |acceleration| limit per element [unit/s^2] (empty = unlimited).
+    :ivar period_s: control period [s].
+    :ivar max_frame_age_s: a frame older than this means hold [s].
+    :ivar max_motion_time_s: hold after moving this long without a fresh command (0 = off) [s].
+    :ivar hold_latch_s: a data hold (stale frame, frame problem) longer than this stops until
+        a new command (0 = resume as soon as the data is back) [s].
     """
 
     names: tuple[str, ...]
@@ -110,8 +110,11 @@ class SafetyConfig:
     @classmethod
     def from_named(cls, names: Sequence[str], limits: Mapping[str, Mapping[str, float]],
                    **kwargs) -> SafetyConfig:
-        """Build from per-name limits ``{joint: {lower, upper, max_velocity, max_acceleration}}``;
-        names without an entry are unlimited."""
+        """
+        Build from per-name limits ``{joint: {lower, upper, max_velocity, max_acceleration}}``.
+
+        Names without an entry are unlimited.
+        """
         def col(key: str, default: float) -> tuple[float, ...]:
             return tuple(float(limits.get(n, {}).get(key, default)) for n in names)
         return cls(names=tuple(names), lower=col('lower', -math.inf), upper=col('upper', math.inf),
@@ -121,8 +124,12 @@ class SafetyConfig:
 
 @dataclass(frozen=True)
 class SafetyDecision:
-    """What to send this tick. ``command`` [A] is None when nothing can be sent safely (a
-    position hold with no known position)."""
+    """
+    What to send this tick.
+
+    ``command`` [A] is None when nothing can be sent safely (a position hold with no known
+    position).
+    """
 
     command: np.ndarray | None
     hold: bool
@@ -132,7 +139,8 @@ class SafetyDecision:
 
 def limit_step(prev: np.ndarray, prev_v: np.ndarray, target: np.ndarray, period_s: float,
                vmax: np.ndarray, amax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One rate-limited position step prev -> target; returns (position, velocity).
+    """
+    One rate-limited position step prev -> target; returns (position, velocity).
 
     The velocity is capped by vmax, by the speed from which amax can still stop at the
     target (no overshoot), and changes at most amax * period per step.
@@ -185,8 +193,11 @@ class SafetyFilter:
             self._estop_cleared = True
 
     def on_command(self, now_ns: int) -> None:
-        """A fresh non-empty command: clears faults, releases a cleared e-stop; motion
-        restarts from the measured position."""
+        """
+        Accept a fresh non-empty command: clear faults and release a cleared e-stop.
+
+        Motion restarts from the measured position.
+        """
         self.holding = False
         self.last_command = None
         if self.estopped and self._estop_cleared:
@@ -198,9 +209,12 @@ class SafetyFilter:
         self.last_velocity[:] = 0.0
 
     def on_time_jump(self) -> None:
-        """Time went backwards (a simulator reset): the robot may be somewhere else now. Forget
-        the latched hold and the last command, so the next hold latches at the measured
-        position and no rate limit continues from a pose of the old timeline."""
+        """
+        Forget the latched hold and the last command: time went backwards (a simulator reset).
+
+        The robot may be somewhere else now, so the next hold latches at the measured position and
+        no rate limit continues from a pose of the old timeline.
+        """
         self.holding = False
         self.last_command = None
         self.last_velocity[:] = 0.0
@@ -212,7 +226,7 @@ class SafetyFilter:
         self.stop_reason = reason
 
     def fault(self, reason: str) -> None:
-        """Latch a fault (hold) until the next command."""
+        """Latch a fault until the next command; the robot holds."""
         self.fault_reason = reason or 'fault'
 
     def _data_hold(self, now_ns: int, problem: str) -> tuple[SafetyState, str]:
@@ -230,7 +244,7 @@ class SafetyFilter:
     # -- per tick -------------------------------------------------------------------------
 
     def hold_command(self, current: np.ndarray | None) -> np.ndarray | None:
-        """The safe command: current position (position mode) or zeros (velocity mode)."""
+        """Return the safe command: current position (position mode) or zeros (velocity mode)."""
         if self.config.mode is ControlMode.VELOCITY:
             return np.zeros(len(self.config.names))
         if current is not None and np.all(np.isfinite(current)):
@@ -271,13 +285,13 @@ class SafetyFilter:
     def step(self, action: np.ndarray | None, *, now_ns: int,
              current: np.ndarray | None, frame_stamp_ns: int | None,
              frame_problem: str = '') -> SafetyDecision:
-        """Filter one action [A] (command space, bundle order) for the tick at ``now_ns``.
+        """
+        Filter one action [A] (command space, bundle order) for the tick at ``now_ns``.
 
-        Args:
-            action: scheduled action or None (no chunk covers this tick).
-            current: measured positions [A] (position mode hold), or None.
-            frame_stamp_ns: stamp of the newest good frame, None if none.
-            frame_problem: non-empty when the sync front end rejected the latest frame.
+        :param action: scheduled action or None (no chunk covers this tick).
+        :param current: measured positions [A] (position mode hold), or None.
+        :param frame_stamp_ns: stamp of the newest good frame, None if none.
+        :param frame_problem: non-empty when the sync front end rejected the latest frame.
         """
         if action is not None and not np.all(np.isfinite(action)):
             self.fault('non-finite action (NaN/Inf)')
@@ -291,8 +305,11 @@ class SafetyFilter:
         return SafetyDecision(cmd, False, SafetyState.RUNNING, '')
 
     def limit_future(self, actions: np.ndarray, dt_s: float) -> np.ndarray:
-        """Rate- and position-limit future points [K, A] continuing from the last command,
-        without changing the filter state (for trajectory previews sent to the controller)."""
+        """
+        Rate- and position-limit future points [K, A] continuing from the last command.
+
+        The filter state does not change (for trajectory previews sent to the controller).
+        """
         if self.last_command is None or self.config.mode is ControlMode.VELOCITY:
             return self._clip(np.asarray(actions, dtype=np.float64))
         out = np.empty_like(actions, dtype=np.float64)

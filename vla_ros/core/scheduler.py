@@ -1,4 +1,5 @@
-"""Chunk scheduling: serve one action per control tick from chunks predicted asynchronously.
+"""
+Chunk scheduling: serve one action per control tick from chunks predicted asynchronously.
 
 ROS-free. A chunk is H actions spaced ``dt`` apart; ``actions[0]`` is due at the stamp of the
 frame it was computed from. Indexing is by time, so actions whose time passed while the policy
@@ -8,13 +9,12 @@ chunks are smoothed by ACT temporal ensembling or a linear blend over the overla
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
+import math
 
 import numpy as np
-
 from vla_ros.core.config_utils import coerce_enums
 from vla_ros.errors import ConfigError
 
@@ -36,15 +36,15 @@ class Smoothing(str, Enum):
 
 @dataclass(frozen=True)
 class SchedulerConfig:
-    """Chunk scheduler settings.
+    """
+    Chunk scheduler settings.
 
-    Attributes:
-        mode: async or sync (debug: inference in the control tick, no skipping).
-        smoothing: chunk transition smoothing.
-        inference_threshold: request a new chunk when fewer actions than this remain.
-        ensemble_coeff: ACT ``m`` in ``w_i = exp(-m * i)``, i = 0 for the oldest chunk.
-        blend_steps: ticks over which the blend moves from the old to the new chunk.
-        max_chunks: chunks kept for temporal ensembling.
+    :ivar mode: async or sync (debug: inference in the control tick, no skipping).
+    :ivar smoothing: chunk transition smoothing.
+    :ivar inference_threshold: request a new chunk when fewer actions than this remain.
+    :ivar ensemble_coeff: ACT ``m`` in ``w_i = exp(-m * i)``, i = 0 for the oldest chunk.
+    :ivar blend_steps: ticks over which the blend moves from the old to the new chunk.
+    :ivar max_chunks: chunks kept for temporal ensembling.
     """
 
     mode: SchedulerMode = SchedulerMode.ASYNC
@@ -91,7 +91,8 @@ class ScheduledAction:
 
 
 class ChunkScheduler:
-    """Serves one action per control tick from the newest chunk(s).
+    """
+    Serves one action per control tick from the newest chunk(s).
 
     Thread safety: none; the node calls it under one lock from the timer and the worker.
     """
@@ -117,7 +118,8 @@ class ChunkScheduler:
 
     def add_chunk(self, actions: np.ndarray, start_ns: int, dt_s: float,
                   now_ns: int | None = None) -> int:
-        """Add a chunk ``actions`` [H, A] whose first action is due at ``start_ns`` [ns].
+        """
+        Add a chunk ``actions`` [H, A] whose first action is due at ``start_ns`` [ns].
 
         In sync mode the chunk starts at ``now_ns`` (nothing is skipped). Returns its sequence
         number.
@@ -165,13 +167,13 @@ class ChunkScheduler:
         return c.actions[c.last_index + 1:]
 
     def needs_inference(self, now_ns: int) -> bool:
-        """True when a new chunk should be requested (below threshold; sync: chunk used up)."""
+        """Tell whether a new chunk should be requested (below threshold; sync: chunk used up)."""
         if self.config.mode is SchedulerMode.SYNC:
             return self.remaining(now_ns) <= 0
         return self.remaining(now_ns) < max(1, self.config.inference_threshold)
 
     def next_action(self, now_ns: int) -> ScheduledAction | None:
-        """The action for the tick at ``now_ns``, or None when no chunk covers it (hold)."""
+        """Return the action for the tick at ``now_ns``, or None when no chunk covers it (hold)."""
         if not self._chunks:
             return None
         newest = self._chunks[-1]

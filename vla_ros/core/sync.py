@@ -1,4 +1,5 @@
-"""Multimodal synchronizer (ROS-free): streams at different rates -> time-aligned Frames.
+"""
+Multimodal synchronizer (ROS-free): streams at different rates -> time-aligned Frames.
 
 Per-modality buffers indexed by stamp [ns]; ``assemble(t)`` picks, for a frame at time ``t``:
 images nearest within the slop, the audio window ending at ``t``, tactile latest (or max/mean
@@ -9,21 +10,19 @@ and the reason is counted in :attr:`MultimodalSynchronizer.stats`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
+import time
 
 import numpy as np
-
-from vla_ros.constants import Modality, image_key
-from vla_ros.core.audio_window import NS_PER_S, AudioRing, mix_down
+from vla_ros.constants import image_key, Modality
+from vla_ros.core.audio_window import AudioRing, mix_down, NS_PER_S
 from vla_ros.core.buffers import AddResult, StampedBuffer
 from vla_ros.core.frame import Frame, TactileLayout
-from vla_ros.core.sync_config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
-                                      TactileMode, Trigger)
 from vla_ros.core.sync_assemble import assemble_audio, assemble_joints, assemble_tactile
 from vla_ros.core.sync_checks import audio_error, joints_error, tactile_error
-from vla_ros.core.sync_state import (JUMP_CONFIRM, NO_STAMP, ModalityStats, StreamState,
-                                     SyncStats)
+from vla_ros.core.sync_config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
+                                      TactileMode, Trigger)
+from vla_ros.core.sync_state import JUMP_CONFIRM, ModalityStats, NO_STAMP, StreamState, SyncStats
 from vla_ros.errors import (JointNameError, LayoutError, MissingModalityError, StampError,
                             StampOutlierError, SyncError, VlaRosError)
 
@@ -39,20 +38,19 @@ ClockJumpCallback = Callable[[int, int], None]
 _OK, _OUT_OF_ORDER = AddResult.OK, AddResult.OUT_OF_ORDER
 _F32 = np.dtype(np.float32)
 SILENT_CAMERA_NS = NS_PER_S  # a camera without max age and no image for this long is silent
-JOINT_CACHE_SIZE = 8
-  # joint-name orders remembered (drivers send one; fuzzers send many)
+JOINT_CACHE_SIZE = 8  # joint-name orders remembered (drivers send one; fuzzers send many)
 
 
 class MultimodalSynchronizer:
-    """Aligns camera, audio, tactile, joint and language inputs into :class:`Frame` objects.
+    """
+    Aligns camera, audio, tactile, joint and language inputs into :class:`Frame` objects.
 
     Not thread-safe: call from one thread (the node's sensor callback group).
 
-    Args:
-        config: the :class:`SyncConfig`.
-        clock: ``() -> ns`` used for arrival stamps (default ``time.monotonic_ns``; nodes pass
-            their ROS clock so sim time works).
-        on_clock_jump: called with (old_ns, new_ns) after a backwards jump cleared the buffers.
+    :param config: the :class:`SyncConfig`.
+    :param clock: ``() -> ns`` used for arrival stamps (default ``time.monotonic_ns``; nodes pass
+        their ROS clock so sim time works).
+    :param on_clock_jump: called with (old_ns, new_ns) after a backwards jump cleared the buffers.
     """
 
     def __init__(self, config: SyncConfig, *, clock: Callable[[], int] | None = None,
@@ -129,7 +127,8 @@ class MultimodalSynchronizer:
         return self._count(s, stamp_ns, result)
 
     def _advance(self, s: StreamState, stamp_ns: int) -> None:
-        """Track the stream's newest stamp and tell a clock jump from an outlier.
+        """
+        Track the stream's newest stamp and tell a clock jump from an outlier.
 
         A stamp more than ``clock_jump_s`` ahead of the node's clock is rejected. A stamp that
         far behind the stream's newest is a clock jump (every buffer cleared) only when the
@@ -143,7 +142,7 @@ class MultimodalSynchronizer:
                 now = self._clock()
                 if now > 0 and stamp_ns > now + jump:
                     raise self._reject(s.key, StampOutlierError(
-                        f'{s.key}: stamp {(stamp_ns - now) / 1e9:.3f} s ahead of this node\'s '
+                        f"{s.key}: stamp {(stamp_ns - now) / 1e9:.3f} s ahead of this node's "
                         'clock (are the clocks synchronized? use_sim_time?)'))
             s.newest = stamp_ns
             s.behind = 0
@@ -308,8 +307,11 @@ class MultimodalSynchronizer:
 
     # ------------------------------------------------------------------ assembly
     def cameras_ready(self, stamp_ns: int) -> bool:
-        """True when no camera can still deliver a better image for a frame at ``stamp_ns``:
-        each has one within the slop, or a newer image past it."""
+        """
+        Tell whether no camera can still deliver a better image for a frame at ``stamp_ns``.
+
+        True when each has one within the slop, or a newer image past it.
+        """
         if Modality.IMAGE.value not in self._used:
             return True
         for s in self._cams.values():
@@ -384,4 +386,3 @@ class MultimodalSynchronizer:
                 raise MissingModalityError(key, why.get(key, 'absent'))
         self.stats.frames += 1
         return frame
-

@@ -1,10 +1,13 @@
-"""Per-modality parts of frame assembly (ROS-free; used by the synchronizer): each fills its
-modality of ``frame`` (value, ``present``, ``source_stamps``) or says why it is absent."""
+"""
+Per-modality parts of frame assembly (ROS-free; used by the synchronizer).
+
+Each fills its modality of ``frame`` (value, ``present``, ``source_stamps``) or says why it is
+absent.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-
 from vla_ros.constants import Modality
 from vla_ros.core.audio_window import AudioRing
 from vla_ros.core.buffers import StampedBuffer
@@ -16,7 +19,7 @@ AUDIO, TACTILE, JOINTS = (m.value for m in (Modality.AUDIO, Modality.TACTILE, Mo
 
 
 def assemble_audio(frame: Frame, why: dict, ring: AudioRing, n: int, max_age: int) -> None:
-    """The ``n``-sample window ending at the frame time; present unless empty or stale."""
+    """Take the ``n``-sample window ending at the frame time; present unless empty or stale."""
     t = frame.stamp_ns
     frame.audio, gap = ring.window(t, n)
     frame.audio_gap_fraction = gap
@@ -31,7 +34,7 @@ def assemble_audio(frame: Frame, why: dict, ring: AudioRing, n: int, max_age: in
 
 def assemble_tactile(frame: Frame, why: dict, buf: StampedBuffer, max_age: int,
                      mode: TactileMode, window_ns: int) -> None:
-    """The latest reading at the frame time (or max / mean over ``window_ns``)."""
+    """Take the latest reading at the frame time (or max / mean over ``window_ns``)."""
     t = frame.stamp_ns
     hit = buf.latest_at(t)
     if hit is None:

@@ -1,11 +1,14 @@
-"""Ingest checks of the synchronizer (ROS-free): each returns the error to reject a sample
-with, or None. Finite values past what a sensor can produce are rejected too: they would
-overflow float32 in the policy (joints of 1e39 become inf) and latch a fault downstream."""
+"""
+Ingest checks of the synchronizer (ROS-free): each returns the error to reject a sample with.
+
+They return None for a good sample. Finite values past what a sensor can produce are rejected
+too: they would overflow float32 in the policy (joints of 1e39 become inf) and latch a fault
+downstream.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-
 from vla_ros.core.frame import TactileLayout
 from vla_ros.core.sync_state import (AUDIO_MAX_ABS, AUDIO_MIN_RATE_HZ, JOINT_MAX_ABS,
                                      TACTILE_MAX_ABS, within)
@@ -21,8 +24,11 @@ def _bad_values(x: np.ndarray, bound: float, what: str) -> ConversionError:
 
 def audio_error(samples: np.ndarray, check: np.ndarray, sample_rate: int,
                 buffer_s: float) -> ConversionError | None:
-    """A chunk [n] or [n, channels] at ``sample_rate`` [Hz]; ``check`` = the samples to scan
-    (the mono view when there is one). Checked before any resampling."""
+    """
+    Check a chunk [n] or [n, channels] at ``sample_rate`` [Hz] before any resampling.
+
+    ``check`` = the samples to scan (the mono view when there is one).
+    """
     if not sample_rate or not AUDIO_MIN_RATE_HZ <= sample_rate <= 1_000_000:
         return SampleRateError(f'audio sample_rate must be in [{AUDIO_MIN_RATE_HZ}, 1e6] Hz, '
                                f'got {sample_rate}')
@@ -53,10 +59,12 @@ def tactile_error(values: np.ndarray, size: int, layout: TactileLayout,
 
 
 def joints_error(pos: np.ndarray, vel: np.ndarray | None) -> ConversionError | None:
-    """Positions / velocities [J] in the configured order (None: no velocities sent).
+    """
+    Positions / velocities [J] in the configured order (None: no velocities sent).
 
     Bounded samples keep their interpolation bounded too (a convex combination), so a frame
-    can never carry a joint value that overflows (two samples at +-1.7e308 made -inf)."""
+    can never carry a joint value that overflows (two samples at +-1.7e308 made -inf).
+    """
     if within(pos, JOINT_MAX_ABS) and (vel is None or within(vel, JOINT_MAX_ABS)):
         return None
     x = pos if vel is None else np.concatenate([pos, vel])

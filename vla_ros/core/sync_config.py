@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import Enum
+import math
 
 from vla_ros import constants as C
-from vla_ros.constants import Modality, image_key
+from vla_ros.constants import image_key, Modality
 from vla_ros.core.config_utils import coerce_enums
 from vla_ros.core.frame import TactileLayout
 from vla_ros.errors import ConfigError
@@ -60,31 +60,31 @@ class CameraConfig:
 
 @dataclass(frozen=True)
 class SyncConfig:
-    """Synchronizer settings. Times in seconds, rates in Hz.
+    """
+    Synchronizer settings. Times in seconds, rates in Hz.
 
-    Attributes:
-        cameras: the cameras, in order.
-        primary_camera: camera whose images trigger frames ('' = the first camera).
-        trigger: ``primary_camera`` or ``timer`` (``timer_rate_hz``).
-        image_slop_s: max |image stamp - frame time| for an image to count as present.
-        audio_window_s: audio window length ending at the frame time.
-        audio_rate: model sample rate of ``Frame.audio``.
-        tactile_mode / tactile_window_s: reduction of tactile samples.
-        joint_names: required joints, in the order of ``Frame.joint_positions``.
-        max_age_s: modality ('image', 'audio', 'tactile', 'joints', 'language', or an
-            ``image/<cam>`` key) -> max age for presence; 0 = never stale.
-        required: modality keys without which no frame is produced (cameras with
-            ``required=True`` are added automatically).
-        modalities: modalities in use; others are never present.
-        stamp_policy: zero stamps -> ``reject`` or ``arrival`` time.
-        buffer_s: history kept per stream.
-        clock_jump_s: a stream going back by more than this clears every buffer.
-        max_wait_s: how long a primary-camera trigger waits for the other cameras.
-        max_message_bytes: larger messages are rejected before conversion.
-        tactile_layout: pad layout from parameters; TactileArray messages with another layout
-            are rejected at ingest (and the Float32MultiArray adapter uses it).
-        tactile_size: values per tactile reading; others are rejected at ingest (0 = any;
-            vla_policy sets it from the bundle so a foreign layout never reaches the model).
+    :ivar cameras: the cameras, in order.
+    :ivar primary_camera: camera whose images trigger frames ('' = the first camera).
+    :ivar trigger: ``primary_camera`` or ``timer`` (``timer_rate_hz``).
+    :ivar image_slop_s: max |image stamp - frame time| for an image to count as present.
+    :ivar audio_window_s: audio window length ending at the frame time.
+    :ivar audio_rate: model sample rate of ``Frame.audio``.
+    :ivar tactile_mode / tactile_window_s: reduction of tactile samples.
+    :ivar joint_names: required joints, in the order of ``Frame.joint_positions``.
+    :ivar max_age_s: modality ('image', 'audio', 'tactile', 'joints', 'language', or an
+        ``image/<cam>`` key) -> max age for presence; 0 = never stale.
+    :ivar required: modality keys without which no frame is produced (cameras with
+        ``required=True`` are added automatically).
+    :ivar modalities: modalities in use; others are never present.
+    :ivar stamp_policy: zero stamps -> ``reject`` or ``arrival`` time.
+    :ivar buffer_s: history kept per stream.
+    :ivar clock_jump_s: a stream going back by more than this clears every buffer.
+    :ivar max_wait_s: how long a primary-camera trigger waits for the other cameras.
+    :ivar max_message_bytes: larger messages are rejected before conversion.
+    :ivar tactile_layout: pad layout from parameters; TactileArray messages with another layout
+        are rejected at ingest (and the Float32MultiArray adapter uses it).
+    :ivar tactile_size: values per tactile reading; others are rejected at ingest (0 = any;
+        vla_policy sets it from the bundle so a foreign layout never reaches the model).
     """
 
     cameras: tuple[CameraConfig, ...] = (CameraConfig('front'),
@@ -188,7 +188,7 @@ class SyncConfig:
 
     @property
     def required_keys(self) -> tuple[str, ...]:
-        """Required keys: ``required`` plus every camera with ``required=True``."""
+        """Return the required keys: ``required`` plus every camera with ``required=True``."""
         keys = list(self.required)
         if Modality.IMAGE.value in self.modalities:
             keys += [image_key(c.name) for c in self.cameras

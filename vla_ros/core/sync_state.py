@@ -22,8 +22,12 @@ JUMP_CONFIRM = 3
 
 @dataclass(slots=True)
 class ModalityStats:
-    """Counters of one modality key. ``rejected``: invalid input; ``dropped``: duplicate or
-    too old; ``missing``: frames where it was absent."""
+    """
+    Counters of one modality key.
+
+    ``rejected``: invalid input; ``dropped``: duplicate or too old; ``missing``: frames where it
+    was absent.
+    """
 
     received: int = 0
     accepted: int = 0
@@ -47,8 +51,12 @@ class SyncStats:
 
 
 class StreamState:
-    """One modality key on the hot path: its buffer, newest stamp [ns] (for clock-jump
-    detection), its counters (None when the key is not configured) and max age [ns]."""
+    """
+    One modality key on the hot path.
+
+    Its buffer, newest stamp [ns] (for clock-jump detection), its counters (None when the key is
+    not configured) and max age [ns].
+    """
 
     __slots__ = ('key', 'buf', 'st', 'newest', 'max_age', 'behind')
 
@@ -59,7 +67,8 @@ class StreamState:
 
 
 def within(x: np.ndarray, bound: float) -> bool:
-    """True when every value is finite and |value| <= bound (exact; NaN compares false).
+    """
+    Tell whether every value is finite and |value| <= bound (exact; NaN compares false).
 
     Fast path, one small BLAS call: ``x . x <= bound**2`` implies every |value| <= bound
     (and is false for NaN/Inf, without floating-point warnings). Otherwise max/min decide.
@@ -73,7 +82,8 @@ def within(x: np.ndarray, bound: float) -> bool:
 
 
 def all_finite(x: np.ndarray) -> bool:
-    """True when no value is NaN or +-Inf (exact for every dtype).
+    """
+    Tell whether no value is NaN or +-Inf (exact for every dtype).
 
     Fast path, one small BLAS call: ``x . x`` is finite only when every value is (NaN and Inf
     propagate, without floating-point warnings). When it is not (bad input, or huge values

@@ -1,4 +1,5 @@
-"""Tokenizers for the bundle's text encoder (torch-free).
+"""
+Tokenizers for the bundle's text encoder (torch-free).
 
 ``bytes``: UTF-8 bytes + 3 (0 = pad, 1 = begin, 2 = end), for small trainable encoders.
 ``hf_tokenizers``: a HuggingFace ``tokenizer.json`` (e.g. all-MiniLM-L6-v2's WordPiece).
@@ -10,7 +11,6 @@ from enum import Enum
 from pathlib import Path
 
 import numpy as np
-
 from vla_ros.errors import BundleError, ConfigError
 
 BYTE_VOCAB_SIZE = 259

@@ -1,4 +1,5 @@
-"""Wall-clock watchdog of the ROS clock (ROS-free).
+"""
+Wall-clock watchdog of the ROS clock (ROS-free).
 
 With ``use_sim_time`` every timer, control tick and frame-age check of a node runs on the
 simulator's ``/clock``. A frozen (or crashed) simulator stops that clock, and with it every
@@ -14,11 +15,11 @@ from vla_ros.errors import ConfigError
 
 
 class ClockWatchdog:
-    """Tracks whether the ROS clock advances in wall time.
+    """
+    Tracks whether the ROS clock advances in wall time.
 
-    Args:
-        timeout_s: the ROS clock counts as stalled after not advancing for this long in wall
-            time [s].
+    :param timeout_s: the ROS clock counts as stalled after not advancing for this long in wall
+        time [s].
     """
 
     def __init__(self, timeout_s: float) -> None:
@@ -30,10 +31,10 @@ class ClockWatchdog:
         self.stalled = False
 
     def update(self, ros_now_ns: int, wall_now_s: float) -> float | None:
-        """Feed one observation (call it periodically from a wall-clock timer).
+        """
+        Feed one observation (call it periodically from a wall-clock timer).
 
-        Returns:
-            How long the ROS clock has stood still [s, wall] when that exceeds the timeout
+        :return: How long the ROS clock has stood still [s, wall] when that exceeds the timeout
             (``stalled`` is then True), else None. A clock that never started (0) does not
             count as stalled: nothing ran on it yet.
         """

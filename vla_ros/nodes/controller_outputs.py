@@ -1,4 +1,5 @@
-"""rclpy side of the controller adapters: message builders and publishers per adapter.
+"""
+rclpy side of the controller adapters: message builders and publishers per adapter.
 
 Builders are plain functions of a :class:`~vla_ros.core.adapters.ControllerCommand`, so tests
 can check messages without a graph. Controller topics are reliable (what ros2_controllers'
@@ -7,17 +8,15 @@ subscribers use); depth 1 because only the newest command matters.
 
 from __future__ import annotations
 
-import numpy as np
 from builtin_interfaces.msg import Duration, Time
 from geometry_msgs.msg import Twist, TwistStamped
+import numpy as np
 from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
-from vla_ros_msgs.msg import ActionChunk
-
 from vla_ros.core.adapters import AdapterConfig, AdapterKind, ControllerCommand
 from vla_ros.qos import CONTROLLER_QOS
-
+from vla_ros_msgs.msg import ActionChunk
 
 
 def to_time(ns: int) -> Time:
@@ -31,8 +30,12 @@ def to_duration(seconds: float) -> Duration:
 
 
 def trajectory_msg(cmd: ControllerCommand) -> JointTrajectory:
-    """JointTrajectory with one point per row of ``cmd.points``. The header stamp is left 0:
-    joint_trajectory_controller then starts the trajectory on receipt."""
+    """
+    Build a JointTrajectory with one point per row of ``cmd.points``.
+
+    The header stamp is left 0: joint_trajectory_controller then starts the trajectory on
+    receipt.
+    """
     msg = JointTrajectory()
     msg.joint_names = list(cmd.names)
     for row, t in zip(cmd.points, cmd.times_s):
@@ -65,7 +68,7 @@ def twist_msg(cmd: ControllerCommand, *, stamped: bool, stamp_ns: int = 0,
 
 def action_chunk_msg(actions: np.ndarray, *, names, units, kind: str, dt: float, model_id: str,
                      due_ns: int, frame_stamp_ns: int, latency_s: float) -> ActionChunk:
-    """ActionChunk preview; ``actions`` [H, A] row-major, header stamp = when row 0 is due."""
+    """Build the ActionChunk preview; ``actions`` [H, A] row-major, stamp = when row 0 is due."""
     msg = ActionChunk()
     msg.header.stamp = to_time(due_ns)
     msg.frame_stamp = to_time(frame_stamp_ns)
@@ -81,8 +84,11 @@ def action_chunk_msg(actions: np.ndarray, *, names, units, kind: str, dt: float,
 
 
 class ControllerOutputs:
-    """Publishers of one adapter (arm/base + optional gripper). ``publish`` is thread-safe as
-    far as rclpy publishers are."""
+    """
+    Publishers of one adapter (arm/base + optional gripper).
+
+    ``publish`` is thread-safe as far as rclpy publishers are.
+    """
 
     def __init__(self, node: Node, config: AdapterConfig, *, callback_group=None) -> None:
         self.config = config

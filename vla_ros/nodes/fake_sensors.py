@@ -1,4 +1,5 @@
-"""Node ``fake_sensors``: synthetic camera, microphone, tactile and joint-state drivers.
+"""
+Node ``fake_sensors``: synthetic camera, microphone, tactile and joint-state drivers.
 
 Publishes what a real driver stack would (sensor-data QoS, real header stamps) so the graph
 can be exercised without a robot: demo before the simulator, multi-process tests, benchmarks.
@@ -16,10 +17,9 @@ from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, JointState
-from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
-
 from vla_ros import constants as C
 from vla_ros.nodes.spin import run_node
+from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 STREAMS = ('camera', 'audio', 'tactile', 'joints')
 N_PREGENERATED_FRAMES = 8
@@ -90,7 +90,7 @@ class FakeSensors(Node):
         return SetParametersResult(successful=True)
 
     def _make_frame(self, index: int) -> bytes:
-        """A gradient with a moving square: rgb8, height x width x 3."""
+        """Draw a gradient with a moving square: rgb8, height x width x 3."""
         img = np.zeros((self.height, self.width, 3), np.uint8)
         img[..., 0] = np.linspace(0, 255, self.width, dtype=np.uint8)[None, :]
         img[..., 1] = np.linspace(0, 255, self.height, dtype=np.uint8)[:, None]

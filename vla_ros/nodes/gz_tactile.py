@@ -1,4 +1,5 @@
-"""Node ``gz_tactile``: Gazebo finger contact sensors -> ``vla_ros_msgs/TactileArray``.
+"""
+Node ``gz_tactile``: Gazebo finger contact sensors -> ``vla_ros_msgs/TactileArray``.
 
 Subscribes ``/gz/tactile/<pad>`` (``ros_gz_interfaces/Contacts`` from ros_gz_bridge, see
 config/gz_bridge.yaml) and publishes the same pad layout as ``mujoco_sim`` on
@@ -12,18 +13,18 @@ import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from vla_ros_msgs.msg import TactileArray, TactilePad
-
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
+from vla_ros.nodes.param_table import warn_unknown_parameters
+from vla_ros.nodes.spin import run_node
 from vla_ros.sim.gazebo import GZ_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT
-from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.spin import run_node
+from vla_ros_msgs.msg import TactileArray, TactilePad
 
 
 class GzTactile(Node):
+
     def __init__(self, **kwargs) -> None:
         super().__init__('gz_tactile', **kwargs)
         rate = self.declare_parameter('tactile_rate_hz', 100.0, ParameterDescriptor(

@@ -1,4 +1,5 @@
-"""Node ``multimodal_sync``: sensor streams -> time-aligned ``MultimodalFrame`` on ``~/frame``.
+"""
+Node ``multimodal_sync``: sensor streams -> time-aligned ``MultimodalFrame`` on ``~/frame``.
 
 A thin wrapper around :class:`~vla_ros.nodes.sensor_inputs.SensorInputs` (the same front end
 ``vla_policy`` embeds in-process). Publishes frames for recording and other consumers, and
@@ -7,20 +8,19 @@ per-modality rate/age/drop/reject counts on ``/diagnostics``.
 
 from __future__ import annotations
 
-import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
+import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
-from vla_ros_msgs.msg import AudioChunk, MultimodalFrame, TactilePad
-
 from vla_ros.core.frame import Frame
 from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.sensor_inputs import SensorInputs, declare_sync_parameters
+from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs
 from vla_ros.nodes.spin import run_node
 from vla_ros.qos import FRAME_QOS
+from vla_ros_msgs.msg import AudioChunk, MultimodalFrame, TactilePad
 
 NS = 1_000_000_000
 

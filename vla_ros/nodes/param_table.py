@@ -1,4 +1,5 @@
-"""Declare ROS parameters from one explicitly typed table (no type inferred from a default).
+"""
+Declare ROS parameters from one explicitly typed table (no type inferred from a default).
 
 rclpy infers a parameter's type from its default: ``[]`` becomes BYTE_ARRAY, so a params file
 that sets a string list then kills the node at start-up (InvalidParameterTypeException), and
@@ -11,15 +12,14 @@ in a params file that no table declares get one warning each, naming the nearest
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+import difflib
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-
 from vla_ros.errors import ConfigError
 
 PType = Parameter.Type
@@ -38,22 +38,22 @@ _ARRAYS = (PType.STRING_ARRAY, PType.INTEGER_ARRAY, PType.DOUBLE_ARRAY, PType.BO
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One declared parameter.
+    """
+    One declared parameter.
 
-    Attributes:
-        name: full parameter name (dots for groups, e.g. ``scheduler.mode``).
-        type: its ROS parameter type, stated (never inferred from ``default``).
-        default: value when not overridden; ``[]`` allowed for array types.
-        description: one line for ``ros2 param describe`` and the docs.
-        range: inclusive (min, max) for INTEGER / DOUBLE, or None.
-        read_only: True when the node reads it only at start-up / configure.
+    :ivar name: full parameter name (dots for groups, e.g. ``scheduler.mode``).
+    :ivar type: its ROS parameter type, stated (never inferred from ``default``).
+    :ivar default: value when not overridden; ``[]`` allowed for array types.
+    :ivar description: one line for ``ros2 param describe`` and the docs.
+    :ivar range: inclusive (min, max) for INTEGER / DOUBLE, or None.
+    :ivar read_only: True when the node reads it only at start-up / configure.
     """
 
     name: str
-    type: PType
+    type: PType  # noqa: A003 - the ParameterDescriptor field name
     default: object
     description: str
-    range: tuple[float, float] | None = None
+    range: tuple[float, float] | None = None  # noqa: A003 - (from, to), inclusive
     read_only: bool = True
 
     def __post_init__(self) -> None:
@@ -83,13 +83,15 @@ class ParamSpec:
 
 
 def spec(name: str, type_: PType, default: object, description: str, *,
-         range: tuple[float, float] | None = None, read_only: bool = True) -> ParamSpec:
+         range: tuple[float, float] | None = None,  # noqa: A002 - as ParamSpec.range
+         read_only: bool = True) -> ParamSpec:
     """Shorthand for a :class:`ParamSpec` table row."""
     return ParamSpec(name, type_, default, description, range, read_only)
 
 
 def _coerce_override(node: Node, s: ParamSpec) -> None:
-    """Make a params-file value fit the declared type, or raise a ConfigError that says how.
+    """
+    Make a params-file value fit the declared type, or raise a ConfigError that says how.
 
     rclpy keeps the overrides of a node in ``_parameter_overrides`` (there is no public
     accessor); declaring a parameter validates the override against the declared type.
@@ -128,7 +130,7 @@ def declare_table(node: Node, table: Iterable[ParamSpec], *, prefix: str = '') -
 
 
 def read_table(node: Node, table: Iterable[ParamSpec], *, prefix: str = '') -> dict[str, object]:
-    """Current values keyed by the row names (without ``prefix``); unset arrays -> default."""
+    """Return current values by row name (without ``prefix``); unset arrays -> default."""
     values: dict[str, object] = {}
     for s in table:
         try:
@@ -162,8 +164,11 @@ def unknown_overrides(node: Node) -> dict[str, str]:
 
 
 def warn_unknown_parameters(node: Node) -> dict[str, str]:
-    """Log one warning per params-file key that ``node`` does not declare (call after all
-    declarations). Returns what :func:`unknown_overrides` found."""
+    """
+    Log one warning per params-file key that ``node`` does not declare.
+
+    Call after all declarations. Returns what :func:`unknown_overrides` found.
+    """
     unknown = unknown_overrides(node)
     for name, near in sorted(unknown.items()):
         hint = f"; did you mean '{near}'?" if near else ''
@@ -178,5 +183,5 @@ def table_names(tables: Sequence[Iterable[ParamSpec]]) -> list[str]:
 
 
 def as_mapping(table: Iterable[ParamSpec]) -> Mapping[str, ParamSpec]:
-    """The rows keyed by name."""
+    """Return the rows keyed by name."""
     return {s.name: s for s in table}

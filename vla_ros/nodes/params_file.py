@@ -1,18 +1,20 @@
-"""Read a ROS 2 params file the way a node would (without a node): the sections that apply to
-a node name (``/**``, ``/**/name``, ``name``, ``/name``), nested keys flattened to dotted
-parameter names. Tools (offline rollout, eval, training) use it to run the same configuration
-as the nodes: ``config/sim.yaml`` stays the one source."""
+"""
+Read a ROS 2 params file the way a node would (without a node).
+
+The sections that apply to a node name (``/**``, ``/**/name``, ``name``, ``/name``), nested keys
+flattened to dotted parameter names. Tools (offline rollout, eval, training) use it to run the
+same configuration as the nodes: ``config/sim.yaml`` stays the one source.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-
-import yaml
+import os
 
 from vla_ros.core.policy_config import PolicyConfig
 from vla_ros.core.sync_config import SyncConfig
 from vla_ros.errors import ConfigError
+import yaml
 
 
 def flatten(d: Mapping, prefix: str = '') -> dict[str, object]:
@@ -57,8 +59,11 @@ def _merge(table: Mapping, given: Mapping[str, object], what: str) -> dict[str, 
 def policy_config_from_file(path: str | os.PathLike, *, node: str = 'vla_policy',
                             overrides: Mapping[str, object] | None = None
                             ) -> tuple[PolicyConfig, SyncConfig]:
-    """(PolicyConfig, SyncConfig) of ``node`` in a params file, plus ``overrides`` (dotted
-    names), validated exactly as the node validates them."""
+    """
+    Return (PolicyConfig, SyncConfig) of ``node`` in a params file, plus ``overrides``.
+
+    ``overrides`` have dotted names; everything is validated exactly as the node validates it.
+    """
     from vla_ros.nodes.policy_params import POLICY_PARAMETERS, config_from_policy_values
     from vla_ros.nodes.sync_params import SYNC_PARAMETERS, config_from_values
 

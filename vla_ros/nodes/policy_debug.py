@@ -1,5 +1,9 @@
-"""Optional ``~/debug_image`` of ``vla_policy``: the first camera image with the command and
-the predicted motion (per-action trajectories of the chunk) drawn on it, for RViz/Foxglove."""
+"""
+Optional ``~/debug_image`` of ``vla_policy``, for RViz/Foxglove.
+
+The first camera image with the command and the predicted motion (per-action trajectories of the
+chunk) drawn on it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import numpy as np
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
-
 from vla_ros.nodes.controller_outputs import to_time
 
 SIZE = (320, 240)  # width, height [px]
@@ -18,8 +21,12 @@ COLORS = [(255, 80, 80), (80, 255, 80), (80, 80, 255), (255, 255, 80), (255, 80,
 
 def render(image: np.ndarray | None, actions: np.ndarray, command: str,
            names) -> np.ndarray:
-    """RGB uint8 HxWx3: the image (or grey) with one polyline per action over the horizon,
-    each normalized to the plot band, and the command text."""
+    """
+    Draw the debug image: RGB uint8 HxWx3.
+
+    The image (or grey) with one polyline per action over the horizon, each normalized to the plot
+    band, and the command text.
+    """
     w, h = SIZE
     canvas = (cv2.resize(image, SIZE, interpolation=cv2.INTER_AREA) if image is not None
               else np.full((h, w, 3), 64, np.uint8)).copy()

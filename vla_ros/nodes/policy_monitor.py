@@ -1,13 +1,15 @@
-"""Status and diagnostics messages of ``vla_policy`` (the counters live in the ROS-free
-:mod:`vla_ros.core.policy_counters`)."""
+"""
+Status and diagnostics messages of ``vla_policy``.
+
+The counters live in the ROS-free :mod:`vla_ros.core.policy_counters`.
+"""
 
 from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
-from vla_ros_msgs.msg import PolicyStatus
-
 from vla_ros.core.policy_counters import PolicyCounters, RateMeter
 from vla_ros.core.safety import SafetyState
+from vla_ros_msgs.msg import PolicyStatus
 
 __all__ = ['PolicyCounters', 'RateMeter', 'STATE_CODES', 'policy_diagnostic', 'status_msg']
 

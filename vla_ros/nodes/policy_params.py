@@ -1,4 +1,5 @@
-"""ROS parameters of ``vla_policy``: declared once with descriptors, read into PolicyConfig.
+"""
+ROS parameters of ``vla_policy``: declared once with descriptors, read into PolicyConfig.
 
 ``POLICY_PARAMETERS`` is the single table (name, type, default, description, range); docs and
 the static launch tests read it too.
@@ -7,12 +8,11 @@ the static launch tests read it too.
 from __future__ import annotations
 
 from rclpy.node import Node
-
 from vla_ros import constants as C
 from vla_ros.core.adapters import AdapterConfig
-from vla_ros.core.policy_config import PolicyConfig, parse_joint_limits
+from vla_ros.core.policy_config import parse_joint_limits, PolicyConfig
 from vla_ros.core.scheduler import SchedulerConfig
-from vla_ros.nodes.param_table import ParamSpec, PType, as_mapping, declare_table, read_table, spec
+from vla_ros.nodes.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
 
 S, I, D, B = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL
 SA, DA = PType.STRING_ARRAY, PType.DOUBLE_ARRAY
@@ -95,22 +95,25 @@ def declare_policy_parameters(node: Node) -> None:
 
 
 def policy_values(node: Node) -> dict[str, object]:
-    """The current value of every policy parameter (unset arrays read as their default)."""
+    """Return the current value of every policy parameter (unset arrays read as their default)."""
     return read_table(node, _TABLE)
 
 
 def read_policy_config(node: Node) -> PolicyConfig:
-    """PolicyConfig from the declared parameters (raises ConfigError quoting bad values)."""
+    """Build the PolicyConfig from the declared parameters (ConfigError quotes bad values)."""
     return config_from_policy_values(policy_values(node))
 
 
 def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
-    """PolicyConfig from values keyed like :data:`POLICY_PARAMETERS` (a node's, or a params
-    file's via :mod:`vla_ros.nodes.params_file`)."""
+    """
+    Build a PolicyConfig from values keyed like :data:`POLICY_PARAMETERS`.
+
+    The values are a node's, or a params file's via :mod:`vla_ros.nodes.params_file`.
+    """
     g = values.__getitem__
     limits = parse_joint_limits(list(g('limits.joints')), {
         k: list(g(f'limits.{k}')) for k in ('lower', 'upper', 'max_velocity',
-                                             'max_acceleration')})
+                                            'max_acceleration')})
     scheduler = SchedulerConfig(
         mode=g('scheduler.mode'), smoothing=g('scheduler.smoothing'),
         inference_threshold=int(g('scheduler.inference_threshold')),

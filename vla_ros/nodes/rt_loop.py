@@ -1,4 +1,5 @@
-"""Real-time threads of ``vla_policy``, outside the rclpy executor.
+"""
+Real-time threads of ``vla_policy``, outside the rclpy executor.
 
 - :class:`ControlLoop`: calls ``tick()`` every ``period_s`` on absolute deadlines (no drift,
   no executor in the wake-up path). Wall clock: ``time.monotonic_ns``. With ``use_sim_time``
@@ -12,29 +13,28 @@ Missed deadlines are skipped, not bunched (what an rcl timer does too) and count
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import os
 import threading
 import time
-from collections.abc import Callable
 
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
-
 from vla_ros.errors import ConfigError
 
 LOG_THROTTLE_S = 2.0
 
 
 class ControlLoop:
-    """Periodic ``tick()`` in its own thread.
+    """
+    Periodic ``tick()`` in its own thread.
 
-    Args:
-        period_s: tick period [s].
-        tick: called once per period in the loop thread; exceptions are logged, not fatal.
-        clock: an rclpy ``Clock`` to follow (ROS time, ``use_sim_time``) or None for the
-            monotonic wall clock.
-        logger: rclpy logger for tick errors (throttled).
-        priority: SCHED_FIFO priority of the loop thread (1-99; 0 = normal scheduling). Needs
-            CAP_SYS_NICE or an rtprio limit; without them it logs a warning and runs normally.
+    :param period_s: tick period [s].
+    :param tick: called once per period in the loop thread; exceptions are logged, not fatal.
+    :param clock: an rclpy ``Clock`` to follow (ROS time, ``use_sim_time``) or None for the
+        monotonic wall clock.
+    :param logger: rclpy logger for tick errors (throttled).
+    :param priority: SCHED_FIFO priority of the loop thread (1-99; 0 = normal scheduling). Needs
+        CAP_SYS_NICE or an rtprio limit; without them it logs a warning and runs normally.
     """
 
     def __init__(self, period_s: float, tick: Callable[[], None], *, clock=None, logger=None,
@@ -131,8 +131,11 @@ class ControlLoop:
         return self._clock.now().nanoseconds
 
     def _sleep_until(self, deadline: int) -> int:
-        """Sleep until ``deadline`` [ns of this loop's clock], a stop or a backwards jump;
-        returns the clock's time on waking."""
+        """
+        Sleep until ``deadline`` [ns of this loop's clock], a stop or a backwards jump.
+
+        Returns the clock's time on waking.
+        """
         if self._clock is None:
             while not self._stop.is_set():
                 left = deadline - time.monotonic_ns()
@@ -196,10 +199,14 @@ class Worker:
 
 
 def make_executor(kind: str):
-    """The executor of the ROS callbacks: ``single`` (SingleThreadedExecutor: the least Python
-    per message of the working executors) or ``multi`` (MultiThreadedExecutor, 4 threads, the
-    node's callback groups apply). rclpy.experimental.EventsExecutor is not offered: in this
-    Kilted build (rclpy 9.1.2 wheels) it never fired a timer and ignored shutdown."""
+    """
+    Return the executor of the ROS callbacks: ``single`` or ``multi``.
+
+    ``single`` (SingleThreadedExecutor: the least Python per message of the working executors) or
+    ``multi`` (MultiThreadedExecutor, 4 threads, the node's callback groups apply).
+    rclpy.experimental.EventsExecutor is not offered: in this Kilted build (rclpy 9.1.2 wheels) it
+    never fired a timer and ignored shutdown.
+    """
     if kind == 'single':
         return SingleThreadedExecutor()
     if kind == 'multi':

@@ -1,4 +1,5 @@
-"""Embeddable sensor front end: subscriptions -> conversions -> synchronizer -> Frames.
+"""
+Embeddable sensor front end: subscriptions -> conversions -> synchronizer -> Frames.
 
 Used in-process by ``multimodal_sync`` and by ``vla_policy``: images are converted to views of
 the received message buffers and handed on as numpy arrays, never re-serialized. Every bad
@@ -7,19 +8,17 @@ message is counted, logged (throttled) and dropped; nothing else is lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import importlib
 import threading
 import time
-from collections.abc import Callable
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float32MultiArray, String
-from vla_ros_msgs.msg import AudioChunk, TactileArray
-
-from vla_ros.constants import Modality, image_key
+from vla_ros.constants import image_key, Modality
 from vla_ros.core import convert
 from vla_ros.core.buffers import AddResult
 from vla_ros.core.frame import Frame
@@ -29,6 +28,7 @@ from vla_ros.errors import (CommandTooLongError, ConfigError, ConversionError,
                             MissingModalityError, SyncError, VlaRosError)
 from vla_ros.nodes.sync_params import declare_sync_parameters
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
+from vla_ros_msgs.msg import AudioChunk, TactileArray
 
 __all__ = ['SensorInputs', 'declare_sync_parameters']
 
@@ -40,20 +40,20 @@ LOG_COMMAND_CHARS = 80
 
 
 class SensorInputs:
-    """Subscribes to the configured sensor topics and calls ``on_frame(frame)`` per trigger.
+    """
+    Subscribes to the configured sensor topics and calls ``on_frame(frame)`` per trigger.
 
-    Args:
-        node: the owning node (its clock stamps arrivals, so ``use_sim_time`` works).
-        config: from :func:`declare_sync_parameters`.
-        callback_group: group of every subscription/timer (use a mutually exclusive one).
-        on_frame: called with each assembled :class:`Frame`, in the callback thread.
-        on_reject: called with (key, reason) when a message is rejected (key: the modality
-            key) or when no frame could be built (key ``'frame'``).
-        on_clock_jump: called when the sensor stamps jump backwards (a simulator reset).
-        on_joint_state: called with (names, positions) of every accepted joint state (the
-            newest measured pose, for holds).
-        subscribe_command: subscribe to the command topic (False: the owner handles
-            commands and passes accepted ones to :meth:`set_command`).
+    :param node: the owning node (its clock stamps arrivals, so ``use_sim_time`` works).
+    :param config: from :func:`declare_sync_parameters`.
+    :param callback_group: group of every subscription/timer (use a mutually exclusive one).
+    :param on_frame: called with each assembled :class:`Frame`, in the callback thread.
+    :param on_reject: called with (key, reason) when a message is rejected (key: the modality
+        key) or when no frame could be built (key ``'frame'``).
+    :param on_clock_jump: called when the sensor stamps jump backwards (a simulator reset).
+    :param on_joint_state: called with (names, positions) of every accepted joint state (the
+        newest measured pose, for holds).
+    :param subscribe_command: subscribe to the command topic (False: the owner handles
+        commands and passes accepted ones to :meth:`set_command`).
     """
 
     def __init__(self, node: Node, config: SyncConfig, *, callback_group=None,

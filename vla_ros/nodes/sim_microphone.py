@@ -1,4 +1,5 @@
-"""Node ``sim_microphone``: the simulated microphone for simulators without one (Gazebo).
+"""
+Node ``sim_microphone``: the simulated microphone for simulators without one (Gazebo).
 
 Synthesizes the same sound as ``mujoco_sim`` (vla_ros.sim.audio): ambient noise, motor hum
 from ``/joint_states`` velocities, clicks at tactile contact onsets from ``/tactile/array``,
@@ -11,19 +12,19 @@ from __future__ import annotations
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data, QoSProfile
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
-from vla_ros_msgs.msg import AudioChunk, TactileArray
-
 from vla_ros import constants as C
 from vla_ros.errors import VlaRosError
-from vla_ros.sim.audio import MicConfig, MicrophoneSynth
 from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.spin import run_node
+from vla_ros.sim.audio import MicConfig, MicrophoneSynth
+from vla_ros_msgs.msg import AudioChunk, TactileArray
 
 
 class SimMicrophone(Node):
+
     def __init__(self, **kwargs) -> None:
         super().__init__('sim_microphone', **kwargs)
         ro = ParameterDescriptor(read_only=True)

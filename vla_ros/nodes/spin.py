@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
+import sys
 
 import rclpy
-import rclpy.logging
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+import rclpy.logging
 from rclpy.node import Node
-
 from vla_ros.errors import VlaRosError
 
 SHUTDOWN_POLL_S = 0.5  # [s] longest wait of the executor before it re-checks for shutdown
 
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
-    """``rclpy.init``, build the node, spin until Ctrl-C or shutdown, then clean up.
+    """
+    ``rclpy.init``, build the node, spin until Ctrl-C or shutdown, then clean up.
 
     Single-threaded on purpose: rclpy's MultiThreadedExecutor costs
     more per callback than these nodes' work (measured in multimodal_sync: 20 of 30 images/s

@@ -1,4 +1,5 @@
-"""Declare the synchronizer's ROS parameters once, with descriptors, and read a SyncConfig.
+"""
+Declare the synchronizer's ROS parameters once, with descriptors, and read a SyncConfig.
 
 Shared by ``multimodal_sync`` and ``vla_policy`` (through :mod:`vla_ros.nodes.sensor_inputs`).
 """
@@ -6,14 +7,18 @@ Shared by ``multimodal_sync`` and ``vla_policy`` (through :mod:`vla_ros.nodes.se
 from __future__ import annotations
 
 from rclpy.node import Node
-
 from vla_ros import constants as C
 from vla_ros.core.convert import layout_from_params
-from vla_ros.core.sync_config import (ALL_MODALITIES, AUDIO_MSG_TYPES, DEFAULT_MAX_AGE_S,
-                                      TACTILE_MSG_TYPES, CameraConfig, SyncConfig)
+from vla_ros.core.sync_config import (
+    ALL_MODALITIES,
+    AUDIO_MSG_TYPES,
+    CameraConfig,
+    DEFAULT_MAX_AGE_S,
+    SyncConfig,
+    TACTILE_MSG_TYPES,
+)
 from vla_ros.errors import ConfigError, VlaRosError
-from vla_ros.nodes.param_table import (ParamSpec, PType, as_mapping, declare_table, read_table,
-                                       spec)
+from vla_ros.nodes.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
 
 S, I, D, B = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL
 SA, IA = PType.STRING_ARRAY, PType.INTEGER_ARRAY
@@ -59,7 +64,7 @@ _TABLE = (
          'language command topic (std_msgs/String, latched)'),
     *(spec(f'max_age_s.{k}', D, float(v), f'max age of {k} for presence [s] (0 = never stale)',
            range=(0.0, 3600.0)) for k, v in DEFAULT_MAX_AGE_S.items()),
-    spec('required_modalities', SA, ['joints'], "modality keys required besides "
+    spec('required_modalities', SA, ['joints'], 'modality keys required besides '
          "required_cameras ('audio', 'tactile', 'joints', 'language', 'image/<cam>')"),
     spec('modalities', SA, list(ALL_MODALITIES), 'modalities in use'),
     spec('stamp_policy', S, 'reject', "zero header stamps: 'reject' or 'arrival'"),
@@ -74,8 +79,11 @@ SYNC_PARAMETERS: dict[str, ParamSpec] = as_mapping(_TABLE)
 
 
 def declare_sync_parameters(node: Node, *, prefix: str = '') -> SyncConfig:
-    """Declare every sync parameter on ``node`` (names prefixed by ``prefix``) and return the
-    validated :class:`SyncConfig`. Raises :class:`ConfigError` quoting bad values."""
+    """
+    Declare every sync parameter on ``node`` and return the validated :class:`SyncConfig`.
+
+    Names are prefixed by ``prefix``. Raises :class:`ConfigError` quoting bad values.
+    """
     declare_table(node, _TABLE, prefix=prefix)
     return config_from_values(read_table(node, _TABLE, prefix=prefix))
 

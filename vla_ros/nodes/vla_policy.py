@@ -1,4 +1,5 @@
-"""Node ``vla_policy`` (lifecycle): sensors -> policy -> chunk scheduler -> safety -> controllers.
+"""
+Node ``vla_policy`` (lifecycle): sensors -> policy -> chunk scheduler -> safety -> controllers.
 
 Every decision (when to infer, commands and their generation, holds, e-stop, faults, clock
 jumps, masking) is made by :class:`~vla_ros.core.policy_loop.PolicyLoop` (ROS-free, tested
@@ -20,31 +21,30 @@ from __future__ import annotations
 import sys
 import time
 
-import rclpy
-import rclpy.logging
 from diagnostic_msgs.msg import DiagnosticArray
+import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+import rclpy.logging
 from std_msgs.msg import Bool, String
-from vla_ros_msgs.msg import ActionChunk, PolicyStatus
-
 from vla_ros import constants as C
 from vla_ros.core.adapters import ControllerCommand
 from vla_ros.core.masking import check_mask
-from vla_ros.core.policy_config import PolicyConfig, check_bundle, fit_tactile
+from vla_ros.core.policy_config import check_bundle, fit_tactile, PolicyConfig
 from vla_ros.core.policy_loop import PolicyLoop
 from vla_ros.core.safety import SafetyState
 from vla_ros.core.watchdog import ClockWatchdog
 from vla_ros.errors import InputMismatchError, VlaRosError
-from vla_ros.nodes.controller_outputs import ControllerOutputs, action_chunk_msg
+from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs
 from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.policy_monitor import STATE_CODES, policy_diagnostic, status_msg
+from vla_ros.nodes.policy_monitor import policy_diagnostic, STATE_CODES, status_msg
 from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
                                          read_policy_config)
-from vla_ros.nodes.rt_loop import ControlLoop, Worker, make_executor
+from vla_ros.nodes.rt_loop import ControlLoop, make_executor, Worker
 from vla_ros.qos import LATCHED_QOS
+from vla_ros_msgs.msg import ActionChunk, PolicyStatus
 
 WATCH_PERIOD_MAX_S = 0.1
 # Message info (source timestamps) in subscription callbacks: rclpy Iron and later.
@@ -210,14 +210,21 @@ class VlaPolicy(LifecycleNode):
     # -- events ---------------------------------------------------------------------------
 
     def _on_frame(self, frame) -> None:
-        """SensorInputs callback: start inference now if a chunk is wanted (never waits for
-        a control tick), so a chunk is always computed from the newest observation."""
+        """
+        Start inference now if a chunk is wanted (the SensorInputs callback).
+
+        It never waits for a control tick, so a chunk is always computed from the newest
+        observation.
+        """
         if self.loop.on_frame(frame) and self._worker is not None:
             self._worker.wake()
 
     def _on_command_info(self, msg: String, info) -> None:
-        """The command with its DDS source timestamp [ns, system clock]: a command latched
-        before this node was activated (a restarted policy) is not obeyed."""
+        """
+        Take the command with its DDS source timestamp [ns, system clock].
+
+        A command latched before this node was activated (a restarted policy) is not obeyed.
+        """
         sent = int(info.get('source_timestamp') or 0)
         if 0 < sent < self._active_since_ns:
             age = (self._active_since_ns - sent) / 1e9
@@ -295,7 +302,7 @@ class VlaPolicy(LifecycleNode):
     # -- reporting ------------------------------------------------------------------------
 
     def _publish_status(self) -> None:
-        """PolicyStatus (steady timer at status_rate_hz, and on every change)."""
+        """Publish PolicyStatus (steady timer at status_rate_hz, and on every change)."""
         loop = self.loop
         if loop is None:
             return
@@ -306,7 +313,7 @@ class VlaPolicy(LifecycleNode):
             dry_run=self.cfg.dry_run, c=loop.counters))
 
     def _publish_fault(self, reason: str) -> None:
-        """A node that failed ``configure`` still says why on ``~/status`` (state fault)."""
+        """Say why on ``~/status`` (state fault) when ``configure`` failed."""
         msg = PolicyStatus()
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.state = STATE_CODES[SafetyState.FAULT]

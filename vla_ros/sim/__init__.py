@@ -1,4 +1,5 @@
-"""ROS-free MuJoCo tabletop world: robot description, MJCF, rendering, audio, tasks, IK.
+"""
+ROS-free MuJoCo tabletop world: robot description, MJCF, rendering, audio, tasks, IK.
 
 Importing this package selects a headless OpenGL backend for MuJoCo before ``mujoco`` is
 imported anywhere: ``MUJOCO_GL`` as set by the user, else EGL when libEGL is present, else

@@ -1,4 +1,5 @@
-"""Synthesized microphone: ambient noise, motor hum, contact clicks, beeps, spoken commands.
+"""
+Synthesized microphone: ambient noise, motor hum, contact clicks, beeps, spoken commands.
 
 ROS-free; used by the MuJoCo node and by the ``sim_microphone`` node (Gazebo). Output is mono
 float32 in [-1, 1] at ``sample_rate``.
@@ -6,14 +7,13 @@ float32 in [-1, 1] at ``sample_rate``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import io
 import shutil
 import subprocess
 import wave
-from dataclasses import dataclass
 
 import numpy as np
-
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError, ProcessError
 
@@ -41,7 +41,7 @@ class MicConfig:
 
 
 def tone(freq_hz: float, duration_s: float, sample_rate: int, gain: float) -> np.ndarray:
-    """A sine tone with 5 ms fades, float32 [n]."""
+    """Return a sine tone with 5 ms fades, float32 [n]."""
     n = max(1, int(duration_s * sample_rate))
     t = np.arange(n) / sample_rate
     y = gain * np.sin(2 * np.pi * freq_hz * t)

@@ -1,4 +1,5 @@
-"""Scripted IK expert for the task suite (ROS-free; the demonstrator of the training data).
+"""
+Scripted IK expert for the task suite (ROS-free; the demonstrator of the training data).
 
 The expert sees what a teleoperator sees in the task state (object poses, pad forces, sound
 events, its own last command) and emits one command per control tick: arm joint position
@@ -8,12 +9,11 @@ Motions are Cartesian segments with cosine easing, solved by the DLS IK tick by 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+import math
 
 import numpy as np
-
-from vla_ros.sim.ik import IkSolver, grasp_yaw, top_down_rotation
+from vla_ros.sim.ik import grasp_yaw, IkSolver, top_down_rotation
 from vla_ros.sim.mjcf import TABLE_TOP_Z
 from vla_ros.sim.task_suite import TaskKind, TaskSpec
 from vla_ros.sim.tasks import TaskState
@@ -57,17 +57,17 @@ class _Segment:
 
 
 class ScriptedExpert:
-    """A phase machine per task kind. ``act(state)`` once per control tick (``dt`` apart).
+    """
+    A phase machine per task kind. ``act(state)`` once per control tick (``dt`` apart).
 
-    Args:
-        task: the episode's task.
-        ik: an :class:`IkSolver` on the world's model.
-        home_q: the arm's home pose [6] (``ROBOT.home_positions()``).
-        dt: control period [s].
-        align_yaw: turn the fingers to the cube's faces. Off by default: the fingers (8 cm
-            open) take a 4 cm cube in any yaw top-down and closing squares it, so the
-            demonstrations depend on where the cube is, not on its yaw, which a learner reads
-            from images far less reliably.
+    :param task: the episode's task.
+    :param ik: an :class:`IkSolver` on the world's model.
+    :param home_q: the arm's home pose [6] (``ROBOT.home_positions()``).
+    :param dt: control period [s].
+    :param align_yaw: turn the fingers to the cube's faces. Off by default: the fingers (8 cm
+        open) take a 4 cm cube in any yaw top-down and closing squares it, so the
+        demonstrations depend on where the cube is, not on its yaw, which a learner reads
+        from images far less reliably.
     """
 
     def __init__(self, task: TaskSpec, ik: IkSolver, home_q: np.ndarray, dt: float = 0.1,
@@ -163,8 +163,12 @@ class ScriptedExpert:
             self._regulate_grip(sum(st.pad_force.values()))
 
     def _regulate_grip(self, force: float) -> None:
-        """Hold the summed pad force in [GRIP_N_LOW, GRIP_N_HIGH]: a cube closed on at a
-        corner turns square while squeezed, and a fixed opening would then wedge it."""
+        """
+        Hold the summed pad force in [GRIP_N_LOW, GRIP_N_HIGH].
+
+        A cube closed on at a corner turns square while squeezed, and a fixed opening would then
+        wedge it.
+        """
         if force > GRIP_N_HIGH:
             self.gripper = min(OPEN, self.gripper + GRIP_STEP)
         elif force < GRIP_N_LOW:

@@ -1,4 +1,5 @@
-"""Gazebo (gz sim Harmonic+) files generated from :data:`vla_ros.sim.robot.ROBOT`.
+"""
+Gazebo (gz sim Harmonic+) files generated from :data:`vla_ros.sim.robot.ROBOT`.
 
 ``python -m vla_ros.sim.gazebo`` rewrites the committed files; ``--check`` exits 1 when they
 differ from a fresh generation (test/sim/test_gazebo_files.py runs the same check):
@@ -18,10 +19,9 @@ import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
-
 from vla_ros import constants as C
-from vla_ros.sim.mjcf import CUBE_COLOURS, TABLE_CENTER, TABLE_HALF, TABLE_TOP_Z, SceneConfig
-from vla_ros.sim.robot import ROBOT, Camera, GeomKind, RobotDescription
+from vla_ros.sim.mjcf import CUBE_COLOURS, SceneConfig, TABLE_CENTER, TABLE_HALF, TABLE_TOP_Z
+from vla_ros.sim.robot import Camera, GeomKind, ROBOT, RobotDescription
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 URDF_PATH = ROOT / 'config' / 'vla_arm.urdf'
@@ -247,7 +247,7 @@ def generated_files() -> dict[pathlib.Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--check', action='store_true', help='exit 1 if files are stale')
     args = parser.parse_args(argv)
     stale = []

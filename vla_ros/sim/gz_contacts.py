@@ -1,4 +1,5 @@
-"""Gazebo contact reports -> taxel forces (ROS-free; messages are duck-typed).
+"""
+Gazebo contact reports -> taxel forces (ROS-free; messages are duck-typed).
 
 A gz contact sensor on a finger link reports contacts of its taxel collisions (named
 ``<pad>_taxel_<row>_<col>`` by vla_ros/sim/robot.py; Gazebo may prefix scopes, so names are
@@ -12,7 +13,6 @@ import math
 import re
 
 import numpy as np
-
 from vla_ros.sim.robot import ROBOT
 
 TAXEL_RE = re.compile(r'(?P<pad>[A-Za-z0-9]+_finger)_taxel_(?P<row>\d+)_(?P<col>\d+)')
@@ -36,7 +36,7 @@ def _norm(v) -> float:
 
 
 def contacts_to_taxels(contacts_msg, pad: str) -> np.ndarray:
-    """Summed contact force magnitude [N] per taxel of ``pad``, float32 [rows * cols]."""
+    """Sum contact force magnitude [N] per taxel of ``pad``, float32 [rows * cols]."""
     spec = next(p for p in ROBOT.pads if p.name == pad)
     out = np.zeros(spec.rows * spec.cols, np.float32)
     for contact in contacts_msg.contacts:

@@ -1,4 +1,5 @@
-"""Inverse kinematics (damped least squares) and scripted-motion helpers for the sim arm.
+"""
+Inverse kinematics (damped least squares) and scripted-motion helpers for the sim arm.
 
 Works on a private ``MjData`` so solving never disturbs the running simulation. The tool frame
 is the ``tcp`` site between the finger pads: its z axis points along the fingers, the fingers
@@ -7,15 +8,14 @@ close along its y axis.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+import math
 
-import vla_ros.sim  # noqa: F401  (headless GL backend before mujoco)
 import mujoco  # noqa: I001
 import numpy as np
-
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
+import vla_ros.sim  # noqa: F401  (headless GL backend before mujoco)
 
 # Tool pointing down, fingers closing along world y, tool x toward the robot (home pose).
 TOP_DOWN = np.array([[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]])
@@ -28,8 +28,11 @@ def top_down_rotation(yaw: float) -> np.ndarray:
 
 
 def grasp_yaw(object_yaw: float, reference_yaw: float = 0.0) -> float:
-    """Tool yaw aligning the fingers with a cube's faces (cube symmetry: pi/2), nearest
-    ``reference_yaw`` (e.g. ``atan2(y, x)`` of the cube, so the wrist turns least)."""
+    """
+    Tool yaw aligning the fingers with a cube's faces (cube symmetry: pi/2).
+
+    The yaw nearest ``reference_yaw`` (e.g. ``atan2(y, x)`` of the cube, so the wrist turns least).
+    """
     q = math.pi / 2
     k = round((reference_yaw - object_yaw) / q)
     return object_yaw + k * q
@@ -45,11 +48,11 @@ class IkResult:
 
 
 class IkSolver:
-    """Damped-least-squares IK for the 6 arm joints on the tool site.
+    """
+    Damped-least-squares IK for the 6 arm joints on the tool site.
 
-    Args:
-        model: the world's ``MjModel`` (``SimWorld.model``).
-        damping: DLS damping lambda; larger = smoother, less exact near singularities.
+    :param model: the world's ``MjModel`` (``SimWorld.model``).
+    :param damping: DLS damping lambda; larger = smoother, less exact near singularities.
     """
 
     def __init__(self, model: mujoco.MjModel, *, site: str = 'tcp', damping: float = 0.05,

@@ -1,5 +1,8 @@
-"""Lockstep episodes on :class:`SimWorld` (ROS-free): the expert drives the world tick by tick
-and every stream the ``mujoco_sim`` node would publish is handed to a sink at its rate.
+"""
+Lockstep episodes on :class:`SimWorld` (ROS-free).
+
+The expert drives the world tick by tick and every stream the ``mujoco_sim`` node would publish
+is handed to a sink at its rate.
 
 The controller semantics are the node's: an arm joint_trajectory point is interpolated from
 the current setpoint (:class:`TrajectoryFollower`), a gripper forward command overrides the
@@ -12,11 +15,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-
 from vla_ros.errors import ConfigError
 from vla_ros.sim.expert import ScriptedExpert
 from vla_ros.sim.ik import IkSolver
-from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec, start_delay
+from vla_ros.sim.task_suite import start_delay, SuccessMonitor, TaskSpec
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import SimWorld
 
@@ -83,16 +85,19 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                        sink: EpisodeSink | None = None, rates: StreamRates = StreamRates(),
                        settle_s: float = 1.0, ik: IkSolver | None = None,
                        react: bool = True, noise_rad: float = 0.0) -> EpisodeOutcome:
-    """Reset to ``seed``, command ``task`` and let the expert act until success (+``settle_s``
-    of continued demonstration) or the task timeout. With ``react`` the expert starts moving
-    :func:`start_delay` after the command (frames at rest precede every motion).
+    """
+    Reset to ``seed``, command ``task`` and let the expert act until success or the timeout.
+
+    After success it continues the demonstration for ``settle_s``. With ``react`` the expert starts
+    moving :func:`start_delay` after the command (frames at rest precede every motion).
 
     ``noise_rad`` > 0 injects noise into the executed arm targets (DART, Laskey et al. 2017):
     the arm follows the expert's target plus a smooth random offset (std ``noise_rad`` per
     joint, ~0.5 s correlation; only while travelling, :data:`NOISY_PHASES`: noise while
     grasping mostly knocks the cube away) while the sink records the expert's clean target,
     so the data shows how to get back onto the path from the states a learned policy drifts
-    into."""
+    into.
+    """
     world.reset(seed)
     ik = ik or IkSolver(world.model)
     dt_ctl = 1.0 / rates.control_rate_hz
@@ -151,8 +156,12 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
 
 
 class _ArmNoise:
-    """Ornstein-Uhlenbeck offsets per control tick: stationary std ``std`` [rad], AR(1)
-    coefficient ``rho`` (0.8 at 10 Hz: ~0.45 s correlation time)."""
+    """
+    Ornstein-Uhlenbeck offsets per control tick.
+
+    Stationary std ``std`` [rad], AR(1) coefficient ``rho`` (0.8 at 10 Hz: ~0.45 s correlation
+    time).
+    """
 
     def __init__(self, std: float, seed: int, rho: float = 0.8, joints: int = 6) -> None:
         self.std, self.rho = std, rho

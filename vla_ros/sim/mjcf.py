@@ -1,4 +1,5 @@
-"""MJCF of the tabletop world, generated from :data:`vla_ros.sim.robot.ROBOT`.
+"""
+MJCF of the tabletop world, generated from :data:`vla_ros.sim.robot.ROBOT`.
 
 World frame: z up, the robot base on the table top at ``ROBOT.base_pos`` facing +x; +y is the
 robot's left. Cubes are free bodies named ``<colour>_cube`` placed by :mod:`vla_ros.sim.world`.
@@ -6,13 +7,12 @@ robot's left. Cubes are free bodies named ``<colour>_cube`` placed by :mod:`vla_
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+import xml.etree.ElementTree as ET
 
 import numpy as np
-
 from vla_ros.errors import ConfigError
-from vla_ros.sim.robot import ROBOT, GeomKind, Link, RobotDescription
+from vla_ros.sim.robot import GeomKind, Link, ROBOT, RobotDescription
 
 TABLE_TOP_Z = 0.4
 TABLE_CENTER = (0.35, 0.0)
@@ -111,7 +111,7 @@ def robot_actuators(root: ET.Element, desc: RobotDescription) -> None:
 
 
 def world_mjcf(config: SceneConfig = SceneConfig(), desc: RobotDescription = ROBOT) -> str:
-    """The complete world MJCF (robot, table, cubes, cameras, touch sensors) as a string."""
+    """Build the complete world MJCF (robot, table, cubes, cameras, touch sensors) as a string."""
     root = ET.Element('mujoco', model='vla_ros_tabletop')
     _sub(root, 'compiler', angle='radian', autolimits='true')
     _sub(root, 'option', timestep=f'{config.timestep:.6g}', integrator='implicitfast',

@@ -1,4 +1,5 @@
-"""The one robot description shared by MuJoCo (MJCF) and Gazebo (URDF/SDF).
+"""
+The one robot description shared by MuJoCo (MJCF) and Gazebo (URDF/SDF).
 
 A 6-DoF arm (joint names from :mod:`vla_ros.constants`) with a parallel gripper. Every joint
 origin is a pure translation and every link frame is aligned with the world at zero joint
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
-
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 
@@ -66,7 +66,8 @@ class Link:
 
 @dataclass(frozen=True)
 class Joint:
-    """A 1-DoF joint between ``parent`` and ``child`` at ``origin`` (in the parent frame).
+    """
+    A 1-DoF joint between ``parent`` and ``child`` at ``origin`` (in the parent frame).
 
     ``kp`` [N m/rad or N/m] and ``kv`` [N m s/rad] are the MuJoCo position-actuator gains;
     ``mimic`` = (joint, multiplier) couples this joint to another one (second finger).
@@ -98,7 +99,8 @@ class Joint:
 
 @dataclass(frozen=True)
 class Camera:
-    """A camera on ``link`` at ``pos`` looking along ``forward`` with ``up`` (link frame).
+    """
+    A camera on ``link`` at ``pos`` looking along ``forward`` with ``up`` (link frame).
 
     ``fovy_deg`` is the vertical field of view; optical frame = ``<name>_camera_optical_frame``.
     """
@@ -122,7 +124,8 @@ class Camera:
 
 @dataclass(frozen=True)
 class TactilePadSpec:
-    """A rows x cols taxel grid on the inner face of a finger (constants.DEFAULT_TACTILE_PADS).
+    """
+    A rows x cols taxel grid on the inner face of a finger (constants.DEFAULT_TACTILE_PADS).
 
     Taxel (r, c) is a thin box geom named ``<pad>_taxel_<r>_<c>``; row 0 is nearest the
     fingertip, columns run along link x. ``face_sign`` is +1 when the face normal is +y.
@@ -139,7 +142,7 @@ class TactilePadSpec:
     thickness: float = 0.003
 
     def taxel_geoms(self) -> list[Geom]:
-        """The taxel boxes, row-major; each protrudes ``thickness`` from the finger body."""
+        """Return the taxel boxes, row-major; each protrudes ``thickness`` from the finger body."""
         cw, cl = self.width / self.cols, self.length / self.rows
         out = []
         for r in range(self.rows):
@@ -235,7 +238,7 @@ def _build() -> RobotDescription:
         left, right,
     )
     pi = 3.14159
-    arm = dict(kind='revolute', velocity=2.0, kv=20.0)
+    arm = {'kind': 'revolute', 'velocity': 2.0, 'kv': 20.0}
     joints = (
         Joint('shoulder_pan_joint', parent='base_link', child='shoulder_link',
               origin=(0, 0, 0.08), axis=(0, 0, 1), lower=-pi, upper=pi, effort=150, kp=800,

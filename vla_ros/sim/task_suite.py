@@ -1,4 +1,5 @@
-"""Language-conditioned tasks of the tabletop world: commands, success checks, seeds (ROS-free).
+"""
+Language-conditioned tasks of the tabletop world: commands, success checks, seeds (ROS-free).
 
 A :class:`TaskSpec` = kind x colour + one command text. Training uses :data:`TRAIN_PHRASES`;
 evaluation also uses :data:`HELD_OUT_PHRASES` (paraphrases never seen in training) and seeds
@@ -11,12 +12,11 @@ the closed-loop evaluator judge episodes identically.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from enum import Enum
+import zlib
 
 import numpy as np
-
 from vla_ros.errors import ConfigError
 from vla_ros.sim.tasks import TaskState
 
@@ -93,7 +93,7 @@ def _rng(seed: int, salt: str) -> np.random.Generator:
 
 def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
               colour: str | None = None) -> TaskSpec:
-    """The task of ``kind`` for ``seed``: colour and phrasing drawn from the seed."""
+    """Return the task of ``kind`` for ``seed``: colour and phrasing drawn from the seed."""
     kind = TaskKind(kind)
     rng = _rng(seed, kind.value)
     colour = colour or COLOURS[int(rng.integers(len(COLOURS)))]
@@ -105,9 +105,12 @@ def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
 
 def eval_tasks(episodes: int, kinds: list[str] | None = None, *, seed_offset: int = 0,
                paraphrase_every: int = 2) -> list[tuple[TaskSpec, int]]:
-    """The held-out evaluation set: ``episodes`` per kind as (task, seed) pairs; every
-    ``paraphrase_every``-th episode (index 1, 3, ... for 2) uses a held-out paraphrase. The
-    seed of (episode, kind) does not depend on which kinds are asked for."""
+    """
+    Return the held-out evaluation set: ``episodes`` per kind as (task, seed) pairs.
+
+    Every ``paraphrase_every``-th episode (index 1, 3, ... for 2) uses a held-out paraphrase. The
+    seed of (episode, kind) does not depend on which kinds are asked for.
+    """
     every = [k.value for k in TaskKind]
     out = []
     for i in range(episodes):
@@ -124,8 +127,12 @@ def beep_delay(seed: int) -> float:
 
 
 def start_delay(seed: int) -> float:
-    """Seconds between the command and the demonstrator's first motion: a teleoperator
-    reacts after a moment, and the policy must learn to start from rest (no copycat)."""
+    """
+    Seconds between the command and the demonstrator's first motion.
+
+    A teleoperator reacts after a moment, and the policy must learn to start from rest (no
+    copycat).
+    """
     return float(_rng(seed, 'start').uniform(*START_DELAY_S))
 
 
@@ -136,7 +143,8 @@ def all_phrases(held_out: bool = False) -> list[str]:
 
 @dataclass
 class SuccessMonitor:
-    """Accumulates task-state snapshots of one episode and judges it.
+    """
+    Accumulates task-state snapshots of one episode and judges it.
 
     ``update`` returns True once the episode is decided (success or an unrecoverable failure);
     ``success`` and ``reason`` give the verdict. ``beep_due(t)`` says when a BEEP task's beep

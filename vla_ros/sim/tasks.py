@@ -1,4 +1,5 @@
-"""Task predicates of the tabletop world, computed from object poses and contacts (numpy only).
+"""
+Task predicates of the tabletop world, computed from object poses and contacts (numpy only).
 
 Keys are ``<colour>_cube_<predicate>`` (e.g. ``red_cube_lifted``) plus the global ones in
 :class:`GlobalPredicate`. World frame: the robot faces +x, so +y is *left*.
@@ -6,12 +7,11 @@ Keys are ``<colour>_cube_<predicate>`` (e.g. ``red_cube_lifted``) plus the globa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import Enum
+import json
 
 import numpy as np
-
 from vla_ros.errors import ConfigError
 
 

@@ -1,4 +1,5 @@
-"""Joint trajectory interpolation as joint_trajectory_controller does it (ROS-free).
+"""
+Joint trajectory interpolation as joint_trajectory_controller does it (ROS-free).
 
 A trajectory starts from the current setpoint at its start time; each point is reached at
 ``start + time_from_start``. Between points: cubic Hermite when both points carry velocities,
@@ -8,7 +9,6 @@ else linear. After the last point the setpoint holds. Joints absent from a traje
 from __future__ import annotations
 
 import numpy as np
-
 from vla_ros.errors import ConfigError
 
 
@@ -30,7 +30,8 @@ class TrajectoryFollower:
     def set_trajectory(self, start: float, now: float, times: np.ndarray, positions: np.ndarray,
                        velocities: np.ndarray | None = None,
                        mask: np.ndarray | None = None) -> None:
-        """Follow points ``positions`` [K, n] at ``times`` [K] (s after ``start``).
+        """
+        Follow points ``positions`` [K, n] at ``times`` [K] (s after ``start``).
 
         ``mask`` [n] bool marks the joints the trajectory commands; others hold their current
         setpoint. A start in the past is allowed (points already due are skipped over).

@@ -1,5 +1,8 @@
-"""The MuJoCo tabletop world: reset with a seed, position-controlled arm and gripper, cameras,
-tactile pads, microphone and task predicates. ROS-free; the ``mujoco_sim`` node wraps it.
+"""
+The MuJoCo tabletop world: seeded reset, position-controlled arm and gripper, sensors, tasks.
+
+Cameras, tactile pads, microphone and task predicates. ROS-free; the ``mujoco_sim`` node wraps
+it.
 
 Units: m, rad, s, N. Joint order: ``constants.DEFAULT_ARM_JOINTS`` then ``gripper_joint``
 (finger opening per finger [m], 0 = closed).
@@ -7,18 +10,17 @@ Units: m, rad, s, N. Joint order: ``constants.DEFAULT_ARM_JOINTS`` then ``grippe
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 import math
 import threading
-from dataclasses import dataclass, field
 
-import vla_ros.sim  # noqa: F401  (selects the headless GL backend before mujoco)
 import mujoco  # noqa: I001
 import numpy as np
-
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
+import vla_ros.sim  # noqa: F401  (selects the headless GL backend before mujoco)
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
-from vla_ros.sim.mjcf import TABLE_TOP_Z, SceneConfig, world_mjcf
+from vla_ros.sim.mjcf import SceneConfig, TABLE_TOP_Z, world_mjcf
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.tasks import TaskState, TaskThresholds, TaskTracker
 
