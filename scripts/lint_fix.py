@@ -212,7 +212,7 @@ def fix_docstrings(src: str, notes: list[str]) -> str:
         notes += [f'{node.lineno}: {n}' for n in local]
         lines[first:last + 1] = (head + new + tail).split('\n')
     src = '\n'.join(lines)
-    return re.sub(r'__doc__\.splitlines\(\)', '__doc__.strip().splitlines()', src)
+    return re.sub(r'(?<!`)__doc__\.splitlines\(\)', '__doc__.strip().splitlines()', src)
 
 
 def _import_text(node: ast.stmt, original: str, notes: list[str]) -> str:
