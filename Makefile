@@ -17,12 +17,15 @@ demo: setup
 
 # Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags; half of them
 # with DART noise on the executed arm targets) -> training (<= 30 min on 2 CPU cores) ->
-# models/default. TRAIN_EPISODES per task kind (6 kinds) and per half.
+# models/default. TRAIN_EPISODES per task kind (6 kinds) and per half. The recording uses
+# config/sim.yaml with smaller, slower cameras and 50 Hz tactile/joints (TRAIN_SIM, printed;
+# the bundle keeps them in provenance.recorded_with and eval/demo run the sim with them).
 TRAIN_EPISODES ?= 80
 TRAIN_MINUTES ?= 25
+TRAIN_SIM ?= --image-size 96 --param camera_rate_hz=10 --param tactile_rate_hz=50 --param joint_rate_hz=50
 train: setup
-	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 --out out/demos/clean
-	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 --out out/demos/dart
+	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 $(TRAIN_SIM) --out out/demos/clean
+	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 $(TRAIN_SIM) --out out/demos/dart
 	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --work-dir out/train/default --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --model-id vla-sim-default
 
 bench: setup

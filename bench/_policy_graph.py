@@ -16,16 +16,14 @@ os.environ.setdefault('ROS_DOMAIN_ID', str(150 + os.getpid() % 50))
 
 import rclpy  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from rclpy.qos import (qos_profile_sensor_data, QoSDurabilityPolicy, QoSProfile,  # noqa: E402
-                       QoSReliabilityPolicy)
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 from trajectory_msgs.msg import JointTrajectory  # noqa: E402
+from vla_ros.qos import LATCHED_QOS, SENSOR_QOS  # noqa: E402
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until  # noqa: E402
 from vla_ros_msgs.msg import ActionChunk, PolicyStatus  # noqa: E402
 
-LATCHED = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
-                     durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+LATCHED = LATCHED_QOS  # the command topic's profile (bench_fuzz uses G.LATCHED too)
 SENSORS = {'cameras': ['front'], 'image_width': 640, 'image_height': 480,
            'camera_rate_hz': 30.0}
 POLICY = {'autostart': True, 'dry_run': False, 'control_rate_hz': 50.0,
@@ -60,7 +58,7 @@ class Recorder:
         n.create_subscription(PolicyStatus, '/vla_policy/status', self._rec(self.status), 100)
         if images:
             n.create_subscription(Image, '/camera/front/image_raw', self._rec(self.images),
-                                  qos_profile_sensor_data)
+                                  SENSOR_QOS)
         self.cmd = n.create_publisher(String, '/vla/command', LATCHED)
         self.ex = SingleThreadedExecutor()
         self.ex.add_node(n)

@@ -39,12 +39,13 @@ def probe_jitter_ms(rec: G.Recorder, bundle: Path) -> np.ndarray:
 
 
 def main() -> int:
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from vla_ros.model.config import tiny_model_config
+    from vla_ros.model.export import export_random_bundle
 
     G.rclpy.init()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        bundle = make_random_bundle(tmp / 'bundle', image_size=(224, 224))
+        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=(224, 224)))
         load0 = G.load_avg()
         rec = G.Recorder()
         base = probe_jitter_ms(rec, bundle)

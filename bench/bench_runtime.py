@@ -66,16 +66,16 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
     import onnxruntime as ort
     import torch
 
-    from vla_ros.model.config import PolicyConfig
+    from vla_ros.model.config import ModelConfig
     from vla_ros.model.export import export_bundle, quantize_int8
-    from vla_ros.model.policy import VlaPolicy
+    from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.text import ByteTextEncoder
     from vla_ros.model.train_utils import count_params, example_inputs
 
     torch.manual_seed(0)
     torch.set_num_threads(THREADS)
-    cfg = PolicyConfig(fusion=fusion)
-    policy = VlaPolicy(cfg).eval()
+    cfg = ModelConfig(fusion=fusion)
+    policy = VlaPolicyNet(cfg).eval()
     rep = export_bundle(policy, ByteTextEncoder(cfg.text_dim), out, model_id=f'bench-{fusion}')
     xs = example_inputs(cfg, batch=1, seed=3)
     feeds = {n_: x.numpy() for n_, x in zip(policy.input_names, xs)}

@@ -105,7 +105,7 @@ def test_robot_example_matches_default_joint_names():
 
 @pytest.fixture
 def bundle(tmp_path):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     return make_random_bundle(tmp_path / 'bundle', cameras=('front',))
 
 

@@ -29,3 +29,8 @@ FRAME_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 
 # Simulator command/clock topics: reliable, a few deep (no command may be dropped).
 RELIABLE_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+# Recorders of non-sensor topics (controller commands, /sim/sound, ...): reliable and deep.
+# A recorder writes to disk between callbacks; a burst (a chunk of trajectory points) must
+# queue, not drop, or the bag loses the demonstration's actions.
+RECORDER_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)

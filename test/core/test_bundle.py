@@ -17,7 +17,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope='module')
 def good(tmp_path_factory):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     return make_random_bundle(tmp_path_factory.mktemp('b') / 'good', fusion='late',
                               cameras=('front', 'wrist'))
 

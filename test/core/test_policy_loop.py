@@ -30,7 +30,7 @@ RUNNING, HOLDING, IDLE, ESTOPPED, FAULT = (SafetyState.RUNNING, SafetyState.HOLD
 
 @pytest.fixture(scope='module')
 def bundles(tmp_path_factory):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     tmp = tmp_path_factory.mktemp('loop')
     return {'ok': make_random_bundle(tmp / 'ok'),
             'nan': make_random_bundle(tmp / 'nan', nan_output=True)}

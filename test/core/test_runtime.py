@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope='module')
 def bundles(tmp_path_factory):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     root = tmp_path_factory.mktemp('bundles')
     return {'xattn': make_random_bundle(root / 'xattn'),
             'moe': make_random_bundle(root / 'moe', fusion='moe', horizon=8, dt=0.05),

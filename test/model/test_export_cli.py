@@ -17,15 +17,15 @@ pytestmark = pytest.mark.timeout(180)
 def test_export_checkpoint_then_inspect(tmp_path, capsys):
     import torch
 
-    from vla_ros.model.policy import VlaPolicy
+    from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.text import ByteTextEncoder
     from vla_ros.model.train_utils import save_checkpoint
-    from vla_ros.tools.test_bundles import tiny_config
+    from helpers.bundles import tiny_config
 
     torch.manual_seed(0)
     cfg = tiny_config(fusion='moe', cameras=('front', 'wrist'))
     ck = tmp_path / 'ck.pt'
-    save_checkpoint(ck, VlaPolicy(cfg), ByteTextEncoder(cfg.text_dim),
+    save_checkpoint(ck, VlaPolicyNet(cfg), ByteTextEncoder(cfg.text_dim),
                     stats={'action_mean': [0.1] * 7, 'action_std': [0.5] * 7})
     rc = cli_main(['export', '--checkpoint', str(ck), '--out', str(tmp_path / 'b'),
                    '--model-id', 'my-moe', '--int8'])
@@ -57,13 +57,13 @@ def test_minilm_text_encoder_bundle(tmp_path):
     import torch
 
     from vla_ros.model.export import export_bundle
-    from vla_ros.model.policy import VlaPolicy
+    from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.text import MiniLMTextEncoder
-    from vla_ros.tools.test_bundles import tiny_config
+    from helpers.bundles import tiny_config
 
     cfg = dataclasses.replace(tiny_config(), text_encoder='minilm', text_dim=384)
     enc = MiniLMTextEncoder()
-    export_bundle(VlaPolicy(cfg), enc, tmp_path / 'b', model_id='minilm')
+    export_bundle(VlaPolicyNet(cfg), enc, tmp_path / 'b', model_id='minilm')
     rt = PolicyRuntime.from_bundle(tmp_path / 'b')
     assert rt.manifest.text_encoder['tokenizer']['kind'] == 'hf_tokenizers'
     a, b = rt.embed_text('pick up the red cube'), rt.embed_text('grasp the red block')
@@ -83,15 +83,15 @@ def test_export_of_a_legacy_train_checkpoint_uses_its_wordbag_encoder(tmp_path, 
 
     import torch
 
-    from vla_ros.model.policy import VlaPolicy
+    from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.train_utils import save_checkpoint
     from vla_ros.model.wordbag import WordBagTextEncoder
-    from vla_ros.tools.test_bundles import tiny_config
+    from helpers.bundles import tiny_config
 
     torch.manual_seed(0)
     cfg = dataclasses.replace(tiny_config(), text_encoder='bytes')
     ck = tmp_path / 'old.pt'
-    save_checkpoint(ck, VlaPolicy(cfg), WordBagTextEncoder(cfg.text_dim, init_table=False))
+    save_checkpoint(ck, VlaPolicyNet(cfg), WordBagTextEncoder(cfg.text_dim, init_table=False))
     assert cli_main(['export', '--checkpoint', str(ck), '--out', str(tmp_path / 'b')]) == 0
     m = PolicyRuntime.from_bundle(tmp_path / 'b').manifest
     assert m.provenance['config']['text_encoder'] == 'wordbag'

@@ -10,12 +10,12 @@ import torch
 
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.errors import ConfigError, ParityError
-from vla_ros.model.config import PolicyConfig
+from vla_ros.model.config import ModelConfig
 from vla_ros.model.export import check_parity, export_bundle, export_onnx
-from vla_ros.model.policy import VlaPolicy
+from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.text import ByteTextEncoder
 from vla_ros.model.train_utils import example_inputs, modality_dropout, train_steps
-from vla_ros.tools.test_bundles import tiny_config
+from helpers.bundles import tiny_config
 
 pytestmark = pytest.mark.timeout(120)
 FUSIONS = ('early', 'late', 'cross_attention', 'moe')
@@ -25,7 +25,7 @@ FUSIONS = ('early', 'late', 'cross_attention', 'moe')
 def test_fusion_trains_exports_and_matches_ort(fusion, tmp_path):
     torch.manual_seed(0)
     cfg = dataclasses.replace(tiny_config(fusion=fusion), modality_dropout=0.0)
-    model = VlaPolicy(cfg)
+    model = VlaPolicyNet(cfg)
     losses = train_steps(model, steps=8, batch=4)
     assert losses[-1] < 0.8 * losses[0], losses
     report = export_bundle(model, ByteTextEncoder(cfg.text_dim), tmp_path / 'b',
@@ -47,7 +47,7 @@ def test_fusion_trains_exports_and_matches_ort(fusion, tmp_path):
 def test_presence_masks(fusion):
     torch.manual_seed(1)
     cfg = tiny_config(fusion=fusion)
-    model = VlaPolicy(cfg).eval()
+    model = VlaPolicyNet(cfg).eval()
     xs = example_inputs(cfg, batch=2, seed=2)
     pres = xs[-1]
     with torch.no_grad():
@@ -95,21 +95,21 @@ def test_parity_error_when_graph_and_torch_differ(tmp_path):
 def test_int8_export_reports_error(tmp_path):
     torch.manual_seed(0)
     cfg = tiny_config(fusion='cross_attention')
-    report = export_bundle(VlaPolicy(cfg), ByteTextEncoder(cfg.text_dim), tmp_path / 'q',
+    report = export_bundle(VlaPolicyNet(cfg), ByteTextEncoder(cfg.text_dim), tmp_path / 'q',
                            model_id='q', int8=True)
     assert report.int8_max_abs is not None and 0 < report.int8_rel_std < 0.5
     out = PolicyRuntime.from_bundle(tmp_path / 'q').run_raw(
-        {n: x.numpy() for n, x in zip(VlaPolicy(cfg).input_names, example_inputs(cfg))})
+        {n: x.numpy() for n, x in zip(VlaPolicyNet(cfg).input_names, example_inputs(cfg))})
     assert np.all(np.isfinite(out['actions']))
 
 
 def test_config_validation_quotes_bad_values():
     with pytest.raises(ConfigError, match="'fusionx'"):
-        PolicyConfig(fusion='fusionx')
+        ModelConfig(fusion='fusionx')
     with pytest.raises(ConfigError, match='patch'):
-        PolicyConfig(image_size=(100, 100), patch=32)
+        ModelConfig(image_size=(100, 100), patch=32)
     with pytest.raises(ConfigError, match='384'):
-        PolicyConfig(text_encoder='minilm', text_dim=64)
+        ModelConfig(text_encoder='minilm', text_dim=64)
 
 
 def _actions(out):

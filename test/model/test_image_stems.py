@@ -12,10 +12,10 @@ from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.errors import ConfigError
 from vla_ros.model.export import export_bundle
 from vla_ros.model.keypoints import KeypointImageEncoder, SpatialSoftmax
-from vla_ros.model.policy import VlaPolicy
+from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.text import ByteTextEncoder
 from vla_ros.model.train_utils import example_inputs, train_steps
-from vla_ros.tools.test_bundles import tiny_config
+from helpers.bundles import tiny_config
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,7 +56,7 @@ def test_stem_trains_and_exports_with_parity(stem, tmp_path):
     torch.manual_seed(0)
     cfg = dataclasses.replace(tiny_config(cameras=('front', 'wrist')), image_stem=stem,
                               patch=8, keypoints=4, stem_channels=8, modality_dropout=0.0)
-    model = VlaPolicy(cfg)
+    model = VlaPolicyNet(cfg)
     losses = train_steps(model, steps=8, batch=4)
     assert losses[-1] < losses[0], losses
     report = export_bundle(model, ByteTextEncoder(cfg.text_dim), tmp_path / 'b',

@@ -31,7 +31,7 @@ def graph(tmp_path_factory):
     from sensor_msgs.msg import Image, JointState
     from vla_ros_msgs.msg import AudioChunk, MultimodalFrame, TactileArray
 
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
 
     tmp = tmp_path_factory.mktemp('probes')
     bundle = make_random_bundle(tmp / 'bundle')

@@ -95,7 +95,7 @@ class Graph:
 
 @pytest.fixture(scope='module')
 def bundle(tmp_path_factory):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     return make_random_bundle(tmp_path_factory.mktemp('bundle'))
 
 

@@ -38,7 +38,7 @@ def _cli(*argv: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_command_estop_clear_and_status(tmp_path):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     bundle = make_random_bundle(tmp_path / 'b')
     procs = start_graph(tmp_path, bundle, {'dry_run': True})
     try:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from policy_graph import Listener, set_streams, start_graph
+from policy_graph import set_streams, start_graph
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 
@@ -29,22 +29,9 @@ LIST_PARAMS = {
 }
 
 
-@pytest.fixture
-def listener():
-    import rclpy
-
-    rclpy.init()
-    lis = Listener(rclpy)
-    try:
-        yield lis
-    finally:
-        lis.close()
-        rclpy.try_shutdown()
-
-
 @pytest.fixture(scope='module')
 def bundle(tmp_path_factory):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     return make_random_bundle(tmp_path_factory.mktemp('bundle'), cameras=('front',))
 
 

@@ -19,7 +19,7 @@ PERIOD = 1.0 / CONTROL_HZ
 
 @pytest.fixture(scope='module')
 def bundle(tmp_path_factory):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     return make_random_bundle(tmp_path_factory.mktemp('bundle'))
 
 

@@ -8,23 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from policy_graph import CONTROL_HZ, Listener, start_graph
+from policy_graph import CONTROL_HZ, start_graph
 from vla_ros.tools.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
-
-
-@pytest.fixture
-def listener():
-    import rclpy
-
-    rclpy.init()
-    lis = Listener(rclpy)
-    try:
-        yield lis
-    finally:
-        lis.close()
-        rclpy.try_shutdown()
 
 
 def _run(tmp_path, bundle, policy, lis, command='pick up the red cube', settle_s=1.5):
@@ -41,7 +28,7 @@ def _run(tmp_path, bundle, policy, lis, command='pick up the red cube', settle_s
 
 @pytest.mark.timeout(90)
 def test_nan_bundle_faults_and_never_moves(tmp_path, listener):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     bundle = make_random_bundle(tmp_path / 'nan', nan_output=True)
     log = _run(tmp_path, bundle, {}, listener)
     states = [s for _, s in listener.status]
@@ -56,7 +43,7 @@ def test_nan_bundle_faults_and_never_moves(tmp_path, listener):
 
 @pytest.mark.timeout(90)
 def test_dry_run_publishes_only_the_preview(tmp_path, listener):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     bundle = make_random_bundle(tmp_path / 'b')
     _run(tmp_path, bundle, {'dry_run': True}, listener)
     assert len(listener.chunks) >= 3
@@ -70,7 +57,7 @@ def test_dry_run_publishes_only_the_preview(tmp_path, listener):
 
 @pytest.mark.timeout(90)
 def test_sync_mode_and_chunk_trajectories(tmp_path, listener):
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
     bundle = make_random_bundle(tmp_path / 'b')
     _run(tmp_path, bundle, {'scheduler.mode': 'sync', 'controller.trajectory_mode': 'chunk'},
          listener)

@@ -31,7 +31,7 @@ def test_policy_survives_sim_reset(tmp_path):
     from rclpy.qos import DurabilityPolicy, QoSProfile
     from std_msgs.msg import String, UInt32
 
-    from vla_ros.tools.test_bundles import make_random_bundle
+    from helpers.bundles import make_random_bundle
 
     bundle = make_random_bundle(tmp_path / 'bundle')
     # node-specific entries of config/sim.yaml beat `-p` (wildcard) overrides: test overrides

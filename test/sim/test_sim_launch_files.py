@@ -131,7 +131,8 @@ def test_controllers_match_the_description():
 def test_sim_yaml_overrides_declared_parameters():
     cfg = yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
     assert cfg['/**']['ros__parameters']['use_sim_time'] is True
-    declared = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'mujoco_sim.py')
+    from vla_ros.nodes.sim_params import SIM_PARAMETERS
+    declared = set(SIM_PARAMETERS)
     for key in cfg['mujoco_sim']['ros__parameters']:
         assert key in declared, f'sim.yaml sets undeclared parameter {key}'
 

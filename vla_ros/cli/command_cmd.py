@@ -43,17 +43,16 @@ def message_for(args: argparse.Namespace) -> tuple[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     import rclpy
-    from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
     from std_msgs.msg import Bool, String
 
+    from vla_ros.qos import LATCHED_QOS
+
     topic, value = message_for(args)
-    qos = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
-                     durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
     rclpy.init()
     node = rclpy.create_node('vla_ros_command')
     try:
         msg_type = Bool if isinstance(value, bool) else String
-        pub = node.create_publisher(msg_type, topic, qos)
+        pub = node.create_publisher(msg_type, topic, LATCHED_QOS)
         pub.publish(msg_type(data=value))
         deadline = time.monotonic() + args.wait
         while pub.get_subscription_count() == 0 and time.monotonic() < deadline:

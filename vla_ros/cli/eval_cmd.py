@@ -92,11 +92,19 @@ def run(args: argparse.Namespace) -> int:
             print(f'  {"OK  " if r.success else "FAIL"} {r.task:18s} seed {r.seed} '
                   f'{"(paraphrase) " if r.held_out else ""}{r.command!r}: {r.reason} '
                   f'[{r.duration_s:.1f} s sim, run {r.latency_ms:.1f} ms]', flush=True)
+        params: dict = {}
+
+        def on_start(runner) -> None:
+            params.update(params_file=str(runner.sim_params.params_file),
+                          overrides=runner.overrides)
+            print('parameters: ' + runner.describe().replace('\n', '\nparameters: '),
+                  flush=True)
         results = run_episodes(args.bundle, tasks, seeds, mask=args.mask,
-                               record_video=args.video, rtf=args.rtf, progress=progress)
+                               record_video=args.video, rtf=args.rtf, progress=progress,
+                               on_start=on_start)
         save_results(out, results, {'name': name, 'bundle': str(args.bundle),
                                     'mask': list(args.mask), 'episodes': args.episodes,
-                                    'kinds': kinds, 'rtf': args.rtf})
+                                    'kinds': kinds, 'rtf': args.rtf, **params})
         ok = sum(r.success for r in results)
         print(f'success {ok}/{len(results)} = {100.0 * ok / max(1, len(results)):.0f} % in '
               f'{time.monotonic() - t0:.0f} s -> {out}')

@@ -52,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from vla_ros.core.bundle import load_bundle
-    from vla_ros.model.config import PolicyConfig
+    from vla_ros.model.config import ModelConfig
     from vla_ros.model.export import NormStats, export_bundle
-    from vla_ros.model.policy import VlaPolicy
+    from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.text import make_text_encoder
     from vla_ros.model.train_utils import load_checkpoint, train_steps
     t0 = time.monotonic()
@@ -65,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         text_state, stats = None, NormStats()
         minilm = args.text_encoder == 'minilm'
-        cfg = PolicyConfig(
+        cfg = ModelConfig(
             fusion=args.fusion, cameras=tuple(args.cameras.split(',')),
             image_size=(args.image_size, args.image_size), horizon=args.horizon,
             dt=args.dt, text_encoder=args.text_encoder, text_dim=384 if minilm else 64)
         torch.manual_seed(0)
-        policy = VlaPolicy(cfg)
+        policy = VlaPolicyNet(cfg)
         print('no --checkpoint: exporting a freshly initialised model '
               '(random weights; fine for plumbing, not for a robot)')
     cfg = policy.cfg

@@ -7,18 +7,21 @@ Modes:
                      topics/messages are written directly (one bag per episode);
   --expert ros       the expert as a teleoperator through the real graph: ``mujoco_sim`` as a
                      process, expert commands over DDS, recorded from the wire.
+
+The expert modes use the ``mujoco_sim`` section of ``config/sim.yaml`` plus the overrides
+given (``--image-size``, ``--param``), printed at the start; lockstep writes them to
+``<out>/recorded_with.yaml`` (training copies them into the bundle).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import time
 from pathlib import Path
 
-from vla_ros.errors import ProcessError, UsageError
+from vla_ros.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--kinds', default='all', help='expert: task kinds or all')
     parser.add_argument('--episodes', type=int, default=10, help='lockstep: per task kind')
     parser.add_argument('--seed', type=int, default=0, help='expert: first seed')
-    parser.add_argument('--image-size', type=int, default=96, help='expert: camera size [px]')
+    parser.add_argument('--image-size', type=int, default=None,
+                        help='expert: camera size [px] (override of image_width/height; '
+                             'default: config/sim.yaml)')
+    parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
+                        help='expert: a mujoco_sim parameter overriding config/sim.yaml '
+                             '(e.g. camera_rate_hz=10); repeatable')
     parser.add_argument('--noise', type=float, default=0.0,
                         help='lockstep: DART noise on the executed arm targets [rad std]; the '
                              "bag keeps the expert's clean targets")
@@ -55,10 +63,33 @@ def _kinds(args) -> list[str]:
     return parse_choices(args.kinds, [k.value for k in TaskKind], 'task kind')
 
 
+def _sim_params(args):
+    """config/sim.yaml + the --image-size / --param overrides, validated and printed."""
+    import yaml
+
+    from vla_ros.errors import ConfigError
+    from vla_ros.tools.sim_config import sim_node_params
+    overrides: dict[str, object] = {}
+    for item in args.param:
+        name, sep, value = item.partition('=')
+        if not sep or not name:
+            raise UsageError(f'--param: expected NAME=VALUE, got {item!r}')
+        overrides[name.strip()] = yaml.safe_load(value)
+    if args.image_size is not None:
+        overrides.update(image_width=args.image_size, image_height=args.image_size)
+    try:
+        sim = sim_node_params(overrides)
+    except ConfigError as e:
+        raise UsageError(f'--param: {e}') from e
+    print(f'parameters: {sim.describe()}', flush=True)
+    return sim
+
+
 def _lockstep(args) -> int:
     from tqdm import tqdm
 
     from vla_ros.tools.datagen import generate
+    sim = _sim_params(args)
     kinds = _kinds(args)
     bar = tqdm(total=args.episodes * len(kinds), desc='episodes', unit='ep')
     failed = []
@@ -69,8 +100,7 @@ def _lockstep(args) -> int:
         else:
             failed.append(rec)
     recs = generate(args.out, kinds=kinds, episodes_per_kind=args.episodes,
-                    seed_start=args.seed, image_size=args.image_size, noise_rad=args.noise,
-                    progress=progress)
+                    seed_start=args.seed, sim=sim, noise_rad=args.noise, progress=progress)
     bar.close()
     ok = [r for r in recs if r.success]
     print(f'{len(ok)} demonstrations in {args.out} ({len(failed)} expert failures dropped)')
@@ -131,71 +161,12 @@ def report_counts(counts: dict[str, int], topics, out: Path) -> int:
     return 0
 
 
-def record_expert_ros(out: Path, kind: str, seed: int, *, image_size: int = 96,
-                      settle_s: float = 1.0, log_dir: Path | None = None) -> dict:
-    """One expert episode through the ROS graph into bag ``out``; returns a summary."""
-    import rclpy
-    from rclpy.executors import MultiThreadedExecutor
-    from std_msgs.msg import UInt32
-
-    from vla_ros.sim.robot import ROBOT
-    from vla_ros.sim.task_suite import make_task
-    from vla_ros.sim.world import SimWorld, WorldConfig
-    from vla_ros.tools import bagio
-    from vla_ros.tools.episode import SIM_PARAMS
-    from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
-    from vla_ros.tools.recorder import ExpertTeleop, TopicRecorder
-    domain = random.randint(20, 200)
-    os.environ['ROS_DOMAIN_ID'] = str(domain)
-    task = make_task(kind, seed)
-    model = SimWorld(WorldConfig(image_width=32, image_height=32)).model  # IK model only
-    log = (log_dir or out.parent) / f'{out.name}.mujoco_sim.log'
-    sim = NodeProcess('mujoco_sim', ros_args(params={
-        **SIM_PARAMS, 'image_width': image_size, 'image_height': image_size, 'seed': seed}),
-        env={'ROS_DOMAIN_ID': str(domain)}, log_path=log).start()
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx, domain_id=domain)
-    node = rclpy.create_node('vla_expert_recorder', context=ctx, parameter_overrides=[
-        rclpy.parameter.Parameter('use_sim_time', value=True)])
-    ex = MultiThreadedExecutor(num_threads=2, context=ctx)
-    ex.add_node(node)
-    try:
-        teleop = ExpertTeleop(node, model, ROBOT.home_positions(), task, seed)
-        reset = node.create_publisher(UInt32, '/sim/reset_seed', 10)
-        spin = lambda: ex.spin_once(timeout_sec=0.05)  # noqa: E731
-        if not wait_until(lambda: spin() or sim.check() or teleop.last_state is not None,
-                          30.0):
-            raise ProcessError(f'no /sim/task_state from mujoco_sim within 30 s (log: {log})')
-        ep = teleop.last_state.episode
-        reset.publish(UInt32(data=seed))
-        wait_until(lambda: spin() or teleop.last_state.episode > ep, 10.0)
-        with bagio.BagWriter(out) as writer:
-            rec = TopicRecorder(node, writer)
-            wait_until(lambda: spin() or False, 0.3)
-            teleop.start()
-            t_end = time.monotonic() + 3 * task.timeout_s + 10
-            while time.monotonic() < t_end:
-                spin()
-                sim.check()
-                st = teleop.last_state
-                if teleop.done_at is not None and st.sim_time >= teleop.done_at + settle_s:
-                    break
-            rec.recording = False
-    finally:
-        ex.shutdown()
-        node.destroy_node()
-        ctx.try_shutdown()
-        sim.stop()
-    m = teleop.monitor
-    return {'bag': str(out), 'task': task.name, 'command': task.command, 'seed': seed,
-            'success': m.success, 'reason': m.reason, 'counts': rec.counts}
-
-
 def _ros_expert(args) -> int:
     kinds = _kinds(args)
     if len(kinds) != 1:
         raise UsageError('--expert ros records one episode: give --kinds <kind>')
-    res = record_expert_ros(args.out, kinds[0], args.seed, image_size=args.image_size)
+    from vla_ros.tools.expert_ros import record_expert_ros
+    res = record_expert_ros(args.out, kinds[0], args.seed, sim=_sim_params(args))
     print(f"{res['task']} seed {res['seed']} {res['command']!r}: "
           f"{'success' if res['success'] else 'FAILED'} ({res['reason']})")
     print('\n'.join(f'  {t:36s} {n:6d}' for t, n in sorted(res['counts'].items())))

@@ -51,18 +51,16 @@ def no_status_error(node, topic: str, timeout_s: float, domain: int) -> NoNodeEr
 
 def run(args: argparse.Namespace) -> int:
     import rclpy
-    from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
     from vla_ros_msgs.msg import PolicyStatus
 
-    qos = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
-                     durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+    from vla_ros.qos import LATCHED_QOS
     got: list = []
     rclpy.init()
     node = rclpy.create_node('vla_ros_status')
     domain = node.context.get_domain_id()
     printed = 0
     try:
-        node.create_subscription(PolicyStatus, args.topic, got.append, qos)
+        node.create_subscription(PolicyStatus, args.topic, got.append, LATCHED_QOS)
         deadline = time.monotonic() + args.timeout
         while rclpy.ok() and (printed or time.monotonic() < deadline):
             rclpy.spin_once(node, timeout_sec=0.1)

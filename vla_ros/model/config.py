@@ -31,7 +31,7 @@ class TextEncoderKind(str, Enum):
 
 
 @dataclass(frozen=True)
-class PolicyConfig:
+class ModelConfig:
     """Architecture and I/O of a reference policy. Sizes in tokens / features.
 
     ``joint_names`` is the proprioception order and, for the default absolute-joint action
@@ -128,7 +128,7 @@ class PolicyConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> PolicyConfig:
+    def from_dict(cls, d: dict) -> ModelConfig:
         d = dict(d)
         if isinstance(d.get('mel'), dict):
             d['mel'] = MelConfig(**d['mel'])
@@ -140,7 +140,7 @@ class PolicyConfig:
         return cls(**d)
 
 
-def input_names(cfg: PolicyConfig) -> list[str]:
+def input_names(cfg: ModelConfig) -> list[str]:
     """ONNX input names, in graph order."""
     names = [f'image_{c}' for c in cfg.cameras]
     if cfg.use_audio:
@@ -148,3 +148,14 @@ def input_names(cfg: PolicyConfig) -> list[str]:
     if cfg.tactile_pads:
         names.append('tactile')
     return names + ['proprio', 'text_embedding', 'presence']
+
+
+def tiny_model_config(*, fusion: str = Fusion.CROSS_ATTENTION.value, horizon: int = 16,
+                      dt: float = 0.02, cameras: tuple[str, ...] = ('front',),
+                      image_size: tuple[int, int] = (64, 64)) -> ModelConfig:
+    """A ~100 k-parameter config with every modality (0.5 s audio, 2 x 4x4 taxels, 7 joints):
+    plumbing runs (``vla-ros demo --random-weights``, tests, benchmarks), not for learning."""
+    return ModelConfig(fusion=fusion, cameras=tuple(cameras), image_size=tuple(image_size),
+                       patch=16, image_layers=1, mel=MelConfig(window_s=0.5, n_mels=32),
+                       audio_stride=8, text_dim=32, d_model=32, n_heads=2, n_layers=1,
+                       ff_mult=2, n_experts=3, horizon=horizon, dt=dt)

@@ -1,4 +1,4 @@
-"""A convolutional image stem for :class:`VlaPolicy` (same inputs, outputs and token count as
+"""A convolutional image stem for :class:`VlaPolicyNet` (same inputs, outputs and token count as
 the ViT patch embedding, so export, bundle and runtime are unchanged).
 
 CoordConv input (RGB + x/y coordinate planes), three stride-2 convolutions down to the patch
@@ -11,14 +11,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vla_ros.model.config import PolicyConfig
+from vla_ros.model.config import ModelConfig
 from vla_ros.model.layers import EncoderBlock
 
 
 class ConvImageEncoder(nn.Module):
     """B x 3 x H x W -> B x (H/p * W/p) x d, p = 8 (three stride-2 convolutions)."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         if cfg.patch != 8:
             raise ValueError(f'the conv stem makes 8 px tokens; patch must be 8, got {cfg.patch}')

@@ -12,6 +12,7 @@ Samples are cached per bag as ``.npz`` (float16 images and mels) under ``cache_d
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ from vla_ros import constants as C
 from vla_ros.core import convert
 from vla_ros.core.audio_features import log_mel
 from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD, image_to_tensor
-from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
-from vla_ros.errors import SyncError, VlaRosError
-from vla_ros.model.config import PolicyConfig
+from vla_ros.core.sync import MultimodalSynchronizer, SyncConfig
+from vla_ros.errors import ConfigError, SyncError, VlaRosError
+from vla_ros.model.config import ModelConfig
 from vla_ros.tools import bagio
 
 ARM = C.DEFAULT_ARM_JOINTS
@@ -33,11 +34,24 @@ LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
 
 
-def sync_config_for(cfg: PolicyConfig) -> SyncConfig:
-    """The sync settings of the sim robot (config/sim.yaml) for a policy config."""
-    cams = tuple(CameraConfig(c, required=(i == 0)) for i, c in enumerate(cfg.cameras))
-    return SyncConfig(cameras=cams, audio_window_s=cfg.mel.window_s,
-                      audio_rate=cfg.mel.sample_rate, joint_names=cfg.joint_names)
+def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> SyncConfig:
+    """The ``vla_policy`` sync settings of ``params_file`` (default config/sim.yaml, what the
+    node runs with), narrowed to what the model reads: its cameras (in the file's order and
+    ``required`` flags; ConfigError for a camera the file does not configure), its joints and
+    its audio window."""
+    from vla_ros.nodes.params_file import policy_config_from_file
+    from vla_ros.tools.locate import config_file
+
+    _, sync = policy_config_from_file(params_file or config_file(), overrides={'bundle': '-'})
+    known = {c.name: c for c in sync.cameras}
+    missing = [c for c in cfg.cameras if c not in known]
+    if missing:
+        raise ConfigError(f'model cameras {missing} are not configured in '
+                          f'{params_file or "config/sim.yaml"} (cameras {sorted(known)})')
+    cams = tuple(known[c] for c in known if c in cfg.cameras)
+    return dataclasses.replace(sync, cameras=cams, primary_camera='',
+                               audio_window_s=cfg.mel.window_s,
+                               audio_rate=cfg.mel.sample_rate, joint_names=cfg.joint_names)
 
 
 @dataclass
@@ -100,7 +114,7 @@ class _Timeline:
         return None
 
 
-def bag_samples(bag: str | Path, cfg: PolicyConfig) -> Samples:
+def bag_samples(bag: str | Path, cfg: ModelConfig) -> Samples:
     """Replay one bag through the sync core; one sample per assembled frame."""
     sync = MultimodalSynchronizer(sync_config_for(cfg))
     primary = cfg.cameras[0]
@@ -145,7 +159,7 @@ def bag_samples(bag: str | Path, cfg: PolicyConfig) -> Samples:
     return _to_samples(frames, arm, grip, cfg)
 
 
-def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: PolicyConfig) -> Samples:
+def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: ModelConfig) -> Samples:
     frames = [f for f in frames if f.command and f.joint_positions is not None]
     h, w = cfg.image_size
     n, j = len(frames), len(cfg.joint_names)
@@ -183,7 +197,7 @@ def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: PolicyConfig) -> S
                    [f.command for f in frames], np.zeros(n, np.int32))
 
 
-def config_key(cfg: PolicyConfig) -> str:
+def config_key(cfg: ModelConfig) -> str:
     """Cache key of everything that shapes the samples."""
     d = {k: v for k, v in cfg.to_dict().items()
          if k in ('cameras', 'image_size', 'mel', 'use_audio', 'tactile_pads', 'joint_names',
@@ -192,7 +206,7 @@ def config_key(cfg: PolicyConfig) -> str:
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def load_bags(bags: list[Path], cfg: PolicyConfig, cache_dir: str | Path | None = None,
+def load_bags(bags: list[Path], cfg: ModelConfig, cache_dir: str | Path | None = None,
               progress=None) -> Samples:
     """Samples of many bags, cached per bag as npz (keyed by bag name and config)."""
     parts = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vla_ros.model.config import PolicyConfig
+from vla_ros.model.config import ModelConfig
 from vla_ros.model.layers import EncoderBlock
 
 
@@ -15,7 +15,7 @@ class ImageEncoder(nn.Module):
     Input B x 3 x H x W float32 (``image_to_tensor`` output) -> B x (H/p * W/p) x d.
     """
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.p = cfg.patch
         self.gh, self.gw = cfg.image_size[0] // cfg.patch, cfg.image_size[1] // cfg.patch
@@ -34,7 +34,7 @@ class ImageEncoder(nn.Module):
 class AudioEncoder(nn.Module):
     """Small CNN over log-mel: B x n_mels x T -> B x ceil(T / stride) x d."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         d, s = cfg.d_model, cfg.audio_stride
         self.norm = nn.BatchNorm1d(cfg.mel.n_mels)  # learns the log-mel scale
@@ -51,7 +51,7 @@ class AudioEncoder(nn.Module):
 class TactileEncoder(nn.Module):
     """MLP per pad over its taxel grid: B x (P*R*C) -> B x P x d."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.pads = len(cfg.tactile_pads)
         self.taxels = cfg.tactile_dim // self.pads

@@ -1,4 +1,4 @@
-"""Export a VlaPolicy (+ its text encoder) to a verified policy bundle.
+"""Export a VlaPolicyNet (+ its text encoder) to a verified policy bundle.
 
 eval + no_grad, opset >= 17, named inputs/outputs, dynamic batch, onnxruntime-vs-torch parity
 at ``atol`` (ParityError), optional int8 dynamic quantization with its measured error.
@@ -23,9 +23,9 @@ from vla_ros import __version__ as VLA_ROS_VERSION
 from vla_ros.core.bundle import BATCH, write_manifest
 from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD
 from vla_ros.errors import ConfigError, ParityError
-from vla_ros.model.config import Fusion, PolicyConfig, TextEncoderKind
-from vla_ros.model.policy import VlaPolicy
-from vla_ros.model.text import MiniLMTextEncoder
+from vla_ros.model.config import Fusion, ModelConfig, TextEncoderKind
+from vla_ros.model.policy import VlaPolicyNet
+from vla_ros.model.text import ByteTextEncoder, MiniLMTextEncoder
 from vla_ros.model.train_utils import count_params, example_inputs
 
 MIN_EXPORT_OPSET = 17
@@ -65,7 +65,7 @@ class ExportReport:
 class _NanActions(nn.Module):
     """Test wrapper: emits NaN actions (runtime must refuse them)."""
 
-    def __init__(self, inner: VlaPolicy) -> None:
+    def __init__(self, inner: VlaPolicyNet) -> None:
         super().__init__()
         self.inner = inner
 
@@ -128,8 +128,8 @@ def quantize_int8(src: Path, dst: Path) -> Path:
     return dst
 
 
-def policy_manifest_inputs(cfg: PolicyConfig, stats: NormStats) -> list[dict[str, Any]]:
-    """bundle.yaml input entries for a VlaPolicy."""
+def policy_manifest_inputs(cfg: ModelConfig, stats: NormStats) -> list[dict[str, Any]]:
+    """bundle.yaml input entries for a VlaPolicyNet."""
     h, w = cfg.image_size
     out: list[dict[str, Any]] = [
         {'name': f'image_{c}', 'modality': f'image/{c}', 'shape': [BATCH, 3, h, w],
@@ -166,7 +166,7 @@ def policy_manifest_inputs(cfg: PolicyConfig, stats: NormStats) -> list[dict[str
     return out
 
 
-def export_bundle(policy: VlaPolicy, text_encoder: nn.Module, out_dir: str | Path, *,
+def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | Path, *,
                   model_id: str, stats: NormStats = NormStats(),
                   action_kind: str = 'absolute_joint_position',
                   action_units: tuple[str, ...] | None = None, opset: int = MIN_EXPORT_OPSET,
@@ -245,7 +245,26 @@ def export_bundle(policy: VlaPolicy, text_encoder: nn.Module, out_dir: str | Pat
     return report
 
 
-def _export_text(enc: nn.Module, cfg: PolicyConfig, out: Path, opset: int,
+def export_random_bundle(out_dir: str | Path, cfg: ModelConfig, *, seed: int = 0,
+                         nan_output: bool = False, int8: bool = False) -> Path:
+    """A random-weights bundle of ``cfg`` (byte text encoder) in ``out_dir``; returns it.
+
+    Actions: the joints of ``cfg`` as absolute positions [rad] (gripper [m]), normalised
+    around 0 (std 0.1) and 0.02 m (std 0.005) for the gripper. ``nan_output``: the graph emits
+    NaN actions (what a runtime must refuse). For plumbing, never for a robot.
+    """
+    torch.manual_seed(seed)
+    policy, text = VlaPolicyNet(cfg), ByteTextEncoder(cfg.text_dim)
+    a = cfg.action_dim
+    stats = NormStats(action_mean=(0.0,) * (a - 1) + (0.02,),
+                      action_std=(0.1,) * (a - 1) + (0.005,))
+    model_id = f'random-{cfg.fusion}' + ('-nan' if nan_output else '')
+    export_bundle(policy, text, out_dir, model_id=model_id, stats=stats, nan_output=nan_output,
+                  int8=int8, provenance={'source': 'export_random_bundle', 'seed': seed})
+    return Path(out_dir)
+
+
+def _export_text(enc: nn.Module, cfg: ModelConfig, out: Path, opset: int,
                  atol: float) -> dict[str, Any]:
     ids = torch.randint(3, 200, (2, 12))
     mask = torch.ones_like(ids)

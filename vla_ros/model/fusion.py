@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vla_ros.model.config import Fusion, PolicyConfig
+from vla_ros.model.config import Fusion, ModelConfig
 from vla_ros.model.layers import DecoderBlock, EncoderBlock, FeedForward
 
 
@@ -21,7 +21,7 @@ def _pooled(tokens: list[torch.Tensor]) -> torch.Tensor:
 class EarlyFusion(nn.Module):
     """One transformer over all modality tokens + H learned action query tokens."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         d = cfg.d_model
         self.queries = nn.Parameter(torch.randn(1, cfg.horizon, d) * 0.02)
@@ -40,7 +40,7 @@ class EarlyFusion(nn.Module):
 class CrossAttentionFusion(nn.Module):
     """H learned action queries; decoder blocks cross-attend over all modality tokens."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         d = cfg.d_model
         self.queries = nn.Parameter(torch.randn(1, cfg.horizon, d) * 0.02)
@@ -61,7 +61,7 @@ class LateFusion(nn.Module):
     """A head per modality on its pooled tokens; chunks averaged with learned weights over
     the present modalities (masked softmax, finite even when only one is present)."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         d, m = cfg.d_model, len(cfg.modality_keys)
         self.h, self.a = cfg.horizon, cfg.action_dim
@@ -84,7 +84,7 @@ class MoEFusion(nn.Module):
 
     Returns the gate weights B x E as a second output (interpretability)."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         d, m = cfg.d_model, len(cfg.modality_keys)
         self.h, self.a = cfg.horizon, cfg.action_dim

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vla_ros.model.config import PolicyConfig
+from vla_ros.model.config import ModelConfig
 
 
 class SpatialSoftmax(nn.Module):
@@ -39,7 +39,7 @@ class KeypointImageEncoder(nn.Module):
     ``cfg.keypoints`` = K, ``cfg.stem_channels`` = C.
     """
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         h, w = cfg.image_size
         c, k, d = cfg.stem_channels, cfg.keypoints, cfg.d_model

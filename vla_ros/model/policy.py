@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vla_ros.model.config import Fusion, ImageStem, PolicyConfig, input_names
+from vla_ros.model.config import Fusion, ImageStem, ModelConfig, input_names
 from vla_ros.model.conv_stem import ConvImageEncoder
 from vla_ros.model.encoders import AudioEncoder, ImageEncoder, TactileEncoder, VectorEncoder
 from vla_ros.model.fusion import FUSIONS
@@ -17,7 +17,7 @@ IMAGE_ENCODERS: dict[str, type[nn.Module]] = {
 }
 
 
-class VlaPolicy(nn.Module):
+class VlaPolicyNet(nn.Module):
     """forward(*inputs) in :func:`input_names` order:
 
     image_<cam> B x 3 x H x W, audio_mel B x n_mels x T, tactile B x N_taxels, proprio
@@ -30,7 +30,7 @@ class VlaPolicy(nn.Module):
     stem the camera encoders are conditioned on the (presence-gated) language token (FiLM).
     """
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model

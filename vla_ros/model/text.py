@@ -63,7 +63,7 @@ class MiniLMTextEncoder(nn.Module):
 
 
 def make_text_encoder(kind: str, dim: int, state: dict | None = None) -> nn.Module:
-    """The text encoder of a :class:`~vla_ros.model.config.PolicyConfig` ``text_encoder``
+    """The text encoder of a :class:`~vla_ros.model.config.ModelConfig` ``text_encoder``
     kind, with ``state`` (a checkpoint's text-encoder state dict) loaded when given."""
     from vla_ros.model.config import TextEncoderKind
     if kind == TextEncoderKind.MINILM.value:

@@ -1,4 +1,4 @@
-"""Behaviour cloning of a VlaPolicy from demonstration bags, then export to a bundle.
+"""Behaviour cloning of a VlaPolicyNet from demonstration bags, then export to a bundle.
 
 Bags -> samples through the node's sync core (:mod:`vla_ros.model.dataset`), normalization
 statistics that travel in the bundle, L1 loss on normalized action chunks, modality dropout,
@@ -22,10 +22,10 @@ from torch import nn
 from vla_ros.core.audio_features import MelConfig
 from vla_ros.core.bundle import load_bundle
 from vla_ros.errors import ConfigError
-from vla_ros.model.config import PolicyConfig, TextEncoderKind
+from vla_ros.model.config import ModelConfig, TextEncoderKind
 from vla_ros.model.dataset import Samples, find_bags, load_bags
 from vla_ros.model.export import NormStats, export_bundle
-from vla_ros.model.policy import VlaPolicy
+from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.train_utils import count_params, modality_dropout, save_checkpoint
 from vla_ros.model.wordbag import WordBagTextEncoder, tokenize
 
@@ -33,11 +33,11 @@ from vla_ros.model.wordbag import WordBagTextEncoder, tokenize
 def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 64,
                           d_model: int = 96, horizon: int = 10, dt: float = 0.1,
                           modality_dropout: float = 0.15,
-                          image_stem: str = 'keypoints') -> PolicyConfig:
+                          image_stem: str = 'keypoints') -> ModelConfig:
     """The default policy: front + wrist 64x64 through language-conditioned keypoint
     encoders (16 channels, 16 keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads,
     7 joint positions, 64-d wordbag text, H=10 actions 0.1 s apart."""
-    return PolicyConfig(
+    return ModelConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
         patch=8, image_layers=1, image_stem=image_stem, keypoints=16, stem_channels=16,
         mel=MelConfig(window_s=1.0, n_mels=32, n_fft=512, hop_length=320), audio_stride=7,
@@ -69,7 +69,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     model_id: str = ''
     int8: bool = False
-    policy: PolicyConfig | None = None
+    policy: ModelConfig | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -149,7 +149,7 @@ def word_dropout(mask: torch.Tensor, p: float, g: torch.Generator) -> torch.Tens
 class Batcher:
     """Random minibatches as model inputs (input_names order) + normalized targets."""
 
-    def __init__(self, s: Samples, cfg: PolicyConfig, stats: NormStats, text: nn.Module,
+    def __init__(self, s: Samples, cfg: ModelConfig, stats: NormStats, text: nn.Module,
                  *, shift_px: int, dropout: float, seed: int,
                  word_dropout: float = 0.0) -> None:
         self.s, self.cfg, self.text = s, cfg, text
@@ -217,6 +217,10 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     bags = find_bags(list(tc.data))
     if not bags:
         raise ConfigError(f'no bags (directories with metadata.yaml) in {list(tc.data)}')
+    from vla_ros.tools.sim_config import read_recorded_with
+    recorded = read_recorded_with(list(tc.data))
+    log(f'sync: the vla_policy section of config/sim.yaml; data recorded with '
+        f'{recorded or "(no recorded_with.yaml)"}')
     log(f'reading {len(bags)} bags through the sync core (cache: {tc.cache_dir or "none"})')
     bar = tqdm(total=len(bags), desc='bags', unit='bag', disable=not progress)
     samples = load_bags(bags, cfg, tc.cache_dir or None,
@@ -224,7 +228,7 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     bar.close()
     stats = norm_stats(samples)
     text = WordBagTextEncoder(cfg.text_dim)
-    policy = VlaPolicy(cfg)
+    policy = VlaPolicyNet(cfg)
     params = [p for m in (policy, text) for p in m.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
     batcher = Batcher(samples, cfg, stats, text, shift_px=tc.shift_px,
@@ -276,13 +280,14 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
                   int8=tc.int8, provenance={
                       'trained_on': [str(p) for p in tc.data], 'episodes': len(bags),
                       'samples': len(samples), 'steps': step, 'batch': tc.batch,
-                      'final_loss': round(last, 5), **tc.extra},
+                      'final_loss': round(last, 5),
+                      **({'recorded_with': recorded} if recorded else {}), **tc.extra},
                   log=log)
     return TrainResult(out, ck, len(samples), len(bags), count_params(policy), step,
                        time.monotonic() - t_start, losses)
 
 
-def export_policy(policy: VlaPolicy, text: WordBagTextEncoder, out: str | Path, *,
+def export_policy(policy: VlaPolicyNet, text: WordBagTextEncoder, out: str | Path, *,
                   stats: NormStats, model_id: str, int8: bool = False,
                   provenance: dict | None = None, log: Callable[[str], None] = print) -> Path:
     """export_bundle (the wordbag kind brings MiniLM's WordPiece tokenizer.json); verified."""

@@ -10,11 +10,11 @@ from torch import nn
 
 from vla_ros.constants import Modality
 from vla_ros.core.audio_features import log_mel
-from vla_ros.model.config import PolicyConfig
-from vla_ros.model.policy import VlaPolicy
+from vla_ros.model.config import ModelConfig
+from vla_ros.model.policy import VlaPolicyNet
 
 
-def example_inputs(cfg: PolicyConfig, *, batch: int = 2, seed: int = 0,
+def example_inputs(cfg: ModelConfig, *, batch: int = 2, seed: int = 0,
                    random_presence: bool = False) -> tuple[torch.Tensor, ...]:
     """Random model inputs in :func:`vla_ros.model.config.input_names` order.
 
@@ -41,7 +41,7 @@ def example_inputs(cfg: PolicyConfig, *, batch: int = 2, seed: int = 0,
     return tuple(xs)
 
 
-def synthetic_targets(cfg: PolicyConfig, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+def synthetic_targets(cfg: ModelConfig, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
     """A learnable target: actions drift from the current joint positions, B x H x A."""
     proprio = inputs[-3][:, :cfg.action_dim]
     steps = torch.linspace(0.0, 1.0, cfg.horizon).reshape(1, -1, 1)
@@ -58,7 +58,7 @@ def modality_dropout(presence: torch.Tensor, p: float, keys: tuple[str, ...],
     return presence * (~drop).float()
 
 
-def train_steps(model: VlaPolicy, steps: int = 5, *, batch: int = 4, lr: float = 3e-3,
+def train_steps(model: VlaPolicyNet, steps: int = 5, *, batch: int = 4, lr: float = 3e-3,
                 seed: int = 0, on_step: Callable[[int, float], None] | None = None
                 ) -> list[float]:
     """Fit the synthetic target on one fixed batch (with modality dropout). Returns losses."""
@@ -88,7 +88,7 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def save_checkpoint(path, policy: VlaPolicy, text_encoder: nn.Module | None = None,
+def save_checkpoint(path, policy: VlaPolicyNet, text_encoder: nn.Module | None = None,
                     stats: dict | None = None) -> None:
     """Checkpoint = {'config', 'policy', 'text_encoder', 'stats'} (what `vla-ros export`
     reads with --checkpoint)."""
@@ -97,7 +97,7 @@ def save_checkpoint(path, policy: VlaPolicy, text_encoder: nn.Module | None = No
                 'stats': stats or {}}, path)
 
 
-def load_checkpoint(path) -> tuple[VlaPolicy, dict | None, dict]:
+def load_checkpoint(path) -> tuple[VlaPolicyNet, dict | None, dict]:
     """(policy, text-encoder state dict or None, stats dict) from :func:`save_checkpoint`."""
     from vla_ros.core.text_tokenize import BYTE_VOCAB_SIZE
     from vla_ros.errors import ConfigError
@@ -114,6 +114,6 @@ def load_checkpoint(path) -> tuple[VlaPolicy, dict | None, dict]:
             and emb.shape[0] != BYTE_VOCAB_SIZE):
         # checkpoints of `vla-ros train` before the wordbag kind existed say 'bytes'
         cfg['text_encoder'] = 'wordbag'
-    policy = VlaPolicy(PolicyConfig.from_dict(cfg))
+    policy = VlaPolicyNet(ModelConfig.from_dict(cfg))
     policy.load_state_dict(ck['policy'])
     return policy.eval(), ck.get('text_encoder'), ck.get('stats') or {}

@@ -15,10 +15,10 @@ import math
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, JointState
 from vla_ros import constants as C
 from vla_ros.nodes.spin import run_node
+from vla_ros.qos import SENSOR_QOS
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 STREAMS = ('camera', 'audio', 'tactile', 'joints')
@@ -49,13 +49,13 @@ class FakeSensors(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self.image_pubs = {
-            cam: self.create_publisher(Image, C.camera_topic(cam), qos_profile_sensor_data)
+            cam: self.create_publisher(Image, C.camera_topic(cam), SENSOR_QOS)
             for cam in self.cameras}
-        self.audio_pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, qos_profile_sensor_data)
+        self.audio_pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, SENSOR_QOS)
         self.tactile_pub = self.create_publisher(
-            TactileArray, C.TACTILE_TOPIC, qos_profile_sensor_data)
+            TactileArray, C.TACTILE_TOPIC, SENSOR_QOS)
         self.joint_pub = self.create_publisher(
-            JointState, C.JOINT_STATES_TOPIC, qos_profile_sensor_data)
+            JointState, C.JOINT_STATES_TOPIC, SENSOR_QOS)
 
         self.frames = [self._make_frame(i) for i in range(N_PREGENERATED_FRAMES)]
         self.samples_per_chunk = max(1, round(self.sample_rate / audio_hz))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.spin import run_node
+from vla_ros.qos import SENSOR_QOS
 from vla_ros.sim.gazebo import GZ_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT
@@ -43,8 +43,8 @@ class GzTactile(Node):
         for pad in ROBOT.pads:
             self.create_subscription(Contacts, GZ_TACTILE_TOPIC_FMT.format(pad=pad.name),
                                      lambda m, n=pad.name: self._on_contacts(n, m),
-                                     qos_profile_sensor_data)
-        self.pub = self.create_publisher(TactileArray, C.TACTILE_TOPIC, qos_profile_sensor_data)
+                                     SENSOR_QOS)
+        self.pub = self.create_publisher(TactileArray, C.TACTILE_TOPIC, SENSOR_QOS)
         self.create_timer(1.0 / rate, self._publish)
 
     def _on_contacts(self, pad: str, msg) -> None:

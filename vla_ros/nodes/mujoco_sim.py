@@ -16,9 +16,8 @@ import time
 
 import numpy as np
 import rclpy
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64MultiArray, String, UInt32
@@ -28,13 +27,14 @@ from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError, VlaRosError
-from vla_ros.nodes.param_table import warn_unknown_parameters
+from vla_ros.nodes.param_table import declare_table, read_table, warn_unknown_parameters
+from vla_ros.nodes.sim_params import RATE_PARAMETERS, SIM_PARAMETERS
 from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import JOINT_NAMES, SimWorld, WorldConfig
 from vla_ros.nodes.spin import run_node
-from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS
+from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
 
 ARM_TRAJECTORY_TOPIC = '/arm_controller/joint_trajectory'
 ARM_COMMANDS_TOPIC = '/arm_controller/commands'
@@ -55,23 +55,13 @@ class MujocoSim(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('mujoco_sim', **kwargs)
-        d = self._declare
-        self.seed = int(d('seed', 0, 'seed of the next reset (settable at run time)', False))
-        self.rtf = float(d('real_time_factor', 1.0,
-                           'sim seconds per wall second; 0 = as fast as possible', False))
-        cameras = tuple(d('cameras', list(C.DEFAULT_CAMERAS), 'published cameras'))
-        width = int(d('image_width', 224, 'image width [px]'))
-        height = int(d('image_height', 224, 'image height [px]'))
-        self.rates = {
-            'camera': float(d('camera_rate_hz', 30.0, 'image rate per camera, sim time [Hz]')),
-            'audio': float(d('audio_chunk_rate_hz', 50.0, 'audio chunks per sim second [Hz]')),
-            'tactile': float(d('tactile_rate_hz', 100.0, 'tactile rate, sim time [Hz]')),
-            'joints': float(d('joint_rate_hz', 100.0, 'joint-state rate, sim time [Hz]')),
-            'clock': float(d('clock_rate_hz', 200.0, '/clock rate, sim time [Hz]')),
-            'task_state': float(d('task_state_rate_hz', 10.0, '/sim/task_state rate [Hz]')),
-        }
-        self.speak_commands = bool(d('speak_commands', False,
-                                     'speak /vla/command texts into the microphone (espeak-ng)'))
+        declare_table(self, SIM_PARAMETERS.values())
+        p = read_table(self, SIM_PARAMETERS.values())
+        self.seed, self.rtf = int(p['seed']), float(p['real_time_factor'])
+        cameras = tuple(p['cameras'])
+        width, height = int(p['image_width']), int(p['image_height'])
+        self.rates = {stream: float(p[name]) for stream, name in RATE_PARAMETERS.items()}
+        self.speak_commands = bool(p['speak_commands'])
         try:
             self.world = SimWorld(WorldConfig(image_width=width, image_height=height,
                                               cameras=cameras), seed=self.seed)
@@ -84,12 +74,12 @@ class MujocoSim(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self.image_pubs = {c: self.create_publisher(Image, C.camera_topic(c),
-                                                    qos_profile_sensor_data) for c in cameras}
-        self.audio_pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, qos_profile_sensor_data)
+                                                    SENSOR_QOS) for c in cameras}
+        self.audio_pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, SENSOR_QOS)
         self.tactile_pub = self.create_publisher(TactileArray, C.TACTILE_TOPIC,
-                                                 qos_profile_sensor_data)
+                                                 SENSOR_QOS)
         self.joint_pub = self.create_publisher(JointState, C.JOINT_STATES_TOPIC,
-                                               qos_profile_sensor_data)
+                                               SENSOR_QOS)
         self.clock_pub = self.create_publisher(Clock, '/clock', RELIABLE_QOS)
         self.task_pub = self.create_publisher(String, TASK_STATE_TOPIC, LATCHED_QOS)
 
@@ -120,10 +110,6 @@ class MujocoSim(Node):
         self.get_logger().info(
             f'mujoco_sim ready: cameras={list(cameras)} {width}x{height}, rates={self.rates}, '
             f'real_time_factor={self.rtf}, seed={self.seed}')
-
-    def _declare(self, name: str, default, description: str, read_only: bool = True):
-        return self.declare_parameter(name, default, ParameterDescriptor(
-            description=description, read_only=read_only)).value
 
     def _on_set_parameters(self, params) -> SetParametersResult:
         for p in params:

@@ -72,3 +72,17 @@ def policy_config_from_file(path: str | os.PathLike, *, node: str = 'vla_policy'
     values = _merge(table, given, f'{path} [{node}]')
     return (config_from_policy_values({k: values[k] for k in POLICY_PARAMETERS}),
             config_from_values({k: values[k] for k in SYNC_PARAMETERS}))
+
+
+def sim_parameters_from_file(path: str | os.PathLike, *, node: str = 'mujoco_sim',
+                             overrides: Mapping[str, object] | None = None
+                             ) -> dict[str, object]:
+    """
+    Return every ``mujoco_sim`` parameter: declared defaults, the file's values, overrides.
+
+    Unknown names are a ConfigError, as for the policy.
+    """
+    from vla_ros.nodes.sim_params import SIM_PARAMETERS
+
+    given = {**node_parameters(path, node), **(overrides or {})}
+    return _merge(SIM_PARAMETERS, given, f'{path} [{node}]')

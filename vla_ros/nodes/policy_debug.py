@@ -10,9 +10,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from vla_ros.nodes.controller_outputs import to_time
+from vla_ros.qos import SENSOR_QOS
 
 SIZE = (320, 240)  # width, height [px]
 COLORS = [(255, 80, 80), (80, 255, 80), (80, 80, 255), (255, 255, 80), (255, 80, 255),
@@ -48,7 +48,7 @@ class DebugImage:
     """Publisher of ``~/debug_image`` (rgb8)."""
 
     def __init__(self, node: Node) -> None:
-        self._pub = node.create_publisher(Image, '~/debug_image', qos_profile_sensor_data)
+        self._pub = node.create_publisher(Image, '~/debug_image', SENSOR_QOS)
 
     def publish(self, frame, actions: np.ndarray, command: str, names) -> None:
         cam = next(iter(frame.images), None)

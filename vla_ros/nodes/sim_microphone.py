@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data, QoSProfile
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from vla_ros import constants as C
 from vla_ros.errors import VlaRosError
 from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.spin import run_node
+from vla_ros.qos import RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
 from vla_ros_msgs.msg import AudioChunk, TactileArray
 
@@ -36,12 +36,12 @@ class SimMicrophone(Node):
         self.speed = 0.0
         self.force = 0.0
         self.create_subscription(JointState, C.JOINT_STATES_TOPIC, self._on_joints,
-                                 qos_profile_sensor_data)
+                                 SENSOR_QOS)
         self.create_subscription(TactileArray, C.TACTILE_TOPIC,
                                  lambda m: setattr(self, 'force', float(np.sum(m.values))),
-                                 qos_profile_sensor_data)
-        self.create_subscription(String, '/sim/sound', self._on_sound, QoSProfile(depth=10))
-        self.pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, qos_profile_sensor_data)
+                                 SENSOR_QOS)
+        self.create_subscription(String, '/sim/sound', self._on_sound, RELIABLE_QOS)
+        self.pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, SENSOR_QOS)
         self.create_timer(1.0 / chunk_hz, self._publish)
 
     def _on_joints(self, msg: JointState) -> None:

@@ -24,6 +24,8 @@ from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.task_suite import EVAL_SEED_BASE, TaskKind, make_task
 from vla_ros.sim.world import SimWorld, WorldConfig
 from vla_ros.tools import bagio
+from vla_ros.tools.sim_config import (NodeParams, sensor_values, sim_node_params,
+                                      write_recorded_with)
 
 NS = 1_000_000_000
 
@@ -81,14 +83,27 @@ class EpisodeRecord:
 
 
 def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k in TaskKind),
-             episodes_per_kind: int = 10, seed_start: int = 0, image_size: int = 96,
-             rates: StreamRates = StreamRates(), noise_rad: float = 0.0,
+             episodes_per_kind: int = 10, seed_start: int = 0, sim: NodeParams | None = None,
+             noise_rad: float = 0.0,
              progress: Callable[[EpisodeRecord], None] | None = None) -> list[EpisodeRecord]:
     """Record ``episodes_per_kind`` successful expert demonstrations of each kind
-    (``noise_rad``: DART noise on the executed arm targets, see ``run_expert_episode``)."""
+    (``noise_rad``: DART noise on the executed arm targets, see ``run_expert_episode``).
+
+    ``sim``: the ``mujoco_sim`` parameters to mimic (cameras, image size, stream rates;
+    default config/sim.yaml); written to ``<out_dir>/recorded_with.yaml``.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    world = SimWorld(WorldConfig(image_width=image_size, image_height=image_size))
+    sim = sim or sim_node_params()
+    p = sensor_values(sim)
+    rates = StreamRates(camera_rate_hz=float(p['camera_rate_hz']),
+                        audio_chunk_rate_hz=float(p['audio_chunk_rate_hz']),
+                        tactile_rate_hz=float(p['tactile_rate_hz']),
+                        joint_rate_hz=float(p['joint_rate_hz']))
+    write_recorded_with(out, sim)
+    world = SimWorld(WorldConfig(image_width=int(p['image_width']),
+                                 image_height=int(p['image_height']),
+                                 cameras=tuple(p['cameras'])))
     ik = IkSolver(world.model)
     records: list[EpisodeRecord] = []
     index = (out / 'episodes.jsonl').open('a')

@@ -52,9 +52,11 @@ def _bundle(args: argparse.Namespace) -> tuple[pathlib.Path, str]:
     from vla_ros.core.bundle import load_bundle
     from vla_ros.tools.locate import find_default_bundle
     if args.random_weights:
-        from vla_ros.tools.test_bundles import make_random_bundle  # torch: dev tools only
+        from vla_ros.model.config import tiny_model_config  # torch: dev tools only
+        from vla_ros.model.export import export_random_bundle
         out = pathlib.Path(tempfile.mkdtemp(prefix='vla_demo_bundle_'))
-        return make_random_bundle(out, cameras=('front', 'wrist')), 'RANDOM weights'
+        cfg = tiny_model_config(cameras=('front', 'wrist'))
+        return export_random_bundle(out, cfg), 'RANDOM weights'
     path, origin = (args.bundle, 'given') if args.bundle else (find_default_bundle(),
                                                                 'default trained')
     load_bundle(path)  # a wrong path fails here, before any node starts
@@ -72,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     task = make_task(args.task, args.seed, colour=args.colour)
     expected_rate_hz = 1.0 / load_bundle(bundle).manifest.dt  # control runs at the bundle rate
     print(f'[demo] bundle {bundle} ({origin}); starting mujoco_sim + vla_policy', flush=True)
-    with EpisodeRunner(bundle) as runner:
+    runner = EpisodeRunner(bundle)
+    print(f'[demo] parameters: {runner.describe()}'.replace('\n', '\n[demo] parameters: '),
+          flush=True)
+    with runner:
         print(f'[demo] ready after {time.monotonic() - t0:.1f} s; seed {args.seed}; '
               f'command on /vla/command: "{task.command}"', flush=True)
         result = runner.run(task, args.seed, record_video=True)

@@ -6,7 +6,12 @@ and judge success from ``/sim/task_state``.
     from vla_ros.tools.episode import run_episodes
     results = run_episodes('models/default', [make_task('pick', 100000)], [100000])
 
-The processes stay up across episodes (``stop`` command + sim reset between episodes).
+The processes stay up across episodes (``stop`` command + sim reset between episodes). Both
+nodes run with ``config/sim.yaml``, the file the launch file passes, plus only the overrides
+an episode needs: the bundle, a mask, the real-time factor, and the camera and sensor rates the
+bundle's demonstrations were recorded with (``provenance.recorded_with`` of the bundle, where
+they differ from the file). :attr:`EpisodeRunner.overrides` says which; demo and eval print
+and record them.
 """
 
 from __future__ import annotations
@@ -16,28 +21,23 @@ import random
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from vla_ros import constants as C
+from vla_ros.core.bundle import load_bundle
 from vla_ros.core.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
-from vla_ros.tools.procs import NodeProcess, check_all, ros_args, wait_until
+from vla_ros.tools.procs import NodeProcess, check_all, wait_until
+from vla_ros.tools.sim_config import (NodeParams, policy_node_params, recorded_overrides,
+                                      sim_node_params)
 
-SIM_PARAMS = {'image_width': 96, 'image_height': 96, 'camera_rate_hz': 10.0,
-              'audio_chunk_rate_hz': 50.0, 'tactile_rate_hz': 50.0, 'joint_rate_hz': 50.0,
-              'task_state_rate_hz': 10.0, 'real_time_factor': 1.0}
 VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
-POLICY_PARAMS = {'autostart': True, 'dry_run': False, 'use_sim_time': True,
-                 'cameras': ['front', 'wrist'], 'required_cameras': ['front'],
-                 'controller.kind': 'joint_trajectory', 'controller.name': 'arm_controller',
-                 'gripper.controller': 'gripper_controller', 'scheduler.smoothing': 'blend',
-                 'scheduler.inference_threshold': 7, 'max_frame_age_s': 0.5}
 
 
 @dataclass
@@ -60,6 +60,7 @@ class EpisodeResult:
     chunks: int
     mask: tuple[str, ...] = ()
     held_out: bool = False     # the command was a held-out paraphrase
+    policy_command: str = ''   # the command ~/status reported while running ('' = never ran)
     frames: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
@@ -69,9 +70,11 @@ class EpisodeRunner:
     Args:
         bundle: policy bundle directory.
         mask: modalities the policy sees as absent (vla_policy ``mask_modalities``).
-        log_dir: where process logs go (default: a temp dir).
+        log_dir: where process logs (and the override params files) go (default: a temp dir).
         rtf: sim real-time factor (1.0 = real time; the policy runs on sim time).
         domain_id: ROS_DOMAIN_ID for the processes and this runner (default: random).
+        sim_overrides / policy_overrides: more parameters to change (validated, printed).
+        params_file: instead of ``config/sim.yaml``.
         restart_policy: start a fresh ``vla_policy`` for each episode after the first
             (default False: one policy process lives across sim resets, which is itself part of
             what an episode exercises: the clock jumping back must not stall the policy).
@@ -79,16 +82,28 @@ class EpisodeRunner:
 
     def __init__(self, bundle: str | Path, *, mask: Sequence[str] = (),
                  log_dir: str | Path | None = None, rtf: float = 1.0,
-                 domain_id: int | None = None, policy_params: dict | None = None,
-                 sim_params: dict | None = None, restart_policy: bool = False) -> None:
+                 domain_id: int | None = None,
+                 sim_overrides: Mapping[str, object] | None = None,
+                 policy_overrides: Mapping[str, object] | None = None,
+                 params_file: str | Path | None = None, restart_policy: bool = False) -> None:
         self.bundle = Path(bundle)
         self.mask = check_mask(mask)
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix='vla_episode_'))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.rtf = rtf
         self.domain_id = domain_id if domain_id is not None else random.randint(20, 200)
-        self.policy_params = {**POLICY_PARAMS, **(policy_params or {})}
-        self.sim_params = {**SIM_PARAMS, 'real_time_factor': rtf, **(sim_params or {})}
+        # the sensors the bundle was trained on (provenance.recorded_with), then the rtf
+        sim = recorded_overrides(load_bundle(self.bundle).manifest.provenance,
+                                 sim_node_params(params_file=params_file))
+        if rtf != 1.0:
+            sim['real_time_factor'] = float(rtf)
+        pol: dict[str, object] = {'bundle': str(self.bundle.resolve())}
+        if self.mask:
+            pol['mask_modalities'] = list(self.mask)
+        self.sim_params: NodeParams = sim_node_params({**sim, **(sim_overrides or {})},
+                                                      params_file=params_file)
+        self.policy_params: NodeParams = policy_node_params(
+            {**pol, **(policy_overrides or {})}, params_file=params_file)
         self.procs: list[NodeProcess] = []
         self.restart_policy = restart_policy
         self.episodes = 0
@@ -101,6 +116,15 @@ class EpisodeRunner:
         self._latest_image: dict[str, np.ndarray] = {}
         self._want_frames = False
         self.context = None
+
+    @property
+    def overrides(self) -> dict[str, dict[str, object]]:
+        """Node -> the parameters this runner sets beyond its params file."""
+        return {p.node: dict(p.overrides) for p in (self.sim_params, self.policy_params)}
+
+    def describe(self) -> str:
+        """Two lines: each node's params file and overrides."""
+        return f'{self.sim_params.describe()}\n{self.policy_params.describe()}'
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, timeout_s: float = 120.0) -> EpisodeRunner:
@@ -116,28 +140,29 @@ class EpisodeRunner:
         os.environ['ROS_DOMAIN_ID'] = str(self.domain_id)
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
-        from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
         from sensor_msgs.msg import Image
         from std_msgs.msg import String, UInt32
         from vla_ros_msgs.msg import PolicyStatus
+
+        from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
         env = self._env = {'ROS_DOMAIN_ID': str(self.domain_id)}
         self.procs = [
-            NodeProcess('mujoco_sim', ros_args(params=self.sim_params), env=env,
+            NodeProcess('mujoco_sim', self.sim_params.ros_args(self.log_dir), env=env,
                         log_path=self.log_dir / 'mujoco_sim.log').start(),
             self._policy_process().start()]
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain_id)
         node = self.node = rclpy.create_node('vla_episode_runner', context=self.context)
-        latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        node.create_subscription(String, '/sim/task_state', self._on_state, latched)
-        node.create_subscription(PolicyStatus, '/vla_policy/status', self._on_status, latched)
+        node.create_subscription(String, '/sim/task_state', self._on_state, LATCHED_QOS)
+        node.create_subscription(PolicyStatus, '/vla_policy/status', self._on_status,
+                                 LATCHED_QOS)
         for cam in VIDEO_CAMERAS:
             node.create_subscription(Image, C.camera_topic(cam),
                                      lambda m, c=cam: self._on_image(c, m),
-                                     qos_profile_sensor_data)
-        self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, latched)
-        self.reset_pub = node.create_publisher(UInt32, '/sim/reset_seed', 10)
-        self.sound_pub = node.create_publisher(String, '/sim/sound', 10)
+                                     SENSOR_QOS)
+        self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
+        self.reset_pub = node.create_publisher(UInt32, '/sim/reset_seed', RELIABLE_QOS)
+        self.sound_pub = node.create_publisher(String, '/sim/sound', RELIABLE_QOS)
         self._String, self._UInt32 = String, UInt32
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(node)
@@ -155,11 +180,9 @@ class EpisodeRunner:
         return self
 
     def _policy_process(self) -> NodeProcess:
-        pol = {**self.policy_params, 'bundle': str(self.bundle.resolve())}
-        if self.mask:
-            pol['mask_modalities'] = list(self.mask)
         self._policy_starts = getattr(self, '_policy_starts', 0) + 1
-        return NodeProcess('vla_policy', ros_args(params=pol), env=self._env,
+        return NodeProcess('vla_policy', self.policy_params.ros_args(self.log_dir),
+                           env=self._env,
                            log_path=self.log_dir / f'vla_policy_{self._policy_starts}.log')
 
     def _restart_policy(self, timeout_s: float = 60.0) -> None:
@@ -223,6 +246,10 @@ class EpisodeRunner:
                 else:  # before every camera was seen (or a robot without a wrist camera)
                     self._front_only.append(img)
 
+    def _state_name(self) -> str:
+        with self._lock:
+            return self._status.state_name if self._status is not None else ''
+
     def _latest(self) -> TaskState | None:
         with self._lock:
             return self._states[-1] if self._states else None
@@ -243,7 +270,7 @@ class EpisodeRunner:
         """Reset to ``seed``, command ``task.command``, run until decided or timeout."""
         self._check_procs()
         self.cmd_pub.publish(self._String(data='stop'))
-        time.sleep(0.2)
+        wait_until(lambda: self._check_procs() or self._state_name() != 'running', 5.0)
         if self.restart_policy and self.episodes:
             self.procs[1].stop()
         before = self._latest()
@@ -302,22 +329,30 @@ class EpisodeRunner:
             control_rate_hz=mean('control_rate_hz'), frame_rate_hz=mean('frame_rate_hz'),
             chunks=int(hist[-1].chunks) if hist else 0, mask=self.mask,
             held_out=task.held_out,
+            policy_command=next((s.command for s in reversed(hist)
+                                 if s.state_name == 'running'), ''),
             frames=frames[::max(1, video_every)])
 
 
 def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[int], *,
                  mask: Sequence[str] | None = None, record_video: str | Path | None = None,
                  log_dir: str | Path | None = None, rtf: float = 1.0,
-                 progress=None) -> list[EpisodeResult]:
+                 progress: Callable[[EpisodeResult], None] | None = None,
+                 on_start: Callable[[EpisodeRunner], None] | None = None
+                 ) -> list[EpisodeResult]:
     """Run ``tasks[i]`` with ``seeds[i]`` through one sim + policy process pair.
 
     ``record_video``: a directory; each episode's front-camera frames are written there as
-    ``<task>_<seed>.gif``. ``progress(result)`` is called after each episode.
+    ``<task>_<seed>.gif``. ``on_start(runner)`` is called once its parameters are known
+    (before the nodes start), ``progress(result)`` after each episode.
     """
     if len(tasks) != len(seeds):
         raise ValueError(f'{len(tasks)} tasks but {len(seeds)} seeds')
     results = []
-    with EpisodeRunner(bundle, mask=mask or (), log_dir=log_dir, rtf=rtf) as runner:
+    runner = EpisodeRunner(bundle, mask=mask or (), log_dir=log_dir, rtf=rtf)
+    if on_start:
+        on_start(runner)
+    with runner:
         for task, seed in zip(tasks, seeds):
             r = runner.run(task, seed, record_video=record_video is not None)
             if record_video is not None and r.frames:

@@ -1,4 +1,5 @@
-"""Where the default policy bundle lives, wherever a command runs (no rclpy import here).
+"""Where the default policy bundle and the config files live, wherever a command runs (no
+rclpy import here).
 
 Looked up in order: ``$VLA_ROS_BUNDLE``; ``models/default`` of the source checkout this
 package was imported from (a colcon ``--symlink-install`` or a plain checkout); the installed
@@ -16,6 +17,7 @@ from vla_ros.errors import BundleMissingFileError
 PACKAGE = 'vla_ros'
 BUNDLE_ENV = 'VLA_ROS_BUNDLE'
 DEFAULT_BUNDLE_DIR = Path('models') / 'default'
+SIM_CONFIG_NAME = 'sim.yaml'
 
 
 def default_bundle_candidates() -> list[Path]:
@@ -49,3 +51,23 @@ def find_default_bundle() -> Path:
     raise BundleMissingFileError(
         'no default policy bundle: looked in ' + ', '.join(str(c) for c in candidates)
         + f'; give --bundle, set {BUNDLE_ENV}, or run `make train`')
+
+
+def config_file(name: str = SIM_CONFIG_NAME) -> Path:
+    """``config/<name>`` of this checkout, else of the installed share directory;
+    ConfigError naming both places when neither has it."""
+    from vla_ros.errors import ConfigError
+    candidates = [Path(__file__).resolve().parents[2] / 'config' / name]
+    try:
+        from ament_index_python.packages import (PackageNotFoundError,
+                                                 get_package_share_directory)
+        try:
+            candidates.append(Path(get_package_share_directory(PACKAGE)) / 'config' / name)
+        except PackageNotFoundError:
+            pass
+    except ImportError:
+        pass
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise ConfigError(f'config file {name} not found in ' + ', '.join(map(str, candidates)))

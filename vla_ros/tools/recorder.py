@@ -13,19 +13,15 @@ import threading
 
 import numpy as np
 from rclpy.node import Node
-from rclpy.qos import (DurabilityPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
 
 from vla_ros import constants as C
+from vla_ros.qos import LATCHED_QOS, RECORDER_QOS, RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim.expert import ScriptedExpert
 from vla_ros.sim.ik import IkSolver
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec, start_delay
 from vla_ros.sim.tasks import TaskState
 from vla_ros.tools import bagio
 
-LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
-RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 SENSOR_TYPES = ('sensor_msgs/msg/Image', 'vla_ros_msgs/msg/AudioChunk',
                 'vla_ros_msgs/msg/TactileArray', 'sensor_msgs/msg/JointState')
 
@@ -47,8 +43,8 @@ class TopicRecorder:
         self.recording = True
         topics = dict(bagio.DEFAULT_TOPICS if topics is None else topics)
         for topic, msgtype in topics.items():
-            qos = (qos_profile_sensor_data if msgtype in SENSOR_TYPES
-                   else LATCHED if topic == C.COMMAND_TOPIC else RELIABLE)
+            qos = (SENSOR_QOS if msgtype in SENSOR_TYPES
+                   else LATCHED_QOS if topic == C.COMMAND_TOPIC else RECORDER_QOS)
             node.create_subscription(_msg_class(msgtype), topic,
                                      lambda data, t=topic, m=msgtype: self._on(t, m, data),
                                      qos, raw=True)
@@ -76,12 +72,12 @@ class ExpertTeleop:
         self.active = False
         self._types = (Float64MultiArray, String, JointTrajectory, JointTrajectoryPoint)
         self.arm_pub = node.create_publisher(JointTrajectory, bagio.ARM_TRAJECTORY_TOPIC,
-                                             RELIABLE)
+                                             RELIABLE_QOS)
         self.grip_pub = node.create_publisher(Float64MultiArray, bagio.GRIPPER_COMMANDS_TOPIC,
-                                              RELIABLE)
-        self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED)
-        self.sound_pub = node.create_publisher(String, bagio.SOUND_TOPIC, RELIABLE)
-        node.create_subscription(String, '/sim/task_state', self._on_state, LATCHED)
+                                              RELIABLE_QOS)
+        self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
+        self.sound_pub = node.create_publisher(String, bagio.SOUND_TOPIC, RELIABLE_QOS)
+        node.create_subscription(String, '/sim/task_state', self._on_state, LATCHED_QOS)
         self.last_state: TaskState | None = None
 
     def start(self) -> None:

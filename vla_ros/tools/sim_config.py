@@ -1,0 +1,161 @@
+"""The simulated robot's one configuration: ``config/sim.yaml`` plus explicit overrides.
+
+Every tool that starts or mimics the sim nodes (demo, eval, ``record --expert``) and training
+(its sync config) reads the same file the launch file passes. What a tool changes for its own
+purpose is an override: validated against the node's declared parameters, printed
+(:meth:`NodeParams.describe`), and passed to the node as a second params file (a
+node-specific entry in a params file beats a ``-p`` wildcard, so ``-p`` cannot override it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from vla_ros.errors import ConfigError
+from vla_ros.nodes.params_file import (node_parameters, policy_config_from_file,
+                                       sim_parameters_from_file)
+from vla_ros.tools.locate import config_file
+from vla_ros.tools.procs import ros_args
+
+SIM_NODE = 'mujoco_sim'
+POLICY_NODE = 'vla_policy'
+
+
+def _nested(flat: Mapping[str, object]) -> dict:
+    """Dotted names -> the nested mapping a params file holds."""
+    out: dict = {}
+    for name, value in flat.items():
+        *groups, leaf = name.split('.')
+        d = out
+        for g in groups:
+            d = d.setdefault(g, {})
+        d[leaf] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, float):
+        return f'{value:g}'
+    if isinstance(value, (list, tuple)):
+        return '[' + ','.join(_literal(v) for v in value) + ']'
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class NodeParams:
+    """One node's parameters: ``params_file`` (its section for ``node``) + ``overrides``.
+
+    Attributes:
+        node: node name (the params-file section).
+        params_file: e.g. ``config/sim.yaml``.
+        overrides: dotted parameter names -> values that replace the file's.
+    """
+
+    node: str
+    params_file: Path
+    overrides: Mapping[str, object] = field(default_factory=dict)
+
+    def values(self) -> dict[str, object]:
+        """The file's parameters for this node, with the overrides applied."""
+        return {**node_parameters(self.params_file, self.node), **self.overrides}
+
+    def describe(self) -> str:
+        """One line: ``mujoco_sim: config/sim.yaml + image_width=96 ...``."""
+        extra = ' '.join(f'{k}={_literal(v)}' for k, v in self.overrides.items())
+        return f'{self.node}: {self.params_file}' + (f' + {extra}' if extra else
+                                                     ' (no overrides)')
+
+    def write_overrides(self, directory: str | os.PathLike) -> Path:
+        """The overrides as a params file ``<directory>/<node>.overrides.yaml``."""
+        path = Path(directory) / f'{self.node}.overrides.yaml'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(
+            {self.node: {'ros__parameters': _nested(self.overrides)}}, sort_keys=False))
+        return path
+
+    def ros_args(self, directory: str | os.PathLike) -> list[str]:
+        """``--ros-args --params-file <file> [--params-file <overrides>]`` for the node."""
+        files = [self.params_file]
+        if self.overrides:
+            files.append(self.write_overrides(directory))
+        return ros_args(params_files=files)
+
+
+def sim_node_params(overrides: Mapping[str, object] | None = None, *,
+                    params_file: str | os.PathLike | None = None) -> NodeParams:
+    """``mujoco_sim`` from ``config/sim.yaml`` (or ``params_file``) + validated overrides."""
+    path = Path(params_file) if params_file else config_file()
+    params = NodeParams(SIM_NODE, path, dict(overrides or {}))
+    sim_parameters_from_file(path, node=SIM_NODE, overrides=params.overrides)  # validate
+    return params
+
+
+def policy_node_params(overrides: Mapping[str, object] | None = None, *,
+                       params_file: str | os.PathLike | None = None) -> NodeParams:
+    """``vla_policy`` from ``config/sim.yaml`` (or ``params_file``) + overrides, validated as
+    the node validates them (``bundle`` is usually one of the overrides)."""
+    path = Path(params_file) if params_file else config_file()
+    params = NodeParams(POLICY_NODE, path, dict(overrides or {}))
+    policy_config_from_file(path, node=POLICY_NODE, overrides=params.overrides)  # validate
+    return params
+
+
+def sim_values(params: NodeParams) -> dict[str, object]:
+    """Every ``mujoco_sim`` parameter of ``params`` (declared defaults filled in)."""
+    return sim_parameters_from_file(params.params_file, node=params.node,
+                                    overrides=params.overrides)
+
+
+# The mujoco_sim parameters that shape what a policy sees: demonstrations record them
+# (RECORDED_WITH in the data directory -> ``provenance.recorded_with`` of the trained bundle)
+# and closed-loop runs of that bundle override config/sim.yaml with them.
+SENSOR_PARAMETERS = ('cameras', 'image_width', 'image_height', 'camera_rate_hz',
+                     'audio_chunk_rate_hz', 'tactile_rate_hz', 'joint_rate_hz')
+RECORDED_WITH = 'recorded_with.yaml'
+
+
+def sensor_values(params: NodeParams) -> dict[str, object]:
+    """The :data:`SENSOR_PARAMETERS` of ``params`` (declared defaults filled in)."""
+    values = sim_values(params)
+    return {k: values[k] for k in SENSOR_PARAMETERS}
+
+
+def write_recorded_with(data_dir: str | os.PathLike, params: NodeParams) -> Path:
+    """``<data_dir>/recorded_with.yaml``: the sensor parameters of a recording."""
+    path = Path(data_dir) / RECORDED_WITH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({'mujoco_sim': sensor_values(params)}, sort_keys=False))
+    return path
+
+
+def read_recorded_with(data_dirs: Sequence[str | os.PathLike]) -> dict[str, object]:
+    """The sensor parameters every data directory was recorded with ({} when none says);
+    ConfigError when two directories disagree (one policy, one camera setup)."""
+    found: dict[str, dict] = {}
+    for d in data_dirs:
+        path = Path(d) / RECORDED_WITH
+        if path.is_file():
+            found[str(d)] = (yaml.safe_load(path.read_text()) or {}).get('mujoco_sim') or {}
+    distinct = {yaml.safe_dump(v, sort_keys=True) for v in found.values()}
+    if len(distinct) > 1:
+        raise ConfigError(f'data recorded with different sensor parameters: {found}')
+    return next(iter(found.values()), {})
+
+
+def recorded_overrides(provenance: Mapping[str, object],
+                       params: NodeParams) -> dict[str, object]:
+    """The bundle's ``provenance.recorded_with`` values that differ from ``params``: what a
+    closed-loop run overrides so the policy sees the sensors it was trained on."""
+    recorded = provenance.get('recorded_with') or {}
+    if not isinstance(recorded, Mapping):
+        raise ConfigError(f'bundle provenance.recorded_with must be a mapping, got {recorded!r}')
+    unknown = sorted(set(recorded) - set(SENSOR_PARAMETERS))
+    if unknown:
+        raise ConfigError(f'bundle provenance.recorded_with: unknown parameters {unknown}')
+    current = sensor_values(params)
+    return {k: v for k, v in recorded.items() if v != current[k]}
