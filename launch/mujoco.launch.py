@@ -1,19 +1,37 @@
-"""Launch the MuJoCo tabletop robot: ``ros2 launch vla_ros mujoco.launch.py [seed:=3]``.
+"""
+Launch the MuJoCo robot and the policy: ``ros2 launch vla_ros mujoco.launch.py [bundle:=/path]``.
 
-Without launch (this repo's dev setup) the same is
-``mujoco_sim --ros-args --params-file config/sim.yaml``.
+Starts ``mujoco_sim`` and ``vla_policy``, both with ``config/sim.yaml`` (the file the demo,
+eval and record tools read too). ``bundle`` defaults to the installed default bundle
+(``share/vla_ros/models/default``); ``policy:=false`` starts the simulator alone. Without
+launch (this repo's dev setup) the same is
+``mujoco_sim --ros-args --params-file config/sim.yaml`` and
+``vla_policy --ros-args --params-file config/sim.yaml -p bundle:=/path``.
+
+The launch arguments are passed as wildcard (``/**``) parameters, which a node-specific entry
+of a params file beats: none of them may be set in the node sections of ``config/sim.yaml``
+(test/sim/test_sim_launch_files.py checks this).
 """
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
 def generate_launch_description() -> LaunchDescription:
-    sim_params = PathJoinSubstitution([FindPackageShare('vla_ros'), 'config', 'sim.yaml'])
+    """Return the sim + policy launch description."""
+    share = FindPackageShare('vla_ros')
+    sim_params = PathJoinSubstitution([share, 'config', 'sim.yaml'])
     return LaunchDescription([
+        DeclareLaunchArgument(
+            'bundle', default_value=PathJoinSubstitution([share, 'models', 'default']),
+            description='policy bundle directory (bundle.yaml + ONNX files)'),
+        DeclareLaunchArgument('policy', default_value='true',
+                              description='start vla_policy; false = the simulator alone'),
         DeclareLaunchArgument('seed', default_value='0', description='world seed'),
         DeclareLaunchArgument('real_time_factor', default_value='1.0',
                               description='sim s per wall s; 0 = as fast as possible'),
@@ -21,7 +39,12 @@ def generate_launch_description() -> LaunchDescription:
                               description='speak /vla/command into the microphone'),
         Node(package='vla_ros', executable='mujoco_sim', name='mujoco_sim', output='screen',
              parameters=[sim_params, {
-                 'seed': LaunchConfiguration('seed'),
-                 'real_time_factor': LaunchConfiguration('real_time_factor'),
-                 'speak_commands': LaunchConfiguration('speak_commands')}]),
+                 'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int),
+                 'real_time_factor': ParameterValue(LaunchConfiguration('real_time_factor'),
+                                                    value_type=float),
+                 'speak_commands': ParameterValue(LaunchConfiguration('speak_commands'),
+                                                  value_type=bool)}]),
+        Node(package='vla_ros', executable='vla_policy', name='vla_policy', output='screen',
+             condition=IfCondition(LaunchConfiguration('policy')),
+             parameters=[sim_params, {'bundle': LaunchConfiguration('bundle')}]),
     ])

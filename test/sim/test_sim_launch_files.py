@@ -155,3 +155,22 @@ def test_sim_yaml_policy_section_matches_the_robot():
         assert cfg['limits.max_velocity'][i] <= j.velocity
     assert tuple(cfg['controller.joints']) == C.DEFAULT_ARM_JOINTS
     assert cfg['gripper.controller'] == 'gripper_controller'
+
+
+def test_launch_arguments_are_not_shadowed_by_sim_yaml():
+    """mujoco.launch.py passes its arguments as ``/**`` parameters after config/sim.yaml; a
+    node section of sim.yaml would beat them (ROS precedence), so it must not set them."""
+    cfg = yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
+    tree = ast.parse((ROOT / 'launch' / 'mujoco.launch.py').read_text())
+    checked = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, 'id', '') == 'Node':
+            kw = {k.arg: k.value for k in node.keywords}
+            name = ast.literal_eval(kw['name'])
+            section = flatten(cfg.get(name, {}).get('ros__parameters') or {})
+            for item in kw['parameters'].elts:
+                if isinstance(item, ast.Dict):
+                    for key in item.keys:
+                        checked += 1
+                        assert key.value not in section, (name, key.value)
+    assert checked == 4  # seed, real_time_factor, speak_commands; bundle

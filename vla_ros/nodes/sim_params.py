@@ -20,7 +20,7 @@ _TABLE = (
     spec('cameras', SA, list(C.DEFAULT_CAMERAS), 'published cameras'),
     spec('image_width', I, 224, 'image width [px] (up to 640)'),
     spec('image_height', I, 224, 'image height [px] (up to 480)'),
-    spec('camera_rate_hz', D, 30.0, 'image rate per camera, sim time [Hz] (0..1000)'),
+    spec('camera_rate_hz', D, 30.0, 'image rate per camera, sim time [Hz]'),
     spec('audio_chunk_rate_hz', D, 50.0, 'audio chunks per sim second [Hz]'),
     spec('tactile_rate_hz', D, 100.0, 'tactile rate, sim time [Hz]'),
     spec('joint_rate_hz', D, 100.0, 'joint-state rate, sim time [Hz]'),
