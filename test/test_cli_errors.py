@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from vla_ros.tools.procs import wait_until
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.timeout(120)]
@@ -138,9 +139,11 @@ def _popen(argv: list[str], cwd: Path, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
-def test_status_follow_ends_cleanly_on_sigterm(tmp_path):
+def test_status_follow_ends_cleanly_on_sigterm(rclpy_init, tmp_path):
     p = _popen(CLI + ['status', '-f', '--timeout', '60'], tmp_path)
-    time.sleep(2.0)
+    probe = rclpy_init.create_node('status_probe')
+    # SIGTERM once its node is on the graph (following), not after a guessed delay
+    assert wait_until(lambda: 'vla_ros_status' in probe.get_node_names(), 30.0)
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=15)
     assert p.returncode == 0 and 'Traceback' not in err, err
@@ -237,7 +240,15 @@ def test_sigterm_to_eval_stops_its_nodes(tmp_path, repo_root):
     _, err = p.communicate(timeout=30)
     assert p.returncode == 128 + signal.SIGTERM and 'Traceback' not in err, err
     assert 'interrupted by SIGTERM' in err
-    time.sleep(0.5)
-    alive = [k for k in kids if Path(f'/proc/{k}').exists()
-             and 'Z' not in (Path(f'/proc/{k}/stat').read_text().rsplit(')', 1)[1].split()[:1])]
-    assert alive == [], f'child processes left running: {alive}'
+
+    def alive() -> list[int]:
+        out = []
+        for k in kids:
+            try:
+                state = Path(f'/proc/{k}/stat').read_text().rsplit(')', 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state != 'Z':
+                out.append(k)
+        return out
+    assert wait_until(lambda: not alive(), 5.0), f'child processes left running: {alive()}'

@@ -214,3 +214,52 @@ def test_masked_language_reaches_neither_frame_nor_runtime(bundles):
     res = loop.infer()
     assert res is not None and res.frame.command == '' and not res.frame.present['language']
     assert loop.runtime._command == ''
+
+
+class GatedRuntime(PolicyRuntime):
+    """The real runtime whose ``infer`` waits for a gate: a chunk held 'in flight'."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        import threading
+        self.entered, self.gate = threading.Event(), threading.Event()
+        self.gate.set()
+
+    def infer(self, frame):
+        self.entered.set()
+        assert self.gate.wait(10.0)
+        return super().infer(frame)
+
+
+def test_new_command_resets_the_chunk_even_with_one_in_flight(bundles):
+    import threading
+
+    loop, clock = make_loop(bundles)
+    rt = GatedRuntime.from_bundle(bundles['ok'])
+    loop.runtime = rt
+    loop.on_command('pick up the red cube', clock.t)
+    assert not run_for(loop, clock, 0.3)[-1].command.hold  # moving on the first command
+    n = loop.counters.chunks
+    # a chunk for the old command is being computed when the new command arrives (the
+    # command waits for the runtime, then bumps the generation and resets the scheduler)
+    rt.gate.clear()
+    clock.t += 20 * MS
+    loop.on_frame(frame_at(clock.t))
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(loop.infer()))
+    worker.start()
+    assert rt.entered.wait(10.0)
+    commander = threading.Thread(target=loop.on_command, args=('open the drawer', clock.t))
+    commander.start()
+    rt.gate.set()
+    worker.join(10.0)
+    commander.join(10.0)
+    assert len(results) == 1 and loop.command == 'open the drawer'
+    # whichever finished first, nothing of the old command's chunks is commanded: the next
+    # tick holds until a chunk for the new command is in
+    clock.t += 20 * MS
+    out = loop.tick(clock.t)
+    assert out.command is not None and out.command.hold
+    outs = run_for(loop, clock, 0.2)
+    assert loop.counters.chunks > n and not outs[-1].command.hold
+    assert outs[-1].state is RUNNING

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from policy_graph import CONTROL_HZ, CONTROLLER_JOINTS, Listener, set_streams, start_graph
 import pytest
-from vla_ros import constants as C
 from vla_ros.tools.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -52,14 +51,16 @@ def test_commands_arrive_at_control_rate_in_controller_joint_order(graph):
     assert lis.wait_state('running', 15.0, command='pick up the red cube'), procs[1].log_tail()
     assert wait_until(lambda: len(lis.chunks) >= 2, 10.0)
     t0 = lis.traj[-1][0]
-    wait_until(lambda: False, 2.0)
+    assert wait_until(lambda: len(lis.since(lis.traj, t0)) >= 2 * CONTROL_HZ, 10.0)
     traj = lis.since(lis.traj, t0)
     rate = (len(traj) - 1) / (traj[-1][0] - traj[0][0])
     median_period = float(np.median(np.diff([t for t, _ in traj])))
-    # ticks are scheduled at the configured rate; the mean rate only has a loose lower bound
-    # because the shared 2-core test machine can starve the node for a while
+    # the node's own tick rate (counted where the ticks happen, reported on ~/status) is the
+    # configured 50 Hz; what arrives here (reliable, depth 1) may lose a few under load
+    node_rate = lis.last_status().control_rate_hz
+    assert 0.8 * CONTROL_HZ <= node_rate <= 1.1 * CONTROL_HZ, f'node ticks at {node_rate} Hz'
     assert 0.75 * PERIOD <= median_period <= 1.25 * PERIOD, f'median period {median_period}'
-    assert 0.25 * CONTROL_HZ <= rate <= 1.25 * CONTROL_HZ, f'{rate:.1f} Hz'
+    assert 0.6 * CONTROL_HZ <= rate <= 1.25 * CONTROL_HZ, f'{rate:.1f} Hz received'
     assert all(list(m.joint_names) == CONTROLLER_JOINTS for _, m in traj)
     assert all(len(m.points) == 1 and m.points[0].time_from_start.nanosec > 0 for _, m in traj)
     grip = lis.since(lis.gripper, t0)
@@ -79,7 +80,8 @@ def test_commands_arrive_at_control_rate_in_controller_joint_order(graph):
 
 
 @pytest.mark.timeout(60)
-def test_new_command_resets_and_runs(graph):
+def test_a_new_command_replaces_the_running_one(graph):
+    # (that it resets the chunk, even with one in flight: test/core/test_policy_loop.py)
     lis, procs = graph
     n0 = lis.last_status().chunks
     lis.command('open the drawer')
@@ -95,13 +97,14 @@ def test_estop_holds_within_one_period_until_cleared_and_recommanded(graph):
     t_estop = time.monotonic()
     lis.estop(True)
     assert lis.wait_state('estopped', 5.0), procs[1].log_tail()
-    time.sleep(0.5)
-    after = lis.since(lis.traj, t_estop + PERIOD + 0.05)  # one period + delivery
-    assert len(after) > 5, 'holds keep coming'
-    pos = _positions(after)
+    # one period + delivery after the e-stop, holds keep coming
+    assert wait_until(lambda: len(lis.since(lis.traj, t_estop + PERIOD + 0.05)) > 5, 5.0)
+    pos = _positions(lis.since(lis.traj, t_estop + PERIOD + 0.05))
     assert np.all(np.abs(pos - pos[0]) < 1e-12), 'moved after the e-stop'
+    t_clear = time.monotonic()
     lis.estop(False)  # cleared, but not re-commanded: still no motion
-    time.sleep(0.5)
+    # two status messages (2 Hz and on change) after the clear: the node has seen it
+    assert wait_until(lambda: len(lis.since(lis.status, t_clear)) >= 2, 5.0)
     assert lis.last_status().state_name == 'estopped'
     pos = _positions(lis.since(lis.traj, t_estop + PERIOD + 0.05))
     assert np.all(np.abs(pos - pos[0]) < 1e-12)
@@ -125,7 +128,7 @@ def test_stale_camera_holds_within_max_age_plus_one_period(graph):
         # max_frame_age 0.2 s + one period; generous margin for the service call and a
         # loaded 2-core machine
         assert t_hold - t_stop < 0.2 + PERIOD + 0.5
-        time.sleep(0.3)
+        assert wait_until(lambda: len(lis.since(lis.traj, t_hold + PERIOD)) > 3, 5.0)
         pos = _positions(lis.since(lis.traj, t_hold + PERIOD))
         assert len(pos) > 3 and np.all(np.abs(pos - pos[0]) < 1e-12)
         assert 'stale' in lis.last_status().reason or 'missing' in lis.last_status().reason
@@ -139,9 +142,15 @@ def test_stop_and_rejected_commands_hold(graph):
     lis, procs = graph
     lis.command('stop')
     assert lis.wait_state('idle', 5.0, command='')
+    t_idle = lis.status[-1][0]
     lis.command('go\x1b[2J')
     assert wait_until(lambda: 'control characters' in lis.last_status().reason, 5.0)
     assert lis.last_status().state_name == 'idle'
     lis.command('x' * 500)
     assert wait_until(lambda: 'max_command_chars' in lis.last_status().reason, 5.0)
-    assert C.COMMAND_TOPIC == '/vla/command'
+    s = lis.last_status()
+    assert s.state_name == 'idle' and s.command == ''  # the rejected text is never run
+    # and nothing moved since the stop: every command sent after it is the same hold
+    assert wait_until(lambda: len(lis.since(lis.traj, t_idle + PERIOD + 0.05)) > 5, 5.0)
+    pos = _positions(lis.since(lis.traj, t_idle + PERIOD + 0.05))
+    assert np.all(np.abs(pos - pos[0]) < 1e-12)

@@ -44,7 +44,7 @@ def test_sim_microphone_publishes_chunks_and_reacts(rclpy_init, tmp_path):
         def rms(since: float) -> float:
             with lock:
                 x = [c for t, c in chunks if t > since]
-            return float(np.sqrt(np.mean(np.concatenate(x) ** 2)))
+            return float(np.sqrt(np.mean(np.concatenate(x) ** 2))) if x else float('nan')
 
         t0 = time.monotonic()
         time.sleep(1.0)
@@ -53,22 +53,23 @@ def test_sim_microphone_publishes_chunks_and_reacts(rclpy_init, tmp_path):
         assert 35 <= n <= 65, f'{n} chunks in 1 s, expected ~50'
         assert all(len(c) == 320 for _, c in chunks)
         quiet = rms(t0)
+
+        def recent_rms(window_s: float = 0.2) -> float:
+            return rms(time.monotonic() - window_s)  # nan before a chunk: neither loud nor quiet
+
         t1 = time.monotonic()
         for _ in range(20):  # the arm moves: motor hum
             joints.publish(JointState(name=list(C.DEFAULT_ARM_JOINTS), position=[0.0] * 6,
                                       velocity=[0.5] * 6))
-            time.sleep(0.02)
-        assert rms(t1) > 3 * quiet
+            time.sleep(0.02)  # the arm's joint-state rate (50 Hz), not a wait
+        assert wait_until(lambda: rms(t1) > 3 * quiet, 3.0), (rms(t1), quiet)
         joints.publish(JointState(name=list(C.DEFAULT_ARM_JOINTS), position=[0.0] * 6,
                                   velocity=[0.0] * 6))
-        time.sleep(0.3)
-        t_still = time.monotonic()
-        time.sleep(0.3)
-        assert rms(t_still) < 2 * quiet   # arm still: hum gone
+        # arm still: the hum is gone from the newest chunks
+        assert wait_until(lambda: recent_rms() < 2 * quiet, 3.0), (recent_rms(), quiet)
         t2 = time.monotonic()
         sound.publish(String(data='beep'))
-        time.sleep(0.5)
-        assert rms(t2) > 3 * quiet
+        assert wait_until(lambda: rms(t2) > 3 * quiet, 3.0), (rms(t2), quiet)
         proc.check_alive()
     finally:
         stop.set()
