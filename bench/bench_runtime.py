@@ -1,9 +1,15 @@
-"""BENCH runtime: onnxruntime (fp32, int8) vs torch eager for the default policy, batch 1.
+"""BENCH runtime: onnxruntime (fp32, int8) vs torch eager, batch 1, for two policies.
 
-Default config: one 224x224 camera, 1 s audio (64-mel log-mel), two 4x4 taxel pads, 7 joints,
-H=16, cross_attention fusion. Same inputs, same thread count (1), median of timed runs.
-rss_mb: peak RSS of a separate process that loads the bundle with PolicyRuntime and runs it on
-frames without importing torch. ``--table`` also prints the per-fusion docs table.
+- The large reference config (``ModelConfig()``): one 224x224 camera, 1 s audio (64-mel
+  log-mel), two 4x4 taxel pads, 7 joints, H=16, cross_attention fusion, random weights.
+- The shipped default bundle (``models/default``, ``default_*`` keys): its policy.onnx in
+  onnxruntime vs torch eager on the same architecture (its ``provenance.config``; random
+  weights: the time does not depend on them).
+
+Same inputs, same thread count (1), median of timed runs. rss_mb / runtime_total_ms: a
+separate process that loads a bundle with PolicyRuntime and runs it on 640x480 frames
+without importing torch (peak RSS, median total incl. preprocessing). ``--table`` also prints
+the per-fusion docs table.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 THREADS = 1
+DEFAULT_BUNDLE = ROOT / 'models' / 'default'
 
 RSS_CHILD = textwrap.dedent('''
     import json, sys
@@ -31,14 +38,15 @@ RSS_CHILD = textwrap.dedent('''
     rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=1)
     rng = np.random.default_rng(0)
     names = rt.manifest.joint_names
-    frame = Frame(stamp_ns=1, images={'front': rng.integers(0, 255, (480, 640, 3), np.uint8)},
+    frame = Frame(stamp_ns=1, images={c: rng.integers(0, 255, (480, 640, 3), np.uint8)
+                                      for c in rt.manifest.cameras},
                   audio=rng.uniform(-.3, .3, 16000).astype(np.float32),
                   tactile=rng.uniform(0, 1, 32).astype(np.float32),
                   tactile_layout=TactileLayout(('l', 'r'), ((4, 4, 1), (4, 4, 1))),
                   joint_names=names, joint_positions=np.zeros(len(names)),
                   joint_velocities=np.zeros(len(names)), command='pick up the cube',
-                  present={'image/front': True, 'audio': True, 'tactile': True,
-                           'joints': True})
+                  present={**{f'image/{c}': True for c in rt.manifest.cameras},
+                           'audio': True, 'tactile': True, 'joints': True})
     tot = [rt.infer(frame).timings_ms for _ in range(30)]
     assert 'torch' not in sys.modules
     # VmHWM (peak RSS of this process image; ru_maxrss would carry the forking parent's)
@@ -100,6 +108,43 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
     return res
 
 
+def measure_default(n: int) -> dict:
+    """The shipped bundle's policy.onnx vs torch eager on the same architecture."""
+    import onnxruntime as ort
+    import torch
+
+    from vla_ros.core.bundle import load_bundle
+    from vla_ros.model.config import ModelConfig
+    from vla_ros.model.policy import VlaPolicyNet
+    from vla_ros.model.train_utils import count_params, example_inputs
+
+    bundle = load_bundle(DEFAULT_BUNDLE)
+    cfg = ModelConfig.from_dict(bundle.manifest.provenance['config'])
+    torch.manual_seed(0)
+    policy = VlaPolicyNet(cfg).eval()
+    xs = example_inputs(cfg, batch=1, seed=3)
+    feeds = {n_: x.numpy() for n_, x in zip(policy.input_names, xs)}
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = THREADS
+    opts.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(DEFAULT_BUNDLE / 'policy.onnx'), opts,
+                                providers=['CPUExecutionProvider'])
+    assert {i.name for i in sess.get_inputs()} == set(feeds), 'config and graph disagree'
+    with torch.inference_mode():
+        torch_ms = _median_ms(lambda: policy(*xs), n)
+    return {'ort_ms': _median_ms(lambda: sess.run(None, feeds), n), 'torch_ms': torch_ms,
+            'params': count_params(policy)}
+
+
+def _child(bundle: Path) -> dict:
+    """Peak RSS and PolicyRuntime total of ``bundle`` in a torch-free process."""
+    child = subprocess.run([sys.executable, '-c', RSS_CHILD, str(bundle)],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    if child.returncode != 0:
+        raise RuntimeError(child.stderr[-2000:])
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument('--table', action='store_true', help='also time every fusion (docs)')
@@ -111,12 +156,12 @@ def main() -> int:
     logging.getLogger().setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         r = measure('cross_attention', Path(tmp) / 'xattn', args.n, int8=True)
-        child = subprocess.run([sys.executable, '-c', RSS_CHILD, str(Path(tmp) / 'xattn')],
-                               capture_output=True, text=True, cwd=ROOT, timeout=120)
-        if child.returncode != 0:
-            print(child.stderr, file=sys.stderr)
+        d = measure_default(args.n)
+        try:
+            c, dc = _child(Path(tmp) / 'xattn'), _child(DEFAULT_BUNDLE)
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
             return 1
-        c = json.loads(child.stdout.strip().splitlines()[-1])
         rows = []
         if args.table:
             for f in ('early', 'late', 'cross_attention', 'moe'):
@@ -134,7 +179,11 @@ def main() -> int:
           f"int8_ratio={r['int8_ms'] / r['torch_ms']:.2f} int8_err={r['int8_err']:.4f} "
           f"int8_err_pct_std={100 * r['int8_rel']:.1f} rss_mb={c['rss_mb']:.0f} "
           f"runtime_total_ms={c['total_ms']:.2f} preprocess_ms={c['pre_ms']:.2f} "
-          f"params_m={r['params'] / 1e6:.2f} threads={THREADS}")
+          f"params_m={r['params'] / 1e6:.2f} threads={THREADS} "
+          f"default_ort_ms={d['ort_ms']:.2f} default_torch_ms={d['torch_ms']:.2f} "
+          f"default_ratio={d['ort_ms'] / d['torch_ms']:.2f} "
+          f"default_runtime_total_ms={dc['total_ms']:.2f} default_rss_mb={dc['rss_mb']:.0f} "
+          f"default_params_m={d['params'] / 1e6:.2f}")
     return 0
 
 
