@@ -69,9 +69,18 @@ def _median_ms(fn, n: int, warmup: int = 5) -> float:
     return statistics.median(ts)
 
 
+def _session(path: Path):
+    """An onnxruntime CPU session with THREADS intra-op threads (as the runtime makes it)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = THREADS
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+
+
 def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
     import numpy as np
-    import onnxruntime as ort
     import torch
 
     from vla_ros.model.config import ModelConfig
@@ -87,11 +96,7 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
     rep = export_bundle(policy, ByteTextEncoder(cfg.text_dim), out, model_id=f'bench-{fusion}')
     xs = example_inputs(cfg, batch=1, seed=3)
     feeds = {n_: x.numpy() for n_, x in zip(policy.input_names, xs)}
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = THREADS
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(out / 'policy.onnx'), opts,
-                                providers=['CPUExecutionProvider'])
+    sess = _session(out / 'policy.onnx')
     with torch.inference_mode():
         torch_ms = _median_ms(lambda: policy(*xs), n)
     ort_ms = _median_ms(lambda: sess.run(None, feeds), n)
@@ -99,7 +104,7 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
            'torch_ms': torch_ms, 'ort_ms': ort_ms, 'parity': rep.parity_max_abs}
     if int8:
         q = quantize_int8(out / 'policy.onnx', out.parent / f'{fusion}_int8.onnx')
-        qs = ort.InferenceSession(str(q), opts, providers=['CPUExecutionProvider'])
+        qs = _session(q)
         res['int8_ms'] = _median_ms(lambda: qs.run(None, feeds), n)
         ref, got = sess.run(None, feeds)[0], qs.run(None, feeds)[0]
         res['int8_err'] = float(np.max(np.abs(ref - got)))
@@ -110,7 +115,6 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
 
 def measure_default(n: int) -> dict:
     """The shipped bundle's policy.onnx vs torch eager on the same architecture."""
-    import onnxruntime as ort
     import torch
 
     from vla_ros.core.bundle import load_bundle
@@ -124,11 +128,7 @@ def measure_default(n: int) -> dict:
     policy = VlaPolicyNet(cfg).eval()
     xs = example_inputs(cfg, batch=1, seed=3)
     feeds = {n_: x.numpy() for n_, x in zip(policy.input_names, xs)}
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = THREADS
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(DEFAULT_BUNDLE / 'policy.onnx'), opts,
-                                providers=['CPUExecutionProvider'])
+    sess = _session(DEFAULT_BUNDLE / 'policy.onnx')
     assert {i.name for i in sess.get_inputs()} == set(feeds), 'config and graph disagree'
     with torch.inference_mode():
         torch_ms = _median_ms(lambda: policy(*xs), n)
