@@ -19,12 +19,12 @@ import numpy as np
 
 from vla_ros import constants as C
 from vla_ros.sim.ik import IkSolver
-from vla_ros.sim.lockstep import StreamRates, run_expert_episode
+from vla_ros.sim.lockstep import run_expert_episode
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.task_suite import EVAL_SEED_BASE, TaskKind, make_task
-from vla_ros.sim.world import SimWorld, WorldConfig
+from vla_ros.sim.world import SimWorld
 from vla_ros.tools import bagio
-from vla_ros.tools.sim_config import (NodeParams, sensor_values, sim_node_params,
+from vla_ros.tools.sim_config import (lockstep_setup, NodeParams, sim_node_params,
                                       write_recorded_with)
 
 NS = 1_000_000_000
@@ -95,15 +95,9 @@ def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sim = sim or sim_node_params()
-    p = sensor_values(sim)
-    rates = StreamRates(camera_rate_hz=float(p['camera_rate_hz']),
-                        audio_chunk_rate_hz=float(p['audio_chunk_rate_hz']),
-                        tactile_rate_hz=float(p['tactile_rate_hz']),
-                        joint_rate_hz=float(p['joint_rate_hz']))
+    world_config, rates = lockstep_setup(sim)
     write_recorded_with(out, sim)
-    world = SimWorld(WorldConfig(image_width=int(p['image_width']),
-                                 image_height=int(p['image_height']),
-                                 cameras=tuple(p['cameras'])))
+    world = SimWorld(world_config)
     ik = IkSolver(world.model)
     records: list[EpisodeRecord] = []
     index = (out / 'episodes.jsonl').open('a')

@@ -34,7 +34,7 @@ from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
 from vla_ros.tools.procs import NodeProcess, check_all, wait_until
-from vla_ros.tools.sim_config import (NodeParams, policy_node_params, recorded_overrides,
+from vla_ros.tools.sim_config import (bundle_sim_params, NodeParams, policy_node_params,
                                       sim_node_params)
 
 VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
@@ -93,8 +93,8 @@ class EpisodeRunner:
         self.rtf = rtf
         self.domain_id = domain_id if domain_id is not None else random.randint(20, 200)
         # the sensors the bundle was trained on (provenance.recorded_with), then the rtf
-        sim = recorded_overrides(load_bundle(self.bundle).manifest.provenance,
-                                 sim_node_params(params_file=params_file))
+        sim = dict(bundle_sim_params(load_bundle(self.bundle).manifest.provenance,
+                                     params_file=params_file).overrides)
         if rtf != 1.0:
             sim['real_time_factor'] = float(rtf)
         pol: dict[str, object] = {'bundle': str(self.bundle.resolve())}

@@ -159,3 +159,25 @@ def recorded_overrides(provenance: Mapping[str, object],
         raise ConfigError(f'bundle provenance.recorded_with: unknown parameters {unknown}')
     current = sensor_values(params)
     return {k: v for k, v in recorded.items() if v != current[k]}
+
+
+def lockstep_setup(params: NodeParams):
+    """(WorldConfig, StreamRates) that mimic ``mujoco_sim`` run with ``params`` in lockstep."""
+    from vla_ros.sim.lockstep import StreamRates
+    from vla_ros.sim.world import WorldConfig
+
+    v = sensor_values(params)
+    world = WorldConfig(image_width=int(v['image_width']), image_height=int(v['image_height']),
+                        cameras=tuple(v['cameras']))
+    rates = StreamRates(camera_rate_hz=float(v['camera_rate_hz']),
+                        audio_chunk_rate_hz=float(v['audio_chunk_rate_hz']),
+                        tactile_rate_hz=float(v['tactile_rate_hz']),
+                        joint_rate_hz=float(v['joint_rate_hz']))
+    return world, rates
+
+
+def bundle_sim_params(provenance: Mapping[str, object], *,
+                      params_file: str | os.PathLike | None = None) -> NodeParams:
+    """``mujoco_sim`` as a closed-loop run of a bundle uses it: the file + recorded_with."""
+    base = sim_node_params(params_file=params_file)
+    return sim_node_params(recorded_overrides(provenance, base), params_file=params_file)

@@ -22,9 +22,10 @@ from vla_ros.sim.lockstep import SimControllers, StreamRates
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.world import SimWorld
+from vla_ros.tools.locate import config_file
 
 NS = 1_000_000_000
-SIM_CONFIG = pathlib.Path(__file__).resolve().parents[2] / 'config' / 'sim.yaml'
+SIM_CONFIG = config_file()
 
 
 def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, *,
@@ -115,7 +116,7 @@ def main() -> None:
     import argparse
 
     from vla_ros.sim.task_suite import EVAL_SEED_BASE, TaskKind, make_task
-    from vla_ros.sim.world import WorldConfig
+    from vla_ros.tools.sim_config import bundle_sim_params, lockstep_setup
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('bundle', help='policy bundle directory')
@@ -126,15 +127,19 @@ def main() -> None:
     p.add_argument('--config', default=str(SIM_CONFIG), help='params file of vla_policy')
     a = p.parse_args()
     rt = PolicyRuntime.from_bundle(a.bundle)
-    world = SimWorld(WorldConfig(image_width=96, image_height=96))
+    # the sim as eval runs it for this bundle: config + provenance.recorded_with, printed
+    sim = bundle_sim_params(rt.manifest.provenance, params_file=a.config)
+    print(f'parameters: {sim.describe()}', flush=True)
+    world_config, rates = lockstep_setup(sim)
+    world = SimWorld(world_config)
     kinds = [k.value for k in TaskKind] if a.kinds == 'all' else a.kinds.split(',')
     ok = n = 0
     for i in range(a.episodes):
         for j, kind in enumerate(kinds):
             seed = EVAL_SEED_BASE + 3000 + i * 6 + j
             task = make_task(kind, seed, held_out=i % 2 == 1)
-            m = rollout(world, rt, task, seed, mask=a.mask, config_file=a.config,
-                        latency_s=a.latency)
+            m = rollout(world, rt, task, seed, rates=rates, mask=a.mask,
+                        config_file=a.config, latency_s=a.latency)
             ok += m.success
             n += 1
             print(f'{"OK  " if m.success else "FAIL"} {task.name:18s} {task.command!r}: '
