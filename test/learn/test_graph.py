@@ -3,6 +3,8 @@ the real mujoco_sim + vla_policy processes (tiny random bundle: the plumbing, no
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from vla_ros import constants as C
@@ -41,7 +43,11 @@ def test_closed_loop_episodes_reuse_the_processes(tmp_path):
     assert runner.overrides == {
         'mujoco_sim': {'image_width': 96, 'image_height': 96},
         'vla_policy': {'bundle': str(bundle.resolve()), 'mask_modalities': ['audio']}}
+    domain_before = os.environ.get('ROS_DOMAIN_ID')
     with runner:
+        # its own domain for the nodes and its context; this process's environment untouched
+        assert os.environ.get('ROS_DOMAIN_ID') == domain_before
+        assert runner.procs[0].env['ROS_DOMAIN_ID'] == str(runner.domain_id)
         sim_pid = runner.procs[0].proc.pid
         results = [runner.run(TaskSpec('touch', 'red', 'touch the red cube', 2.0), seed,
                               record_video=True) for seed in (100_001, 100_002)]

@@ -16,7 +16,6 @@ and record them.
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import threading
@@ -137,7 +136,6 @@ class EpisodeRunner:
             raise
 
     def _start(self, timeout_s: float) -> EpisodeRunner:
-        os.environ['ROS_DOMAIN_ID'] = str(self.domain_id)
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from sensor_msgs.msg import Image

@@ -4,7 +4,6 @@ process, expert commands over DDS, recorded from the wire into an MCAP bag
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from pathlib import Path
@@ -31,7 +30,6 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None
     from vla_ros.tools.procs import NodeProcess, wait_until
     from vla_ros.tools.recorder import ExpertTeleop, TopicRecorder
     domain = random.randint(20, 200)
-    os.environ['ROS_DOMAIN_ID'] = str(domain)
     task = make_task(kind, seed)
     model = SimWorld(WorldConfig(image_width=32, image_height=32)).model  # IK model only
     log = (log_dir or out.parent) / f'{out.name}.mujoco_sim.log'
