@@ -20,7 +20,8 @@ valid_frame_ratio / policy_chunk_ratio = frames / chunks during fuzz over clean;
 faults_latched = transitions of ~/status into 'fault' during fuzz; rss_growth_mb = largest
 RSS growth of the two nodes (5 s after the fuzz vs the end of the clean phase);
 out_of_limits = controller commands outside the configured position limits (or non-finite).
-Exit 1 on a crash. ``FUZZ_SEED`` picks the hypothesis seeds (default 0).
+Exit 1 on a crash. ``FUZZ_SEED`` picks the hypothesis seeds (default 0); ``FUZZ_LOG_DIR``
+keeps the node logs.
 """
 
 from __future__ import annotations
@@ -241,6 +242,9 @@ class Fuzzer:
 
 
 def start(tmp: Path, bundle: Path, limits: dict) -> dict[str, NodeProcess]:
+    """The three nodes; logs in FUZZ_LOG_DIR if set (kept), else in ``tmp``."""
+    tmp = Path(os.environ.get('FUZZ_LOG_DIR', tmp))
+    tmp.mkdir(parents=True, exist_ok=True)
     # joint sines inside the limits of config/sim.yaml (gripper 0.005..0.035 m)
     sensors = {'cameras': CAMERAS, 'image_width': 64, 'image_height': 64,
                'camera_rate_hz': 30.0, 'joint_center': [0.0] * 6 + [0.02],
