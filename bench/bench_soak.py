@@ -1,15 +1,16 @@
 """BENCH soak: the closed loop (mujoco_sim + vla_policy, models/default) for SOAK_MINUTES.
 
 Episodes with resets through :class:`vla_ros.tools.episode.EpisodeRunner` (one sim and one
-policy process for the whole run, as ``vla-ros eval``), the policy with config/sim.yaml (its
-joint limits) under the runner's overrides. Every SAMPLE_S seconds the RSS and thread count of
+policy process for the whole run, as ``vla-ros eval``; both nodes with config/sim.yaml, so
+the policy has the sim's joint limits). Every SAMPLE_S seconds the RSS and thread count of
 both node processes are read from /proc. Printed:
 
     BENCH soak minutes= episodes= successes= rss_mb_per_h= threads_slope_per_h=
     p99_latency_ms_first= p99_latency_ms_last= p99_drift= ...
 
 rss_mb_per_h / threads_slope_per_h: least-squares slope over the samples after the first 20 %
-of the run (warm-up), the larger of the two processes (each also printed). Latency: the
+of the run (warm-up), the larger of the two processes (each also printed); runs of a few
+minutes (smoke tests) still see the sim's warm-up and give large, meaningless slopes. Latency: the
 policy's own time per chunk (``ActionChunk.inference_latency``); first = chunks in 10-20 % of
 the run, last = the final 10 %; p99_drift = last - first [ms]. Per-sample CSV and a JSON
 summary go to SOAK_OUT (default out/soak), node logs to out/soak/logs_<stamp>. Target:
@@ -44,20 +45,10 @@ TARGET_MB_PER_H = 10.0
 PROCS = ('mujoco_sim', 'vla_policy')
 
 
-class SoakRunner(EpisodeRunner):
-    """EpisodeRunner whose policy also reads config/sim.yaml (limits); -p overrides win."""
-
-    def _policy_process(self):
-        proc = super()._policy_process()
-        i = proc.cmd.index('--ros-args') + 1
-        proc.cmd[i:i] = ['--params-file', str(G.ROOT / 'config' / 'sim.yaml')]
-        return proc
-
-
 class Sampler:
     """RSS [MB] and threads of the node processes every SAMPLE_S, plus chunk latencies."""
 
-    def __init__(self, runner: SoakRunner) -> None:
+    def __init__(self, runner: EpisodeRunner) -> None:
         from vla_ros_msgs.msg import ActionChunk
         self.runner = runner
         self.t0 = time.monotonic()
@@ -119,8 +110,8 @@ def main() -> int:
     kinds = [k.value for k in TaskKind]
     load0 = G.load_avg()
     results = []
-    runner = SoakRunner(bundle, log_dir=G.ROOT / 'out' / 'soak' / f'logs_{stamp}',
-                        domain_id=int(os.environ['ROS_DOMAIN_ID'])).start()
+    runner = EpisodeRunner(bundle, log_dir=G.ROOT / 'out' / 'soak' / f'logs_{stamp}',
+                           domain_id=int(os.environ['ROS_DOMAIN_ID'])).start()
     sampler = Sampler(runner)
     deadline = sampler.t0 + MINUTES * 60.0
     try:
