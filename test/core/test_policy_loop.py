@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from helpers.runtime_fixtures import full_frame, JOINTS
 import numpy as np
 import pytest
-from runtime_fixtures import full_frame, JOINTS
 from vla_ros import constants as C
 from vla_ros.core.adapters import AdapterConfig
 from vla_ros.core.policy_config import CommandAction, PolicyConfig
@@ -263,3 +263,27 @@ def test_new_command_resets_the_chunk_even_with_one_in_flight(bundles):
     outs = run_for(loop, clock, 0.2)
     assert loop.counters.chunks > n and not outs[-1].command.hold
     assert outs[-1].state is RUNNING
+
+
+def test_implausible_joint_state_does_not_move_the_hold(bundles):
+    """
+    Keep the hold at the last good pose when a joint state lies far outside the limits.
+
+    Such a message is bad input; the hold used to latch there and command the gripper
+    outside its range.
+    """
+    loop, clock = make_loop(bundles, joint_limits={
+        C.DEFAULT_GRIPPER_JOINT: {'lower': 0.0, 'upper': 0.04}})
+    good = np.full(7, 0.02)
+    loop.on_joint_state(JOINTS, good)
+    bad = good.copy()
+    bad[-1] = 1.304
+    loop.on_joint_state(JOINTS, bad)
+    assert loop.measured[-1] == pytest.approx(0.02)
+    assert loop.counters.rejected_messages == 1
+    loop.on_command('pick up the red cube', clock.t)
+    run_for(loop, clock, 0.2)
+    loop.on_command('stop', clock.t)
+    loop.on_joint_state(JOINTS, bad)
+    held = run_for(loop, clock, 0.1, frames=False)
+    assert all(0.0 <= o.command.gripper <= 0.04 for o in held)

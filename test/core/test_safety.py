@@ -220,3 +220,13 @@ def test_frame_problem_latches_too_and_zero_disables_the_latch():
     assert step(g, [0.0, 0.0], t_ns=100 * 1_000_000_000,
                 problem='x').state is SafetyState.HOLDING
     assert step(g, [0.0, 0.0], t_ns=101 * 1_000_000_000).state is SafetyState.RUNNING
+
+
+def test_hold_never_leaves_the_limits_and_far_measurements_are_implausible():
+    f = make(lower=(-1.0, 0.0), upper=(1.0, 0.04))
+    f.stop('stop')
+    d = step(f, None, current=(0.5, 0.041))  # a little past the gripper's soft limit
+    np.testing.assert_allclose(d.command, [0.5, 0.04])
+    assert f.plausible(np.array([0.5, 0.041]))      # within 10 % of the range
+    assert not f.plausible(np.array([0.5, 1.304]))  # a bad joint_states message
+    assert not f.plausible(np.array([-1.3, 0.0]))

@@ -365,3 +365,25 @@ def test_joint_name_cache_is_bounded():
         names = (*JOINTS, *(f'extra_{k}_{i}' for i in range(50)))
         sync.add_joints(T0 + k * MS, names, np.zeros(len(names)))
     assert len(sync._joint_index) <= 8
+
+
+def test_future_stamps_cannot_ratchet_a_stream_ahead_of_the_clock():
+    """
+    Reject stamps ahead of the clock even when each step from the stream is small.
+
+    +0.3, +0.9, +1.1, +1.5 s used to be accepted one by one, and the next normal message
+    then looked like a clock jump that cleared every buffer.
+    """
+    clock = FakeClock(T0)
+    sync = make(required=(), clock=clock)
+    jumps = []
+    sync.on_clock_jump = lambda old, new: jumps.append(new)
+    sync.add_joints(T0, JOINTS, [0.0, 0.0, 0.0])
+    sync.add_joints(T0 + 300 * MS, JOINTS, [0.0, 0.0, 0.0])   # ahead, within clock_jump_s
+    sync.add_joints(T0 + 900 * MS, JOINTS, [0.0, 0.0, 0.0])
+    for ahead_ms in (1100, 1500):  # small steps from the stream, too far from the clock
+        with pytest.raises(StampOutlierError, match='ahead'):
+            sync.add_joints(T0 + ahead_ms * MS, JOINTS, [0.0, 0.0, 0.0])
+    clock.t = T0 + 10 * MS
+    sync.add_joints(T0 + 10 * MS, JOINTS, [0.0, 0.0, 0.0])
+    assert not jumps and sync.stats.clock_jumps == 0

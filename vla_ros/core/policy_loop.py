@@ -154,9 +154,14 @@ class PolicyLoop:
     def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
         """Take the newest measured joints (``/joint_states``): what a position hold latches."""
         pos = positions_for(self.mapping.action_names, names, positions, self.aliases)
-        if pos is not None and np.all(np.isfinite(pos)):
-            with self._lock:
+        if pos is None or not np.all(np.isfinite(pos)):
+            return
+        with self._lock:
+            if self.safety.plausible(pos):
                 self.measured = pos
+            else:  # far outside the limits: a bad message; holds keep the last good pose
+                self.counters.rejected_messages += 1
+                self.counters.last_reject = 'joints: measured position far outside the limits'
 
     def on_reject(self, key: str, reason: str) -> None:
         """
@@ -390,8 +395,9 @@ class PolicyLoop:
         f = self.latest_frame
         if f is None:
             return None
-        return positions_for(self.mapping.action_names, f.joint_names, f.joint_positions,
-                             self.aliases)
+        pos = positions_for(self.mapping.action_names, f.joint_names, f.joint_positions,
+                            self.aliases)
+        return pos if pos is not None and self.safety.plausible(pos) else None
 
     def _command_locked(self, values: np.ndarray, now_ns: int, *,
                         hold: bool) -> ControllerCommand:

@@ -22,6 +22,11 @@ import numpy as np
 from vla_ros.errors import ConfigError
 
 
+# Measured positions further outside the limits than this share of the joint's range are
+# implausible (a bad joint_states message, not the robot).
+PLAUSIBLE_MARGIN = 0.1
+
+
 class ControlMode(str, Enum):
     """What the command vector means: positions [rad, m] or velocities [rad/s, m/s]."""
 
@@ -241,14 +246,35 @@ class SafetyFilter:
             return SafetyState.IDLE, self.stop_reason
         return SafetyState.HOLDING, problem
 
+    def plausible(self, measured: np.ndarray) -> bool:
+        """
+        Tell whether measured positions [A] are within the limits give or take a margin.
+
+        The margin is ``PLAUSIBLE_MARGIN`` of each joint's range (a real joint may sit a
+        little past a soft limit); a measurement far outside is a bad message, and latching a
+        hold there (even clipped) would move the robot.
+        """
+        if self.config.mode is ControlMode.VELOCITY:
+            return True
+        lo, hi = self._a['lower'], self._a['upper']
+        with np.errstate(invalid='ignore'):
+            margin = np.where(np.isfinite(hi - lo), PLAUSIBLE_MARGIN * (hi - lo), np.inf)
+        return bool(np.all(measured >= lo - margin) and np.all(measured <= hi + margin))
+
     # -- per tick -------------------------------------------------------------------------
 
     def hold_command(self, current: np.ndarray | None) -> np.ndarray | None:
-        """Return the safe command: current position (position mode) or zeros (velocity mode)."""
+        """
+        Return the safe command: current position (position mode) or zeros (velocity mode).
+
+        A position hold is clipped to the position limits: no command outside them is ever
+        sent, not even a hold at a measured position that lies outside (the policy ignores
+        measurements far outside, see ``plausible``).
+        """
         if self.config.mode is ControlMode.VELOCITY:
             return np.zeros(len(self.config.names))
         if current is not None and np.all(np.isfinite(current)):
-            return np.asarray(current, dtype=np.float64).copy()
+            return self._clip(np.asarray(current, dtype=np.float64))
         if self.last_command is not None:
             return self.last_command.copy()
         return None

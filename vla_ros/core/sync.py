@@ -71,6 +71,7 @@ class MultimodalSynchronizer:
         self._zero_vel.flags.writeable = False
         self._last_frame_ns: int | None = None
         self._first_image_ns: int | None = None  # first image since start/reset [ns]
+        self._future_ok_ns = NO_STAMP  # stamps up to this are not in the future [ns]
         self._slop_ns = int(config.image_slop_s * NS_PER_S)
         self._clock_jump_ns = int(config.clock_jump_s * NS_PER_S)
         self._audio_n = int(round(config.audio_window_s * config.audio_rate))
@@ -138,12 +139,17 @@ class MultimodalSynchronizer:
         """
         newest, jump = s.newest, self._clock_jump_ns
         if stamp_ns > newest:
-            if newest == NO_STAMP or stamp_ns - newest > jump:
+            # Every new newest stamp is checked against the clock (small steps ahead must not
+            # ratchet a stream into the future); the clock is read again only when a stamp
+            # passes the limit of the last reading (the clock only moves on).
+            if stamp_ns > self._future_ok_ns:
                 now = self._clock()
-                if now > 0 and stamp_ns > now + jump:
-                    raise self._reject(s.key, StampOutlierError(
-                        f"{s.key}: stamp {(stamp_ns - now) / 1e9:.3f} s ahead of this node's "
-                        'clock (are the clocks synchronized? use_sim_time?)'))
+                if now > 0:
+                    self._future_ok_ns = now + jump
+                    if stamp_ns > now + jump:
+                        raise self._reject(s.key, StampOutlierError(
+                            f'{s.key}: stamp {(stamp_ns - now) / 1e9:.3f} s ahead of the '
+                            'node clock (are the clocks synchronized? use_sim_time?)'))
             s.newest = stamp_ns
             s.behind = 0
         elif stamp_ns < newest - jump:
@@ -193,6 +199,7 @@ class MultimodalSynchronizer:
                 s.st.last_stamp_ns = 0
         self._last_frame_ns = None
         self._first_image_ns = None
+        self._future_ok_ns = NO_STAMP  # read the clock again: it may have jumped too
 
     # ------------------------------------------------------------------ inputs
     def add_image(self, camera: str, stamp_ns: int, image: np.ndarray, *,
