@@ -114,10 +114,7 @@ def bundle(tmp_path):
 @pytest.mark.timeout(90)
 def test_robot_example_graph_runs_dry(tmp_path, bundle, rclpy_init):
     """The launch graph as processes: robot_example.yaml, dry_run from the file (true)."""
-    import sys
-    sys.path.insert(0, str(ROOT / 'test/nodes'))
-    from policy_graph import Listener
-
+    from helpers.policy_graph import Listener
     from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 
     lis = Listener(rclpy_init)

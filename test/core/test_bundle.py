@@ -149,7 +149,7 @@ def test_user_wrapped_policy_without_presence_or_text(tmp_path):
     import numpy as np
     import torch
 
-    from runtime_fixtures import JOINTS, full_frame
+    from helpers.runtime_fixtures import JOINTS, full_frame
 
     class Act(torch.nn.Module):  # stands in for e.g. an exported LeRobot ACT
 

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import textwrap
 
+from helpers.runtime_fixtures import full_frame
 import numpy as np
 import pytest
-from runtime_fixtures import full_frame
 from vla_ros.core.audio_features import log_mel, MelConfig
 from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
 from vla_ros.errors import InferenceError, InputMismatchError, UnsupportedProviderError
@@ -116,8 +116,8 @@ def test_providers_fallback_and_unknown(bundles, caplog):
 def test_runtime_does_not_import_torch(bundles):
     code = textwrap.dedent(f"""
         import sys
-        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
-        from runtime_fixtures import full_frame
+        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parents[1])!r})
+        from helpers.runtime_fixtures import full_frame
         from vla_ros.core.runtime import PolicyRuntime
         out = PolicyRuntime.from_bundle({str(bundles['moe'])!r}).infer(full_frame())
         assert out.actions.shape == (8, 7)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policy_graph import Listener
+from helpers.policy_graph import Listener
 import pytest
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import time
 
+from helpers.policy_graph import Listener, start_graph
 import numpy as np
-from policy_graph import Listener, start_graph
 import pytest
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from policy_graph import CONTROL_HZ, FAKE_SENSORS, POLICY, Listener, set_streams
+from helpers.policy_graph import CONTROL_HZ, FAKE_SENSORS, POLICY, Listener, set_streams
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 

@@ -6,7 +6,7 @@ import argparse
 import subprocess
 import sys
 
-from policy_graph import start_graph
+from helpers.policy_graph import start_graph
 import pytest
 from vla_ros.cli import command_cmd
 from vla_ros.cli.status_cmd import format_status

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from policy_graph import set_streams, start_graph
+from helpers.policy_graph import set_streams, start_graph
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 

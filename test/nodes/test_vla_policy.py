@@ -7,8 +7,8 @@ policy running a command.
 
 from __future__ import annotations
 
+from helpers.policy_graph import CONTROL_HZ, CONTROLLER_JOINTS, Listener, set_streams, start_graph
 import numpy as np
-from policy_graph import CONTROL_HZ, CONTROLLER_JOINTS, Listener, set_streams, start_graph
 import pytest
 from vla_ros.tools.procs import wait_until
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policy_graph import CONTROL_HZ, start_graph
+from helpers.policy_graph import CONTROL_HZ, start_graph
 from vla_ros.tools.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import pathlib
-import sys
 import time
 
+from helpers.policy_graph import Listener, POLICY
 import pytest
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 import yaml
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'nodes'))
-# I100: test/nodes/policy_graph.py, importable once sys.path is set
-from policy_graph import Listener, POLICY  # noqa: E402, I100
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 ROOT = pathlib.Path(__file__).resolve().parents[2]

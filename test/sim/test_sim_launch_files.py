@@ -158,8 +158,12 @@ def test_sim_yaml_policy_section_matches_the_robot():
 
 
 def test_launch_arguments_are_not_shadowed_by_sim_yaml():
-    """mujoco.launch.py passes its arguments as ``/**`` parameters after config/sim.yaml; a
-    node section of sim.yaml would beat them (ROS precedence), so it must not set them."""
+    """
+    Check that no node section of config/sim.yaml sets a launch argument of mujoco.launch.py.
+
+    The launch file passes its arguments as ``/**`` parameters after config/sim.yaml; a node
+    section would beat them (ROS precedence).
+    """
     cfg = yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
     tree = ast.parse((ROOT / 'launch' / 'mujoco.launch.py').read_text())
     checked = 0
