@@ -31,6 +31,7 @@ from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyS
 from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
 from vla_ros.errors import InferenceError, InputMismatchError, VlaRosError
 
+_MISSING = object()
 LOG_COMMAND_CHARS = 80  # commands are shown truncated (a 1 MB command is not a log line)
 _REASON_CHARS = 300
 
@@ -106,6 +107,8 @@ class PolicyLoop:
         grip = config.adapter.gripper_action
         self.aliases = {grip: config.gripper_joint_state or grip}
         self.counters = PolicyCounters()
+        self._plausible_lo, self._plausible_hi = self.safety.plausible_bounds()
+        self._joint_index: dict[tuple[str, ...], np.ndarray | None] = {}
         self._lock = threading.Lock()
         self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
         self._last_run_command_s = -1e9
@@ -152,16 +155,37 @@ class PolicyLoop:
             return self._want_inference_locked(frame.stamp_ns)
 
     def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
-        """Take the newest measured joints (``/joint_states``): what a position hold latches."""
-        pos = positions_for(self.mapping.action_names, names, positions, self.aliases)
-        if pos is None or not np.all(np.isfinite(pos)):
+        """
+        Keep the newest measured joints (``/joint_states``): what a position hold latches.
+
+        On the sensor thread at the joint-state rate, so it is kept to a few microseconds:
+        the name -> action index is cached per name order, the plausibility bounds are
+        precomputed, and the pose is swapped in without the lock (one reference).
+        """
+        key = names if names.__class__ is tuple else tuple(names)
+        idx = self._joint_index.get(key, _MISSING)
+        if idx is _MISSING:
+            idx = self._index_for(key)
+        if idx is None:
             return
-        with self._lock:
-            if self.safety.plausible(pos):
-                self.measured = pos
-            else:  # far outside the limits: a bad message; holds keep the last good pose
-                self.counters.rejected_messages += 1
-                self.counters.last_reject = 'joints: measured position far outside the limits'
+        pos = np.asarray(positions, dtype=np.float64).take(idx)
+        if ((pos >= self._plausible_lo) & (pos <= self._plausible_hi)).all():  # NaN: False
+            self.measured = pos
+        else:  # far outside the limits: a bad message; holds keep the last good pose
+            self.counters.rejected_messages += 1
+            self.counters.last_reject = 'joints: measured position far outside the limits'
+
+    def _index_for(self, names: tuple[str, ...]) -> np.ndarray | None:
+        lookup = {n: i for i, n in enumerate(names)}
+        try:
+            idx = np.array([lookup[self.aliases.get(a, a)] for a in self.mapping.action_names],
+                           np.intp)
+        except KeyError:
+            idx = None
+        if len(self._joint_index) >= 8:
+            self._joint_index.clear()  # bounded: hostile name orders cannot grow memory
+        self._joint_index[names] = idx
+        return idx
 
     def on_reject(self, key: str, reason: str) -> None:
         """

@@ -246,20 +246,30 @@ class SafetyFilter:
             return SafetyState.IDLE, self.stop_reason
         return SafetyState.HOLDING, problem
 
-    def plausible(self, measured: np.ndarray) -> bool:
+    def plausible_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """
-        Tell whether measured positions [A] are within the limits give or take a margin.
+        Return (low, high) [A] outside which a measured position is implausible.
 
-        The margin is ``PLAUSIBLE_MARGIN`` of each joint's range (a real joint may sit a
-        little past a soft limit); a measurement far outside is a bad message, and latching a
-        hold there (even clipped) would move the robot.
+        The limits widened by ``PLAUSIBLE_MARGIN`` of each joint's range (a real joint may sit
+        a little past a soft limit); unlimited joints and velocity control: +-inf.
         """
+        n = len(self.config.names)
         if self.config.mode is ControlMode.VELOCITY:
-            return True
+            return np.full(n, -np.inf), np.full(n, np.inf)
         lo, hi = self._a['lower'], self._a['upper']
         with np.errstate(invalid='ignore'):
             margin = np.where(np.isfinite(hi - lo), PLAUSIBLE_MARGIN * (hi - lo), np.inf)
-        return bool(np.all(measured >= lo - margin) and np.all(measured <= hi + margin))
+        return lo - margin, hi + margin
+
+    def plausible(self, measured: np.ndarray) -> bool:
+        """
+        Tell whether measured positions [A] lie within :meth:`plausible_bounds`.
+
+        A measurement far outside is a bad message; latching a hold there (even clipped)
+        would move the robot.
+        """
+        lo, hi = self.plausible_bounds()
+        return bool(np.all(measured >= lo) and np.all(measured <= hi))
 
     # -- per tick -------------------------------------------------------------------------
 

@@ -85,10 +85,11 @@ class SensorInputs:
         if config.trigger == Trigger.TIMER:
             self._timer = node.create_timer(1.0 / config.timer_rate_hz, self._on_timer,
                                             callback_group=callback_group)
-        else:
+        elif len(config.cameras) > 1 and Modality.IMAGE.value in config.modalities:
             # A pending trigger is otherwise only resolved by the next message: when the
             # streams stop, the last image would never become a frame. Steady clock: the
-            # wait is measured in wall time (time.monotonic), also under use_sim_time.
+            # wait is measured in wall time (time.monotonic), also under use_sim_time. With
+            # one camera nothing is ever waited for (and no timer wakes the executor).
             period = min(max(config.max_wait_s / 2, 0.005), 0.05)
             self._timer = node.create_timer(period, self._on_wait_timer,
                                             callback_group=callback_group,
