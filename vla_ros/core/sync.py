@@ -133,9 +133,9 @@ class MultimodalSynchronizer:
 
         A stamp more than ``clock_jump_s`` ahead of the node's clock is rejected. A stamp that
         far behind the stream's newest is a clock jump (every buffer cleared) only when the
-        node's clock went back too (sim reset with ``/clock``) or after ``JUMP_CONFIRM``
-        such messages in a row; a single one is rejected, so one bad message cannot wipe
-        the other streams.
+        node's clock went back too (sim reset with ``/clock``), or, while the node has no
+        clock yet, after ``JUMP_CONFIRM`` such messages in a row; otherwise it is rejected,
+        so bad messages cannot wipe the other streams.
         """
         newest, jump = s.newest, self._clock_jump_ns
         if stamp_ns > newest:
@@ -155,7 +155,12 @@ class MultimodalSynchronizer:
         elif stamp_ns < newest - jump:
             now = self._clock()
             s.behind += 1
-            if (0 < now < newest - jump) or s.behind >= JUMP_CONFIRM:
+            # Believed when the node's clock went back too (sim reset on /clock). Without a
+            # running clock (sim time before the first /clock) only a sustained run of such
+            # stamps is believed; with one that did not jump, never: frames stamped that far
+            # behind the clock would be stale anyway, so they are outliers (a fuzzer's 3 old
+            # stamps in a row must not clear every buffer).
+            if (0 < now < newest - jump) or (now <= 0 and s.behind >= JUMP_CONFIRM):
                 self._clock_jumped(newest, stamp_ns)
                 s.newest = stamp_ns
                 return

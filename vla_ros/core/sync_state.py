@@ -16,7 +16,7 @@ TACTILE_MAX_ABS = 1e6     # N, kPa or raw counts
 AUDIO_MAX_ABS = 8.0       # full scale is 1.0
 AUDIO_MIN_RATE_HZ = 1000  # below this a chunk is not audio (and resampling it explodes)
 # A stream stamped back in time by more than clock_jump_s is believed only when the node's
-# clock went back too, or after this many such messages in a row (one outlier is rejected).
+# clock went back too, or (no clock yet) after this many such messages in a row.
 JUMP_CONFIRM = 3
 
 

@@ -1,4 +1,5 @@
-"""Bags -> (observation, action chunk) samples through the SAME sync core the node runs.
+"""
+Bags -> (observation, action chunk) samples through the SAME sync core the node runs.
 
 Each bag is replayed in log-time order: sensor messages go through the converters of
 :mod:`vla_ros.core.convert` into a :class:`MultimodalSynchronizer`; every primary-camera image
@@ -13,17 +14,16 @@ Samples are cached per bag as ``.npz`` (float16 images and mels) under ``cache_d
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from vla_ros import constants as C
 from vla_ros.core import convert
 from vla_ros.core.audio_features import log_mel
-from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD, image_to_tensor
+from vla_ros.core.image_preproc import image_to_tensor, IMAGENET_MEAN, IMAGENET_STD
 from vla_ros.core.sync import MultimodalSynchronizer, SyncConfig
 from vla_ros.errors import ConfigError, SyncError, VlaRosError
 from vla_ros.model.config import ModelConfig
@@ -35,10 +35,13 @@ ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first m
 
 
 def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> SyncConfig:
-    """The ``vla_policy`` sync settings of ``params_file`` (default config/sim.yaml, what the
-    node runs with), narrowed to what the model reads: its cameras (in the file's order and
-    ``required`` flags; ConfigError for a camera the file does not configure), its joints and
-    its audio window."""
+    """
+    Return the ``vla_policy`` sync settings of ``params_file``, narrowed to what the model reads.
+
+    ``params_file`` defaults to config/sim.yaml, what the node runs with. Narrowed to the
+    model's cameras (in the file's order and ``required`` flags; ConfigError for a camera the
+    file does not configure), its joints and its audio window.
+    """
     from vla_ros.nodes.params_file import policy_config_from_file
     from vla_ros.tools.locate import config_file
 
@@ -116,13 +119,15 @@ class _Timeline:
 
 def bag_samples(bag: str | Path, cfg: ModelConfig) -> Samples:
     """Replay one bag through the sync core; one sample per assembled frame."""
-    sync = MultimodalSynchronizer(sync_config_for(cfg))
+    log_ns = [0]  # the replay's node clock: the log time of the message being replayed
+    sync = MultimodalSynchronizer(sync_config_for(cfg), clock=lambda: log_ns[0])
     primary = cfg.cameras[0]
     pending: list[int] = []
     frames = []
     arm, grip = _Timeline(), _Timeline()
     cam_topics = {C.camera_topic(c): c for c in cfg.cameras}
     for topic, _, t_ns, msg in bagio.read_messages(bag):
+        log_ns[0] = t_ns
         try:
             if topic in cam_topics:
                 cam = cam_topics[topic]
@@ -208,7 +213,7 @@ def config_key(cfg: ModelConfig) -> str:
 
 def load_bags(bags: list[Path], cfg: ModelConfig, cache_dir: str | Path | None = None,
               progress=None) -> Samples:
-    """Samples of many bags, cached per bag as npz (keyed by bag name and config)."""
+    """Sample of many bags, cached per bag as npz (keyed by bag name and config)."""
     parts = []
     key = config_key(cfg)
     cache = Path(cache_dir) if cache_dir else None

@@ -1,4 +1,5 @@
-"""Closed-loop policy rollouts in lockstep with SimWorld, without ROS (a fast diagnostic).
+"""
+Closed-loop policy rollouts in lockstep with SimWorld, without ROS (a fast diagnostic).
 
 The node's decisions run here unchanged: the same sync core (MultimodalSynchronizer ->
 Frame), the same :class:`~vla_ros.core.policy_loop.PolicyLoop` (scheduler, safety filter with
@@ -12,7 +13,6 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
-
 from vla_ros.core.frame import TactileLayout
 from vla_ros.core.policy_loop import PolicyLoop
 from vla_ros.core.runtime import PolicyRuntime
@@ -32,14 +32,17 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
             rates: StreamRates = StreamRates(camera_rate_hz=30.0),
             mask=(), config_file: str | pathlib.Path = SIM_CONFIG,
             latency_s: float = 0.0) -> SuccessMonitor:
-    """One episode with the node's configuration (``config_file``); returns the judged
-    :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s]."""
+    """
+    Run one episode with the node's configuration (``config_file``).
+
+    Returns the judged :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s].
+    """
     from vla_ros.nodes.params_file import policy_config_from_file
     world.reset(seed)
     policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
         'bundle': str(runtime.bundle.path)})
-    sync = MultimodalSynchronizer(sync_cfg)
-    now = {'ns': 0}
+    now = {'ns': 0}  # the simulated node clock [ns]
+    sync = MultimodalSynchronizer(sync_cfg, clock=lambda: now['ns'])
     loop = PolicyLoop(runtime, policy_cfg, mask=mask, clock=lambda: now['ns'])
     loop.activate()
     layout = TactileLayout(tuple(p.name for p in ROBOT.pads),
@@ -117,7 +120,7 @@ def main() -> None:
 
     from vla_ros.sim.task_suite import EVAL_SEED_BASE, TaskKind, make_task
     from vla_ros.tools.sim_config import bundle_sim_params, lockstep_setup
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('bundle', help='policy bundle directory')
     p.add_argument('--episodes', type=int, default=2, help='episodes per task kind')
