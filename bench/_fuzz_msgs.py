@@ -1,5 +1,7 @@
-"""Property-based message generators (hypothesis) for the fuzz bench: every topic that
-``vla_policy`` and ``multimodal_sync`` subscribe to.
+"""
+Property-based message generators (hypothesis) for the fuzz bench.
+
+They cover every topic that ``vla_policy`` and ``multimodal_sync`` subscribe to.
 
 Each strategy draws the *shape* of a message (encoding, sizes, steps, stamp kind, special
 values, a payload seed) and builds the ROS message from it; bulk payloads (image bytes, audio,
@@ -13,13 +15,12 @@ from __future__ import annotations
 import array
 from dataclasses import dataclass
 
-import numpy as np
 from hypothesis import strategies as st
+import numpy as np
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool, String
-from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
-
 from vla_ros import constants as C
+from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 NS = 1_000_000_000
 ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'rgb16', 'bgr16', 'rgba16', 'mono8', 'mono16',
@@ -96,8 +97,11 @@ def _payload(n_bytes: int, fill: str, seed: int) -> bytes:
 
 
 def _floats(n: int, dtype, special: tuple, fill: str, seed: int) -> np.ndarray:
-    """``n`` values: normal draws, all one special value, or normal values with specials
-    sprinkled in."""
+    """
+    Draw ``n`` values.
+
+    Normal draws, all one special value, or normal values with specials sprinkled in.
+    """
     rng = np.random.default_rng(seed)
     x = rng.normal(0.0, 1.0, n).astype(dtype)
     if n and fill == 'special_all':
@@ -112,8 +116,12 @@ def _floats(n: int, dtype, special: tuple, fill: str, seed: int) -> np.ndarray:
 
 @st.composite
 def images(draw, topics: tuple[str, ...], cap: int) -> FuzzMsg:
-    """Images: legal and illegal encodings, sizes up to the byte cap, steps and data lengths
-    that fit or not, big-endian flag, unicode frame ids."""
+    """
+    Draw an image message.
+
+    Images: legal and illegal encodings, sizes up to the byte cap, steps and data lengths
+    that fit or not, big-endian flag, unicode frame ids.
+    """
     msg = Image()
     enc = draw(st.one_of(st.sampled_from(ENCODINGS), hostile_text(12)))
     dims = st.one_of(st.sampled_from((0, 1, 2, 3, 63, 64, 480, 640, 2 ** 16, 2 ** 32 - 1)),
@@ -140,8 +148,12 @@ def images(draw, topics: tuple[str, ...], cap: int) -> FuzzMsg:
 
 @st.composite
 def audio_chunks(draw, cap: int) -> FuzzMsg:
-    """Audio: sample rates from 0 and 1 Hz up, channel counts, encodings, odd byte counts,
-    float payloads with NaN/Inf/3e38."""
+    """
+    Draw an audio chunk.
+
+    Audio: sample rates from 0 and 1 Hz up, channel counts, encodings, odd byte counts,
+    float payloads with NaN/Inf/3e38.
+    """
     msg = AudioChunk()
     msg.sample_rate = draw(st.one_of(st.sampled_from((0, 1, 2, 7, 8000, 16000, 44100, 192000,
                                                       2 ** 32 - 1)), st.integers(0, 2 ** 20)))
@@ -164,8 +176,12 @@ def audio_chunks(draw, cap: int) -> FuzzMsg:
 
 @st.composite
 def tactile_arrays(draw, cap: int) -> FuzzMsg:
-    """Tactile: layouts other than the configured one (pad names, counts, shapes), values that
-    do not fit the layout, NaN/Inf/3e38."""
+    """
+    Draw a tactile array.
+
+    Tactile: layouts other than the configured one (pad names, counts, shapes), values that
+    do not fit the layout, NaN/Inf/3e38.
+    """
     msg = TactileArray()
     same = draw(st.booleans())
     if same:  # the configured layout, so only the values are hostile
@@ -191,8 +207,12 @@ def tactile_arrays(draw, cap: int) -> FuzzMsg:
 
 @st.composite
 def joint_states(draw, joint_names: tuple[str, ...], max_joints: int) -> FuzzMsg:
-    """Joint states: names duplicated, missing, extra, reordered, unicode; arrays of other
-    lengths; 1e39 / 1.7e308 / NaN / Inf positions; up to ``max_joints`` names."""
+    """
+    Draw a joint state message.
+
+    Joint states: names duplicated, missing, extra, reordered, unicode; arrays of other
+    lengths; 1e39 / 1.7e308 / NaN / Inf positions; up to ``max_joints`` names.
+    """
     names = list(joint_names)
     layout = draw(st.sampled_from(('valid', 'shuffled', 'duplicate', 'missing', 'extra',
                                    'unicode', 'empty', 'many')))
@@ -229,8 +249,12 @@ def joint_states(draw, joint_names: tuple[str, ...], max_joints: int) -> FuzzMsg
 
 @st.composite
 def commands(draw, max_chars: int) -> FuzzMsg:
-    """Language commands: empty, stop words, unicode, control characters, just over the
-    length limit, 1 MB."""
+    """
+    Draw a language command.
+
+    Language commands: empty, stop words, unicode, control characters, just over the
+    length limit, 1 MB.
+    """
     text = draw(st.one_of(
         st.sampled_from(('', 'stop', 'STOP!', ' ', 'pick up the red cube\n')),
         hostile_text(80),
@@ -242,7 +266,8 @@ def commands(draw, max_chars: int) -> FuzzMsg:
 def messages(*, cameras: tuple[str, ...], joint_names: tuple[str, ...], cap: int,
              max_joints: int = 20000, max_command_chars: int = 200,
              command_weight: int = 1) -> st.SearchStrategy[FuzzMsg]:
-    """One fuzz message on any subscribed topic (sensor topics weighted over commands).
+    """
+    One fuzz message on any subscribed topic (sensor topics weighted over commands).
 
     ``cap``: the nodes' ``max_message_bytes``; payloads go up to 1.1x of it.
     """

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 
 def proc_status(pid: int) -> dict[str, int]:
-    """``VmRSS``, ``RssAnon``, ``RssShmem``, ``VmHWM`` [kB] and ``Threads`` of ``pid``
-    ({} if it is gone)."""
+    """
+    Read ``VmRSS``, ``RssAnon``, ``RssShmem``, ``VmHWM`` [kB] and ``Threads`` of ``pid``.
+
+    Returns {} if the process is gone.
+    """
     out: dict[str, int] = {}
     try:
         with open(f'/proc/{pid}/status', encoding='ascii', errors='replace') as f:
@@ -24,5 +27,5 @@ def rss_mb(pid: int) -> float:
 
 
 def threads(pid: int) -> int:
-    """Number of threads (-1 if the process is gone)."""
+    """Return the number of threads of ``pid`` (-1 if the process is gone)."""
     return proc_status(pid).get('Threads', -1)

@@ -1,4 +1,5 @@
-"""BENCH frame_latency: header stamp -> frame assembled, across processes, 30 Hz 640x480.
+"""
+BENCH frame_latency: header stamp -> frame assembled, across processes, 30 Hz 640x480.
 
 A fake_sensors child process publishes a 30 Hz 640x480 rgb8 camera plus audio, tactile and
 joints. In this process, phase 1 subscribes to the bare image topic (stamp -> callback: the
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', str(ROOT / 'config/fastdds_shm.xml'))
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 
-from vla_ros.nodes.sensor_inputs import SensorInputs, declare_sync_parameters  # noqa: E402
+from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs  # noqa: E402
 from vla_ros.tools.procs import NodeProcess, ros_args  # noqa: E402
 
 WARMUP_S, SETTLE_S, PHASE_S, ROUNDS = 2.0, 1.0, 3.0, 3

@@ -1,4 +1,5 @@
-"""BENCH fuzz: hostile messages on every subscribed topic of vla_policy and multimodal_sync.
+"""
+BENCH fuzz: hostile messages on every subscribed topic of vla_policy and multimodal_sync.
 
 Graph (real processes, real DDS): fake_sensors (the valid stream: 2 cameras 64x64 at 30 Hz,
 audio, tactile, joints) -> multimodal_sync and vla_policy (random bundle, dry_run false,
@@ -28,23 +29,21 @@ from __future__ import annotations
 
 import collections
 import os
+from pathlib import Path
 import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-import numpy as np
-import yaml
-
-import _policy_graph as G
 from _fuzz_msgs import FuzzMsg, messages
+import _policy_graph as G
 from _procfs import proc_status, rss_mb
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import given, HealthCheck, Phase, seed, settings
+import numpy as np
 from rclpy.qos import qos_profile_sensor_data
-
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+import yaml
 
 SECONDS = float(os.environ.get('FUZZ_SECONDS', '60'))
 RATE_HZ = float(os.environ.get('FUZZ_RATE_HZ', '100'))
@@ -242,7 +241,7 @@ class Fuzzer:
 
 
 def start(tmp: Path, bundle: Path, limits: dict) -> dict[str, NodeProcess]:
-    """The three nodes; logs in FUZZ_LOG_DIR if set (kept), else in ``tmp``."""
+    """Start the three nodes; logs in FUZZ_LOG_DIR if set (kept), else in ``tmp``."""
     tmp = Path(os.environ.get('FUZZ_LOG_DIR', tmp))
     tmp.mkdir(parents=True, exist_ok=True)
     # joint sines inside the limits of config/sim.yaml (gripper 0.005..0.035 m)

@@ -25,7 +25,8 @@ from sensor_msgs.msg import Image
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from _cv_bridge_ref import cv_bridge_to_tensor  # noqa: E402
+# I100: a module beside this script, importable once sys.path is set
+from _cv_bridge_ref import cv_bridge_to_tensor  # noqa: E402, I100
 
 from vla_ros.core.convert import image_to_rgb8  # noqa: E402
 from vla_ros.core.image_preproc import image_to_tensor  # noqa: E402
@@ -36,7 +37,7 @@ STD = np.array((0.229, 0.224, 0.225))
 
 
 def opencv_paths(size=(224, 224)) -> dict:
-    """The plain OpenCV candidates: msg -> 3 x H x W float32, normalized."""
+    """Return the plain OpenCV candidates: msg -> 3 x H x W float32, normalized."""
     params = cv2.dnn.Image2BlobParams()
     params.scalefactor = (*(1.0 / (255.0 * STD)), 0.0)
     params.mean = (*(255.0 * MEAN), 0.0)
@@ -82,7 +83,7 @@ def main() -> None:
           f"opencv_area_ms={ms['area']:.3f} opencv_area2_linear_ms={ms['area2_linear']:.3f} "
           f"cv_bridge_ms={ms['cv_bridge']:.3f} "
           f"mean_abs_diff={float(np.abs(outs['ours'] - outs[best]).mean()):.4f} "
-          f"cv2_threads={cv2.getNumThreads()}")
+          f'cv2_threads={cv2.getNumThreads()}')
 
 
 if __name__ == '__main__':

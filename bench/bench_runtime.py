@@ -1,4 +1,5 @@
-"""BENCH runtime: onnxruntime (fp32, int8) vs torch eager, batch 1, for two policies.
+"""
+BENCH runtime: onnxruntime (fp32, int8) vs torch eager, batch 1, for two policies.
 
 - The large reference config (``ModelConfig()``): one 224x224 camera, 1 s audio (64-mel
   log-mel), two 4x4 taxel pads, 7 joints, H=16, cross_attention fusion, random weights.
@@ -16,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 THREADS = 1
 DEFAULT_BUNDLE = ROOT / 'models' / 'default'
 
-RSS_CHILD = textwrap.dedent('''
+RSS_CHILD = textwrap.dedent("""
     import json, sys
     import numpy as np
     from vla_ros.core.frame import Frame, TactileLayout
@@ -55,7 +56,7 @@ RSS_CHILD = textwrap.dedent('''
     print(json.dumps({'rss_mb': hwm / 1024,
                       'total_ms': float(np.median([t['total'] for t in tot])),
                       'pre_ms': float(np.median([t['preprocess'] for t in tot]))}))
-''')
+""")
 
 
 def _median_ms(fn, n: int, warmup: int = 5) -> float:
@@ -70,7 +71,7 @@ def _median_ms(fn, n: int, warmup: int = 5) -> float:
 
 
 def _session(path: Path):
-    """An onnxruntime CPU session with THREADS intra-op threads (as the runtime makes it)."""
+    """Make an onnxruntime CPU session with THREADS intra-op threads (as the runtime does)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -114,7 +115,7 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
 
 
 def measure_default(n: int) -> dict:
-    """The shipped bundle's policy.onnx vs torch eager on the same architecture."""
+    """Measure the shipped bundle's policy.onnx vs torch eager on the same architecture."""
     import torch
 
     from vla_ros.core.bundle import load_bundle

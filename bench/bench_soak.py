@@ -1,4 +1,5 @@
-"""BENCH soak: the closed loop (mujoco_sim + vla_policy, models/default) for SOAK_MINUTES.
+"""
+BENCH soak: the closed loop (mujoco_sim + vla_policy, models/default) for SOAK_MINUTES.
 
 Episodes with resets through :class:`vla_ros.tools.episode.EpisodeRunner` (one sim and one
 policy process for the whole run, as ``vla-ros eval``; both nodes with config/sim.yaml, so
@@ -23,17 +24,15 @@ import csv
 import datetime
 import json
 import os
+from pathlib import Path
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-
-import numpy as np
 
 import _policy_graph as G
 from _procfs import proc_status
-
+import numpy as np
 from vla_ros.tools.episode import EpisodeRunner
 
 MINUTES = float(os.environ.get('SOAK_MINUTES', '30'))
@@ -93,7 +92,7 @@ def p99(lat: list[tuple[float, float]], t0: float, t1: float) -> float:
 
 
 def commit() -> str:
-    """The checkout's commit (SOAK_COMMIT when run from an exported tree)."""
+    """Return the checkout's short commit hash (SOAK_COMMIT when run from an exported tree)."""
     res = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=G.ROOT,
                          capture_output=True, text=True)
     return res.stdout.strip() or os.environ.get('SOAK_COMMIT', 'unknown')

@@ -1,4 +1,5 @@
-"""The same robot in Gazebo (gz sim Harmonic+): ``ros2 launch vla_ros gazebo.launch.py``.
+"""
+The same robot in Gazebo (gz sim Harmonic+): ``ros2 launch vla_ros gazebo.launch.py``.
 
 Starts gz sim with config/tabletop_world.sdf, robot_state_publisher with the generated
 config/vla_arm.urdf, spawns the robot (gz_ros2_control), loads joint_state_broadcaster,

@@ -1,4 +1,5 @@
-"""Run a VLA policy on a real robot: ``ros2 launch vla_ros robot.launch.py bundle:=/path``.
+"""
+Run a VLA policy on a real robot: ``ros2 launch vla_ros robot.launch.py bundle:=/path``.
 
 Starts ``vla_policy`` (a lifecycle node) with a robot config. ``dry_run`` defaults to true:
 only ``~/action_chunk`` previews are published until you pass ``dry_run:=false``. Without

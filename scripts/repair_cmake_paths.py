@@ -1,4 +1,5 @@
-"""Point the ROS wheels' exported CMake targets at this interpreter's include directories.
+"""
+Point the ROS wheels' exported CMake targets at this interpreter's include directories.
 
 The ros-kilted wheels were built in a manylinux container; their *Export.cmake files name that
 container's Python and numpy include directories, which CMake refuses because they do not

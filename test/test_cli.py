@@ -3,8 +3,7 @@
 import importlib
 
 import pytest
-
-from vla_ros.cli.main import SUBCOMMANDS, main
+from vla_ros.cli.main import main, SUBCOMMANDS
 
 
 @pytest.mark.parametrize('name', sorted(SUBCOMMANDS))

@@ -1,18 +1,21 @@
-"""Every bad-usage path of the command line, as a new user hits it (issue 19): each case runs
-as a subprocess and must exit non-zero within a time bound with ONE line on stderr naming the
-problem and no traceback. Signals end commands cleanly; a command that started nodes stops
-them whatever ends it."""
+"""
+Every bad-usage path of the command line, as a new user hits it (issue 19).
+
+Each case runs as a subprocess and must exit non-zero within a time bound with ONE line on stderr
+naming the problem and no traceback. Signals end commands cleanly; a command that started nodes
+stops them whatever ends it.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from vla_ros.tools.procs import wait_until
@@ -58,8 +61,11 @@ def typo_bundle(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='module')
 def unfit_bundle(tmp_path_factory) -> Path:
-    """A valid bundle the robot config cannot serve (camera 'left'): vla_policy's configure
-    fails although load_bundle accepts it."""
+    """
+    Copy the default bundle into one the robot config cannot serve (camera 'left').
+
+    The bundle is valid: vla_policy's configure fails although load_bundle accepts it.
+    """
     dst = tmp_path_factory.mktemp('unfit') / 'bundle'
     shutil.copytree(REPO / 'models' / 'default', dst)
     raw = yaml.safe_load((dst / 'bundle.yaml').read_text())

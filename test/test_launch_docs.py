@@ -17,7 +17,6 @@ import pathlib
 import re
 
 import pytest
-
 from vla_ros.nodes.policy_params import POLICY_PARAMETERS
 from vla_ros.nodes.sim_params import SIM_PARAMETERS
 from vla_ros.nodes.sync_params import SYNC_PARAMETERS

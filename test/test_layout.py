@@ -29,9 +29,8 @@ import subprocess
 import sys
 
 import pytest
-import yaml
-
 from vla_ros.nodes.params_file import flatten
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / 'vla_ros'

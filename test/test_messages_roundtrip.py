@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
+from builtin_interfaces.msg import Time
 import numpy as np
 import pytest
-from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image, JointState
 from vla_ros_msgs.msg import (ActionChunk, AudioChunk, MultimodalFrame, PolicyStatus,
                               TactileArray, TactilePad)

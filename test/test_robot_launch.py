@@ -1,5 +1,9 @@
-"""robot.launch.py and the robot configs, checked statically (launch is not installable here)
-and by starting the same executables with the same params files."""
+"""
+robot.launch.py and the robot configs, checked statically and by running them.
+
+Statically because launch is not installable here; and by starting the same executables with
+the same params files.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ import ast
 import pathlib
 import time
 
+from helpers.params import flatten
 import pytest
 import yaml
-
-from helpers.params import flatten
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / 'launch/robot.launch.py'

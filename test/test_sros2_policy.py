@@ -1,6 +1,9 @@
-"""config/sros2: who may command the robot. The SROS2 policy allows only the operator enclave to
-publish /vla/command (and the operator and the e-stop panel /vla/estop), names the real nodes
-and topics, and config/sros2/permissions.xml is the DDS translation of exactly that policy.
+"""
+config/sros2: who may command the robot.
+
+The SROS2 policy allows only the operator enclave to publish /vla/command (and the operator and the
+e-stop panel /vla/estop), names the real nodes and topics, and config/sros2/permissions.xml is the
+DDS translation of exactly that policy.
 
 Only the XML is checked here: the Fast DDS in our wheels has no DDS-Security, so enforcement
 itself is not exercised (docs/policy.md, "Who may command the robot").
@@ -13,7 +16,6 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from vla_ros import constants as C
 
 SROS2 = 'config/sros2'
@@ -39,8 +41,12 @@ def _resolve(name: str, node: str) -> str:
 
 
 def rules(policy: ET.Element) -> dict[str, dict[str, set[str]]]:
-    """enclave -> {'publish'|'subscribe': DDS topic names} as sros2's permissions.xsl
-    translates them (rt/ topics; a service reply is rr/...Reply out, rq/...Request in)."""
+    """
+    Return enclave -> {'publish'|'subscribe': DDS topic names}.
+
+    Topic names as sros2's permissions.xsl translates them (rt/ topics; a service reply is
+    rr/...Reply out, rq/...Request in).
+    """
     out: dict[str, dict[str, set[str]]] = {}
     for enclave in policy.iter('enclave'):
         acc = out.setdefault(enclave.get('path'), {'publish': set(), 'subscribe': set()})

@@ -1,4 +1,5 @@
-"""Tiny random-weights policy bundles for tests (needs torch; seconds each).
+"""
+Tiny random-weights policy bundles for tests (needs torch; seconds each).
 
 The one place tests get a bundle from. ``bench/`` calls the package functions wrapped here
 (``vla_ros.model.export.export_random_bundle`` of a ``tiny_model_config``).
@@ -18,7 +19,8 @@ def make_random_bundle(out_dir: str | Path, *, fusion: str = 'cross_attention',
                        cameras: tuple[str, ...] = ('front',),
                        image_size: tuple[int, int] = (64, 64), seed: int = 0,
                        int8: bool = False) -> Path:
-    """A tiny random-weights bundle (byte text encoder) in ``out_dir``; returns ``out_dir``.
+    """
+    Make a tiny random-weights bundle (byte text encoder) in ``out_dir``; return ``out_dir``.
 
     Actions: absolute joint positions of the 6 default arm joints [rad] + gripper [m].
     With ``nan_output`` the ONNX graph emits NaN actions (the runtime must refuse them).

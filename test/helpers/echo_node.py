@@ -1,4 +1,5 @@
-"""Republish every message of TYPE from /rt/in to /rt/out: the far side of round-trip tests.
+"""
+Republish every message of TYPE from /rt/in to /rt/out: the far side of round-trip tests.
 
 Usage: python echo_node.py PKG/msg/Type
 """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from vla_ros.core.frame import Frame
 from vla_ros.core.masking import mask_frame
 from vla_ros.errors import ConfigError

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from vla_ros.sim.ik import IkSolver
 from vla_ros.sim.lockstep import run_expert_episode
-from vla_ros.sim.task_suite import (EVAL_SEED_BASE, HELD_OUT_PHRASES, TRAIN_PHRASES,
-                                    SuccessMonitor, TaskKind, eval_tasks, make_task)
+from vla_ros.sim.task_suite import (
+    EVAL_SEED_BASE,
+    eval_tasks,
+    HELD_OUT_PHRASES,
+    make_task,
+    SuccessMonitor,
+    TaskKind,
+    TRAIN_PHRASES,
+)
 from vla_ros.sim.world import SimWorld, WorldConfig
 
 

@@ -1,12 +1,15 @@
-"""Multi-process: the expert recorded through the ROS graph, and closed-loop episodes through
-the real mujoco_sim + vla_policy processes (tiny random bundle: the plumbing, not skill)."""
+"""
+Multi-process: the expert recorded through the ROS graph, and closed-loop episodes.
+
+The episodes run through the real mujoco_sim + vla_policy processes (tiny random bundle: the
+plumbing, not skill).
+"""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-
 from vla_ros import constants as C
 from vla_ros.model.dataset import bag_samples
 from vla_ros.model.train import default_policy_config
@@ -23,9 +26,9 @@ def test_expert_through_ros_graph_records_a_trainable_bag(tmp_path):
     res = record_expert_ros(tmp_path / 'bag', 'touch', 11, sim=sim)
     assert res['success'], res
     assert set(res['counts']) >= {C.camera_topic('front'), C.camera_topic('wrist'),
-                                   C.AUDIO_TOPIC, C.TACTILE_TOPIC, C.JOINT_STATES_TOPIC,
-                                   C.COMMAND_TOPIC, bagio.ARM_TRAJECTORY_TOPIC,
-                                   bagio.GRIPPER_COMMANDS_TOPIC}
+                                  C.AUDIO_TOPIC, C.TACTILE_TOPIC, C.JOINT_STATES_TOPIC,
+                                  C.COMMAND_TOPIC, bagio.ARM_TRAJECTORY_TOPIC,
+                                  bagio.GRIPPER_COMMANDS_TOPIC}
     s = bag_samples(tmp_path / 'bag', default_policy_config())
     assert len(s) > 5 and s.commands[0] == res['command']
 

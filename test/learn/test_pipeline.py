@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from vla_ros import constants as C
 from vla_ros.core.bundle import load_bundle
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.model.dataset import bag_samples, find_bags
-from vla_ros.model.train import TrainConfig, default_policy_config, train
+from vla_ros.model.train import default_policy_config, train, TrainConfig
 from vla_ros.tools import bagio
 from vla_ros.tools.datagen import generate, load_index
 from vla_ros.tools.sim_config import sim_node_params
@@ -148,8 +147,12 @@ def test_word_dropout_keeps_cls_sep_padding_and_some_words():
 @pytest.mark.timeout(240)
 def test_cli_train_then_export_checkpoint_inspect_and_infer(demos, tmp_path, monkeypatch,
                                                             capsys):
-    """`vla-ros train` writes only under the directories it is given; `vla-ros export
-    --checkpoint` takes the checkpoint it wrote; provenance matches the config; one inference."""
+    """
+    Train, export the checkpoint, inspect the bundle and infer once.
+
+    `vla-ros train` writes only under the directories it is given; `vla-ros export
+    --checkpoint` takes the checkpoint it wrote; provenance matches the config; one inference.
+    """
     import re
 
     from vla_ros.cli.main import main

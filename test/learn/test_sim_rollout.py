@@ -1,6 +1,9 @@
-"""The offline rollout drives the same PolicyLoop as the node (config/sim.yaml limits,
-scheduler, safety): the committed default bundle solves fresh pick and touch episodes, and
-a policy that sees no images does not."""
+"""
+The offline rollout drives the same PolicyLoop as the node.
+
+Same config/sim.yaml limits, scheduler and safety: the committed default bundle solves fresh
+pick and touch episodes, and a policy that sees no images does not.
+"""
 
 from __future__ import annotations
 

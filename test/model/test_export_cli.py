@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from vla_ros.cli.main import main as cli_main
 from vla_ros.core.runtime import PolicyRuntime
 
@@ -77,8 +76,12 @@ def test_minilm_text_encoder_bundle(tmp_path):
 
 
 def test_export_of_a_legacy_train_checkpoint_uses_its_wordbag_encoder(tmp_path, capsys):
-    """Checkpoints of `vla-ros train` before the wordbag kind existed say text_encoder 'bytes'
-    but hold a 30522-row word-piece table: export reads them as wordbag."""
+    """
+    Export reads a legacy `vla-ros train` checkpoint as wordbag.
+
+    Checkpoints of `vla-ros train` before the wordbag kind existed say text_encoder 'bytes'
+    but hold a 30522-row word-piece table: export reads them as wordbag.
+    """
     import dataclasses
 
     import torch

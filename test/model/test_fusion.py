@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from helpers.bundles import tiny_config
 import numpy as np
 import pytest
 import torch
-
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.errors import ConfigError, ParityError
 from vla_ros.model.config import ModelConfig
@@ -15,7 +15,6 @@ from vla_ros.model.export import check_parity, export_bundle, export_onnx
 from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.text import ByteTextEncoder
 from vla_ros.model.train_utils import example_inputs, modality_dropout, train_steps
-from helpers.bundles import tiny_config
 
 pytestmark = pytest.mark.timeout(120)
 FUSIONS = ('early', 'late', 'cross_attention', 'moe')

@@ -1,7 +1,9 @@
-"""A stand-alone simulator clock for fault-injection tests: publishes /clock at RATE_HZ,
-advancing at wall rate from START_S. Signals move it: SIGUSR1 jumps forward by JUMP_S,
-SIGUSR2 jumps back to START_S (what a simulator reset does); SIGSTOP / SIGCONT freeze it
-(like a frozen simulator, its time resumes where it stopped).
+"""
+A stand-alone simulator clock for fault-injection tests.
+
+It publishes /clock at RATE_HZ, advancing at wall rate from START_S. Signals move it: SIGUSR1 jumps
+forward by JUMP_S, SIGUSR2 jumps back to START_S (what a simulator reset does); SIGSTOP / SIGCONT
+freeze it (like a frozen simulator, its time resumes where it stopped).
 
 Usage: python clock_source.py   (prints 'ready' once the publisher exists)
 """

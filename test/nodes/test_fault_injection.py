@@ -1,8 +1,10 @@
-"""Fault injection over real DDS (issue 15): processes killed and restarted, a stream that
-stops, a simulator clock that jumps and freezes. Real processes, dry_run false; a listener in
-the controllers' place. Each test prints the measured reaction time (``pytest -s``) and asserts
-a bound: the node's own budget plus MARGIN_S for DDS delivery of the status and scheduling on
-a shared 2-core machine.
+"""
+Fault injection over real DDS (issue 15).
+
+Processes killed and restarted, a stream that stops, a simulator clock that jumps and freezes. Real
+processes, dry_run false; a listener in the controllers' place. Each test prints the measured
+reaction time (``pytest -s``) and asserts a bound: the node's own budget plus MARGIN_S for DDS
+delivery of the status and scheduling on a shared 2-core machine.
 
 Wall-clock graph (fake_sensors + vla_policy): joint states stop, sensor process killed and
 restarted, policy process killed and restarted. Sim-clock graph (a /clock process from
@@ -12,16 +14,15 @@ clock_source.py + both nodes with use_sim_time): clock jumps forward and back, c
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from helpers.policy_graph import CONTROL_HZ, FAKE_SENSORS, Listener, POLICY, set_streams
 import numpy as np
 import pytest
-
-from helpers.policy_graph import CONTROL_HZ, FAKE_SENSORS, POLICY, Listener, set_streams
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 
@@ -231,7 +232,7 @@ class TestWallClock:
         report('sensors back -> new command -> running', run_command(g, lis))
 
     def test_policy_killed_leaves_a_short_horizon_and_restarts_idle(self, wall_graph,
-                                                                     listener):
+                                                                    listener):
         g, lis = wall_graph, listener
         ensure_sensors(g)
         run_command(g, lis)

@@ -1,6 +1,10 @@
-"""Multi-process, real DDS: list parameters from a params file on both nodes (they used to
-crash at start-up), params-file typos warned about, bad messages that leave frames complete
-never stop the arm, a frame that cannot be built holds, a failed configure says why."""
+"""
+Multi-process, real DDS: parameters, typos, bad messages and failed configures.
+
+List parameters from a params file on both nodes (they used to crash at start-up),
+params-file typos warned about, bad messages that leave frames complete never stop the arm,
+a frame that cannot be built holds, a failed configure says why.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,12 @@ import threading
 import time
 
 import cv2
+from helpers.policy_graph import set_streams, start_graph
 import numpy as np
 import pytest
-import yaml
-
-from helpers.policy_graph import set_streams, start_graph
 from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
@@ -135,8 +138,12 @@ def _bad_image():
 
 @pytest.mark.timeout(120)
 def test_bad_messages_among_good_ones_do_not_stop_the_arm(tmp_path, listener, bundle):
-    """One bad image among good ones used to flip the node between running and holding; now
-    it is counted, and only a frame that cannot be built (joints gone) holds."""
+    """
+    Bad messages among good ones do not stop the arm.
+
+    One bad image among good ones used to flip the node between running and holding; now
+    it is counted, and only a frame that cannot be built (joints gone) holds.
+    """
     from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import Image
 

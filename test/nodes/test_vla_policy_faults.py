@@ -1,12 +1,15 @@
-"""vla_policy fails closed: a NaN-producing bundle faults without motion; dry_run publishes only
-the ~/action_chunk preview; the synchronous debug mode still drives the controller."""
+"""
+vla_policy fails closed.
+
+A NaN-producing bundle faults without motion; dry_run publishes only the ~/action_chunk
+preview; the synchronous debug mode still drives the controller.
+"""
 
 from __future__ import annotations
 
+from helpers.policy_graph import CONTROL_HZ, start_graph
 import numpy as np
 import pytest
-
-from helpers.policy_graph import CONTROL_HZ, start_graph
 from vla_ros.tools.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

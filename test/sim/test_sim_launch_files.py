@@ -1,6 +1,10 @@
-"""Launch files and Gazebo config, checked statically (launch and Gazebo are not installable
-here): executables exist, referenced files exist, bridge topics equal the node defaults,
-generated files are up to date and well-formed, controllers match the description."""
+"""
+Launch files and Gazebo config, checked statically.
+
+Launch and Gazebo are not installable here. Checked: executables exist, referenced files exist,
+bridge topics equal the node defaults, generated files are up to date and well-formed, controllers
+match the description.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,12 @@ import ast
 import pathlib
 import xml.etree.ElementTree as ET
 
+from helpers.params import flatten
 import pytest
-import yaml
-
 from vla_ros import constants as C
 from vla_ros.sim import gazebo
 from vla_ros.sim.robot import ROBOT
-
-from helpers.params import flatten
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
@@ -141,8 +143,8 @@ def test_sim_yaml_policy_section_matches_the_robot():
     from vla_ros.nodes.policy_params import POLICY_PARAMETERS
     from vla_ros.nodes.sync_params import declare_sync_parameters  # noqa: F401 (exists)
 
-    cfg = flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())['vla_policy']
-                   ['ros__parameters'])
+    cfg = flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
+                  ['vla_policy']['ros__parameters'])
     sync_names = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'sync_params.py')
     for key in cfg:
         assert key in POLICY_PARAMETERS or key in sync_names, f'undeclared parameter {key}'

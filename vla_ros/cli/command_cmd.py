@@ -1,5 +1,8 @@
-"""``vla-ros command "pick up the red cube"`` (also --stop, --estop, --clear): what
-``ros2 topic pub --once`` would do on /vla/command and /vla/estop where ros2cli is missing.
+"""
+``vla-ros command "pick up the red cube"`` (also --stop, --estop, --clear).
+
+What ``ros2 topic pub --once`` would do on /vla/command and /vla/estop where ros2cli is
+missing.
 
 Both topics are latched (reliable, transient-local, depth 1): the node gets the last value even
 if it starts later. The publisher waits for a subscriber (or --wait seconds) and stays up a

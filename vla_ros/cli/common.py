@@ -1,4 +1,5 @@
-"""What every ``vla-ros`` command shares: help that shows defaults, one-line errors, signals.
+"""
+What every ``vla-ros`` command shares: help that shows defaults, one-line errors, signals.
 
 A command fails with one line on stderr (``vla-ros eval: error: ...``) and a non-zero exit
 status, never a traceback: usage errors exit 2, :class:`~vla_ros.errors.VlaRosError` 1.
@@ -9,11 +10,11 @@ blocks stop the nodes a command started whatever ends it.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterable
 import difflib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
 
 from vla_ros.errors import UsageError, VlaRosError
 
@@ -21,8 +22,12 @@ _received: list[int] = []
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps description line breaks; appends ``(default: X)`` to every option whose help
-    does not already say its default (``None`` and ``False`` defaults are not shown)."""
+    """
+    Help formatter that keeps description line breaks and shows defaults.
+
+    Appends ``(default: X)`` to every option whose help does not already say its default
+    (``None`` and ``False`` defaults are not shown).
+    """
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ''
@@ -61,8 +66,11 @@ def nearest(word: str, choices: Iterable[str]) -> str:
 
 def parse_choices(text: str, choices: Iterable[str], what: str, *,
                   all_word: str = 'all') -> list[str]:
-    """A comma-separated list, each item one of ``choices`` (or ``all_word`` for every one);
-    raises :class:`UsageError` naming the bad item and the nearest valid one."""
+    """
+    Parse a comma-separated list, each item one of ``choices`` (or ``all_word`` for all).
+
+    Raises :class:`UsageError` naming the bad item and the nearest valid one.
+    """
     valid = list(choices)
     if text == all_word:
         return valid
@@ -84,15 +92,18 @@ def _on_signal(signum: int, frame: object) -> None:
 
 
 def install_signal_handlers() -> dict[int, object]:
-    """SIGTERM (and SIGINT) raise ``KeyboardInterrupt`` once; later signals are ignored so
-    that cleanup is not interrupted. Call before ``rclpy.init`` (rclpy chains to these).
-    Returns the previous handlers."""
+    """
+    Make SIGTERM (and SIGINT) raise ``KeyboardInterrupt`` once.
+
+    Later signals are ignored so that cleanup is not interrupted. Call before ``rclpy.init``
+    (rclpy chains to these). Returns the previous handlers.
+    """
     _received.clear()
     return {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
 
 
 def received_signal() -> int | None:
-    """The signal that interrupted the command, if any."""
+    """Return the signal that interrupted the command, if any."""
     return _received[0] if _received else None
 
 

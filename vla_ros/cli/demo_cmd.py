@@ -1,4 +1,5 @@
-"""``vla-ros demo``: the end-to-end demo (same as ``make demo``).
+"""
+``vla-ros demo``: the end-to-end demo (same as ``make demo``).
 
 Starts ``mujoco_sim`` and ``vla_policy``, sends a language command, runs one episode, prints
 success, latencies and rates, and writes a GIF (front | wrist camera). Exits 1 when the task

@@ -1,4 +1,5 @@
-"""``vla-ros eval``: closed-loop success per task on held-out seeds, through the real nodes.
+"""
+``vla-ros eval``: closed-loop success per task on held-out seeds, through the real nodes.
 
 Each run starts ``mujoco_sim`` and ``vla_policy`` as processes, plays N episodes per task kind
 (seeds from the held-out range, half of the commands held-out paraphrases), and writes a JSON
@@ -13,8 +14,8 @@ run within seconds, quoting the node's error. Ctrl-C / SIGTERM stop the nodes to
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
+import time
 
 from vla_ros.errors import ConfigError, UsageError
 

@@ -1,4 +1,5 @@
-"""``vla-ros export``: a reference VLA policy (checkpoint or fresh) -> verified policy bundle.
+"""
+``vla-ros export``: a reference VLA policy (checkpoint or fresh) -> verified policy bundle.
 
 ``--checkpoint`` takes what ``vla-ros train`` writes (``out/train/<name>/checkpoint.pt``): the
 architecture, text encoder kind and normalization come from the checkpoint, and the options
@@ -8,8 +9,8 @@ that describe a fresh model (``--fusion``, ``--text-encoder``, ``--cameras``, ..
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
+import time
 
 from vla_ros.errors import UsageError
 
@@ -77,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
     text = make_text_encoder(cfg.text_encoder, cfg.text_dim, text_state)
     if args.train_steps:
         losses = train_steps(policy, steps=args.train_steps,
-                             on_step=lambda i, l: print(f'      train step {i + 1}: '
-                                                        f'loss {l:.4f}'))
+                             on_step=lambda i, loss: print(f'      train step {i + 1}: '
+                                                           f'loss {loss:.4f}'))
         print(f'smoke training: loss {losses[0]:.4f} -> {losses[-1]:.4f}')
     model_id = args.model_id or f'vla-{cfg.fusion}'
     report = export_bundle(policy, text, args.out, model_id=model_id, stats=stats,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+import sys
 
 from vla_ros.errors import BundleError
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
            f'{"sha256 verified" if not args.no_verify else "sha256 NOT verified"})', '']
     summary = [('model id', m.model_id), ('policy', m.policy_file)]
     summary += [(k, str(prov[k])) for k in ('created', 'exporter', 'fusion', 'params',
-                                           'parity_max_abs', 'int8', 'source', 'checkpoint')
+                                            'parity_max_abs', 'int8', 'source', 'checkpoint')
                 if prov.get(k) not in (None, '')]
     summary += [('action kind', m.action_kind), ('horizon x dt', f'{m.horizon} x {m.dt:g} s'
                                                  f' = {m.horizon * m.dt:g} s'),

@@ -1,4 +1,5 @@
-"""The vla-ros command line: run, inspect, train and evaluate VLA policies on ROS 2.
+"""
+The vla-ros command line: run, inspect, train and evaluate VLA policies on ROS 2.
 
 Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
 ``run(args) -> int``; modules are imported lazily so runtime commands never import torch.
@@ -18,7 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'status': ('vla_ros.cli.status_cmd', 'print the policy node status'),
     'demo': ('vla_ros.cli.demo_cmd', 'run the end-to-end demo (what `make demo` runs)'),
     'export': ('vla_ros.cli.export_cmd', 'export a VLA policy to a verified ONNX policy bundle'),
-    'inspect': ('vla_ros.cli.inspect_cmd', 'show a policy bundle\'s contract as tables'),
+    'inspect': ('vla_ros.cli.inspect_cmd', "show a policy bundle's contract as tables"),
     'record': ('vla_ros.cli.record_cmd', 'record ROS topics (or expert demonstrations) to MCAP'),
     'train': ('vla_ros.cli.train_cmd', 'train a policy on recorded bags and export a bundle'),
     'eval': ('vla_ros.cli.eval_cmd', 'closed-loop success per task through the real nodes'),
@@ -27,8 +28,8 @@ EPILOG = 'Run `vla-ros SUBCOMMAND --help` for the options of one subcommand.'
 
 
 def build_parser() -> ArgumentParser:
-    """The top-level parser (subcommand arguments are added lazily by :func:`main`)."""
-    parser = ArgumentParser(prog='vla-ros', description=__doc__.splitlines()[0],
+    """Build the top-level parser (subcommand arguments are added lazily by :func:`main`)."""
+    parser = ArgumentParser(prog='vla-ros', description=__doc__.strip().splitlines()[0],
                             epilog=EPILOG)
     sub = parser.add_subparsers(dest='subcommand', required=True, metavar='SUBCOMMAND')
     for name, (module, help_text) in SUBCOMMANDS.items():
@@ -38,7 +39,7 @@ def build_parser() -> ArgumentParser:
 
 
 def subcommand_parser(name: str) -> ArgumentParser:
-    """The full parser of one subcommand (imports its module)."""
+    """Build the full parser of one subcommand (imports its module)."""
     module = importlib.import_module(SUBCOMMANDS[name][0])
     doc = (module.__doc__ or '').strip()
     parser = ArgumentParser(prog=f'vla-ros {name}',
@@ -49,7 +50,7 @@ def subcommand_parser(name: str) -> ArgumentParser:
 
 
 def _plain(rst: str) -> str:
-    """A module docstring as terminal text: RST double back-quotes become single ones."""
+    """Render a module docstring as terminal text: RST double back-quotes become single."""
     return rst.replace('``', '`')
 
 

@@ -1,4 +1,5 @@
-"""``vla-ros record``: topics -> MCAP bag, as a user records teleop on a real robot.
+"""
+``vla-ros record``: topics -> MCAP bag, as a user records teleop on a real robot.
 
 Modes:
   live (default)     record the demonstration topics from a running robot or sim until Ctrl-C
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 import sys
 import time
-from pathlib import Path
 
 from vla_ros.errors import UsageError
 
@@ -144,8 +145,11 @@ def _live(args) -> int:
 
 
 def report_counts(counts: dict[str, int], topics, out: Path) -> int:
-    """Print messages per topic; warn (stderr) for each topic that saw none. Returns 1 when
-    nothing at all was recorded, else 0."""
+    """
+    Print messages per topic; warn (stderr) for each topic that saw none.
+
+    Returns 1 when nothing at all was recorded, else 0.
+    """
     for t in sorted(topics):
         print(f'  {t:36s} {counts.get(t, 0):6d}')
     silent = [t for t in sorted(topics) if not counts.get(t)]

@@ -1,4 +1,5 @@
-"""``vla-ros status``: print the policy node's PolicyStatus (what ``ros2 topic echo`` would).
+"""
+``vla-ros status``: print the policy node's PolicyStatus (what ``ros2 topic echo`` would).
 
 Waits ``--timeout`` seconds for the first status (also with ``--follow``); without one it says
 whether a vla_policy node is on the graph at all, with the ROS_DOMAIN_ID it looked in. A node

@@ -1,4 +1,5 @@
-"""``vla-ros train``: demonstration bags -> trained policy -> verified bundle.
+"""
+``vla-ros train``: demonstration bags -> trained policy -> verified bundle.
 
 Bags are read through the same sync core the policy node runs, samples cached as .npz. Every
 file goes under the directories given (nothing relative to the current directory): the bundle

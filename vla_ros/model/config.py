@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
-from vla_ros.constants import (DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT, DEFAULT_TACTILE_PADS,
-                               Modality, image_key)
+from vla_ros.constants import (
+    DEFAULT_ARM_JOINTS,
+    DEFAULT_GRIPPER_JOINT,
+    DEFAULT_TACTILE_PADS,
+    image_key,
+    Modality,
+)
 from vla_ros.core.audio_features import MelConfig
 from vla_ros.errors import ConfigError
 
@@ -32,7 +37,8 @@ class TextEncoderKind(str, Enum):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture and I/O of a reference policy. Sizes in tokens / features.
+    """
+    Architecture and I/O of a reference policy. Sizes in tokens / features.
 
     ``joint_names`` is the proprioception order and, for the default absolute-joint action
     kind, the action order too.
@@ -153,8 +159,11 @@ def input_names(cfg: ModelConfig) -> list[str]:
 def tiny_model_config(*, fusion: str = Fusion.CROSS_ATTENTION.value, horizon: int = 16,
                       dt: float = 0.02, cameras: tuple[str, ...] = ('front',),
                       image_size: tuple[int, int] = (64, 64)) -> ModelConfig:
-    """A ~100 k-parameter config with every modality (0.5 s audio, 2 x 4x4 taxels, 7 joints):
-    plumbing runs (``vla-ros demo --random-weights``, tests, benchmarks), not for learning."""
+    """
+    Return a ~100 k-parameter config with every modality (0.5 s audio, 2 x 4x4 taxels, 7 joints).
+
+    For plumbing runs (``vla-ros demo --random-weights``, tests, benchmarks), not for learning.
+    """
     return ModelConfig(fusion=fusion, cameras=tuple(cameras), image_size=tuple(image_size),
                        patch=16, image_layers=1, mel=MelConfig(window_s=0.5, n_mels=32),
                        audio_stride=8, text_dim=32, d_model=32, n_heads=2, n_layers=1,

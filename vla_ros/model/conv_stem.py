@@ -1,5 +1,8 @@
-"""A convolutional image stem for :class:`VlaPolicyNet` (same inputs, outputs and token count as
-the ViT patch embedding, so export, bundle and runtime are unchanged).
+"""
+A convolutional image stem for :class:`VlaPolicyNet`.
+
+Same inputs, outputs and token count as the ViT patch embedding, so export, bundle and runtime
+are unchanged.
 
 CoordConv input (RGB + x/y coordinate planes), three stride-2 convolutions down to the patch
 grid, then the same transformer blocks: convolutions localize small objects (a 3-pixel cube at
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-
 from vla_ros.model.config import ModelConfig
 from vla_ros.model.layers import EncoderBlock
 

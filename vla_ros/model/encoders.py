@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-
 from vla_ros.model.config import ModelConfig
 from vla_ros.model.layers import EncoderBlock
 
 
 class ImageEncoder(nn.Module):
-    """ViT from scratch: non-overlapping patches (reshape + Linear) + positions + blocks.
+    """
+    ViT from scratch: non-overlapping patches (reshape + Linear) + positions + blocks.
 
     Input B x 3 x H x W float32 (``image_to_tensor`` output) -> B x (H/p * W/p) x d.
     """

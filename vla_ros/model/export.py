@@ -1,4 +1,5 @@
-"""Export a VlaPolicyNet (+ its text encoder) to a verified policy bundle.
+"""
+Export a VlaPolicyNet (+ its text encoder) to a verified policy bundle.
 
 eval + no_grad, opset >= 17, named inputs/outputs, dynamic batch, onnxruntime-vs-torch parity
 at ``atol`` (ParityError), optional int8 dynamic quantization with its measured error.
@@ -6,19 +7,18 @@ at ``atol`` (ParityError), optional int8 dynamic quantization with its measured 
 
 from __future__ import annotations
 
-import datetime
-import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import datetime
 from pathlib import Path
+import time
 from typing import Any
+import warnings
 
 import numpy as np
 import onnxruntime as ort
 import torch
 from torch import nn
-
 from vla_ros import __version__ as VLA_ROS_VERSION
 from vla_ros.core.bundle import BATCH, write_manifest
 from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD
@@ -78,7 +78,7 @@ class _NanActions(nn.Module):
 def export_onnx(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path, *,
                 input_names: list[str], output_names: list[str],
                 dynamic: dict[str, dict[int, str]], opset: int = MIN_EXPORT_OPSET) -> None:
-    """torch -> ONNX (TorchScript exporter, eval + no_grad)."""
+    """Export torch -> ONNX (TorchScript exporter, eval + no_grad)."""
     if opset < MIN_EXPORT_OPSET:
         raise ConfigError(f'opset must be >= {MIN_EXPORT_OPSET}, got {opset!r}')
     module.eval()
@@ -173,9 +173,11 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
                   atol: float = 1e-4, int8: bool = False, nan_output: bool = False,
                   provenance: dict[str, Any] | None = None,
                   log: Callable[[str], None] = lambda s: None) -> ExportReport:
-    """Write policy.onnx, text_encoder.onnx (+ tokenizer.json) and bundle.yaml to out_dir.
+    """
+    Write policy.onnx, text_encoder.onnx (+ tokenizer.json) and bundle.yaml to out_dir.
 
-    With ``int8`` policy.onnx holds the int8 dynamic-quantized graph (error reported)."""
+    With ``int8`` policy.onnx holds the int8 dynamic-quantized graph (error reported).
+    """
     cfg = policy.cfg
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -247,7 +249,8 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
 
 def export_random_bundle(out_dir: str | Path, cfg: ModelConfig, *, seed: int = 0,
                          nan_output: bool = False, int8: bool = False) -> Path:
-    """A random-weights bundle of ``cfg`` (byte text encoder) in ``out_dir``; returns it.
+    """
+    Write a random-weights bundle of ``cfg`` (byte text encoder) in ``out_dir``; return it.
 
     Actions: the joints of ``cfg`` as absolute positions [rad] (gripper [m]), normalised
     around 0 (std 0.1) and 0.02 m (std 0.005) for the gripper. ``nan_output``: the graph emits

@@ -1,4 +1,5 @@
-"""The four fusion designs. Each maps per-modality tokens to a B x H x A action chunk.
+"""
+The four fusion designs. Each maps per-modality tokens to a B x H x A action chunk.
 
 Inputs: ``tokens`` list of B x N_m x d (absent modalities already replaced by their learned
 "missing" token), ``presence`` B x M in {0, 1}.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-
 from vla_ros.model.config import Fusion, ModelConfig
 from vla_ros.model.layers import DecoderBlock, EncoderBlock, FeedForward
 
@@ -58,8 +58,12 @@ class CrossAttentionFusion(nn.Module):
 
 
 class LateFusion(nn.Module):
-    """A head per modality on its pooled tokens; chunks averaged with learned weights over
-    the present modalities (masked softmax, finite even when only one is present)."""
+    """
+    A head per modality on its pooled tokens; chunks averaged with learned weights.
+
+    The weights are over the present modalities (masked softmax, finite even when only one is
+    present).
+    """
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -80,9 +84,11 @@ class LateFusion(nn.Module):
 
 
 class MoEFusion(nn.Module):
-    """Gated experts over the concatenated pooled modality features (+ presence).
+    """
+    Gated experts over the concatenated pooled modality features (+ presence).
 
-    Returns the gate weights B x E as a second output (interpretability)."""
+    Returns the gate weights B x E as a second output (interpretability).
+    """
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()

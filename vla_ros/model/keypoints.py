@@ -1,4 +1,5 @@
-"""Language-conditioned keypoint image encoder (FiLM + spatial softmax).
+"""
+Language-conditioned keypoint image encoder (FiLM + spatial softmax).
 
 A small CNN whose middle features are modulated by the language token (FiLM, as in RT-1's
 FiLM-EfficientNet), followed by a spatial softmax (Levine et al. 2016, robomimic's default
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-
 from vla_ros.model.config import ModelConfig
 
 
@@ -33,7 +33,8 @@ class SpatialSoftmax(nn.Module):
 
 
 class KeypointImageEncoder(nn.Module):
-    """B x 3 x H x W image (+ B x d language token) -> B x (K + 1) x d tokens.
+    """
+    B x 3 x H x W image (+ B x d language token) -> B x (K + 1) x d tokens.
 
     Conv 5x5/2 -> conv 3x3 -> FiLM(language) -> conv 3x3 -> 1x1 to K maps -> spatial softmax.
     ``cfg.keypoints`` = K, ``cfg.stem_channels`` = C.

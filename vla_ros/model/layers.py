@@ -1,5 +1,8 @@
-"""Transformer building blocks written with plain matmuls (export cleanly to ONNX, and the
-MatMuls are what int8 dynamic quantization speeds up)."""
+"""
+Transformer building blocks written with plain matmuls.
+
+They export cleanly to ONNX, and the MatMuls are what int8 dynamic quantization speeds up.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ class Attention(nn.Module):
 
 
 class FeedForward(nn.Sequential):
+    """Linear d -> d * mult, GELU, linear back to d."""
+
     def __init__(self, d: int, mult: int) -> None:
         super().__init__(nn.Linear(d, d * mult), nn.GELU(), nn.Linear(d * mult, d))
 

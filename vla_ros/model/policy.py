@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-
-from vla_ros.model.config import Fusion, ImageStem, ModelConfig, input_names
+from vla_ros.model.config import Fusion, ImageStem, input_names, ModelConfig
 from vla_ros.model.conv_stem import ConvImageEncoder
 from vla_ros.model.encoders import AudioEncoder, ImageEncoder, TactileEncoder, VectorEncoder
 from vla_ros.model.fusion import FUSIONS
@@ -18,7 +17,10 @@ IMAGE_ENCODERS: dict[str, type[nn.Module]] = {
 
 
 class VlaPolicyNet(nn.Module):
-    """forward(*inputs) in :func:`input_names` order:
+    """
+    The reference VLA policy network: encoders -> presence gating -> fusion -> action chunk.
+
+    forward(*inputs) in :func:`input_names` order:
 
     image_<cam> B x 3 x H x W, audio_mel B x n_mels x T, tactile B x N_taxels, proprio
     B x J(*2) (normalized), text_embedding B x D, presence B x M (``cfg.modality_keys`` order,

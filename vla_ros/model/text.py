@@ -1,16 +1,16 @@
-"""Language encoders, exported as their own ``text_encoder.onnx`` (run once per command).
+"""
+Language encoders, exported as their own ``text_encoder.onnx`` (run once per command).
 
 Both take (input_ids, attention_mask) B x L int64 and return B x D float32 embeddings.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+import shutil
 
 import torch
 from torch import nn
-
 from vla_ros.core.text_tokenize import BYTE_VOCAB_SIZE
 from vla_ros.errors import ConfigError
 
@@ -63,8 +63,11 @@ class MiniLMTextEncoder(nn.Module):
 
 
 def make_text_encoder(kind: str, dim: int, state: dict | None = None) -> nn.Module:
-    """The text encoder of a :class:`~vla_ros.model.config.ModelConfig` ``text_encoder``
-    kind, with ``state`` (a checkpoint's text-encoder state dict) loaded when given."""
+    """
+    Make the text encoder of a :class:`~vla_ros.model.config.ModelConfig` ``text_encoder`` kind.
+
+    ``state`` (a checkpoint's text-encoder state dict) is loaded when given.
+    """
     from vla_ros.model.config import TextEncoderKind
     if kind == TextEncoderKind.MINILM.value:
         return MiniLMTextEncoder()

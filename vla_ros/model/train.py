@@ -1,4 +1,5 @@
-"""Behaviour cloning of a VlaPolicyNet from demonstration bags, then export to a bundle.
+"""
+Behaviour cloning of a VlaPolicyNet from demonstration bags, then export to a bundle.
 
 Bags -> samples through the node's sync core (:mod:`vla_ros.model.dataset`), normalization
 statistics that travel in the bundle, L1 loss on normalized action chunks, modality dropout,
@@ -8,35 +9,38 @@ random image shifts, cosine learning rate, checkpoints, and the existing exporte
 
 from __future__ import annotations
 
-import math
-import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import math
 from pathlib import Path
+import shutil
+import time
 
 import numpy as np
 import torch
 from torch import nn
-
 from vla_ros.core.audio_features import MelConfig
 from vla_ros.core.bundle import load_bundle
 from vla_ros.errors import ConfigError
 from vla_ros.model.config import ModelConfig, TextEncoderKind
-from vla_ros.model.dataset import Samples, find_bags, load_bags
-from vla_ros.model.export import NormStats, export_bundle
+from vla_ros.model.dataset import find_bags, load_bags, Samples
+from vla_ros.model.export import export_bundle, NormStats
 from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.train_utils import count_params, modality_dropout, save_checkpoint
-from vla_ros.model.wordbag import WordBagTextEncoder, tokenize
+from vla_ros.model.wordbag import tokenize, WordBagTextEncoder
 
 
 def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 64,
                           d_model: int = 96, horizon: int = 10, dt: float = 0.1,
                           modality_dropout: float = 0.15,
                           image_stem: str = 'keypoints') -> ModelConfig:
-    """The default policy: front + wrist 64x64 through language-conditioned keypoint
-    encoders (16 channels, 16 keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads,
-    7 joint positions, 64-d wordbag text, H=10 actions 0.1 s apart."""
+    """
+    Return the model config of the default policy.
+
+    Front + wrist 64x64 through language-conditioned keypoint encoders (16 channels, 16
+    keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint positions, 64-d
+    wordbag text, H=10 actions 0.1 s apart.
+    """
     return ModelConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
         patch=8, image_layers=1, image_stem=image_stem, keypoints=16, stem_channels=16,
@@ -48,8 +52,12 @@ def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training run. ``minutes`` > 0 caps wall time (the schedule follows whichever of steps
-    and time runs out first)."""
+    """
+    Training run.
+
+    ``minutes`` > 0 caps wall time (the schedule follows whichever of steps and time runs out
+    first).
+    """
 
     data: tuple[str, ...]
     out: str
@@ -85,8 +93,11 @@ LOSS_WINDOW = 50  # steps averaged in every loss figure (progress bar, log, summ
 
 
 def default_work_dir(out: str | Path) -> Path:
-    """Where checkpoints of a run writing bundle ``out`` go: ``<out>/../train/<out name>``
-    (``out/train/<name>/checkpoint.pt`` for ``--out out/<name>``)."""
+    """
+    Return where checkpoints of a run writing bundle ``out`` go: ``<out>/../train/<out name>``.
+
+    That is ``out/train/<name>/checkpoint.pt`` for ``--out out/<name>``.
+    """
     out = Path(out)
     return out.parent / 'train' / out.name
 
@@ -133,9 +144,12 @@ def norm_stats(s: Samples) -> NormStats:
 
 
 def word_dropout(mask: torch.Tensor, p: float, g: torch.Generator) -> torch.Tensor:
-    """Drop each word-piece of a B x L attention mask with probability ``p`` (never the
-    first and last: [CLS]/[SEP]; never every word of a command): the policy must read the
-    command from whichever words are there, which is what an unseen paraphrase looks like."""
+    """
+    Drop each word-piece of a B x L attention mask with probability ``p``.
+
+    Never the first and last ([CLS]/[SEP]); never every word of a command. The policy must read
+    the command from whichever words are there, which is what an unseen paraphrase looks like.
+    """
     keep = torch.rand(mask.shape, generator=g) >= p
     lengths = mask.sum(1)
     pos = torch.arange(mask.shape[1]).unsqueeze(0)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from torch import nn
-
 from vla_ros.constants import Modality
 from vla_ros.core.audio_features import log_mel
 from vla_ros.model.config import ModelConfig
@@ -16,9 +15,11 @@ from vla_ros.model.policy import VlaPolicyNet
 
 def example_inputs(cfg: ModelConfig, *, batch: int = 2, seed: int = 0,
                    random_presence: bool = False) -> tuple[torch.Tensor, ...]:
-    """Random model inputs in :func:`vla_ros.model.config.input_names` order.
+    """
+    Random model inputs in :func:`vla_ros.model.config.input_names` order.
 
-    Audio goes through the shared numpy log-mel front end, like at run time."""
+    Audio goes through the shared numpy log-mel front end, like at run time.
+    """
     g = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     h, w = cfg.image_size
@@ -42,7 +43,7 @@ def example_inputs(cfg: ModelConfig, *, batch: int = 2, seed: int = 0,
 
 
 def synthetic_targets(cfg: ModelConfig, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """A learnable target: actions drift from the current joint positions, B x H x A."""
+    """Return a learnable target: actions drift from the current joint positions, B x H x A."""
     proprio = inputs[-3][:, :cfg.action_dim]
     steps = torch.linspace(0.0, 1.0, cfg.horizon).reshape(1, -1, 1)
     return torch.tanh(proprio).unsqueeze(1) * (1.0 - steps) + 0.5 * steps
@@ -90,8 +91,11 @@ def count_params(model: nn.Module) -> int:
 
 def save_checkpoint(path, policy: VlaPolicyNet, text_encoder: nn.Module | None = None,
                     stats: dict | None = None) -> None:
-    """Checkpoint = {'config', 'policy', 'text_encoder', 'stats'} (what `vla-ros export`
-    reads with --checkpoint)."""
+    """
+    Save a checkpoint = {'config', 'policy', 'text_encoder', 'stats'}.
+
+    That is what `vla-ros export` reads with --checkpoint.
+    """
     torch.save({'config': policy.cfg.to_dict(), 'policy': policy.state_dict(),
                 'text_encoder': None if text_encoder is None else text_encoder.state_dict(),
                 'stats': stats or {}}, path)

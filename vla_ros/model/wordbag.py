@@ -1,7 +1,10 @@
-"""A small text encoder that still knows some English: MiniLM's WordPiece tokenizer and its
-input word embeddings, PCA-reduced to ``dim`` and frozen, attention-pooled, then a trainable
-projection. Synonyms unseen in training ("raise" for "lift") land near the seen words, which
-is what held-out paraphrases need, at ~8 MB of ONNX instead of MiniLM's 90 MB.
+"""
+A small text encoder that still knows some English.
+
+MiniLM's WordPiece tokenizer and its input word embeddings, PCA-reduced to ``dim`` and frozen,
+attention-pooled, then a trainable projection. Synonyms unseen in training ("raise" for "lift")
+land near the seen words, which is what held-out paraphrases need, at ~8 MB of ONNX instead of
+MiniLM's 90 MB.
 
 Input (input_ids, attention_mask) B x L int64 -> B x dim float32 (the bundle's
 ``text_encoder.onnx`` contract, tokenizer kind ``hf_tokenizers``).
@@ -15,21 +18,23 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-
 from vla_ros.model.text import minilm_dir
 
 
 @functools.cache
 def minilm_word_embeddings() -> np.ndarray:
-    """MiniLM's input token embedding table, vocab x 384 float32."""
+    """Load MiniLM's input token embedding table, vocab x 384 float32."""
     from transformers import AutoModel
     model = AutoModel.from_pretrained(str(minilm_dir()))
     return model.embeddings.word_embeddings.weight.detach().numpy().copy()
 
 
 def pca_table(dim: int) -> np.ndarray:
-    """vocab x dim: the embedding table projected on its top ``dim`` principal axes, scaled
-    to unit variance overall."""
+    """
+    Project the embedding table on its top ``dim`` principal axes: vocab x dim.
+
+    Scaled to unit variance overall.
+    """
     table = minilm_word_embeddings()
     centered = table - table.mean(0, keepdims=True)
     _, _, vt = np.linalg.svd(centered[::4], full_matrices=False)  # subsample: 7.6k rows
@@ -62,7 +67,7 @@ def tokenizer_file() -> Path:
 
 
 def tokenize(texts: list[str], max_length: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    """Padded (ids, mask) B x L with the same tokenizer file the runtime loads."""
+    """Tokenize to padded (ids, mask) B x L with the same tokenizer file the runtime loads."""
     from vla_ros.core.text_tokenize import TextTokenizer
     tok = TextTokenizer('hf_tokenizers', max_length=max_length, file=tokenizer_file())
     enc = [tok(t) for t in texts]

@@ -1,4 +1,5 @@
-"""Node ``mujoco_sim``: the MuJoCo tabletop world as a ROS 2 robot.
+"""
+Node ``mujoco_sim``: the MuJoCo tabletop world as a ROS 2 robot.
 
 Publishes what a real driver stack would (cameras, microphone, tactile pads, joint states)
 stamped with sim time, plus ``/clock`` and the task predicates on ``/sim/task_state``;
@@ -15,26 +16,25 @@ import threading
 import time
 
 import numpy as np
-import rclpy
 from rcl_interfaces.msg import SetParametersResult
+import rclpy
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64MultiArray, String, UInt32
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
-from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
-
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.nodes.param_table import declare_table, read_table, warn_unknown_parameters
 from vla_ros.nodes.sim_params import RATE_PARAMETERS, SIM_PARAMETERS
+from vla_ros.nodes.spin import run_node
+from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import JOINT_NAMES, SimWorld, WorldConfig
-from vla_ros.nodes.spin import run_node
-from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
+from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 ARM_TRAJECTORY_TOPIC = '/arm_controller/joint_trajectory'
 ARM_COMMANDS_TOPIC = '/arm_controller/commands'

@@ -1,5 +1,7 @@
-"""rosbag2 (MCAP) I/O with pip ``rosbags`` (no rosbag2_py needed): the typestore with the
-vla_ros_msgs definitions, message builders, and a writer keyed by topic.
+"""
+rosbag2 (MCAP) I/O with pip ``rosbags`` (no rosbag2_py needed).
+
+The typestore with the vla_ros_msgs definitions, message builders, and a writer keyed by topic.
 
 Message classes are rosbags' own (plain dataclasses); their fields match the ROS messages, so
 the duck-typed converters in :mod:`vla_ros.core.convert` accept them unchanged.
@@ -7,14 +9,13 @@ the duck-typed converters in :mod:`vla_ros.core.convert` accept them unchanged.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
+import functools
 from pathlib import Path
 
 import numpy as np
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
-from rosbags.typesys import Stores, get_types_from_msg, get_typestore
-
+from rosbags.typesys import get_types_from_msg, get_typestore, Stores
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 
@@ -54,7 +55,7 @@ def _header(t_ns: int, frame_id: str = ''):
     T = typestore().types
     sec, nsec = divmod(int(t_ns), 1_000_000_000)
     return T['std_msgs/msg/Header'](stamp=T['builtin_interfaces/msg/Time'](sec=sec,
-                                                                          nanosec=nsec),
+                                                                           nanosec=nsec),
                                     frame_id=frame_id)
 
 
@@ -77,7 +78,7 @@ def tactile_msg(t_ns: int, values: np.ndarray, pads: Sequence[tuple[str, int, in
     pad_msgs = [T['vla_ros_msgs/msg/TactilePad'](name=n, frame_id=f'{n}_pad', rows=r, cols=c,
                                                  channels=1) for n, r, c in pads]
     return T['vla_ros_msgs/msg/TactileArray'](header=_header(t_ns), pads=pad_msgs, unit='N',
-                                             values=np.asarray(values, np.float32))
+                                              values=np.asarray(values, np.float32))
 
 
 def joint_state_msg(t_ns: int, names: Sequence[str], q: np.ndarray, v: np.ndarray):
@@ -105,7 +106,7 @@ def trajectory_msg(t_ns: int, joints: Sequence[str], q: np.ndarray, time_from_st
         effort=np.zeros(0), time_from_start=T['builtin_interfaces/msg/Duration'](
             sec=sec, nanosec=nsec))
     return T['trajectory_msgs/msg/JointTrajectory'](header=_header(t_ns),
-                                                   joint_names=list(joints), points=[pt])
+                                                    joint_names=list(joints), points=[pt])
 
 
 class BagWriter:

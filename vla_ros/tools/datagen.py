@@ -1,5 +1,7 @@
-"""Fast demonstration generation: the scripted expert in lockstep with :class:`SimWorld`,
-written straight to MCAP bags with the same topics and messages a ROS recording has.
+"""
+Fast demonstration generation: the scripted expert in lockstep with :class:`SimWorld`.
+
+Written straight to MCAP bags with the same topics and messages a ROS recording has.
 
 One bag per episode under ``out_dir`` (named ``<kind>_<colour>_<seed>``), plus
 ``episodes.jsonl`` (task, command, seed, success, duration). Failed expert episodes are
@@ -8,20 +10,18 @@ dropped (their bag deleted) and counted.
 
 from __future__ import annotations
 
-import json
-import shutil
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+import json
 from pathlib import Path
+import shutil
 
 import numpy as np
-
 from vla_ros import constants as C
 from vla_ros.sim.ik import IkSolver
 from vla_ros.sim.lockstep import run_expert_episode
 from vla_ros.sim.robot import ROBOT
-from vla_ros.sim.task_suite import EVAL_SEED_BASE, TaskKind, make_task
+from vla_ros.sim.task_suite import EVAL_SEED_BASE, make_task, TaskKind
 from vla_ros.sim.world import SimWorld
 from vla_ros.tools import bagio
 from vla_ros.tools.sim_config import (lockstep_setup, NodeParams, sim_node_params,
@@ -35,8 +35,12 @@ def _ns(t: float) -> int:
 
 
 class BagSink:
-    """:class:`~vla_ros.sim.lockstep.EpisodeSink` writing what ``mujoco_sim`` and the teleop
-    publisher would put on the wire, at sim-time log stamps."""
+    """
+    An :class:`~vla_ros.sim.lockstep.EpisodeSink` that writes an episode to a bag.
+
+    It writes what ``mujoco_sim`` and the teleop publisher would put on the wire, at sim-time
+    log stamps.
+    """
 
     def __init__(self, writer: bagio.BagWriter) -> None:
         self.w = writer
@@ -86,8 +90,10 @@ def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k 
              episodes_per_kind: int = 10, seed_start: int = 0, sim: NodeParams | None = None,
              noise_rad: float = 0.0,
              progress: Callable[[EpisodeRecord], None] | None = None) -> list[EpisodeRecord]:
-    """Record ``episodes_per_kind`` successful expert demonstrations of each kind
-    (``noise_rad``: DART noise on the executed arm targets, see ``run_expert_episode``).
+    """
+    Record ``episodes_per_kind`` successful expert demonstrations of each kind.
+
+    ``noise_rad``: DART noise on the executed arm targets, see ``run_expert_episode``.
 
     ``sim``: the ``mujoco_sim`` parameters to mimic (cameras, image size, stream rates;
     default config/sim.yaml); written to ``<out_dir>/recorded_with.yaml``.
@@ -111,7 +117,6 @@ def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k 
                 bag = out / f'{task.name}_{seed:06d}'
                 if bag.exists():
                     shutil.rmtree(bag)
-                t0 = time.monotonic()
                 with bagio.BagWriter(bag) as w:
                     res = run_expert_episode(world, task, seed, sink=BagSink(w), rates=rates,
                                              ik=ik, noise_rad=noise_rad)
@@ -127,7 +132,6 @@ def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k 
                 if progress:
                     progress(rec)
                 seed += 1
-                del t0
     finally:
         index.close()
         world.close()
@@ -135,7 +139,7 @@ def generate(out_dir: str | Path, *, kinds: Sequence[str] = tuple(k.value for k 
 
 
 def load_index(data_dir: str | Path) -> list[EpisodeRecord]:
-    """The successful episodes listed in ``episodes.jsonl`` whose bags exist."""
+    """Return the successful episodes listed in ``episodes.jsonl`` whose bags exist."""
     d = Path(data_dir)
     out = []
     idx = d / 'episodes.jsonl'

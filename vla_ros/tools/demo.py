@@ -1,4 +1,5 @@
-"""``make demo``: the whole system, closed loop, in the headless MuJoCo world.
+"""
+``make demo``: the whole system, closed loop, in the headless MuJoCo world.
 
 Starts ``mujoco_sim`` and ``vla_policy`` as processes (what ``ros2 launch vla_ros
 mujoco.launch.py`` starts on a ROS install), waits until both are ready, resets the world with
@@ -28,7 +29,7 @@ GIF_HEIGHT = 240  # [px]: the 96x96 camera images, upscaled so the arm is visibl
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The demo's options (shared by ``vla-ros demo`` and ``python -m vla_ros.tools.demo``)."""
+    """Add the demo's options (shared by ``vla-ros demo`` and ``python -m vla_ros.tools.demo``)."""
     from vla_ros.sim.task_suite import TaskKind
     parser.add_argument('--bundle', type=pathlib.Path, default=None,
                         help='policy bundle (default: models/default of this checkout or of '
@@ -58,13 +59,13 @@ def _bundle(args: argparse.Namespace) -> tuple[pathlib.Path, str]:
         cfg = tiny_model_config(cameras=('front', 'wrist'))
         return export_random_bundle(out, cfg), 'RANDOM weights'
     path, origin = (args.bundle, 'given') if args.bundle else (find_default_bundle(),
-                                                                'default trained')
+                                                               'default trained')
     load_bundle(path)  # a wrong path fails here, before any node starts
     return path, origin
 
 
 def run(args: argparse.Namespace) -> int:
-    """The demo; raises VlaRosError (one line in the CLI) when the loop cannot start."""
+    """Run the demo; raises VlaRosError (one line in the CLI) when the loop cannot start."""
     from vla_ros.core.bundle import load_bundle
     from vla_ros.sim.task_suite import make_task
     from vla_ros.tools.episode import EpisodeRunner, write_gif
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from vla_ros.cli.common import ArgumentParser, run_command
-    parser = ArgumentParser(prog='vla-ros demo', description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog='vla-ros demo', description=__doc__.strip().splitlines()[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run_command('vla-ros demo', lambda: run(args))

@@ -1,7 +1,9 @@
-"""Closed-loop episodes through the REAL nodes: ``mujoco_sim`` and ``vla_policy`` run as
-processes; this process only does what an operator and a referee would do — reset the world
-with a seed, send the command on ``/vla/command``, sound the beep when a BEEP task asks for it,
-and judge success from ``/sim/task_state``.
+"""
+Closed-loop episodes through the REAL nodes.
+
+``mujoco_sim`` and ``vla_policy`` run as processes; this process only does what an operator and
+a referee would do — reset the world with a seed, send the command on ``/vla/command``, sound
+the beep when a BEEP task asks for it, and judge success from ``/sim/task_state``.
 
     from vla_ros.tools.episode import run_episodes
     results = run_episodes('models/default', [make_task('pick', 100000)], [100000])
@@ -16,23 +18,22 @@ and record them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 import random
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-
 from vla_ros import constants as C
 from vla_ros.core.bundle import load_bundle
 from vla_ros.core.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
-from vla_ros.tools.procs import NodeProcess, check_all, wait_until
+from vla_ros.tools.procs import check_all, NodeProcess, wait_until
 from vla_ros.tools.sim_config import (bundle_sim_params, NodeParams, policy_node_params,
                                       sim_node_params)
 
@@ -64,19 +65,19 @@ class EpisodeResult:
 
 
 class EpisodeRunner:
-    """Starts the sim and policy processes once; :meth:`run` plays one episode.
+    """
+    Starts the sim and policy processes once; :meth:`run` plays one episode.
 
-    Args:
-        bundle: policy bundle directory.
-        mask: modalities the policy sees as absent (vla_policy ``mask_modalities``).
-        log_dir: where process logs (and the override params files) go (default: a temp dir).
-        rtf: sim real-time factor (1.0 = real time; the policy runs on sim time).
-        domain_id: ROS_DOMAIN_ID for the processes and this runner (default: random).
-        sim_overrides / policy_overrides: more parameters to change (validated, printed).
-        params_file: instead of ``config/sim.yaml``.
-        restart_policy: start a fresh ``vla_policy`` for each episode after the first
-            (default False: one policy process lives across sim resets, which is itself part of
-            what an episode exercises: the clock jumping back must not stall the policy).
+    :param bundle: policy bundle directory.
+    :param mask: modalities the policy sees as absent (vla_policy ``mask_modalities``).
+    :param log_dir: where process logs (and the override params files) go (default: a temp dir).
+    :param rtf: sim real-time factor (1.0 = real time; the policy runs on sim time).
+    :param domain_id: ROS_DOMAIN_ID for the processes and this runner (default: random).
+    :param sim_overrides / policy_overrides: more parameters to change (validated, printed).
+    :param params_file: instead of ``config/sim.yaml``.
+    :param restart_policy: start a fresh ``vla_policy`` for each episode after the first
+        (default False: one policy process lives across sim resets, which is itself part of
+        what an episode exercises: the clock jumping back must not stall the policy).
     """
 
     def __init__(self, bundle: str | Path, *, mask: Sequence[str] = (),
@@ -127,8 +128,11 @@ class EpisodeRunner:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, timeout_s: float = 120.0) -> EpisodeRunner:
-        """Start both processes and wait until the policy reports a state; on failure
-        everything started is stopped again."""
+        """
+        Start both processes and wait until the policy reports a state.
+
+        On failure everything started is stopped again.
+        """
         try:
             return self._start(timeout_s)
         except BaseException:
@@ -184,7 +188,7 @@ class EpisodeRunner:
                            log_path=self.log_dir / f'vla_policy_{self._policy_starts}.log')
 
     def _restart_policy(self, timeout_s: float = 60.0) -> None:
-        """A fresh vla_policy process (see ``restart_policy``)."""
+        """Start a fresh vla_policy process (see ``restart_policy``)."""
         self.procs[1].stop()
         with self._lock:
             self._status = None
@@ -253,9 +257,12 @@ class EpisodeRunner:
             return self._states[-1] if self._states else None
 
     def _check_procs(self, *, fault: bool = False) -> None:
-        """Raise NodeFailedError (one line, quoting the node) when a child exited or logged a
-        configuration error; with ``fault`` (while starting) also when the policy reports
-        state ``fault``."""
+        """
+        Raise NodeFailedError (one line, quoting the node) when a child has failed.
+
+        A child has failed when it exited or logged a configuration error; with ``fault``
+        (while starting) also when the policy reports state ``fault``.
+        """
         check_all(self.procs)
         with self._lock:
             st = self._status
@@ -338,7 +345,8 @@ def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[
                  progress: Callable[[EpisodeResult], None] | None = None,
                  on_start: Callable[[EpisodeRunner], None] | None = None
                  ) -> list[EpisodeResult]:
-    """Run ``tasks[i]`` with ``seeds[i]`` through one sim + policy process pair.
+    """
+    Run ``tasks[i]`` with ``seeds[i]`` through one sim + policy process pair.
 
     ``record_video``: a directory; each episode's front-camera frames are written there as
     ``<task>_<seed>.gif``. ``on_start(runner)`` is called once its parameters are known
@@ -363,7 +371,7 @@ def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[
 
 def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 10.0, *,
               height: int | None = None) -> Path:
-    """An animated GIF of ``frames`` (H x W x 3 uint8), optionally resized to ``height``."""
+    """Write an animated GIF of ``frames`` (H x W x 3 uint8), optionally resized to ``height``."""
     import cv2
     from PIL import Image
     path = Path(path)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
+import json
 from pathlib import Path
 
 import numpy as np
-
 from vla_ros.sim.task_suite import TaskKind
 
 
@@ -38,7 +37,7 @@ def condition_name(meta: dict) -> str:
 
 
 def summarize(results: list[dict]) -> dict[str, tuple[int, int]]:
-    """kind -> (successes, episodes), plus 'mean'."""
+    """Count kind -> (successes, episodes), plus 'mean'."""
     out: dict[str, tuple[int, int]] = {}
     for k in TaskKind:
         rs = [r for r in results if r['kind'] == k.value]
@@ -92,8 +91,12 @@ def bar_label(s: tuple[int, int] | None) -> str:
 
 
 def summaries_from_markdown(md: str) -> list[tuple[str, dict[str, tuple[int, int]]]]:
-    """(condition, kind -> (successes, episodes)) from the table :func:`markdown` wrote
-    (``docs/eval.md``): re-draws the chart from a published report without re-running it."""
+    """
+    Read (condition, kind -> (successes, episodes)) from the table :func:`markdown` wrote.
+
+    The table is the one in ``docs/eval.md``: this re-draws the chart from a published report
+    without re-running it.
+    """
     import re
     rows = [ln for ln in md.splitlines() if ln.startswith('|')]
     if len(rows) < 3 or not rows[0].startswith('| task |'):
@@ -115,9 +118,13 @@ def summaries_from_markdown(md: str) -> list[tuple[str, dict[str, tuple[int, int
 
 def chart_figure(names: Sequence[str], sums: Sequence[dict[str, tuple[int, int]]],
                  title: str = 'Closed-loop success on held-out seeds'):
-    """(figure, axes, legend): grouped bars per task kind, successes/episodes on every bar,
+    """
+    Draw the success chart; return (figure, axes, legend).
+
+    Grouped bars per task kind, successes/episodes on every bar,
     'n/a' (grey, no bar) where a condition was not evaluated, a thin stub at 0 %, the legend
-    below the axes so it never covers a bar."""
+    below the axes so it never covers a bar.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -169,6 +176,6 @@ def save_chart(names: Sequence[str], sums: Sequence[dict[str, tuple[int, int]]],
 
 def bar_chart(runs: list[tuple[dict, list[dict]]], path: str | Path,
               title: str = 'Closed-loop success on held-out seeds') -> Path:
-    """The chart of result JSONs (see :func:`chart_figure`)."""
+    """Save the chart of result JSONs (see :func:`chart_figure`)."""
     return save_chart([condition_name(m) for m, _ in runs], [summarize(rs) for _, rs in runs],
                       path, title)

@@ -1,12 +1,15 @@
-"""The scripted expert as a teleoperator through the real ROS graph: ``mujoco_sim`` as a
-process, expert commands over DDS, recorded from the wire into an MCAP bag
-(``vla-ros record --expert ros``)."""
+"""
+The scripted expert as a teleoperator through the real ROS graph.
+
+``mujoco_sim`` as a process, expert commands over DDS, recorded from the wire into an MCAP bag
+(``vla-ros record --expert ros``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 import random
 import time
-from pathlib import Path
 
 from vla_ros.errors import ProcessError
 from vla_ros.tools.sim_config import NodeParams, sim_node_params
@@ -14,7 +17,8 @@ from vla_ros.tools.sim_config import NodeParams, sim_node_params
 
 def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None = None,
                       settle_s: float = 1.0, log_dir: Path | None = None) -> dict:
-    """One expert episode through the ROS graph into bag ``out``; returns a summary.
+    """
+    One expert episode through the ROS graph into bag ``out``; returns a summary.
 
     ``sim``: the ``mujoco_sim`` parameters (default: config/sim.yaml); the seed is added.
     """

@@ -1,6 +1,9 @@
-"""The fusion comparison: early / late / cross_attention / moe trained on the same data with the
-same budget (optimizer steps, batch, seed, image stem), each evaluated closed loop through the
-real ``mujoco_sim`` + ``vla_policy`` processes on the same held-out episodes.
+"""
+The fusion comparison: early / late / cross_attention / moe.
+
+Each is trained on the same data with the same budget (optimizer steps, batch, seed, image
+stem), and evaluated closed loop through the real ``mujoco_sim`` + ``vla_policy`` processes on
+the same held-out episodes.
 
     python -m vla_ros.tools.fusion_table out/demos --steps 4000 --episodes 2
 
@@ -12,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
+import time
 
 import numpy as np
-
 from vla_ros.model.config import Fusion
 
 FUSIONS = tuple(f.value for f in Fusion)

@@ -1,5 +1,7 @@
-"""Where the default policy bundle and the config files live, wherever a command runs (no
-rclpy import here).
+"""
+Where the default policy bundle and the config files live, wherever a command runs.
+
+No rclpy import here.
 
 Looked up in order: ``$VLA_ROS_BUNDLE``; ``models/default`` of the source checkout this
 package was imported from (a colcon ``--symlink-install`` or a plain checkout); the installed
@@ -39,8 +41,11 @@ def default_bundle_candidates() -> list[Path]:
 
 
 def find_default_bundle() -> Path:
-    """The first candidate holding a bundle.yaml; BundleMissingFileError naming every place
-    looked at otherwise."""
+    """
+    Return the first candidate holding a bundle.yaml.
+
+    Otherwise raises BundleMissingFileError naming every place looked at.
+    """
     env = os.environ.get(BUNDLE_ENV)
     if env and not (Path(env) / MANIFEST_NAME).is_file():
         raise BundleMissingFileError(f'{BUNDLE_ENV}={env}: no {MANIFEST_NAME} there')
@@ -54,8 +59,11 @@ def find_default_bundle() -> Path:
 
 
 def config_file(name: str = SIM_CONFIG_NAME) -> Path:
-    """``config/<name>`` of this checkout, else of the installed share directory;
-    ConfigError naming both places when neither has it."""
+    """
+    Return ``config/<name>`` of this checkout, else of the installed share directory.
+
+    Raises ConfigError naming both places when neither has it.
+    """
     from vla_ros.errors import ConfigError
     candidates = [Path(__file__).resolve().parents[2] / 'config' / name]
     try:

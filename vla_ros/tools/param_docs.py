@@ -1,4 +1,5 @@
-"""Parameter tables of docs/policy.md, docs/sync.md and docs/sim.md, from the declared tables.
+"""
+Parameter tables of docs/policy.md, docs/sync.md and docs/sim.md, from the declared tables.
 
 ``python -m vla_ros.tools.param_docs`` rewrites the tables between the markers
 ``<!-- params:NAME -->`` and ``<!-- /params:NAME -->``; ``--check`` exits 1 when a doc
@@ -8,10 +9,10 @@ disagrees with the code (the test suite runs the same check).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 import pathlib
 import re
 import sys
-from collections.abc import Iterable
 
 from vla_ros.nodes.param_table import ParamSpec
 
@@ -59,7 +60,7 @@ def render(text: str, name: str, table: Iterable[ParamSpec]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--check', action='store_true', help='only compare, exit 1 on drift')
     args = parser.parse_args(argv)
     stale = []

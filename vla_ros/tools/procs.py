@@ -1,4 +1,5 @@
-"""Start vla_ros node executables as supervised child processes (no rclpy import here).
+"""
+Start vla_ros node executables as supervised child processes (no rclpy import here).
 
 Used by ``make demo``, ``vla-ros eval``, benchmarks and multi-process tests: what launch would
 do where launch is not installable. Each child gets its own process group, so nothing is left
@@ -11,6 +12,7 @@ its log has a line matching one of ``fail_patterns`` (a configuration error such
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 import ctypes
 import os
 import pathlib
@@ -20,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
 
 from vla_ros.errors import NodeFailedError, ProcessError
 
@@ -82,8 +83,12 @@ def _death_signal() -> Callable[[], None] | None:
 
 
 def node_error(text: str) -> str | None:
-    """The last error a node wrote: an ``[ERROR]``/``[FATAL]`` ROS log message, else the last
-    line of a Python traceback (``ImportError: ...``); None if neither."""
+    """
+    Return the last error a node wrote.
+
+    An ``[ERROR]``/``[FATAL]`` ROS log message, else the last line of a Python traceback
+    (``ImportError: ...``); None if neither.
+    """
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for ln in reversed(lines):
         m = _ROS_LOG.match(ln)
@@ -95,14 +100,14 @@ def node_error(text: str) -> str | None:
 
 
 class NodeProcess:
-    """A child process running one node executable; a context manager that always cleans up.
+    """
+    A child process running one node executable; a context manager that always cleans up.
 
-    Args:
-        executable: console script name (``fake_sensors``) installed in lib/vla_ros.
-        args: extra command-line arguments (typically from :func:`ros_args`).
-        env: extra environment variables.
-        log_path: file receiving stdout+stderr (default: a temporary file removed on stop).
-        fail_patterns: log substrings that make :meth:`failure` report the node as failed.
+    :param executable: console script name (``fake_sensors``) installed in lib/vla_ros.
+    :param args: extra command-line arguments (typically from :func:`ros_args`).
+    :param env: extra environment variables.
+    :param log_path: file receiving stdout+stderr (default: a temporary file removed on stop).
+    :param fail_patterns: log substrings that make :meth:`failure` report the node as failed.
     """
 
     def __init__(self, executable: str, args: Sequence[str] = (), *,
@@ -135,8 +140,11 @@ class NodeProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def failure(self) -> str | None:
-        """One line saying why the node failed (it exited, or logged a line matching
-        ``fail_patterns``), quoting its own error; None while it looks healthy."""
+        """
+        Say in one line why the node failed, quoting its own error; None while it looks healthy.
+
+        It failed when it exited, or logged a line matching ``fail_patterns``.
+        """
         if self._failure or self.proc is None:
             return self._failure
         if self.proc.poll() is not None:

@@ -1,5 +1,8 @@
-"""Recording ROS topics to MCAP, as ``ros2 bag record`` would (rosbag2_py is not installable
-here): raw CDR bytes from rclpy ``raw=True`` subscriptions, written with pip ``rosbags``.
+"""
+Recording ROS topics to MCAP, as ``ros2 bag record`` would.
+
+rosbag2_py is not installable here: raw CDR bytes from rclpy ``raw=True`` subscriptions,
+written with pip ``rosbags``.
 
 Also the expert as a teleoperator (:class:`ExpertTeleop`): it watches ``/sim/task_state`` and
 publishes arm trajectory points and gripper commands like a person with a joystick would, so
@@ -13,12 +16,11 @@ import threading
 
 import numpy as np
 from rclpy.node import Node
-
 from vla_ros import constants as C
 from vla_ros.qos import LATCHED_QOS, RECORDER_QOS, RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim.expert import ScriptedExpert
 from vla_ros.sim.ik import IkSolver
-from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec, start_delay
+from vla_ros.sim.task_suite import start_delay, SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
 from vla_ros.tools import bagio
 
@@ -32,8 +34,12 @@ def _msg_class(msgtype: str):
 
 
 class TopicRecorder:
-    """Subscribes to ``topics`` (name -> 'pkg/msg/Type') on ``node`` and writes every message
-    to ``writer`` at the node clock's time (sim time with use_sim_time)."""
+    """
+    Subscribe to ``topics`` (name -> 'pkg/msg/Type') on ``node`` and record them.
+
+    Every message is written to ``writer`` at the node clock's time (sim time with
+    use_sim_time).
+    """
 
     def __init__(self, node: Node, writer: bagio.BagWriter,
                  topics: dict[str, str] | None = None) -> None:

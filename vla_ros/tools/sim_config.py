@@ -1,4 +1,5 @@
-"""The simulated robot's one configuration: ``config/sim.yaml`` plus explicit overrides.
+"""
+The simulated robot's one configuration: ``config/sim.yaml`` plus explicit overrides.
 
 Every tool that starts or mimics the sim nodes (demo, eval, ``record --expert``) and training
 (its sync config) reads the same file the launch file passes. What a tool changes for its own
@@ -9,18 +10,17 @@ node-specific entry in a params file beats a ``-p`` wildcard, so ``-p`` cannot o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+import os
 from pathlib import Path
-
-import yaml
 
 from vla_ros.errors import ConfigError
 from vla_ros.nodes.params_file import (node_parameters, policy_config_from_file,
                                        sim_parameters_from_file)
 from vla_ros.tools.locate import config_file
 from vla_ros.tools.procs import ros_args
+import yaml
 
 SIM_NODE = 'mujoco_sim'
 POLICY_NODE = 'vla_policy'
@@ -48,12 +48,12 @@ def _literal(value: object) -> str:
 
 @dataclass(frozen=True)
 class NodeParams:
-    """One node's parameters: ``params_file`` (its section for ``node``) + ``overrides``.
+    """
+    One node's parameters: ``params_file`` (its section for ``node``) + ``overrides``.
 
-    Attributes:
-        node: node name (the params-file section).
-        params_file: e.g. ``config/sim.yaml``.
-        overrides: dotted parameter names -> values that replace the file's.
+    :ivar node: node name (the params-file section).
+    :ivar params_file: e.g. ``config/sim.yaml``.
+    :ivar overrides: dotted parameter names -> values that replace the file's.
     """
 
     node: str
@@ -61,7 +61,7 @@ class NodeParams:
     overrides: Mapping[str, object] = field(default_factory=dict)
 
     def values(self) -> dict[str, object]:
-        """The file's parameters for this node, with the overrides applied."""
+        """Return the file's parameters for this node, with the overrides applied."""
         return {**node_parameters(self.params_file, self.node), **self.overrides}
 
     def describe(self) -> str:
@@ -71,7 +71,7 @@ class NodeParams:
                                                      ' (no overrides)')
 
     def write_overrides(self, directory: str | os.PathLike) -> Path:
-        """The overrides as a params file ``<directory>/<node>.overrides.yaml``."""
+        """Write the overrides as a params file ``<directory>/<node>.overrides.yaml``."""
         path = Path(directory) / f'{self.node}.overrides.yaml'
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(
@@ -97,8 +97,12 @@ def sim_node_params(overrides: Mapping[str, object] | None = None, *,
 
 def policy_node_params(overrides: Mapping[str, object] | None = None, *,
                        params_file: str | os.PathLike | None = None) -> NodeParams:
-    """``vla_policy`` from ``config/sim.yaml`` (or ``params_file``) + overrides, validated as
-    the node validates them (``bundle`` is usually one of the overrides)."""
+    """
+    ``vla_policy`` from ``config/sim.yaml`` (or ``params_file``) + overrides.
+
+    The overrides are validated as the node validates them (``bundle`` is usually one of the
+    overrides).
+    """
     path = Path(params_file) if params_file else config_file()
     params = NodeParams(POLICY_NODE, path, dict(overrides or {}))
     policy_config_from_file(path, node=POLICY_NODE, overrides=params.overrides)  # validate
@@ -120,7 +124,7 @@ RECORDED_WITH = 'recorded_with.yaml'
 
 
 def sensor_values(params: NodeParams) -> dict[str, object]:
-    """The :data:`SENSOR_PARAMETERS` of ``params`` (declared defaults filled in)."""
+    """Return the :data:`SENSOR_PARAMETERS` of ``params`` (declared defaults filled in)."""
     values = sim_values(params)
     return {k: values[k] for k in SENSOR_PARAMETERS}
 
@@ -134,8 +138,11 @@ def write_recorded_with(data_dir: str | os.PathLike, params: NodeParams) -> Path
 
 
 def read_recorded_with(data_dirs: Sequence[str | os.PathLike]) -> dict[str, object]:
-    """The sensor parameters every data directory was recorded with ({} when none says);
-    ConfigError when two directories disagree (one policy, one camera setup)."""
+    """
+    Return the sensor parameters every data directory was recorded with ({} when none says).
+
+    Raises ConfigError when two directories disagree (one policy, one camera setup).
+    """
     found: dict[str, dict] = {}
     for d in data_dirs:
         path = Path(d) / RECORDED_WITH
@@ -149,8 +156,11 @@ def read_recorded_with(data_dirs: Sequence[str | os.PathLike]) -> dict[str, obje
 
 def recorded_overrides(provenance: Mapping[str, object],
                        params: NodeParams) -> dict[str, object]:
-    """The bundle's ``provenance.recorded_with`` values that differ from ``params``: what a
-    closed-loop run overrides so the policy sees the sensors it was trained on."""
+    """
+    Return the bundle's ``provenance.recorded_with`` values that differ from ``params``.
+
+    They are what a closed-loop run overrides so the policy sees the sensors it was trained on.
+    """
     recorded = provenance.get('recorded_with') or {}
     if not isinstance(recorded, Mapping):
         raise ConfigError(f'bundle provenance.recorded_with must be a mapping, got {recorded!r}')
