@@ -17,6 +17,7 @@ from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from vla_ros import constants as C
+from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.spin import run_node
 from vla_ros.qos import SENSOR_QOS
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
@@ -65,6 +66,7 @@ class FakeSensors(Node):
         self.create_timer(1.0 / audio_hz, self._publish_audio)
         self.create_timer(1.0 / tactile_hz, self._publish_tactile)
         self.create_timer(1.0 / joint_hz, self._publish_joints)
+        warn_unknown_parameters(self)
         self.get_logger().info(
             f'publishing cameras={self.cameras} {self.width}x{self.height}@{camera_hz}Hz, '
             f'audio {self.sample_rate}Hz in {self.samples_per_chunk}-sample chunks, '
