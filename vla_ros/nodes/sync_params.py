@@ -70,8 +70,8 @@ _TABLE = (
     spec('stamp_policy', S, 'reject', "zero header stamps: 'reject' or 'arrival'"),
     spec('buffer_s', D, 2.0, 'history kept per stream [s]', range=(0.01, 600.0)),
     spec('clock_jump_s', D, 1.0, 'a stamp this far behind its stream is a clock jump when the '
-         'node clock (or 3 messages in a row) agree; otherwise it is rejected [s]',
-         range=(0.001, 3600.0)),
+         'node clock went back too (before any clock: 3 in a row); otherwise, and this far '
+         'ahead of the clock, it is rejected [s]', range=(0.001, 3600.0)),
     spec('max_message_bytes', I, 64 * 1024 * 1024,
          'larger messages are rejected unconverted [B]', range=(1, 2 ** 31 - 1)),
 )
