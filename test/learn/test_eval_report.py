@@ -26,9 +26,9 @@ def test_table_and_chart(tmp_path):
     runs = [load_results(a), load_results(b)]
     md = markdown(runs)
     assert '| task | full | mask audio |' in md
-    assert '| pick | 50 % (1/2) | 0 % (0/1) |' in md
-    assert '| **mean** | 67 % (2/3) | 0 % (0/2) |' in md
-    assert 'held-out paraphrases 50 % (1/2)' in md
+    assert '| pick | 1/2 (50 %, 95 % CI 9-91 %) | 0/1 (0 %, 95 % CI 0-79 %) |' in md
+    assert '| **mean** | 2/3 (67 %, 95 % CI 21-94 %) | 0/2 (0 %, 95 % CI 0-66 %) |' in md
+    assert 'held-out paraphrases 1/2 (50 %, 95 % CI 9-91 %)' in md
     assert 'pick: timeout: never reached the cube x1' in md
     png = bar_chart(runs, tmp_path / 'img' / 'eval.png')
     assert png.read_bytes()[:4] == b'\x89PNG'
@@ -42,6 +42,8 @@ def test_chart_counts_on_bars_na_distinct_from_zero_and_legend_clear_of_bars():
     parsed = summaries_from_markdown(markdown(runs))  # a published table re-draws the chart
     assert parsed == [('full', {'pick': (2, 2), 'beep': (0, 1), 'mean': (2, 3)}),
                       ('mask audio', {'beep': (0, 2), 'mean': (0, 2)})]
+    old = '| task | full |\n|---|---|\n| pick | 93 % (28/30) |\n| **mean** | 80 % (4/5) |'
+    assert summaries_from_markdown(old) == [('full', {'pick': (28, 30), 'mean': (4, 5)})]
     assert bar_label((0, 2)) == '0/2' and bar_label(None) == 'n/a' and bar_label((0, 0)) == 'n/a'
     fig, ax, legend = chart_figure([n for n, _ in parsed], [s for _, s in parsed])
     texts = [t.get_text() for t in ax.texts]

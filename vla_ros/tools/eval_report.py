@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from vla_ros.sim.task_suite import TaskKind
+from vla_ros.tools.stats import format_rate
 
 
 def save_results(path: str | Path, results: Sequence, meta: dict) -> Path:
@@ -48,7 +49,7 @@ def summarize(results: list[dict]) -> dict[str, tuple[int, int]]:
 
 
 def _pct(s: tuple[int, int]) -> str:
-    return f'{100.0 * s[0] / s[1]:.0f} % ({s[0]}/{s[1]})' if s[1] else '-'
+    return format_rate(*s)
 
 
 def markdown(runs: list[tuple[dict, list[dict]]]) -> str:
@@ -103,7 +104,7 @@ def summaries_from_markdown(md: str) -> list[tuple[str, dict[str, tuple[int, int
         raise ValueError('no "| task | ..." table found')
     names = [c.strip() for c in rows[0].strip('|').split('|')[1:]]
     out: list[tuple[str, dict[str, tuple[int, int]]]] = [(n, {}) for n in names]
-    cell = re.compile(r'\((\d+)/(\d+)\)')
+    cell = re.compile(r'(\d+)/(\d+)')  # 'k/n (p %, CI)' and the older 'p % (k/n)'
     for row in rows[2:]:
         cols = [c.strip() for c in row.strip('|').split('|')]
         kind = cols[0].strip('*')
