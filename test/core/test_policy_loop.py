@@ -287,3 +287,32 @@ def test_implausible_joint_state_does_not_move_the_hold(bundles):
     loop.on_joint_state(JOINTS, bad)
     held = run_for(loop, clock, 0.1, frames=False)
     assert all(0.0 <= o.command.gripper <= 0.04 for o in held)
+
+
+def test_a_command_never_waits_for_a_running_inference(bundles):
+    """
+    Embed a new command while the policy graph is busy on another thread.
+
+    The inference holds the runtime lock; the command (on the executor thread, beside the
+    sensor callbacks) must not wait for it.
+    """
+    import threading
+    import time
+
+    loop, clock = make_loop(bundles)
+    busy, release = threading.Event(), threading.Event()
+
+    def inference():
+        with loop._runtime_lock:  # what infer() holds while the graph runs
+            busy.set()
+            release.wait(2.0)
+
+    worker = threading.Thread(target=inference)
+    worker.start()
+    assert busy.wait(2.0)
+    t0 = time.monotonic()
+    out = loop.on_command('pick up the green cube', clock.t)
+    waited = time.monotonic() - t0
+    release.set()
+    worker.join()
+    assert out.action is CommandAction.RUN and waited < 0.5, waited

@@ -232,9 +232,8 @@ class PolicyLoop:
                 self.counters.last_reject = f'command over max_command_rate_hz: {shown!r}'
             return CommandOutcome(action, detail, shown, ignored=True)
         if action is CommandAction.RUN and 'language' not in self.mask:
-            try:
-                with self._runtime_lock:
-                    self.runtime.set_command(detail)  # embedding computed once, cached
+            try:  # not under the runtime lock: a command never waits for a running inference
+                self.runtime.set_command(detail)  # embedding computed once, cached
             except InferenceError as e:
                 action, detail = CommandAction.REJECT, f'command rejected: {e}'
         with self._lock:

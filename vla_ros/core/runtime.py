@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 import logging
 from pathlib import Path
+import threading
 import time
 from typing import Any
 
@@ -128,6 +129,9 @@ class PolicyRuntime:
                 tok.get('kind', 'bytes'), max_length=int(tok.get('max_length', 64)),
                 file=bundle.file(tok['file']) if tok.get('file') else None)
             self._text_session = _session(bundle.file(te['file']), self.providers, opts)
+        # The text encoder has its own lock: a new command is embedded while the policy
+        # graph runs on another thread (onnxruntime sessions are safe to run concurrently).
+        self._text_lock = threading.Lock()
         self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._text_cache_size = int(text_cache_size)
         self._command = ''
@@ -153,9 +157,17 @@ class PolicyRuntime:
             self.embed_text(text)
 
     def embed_text(self, text: str) -> np.ndarray:
-        """[D] float32 embedding of a command (cached per text)."""
+        """
+        Return the [D] float32 embedding of a command (cached per text).
+
+        Safe to call while :meth:`infer` runs on another thread (own lock).
+        """
         if self._text_session is None or self._tokenizer is None:
             raise InferenceError('this bundle has no text encoder')
+        with self._text_lock:
+            return self._embed_locked(text)
+
+    def _embed_locked(self, text: str) -> np.ndarray:
         hit = self._text_cache.get(text)
         if hit is not None:
             self._text_cache.move_to_end(text)
