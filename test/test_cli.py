@@ -56,3 +56,57 @@ def test_eval_report_goes_under_out_unless_a_path_is_given(tmp_path, monkeypatch
     assert not (tmp_path / 'docs').exists()
     assert main(['eval', '--report', str(res), '--md', 'r.md', '--png', 'r.png']) == 0
     assert (tmp_path / 'r.md').is_file() and (tmp_path / 'r.png').is_file()
+
+
+def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_path, monkeypatch,
+                                                                          capsys):
+    import json
+    from types import SimpleNamespace
+
+    import vla_ros.core.bundle
+    from vla_ros.sim.task_suite import SEED_BLOCKS
+    import vla_ros.tools.episode
+    from vla_ros.tools.episode import EpisodeResult
+    bundle = tmp_path / 'b'
+    bundle.mkdir()
+    (bundle / 'bundle.yaml').write_text('files:\n  policy.onnx: abc123\n')
+    played = []
+
+    def fake_run(b, tasks, seeds, *, on_start=None, progress=None, **kw):
+        on_start(SimpleNamespace(sim_params=SimpleNamespace(params_file='config/sim.yaml'),
+                                 overrides={'mujoco_sim': {'rtf': 1.0}, 'vla_policy': {}},
+                                 describe=lambda: 'mujoco_sim: config/sim.yaml'))
+        out = []
+        for i, (t, s) in enumerate(zip(tasks, seeds)):
+            played.append((t, s))
+            out.append(EpisodeResult(t.name, t.kind.value, t.colour, t.command, s, i % 3 != 0,
+                                     'lifted', 3.0, 3.0, 2.0, 8.0, 10.0, 10.0, 5,
+                                     held_out=t.held_out, variant=t.variant))
+            progress(out[-1])
+        return out
+    monkeypatch.setattr(vla_ros.core.bundle, 'load_bundle', lambda p: None)
+    monkeypatch.setattr(vla_ros.tools.episode, 'run_episodes', fake_run)
+    monkeypatch.chdir(tmp_path)
+    assert main(['eval', str(bundle), '--episodes', '2', '--kinds', 'pick,touch']) == 0
+    assert {s for _, s in played} <= set(SEED_BLOCKS['dev'])       # dev unless told
+    meta, rows = (lambda d: (d['meta'], d['results']))(
+        json.loads((tmp_path / 'out/eval/full.json').read_text()))
+    assert meta['block'] == 'dev' and meta['language'] == 'paraphrases'
+    assert len(meta['bundle_sha256']) == 64 and meta['bundle_files'] == {'policy.onnx': 'abc123'}
+    assert 'git_commit' in meta and meta['overrides']['mujoco_sim'] == {'rtf': 1.0}
+    assert len(rows) == 4 and {'task', 'kind', 'command', 'seed', 'success', 'reason',
+                               'duration_s', 'held_out', 'mask', 'variant'} <= set(rows[0])
+    md = (tmp_path / 'out/eval/eval.md').read_text()
+    assert 'dev block seeds' in md and 'not for reported numbers' in md
+    played.clear()
+    assert main(['eval', str(bundle), '--episodes', '2', '--kinds', 'pick', '--block', 'test',
+                 '--language', 'held_out_words', '--json', 'ho.json']) == 0
+    assert {s for _, s in played} <= set(SEED_BLOCKS['test']) and played[1][0].variant
+    assert 'TEST' in capsys.readouterr().out
+    # --report alone regenerates the tables from the JSON, nothing is run
+    monkeypatch.setattr(vla_ros.tools.episode, 'run_episodes', None)
+    assert main(['eval', '--report', 'ho.json', '--md', 'r.md', '--png', 'r.png']) == 0
+    md = (tmp_path / 'r.md').read_text()
+    assert 'test block seeds' in md and 'not for reported numbers' not in md
+    assert 'held-out words' in md and '95 % CI' in md
+    assert (tmp_path / 'r.png').read_bytes()[:4] == b'\x89PNG'

@@ -63,6 +63,25 @@ def test_eval_tasks_are_held_out_and_stable_across_kind_subsets():
     assert [s for _, s in beep] == [s for t, s in full if t.kind.value == 'beep']
 
 
+def test_seed_blocks_are_disjoint_and_held_out():
+    from vla_ros.errors import ConfigError
+    from vla_ros.sim.task_suite import block_seed, SEED_BLOCKS, TUNING_SEEDS
+    dev, test = SEED_BLOCKS['dev'], SEED_BLOCKS['test']
+    used = {'tuning': TUNING_SEEDS, 'make train clean': range(30_000, 40_000),
+            'make train dart': range(40_000, 50_000), 'sim_rollout': range(103_000, 104_000),
+            'rollout tests': range(107_100, 107_200), 'bench eval': range(150_000, 151_000)}
+    for a, b in [(dev, test)] + [(blk, r) for blk in (dev, test) for r in used.values()]:
+        assert not set(a) & set(b)
+    assert min(dev.start, test.start) >= EVAL_SEED_BASE     # datagen refuses these seeds
+    assert {s for _, s in eval_tasks(2)} <= set(dev)        # dev is the default
+    assert {s for _, s in eval_tasks(2, block='test', seed_offset=6)} <= set(test)
+    assert block_seed('test', 0) == test.start
+    with pytest.raises(ConfigError, match='block'):
+        eval_tasks(1, block='train')
+    with pytest.raises(ConfigError, match='outside the dev block'):
+        eval_tasks(2, seed_offset=len(dev) - 1)
+
+
 class _ArmLog:
     """A sink keeping the recorded arm targets and joint states (nothing rendered)."""
 

@@ -2,10 +2,13 @@
 ``vla-ros eval``: closed-loop success per task on held-out seeds, through the real nodes.
 
 Each run starts ``mujoco_sim`` and ``vla_policy`` as processes, plays N episodes per task kind
-(seeds from the held-out range, half of the commands held-out paraphrases), and writes a JSON
-of the episodes; ``--report`` combines JSONs (e.g. full + each ``--mask``) into a markdown
-table and a bar chart. Everything goes under ``out/eval/`` unless a path is given (the
-published report is written with ``--md docs/eval.md --png docs/img/eval.png``).
+(seeds from the ``--block``: ``dev`` by default, ``test`` only for reported numbers; half of
+the commands held out: paraphrases, or with ``--language held_out_words`` words no training
+phrasing contains), and writes a JSON of every episode with the bundle sha256, the git commit
+and the parameter overrides; ``--report`` regenerates the markdown table and bar chart from
+such JSONs (e.g. full + each ``--mask``) without running anything. Everything goes under
+``out/eval/`` unless a path is given (the published report is written with
+``--md docs/eval.md --png docs/img/eval.png``).
 
 A wrong bundle or task kind fails at once; a node that exits or fails to configure stops the
 run within seconds, quoting the node's error. Ctrl-C / SIGTERM stop the nodes too.
@@ -31,10 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--mask', action='append', default=[],
                         help='modality the policy sees as absent (image, image/<cam>, audio, '
                              'tactile, language); repeatable (default: none)')
+    parser.add_argument('--block', choices=('dev', 'test'), default='dev',
+                        help='seed block: dev (tune and compare on it) or test (only for the '
+                             'numbers a report publishes; never tune on it)')
     parser.add_argument('--seed-offset', type=int, default=0,
-                        help='first held-out seed = 100000 + offset')
+                        help='start this many seeds into the block')
+    parser.add_argument('--language', choices=('paraphrases', 'held_out_words'),
+                        default='paraphrases',
+                        help='what the held-out commands are: hand-written paraphrases or '
+                             'commands with words no training phrasing contains')
     parser.add_argument('--paraphrase-every', type=int, default=2,
-                        help='every k-th episode uses a held-out paraphrase (0 = never)')
+                        help='every k-th episode uses a held-out command (0 = never)')
     parser.add_argument('--rtf', type=float, default=1.0, help='sim real-time factor')
     parser.add_argument('--json', type=Path, default=None,
                         help=f'episode results JSON (default: {OUT_DIR}/<condition>.json)')
@@ -63,6 +73,8 @@ def _check_args(args: argparse.Namespace) -> list[str]:
         raise UsageError(f'--mask: {e}') from e
     if args.episodes < 1:
         raise UsageError(f'--episodes must be >= 1, got {args.episodes}')
+    if args.seed_offset < 0:
+        raise UsageError(f'--seed-offset must be >= 0, got {args.seed_offset}')
     if args.rtf <= 0:
         raise UsageError(f'--rtf must be > 0, got {args.rtf:g}')
     for p in args.report or []:
@@ -79,9 +91,17 @@ def run(args: argparse.Namespace) -> int:
         from vla_ros.core.bundle import load_bundle
         from vla_ros.sim.task_suite import eval_tasks
         from vla_ros.tools.episode import run_episodes
+        from vla_ros.tools.eval_report import bundle_provenance, git_commit
         load_bundle(args.bundle)  # a wrong path fails here, in milliseconds
-        pairs = eval_tasks(args.episodes, kinds, seed_offset=args.seed_offset,
-                           paraphrase_every=args.paraphrase_every)
+        try:
+            pairs = eval_tasks(args.episodes, kinds, block=args.block,
+                               seed_offset=args.seed_offset,
+                               paraphrase_every=args.paraphrase_every, language=args.language)
+        except ConfigError as e:
+            raise UsageError(str(e)) from e
+        if args.block == 'test':
+            print('seed block: TEST (for reported numbers only; do not tune on these results)',
+                  flush=True)
         tasks, seeds = [t for t, _ in pairs], [s for _, s in pairs]
         name = args.name or ('mask ' + '+'.join(args.mask) if args.mask else 'full')
         out = args.json or OUT_DIR / f'{name.replace(" ", "_").replace("/", "-")}.json'
@@ -91,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
         def progress(r) -> None:
             print(f'  {"OK  " if r.success else "FAIL"} {r.task:18s} seed {r.seed} '
-                  f'{"(paraphrase) " if r.held_out else ""}{r.command!r}: {r.reason} '
+                  f'{"(held out) " if r.held_out else ""}{r.command!r}: {r.reason} '
                   f'[{r.duration_s:.1f} s sim, run {r.latency_ms:.1f} ms]', flush=True)
         params: dict = {}
 
@@ -105,7 +125,12 @@ def run(args: argparse.Namespace) -> int:
                                on_start=on_start)
         save_results(out, results, {'name': name, 'bundle': str(args.bundle),
                                     'mask': list(args.mask), 'episodes': args.episodes,
-                                    'kinds': kinds, 'rtf': args.rtf, **params})
+                                    'kinds': kinds, 'rtf': args.rtf, 'block': args.block,
+                                    'seed_offset': args.seed_offset,
+                                    'language': args.language,
+                                    'paraphrase_every': args.paraphrase_every,
+                                    'git_commit': git_commit(),
+                                    **bundle_provenance(args.bundle), **params})
         ok = sum(r.success for r in results)
         print(f'success {ok}/{len(results)} = {100.0 * ok / max(1, len(results)):.0f} % in '
               f'{time.monotonic() - t0:.0f} s -> {out}')

@@ -2,8 +2,10 @@
 Language-conditioned tasks of the tabletop world: commands, success checks, seeds (ROS-free).
 
 A :class:`TaskSpec` = kind x colour + one command text. Training uses :data:`TRAIN_PHRASES`;
-evaluation also uses :data:`HELD_OUT_PHRASES` (paraphrases never seen in training) and seeds
-from :data:`EVAL_SEED_BASE` upwards (training seeds stay below it).
+evaluation also uses :data:`HELD_OUT_PHRASES` (paraphrases never seen in training) or the
+held-out-words set built by rule (:mod:`vla_ros.sim.language`), and seeds from a named block of
+:data:`SEED_BLOCKS` (``dev`` for tuning, ``test`` for reported numbers only), all from
+:data:`EVAL_SEED_BASE` upwards (training seeds stay below it).
 
 Success is judged from :class:`~vla_ros.sim.tasks.TaskState` snapshots (what ``/sim/task_state``
 carries), accumulated by :class:`SuccessMonitor`, so the lockstep generator, the ROS expert and
@@ -22,9 +24,18 @@ from vla_ros.sim.tasks import TaskState
 
 COLOURS = ('red', 'green', 'blue')
 EVAL_SEED_BASE = 100_000   # held-out evaluation seeds are >= this; training seeds below
+# `make train` records from seeds 30000 and 40000 upwards (< EVAL_SEED_BASE, datagen checks).
+# 100000-100029 were played while the node was tuned (learning.md): not held out any more.
+TUNING_SEEDS = range(100_000, 100_030)
+# Named evaluation blocks, disjoint from each other, from training and from TUNING_SEEDS (and
+# from the blocks of sim_rollout 103000.., the rollout tests 107100.., bench eval 150000..).
+# dev: tune and compare on it freely. test: only for the numbers a report publishes.
+SEED_BLOCKS: dict[str, range] = {'dev': range(200_000, 220_000),
+                                 'test': range(300_000, 320_000)}
 GENTLE_MAX_FORCE_N = 4.0   # peak summed pad force [N] allowed in the gentle (touch) task
 BEEP_DELAY_S = (0.6, 1.6)  # beep this long after the cube is first lifted [s] (uniform)
 START_DELAY_S = (0.3, 0.9)  # the demonstrator starts moving this long after the command [s]
+LANGUAGE_SETS = ('paraphrases', 'held_out_words')  # what eval's held-out commands are
 
 
 class TaskKind(str, Enum):
@@ -69,7 +80,8 @@ class TaskSpec:
     colour: str
     command: str
     timeout_s: float = 12.0
-    held_out: bool = False   # the command is a held-out paraphrase
+    held_out: bool = False   # the command is held out (a paraphrase or held-out words)
+    variant: str = ''        # which held-out rule made the command ('' = none / paraphrase)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, 'kind', TaskKind(self.kind))
@@ -103,21 +115,42 @@ def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
     return TaskSpec(kind, colour, text, timeout, held_out)
 
 
-def eval_tasks(episodes: int, kinds: list[str] | None = None, *, seed_offset: int = 0,
-               paraphrase_every: int = 2) -> list[tuple[TaskSpec, int]]:
+def block_seed(block: str, index: int) -> int:
+    """Return the ``index``-th seed of the named block of :data:`SEED_BLOCKS`."""
+    if block not in SEED_BLOCKS:
+        raise ConfigError(f'seed block must be one of {sorted(SEED_BLOCKS)}, got {block!r}')
+    seeds = SEED_BLOCKS[block]
+    if not 0 <= index < len(seeds):
+        raise ConfigError(f'seed index {index} outside the {block} block '
+                          f'({seeds.start}-{seeds.stop - 1})')
+    return seeds[index]
+
+
+def eval_tasks(episodes: int, kinds: list[str] | None = None, *, block: str = 'dev',
+               seed_offset: int = 0, paraphrase_every: int = 2,
+               language: str = 'paraphrases') -> list[tuple[TaskSpec, int]]:
     """
     Return the held-out evaluation set: ``episodes`` per kind as (task, seed) pairs.
 
-    Every ``paraphrase_every``-th episode (index 1, 3, ... for 2) uses a held-out paraphrase. The
-    seed of (episode, kind) does not depend on which kinds are asked for.
+    Seeds come from ``block`` (``'dev'`` or ``'test'``, :data:`SEED_BLOCKS`), starting
+    ``seed_offset`` into it. Every ``paraphrase_every``-th episode (index 1, 3, ... for 2) uses a
+    held-out command: a paraphrase (``language='paraphrases'``) or a command with words no
+    training phrasing contains (``'held_out_words'``, :mod:`vla_ros.sim.language`). The seed of
+    (episode, kind) does not depend on which kinds are asked for.
     """
+    if language not in LANGUAGE_SETS:
+        raise ConfigError(f'language must be one of {LANGUAGE_SETS}, got {language!r}')
     every = [k.value for k in TaskKind]
     out = []
     for i in range(episodes):
         for k in kinds or every:
-            seed = EVAL_SEED_BASE + seed_offset + i * len(every) + every.index(k)
+            seed = block_seed(block, seed_offset + i * len(every) + every.index(k))
             held = paraphrase_every > 0 and i % paraphrase_every == 1
-            out.append((make_task(k, seed, held_out=held), seed))
+            if held and language == 'held_out_words':
+                from vla_ros.sim.language import held_out_word_task
+                out.append((held_out_word_task(k, seed), seed))
+            else:
+                out.append((make_task(k, seed, held_out=held), seed))
     return out
 
 

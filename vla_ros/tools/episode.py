@@ -59,7 +59,8 @@ class EpisodeResult:
     frame_rate_hz: float
     chunks: int
     mask: tuple[str, ...] = ()
-    held_out: bool = False     # the command was a held-out paraphrase
+    held_out: bool = False     # the command was held out (paraphrase or held-out words)
+    variant: str = ''          # held-out-words rule of the command (vla_ros.sim.language)
     policy_command: str = ''   # the command ~/status reported while running ('' = never ran)
     frames: list[np.ndarray] = field(default_factory=list, repr=False)
 
@@ -333,7 +334,7 @@ class EpisodeRunner:
             latency_ms=mean('inference_latency_ms'), e2e_ms=mean('e2e_latency_ms'),
             control_rate_hz=mean('control_rate_hz'), frame_rate_hz=mean('frame_rate_hz'),
             chunks=int(hist[-1].chunks) if hist else 0, mask=self.mask,
-            held_out=task.held_out,
+            held_out=task.held_out, variant=task.variant,
             policy_command=next((s.command for s in reversed(hist)
                                  if s.state_name == 'running'), ''),
             frames=frames[::max(1, video_every)])

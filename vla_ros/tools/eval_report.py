@@ -32,6 +32,52 @@ def load_results(path: str | Path) -> tuple[dict, list[dict]]:
     return d['meta'], d['results']
 
 
+def git_commit(repo: str | Path | None = None) -> str | None:
+    """Return HEAD of the checkout holding ``repo`` (+ ``-dirty`` if tracked files changed)."""
+    import subprocess
+    cwd = Path(repo) if repo else Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
+                               cwd=cwd, capture_output=True, text=True, timeout=10,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ('-dirty' if dirty else '') if head else None
+
+
+def bundle_provenance(bundle: str | Path) -> dict:
+    """
+    Return what pins a bundle: sha256 of its ``bundle.yaml`` and the file hashes it lists.
+
+    ``bundle.yaml`` holds the sha256 of every other file of the bundle (verified on load), so
+    its own sha256 identifies the whole bundle.
+    """
+    import yaml
+    from vla_ros.core.bundle import sha256_file
+    manifest = Path(bundle) / 'bundle.yaml'
+    files = (yaml.safe_load(manifest.read_text()) or {}).get('files') or {}
+    return {'bundle_sha256': sha256_file(manifest), 'bundle_files': dict(files)}
+
+
+def provenance_lines(runs: list[tuple[dict, list[dict]]]) -> list[str]:
+    """One markdown bullet per run: seeds, language, bundle and commit, overrides."""
+    out = []
+    for m, rs in runs:
+        block = m.get('block') or '?'
+        seeds = sorted(r['seed'] for r in rs)
+        span = f'{seeds[0]}-{seeds[-1]}' if seeds else '-'
+        note = '' if block == 'test' else ' (not the test block: not for reported numbers)'
+        sha = (m.get('bundle_sha256') or '?')[:16]
+        over = json.dumps(m.get('overrides') or {}, sort_keys=True)
+        lang, commit = m.get('language', 'paraphrases'), m.get('git_commit') or '?'
+        out.append(f'- {condition_name(m)}: {len(rs)} episodes, {block} block seeds {span}{note}'
+                   f', held-out commands: {lang}; bundle {m.get("bundle", "?")} sha256 {sha}...'
+                   f', commit {commit}; overrides {over}')
+    return out
+
+
 def condition_name(meta: dict) -> str:
     return meta.get('name') or ('mask ' + '+'.join(meta['mask']) if meta.get('mask')
                                 else 'full')
@@ -73,11 +119,17 @@ def markdown(runs: list[tuple[dict, list[dict]]]) -> str:
         ho = [r for r in rs if r.get('held_out')]
         tr = [r for r in rs if not r.get('held_out')]
         if ho and tr:
+            what = 'words' if m.get('language') == 'held_out_words' else 'paraphrases'
             para.append(f'- {n}: training phrasings {_pct(summarize(tr)["mean"])}, held-out '
-                        f'paraphrases {_pct(summarize(ho)["mean"])}')
+                        f'{what} {_pct(summarize(ho)["mean"])}')
+            for v in sorted({r.get('variant') for r in ho} - {'', None}):
+                vs = [r for r in ho if r.get('variant') == v]
+                para.append(f'  - {v}: {_pct(summarize(vs)["mean"])}')
     out = '\n'.join(lines)
     if para:
         out += '\n\nBy phrasing:\n\n' + '\n'.join(para)
+    out += ('\n\nRates: successes/episodes (rate, 95 % Wilson interval).\n\nRuns:\n\n'
+            + '\n'.join(provenance_lines(runs)))
     out += '\n\nFailure reasons:\n\n'
     for (m, rs), n in zip(runs, names):
         c = Counter(f"{r['kind']}: {r['reason']}" for r in rs if not r['success'])
