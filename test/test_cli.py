@@ -102,7 +102,8 @@ def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_pa
     assert main(['eval', str(bundle), '--episodes', '2', '--kinds', 'pick', '--block', 'test',
                  '--language', 'held_out_words', '--json', 'ho.json']) == 0
     assert {s for _, s in played} <= set(SEED_BLOCKS['test']) and played[1][0].variant
-    assert 'TEST' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'TEST' in printed and f'(held out {played[1][0].variant})' in printed
     # --report alone regenerates the tables from the JSON, nothing is run
     monkeypatch.setattr(vla_ros.tools.episode, 'run_episodes', None)
     assert main(['eval', '--report', 'ho.json', '--md', 'r.md', '--png', 'r.png']) == 0

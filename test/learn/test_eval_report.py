@@ -84,5 +84,6 @@ def test_fusion_table_rows():
     runs = [({'name': 'early'}, [_result('pick', True), _result('beep', False)]),
             ({'name': 'moe'}, [_result('pick', False), _result('beep', False)])]
     md = table(recs, runs)
-    assert '| early | 50 % (1/2) | 2.0 | 0.42 M | 4000 steps, 7.5 min | 0.05 |' in md
-    assert '| moe | 0 % (0/2) |' in md
+    assert ('| early | 1/2 (50 %, 95 % CI 9-91 %) | 2.0 | 0.42 M | 4000 steps, 7.5 min | 0.05 |'
+            in md)
+    assert '| moe | 0/2 (0 %, 95 % CI 0-66 %) |' in md

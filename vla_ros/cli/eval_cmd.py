@@ -110,8 +110,9 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
 
         def progress(r) -> None:
+            held = f'(held out{" " + r.variant if r.variant else ""}) ' if r.held_out else ''
             print(f'  {"OK  " if r.success else "FAIL"} {r.task:18s} seed {r.seed} '
-                  f'{"(held out) " if r.held_out else ""}{r.command!r}: {r.reason} '
+                  f'{held}{r.command!r}: {r.reason} '
                   f'[{r.duration_s:.1f} s sim, run {r.latency_ms:.1f} ms]', flush=True)
         params: dict = {}
 

@@ -52,12 +52,13 @@ def eval_one(bundle: Path, episodes: int, out_json: Path, name: str) -> Path:
 def table(records: list[dict], runs: list[tuple[dict, list[dict]]]) -> str:
     """Markdown: one row per fusion (success, latency, parameters, training)."""
     from vla_ros.tools.eval_report import summarize
+    from vla_ros.tools.stats import format_rate
     lines = ['| fusion | success (held-out) | policy run() [ms] | parameters | '
              'training | final loss |', '|---|---|---|---|---|---|']
     for rec, (_, rs) in zip(records, runs):
         ok, n = summarize(rs)['mean']
         lat = np.mean([r['latency_ms'] for r in rs])
-        lines.append(f"| {rec['fusion']} | {100.0 * ok / n:.0f} % ({ok}/{n}) | {lat:.1f} | "
+        lines.append(f"| {rec['fusion']} | {format_rate(ok, n)} | {lat:.1f} | "
                      f"{rec['params'] / 1e6:.2f} M | {rec['steps']} steps, "
                      f"{rec['train_min']} min | {rec['final_loss']} |")
     return '\n'.join(lines)
