@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import dataclasses
-from dataclasses import dataclass
 import threading
 import time
 
@@ -24,62 +23,19 @@ from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_comman
                                    positions_for, to_command_space)
 from vla_ros.core.frame import Frame
 from vla_ros.core.masking import mask_frame
+from vla_ros.core.measured_pose import MeasuredPose
 from vla_ros.core.policy_config import classify_command, CommandAction, PolicyConfig
 from vla_ros.core.policy_counters import PolicyCounters
-from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
+from vla_ros.core.policy_types import CommandOutcome, InferenceResult, TickOutput
+from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
 from vla_ros.errors import InferenceError, InputMismatchError, VlaRosError
 
-_MISSING = object()
+__all__ = ['CommandOutcome', 'InferenceResult', 'PolicyLoop', 'TickOutput']
+
 LOG_COMMAND_CHARS = 80  # commands are shown truncated (a 1 MB command is not a log line)
 _REASON_CHARS = 300
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    """
-    What became of a language command.
-
-    ``action`` run / stop / reject, ``detail`` the normalized command or the reason, ``shown`` the
-    command as it may be logged; ``ignored`` when it came faster than ``max_command_rate_hz``
-    (nothing changed).
-    """
-
-    action: CommandAction
-    detail: str
-    shown: str
-    ignored: bool = False
-
-
-@dataclass(frozen=True)
-class InferenceResult:
-    """
-    A chunk that entered the scheduler.
-
-    Command-space ``actions`` [H, A] and the runtime's output (stamps, timings, gate weights), plus
-    the frame and command it came from.
-    """
-
-    actions: np.ndarray
-    output: PolicyOutput
-    frame: Frame
-    command: str
-
-
-@dataclass(frozen=True)
-class TickOutput:
-    """
-    One control tick: the command to send, the state and reason after it, and what changed.
-
-    ``command`` is None when there is nothing to send (e.g. idle before any motion); ``changed``
-    says whether state or reason changed (publish a status).
-    """
-
-    command: ControllerCommand | None
-    state: SafetyState
-    reason: str
-    status_changed: bool
 
 
 class PolicyLoop:
@@ -107,8 +63,8 @@ class PolicyLoop:
         grip = config.adapter.gripper_action
         self.aliases = {grip: config.gripper_joint_state or grip}
         self.counters = PolicyCounters()
-        self._plausible_lo, self._plausible_hi = self.safety.plausible_bounds()
-        self._joint_index: dict[tuple[str, ...], np.ndarray | None] = {}
+        self._pose = MeasuredPose(self.mapping.action_names, self.aliases,
+                                  *self.safety.plausible_bounds())
         self._lock = threading.Lock()
         self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
         self._last_run_command_s = -1e9
@@ -124,7 +80,6 @@ class PolicyLoop:
         self.reject_reason = ''
         self.moved = False
         self.last_inferred_stamp = -1
-        self.measured: np.ndarray | None = None  # newest joint_states in action order
         self.state, self.reason = SafetyState.IDLE, 'not active'
         self._last_status_key: tuple | None = None
 
@@ -155,37 +110,15 @@ class PolicyLoop:
             return self._want_inference_locked(frame.stamp_ns)
 
     def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
-        """
-        Keep the newest measured joints (``/joint_states``): what a position hold latches.
-
-        On the sensor thread at the joint-state rate, so it is kept to a few microseconds:
-        the name -> action index is cached per name order, the plausibility bounds are
-        precomputed, and the pose is swapped in without the lock (one reference).
-        """
-        key = names if names.__class__ is tuple else tuple(names)
-        idx = self._joint_index.get(key, _MISSING)
-        if idx is _MISSING:
-            idx = self._index_for(key)
-        if idx is None:
-            return
-        pos = np.asarray(positions, dtype=np.float64).take(idx)
-        if ((pos >= self._plausible_lo) & (pos <= self._plausible_hi)).all():  # NaN: False
-            self.measured = pos
-        else:  # far outside the limits: a bad message; holds keep the last good pose
+        """Keep the newest measured joints (``/joint_states``): what a position hold latches."""
+        if not self._pose.update(names, positions):
             self.counters.rejected_messages += 1
             self.counters.last_reject = 'joints: measured position far outside the limits'
 
-    def _index_for(self, names: tuple[str, ...]) -> np.ndarray | None:
-        lookup = {n: i for i, n in enumerate(names)}
-        try:
-            idx = np.array([lookup[self.aliases.get(a, a)] for a in self.mapping.action_names],
-                           np.intp)
-        except KeyError:
-            idx = None
-        if len(self._joint_index) >= 8:
-            self._joint_index.clear()  # bounded: hostile name orders cannot grow memory
-        self._joint_index[names] = idx
-        return idx
+    @property
+    def measured(self) -> np.ndarray | None:
+        """Return the newest plausible measured positions [A] in action order, or None."""
+        return self._pose.value
 
     def on_reject(self, key: str, reason: str) -> None:
         """
@@ -213,7 +146,7 @@ class PolicyLoop:
             self.scheduler.reset()
             self.last_inferred_stamp = -1
             self.latest_frame = None
-            self.measured = None
+            self._pose.clear()
 
     def on_command(self, text: str, now_ns: int, *,
                    wall_s: float | None = None) -> CommandOutcome:
@@ -413,8 +346,9 @@ class PolicyLoop:
 
     def _current_locked(self) -> np.ndarray | None:
         """Measured positions in action order: the newest joint_states, else the frame's."""
-        if self.measured is not None:
-            return self.measured
+        pose = self._pose.value
+        if pose is not None:
+            return pose
         f = self.latest_frame
         if f is None:
             return None

@@ -1,0 +1,65 @@
+"""The newest measured robot pose in action order, from ``/joint_states`` (ROS-free)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+CACHE_SIZE = 8  # joint-name orders remembered (drivers send one; hostile publishers many)
+
+
+class MeasuredPose:
+    """
+    Newest plausible measured positions [A] in action order: what a position hold latches.
+
+    Updated on the sensor thread at the joint-state rate, so it is kept to a few
+    microseconds: the name -> action index is cached per name order, the plausibility bounds
+    are precomputed, and the pose is swapped in as one reference (no lock needed).
+
+    :param action_names: the bundle's action names (the order of the pose).
+    :param aliases: action name -> joint_states name where they differ (the gripper).
+    :param low: [A] lowest plausible position (limits minus a margin; -inf = none).
+    :param high: [A] highest plausible position.
+    """
+
+    def __init__(self, action_names: Sequence[str], aliases: Mapping[str, str],
+                 low: np.ndarray, high: np.ndarray) -> None:
+        self._joints = [aliases.get(a, a) for a in action_names]
+        self._low, self._high = low, high
+        self._index: dict[tuple[str, ...], np.ndarray | None] = {}
+        self.value: np.ndarray | None = None
+
+    def clear(self) -> None:
+        """Forget the pose (the robot may have been moved: a simulator reset)."""
+        self.value = None
+
+    def update(self, names: Sequence[str], positions: np.ndarray) -> bool:
+        """
+        Take one joint state; False when it was implausible (the pose is kept).
+
+        A message lacking one of the joints is ignored (True: nothing wrong with it).
+        """
+        key = names if names.__class__ is tuple else tuple(names)
+        try:
+            idx = self._index[key]
+        except KeyError:
+            idx = self._lookup(key)
+        if idx is None:
+            return True
+        pos = np.asarray(positions, dtype=np.float64).take(idx)
+        if ((pos >= self._low) & (pos <= self._high)).all():  # NaN compares false
+            self.value = pos
+            return True
+        return False
+
+    def _lookup(self, names: tuple[str, ...]) -> np.ndarray | None:
+        where = {n: i for i, n in enumerate(names)}
+        try:
+            idx = np.array([where[j] for j in self._joints], np.intp)
+        except KeyError:
+            idx = None
+        if len(self._index) >= CACHE_SIZE:
+            self._index.clear()  # bounded: hostile name orders cannot grow memory
+        self._index[names] = idx
+        return idx
