@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from math import isfinite
 
 import numpy as np
 
@@ -79,20 +78,3 @@ def within(x: np.ndarray, bound: float) -> bool:
     if flat.dot(flat) <= bound * bound:
         return True
     return bool(flat.max() <= bound and flat.min() >= -bound)
-
-
-def all_finite(x: np.ndarray) -> bool:
-    """
-    Tell whether no value is NaN or +-Inf (exact for every dtype).
-
-    Fast path, one small BLAS call: ``x . x`` is finite only when every value is (NaN and Inf
-    propagate, without floating-point warnings). When it is not (bad input, or huge values
-    overflowing: beyond ~1e154, float32 ~1e19) the element-wise check decides.
-    """
-    flat = x if x.ndim == 1 else x.reshape(-1)
-    try:
-        if isfinite(flat.dot(flat)):
-            return True
-    except TypeError:  # complex dot
-        pass
-    return bool(np.isfinite(flat).all())

@@ -1,0 +1,69 @@
+"""
+Test the synchronizer's ingest checks, no ROS.
+
+Values past what a sensor produces, absurd audio, foreign tactile layouts and the bounded
+joint-name cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from vla_ros.core.frame import TactileLayout
+from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
+from vla_ros.errors import LayoutError, SampleRateError, ValueRangeError
+
+MS = 1_000_000
+S = 1_000_000_000
+T0 = 100 * S
+JOINTS = ('a', 'b', 'c')
+LAYOUT = TactileLayout(('left', 'right'), ((2, 2, 1), (2, 2, 1)))
+
+
+def make(required=(), **kw) -> MultimodalSynchronizer:
+    cams = (CameraConfig('front', required=False), CameraConfig('wrist', required=False))
+    cfg = SyncConfig(cameras=cams, joint_names=JOINTS, required=required, **kw)
+    return MultimodalSynchronizer(cfg, clock=lambda: T0 + 10 * S)
+
+
+@pytest.mark.parametrize('add, error', [
+    (lambda s: s.add_joints(T0, JOINTS, [1e39, 0.0, 0.0]), ValueRangeError),
+    (lambda s: s.add_joints(T0, JOINTS, [1.7e308, 0.0, 0.0]), ValueRangeError),
+    (lambda s: s.add_joints(T0, JOINTS, [0.0, 0.0, 0.0], [0.0, -1e30, 0.0]), ValueRangeError),
+    (lambda s: s.add_tactile(T0, np.full(8, 3e38, np.float32), LAYOUT), ValueRangeError),
+    (lambda s: s.add_audio(T0, np.full(320, 3e38, np.float32), 16000), ValueRangeError),
+    (lambda s: s.add_audio(T0, np.zeros(2000, np.float32), 1), SampleRateError),
+    (lambda s: s.add_audio(T0, np.zeros(3 * 16000, np.float32), 16000), LayoutError),
+])
+def test_huge_finite_values_and_absurd_audio_are_rejected_at_ingest(add, error):
+    """
+    Values that would overflow float32 in the policy never enter a frame.
+
+    They used to latch FAULT downstream; absurd audio rates are rejected before any resampling.
+    """
+    sync = make(required=())
+    with pytest.raises(error):
+        add(sync)
+    assert sum(st.rejected for st in sync.stats.modalities.values()) == 1
+    frame = sync.assemble(T0)
+    assert not frame.present['joints'] and not frame.present['tactile']
+    assert not frame.present['audio']
+
+
+def test_tactile_with_another_layout_than_configured_is_rejected():
+    sync = make(required=(), tactile_layout=LAYOUT)
+    other = TactileLayout(('left', 'right'), ((4, 1, 1), (4, 1, 1)))
+    with pytest.raises(LayoutError, match='configured'):
+        sync.add_tactile(T0, np.ones(8, np.float32), other)
+    sync.add_tactile(T0, np.ones(8, np.float32), LAYOUT)
+    sized = make(required=(), tactile_size=32)
+    with pytest.raises(LayoutError, match='expects 32'):
+        sized.add_tactile(T0, np.ones(8, np.float32), LAYOUT)
+
+
+def test_joint_name_cache_is_bounded():
+    sync = make(required=())
+    for k in range(100):
+        names = (*JOINTS, *(f'extra_{k}_{i}' for i in range(50)))
+        sync.add_joints(T0 + k * MS, names, np.zeros(len(names)))
+    assert len(sync._joint_index) <= 8
