@@ -26,7 +26,7 @@ TRAIN_SIM ?= --image-size 96 --param camera_rate_hz=10 --param tactile_rate_hz=5
 train: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 $(TRAIN_SIM) --out out/demos/clean
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 $(TRAIN_SIM) --out out/demos/dart
-	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --work-dir out/train/default --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --model-id vla-sim-default
+	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --work-dir out/train/default --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --word-dropout 0.15 --model-id vla-sim-default
 
 bench: setup
 	@$(ENV) python -m bench $(BENCH)

@@ -87,3 +87,32 @@ def test_fusion_table_rows():
     assert ('| early | 1/2 (50 %, 95 % CI 9-91 %) | 2.0 | 0.42 M | 4000 steps, 7.5 min | 0.05 |'
             in md)
     assert '| moe | 0/2 (0 %, 95 % CI 0-66 %) |' in md
+
+
+def test_language_ratio_against_the_training_twin_and_report_markers(tmp_path):
+    from vla_ros.tools.eval_report import REPORT_BEGIN, REPORT_END, write_report
+    train = [_result('pick', True), _result('pick', True), _result('beep', True)]
+    words = [dict(_result('pick', True, held_out=True), variant='colour'),
+             dict(_result('pick', False, held_out=True), variant='verb'),
+             dict(_result('beep', True, held_out=True), variant='colour')]
+    runs = [load_results(save_results(tmp_path / 'a.json', train, {'name': 'full'})),
+            load_results(save_results(tmp_path / 'b.json', words, {'name': 'words'}))]
+    md = markdown(runs)
+    assert '- words vs training phrasings on the same seeds: 2/3' in md
+    assert 'lang_ratio 0.67' in md and '  - verb: 0/1' in md
+    doc = tmp_path / 'eval.md'
+    doc.write_text(f'# Title\n\nProtocol by hand.\n\n{REPORT_BEGIN}\nold\n{REPORT_END}\n\nEnd.\n')
+    write_report(doc, md)
+    text = doc.read_text()
+    assert text.startswith('# Title\n\nProtocol by hand.') and text.endswith('End.\n')
+    assert 'old' not in text and 'lang_ratio 0.67' in text
+    fresh = write_report(tmp_path / 'new.md', md).read_text()
+    assert fresh.startswith('# Closed-loop evaluation') and REPORT_END in fresh
+
+
+@pytest.mark.parametrize('every, held', [(0, 0), (1, 4), (2, 2)])
+def test_eval_tasks_hold_out_every_kth_episode(every, held):
+    from vla_ros.sim.task_suite import eval_tasks
+    pairs = eval_tasks(4, ['pick'], block='dev', paraphrase_every=every,
+                       language='held_out_words')
+    assert sum(t.held_out for t, _ in pairs) == held

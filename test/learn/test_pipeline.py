@@ -112,36 +112,49 @@ def test_train_export_and_runtime(demos, tmp_path):
     assert out.actions.shape == (10, 7) and np.isfinite(out.actions).all()
 
 
-def test_default_bundle_embeds_a_paraphrase_near_its_command(repo_root):
+def test_default_bundle_grounds_unseen_words_near_their_meaning(repo_root):
+    """
+    The default's grounded encoder: colour synonyms land on their colour, paraphrases near.
+
+    Semantic part (384-d, colour words masked): a paraphrase with words no training phrasing
+    has is nearer its own task than another task; colour part: the hue of the colour word.
+    """
+    from vla_ros.model.grounded_text import SEMANTIC_DIM
     rt = PolicyRuntime.from_bundle(repo_root / 'models' / 'default')
-    e = {t: rt.embed_text(t) for t in ('pick up the red cube', 'lift the red block',
-                                       'pick up the green cube', 'push the blue cube left')}
-    cos = {t: float(e[t] @ e['pick up the red cube'] / np.linalg.norm(e[t])
-                    / np.linalg.norm(e['pick up the red cube'])) for t in e}
-    # the paraphrase is nearer than the same words with another colour or another task
-    assert cos['lift the red block'] > 0.8
-    assert cos['lift the red block'] > cos['pick up the green cube'] + 0.3
-    assert cos['lift the red block'] > cos['push the blue cube left'] + 0.3
+    e = {t: rt.embed_text(t) for t in ('pick up the red cube', 'please raise the crimson box',
+                                       'push the blue cube left', 'grab the navy cube',
+                                       'touch the jade block', 'pick up the green cube')}
+    sem = {t: v[:SEMANTIC_DIM] / np.linalg.norm(v[:SEMANTIC_DIM]) for t, v in e.items()}
+    ref = sem['pick up the red cube']
+    assert sem['please raise the crimson box'] @ ref > sem['push the blue cube left'] @ ref + 0.1
+    hue = {t: v[SEMANTIC_DIM:] for t, v in e.items()}
+    colours = {'red': hue['pick up the red cube'], 'green': hue['pick up the green cube'],
+               'blue': hue['push the blue cube left']}
+    for text, want in (('please raise the crimson box', 'red'), ('grab the navy cube', 'blue'),
+                       ('touch the jade block', 'green')):
+        assert max(colours, key=lambda c: colours[c] @ hue[text]) == want, text
 
 
-def test_word_dropout_keeps_cls_sep_padding_and_some_words():
+def test_word_dropout_keeps_cls_sep_padding_colours_and_some_words():
     import torch
 
-    from vla_ros.model.train import word_dropout
+    from vla_ros.model.text_table import drop_words
     from vla_ros.model.wordbag import tokenize
-    _, mask = tokenize(['pick up the red cube', 'push the green block to the left'])
+    ids, mask = tokenize(['pick up the red cube', 'push the green block to the left'])
     g = torch.Generator().manual_seed(0)
+    keep = (ids == ids[0, 4]) & (mask > 0)             # 'red' (piece 4 after [CLS])
     dropped = 0
     for _ in range(50):
-        out = word_dropout(mask, 0.5, g)
+        out = drop_words(mask, 0.5, g, keep)
         assert torch.all(out <= mask)                       # padding stays padding
         lengths = mask.sum(1)
         assert torch.all(out[:, 0] == 1)
         assert torch.all(out[torch.arange(2), lengths - 1] == 1)
         assert torch.all(out.sum(1) > 2)                    # at least one word survives
+        assert torch.all(out[keep] == 1)                    # kept pieces are never dropped
         dropped += int((mask - out).sum())
     assert dropped > 50
-    assert torch.equal(word_dropout(mask, 0.0, g), mask)
+    assert torch.equal(drop_words(mask, 0.0, g), mask)
 
 
 @pytest.mark.timeout(240)
@@ -174,14 +187,16 @@ def test_cli_train_then_export_checkpoint_inspect_and_infer(demos, tmp_path, mon
     assert len(losses) == 2 and losses[0] == losses[1], printed
     assert 'trained 4 steps' in printed and 'training    4 steps' in printed
     trained = load_bundle(out).manifest
-    assert trained.provenance['config']['text_encoder'] == 'wordbag'
-    assert trained.provenance['text_encoder'].startswith('wordbag')
+    assert trained.provenance['config']['text_encoder'] == 'grounded'
+    assert trained.provenance['text_encoder'].startswith('grounded')
+    assert trained.text_encoder['competence']['commands']   # the training commands
     assert trained.provenance['final_loss'] == pytest.approx(float(losses[0][1]), abs=1e-4)
 
     exported = tmp_path / 'exported'
     assert main(['export', '--checkpoint', str(ck), '--out', str(exported)]) == 0
     m = load_bundle(exported).manifest
-    assert m.provenance['config']['text_encoder'] == 'wordbag' == m.provenance['text_encoder']
+    assert m.provenance['config']['text_encoder'] == 'grounded' == m.provenance['text_encoder']
+    assert m.text_encoder['competence'] == trained.text_encoder['competence']
     assert m.text_encoder['tokenizer']['kind'] == 'hf_tokenizers'
     assert m.action_mean == trained.action_mean
     capsys.readouterr()

@@ -84,7 +84,8 @@ def _check_args(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.tools.eval_report import bar_chart, load_results, markdown, save_results
+    from vla_ros.tools.eval_report import (bar_chart, load_results, markdown, save_results,
+                                           write_report)
     kinds = _check_args(args)
     jsons = list(args.report or [])
     if args.bundle is not None:
@@ -140,8 +141,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError('nothing to do: give a bundle and/or --report JSONs')
     runs = [load_results(p) for p in jsons]
     md = markdown(runs)
-    args.md.parent.mkdir(parents=True, exist_ok=True)
-    args.md.write_text('# Closed-loop evaluation\n\n' + md)
+    write_report(args.md, md)  # hand-written text around the report markers is kept
     bar_chart(runs, args.png)
     print(md)
     print(f'wrote {args.md} and {args.png}')

@@ -23,9 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--fusion', default='cross_attention',
                         choices=['early', 'late', 'cross_attention', 'moe'],
                         help='fresh model: how modality tokens are fused (docs/models.md)')
-    parser.add_argument('--text-encoder', default='bytes', choices=['bytes', 'minilm', 'wordbag'],
+    parser.add_argument('--text-encoder', default='bytes',
+                        choices=['bytes', 'minilm', 'wordbag', 'grounded'],
                         help='fresh model: bytes (small, trainable), minilm (frozen '
-                             'all-MiniLM-L6-v2) or wordbag (MiniLM word pieces, PCA-64)')
+                             'all-MiniLM-L6-v2), wordbag (MiniLM word pieces, PCA-64) or '
+                             'grounded (frozen MiniLM + colour-name hue, the default policy)')
     parser.add_argument('--cameras', default='front',
                         help='fresh model: comma-separated camera names')
     parser.add_argument('--image-size', type=int, default=224,
@@ -53,23 +55,25 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from vla_ros.core.bundle import load_bundle
-    from vla_ros.model.config import ModelConfig
+    from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig
     from vla_ros.model.export import NormStats, export_bundle
     from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.text import make_text_encoder
-    from vla_ros.model.train_utils import load_checkpoint, train_steps
+    from vla_ros.model.train import competence_for
+    from vla_ros.model.train_utils import checkpoint_commands, load_checkpoint, train_steps
     t0 = time.monotonic()
     if args.checkpoint:
         print(f'loading checkpoint {args.checkpoint}')
         policy, text_state, stats_d = load_checkpoint(args.checkpoint)
         stats = NormStats(**{k: tuple(v) for k, v in stats_d.items()})
+        commands = checkpoint_commands(args.checkpoint)
     else:
-        text_state, stats = None, NormStats()
-        minilm = args.text_encoder == 'minilm'
+        text_state, stats, commands = None, NormStats(), []
         cfg = ModelConfig(
             fusion=args.fusion, cameras=tuple(args.cameras.split(',')),
             image_size=(args.image_size, args.image_size), horizon=args.horizon,
-            dt=args.dt, text_encoder=args.text_encoder, text_dim=384 if minilm else 64)
+            dt=args.dt, text_encoder=args.text_encoder,
+            text_dim=FROZEN_TEXT_DIMS.get(args.text_encoder, 64))
         torch.manual_seed(0)
         policy = VlaPolicyNet(cfg)
         print('no --checkpoint: exporting a freshly initialised model '
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                            atol=args.atol, int8=args.int8,
                            provenance={'checkpoint': str(args.checkpoint or ''),
                                        'text_encoder': cfg.text_encoder},
-                           log=print)
+                           competence=competence_for(cfg.text_encoder, commands), log=print)
     bundle = load_bundle(args.out)  # what the robot will do: verify it end to end
     m = bundle.manifest
     rows = [('bundle', str(args.out)), ('model id', m.model_id), ('fusion', cfg.fusion),

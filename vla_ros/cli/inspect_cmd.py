@@ -89,9 +89,20 @@ def run(args: argparse.Namespace) -> int:
             ('file', te['file']), ('inputs', ', '.join(te['input_names'])),
             ('output', f"{te['output_name']} [{te['dim']}]"),
             ('tokenizer', f"{tok.get('kind')} max {tok.get('max_length')} tokens"
-                          + (f" ({tok['file']})" if tok.get('file') else ''))]))
+                          + (f" ({tok['file']})" if tok.get('file') else '')),
+            ('competence', _competence(te.get('competence')))]))
     out.append(_table('Files', ('file', 'size', 'sha256'),
                       [(n, f'{(b.path / n).stat().st_size / 1e6:.2f} MB', h[:16] + '...')
                        for n, h in m.files.items()]))
     print('\n'.join(out))
     return 0
+
+
+def _competence(raw: dict | None) -> str:
+    """One line on the bundle's command competence check (docs/bundle.md)."""
+    if not raw:
+        return 'none (every command runs)'
+    colour = (f", colour within {raw.get('max_colour_angle_deg', 50):g} deg"
+              if raw.get('colour_offset') is not None else '')
+    return (f"{len(raw['commands'])} training commands, min similarity "
+            f"{raw['min_similarity']:g}{colour}")

@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--image-stem', default='keypoints', choices=['keypoints', 'vit', 'conv'],
                         help='image encoder: FiLM + spatial-softmax keypoints, ViT patches, or '
                              'a CoordConv stem under ViT blocks')
+    parser.add_argument('--text-encoder', default='grounded',
+                        choices=['grounded', 'wordbag', 'minilm'],
+                        help='grounded: frozen MiniLM + colour-name hue (default); wordbag: '
+                             'frozen word vectors + trained pooling; minilm: frozen MiniLM')
     parser.add_argument('--word-dropout', type=float, default=0.0,
                         help='probability of dropping each word-piece of the command')
     parser.add_argument('--shift-px', type=int, default=1,
@@ -68,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     policy = default_policy_config(args.fusion, image_size=args.image_size,
                                    d_model=args.d_model, horizon=args.horizon, dt=args.dt,
                                    modality_dropout=args.modality_dropout,
-                                   image_stem=args.image_stem)
+                                   image_stem=args.image_stem,
+                                   text_encoder=args.text_encoder)
     tc = TrainConfig(data=tuple(str(p) for p in args.data), out=str(args.out),
                      fusion=args.fusion, steps=args.steps, minutes=args.minutes,
                      batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,

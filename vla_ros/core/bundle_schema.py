@@ -24,7 +24,7 @@ INPUT = (('name', 'shape'), ('dtype', 'modality', 'preprocessing'))
 OUTPUT = (('name', 'shape'), ('dtype',))
 ACTION = (('output', 'names', 'units', 'kind', 'horizon', 'dt'), ('normalization',))
 NORMALIZATION = ((), ('mean', 'std'))
-TEXT_ENCODER = (('file', 'input_names', 'output_name', 'dim'), ('tokenizer',))
+TEXT_ENCODER = (('file', 'input_names', 'output_name', 'dim'), ('tokenizer', 'competence'))
 TOKENIZER = ((), ('kind', 'file', 'max_length'))
 PAD = (('name', 'rows', 'cols'), ('channels',))
 MEL = ((), tuple(f.name for f in dataclasses.fields(MelConfig)))
@@ -124,6 +124,9 @@ def check_keys(raw: dict[str, Any]) -> None:
         te = _section(te, 'text_encoder', TEXT_ENCODER)
         if te.get('tokenizer') is not None:
             _section(te['tokenizer'], 'text_encoder.tokenizer', TOKENIZER)
+        if te.get('competence') is not None:
+            from vla_ros.core.competence import CompetenceSpec
+            CompetenceSpec.from_manifest(_mapping(te['competence'], 'text_encoder.competence'))
     if raw.get('provenance') is not None:
         _mapping(raw['provenance'], 'provenance')
     if raw.get('files') is not None:

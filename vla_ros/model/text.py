@@ -71,6 +71,9 @@ def make_text_encoder(kind: str, dim: int, state: dict | None = None) -> nn.Modu
     from vla_ros.model.config import TextEncoderKind
     if kind == TextEncoderKind.MINILM.value:
         return MiniLMTextEncoder()
+    if kind == TextEncoderKind.GROUNDED.value:
+        from vla_ros.model.grounded_text import GroundedTextEncoder
+        return GroundedTextEncoder()
     if kind == TextEncoderKind.WORDBAG.value:
         from vla_ros.model.wordbag import WordBagTextEncoder
         enc: nn.Module = WordBagTextEncoder(dim, init_table=state is None)

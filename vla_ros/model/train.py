@@ -21,32 +21,39 @@ import torch
 from torch import nn
 from vla_ros.core.audio_features import MelConfig
 from vla_ros.core.bundle import load_bundle
+from vla_ros.core.competence import (CompetenceSpec, DEFAULT_MIN_SIMILARITY,
+                                     training_commands)
 from vla_ros.errors import ConfigError
-from vla_ros.model.config import ModelConfig, TextEncoderKind
+from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig, TextEncoderKind
 from vla_ros.model.dataset import find_bags, load_bags, Samples
 from vla_ros.model.export import export_bundle, NormStats
+from vla_ros.model.grounded_text import SEMANTIC_DIM
 from vla_ros.model.policy import VlaPolicyNet
+from vla_ros.model.text import make_text_encoder
+from vla_ros.model.text_table import drop_words, FrozenTextTable
 from vla_ros.model.train_utils import count_params, modality_dropout, save_checkpoint
-from vla_ros.model.wordbag import tokenize, WordBagTextEncoder
+from vla_ros.model.wordbag import tokenize
 
 
 def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 64,
                           d_model: int = 96, horizon: int = 10, dt: float = 0.1,
                           modality_dropout: float = 0.15,
-                          image_stem: str = 'keypoints') -> ModelConfig:
+                          image_stem: str = 'keypoints',
+                          text_encoder: str = TextEncoderKind.GROUNDED.value) -> ModelConfig:
     """
     Return the model config of the default policy.
 
     Front + wrist 64x64 through language-conditioned keypoint encoders (16 channels, 16
-    keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint positions, 64-d
-    wordbag text, H=10 actions 0.1 s apart.
+    keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint positions, the
+    grounded text embedding (387-d; 64-d for wordbag), H=10 actions 0.1 s apart.
     """
     return ModelConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
         patch=8, image_layers=1, image_stem=image_stem, keypoints=16, stem_channels=16,
         mel=MelConfig(window_s=1.0, n_mels=32, n_fft=512, hop_length=320), audio_stride=7,
-        text_dim=64, d_model=d_model, n_heads=4, n_layers=2, ff_mult=2, n_experts=4,
-        horizon=horizon, dt=dt, modality_dropout=modality_dropout, text_encoder='wordbag',
+        text_dim=FROZEN_TEXT_DIMS.get(text_encoder, 64), d_model=d_model, n_heads=4,
+        n_layers=2, ff_mult=2, n_experts=4,
+        horizon=horizon, dt=dt, modality_dropout=modality_dropout, text_encoder=text_encoder,
         use_velocities=False)  # velocities let the policy copy its own motion (copycat)
 
 
@@ -87,6 +94,33 @@ class TrainConfig:
             raise ConfigError('data: give at least one bag or directory of bags')
         if not 0 <= self.modality_dropout < 1:
             raise ConfigError(f'modality_dropout must be in [0, 1), got {self.modality_dropout}')
+
+
+# Text encoders training reads WordPiece ids for; what bundle provenance says about each.
+TEXT_ENCODER_NOTES = {
+    TextEncoderKind.WORDBAG.value: 'wordbag (MiniLM WordPiece + PCA-64 frozen embeddings)',
+    TextEncoderKind.GROUNDED.value: 'grounded (frozen all-MiniLM-L6-v2 sentence embedding of '
+                                    'the non-colour words + hue of the colour words from the '
+                                    'XKCD/CSS4 colour names)',
+    TextEncoderKind.MINILM.value: 'minilm (frozen all-MiniLM-L6-v2 sentence embedding)'}
+TRAINABLE_TEXT = frozenset(TEXT_ENCODER_NOTES)
+
+
+def competence_for(text_encoder: str, commands: list[str]) -> CompetenceSpec | None:
+    """
+    Return the competence section for a bundle trained on ``commands`` (None: no check).
+
+    The MiniLM-based encoders embed meaning, so distance to the training commands means
+    something; the wordbag's trained pooling gives no such guarantee.
+    """
+    cmds = tuple(training_commands(commands))
+    if not cmds:
+        return None
+    if text_encoder == TextEncoderKind.GROUNDED.value:
+        return CompetenceSpec(cmds, DEFAULT_MIN_SIMILARITY, SEMANTIC_DIM, SEMANTIC_DIM)
+    if text_encoder == TextEncoderKind.MINILM.value:
+        return CompetenceSpec(cmds, DEFAULT_MIN_SIMILARITY)
+    return None
 
 
 LOSS_WINDOW = 50  # steps averaged in every loss figure (progress bar, log, summary, bundle)
@@ -143,23 +177,6 @@ def norm_stats(s: Samples) -> NormStats:
         velocity_std=tuple(_std(s.velocities, 0.05).tolist()))
 
 
-def word_dropout(mask: torch.Tensor, p: float, g: torch.Generator) -> torch.Tensor:
-    """
-    Drop each word-piece of a B x L attention mask with probability ``p``.
-
-    Never the first and last ([CLS]/[SEP]); never every word of a command. The policy must read
-    the command from whichever words are there, which is what an unseen paraphrase looks like.
-    """
-    keep = torch.rand(mask.shape, generator=g) >= p
-    lengths = mask.sum(1)
-    pos = torch.arange(mask.shape[1]).unsqueeze(0)
-    keep |= (pos == 0) | (pos == (lengths - 1).unsqueeze(1))
-    out = mask * keep
-    empty = out.sum(1) <= 2
-    out[empty] = mask[empty]
-    return out
-
-
 class Batcher:
     """Random minibatches as model inputs (input_names order) + normalized targets."""
 
@@ -176,6 +193,10 @@ class Batcher:
         index = {p: i for i, p in enumerate(self.phrases)}
         self.phrase_idx = np.array([index[c] for c in s.commands])
         self.ids, self.mask = tokenize(self.phrases, cfg.text_max_length)
+        # a frozen encoder embeds each phrasing once (+ word-dropout variants), up front
+        self.table = (None if cfg.text_encoder == TextEncoderKind.WORDBAG.value else
+                      FrozenTextTable(text, self.ids, self.mask, word_dropout=word_dropout,
+                                      seed=seed))
         f = lambda v: np.asarray(v, np.float32)  # noqa: E731
         self.a_mean, self.a_std = f(stats.action_mean), f(stats.action_std)
         self.p_mean, self.p_std = f(stats.position_mean), f(stats.position_std)
@@ -202,10 +223,13 @@ class Batcher:
             prop.append(s.velocities[idx] / self.v_std)
         xs.append(torch.from_numpy(np.concatenate(prop, 1).astype(np.float32)))
         p = self.phrase_idx[idx]
-        mask = self.mask[p]
-        if train and self.word_dropout > 0:
-            mask = word_dropout(mask, self.word_dropout, self.g)
-        xs.append(self.text(self.ids[p], mask))
+        if self.table is not None:
+            xs.append(self.table(p, train))
+        else:
+            mask = self.mask[p]
+            if train and self.word_dropout > 0:
+                mask = drop_words(mask, self.word_dropout, self.g)
+            xs.append(self.text(self.ids[p], mask))
         pres = torch.from_numpy(s.presence[idx])
         if train:
             pres = modality_dropout(pres, self.dropout, cfg.modality_keys, self.g)
@@ -222,9 +246,9 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     torch.manual_seed(tc.seed)
     torch.set_num_threads(tc.threads)
     cfg = tc.policy or default_policy_config(tc.fusion, modality_dropout=tc.modality_dropout)
-    if cfg.text_encoder != TextEncoderKind.WORDBAG.value:
+    if cfg.text_encoder not in TRAINABLE_TEXT:
         raise ConfigError(f'training reads commands as WordPiece ids: the policy config needs '
-                          f"text_encoder='wordbag', got {cfg.text_encoder!r}")
+                          f'text_encoder in {sorted(TRAINABLE_TEXT)}, got {cfg.text_encoder!r}')
     out = Path(tc.out)
     work = Path(tc.work_dir) if tc.work_dir else default_work_dir(out)
     work.mkdir(parents=True, exist_ok=True)
@@ -241,7 +265,7 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
                         progress=lambda b, n: bar.update(1))
     bar.close()
     stats = norm_stats(samples)
-    text = WordBagTextEncoder(cfg.text_dim)
+    text = make_text_encoder(cfg.text_encoder, cfg.text_dim)
     policy = VlaPolicyNet(cfg)
     params = [p for m in (policy, text) for p in m.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
@@ -280,14 +304,14 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
             bar.set_postfix(loss=f'{np.mean(losses[-LOSS_WINDOW:]):.4f}')
         bar.update(1)
         if tc.checkpoint_every and step % tc.checkpoint_every == 0:
-            save_checkpoint(ck, policy, text, stats.__dict__)
+            save_checkpoint(ck, policy, text, stats.__dict__, commands=batcher.phrases)
     step = len(losses)  # the steps actually taken (the budget may end the loop early)
     first, last = loss_summary(losses)
     bar.set_postfix(loss=f'{last:.4f}')
     bar.close()
     policy.eval()
     text.eval()
-    save_checkpoint(ck, policy, text, stats.__dict__)
+    save_checkpoint(ck, policy, text, stats.__dict__, commands=batcher.phrases)
     log(f'trained {step} steps in {time.monotonic() - t0:.0f} s: loss (mean of '
         f'{LOSS_WINDOW} steps) {first:.4f} -> {last:.4f}; checkpoint {ck}')
     export_policy(policy, text, out, stats=stats, model_id=tc.model_id or f'vla-sim-{cfg.fusion}',
@@ -296,22 +320,23 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
                       'samples': len(samples), 'steps': step, 'batch': tc.batch,
                       'final_loss': round(last, 5),
                       **({'recorded_with': recorded} if recorded else {}), **tc.extra},
-                  log=log)
+                  competence=competence_for(cfg.text_encoder, batcher.phrases), log=log)
     return TrainResult(out, ck, len(samples), len(bags), count_params(policy), step,
                        time.monotonic() - t_start, losses)
 
 
-def export_policy(policy: VlaPolicyNet, text: WordBagTextEncoder, out: str | Path, *,
+def export_policy(policy: VlaPolicyNet, text: nn.Module, out: str | Path, *,
                   stats: NormStats, model_id: str, int8: bool = False,
-                  provenance: dict | None = None, log: Callable[[str], None] = print) -> Path:
-    """export_bundle (the wordbag kind brings MiniLM's WordPiece tokenizer.json); verified."""
+                  provenance: dict | None = None, competence: CompetenceSpec | None = None,
+                  log: Callable[[str], None] = print) -> Path:
+    """export_bundle (the WordPiece kinds bring MiniLM's tokenizer.json); verified."""
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     export_bundle(policy, text, out, model_id=model_id, stats=stats, int8=int8,
-                  provenance={'text_encoder': f'wordbag (MiniLM WordPiece + PCA-'
-                                              f'{policy.cfg.text_dim} frozen embeddings)',
+                  provenance={'text_encoder': TEXT_ENCODER_NOTES.get(policy.cfg.text_encoder,
+                                                                     policy.cfg.text_encoder),
                               **(provenance or {})},
-                  log=log)
+                  competence=competence, log=log)
     load_bundle(out)
     return out

@@ -90,15 +90,22 @@ def count_params(model: nn.Module) -> int:
 
 
 def save_checkpoint(path, policy: VlaPolicyNet, text_encoder: nn.Module | None = None,
-                    stats: dict | None = None) -> None:
+                    stats: dict | None = None, commands: list[str] | None = None) -> None:
     """
-    Save a checkpoint = {'config', 'policy', 'text_encoder', 'stats'}.
+    Save a checkpoint = {'config', 'policy', 'text_encoder', 'stats', 'commands'}.
 
-    That is what `vla-ros export` reads with --checkpoint.
+    That is what `vla-ros export` reads with --checkpoint (``commands``: the training
+    commands, for the bundle's competence check).
     """
     torch.save({'config': policy.cfg.to_dict(), 'policy': policy.state_dict(),
                 'text_encoder': None if text_encoder is None else text_encoder.state_dict(),
-                'stats': stats or {}}, path)
+                'stats': stats or {}, 'commands': list(commands or [])}, path)
+
+
+def checkpoint_commands(path) -> list[str]:
+    """Return the training commands a checkpoint recorded ([] for older checkpoints)."""
+    ck = torch.load(path, map_location='cpu', weights_only=False)
+    return list(ck.get('commands') or []) if isinstance(ck, dict) else []
 
 
 def load_checkpoint(path) -> tuple[VlaPolicyNet, dict | None, dict]:

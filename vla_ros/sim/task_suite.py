@@ -133,10 +133,11 @@ def eval_tasks(episodes: int, kinds: list[str] | None = None, *, block: str = 'd
     Return the held-out evaluation set: ``episodes`` per kind as (task, seed) pairs.
 
     Seeds come from ``block`` (``'dev'`` or ``'test'``, :data:`SEED_BLOCKS`), starting
-    ``seed_offset`` into it. Every ``paraphrase_every``-th episode (index 1, 3, ... for 2) uses a
-    held-out command: a paraphrase (``language='paraphrases'``) or a command with words no
-    training phrasing contains (``'held_out_words'``, :mod:`vla_ros.sim.language`). The seed of
-    (episode, kind) does not depend on which kinds are asked for.
+    ``seed_offset`` into it. Every ``paraphrase_every``-th episode (index 1, 3, ... for 2; all
+    of them for 1; none for 0) uses a held-out command: a paraphrase
+    (``language='paraphrases'``) or a command with words no training phrasing contains
+    (``'held_out_words'``, :mod:`vla_ros.sim.language`). The seed of (episode, kind) does not
+    depend on which kinds are asked for.
     """
     if language not in LANGUAGE_SETS:
         raise ConfigError(f'language must be one of {LANGUAGE_SETS}, got {language!r}')
@@ -145,7 +146,7 @@ def eval_tasks(episodes: int, kinds: list[str] | None = None, *, block: str = 'd
     for i in range(episodes):
         for k in kinds or every:
             seed = block_seed(block, seed_offset + i * len(every) + every.index(k))
-            held = paraphrase_every > 0 and i % paraphrase_every == 1
+            held = paraphrase_every > 0 and (i + 1) % paraphrase_every == 0
             if held and language == 'held_out_words':
                 from vla_ros.sim.language import held_out_word_task
                 out.append((held_out_word_task(k, seed), seed))

@@ -29,6 +29,7 @@ import time
 import numpy as np
 from vla_ros import constants as C
 from vla_ros.core.bundle import load_bundle
+from vla_ros.core.competence import REFUSAL_PREFIX
 from vla_ros.core.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
@@ -230,6 +231,12 @@ class EpisodeRunner:
         with self._lock:
             self._states.append(st)
 
+    def _refusal(self) -> str:
+        """Return the policy's reason when it refused the episode's command, else ''."""
+        with self._lock:
+            st = self._status_hist[-1] if self._status_hist else None
+        return st.reason if st is not None and st.reason.startswith(REFUSAL_PREFIX) else ''
+
     def _on_status(self, msg) -> None:
         with self._lock:
             self._status = msg
@@ -313,7 +320,10 @@ class EpisodeRunner:
                 if monitor.beep_due(st.sim_time):
                     self.sound_pub.publish(self._String(data='beep'))
                     monitor.beep_time = st.sim_time  # referee's clock; confirmed by events
-            if not new:
+            refused = self._refusal()
+            if refused:  # the policy holds and says why: nothing more will happen
+                monitor.reason, done = f'refused: {refused}', True
+            elif not new:
                 time.sleep(0.02)
                 self._check_procs()
         if not done:
