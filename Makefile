@@ -4,7 +4,7 @@ ENV := source scripts/env.sh &&
 BENCH ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo bench clean train
+.PHONY: setup test demo bench clean train eval
 
 setup:
 	@mkdir -p .stamps && flock .stamps/setup.lock bash scripts/setup.sh
@@ -27,6 +27,20 @@ train: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 $(TRAIN_SIM) --out out/demos/clean
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 $(TRAIN_SIM) --out out/demos/dart
 	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --work-dir out/train/default --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --word-dropout 0.15 --model-id vla-sim-default
+
+# The published evaluation of models/default (docs/eval.md), unattended (~40 min on 2 cores):
+# test-block seeds, EVAL_EPISODES per kind with training phrasings and the same seeds with
+# held-out words, then EVAL_ABLATION per kind with one modality masked; the per-episode JSON
+# goes to docs/results/eval/ and the report is regenerated from it.
+EVAL_EPISODES ?= 20
+EVAL_ABLATION ?= 10
+EVAL_OUT ?= docs/results/eval
+EVAL = python -m vla_ros.cli.main eval models/default --block test
+eval: setup
+	@$(ENV) $(EVAL) --episodes $(EVAL_EPISODES) --paraphrase-every 0 --name 'training phrasings' --json $(EVAL_OUT)/test_training.json
+	@$(ENV) $(EVAL) --episodes $(EVAL_EPISODES) --paraphrase-every 1 --language held_out_words --name 'held-out words' --json $(EVAL_OUT)/test_held_out_words.json
+	@for m in tactile audio language image; do $(ENV) $(EVAL) --episodes $(EVAL_ABLATION) --paraphrase-every 0 --mask $$m --json $(EVAL_OUT)/test_mask_$$m.json || exit 1; done
+	@$(ENV) python -m vla_ros.cli.main eval --report $(EVAL_OUT)/test_training.json $(EVAL_OUT)/test_held_out_words.json $(patsubst %,$(EVAL_OUT)/test_mask_%.json,tactile audio language image) --md docs/eval.md --png docs/img/eval.png
 
 bench: setup
 	@$(ENV) python -m bench $(BENCH)

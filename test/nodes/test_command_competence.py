@@ -8,6 +8,8 @@ operator's.
 
 from __future__ import annotations
 
+import pathlib
+
 from helpers.policy_graph import CONTROL_HZ, Listener, start_graph
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from vla_ros.core.competence import REFUSAL_PREFIX
 from vla_ros.tools.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
+DEFAULT_BUNDLE = pathlib.Path(__file__).resolve().parents[2] / 'models' / 'default'
 PERIOD = 1.0 / CONTROL_HZ
 SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 96, 'image_height': 96,
            'camera_rate_hz': 10.0}
@@ -22,11 +25,11 @@ POLICY = {'cameras': ['front', 'wrist'], 'required_cameras': ['front', 'wrist']}
 
 
 @pytest.fixture(scope='module')
-def graph(repo_root, tmp_path_factory):
+def graph(tmp_path_factory):
     import rclpy
 
     rclpy.init()
-    procs = start_graph(tmp_path_factory.mktemp('graph'), repo_root / 'models' / 'default',
+    procs = start_graph(tmp_path_factory.mktemp('graph'), DEFAULT_BUNDLE,
                         policy=POLICY, sensors=SENSORS)
     lis = Listener(rclpy)
     try:
@@ -51,8 +54,8 @@ def _still_since(lis, t: float) -> None:
 def test_out_of_competence_commands_hold_and_say_why(graph):
     lis, procs = graph
     # a command in a form the training never used is understood and runs
-    lis.command('could you raise the crimson box')
-    assert lis.wait_state('running', 15.0, command='could you raise the crimson box'), \
+    lis.command('could you lift the scarlet cube')
+    assert lis.wait_state('running', 15.0, command='could you lift the scarlet cube'), \
         procs[1].log_tail()
     cases = {'make me a sandwich': f'{REFUSAL_PREFIX} (nearest: "',
              'pick up the purple cube': 'deg from every colour it was trained on',
