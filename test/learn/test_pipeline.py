@@ -129,7 +129,9 @@ def test_default_bundle_grounds_unseen_words_near_their_meaning(repo_root):
              'nudge the scarlet cube to the right': 'slide the red cube to the right',
              'please hold the azure cube until the beep, then let go':
                  'hold the blue cube until the beep, then let go',
-             'gently pick up the emerald cube': 'gently pick up the green cube'}
+             'gently pick up the emerald cube': 'gently pick up the green cube',
+             # 'brick' is also a colour name: after a colour it is the noun
+             'push the blue brick to the right': 'push the blue block to the right'}
     for text, nearest in cases.items():
         v = rt.judge_command(text)
         assert v.understood and v.nearest == nearest, (text, v)

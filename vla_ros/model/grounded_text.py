@@ -7,7 +7,10 @@ close to "blue" as to "red"). Colour words are therefore read through a colour-n
 XKCD colour survey (954 names, shipped in matplotlib) filled in with the CSS4 names, each name
 that is one WordPiece of MiniLM's vocabulary mapped to its hue. The encoder
 
-1. marks the colour words of the command (a vocab-sized lookup on the token ids),
+1. marks the colour words of the command (a vocab-sized lookup on the token ids); a
+   colour name right after another one is not a colour word but the noun it describes or
+   the second half of a compound ("the blue *brick*", "navy *blue*"): English puts the
+   colour adjective first,
 2. runs MiniLM on the command with the colour words masked out (masked mean pool, L2 norm):
    the 384-d *semantic* part, the same for "pick up the red cube" and "pick up the crimson
    cube",
@@ -94,7 +97,9 @@ class GroundedTextEncoder(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         mask = attention_mask.to(torch.float32)
-        colour = self.is_colour[input_ids] * mask                         # B x L
+        named = self.is_colour[input_ids] * mask                          # B x L
+        after = torch.cat([torch.zeros_like(named[:, :1]), named[:, :-1]], dim=1)
+        colour = named * (1.0 - after)          # 'blue brick': brick is the noun
         words = (mask * (1.0 - colour)).to(attention_mask.dtype)
         semantic = self.minilm(input_ids, words)                           # B x 384
         n = colour.sum(1, keepdim=True).clamp(min=1.0)
