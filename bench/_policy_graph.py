@@ -31,8 +31,9 @@ POLICY = {'autostart': True, 'dry_run': False, 'control_rate_hz': 50.0,
           'status_rate_hz': 50.0}
 
 
-def start(tmp: pathlib.Path, bundle: pathlib.Path, policy: dict) -> list[NodeProcess]:
-    return [NodeProcess('fake_sensors', ros_args(params=SENSORS),
+def start(tmp: pathlib.Path, bundle: pathlib.Path, policy: dict,
+          sensors: dict | None = None) -> list[NodeProcess]:
+    return [NodeProcess('fake_sensors', ros_args(params={**SENSORS, **(sensors or {})}),
                         log_path=tmp / 'fs.log').start(),
             NodeProcess('vla_policy', ros_args(params={**POLICY, 'bundle': str(bundle),
                                                        **policy}),

@@ -38,6 +38,44 @@ def probe_jitter_ms(rec: G.Recorder, bundle: Path) -> np.ndarray:
     return G.jitter_ms(t)
 
 
+def measure(tmp: Path, bundle: Path, policy: dict, sensors: dict | None = None) -> dict:
+    """
+    Run fake_sensors + vla_policy on ``bundle`` with a command; return the jitter figures.
+
+    The same-run baseline (a bare timer beside a busy session of the same bundle) first.
+    """
+    load0 = G.load_avg()
+    rec = G.Recorder()
+    base = probe_jitter_ms(rec, bundle)
+    procs = G.start(tmp, bundle, policy, sensors)
+    try:
+        if not rec.wait_state('idle', 120.0):
+            raise RuntimeError(procs[1].log_tail())
+        rec.cmd.publish(G.String(data='pick up the red cube'))
+        rec.wait_state('running', 20.0)
+        time.sleep(2.0)
+        with rec.lock:
+            rec.traj.clear()
+            rec.status.clear()
+        time.sleep(MEASURE_S)
+        rec.recording = False
+        t = np.array([ts for ts, _ in rec.traj], dtype=np.float64) * 1e-9
+        status = [s for _, s in rec.status]
+        load1 = G.load_avg()
+    finally:
+        rec.close()
+        for p in procs:
+            p.stop()
+    jitter_ms = np.abs(np.diff(t) - 0.02) * 1e3
+    return {'p99': float(np.percentile(jitter_ms, 99)), 'p50': float(np.median(jitter_ms)),
+            'max': float(jitter_ms.max()), 'rate': (len(t) - 1) / (t[-1] - t[0]),
+            'infer_hz': float(np.median([s.inference_rate_hz for s in status])),
+            'infer_ms': float(np.median([s.inference_latency_ms for s in status])),
+            'holds': status[-1].holds - status[0].holds if status else -1,
+            'samples': len(t) - 1, 'base_p99': float(np.percentile(base, 99)),
+            'base_p50': float(np.median(base)), 'load': f'{load0:.2f}..{load1:.2f}'}
+
+
 def main() -> int:
     from vla_ros.model.config import tiny_model_config
     from vla_ros.model.export import export_random_bundle
@@ -46,43 +84,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=(224, 224)))
-        load0 = G.load_avg()
-        rec = G.Recorder()
-        base = probe_jitter_ms(rec, bundle)
         extra = {k: yaml.safe_load(v) for k, v in (a.split('=', 1) for a in sys.argv[1:])}
-        procs = G.start(tmp, bundle, {'scheduler.inference_threshold': 16, **extra})
         try:
-            if not rec.wait_state('idle', 60.0):
-                print(procs[1].log_tail(), file=sys.stderr)
-                return 1
-            rec.cmd.publish(G.String(data='pick up the red cube'))
-            rec.wait_state('running', 20.0)
-            time.sleep(2.0)
-            with rec.lock:
-                rec.traj.clear()
-                rec.status.clear()
-            time.sleep(MEASURE_S)
-            rec.recording = False
-            t = np.array([ts for ts, _ in rec.traj], dtype=np.float64) * 1e-9
-            status = [s for _, s in rec.status]
-            load1 = G.load_avg()
-        finally:
-            rec.close()
-            for p in procs:
-                p.stop()
-    period = np.diff(t)
-    jitter_ms = np.abs(period - 0.02) * 1e3
-    p99 = float(np.percentile(jitter_ms, 99))
-    rate = (len(t) - 1) / (t[-1] - t[0])
-    infer_hz = float(np.median([s.inference_rate_hz for s in status]))
-    infer_ms = float(np.median([s.inference_latency_ms for s in status]))
-    holds = status[-1].holds - status[0].holds if status else -1
-    print(f'BENCH control jitter_p99_ms={p99:.2f} jitter_p50_ms={np.median(jitter_ms):.2f} '
-          f'jitter_max_ms={jitter_ms.max():.2f} rate_hz={rate:.2f} inference_hz={infer_hz:.1f} '
-          f'infer_ms={infer_ms:.2f} hold_ticks={holds} samples={len(period)} '
-          f'baseline_p99_ms={np.percentile(base, 99):.2f} '
-          f'baseline_p50_ms={np.median(base):.2f} load1={load0:.2f}..{load1:.2f} '
-          f'ratio={p99 / 2.0:.2f}')
+            m = measure(tmp, bundle, {'scheduler.inference_threshold': 16, **extra})
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
+            return 1
+    print(f'BENCH control jitter_p99_ms={m["p99"]:.2f} jitter_p50_ms={m["p50"]:.2f} '
+          f'jitter_max_ms={m["max"]:.2f} rate_hz={m["rate"]:.2f} '
+          f'inference_hz={m["infer_hz"]:.1f} infer_ms={m["infer_ms"]:.2f} '
+          f'hold_ticks={m["holds"]} samples={m["samples"]} '
+          f'baseline_p99_ms={m["base_p99"]:.2f} baseline_p50_ms={m["base_p50"]:.2f} '
+          f'load1={m["load"]} ratio={m["p99"] / 2.0:.2f}')
     G.rclpy.try_shutdown()
     return 0
 

@@ -35,7 +35,10 @@ def main() -> int:
     """Run the episodes and print the summary line."""
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     p.add_argument('--bundle', default=str(ROOT / 'models' / 'default'))
-    p.add_argument('--episodes', type=int, default=5, help='episodes per task kind')
+    p.add_argument('--episodes', type=int, default=10,
+                   help='episodes per task kind (10: 60 seeds, each played twice, ~10 min; '
+                        'with 30 episodes the Wilson lower bound of a policy that solves 95 in '
+                        '100 falls below 0.8 about half of the time)')
     p.add_argument('--no-language', action='store_true',
                    help='skip the held-out-words episodes (lang_ratio not measured)')
     args = p.parse_args()

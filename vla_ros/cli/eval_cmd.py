@@ -52,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='condition name in the report (default: full, or mask <keys>)')
     parser.add_argument('--video', type=Path, default=None,
                         help='directory for one GIF per episode (default: no GIFs)')
+    parser.add_argument('--added-latency-ms', type=float, default=0.0,
+                        help='EVALUATION ONLY: delay every chunk by this much after inference, '
+                             'as if the policy were slower (vla_policy eval_added_latency_ms; '
+                             'labelled in the report)')
     parser.add_argument('--report', nargs='*', type=Path, default=None,
                         help='result JSONs to combine into --md/--png (no episodes run when '
                              'given without a bundle)')
@@ -84,8 +88,8 @@ def _check_args(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.tools.eval_report import (bar_chart, load_results, markdown, save_results,
-                                           write_report)
+    from vla_ros.tools.eval_report import (bar_chart, condition_name, load_results, markdown,
+                                           save_results, write_report)
     kinds = _check_args(args)
     jsons = list(args.report or [])
     if args.bundle is not None:
@@ -104,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
             print('seed block: TEST (for reported numbers only; do not tune on these results)',
                   flush=True)
         tasks, seeds = [t for t, _ in pairs], [s for _, s in pairs]
-        name = args.name or ('mask ' + '+'.join(args.mask) if args.mask else 'full')
+        name = args.name or condition_name({'mask': list(args.mask),
+                                            'added_latency_ms': args.added_latency_ms})
         out = args.json or OUT_DIR / f'{name.replace(" ", "_").replace("/", "-")}.json'
         print(f'eval {args.bundle} [{name}]: {len(tasks)} episodes '
               f'({args.episodes} x {len(kinds)} kinds), rtf {args.rtf}', flush=True)
@@ -122,15 +127,18 @@ def run(args: argparse.Namespace) -> int:
                           overrides=runner.overrides)
             print('parameters: ' + runner.describe().replace('\n', '\nparameters: '),
                   flush=True)
+        added = ({'eval_added_latency_ms': args.added_latency_ms}
+                 if args.added_latency_ms > 0 else {})
         results = run_episodes(args.bundle, tasks, seeds, mask=args.mask,
                                record_video=args.video, rtf=args.rtf, progress=progress,
-                               on_start=on_start)
+                               on_start=on_start, policy_overrides=added)
         save_results(out, results, {'name': name, 'bundle': str(args.bundle),
                                     'mask': list(args.mask), 'episodes': args.episodes,
                                     'kinds': kinds, 'rtf': args.rtf, 'block': args.block,
                                     'seed_offset': args.seed_offset,
                                     'language': args.language,
                                     'paraphrase_every': args.paraphrase_every,
+                                    'added_latency_ms': args.added_latency_ms,
                                     'git_commit': git_commit(),
                                     **bundle_provenance(args.bundle), **params})
         ok = sum(r.success for r in results)

@@ -30,7 +30,7 @@ from vla_ros.core.policy_counters import PolicyCounters
 from vla_ros.core.policy_types import CommandOutcome, InferenceResult, TickOutput
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
-from vla_ros.core.scheduler import ChunkScheduler, SchedulerMode
+from vla_ros.core.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
 from vla_ros.errors import InferenceError, InputMismatchError, VlaRosError
 
 __all__ = ['CommandOutcome', 'InferenceResult', 'PolicyLoop', 'TickOutput']
@@ -81,6 +81,7 @@ class PolicyLoop:
         self.reject_reason = ''
         self.moved = False
         self.last_inferred_stamp = -1
+        self._last_request_ns = -(1 << 62)   # when the last inference was requested [ns]
         self.state, self.reason = SafetyState.IDLE, 'not active'
         self._last_status_key: tuple | None = None
 
@@ -238,11 +239,22 @@ class PolicyLoop:
                 or self.config.scheduler.mode is SchedulerMode.SYNC
                 or self.safety.check(now_ns, f.stamp_ns, self.frame_problem)[0]
                 is not SafetyState.RUNNING
-                or not self.scheduler.needs_inference(now_ns)):
+                or not self._triggered_locked(now_ns)):
             return False
         self.inflight = True
         self.last_inferred_stamp = f.stamp_ns
+        self._last_request_ns = now_ns
         return True
+
+    def _triggered_locked(self, now_ns: int) -> bool:
+        """Tell whether a new frame should start an inference (trigger + rate cap)."""
+        sc = self.config.scheduler
+        if self.scheduler.needs_inference(now_ns):
+            return True
+        if sc.trigger is not InferenceTrigger.FRAME:
+            return False
+        rate = sc.max_inference_rate_hz
+        return rate <= 0 or now_ns - self._last_request_ns >= 1e9 / rate
 
     def infer(self) -> InferenceResult | None:
         """
@@ -284,6 +296,8 @@ class PolicyLoop:
                     self.scheduler.reset()
                     self.state, self.reason = self.safety.check(self._clock(), None)
             raise
+        if self.config.eval_added_latency_s > 0:  # evaluation only: a slower policy
+            time.sleep(self.config.eval_added_latency_s)
         now = self._clock()
         with self._lock:
             if gen != self.command_gen or not self.active:

@@ -34,6 +34,13 @@ class Smoothing(str, Enum):
     BLEND = 'blend'                         # RTC-style: linear cross-fade over blend_steps
 
 
+class InferenceTrigger(str, Enum):
+    """When a new chunk is requested (async mode)."""
+
+    THRESHOLD = 'threshold'  # when fewer than inference_threshold actions remain
+    FRAME = 'frame'          # also on every new frame while the worker is idle (rate-capped)
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
     """
@@ -45,6 +52,8 @@ class SchedulerConfig:
     :ivar ensemble_coeff: ACT ``m`` in ``w_i = exp(-m * i)``, i = 0 for the oldest chunk.
     :ivar blend_steps: ticks over which the blend moves from the old to the new chunk.
     :ivar max_chunks: chunks kept for temporal ensembling.
+    :ivar trigger: threshold only, or also every new frame (react to new evidence at once).
+    :ivar max_inference_rate_hz: cap on frame-triggered requests (0 = no cap) [Hz].
     """
 
     mode: SchedulerMode = SchedulerMode.ASYNC
@@ -53,9 +62,15 @@ class SchedulerConfig:
     ensemble_coeff: float = 0.01
     blend_steps: int = 4
     max_chunks: int = 8
+    trigger: InferenceTrigger = InferenceTrigger.THRESHOLD
+    max_inference_rate_hz: float = 0.0
 
     def __post_init__(self) -> None:
-        coerce_enums(self, {'mode': SchedulerMode, 'smoothing': Smoothing})
+        coerce_enums(self, {'mode': SchedulerMode, 'smoothing': Smoothing,
+                            'trigger': InferenceTrigger})
+        if not (math.isfinite(self.max_inference_rate_hz) and self.max_inference_rate_hz >= 0):
+            raise ConfigError(f'max_inference_rate_hz must be >= 0, got '
+                              f'{self.max_inference_rate_hz!r}')
         if self.inference_threshold < 0:
             raise ConfigError(
                 f'inference_threshold must be >= 0, got {self.inference_threshold!r}')

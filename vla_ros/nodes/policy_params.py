@@ -43,6 +43,11 @@ _TABLE = (
          'temporal_ensemble (ACT)'),
     spec('scheduler.inference_threshold', I, 8, 'request a new chunk when fewer actions remain',
          range=(0, 10000)),
+    spec('scheduler.trigger', S, 'threshold', 'threshold (request a chunk when fewer than '
+         'inference_threshold actions remain) | frame (also on every new frame while the '
+         'worker is idle: reacts to new evidence within a frame period + inference)'),
+    spec('scheduler.max_inference_rate_hz', D, 0.0, 'cap on frame-triggered inference '
+         '(0 = no cap) [Hz]', range=(0.0, 1000.0)),
     spec('scheduler.ensemble_coeff', D, 0.01, 'ACT temporal ensembling m in w_i = exp(-m i)'),
     spec('scheduler.blend_steps', I, 4, 'ticks of the cross-fade between chunks',
          range=(0, 10000)),
@@ -76,6 +81,9 @@ _TABLE = (
     spec('hold_latch_s', D, 1.0, 'a hold for lost or bad sensor data that lasts longer than '
          'this needs a new command to resume [s]; 0 = resume as soon as data is back',
          range=(0.0, 3600.0)),
+    spec('eval_added_latency_ms', D, 0.0, 'EVALUATION ONLY: delay every chunk by this much '
+         'after inference, as if the policy were slower (`vla-ros eval --added-latency-ms`) '
+         '[ms]; never set it on a robot', range=(0.0, 10000.0)),
     spec('clock_timeout_s', D, 0.5, 'with use_sim_time: hold (and need a new command) when the '
          'ROS clock has not advanced for this long in wall time [s]', range=(0.01, 60.0)),
     spec('max_motion_time_s', D, 0.0, 'hold after moving this long without a new command [s]; '
@@ -118,7 +126,8 @@ def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
         mode=g('scheduler.mode'), smoothing=g('scheduler.smoothing'),
         inference_threshold=int(g('scheduler.inference_threshold')),
         ensemble_coeff=float(g('scheduler.ensemble_coeff')),
-        blend_steps=int(g('scheduler.blend_steps')))
+        blend_steps=int(g('scheduler.blend_steps')), trigger=g('scheduler.trigger'),
+        max_inference_rate_hz=float(g('scheduler.max_inference_rate_hz')))
     adapter = AdapterConfig(
         kind=g('controller.kind'), controller=g('controller.name'),
         joints=tuple(g('controller.joints')) if g('controller.kind') != 'twist' else (),
@@ -136,4 +145,5 @@ def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
         max_motion_time_s=float(g('max_motion_time_s')),
         status_rate_hz=float(g('status_rate_hz')), intra_op_threads=int(g('intra_op_threads')),
         joint_limits={k: v for k, v in limits.items() if v},
-        gripper_joint_state=g('gripper.joint_state'), debug_image=bool(g('debug_image')))
+        gripper_joint_state=g('gripper.joint_state'), debug_image=bool(g('debug_image')),
+        eval_added_latency_s=float(g('eval_added_latency_ms')) * 1e-3)

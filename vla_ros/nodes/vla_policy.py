@@ -121,6 +121,10 @@ class VlaPolicy(LifecycleNode):
             self.get_logger().error(f'configure failed: {e}')
             self._publish_fault(f'configure failed: {e}')
             return TransitionCallbackReturn.FAILURE
+        if cfg.eval_added_latency_s > 0:
+            self.get_logger().warning(
+                f'EVALUATION ONLY: every chunk is delayed by eval_added_latency_ms='
+                f'{cfg.eval_added_latency_s * 1e3:g} after inference (a slower policy)')
         if not cfg.dry_run:
             self.outputs = ControllerOutputs(self, cfg.adapter)
         if cfg.debug_image:

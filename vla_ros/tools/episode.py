@@ -354,19 +354,22 @@ def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[
                  mask: Sequence[str] | None = None, record_video: str | Path | None = None,
                  log_dir: str | Path | None = None, rtf: float = 1.0,
                  progress: Callable[[EpisodeResult], None] | None = None,
-                 on_start: Callable[[EpisodeRunner], None] | None = None
+                 on_start: Callable[[EpisodeRunner], None] | None = None,
+                 policy_overrides: Mapping[str, object] | None = None
                  ) -> list[EpisodeResult]:
     """
     Run ``tasks[i]`` with ``seeds[i]`` through one sim + policy process pair.
 
     ``record_video``: a directory; each episode's front-camera frames are written there as
     ``<task>_<seed>.gif``. ``on_start(runner)`` is called once its parameters are known
-    (before the nodes start), ``progress(result)`` after each episode.
+    (before the nodes start), ``progress(result)`` after each episode;
+    ``policy_overrides``: more vla_policy parameters (printed with the others).
     """
     if len(tasks) != len(seeds):
         raise ValueError(f'{len(tasks)} tasks but {len(seeds)} seeds')
     results = []
-    runner = EpisodeRunner(bundle, mask=mask or (), log_dir=log_dir, rtf=rtf)
+    runner = EpisodeRunner(bundle, mask=mask or (), log_dir=log_dir, rtf=rtf,
+                           policy_overrides=policy_overrides)
     if on_start:
         on_start(runner)
     with runner:

@@ -72,15 +72,23 @@ def provenance_lines(runs: list[tuple[dict, list[dict]]]) -> list[str]:
         sha = (m.get('bundle_sha256') or '?')[:16]
         over = json.dumps(m.get('overrides') or {}, sort_keys=True)
         lang, commit = m.get('language', 'paraphrases'), m.get('git_commit') or '?'
+        added = (f', EVALUATION-ONLY added latency {m["added_latency_ms"]:g} ms'
+                 if m.get('added_latency_ms') else '')
         out.append(f'- {condition_name(m)}: {len(rs)} episodes, {block} block seeds {span}{note}'
+                   f'{added}'
                    f', held-out commands: {lang}; bundle {m.get("bundle", "?")} sha256 {sha}...'
                    f', commit {commit}; overrides {over}')
     return out
 
 
 def condition_name(meta: dict) -> str:
-    return meta.get('name') or ('mask ' + '+'.join(meta['mask']) if meta.get('mask')
-                                else 'full')
+    """Return a run's name: its own, else from its mask and evaluation-only latency."""
+    if meta.get('name'):
+        return meta['name']
+    parts = ['mask ' + '+'.join(meta['mask'])] if meta.get('mask') else []
+    if meta.get('added_latency_ms'):
+        parts.append(f'+{meta["added_latency_ms"]:g} ms latency (eval only)')
+    return ', '.join(parts) or 'full'
 
 
 def summarize(results: list[dict]) -> dict[str, tuple[int, int]]:

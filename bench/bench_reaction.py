@@ -1,0 +1,103 @@
+"""
+``BENCH reaction``: how soon a chunk reflects a change in the scene, per inference trigger.
+
+fake_sensors (two 30 Hz 320x240 cameras, audio, tactile, joints) -> vla_policy with
+``models/default`` -> this process, all over DDS. A change in the scene at time t is first
+seen by the next camera frame; the reaction to it is the receipt time of the first
+``~/action_chunk`` whose ``frame_stamp`` is >= t, minus t. It is sampled for t every 1 ms over
+the measurement window (a change can happen at any time), for ``scheduler.trigger`` =
+``threshold`` (a new chunk when fewer than ``inference_threshold`` actions remain: the
+baseline) and ``frame`` (also on every new frame while the worker is idle), in the same run.
+
+``reaction_ratio`` = p50 of the frame trigger / (frame period + median policy run() + one
+control tick), the bound of reacting at the next frame (target <= 1.5); ``speedup`` = p50 of
+the threshold trigger / p50 of the frame trigger.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'bench'))
+import _policy_graph as G  # noqa: E402, I100
+import numpy as np  # noqa: E402, I100
+from vla_ros.tools.procs import NodeProcess, ros_args  # noqa: E402
+
+CAMERA_HZ, CONTROL_HZ, WARMUP_S, MEASURE_S = 30.0, 50.0, 3.0, 10.0
+SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 320, 'image_height': 240,
+           'camera_rate_hz': CAMERA_HZ}
+POLICY = {'cameras': ['front', 'wrist'], 'required_cameras': ['front', 'wrist'],
+          'scheduler.smoothing': 'blend', 'control_rate_hz': CONTROL_HZ}
+
+
+def reactions_ms(chunks: list[tuple[int, int]], t0: int, t1: int) -> np.ndarray:
+    """Reaction [ms] for changes at every 1 ms in [t0, t1) from (receipt, frame stamp) [ns]."""
+    recv = np.array([r for r, _ in chunks], np.int64)
+    stamp = np.array([s for _, s in chunks], np.int64)
+    order = np.argsort(recv)
+    recv, stamp = recv[order], stamp[order]
+    # the first chunk received with frame stamp >= t is where the running maximum of the
+    # stamps (in receipt order) first reaches t
+    run_max = np.maximum.accumulate(stamp)
+    ts = np.arange(t0, t1, 1_000_000, dtype=np.int64)
+    idx = np.searchsorted(run_max, ts, side='left')
+    ok = idx < len(recv)
+    return (recv[idx[ok]] - ts[ok]) * 1e-6
+
+
+def run_condition(tmp: pathlib.Path, trigger: str) -> tuple[np.ndarray, float]:
+    """Return (reactions [ms], median policy run() [ms]) for one trigger."""
+    procs = [NodeProcess('fake_sensors', ros_args(params=SENSORS),
+                         log_path=tmp / f'fs_{trigger}.log').start(),
+             NodeProcess('vla_policy', ros_args(params={
+                 **G.POLICY, **POLICY, 'bundle': str(ROOT / 'models' / 'default'),
+                 'scheduler.trigger': trigger}), log_path=tmp / f'vp_{trigger}.log').start()]
+    rec = G.Recorder()
+    try:
+        if not rec.wait_state('idle', 60.0):
+            raise RuntimeError(procs[1].log_tail())
+        rec.cmd.publish(G.String(data='pick up the red cube'))
+        time.sleep(WARMUP_S)
+        with rec.lock:
+            rec.chunks.clear(), rec.status.clear()
+        t0 = time.time_ns()
+        time.sleep(MEASURE_S)
+        t1 = time.time_ns() - 1_000_000_000  # leave time for the last changes' chunks
+        with rec.lock:
+            chunks = [(r, G.stamp_ns(m.frame_stamp)) for r, m in rec.chunks]
+            run = [m.inference_latency_ms for _, m in rec.status if m.state_name == 'running']
+    finally:
+        rec.close()
+        for p in procs:
+            p.stop()
+    if len(chunks) < 5:
+        raise RuntimeError(f'{trigger}: only {len(chunks)} chunks in {MEASURE_S} s')
+    return reactions_ms(chunks, t0, t1), float(np.median(run)) if run else float('nan')
+
+
+def main() -> int:
+    """Run both triggers and print the summary line."""
+    G.rclpy.init()
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        for trigger in ('threshold', 'frame'):
+            out[trigger] = run_condition(pathlib.Path(d), trigger)
+    G.rclpy.try_shutdown()
+    base, fast = out['threshold'][0], out['frame'][0]
+    run_ms = out['frame'][1]
+    bound = 1e3 / CAMERA_HZ + run_ms + 1e3 / CONTROL_HZ
+    p50, p90 = np.percentile(fast, 50), np.percentile(fast, 90)
+    b50, b90 = np.percentile(base, 50), np.percentile(base, 90)
+    print(f'BENCH reaction reaction_p50_ms={p50:.0f} reaction_p90_ms={p90:.0f} '
+          f'bound_ms={bound:.0f} reaction_ratio={p50 / bound:.2f} '
+          f'threshold_p50_ms={b50:.0f} threshold_p90_ms={b90:.0f} speedup={b50 / p50:.1f} '
+          f'run_ms={run_ms:.1f} camera_hz={CAMERA_HZ:g} load={G.load_avg():.1f}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
