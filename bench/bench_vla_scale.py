@@ -9,7 +9,8 @@ quantization needs a calibration set and mainly pays off for convolutions).
 
 1. Per-chunk latency through :class:`PolicyRuntime` (preprocessing of two 640x480 frames +
    ONNX run), p50/p95 over ``RUNS`` chunks, for 1 and 2 intra-op threads, each in a fresh
-   process whose peak RSS is reported.
+   process whose peak RSS (VmHWM; ru_maxrss would carry the exporting parent's peak across
+   exec) is reported.
 2. The control loop while this graph runs in vla_policy's inference worker (fake_sensors with
    two 30 Hz 640x480 cameras; 1 intra-op thread, the setting that leaves a core to the control
    thread on this 2-core machine): p99 jitter of the 50 Hz commands as received, divided by the
@@ -34,7 +35,7 @@ OUT = ROOT / 'out' / 'bench' / 'vla_scale'
 RUNS = 8
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[3])
 from bench_e2e import example_frame
@@ -50,8 +51,9 @@ for _ in range(2):
 t = []
 for _ in range(int(sys.argv[4])):
     t0 = time.perf_counter(); rt.infer(f); t.append((time.perf_counter() - t0) * 1e3)
+hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')][0].split()[1]
 print(json.dumps({'p50': float(np.median(t)), 'p95': float(np.percentile(t, 95)),
-                  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  'rss_mb': int(hwm) / 1024}))
 """
 
 
