@@ -131,6 +131,18 @@ def quantize_int8(src: Path, dst: Path) -> Path:
     return dst
 
 
+def quantize_in_place(path: Path,
+                      feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Replace ``path`` by its int8 version; return (fp32, int8) first outputs on ``feeds``."""
+    fp32 = path.with_name(f'{path.stem}_fp32.tmp.onnx')
+    path.rename(fp32)
+    try:
+        quantize_int8(fp32, path)
+        return ort_outputs(fp32, feeds)[0], ort_outputs(path, feeds)[0]
+    finally:
+        fp32.unlink()
+
+
 def policy_manifest_inputs(cfg: ModelConfig, stats: NormStats) -> list[dict[str, Any]]:
     """bundle.yaml input entries for a VlaPolicyNet."""
     h, w = cfg.image_size
@@ -207,14 +219,10 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
     report = ExportReport(bundle=out, params=count_params(policy), policy_bytes=0,
                           parity_max_abs=parity, seconds=times)
     if int8:
-        fp32 = out / 'policy_fp32.tmp.onnx'
-        (out / 'policy.onnx').rename(fp32)
-        quantize_int8(fp32, out / 'policy.onnx')
-        feeds = {n: a.numpy() for n, a in zip(names, args)}
-        ref, q = ort_outputs(fp32, feeds)[0], ort_outputs(out / 'policy.onnx', feeds)[0]
+        ref, q = quantize_in_place(out / 'policy.onnx',
+                                   {n: a.numpy() for n, a in zip(names, args)})
         report.int8_max_abs = float(np.max(np.abs(ref - q)))
         report.int8_rel_std = float(np.std(ref - q) / max(np.std(ref), 1e-12))
-        fp32.unlink()
         log(f'      int8: max abs error {report.int8_max_abs:.4g} '
             f'({100 * report.int8_rel_std:.2f} % of output std)')
     t = time.monotonic()

@@ -159,7 +159,7 @@ def export_vla_scale(out_dir: str | Path, text_bundle: str | Path, *,
 
     import yaml
     from vla_ros.core.bundle import BATCH, load_bundle, write_manifest
-    from vla_ros.model.export import check_parity, export_onnx, ort_outputs, quantize_int8
+    from vla_ros.model.export import check_parity, export_onnx, quantize_in_place
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     policy = VlaScalePolicy(cfg).eval()
@@ -173,13 +173,9 @@ def export_vla_scale(out_dir: str | Path, text_bundle: str | Path, *,
                           what='vla_scale')
     int8_err = None
     if int8:
-        fp32 = out / 'policy_fp32.tmp.onnx'
-        (out / 'policy.onnx').rename(fp32)
-        quantize_int8(fp32, out / 'policy.onnx')
-        feeds = {n: a.numpy() for n, a in zip(names, args)}
-        ref, q = ort_outputs(fp32, feeds)[0], ort_outputs(out / 'policy.onnx', feeds)[0]
+        ref, q = quantize_in_place(out / 'policy.onnx',
+                                   {n: a.numpy() for n, a in zip(names, args)})
         int8_err = float(abs(ref - q).max() / max(float(abs(ref).max()), 1e-9))
-        fp32.unlink()
         log(f'int8: max error {100 * int8_err:.2f} % of the largest action')
     src = yaml.safe_load((Path(text_bundle) / 'bundle.yaml').read_text())
     te = {k: v for k, v in src['text_encoder'].items() if k != 'competence'}
