@@ -76,6 +76,42 @@ class ParityError(BundleError):
     """Export check failed: onnxruntime and PyTorch outputs differ by more than atol."""
 
 
+class BundleIncompleteError(BundleManifestError):
+    """bundle.yaml still holds ``FILL_IN`` placeholders drafted by ``vla-ros bundle init``."""
+
+
+class FormatVersionError(BundleManifestError):
+    """A format-version-2 field in a bundle.yaml that says ``format_version: 1``."""
+
+
+class TextTokensSpecError(BundleManifestError):
+    """A ``text_tokens`` / ``token_mask`` input: tokenizer, max_length, padding or prompt."""
+
+
+class NoiseSpecError(BundleManifestError):
+    """A ``noise`` input: distribution, seed, scale or dtype."""
+
+
+class ImageSpecError(BundleManifestError):
+    """An image input: value_range, dtype, layout, resize, stack or its shape."""
+
+
+class StateSpecError(BundleManifestError):
+    """A ``joints`` input: ``pad_to`` or its shape."""
+
+
+class ActionSpecError(BundleManifestError):
+    """The action section: ``slice`` over a padded output or ``reference`` / ``delta_joints``."""
+
+
+class HistorySpecError(BundleManifestError):
+    """The ``history`` section, an input's ``history: true`` or a ``history_mask`` input."""
+
+
+class ContractCheckError(BundleError):
+    """``vla-ros bundle check``: the contract and the graph disagree when run on frames."""
+
+
 class InputMismatchError(InferenceError):
     """A model input built from a frame does not match the manifest (shape, dtype, values)."""
 

@@ -2,6 +2,8 @@
 Policy bundles: a directory with ``policy.onnx`` (+ text encoder, tokenizer) and ``bundle.yaml``.
 
 ``bundle.yaml`` describes every input, output and file (torch-free; see docs/bundle.md).
+Format version 1 is the original contract; version 2 adds the fields of real VLA exports
+(:mod:`vla_ros.core.bundle_v2`). Both load.
 
 :func:`load_bundle` verifies that every file exists, its sha256 matches, the format version and
 opsets are supported, and that the manifest's inputs/outputs agree with the ONNX graph.
@@ -11,6 +13,7 @@ opsets are supported, and that the manifest's inputs/outputs agree with the ONNX
 from __future__ import annotations
 
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
 import difflib
 from enum import Enum
@@ -18,12 +21,17 @@ import hashlib
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vla_ros.core.bundle_schema import check_keys
-from vla_ros.errors import (BundleError, BundleHashError, BundleManifestError,
-                            BundleMissingFileError, UnsupportedOpsetError)
+from vla_ros.core import bundle_v2
+from vla_ros.core.bundle_schema import check_keys, placeholders
+from vla_ros.core.bundle_v2 import ActionPost, HistorySpec
+from vla_ros.errors import (BundleError, BundleHashError, BundleIncompleteError,
+                            BundleManifestError, BundleMissingFileError, FormatVersionError,
+                            UnsupportedOpsetError)
 import yaml
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest version this runtime reads
+FORMAT_VERSIONS = (1, 2)
+FILL_IN = 'FILL_IN'  # placeholder of `vla-ros bundle init`: refused until replaced
 MANIFEST_NAME = 'bundle.yaml'
 MIN_OPSET, MAX_OPSET = 13, 23
 BATCH = -1  # a dynamic (batch) dimension in manifest shapes
@@ -39,7 +47,13 @@ class InputKind(str, Enum):
     TACTILE = 'tactile'                # flat values in pad order, scaled -> N float32
     JOINTS = 'joints'                  # normalized positions (+ velocities) -> J or 2J float32
     TEXT_EMBEDDING = 'text_embedding'  # text_encoder.onnx output -> D float32
-    PRESENCE = 'presence'              # 1/0 per modality key in ``order`` -> M float32
+    PRESENCE = 'presence'              # 1/0 per modality key in ``order`` -> M (any dtype)
+    # format version 2
+    IMAGE_STACK = 'image_stack'        # cameras on one axis -> N x 3 x H x W
+    TEXT_TOKENS = 'text_tokens'        # prompt template -> token ids, max_length int64/int32
+    TOKEN_MASK = 'token_mask'          # attention mask of a text_tokens input
+    NOISE = 'noise'                    # seeded per chunk, for flow-matching / diffusion heads
+    HISTORY_MASK = 'history_mask'      # 1/0 per history frame (0 = not yet observed)
 
 
 class ActionKind(str, Enum):
@@ -88,6 +102,8 @@ class Manifest:
     files: dict[str, str]
     text_encoder: dict[str, Any] | None = None
     gate_output: str | None = None
+    history: HistorySpec | None = None
+    action_post: ActionPost | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def input(self, kind: str | InputKind) -> TensorSpec | None:  # noqa: A003 - public API
@@ -102,13 +118,25 @@ class Manifest:
 
     @property
     def cameras(self) -> tuple[str, ...]:
-        return tuple(s.preprocessing['camera'] for s in self.inputs
-                     if s.kind == InputKind.IMAGE.value)
+        """Cameras of ``image`` inputs and of ``image_stack`` inputs, in input order."""
+        cams: list[str] = []
+        for s in self.inputs:
+            if s.kind == InputKind.IMAGE.value:
+                cams.append(s.preprocessing['camera'])
+            elif s.kind == InputKind.IMAGE_STACK.value:
+                cams.extend(s.preprocessing['cameras'])
+        return tuple(dict.fromkeys(cams))
 
     @property
     def modalities(self) -> tuple[str, ...]:
         """Modality keys the policy consumes (``image/<cam>``, ``audio``, ``tactile``, ...)."""
-        keys = [s.modality for s in self.inputs if s.kind != InputKind.PRESENCE.value]
+        keys: list[str] = []
+        for s in self.inputs:
+            if s.kind == InputKind.IMAGE_STACK.value:
+                keys.extend(f'image/{c}' for c in s.preprocessing['cameras'])
+            elif s.kind not in (InputKind.PRESENCE.value, InputKind.TOKEN_MASK.value,
+                                InputKind.NOISE.value, InputKind.HISTORY_MASK.value):
+                keys.append(s.modality)
         return tuple(dict.fromkeys(k for k in keys if k))
 
 
@@ -158,9 +186,14 @@ def parse_manifest(raw: dict[str, Any]) -> Manifest:
     if not isinstance(raw, dict):
         raise BundleManifestError(f'bundle.yaml must be a mapping, got {type(raw).__name__}')
     version = raw.get('format_version')
-    if version != FORMAT_VERSION:
+    if version not in FORMAT_VERSIONS or isinstance(version, bool):
         raise UnsupportedOpsetError(f'bundle format_version {version!r} is not supported '
-                                    f'(this runtime reads {FORMAT_VERSION})')
+                                    f'(this runtime reads {list(FORMAT_VERSIONS)})')
+    todo = placeholders(raw, FILL_IN)
+    if todo:
+        raise BundleIncompleteError(f'bundle.yaml still has {len(todo)} {FILL_IN} '
+                                    f'placeholder(s) from `vla-ros bundle init`: '
+                                    f'{", ".join(todo[:6])}{" ..." if len(todo) > 6 else ""}')
     check_keys(raw)
     inputs = tuple(_spec(d, f'inputs[{i}]') for i, d in enumerate(raw['inputs']))
     outputs = tuple(_spec(d, f'outputs[{i}]') for i, d in enumerate(raw['outputs']))
@@ -183,8 +216,12 @@ def parse_manifest(raw: dict[str, Any]) -> Manifest:
             str(k) for k in raw.get('required_modalities') or ())),
         files={str(k): str(v) for k, v in (raw.get('files') or {}).items()},
         text_encoder=raw.get('text_encoder'), gate_output=raw.get('gate_output'),
+        history=None if raw.get('history') is None else HistorySpec(
+            frames=raw['history']['frames'], spacing_s=raw['history']['spacing_s']),
         raw=raw)
     _check_consistency(m)
+    m = dataclasses.replace(m, action_post=bundle_v2.action_post(m, act))
+    bundle_v2.input_specs(m)  # validates every version-2 field of the inputs
     return m
 
 
@@ -206,7 +243,7 @@ def _check_consistency(m: Manifest) -> None:
         raise BundleManifestError(f'action output {m.action_output!r} not among outputs '
                                   f'{list(outs)}')
     shape = outs[m.action_output].shape
-    if tuple(shape[1:]) != (m.horizon, a):
+    if len(shape) != 3 or shape[1] != m.horizon:  # the width is checked by action_post
         raise BundleManifestError(f'action output shape {shape} != [batch, horizon={m.horizon}'
                                   f', actions={a}]')
     kinds = {k.value for k in InputKind}
@@ -226,7 +263,7 @@ def _check_consistency(m: Manifest) -> None:
 
 
 def _check_files(path: Path, m: Manifest) -> None:
-    needed = {m.policy_file}
+    needed = {m.policy_file} | bundle_v2.tokenizer_files(m)
     if m.text_encoder:
         needed.add(str(m.text_encoder['file']))
         tok = m.text_encoder.get('tokenizer') or {}
@@ -335,13 +372,20 @@ def write_manifest(bundle_dir: str | Path, manifest: dict[str, Any]) -> Path:
     """
     Hash every file into ``files``, validate, and write bundle.yaml; return its path.
 
-    ``files`` gets the sha256 of every file in the directory except bundle.yaml.
+    ``files`` gets the sha256 of every file in the directory except bundle.yaml. Without a
+    ``format_version`` the lowest version that holds the manifest is written (1 or 2).
     """
     d = Path(bundle_dir)
-    raw = {'format_version': FORMAT_VERSION, **manifest}
+    raw = {'format_version': 1, **manifest}
     raw['files'] = {f.name: sha256_file(f) for f in sorted(d.iterdir())
                     if f.is_file() and f.name != MANIFEST_NAME}
-    parse_manifest(raw)  # refuse to write an invalid manifest
+    try:
+        parse_manifest(raw)  # refuse to write an invalid manifest
+    except FormatVersionError:
+        if 'format_version' in manifest:
+            raise
+        raw['format_version'] = 2  # the lowest version that holds this manifest
+        parse_manifest(raw)
     out = d / MANIFEST_NAME
     out.write_text(yaml.safe_dump(raw, sort_keys=False, default_flow_style=None, width=99))
     if not raw['files']:

@@ -44,6 +44,9 @@ class Frame:
     :ivar command: current language command ("" = none).
     :ivar present: modality key (``image/<cam>``, ``audio``, ...) -> present and fresh.
     :ivar source_stamps: modality key -> stamp [ns] of the sample used (0 when absent).
+    :ivar history: past frames for bundles with a ``history`` section, oldest first, at
+        ``stamp_ns - i * spacing_s`` (assembled by the sync core from its buffers; each has
+        its own ``present``); empty when none were asked for.
     """
 
     stamp_ns: int
@@ -60,6 +63,7 @@ class Frame:
     command_stamp_ns: int = 0
     present: dict[str, bool] = field(default_factory=dict)
     source_stamps: dict[str, int] = field(default_factory=dict)
+    history: tuple[Frame, ...] = ()
 
     def is_present(self, modality: str | Modality) -> bool:
         """Presence of a modality key; ``Modality.IMAGE`` means every camera present."""

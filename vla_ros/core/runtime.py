@@ -4,7 +4,9 @@ The onnxruntime policy runtime (ROS- and torch-free).
 ``PolicyRuntime.from_bundle(path)`` verifies the bundle, opens one session per graph with the
 configured providers, and turns a synchronized :class:`~vla_ros.core.frame.Frame` into a
 typed action chunk in physical units (``PolicyOutput``), checking every input before
-``run()`` and every output after it.
+``run()`` and every output after it. Inputs are built by
+:class:`~vla_ros.core.preprocess.InputBuilder`, the chunk by
+:func:`~vla_ros.core.postprocess.to_chunk`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from vla_ros.core.audio_features import fit_window, log_mel, MelConfig
-from vla_ros.core.bundle import Bundle, InputKind, load_bundle, Manifest, TensorSpec
+from vla_ros.core.bundle import Bundle, load_bundle, Manifest, TensorSpec
 from vla_ros.core.competence import CommandNotUnderstood, CompetenceCheck, CompetenceSpec, Verdict
 from vla_ros.core.frame import Frame
-from vla_ros.core.image_preproc import image_to_tensor
+from vla_ros.core.postprocess import to_chunk
+from vla_ros.core.preprocess import InputBuilder, NP_DTYPES
 from vla_ros.core.text_tokenize import TextTokenizer
 from vla_ros.errors import (BundleError, ConfigError, InferenceError, InputMismatchError,
                             UnsupportedProviderError)
@@ -42,8 +44,7 @@ GRAPH_OPT = {
     'extended': ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
     'all': ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
-_NP_DTYPES = {'float32': np.float32, 'float16': np.float16, 'int64': np.int64,
-              'int32': np.int32, 'bool': np.bool_, 'uint8': np.uint8}
+_NP_DTYPES = NP_DTYPES
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,7 @@ class PolicyRuntime:
         if m.text_encoder and m.text_encoder.get('competence'):
             spec = CompetenceSpec.from_manifest(m.text_encoder['competence'])
             self.competence = CompetenceCheck(spec, self._encode)
-        self._mel = {s.name: MelConfig(**s.preprocessing['mel']) for s in m.inputs
-                     if s.kind in (InputKind.LOG_MEL.value, InputKind.AUDIO_WAVEFORM.value)}
+        self._inputs = InputBuilder(m, bundle.path, embed_text=self.embed_text)
         self._output_names = [o.name for o in m.outputs]
 
     @classmethod
@@ -215,85 +215,10 @@ class PolicyRuntime:
     # -- inputs ---------------------------------------------------------------------------
     def build_inputs(self, frame: Frame) -> dict[str, np.ndarray]:
         """Model inputs (batch 1) for a frame, checked against the manifest."""
-        feeds: dict[str, np.ndarray] = {}
-        present: dict[str, bool] = {}
-        presence_specs = []
-        for spec in self.manifest.inputs:
-            if spec.kind == InputKind.PRESENCE.value:
-                presence_specs.append(spec)
-                continue
-            value, ok = self._build_one(spec, frame)
-            feeds[spec.name] = value[None]
-            present[spec.modality] = ok
-        missing = [k for k in self.manifest.required_modalities if not present.get(k, False)]
-        if missing:
-            raise InputMismatchError(f'required modalities {missing} are absent in the frame '
-                                     f'at {frame.stamp_ns} ns')
-        for spec in presence_specs:
-            order = spec.preprocessing['order']
-            feeds[spec.name] = np.asarray([[float(present.get(k, False)) for k in order]],
-                                          np.float32)
+        feeds = self._inputs.build(frame, self._command)
         for spec in self.manifest.inputs:
             _check_input(spec, feeds[spec.name])
         return feeds
-
-    def _build_one(self, spec: TensorSpec, frame: Frame) -> tuple[np.ndarray, bool]:
-        pre, kind = spec.preprocessing, spec.kind
-        zeros = np.zeros(spec.shape[1:], _NP_DTYPES.get(spec.dtype, np.float32))
-        if kind == InputKind.IMAGE.value:
-            img = frame.image(pre['camera'])
-            if img is None:
-                return zeros, False
-            return image_to_tensor(img, size=tuple(pre['size']), mean=pre['mean'],
-                                   std=pre['std'], bgr=pre.get('color_order') == 'bgr'), True
-        if kind in (InputKind.LOG_MEL.value, InputKind.AUDIO_WAVEFORM.value):
-            if frame.audio is None or not frame.present.get('audio', False):
-                return zeros, False
-            cfg = self._mel[spec.name]
-            audio = np.asarray(frame.audio, np.float32).reshape(-1)
-            if frame.audio_rate != cfg.sample_rate:  # linear resample to the model rate
-                n = int(round(audio.size * cfg.sample_rate / frame.audio_rate))
-                audio = np.interp(np.linspace(0, audio.size - 1, n), np.arange(audio.size),
-                                  audio).astype(np.float32)
-            if kind == InputKind.LOG_MEL.value:
-                return log_mel(audio, cfg), True
-            return fit_window(audio, cfg), True
-        if kind == InputKind.TACTILE.value:
-            if frame.tactile is None or not frame.present.get('tactile', False):
-                return zeros, False
-            vals = np.asarray(frame.tactile, np.float32).reshape(-1)
-            if vals.size != zeros.size:
-                raise InputMismatchError(f'tactile: frame has {vals.size} values, the policy '
-                                         f'expects {zeros.size} (pads {pre.get("pads")})')
-            return (vals / float(pre.get('scale', 1.0))).reshape(zeros.shape), True
-        if kind == InputKind.JOINTS.value:
-            if frame.joint_positions is None or not frame.present.get('joints', False):
-                return zeros, False
-            return self._joints(spec, frame), True
-        if kind == InputKind.TEXT_EMBEDDING.value:
-            text = frame.command or self._command
-            if not text:
-                return zeros, False
-            return self.embed_text(text), True
-        raise InputMismatchError(f'input {spec.name!r}: unsupported kind {kind!r}')
-
-    def _joints(self, spec: TensorSpec, frame: Frame) -> np.ndarray:
-        pre = spec.preprocessing
-        names = list(pre['joint_names'])
-        index = {n: i for i, n in enumerate(frame.joint_names)}
-        absent = [n for n in names if n not in index]
-        if absent:
-            raise InputMismatchError(f'joints {absent} required by the policy are not in the '
-                                     f'frame (has {list(frame.joint_names)})')
-        idx = [index[n] for n in names]
-        pos = (np.asarray(frame.joint_positions)[idx] - pre['position_mean']) \
-            / np.asarray(pre['position_std'])
-        parts = [pos]
-        if pre.get('use_velocities', False):
-            vel = np.zeros(len(idx)) if frame.joint_velocities is None \
-                else np.asarray(frame.joint_velocities)[idx]
-            parts.append((vel - pre['velocity_mean']) / np.asarray(pre['velocity_std']))
-        return np.concatenate(parts).astype(np.float32)
 
     # -- inference ------------------------------------------------------------------------
     def infer(self, frame: Frame) -> PolicyOutput:
@@ -304,15 +229,7 @@ class PolicyRuntime:
         outs = self.run_raw(feeds)
         t2 = time.monotonic()
         m = self.manifest
-        norm = outs[m.action_output][0].astype(np.float64)
-        if norm.shape != (m.horizon, len(m.action_names)):
-            raise InferenceError(f'policy output {m.action_output!r} has shape '
-                                 f'{list(norm.shape)}, manifest says [{m.horizon}, '
-                                 f'{len(m.action_names)}]')
-        if not np.all(np.isfinite(norm)):
-            raise InferenceError(f'policy {m.model_id} produced non-finite actions '
-                                 f'({int(np.sum(~np.isfinite(norm)))} values)')
-        actions = norm * np.asarray(m.action_std) + np.asarray(m.action_mean)
+        actions = to_chunk(outs[m.action_output][0], m, frame)
         gate = outs[m.gate_output][0].copy() if m.gate_output else None
         t3 = time.monotonic()
         timings = {'preprocess': (t1 - t0) * 1e3, 'run': (t2 - t1) * 1e3,
