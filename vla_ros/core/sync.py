@@ -18,7 +18,8 @@ from vla_ros.constants import image_key, Modality
 from vla_ros.core.audio_window import AudioRing, mix_down, NS_PER_S
 from vla_ros.core.buffers import AddResult, StampedBuffer
 from vla_ros.core.frame import Frame, TactileLayout
-from vla_ros.core.sync_assemble import assemble_audio, assemble_joints, assemble_tactile
+from vla_ros.core.sync_assemble import (assemble_audio, assemble_images, assemble_joints,
+                                        assemble_tactile)
 from vla_ros.core.sync_checks import audio_error, joints_error, tactile_error
 from vla_ros.core.sync_config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
                                       TactileMode, Trigger)
@@ -91,6 +92,8 @@ class MultimodalSynchronizer:
         self._s_joints = stream(JOINTS, self._joints)
         self._streams = (*self._cams.values(), self._s_audio, self._s_tactile, self._s_joints)
         self._layout_shapes: tuple | None = None  # cache of the last TactileLayout's size
+        self._history_n = config.history_frames - 1  # past frames per Frame (bundle history)
+        self._history_ns = int(round(config.history_spacing_s * NS_PER_S))
         self._layout_size = 0
 
     # ------------------------------------------------------------------ bookkeeping
@@ -349,26 +352,36 @@ class MultimodalSynchronizer:
         self._last_frame_ns = stamp_ns
         frame = Frame(stamp_ns, audio_rate=self.config.audio_rate)
         present, stamps, why = frame.present, frame.source_stamps, {}
-        used = self._used
+        self._fill(frame, why)
+        mods = self.stats.modalities
+        for key, ok in present.items():
+            if ok:
+                mods[key].present += 1
+            else:
+                mods[key].missing += 1
+                stamps.setdefault(key, 0)
+        for key in self._required:
+            if not present.get(key, False):
+                self.stats.frames_dropped += 1
+                self.stats.reasons[f'missing:{key}'] += 1
+                raise MissingModalityError(key, why.get(key, 'absent'))
+        self.stats.frames += 1
+        if self._history_n:  # past frames from the same buffers, not counted in stats
+            frame.history = tuple(self._past(stamp_ns - i * self._history_ns)
+                                  for i in range(self._history_n, 0, -1))
+        return frame
+
+    def _past(self, stamp_ns: int) -> Frame:
+        frame = Frame(stamp_ns, audio_rate=self.config.audio_rate)
+        self._fill(frame, {})
+        return frame
+
+    def _fill(self, frame: Frame, why: dict[str, str]) -> None:
+        """Fill every modality of ``frame`` from the buffers (presence and source stamps)."""
+        stamp_ns, present, stamps, used = frame.stamp_ns, frame.present, frame.source_stamps, \
+            self._used
         if IMAGE in used:
-            slop = self._slop_ns
-            for cam, s in self._cams.items():
-                key = s.key
-                hit = s.buf.nearest(stamp_ns)
-                ok = False
-                if hit is None:
-                    why[key] = 'no data'
-                else:
-                    t = hit[0]
-                    if t - stamp_ns > slop or stamp_ns - t > slop:
-                        why[key] = f'nearest image {(t - stamp_ns) / 1e6:+.1f} ms off'
-                    elif s.max_age and stamp_ns - t > s.max_age:
-                        why[key] = 'stale'
-                    else:
-                        ok = True
-                        frame.images[cam] = hit[1]
-                        stamps[key] = t
-                present[key] = ok
+            assemble_images(frame, why, self._cams, self._slop_ns)
         if AUDIO in used:
             assemble_audio(frame, why, self._audio, self._audio_n, self._s_audio.max_age)
         if TACTILE in used:
@@ -384,17 +397,3 @@ class MultimodalSynchronizer:
             stamps[LANGUAGE] = self._command_stamp_ns if ok else 0
             if not ok:
                 why[LANGUAGE] = 'no command' if not self._command else 'stale'
-        mods = self.stats.modalities
-        for key, ok in present.items():
-            if ok:
-                mods[key].present += 1
-            else:
-                mods[key].missing += 1
-                stamps.setdefault(key, 0)
-        for key in self._required:
-            if not present.get(key, False):
-                self.stats.frames_dropped += 1
-                self.stats.reasons[f'missing:{key}'] += 1
-                raise MissingModalityError(key, why.get(key, 'absent'))
-        self.stats.frames += 1
-        return frame

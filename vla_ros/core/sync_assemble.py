@@ -18,6 +18,28 @@ from vla_ros.core.sync_config import TactileMode
 AUDIO, TACTILE, JOINTS = (m.value for m in (Modality.AUDIO, Modality.TACTILE, Modality.JOINTS))
 
 
+def assemble_images(frame: Frame, why: dict, cams: dict, slop_ns: int) -> None:
+    """Per camera the image nearest the frame time, present when within the slop and fresh."""
+    stamp_ns, present, stamps = frame.stamp_ns, frame.present, frame.source_stamps
+    for cam, s in cams.items():
+        key = s.key
+        hit = s.buf.nearest(stamp_ns)
+        ok = False
+        if hit is None:
+            why[key] = 'no data'
+        else:
+            t = hit[0]
+            if t - stamp_ns > slop_ns or stamp_ns - t > slop_ns:
+                why[key] = f'nearest image {(t - stamp_ns) / 1e6:+.1f} ms off'
+            elif s.max_age and stamp_ns - t > s.max_age:
+                why[key] = 'stale'
+            else:
+                ok = True
+                frame.images[cam] = hit[1]
+                stamps[key] = t
+        present[key] = ok
+
+
 def assemble_audio(frame: Frame, why: dict, ring: AudioRing, n: int, max_age: int) -> None:
     """Take the ``n``-sample window ending at the frame time; present unless empty or stale."""
     t = frame.stamp_ns

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 import math
+from typing import Any
 
 from vla_ros import constants as C
 from vla_ros.constants import image_key, Modality
@@ -85,6 +87,9 @@ class SyncConfig:
         are rejected at ingest (and the Float32MultiArray adapter uses it).
     :ivar tactile_size: values per tactile reading; others are rejected at ingest (0 = any;
         vla_policy sets it from the bundle so a foreign layout never reaches the model).
+    :ivar history_frames / history_spacing_s: frames per observation incl. the current one,
+        ``history_spacing_s`` apart; the past ones go to ``Frame.history`` (1 = none;
+        vla_policy sets them from the bundle's ``history`` section, :func:`fit_history`).
     """
 
     cameras: tuple[CameraConfig, ...] = (CameraConfig('front'),
@@ -116,6 +121,8 @@ class SyncConfig:
     tactile_msg_type: str = 'vla_ros_msgs/msg/TactileArray'
     tactile_layout: TactileLayout | None = None  # layout from params: adapter / ingest check
     tactile_size: int = 0  # values per tactile reading accepted at ingest (0 = any)
+    history_frames: int = 1
+    history_spacing_s: float = 0.0
     joint_states_topic: str = C.JOINT_STATES_TOPIC
     command_topic: str = C.COMMAND_TOPIC
 
@@ -172,6 +179,15 @@ class SyncConfig:
                               '(tactile_pad_names/rows/cols)')
         if self.tactile_size < 0:
             raise ConfigError(f'tactile_size must be >= 0, got {self.tactile_size}')
+        if not isinstance(self.history_frames, int) or self.history_frames < 1:
+            raise ConfigError(f'history_frames must be an integer >= 1, got '
+                              f'{self.history_frames!r}')
+        span = (self.history_frames - 1) * self.history_spacing_s
+        if self.history_frames > 1 and not (self.history_spacing_s > 0
+                                            and span + self.image_slop_s <= self.buffer_s):
+            raise ConfigError(f'history of {self.history_frames} frames '
+                              f'{self.history_spacing_s!r} s apart needs spacing > 0 and a '
+                              f'span + image_slop_s <= buffer_s ({self.buffer_s} s)')
         if self.max_message_bytes <= 0:
             raise ConfigError(f'max_message_bytes must be > 0, got {self.max_message_bytes}')
 
@@ -201,3 +217,18 @@ class SyncConfig:
         if age is None:
             age = self.max_age_s.get(key.split('/', 1)[0], 0.0)
         return int(age * 1e9)
+
+
+def fit_history(config: SyncConfig, manifest: Any) -> SyncConfig:
+    """
+    Return ``config`` set up for a bundle's ``history`` section (unchanged without one).
+
+    The buffers are lengthened when the history span does not fit in ``buffer_s``.
+    """
+    hist = getattr(manifest, 'history', None)
+    if hist is None:
+        return config
+    need = hist.span_s + config.image_slop_s + 0.5
+    return dataclasses.replace(config, history_frames=hist.frames,
+                               history_spacing_s=hist.spacing_s,
+                               buffer_s=max(config.buffer_s, need))

@@ -35,6 +35,7 @@ from vla_ros.core.masking import check_mask
 from vla_ros.core.policy_config import check_bundle, fit_tactile, PolicyConfig
 from vla_ros.core.policy_loop import PolicyLoop
 from vla_ros.core.safety import SafetyState
+from vla_ros.core.sync_config import fit_history
 from vla_ros.core.watchdog import ClockWatchdog
 from vla_ros.errors import InputMismatchError, VlaRosError
 from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs
@@ -116,7 +117,7 @@ class VlaPolicy(LifecycleNode):
                 raise VlaRosError('bundle does not fit the robot config: ' + '; '.join(problems))
             self.loop = PolicyLoop(runtime, cfg, clock=self._now,
                                    mask=check_mask(policy_values(self)['mask_modalities']))
-            self.sync_config = fit_tactile(self.sync_config, m)
+            self.sync_config = fit_history(fit_tactile(self.sync_config, m), m)
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
             self._publish_fault(f'configure failed: {e}')
