@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Render ``rows`` under ``header`` as an aligned text table titled ``title``."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = '  '.join('-' * w for w in widths)
     fmt = '  '.join(f'{{:<{w}}}' for w in widths)
@@ -25,9 +26,28 @@ def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> 
 
 def _prep(pre: dict) -> str:
     kind = pre.get('kind', '')
-    if kind == 'image':
-        return (f"{pre['size'][0]}x{pre['size'][1]} {pre.get('color_order', 'rgb')} "
-                f"{pre.get('layout', 'CHW')}, mean {_fl(pre['mean'])} std {_fl(pre['std'])}")
+    hist = ', history' if pre.get('history') else ''
+    if kind in ('image', 'image_stack'):
+        cams = f"stack of {', '.join(pre['cameras'])}: " if kind == 'image_stack' else ''
+        vr = pre.get('value_range', [0, 1])
+        return (f"{cams}{pre['size'][0]}x{pre['size'][1]} {pre.get('color_order', 'rgb')} "
+                f"{pre.get('layout', 'CHW')} resize {pre.get('resize', 'stretch')}, "
+                f"range {_fl(vr)}, mean {_fl(pre.get('mean', [0] * 3))} std "
+                f"{_fl(pre.get('std', [1] * 3))}{hist}")
+    if kind == 'text_tokens':
+        tok = pre['tokenizer']
+        state = f", state {pre['state_input']} in {pre.get('state_bins', 256)} bins" \
+            if '{state}' in pre.get('prompt', '') else ''
+        return (f"{tok['kind']}{' ' + tok['file'] if tok.get('file') else ''}, max "
+                f"{pre['max_length']}, pad {pre.get('padding_side', 'right')} id "
+                f"{pre.get('pad_id', 0)}, prompt {pre.get('prompt', '{command}')!r}{state}")
+    if kind == 'token_mask':
+        return f"attention mask of {pre['tokens']}"
+    if kind == 'noise':
+        return (f"{pre.get('distribution', 'normal')} x {pre.get('scale', 1.0):g}, seed "
+                f"{pre.get('seed', 0)} + frame stamp")
+    if kind == 'history_mask':
+        return '1 per observed history frame, 0 padded'
     if kind in ('log_mel', 'audio_waveform'):
         m = pre['mel']
         return (f"{kind} {m['sample_rate']} Hz, {m['window_s']} s window, n_fft "
@@ -39,10 +59,14 @@ def _prep(pre: dict) -> str:
         return f"pads {pads}; / {pre.get('scale', 1.0)} {pre.get('unit', '')}"
     if kind == 'joints':
         vel = ' + velocities' if pre.get('use_velocities') else ''
-        return f"{len(pre['joint_names'])} joint positions{vel}, (x - mean) / std"
+        pad = f", padded to {pre['pad_to']}" if 'pad_to' in pre else ''
+        return f"{len(pre['joint_names'])} joint positions{vel}, (x - mean) / std{pad}{hist}"
     if kind == 'presence':
         return 'order: ' + ', '.join(pre['order'])
     return kind
+
+
+table = _table  # shared with `vla-ros bundle check`
 
 
 def _fl(xs: list[float]) -> str:
@@ -71,6 +95,15 @@ def run(args: argparse.Namespace) -> int:
                 ('modalities', ', '.join(m.modalities))]
     if m.gate_output:
         summary.append(('gate output', m.gate_output))
+    post = m.action_post
+    if post is not None and (post.start, post.stop) != (0, post.width):
+        summary.append(('action slice', f'[{post.start}, {post.stop}) of {post.width}'))
+    if post is not None and post.reference.value != 'absolute':
+        summary.append(('action reference', f'{post.reference.value} (+ state of '
+                                            f'{", ".join(post.delta_joints)})'))
+    if m.history is not None:
+        summary.append(('history', f'{m.history.frames} frames, {m.history.spacing_s:g} s '
+                                   'apart (from the sync buffers)'))
     out.append(_table('Summary', ('key', 'value'), summary))
     out.append(_table('Inputs', ('name', 'modality', 'shape', 'dtype', 'preprocessing'),
                       [(s.name, s.modality, str(list(s.shape)), s.dtype,

@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'demo': ('vla_ros.cli.demo_cmd', 'run the end-to-end demo (what `make demo` runs)'),
     'export': ('vla_ros.cli.export_cmd', 'export a VLA policy to a verified ONNX policy bundle'),
     'inspect': ('vla_ros.cli.inspect_cmd', "show a policy bundle's contract as tables"),
+    'bundle': ('vla_ros.cli.bundle_cmd', 'draft (init) and check a bundle for an ONNX policy'),
     'record': ('vla_ros.cli.record_cmd', 'record ROS topics (or expert demonstrations) to MCAP'),
     'train': ('vla_ros.cli.train_cmd', 'train a policy on recorded bags and export a bundle'),
     'eval': ('vla_ros.cli.eval_cmd', 'closed-loop success per task through the real nodes'),

@@ -157,9 +157,12 @@ class InputBuilder:
             if spec.kind in _DEPENDENT:
                 continue
             if spec.preprocessing.get('history'):
-                built = [self._one(spec, f, command, masks) for f in window]
-                value = np.stack([v for v, _ in built])
-                ok = built[-1][1]
+                now, ok = self._one(spec, frame, command, masks)
+                # absent now (e.g. masked): absent in the whole window, never stale past values
+                seen = any(ok.values()) if isinstance(ok, dict) else ok
+                past = [self._one(spec, f, command, masks)[0] if seen else now
+                        for f in window[:-1]]
+                value = np.stack([*past, now])
             else:
                 value, ok = self._one(spec, frame, command, masks)
             feeds[spec.name] = value[None]

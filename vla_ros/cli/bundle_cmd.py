@@ -1,0 +1,77 @@
+"""
+``vla-ros bundle init|check``: wrap a foreign ONNX policy into a bundle, then check it.
+
+``init MODEL.onnx --out DIR`` drafts DIR/bundle.yaml from the graph's inputs and outputs
+(LeRobot- and openpi-style names are recognised) and marks with FILL_IN what a person must
+fill in: joint names, stats, dt. ``check DIR`` feeds synthetic frames through the real
+runtime and prints per-input shapes, dtypes and value ranges and the chunk timings (p50 /
+p95); it fails with a one-line error where the contract and the graph disagree. Torch-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vla_ros.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest='action', required=True, metavar='ACTION')
+    p = sub.add_parser('init', help='draft bundle.yaml for an ONNX policy',
+                       description='Draft DIR/bundle.yaml for an ONNX policy graph.')
+    p.add_argument('model', type=Path, help='the ONNX policy graph (copied into DIR)')
+    p.add_argument('--out', type=Path, required=True, help='bundle directory to write')
+    p.add_argument('--tokenizer', type=Path, default=None,
+                   help='tokenizer.json of a text_tokens input (copied and hashed)')
+    p.add_argument('--force', action='store_true', help='overwrite an existing bundle.yaml')
+    p.set_defaults(_action=_init)
+    c = sub.add_parser('check', help='run a bundle on synthetic frames, print its contract',
+                       description='Run a bundle on synthetic frames through PolicyRuntime.')
+    c.add_argument('bundle', type=Path, help='bundle directory (or its bundle.yaml)')
+    c.add_argument('--runs', type=int, default=20, help='timed chunks')
+    c.add_argument('--no-verify', action='store_true', help='skip sha256 verification')
+    c.set_defaults(_action=_check)
+
+
+def run(args: argparse.Namespace) -> int:
+    return args._action(args)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from vla_ros.core.bundle_draft import write_draft
+
+    draft = write_draft(args.model, args.out, tokenizer=args.tokenizer, force=args.force)
+    print(f'wrote {args.out / "bundle.yaml"} ({len(draft.manifest["inputs"])} inputs); '
+          f'{len(draft.todo)} FILL_IN left:')
+    for p in draft.todo:
+        print(f'  {p}')
+    for n in draft.notes:
+        print(f'note: {n}')
+    print(f'then: vla-ros bundle check {args.out}')
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from vla_ros.cli.inspect_cmd import table
+    from vla_ros.core.bundle_check import check_bundle_dir
+
+    if args.runs < 1:
+        raise UsageError(f'--runs must be >= 1, got {args.runs}')
+    r = check_bundle_dir(args.bundle, runs=args.runs, verify_hashes=not args.no_verify)
+    print(f'bundle {args.bundle}: {r.model_id} (format {r.format_version}) OK')
+    print(table('Inputs (built from a synthetic frame)',
+                ('name', 'kind', 'shape', 'dtype', 'min', 'max'),
+                [(i.name, i.kind, str(list(i.shape)), i.dtype, f'{i.low:.4g}', f'{i.high:.4g}')
+                 for i in r.inputs]))
+    print(table('Actions over the chunks (physical units)', ('name', 'min', 'max'),
+                [(n, f'{lo:.4g}', f'{hi:.4g}') for n, lo, hi in
+                 zip(r.action_names, r.action_low, r.action_high)]))
+    print(table(f'Timing per chunk, {r.runs} runs', ('phase', 'p50 ms', 'p95 ms'),
+                [(p, f'{a:.2f}', f'{b:.2f}') for p, (a, b) in r.timings_ms.items()]))
+    t = r.timings_ms
+    print(f"CHECK {r.model_id} preprocess_p50_ms={t['preprocess'][0]:.2f} "
+          f"run_p50_ms={t['run'][0]:.2f} run_p95_ms={t['run'][1]:.2f} "
+          f"postprocess_p50_ms={t['postprocess'][0]:.2f} total_p50_ms={t['total'][0]:.2f} "
+          f"total_p95_ms={t['total'][1]:.2f}")
+    return 0
