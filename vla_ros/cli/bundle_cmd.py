@@ -58,6 +58,8 @@ def _check(args: argparse.Namespace) -> int:
 
     if args.runs < 1:
         raise UsageError(f'--runs must be >= 1, got {args.runs}')
+    import onnxruntime as ort
+    ort.set_default_logger_severity(4)  # a failing run is reported in one line, not logged too
     r = check_bundle_dir(args.bundle, runs=args.runs, verify_hashes=not args.no_verify)
     print(f'bundle {args.bundle}: {r.model_id} (format {r.format_version}) OK')
     print(table('Inputs (built from a synthetic frame)',
