@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -9,7 +10,8 @@ import pytest
 from rclpy.clock import Clock, ClockType
 from rclpy.time import Time
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.rt_loop import ControlLoop, make_executor, Worker
+from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
+                                   Worker)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -104,3 +106,48 @@ def test_bad_arguments_raise_config_errors():
         ControlLoop(0.0, lambda: None)
     with pytest.raises(ConfigError):
         make_executor('events')
+
+
+@pytest.mark.parametrize('scheduling, policy, nice', [
+    ('idle', 'SCHED_IDLE', 0), ('batch', 'SCHED_BATCH', 10), ('normal', 'SCHED_OTHER', 19)])
+def test_worker_runs_at_the_lower_priority_it_was_given(scheduling, policy, nice):
+    seen, helper_seen, done = {}, {}, threading.Event()
+    stop_helper = threading.Event()
+
+    def helper() -> None:  # stands in for an onnxruntime pool thread
+        helper_seen['tid'] = threading.get_native_id()
+        stop_helper.wait(5)
+
+    h = threading.Thread(target=helper, daemon=True)
+    h.start()
+    while 'tid' not in helper_seen:
+        time.sleep(0.001)
+
+    def fn() -> None:
+        tid = threading.get_native_id()
+        seen['policy'] = os.sched_getscheduler(tid)
+        seen['nice'] = os.getpriority(os.PRIO_PROCESS, tid)
+        seen['helper'] = os.sched_getscheduler(helper_seen['tid'])
+        done.set()
+
+    worker = Worker(fn, scheduling=scheduling, nice=nice,
+                    helper_tids=[helper_seen['tid']]).start()
+    worker.wake()
+    assert done.wait(2)
+    worker.stop()
+    stop_helper.set()
+    assert seen['policy'] == seen['helper'] == getattr(os, policy)
+    if scheduling != 'idle':  # SCHED_IDLE ignores nice
+        assert seen['nice'] == nice
+    assert os.sched_getscheduler(threading.get_native_id()) == os.SCHED_OTHER  # only them
+
+
+def test_thread_ids_lists_this_process_threads():
+    assert threading.get_native_id() in thread_ids()
+
+
+def test_bad_thread_settings_raise_config_errors():
+    with pytest.raises(ConfigError, match="scheduling must be one of .* got 'fifo'"):
+        Worker(lambda: None, scheduling='fifo')
+    with pytest.raises(ConfigError, match='nice must be in 0..19, got 20'):
+        thread_scheduling('normal', 20)

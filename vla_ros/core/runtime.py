@@ -25,11 +25,11 @@ import onnxruntime as ort
 from vla_ros.core.bundle import Bundle, load_bundle, Manifest, TensorSpec
 from vla_ros.core.competence import CommandNotUnderstood, CompetenceCheck, CompetenceSpec, Verdict
 from vla_ros.core.frame import Frame
+from vla_ros.core.ort_session import open_session, SessionSettings, text_session_options
 from vla_ros.core.postprocess import to_chunk
 from vla_ros.core.preprocess import InputBuilder, NP_DTYPES
 from vla_ros.core.text_tokenize import TextTokenizer
-from vla_ros.errors import (BundleError, ConfigError, InferenceError, InputMismatchError,
-                            UnsupportedProviderError)
+from vla_ros.errors import InferenceError, InputMismatchError, UnsupportedProviderError
 
 LOG = logging.getLogger('vla_ros.runtime')
 
@@ -37,12 +37,6 @@ PROVIDER_ALIASES = {
     'tensorrt': 'TensorrtExecutionProvider', 'trt': 'TensorrtExecutionProvider',
     'cuda': 'CUDAExecutionProvider', 'openvino': 'OpenVINOExecutionProvider',
     'cpu': 'CPUExecutionProvider',
-}
-GRAPH_OPT = {
-    'disable': ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-    'basic': ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-    'extended': ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-    'all': ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
 _NP_DTYPES = NP_DTYPES
 
@@ -92,37 +86,24 @@ def resolve_providers(requested: Sequence[str | tuple[str, dict[str, Any]]]) -> 
     return chosen
 
 
-def _session(path: Path, providers: list[Any], opts: ort.SessionOptions) -> ort.InferenceSession:
-    try:
-        return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
-    except Exception as e:  # noqa: BLE001 -- ORT raises its own untyped errors
-        raise BundleError(f'onnxruntime could not create a session for {path.name}: {e}') from e
-
-
 class PolicyRuntime:
     """Runs a verified policy bundle on Frames. Thread-compatible (one caller at a time)."""
 
     def __init__(self, bundle: Bundle, *,
                  providers: Sequence[str | tuple[str, dict[str, Any]]] = ('CPUExecutionProvider',),
                  intra_op_threads: int = 1, graph_optimization: str = 'all',
-                 text_cache_size: int = 32) -> None:
-        if graph_optimization not in GRAPH_OPT:
-            raise ConfigError(f'graph_optimization must be one of {list(GRAPH_OPT)}, got '
-                              f'{graph_optimization!r}')
-        if intra_op_threads < 0:
-            raise ConfigError(f'intra_op_threads must be >= 0, got {intra_op_threads!r}')
+                 text_cache_size: int = 32, session: SessionSettings | None = None) -> None:
+        # ``session`` (all SessionOptions) wins over intra_op_threads / graph_optimization
+        settings = self.session_settings = session or SessionSettings(
+            intra_op_threads=intra_op_threads, graph_optimization=graph_optimization)
         self.bundle = bundle
         m = self.manifest = bundle.manifest
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(intra_op_threads)
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = GRAPH_OPT[graph_optimization]
         self.providers = resolve_providers(providers)
-        self._session = _session(bundle.file(m.policy_file), self.providers, opts)
+        self._session = open_session(bundle.file(m.policy_file), self.providers,
+                                     settings.options())
         self.active_providers = tuple(self._session.get_providers())
-        LOG.info('policy %s: requested providers %s -> using %s (%d intra-op threads, '
-                 'graph optimization %s)', m.model_id, list(providers),
-                 list(self.active_providers), intra_op_threads, graph_optimization)
+        LOG.info('policy %s: requested providers %s -> using %s (%s)', m.model_id,
+                 list(providers), list(self.active_providers), settings)
         self._text_session = self._tokenizer = None
         if m.text_encoder:
             te = m.text_encoder
@@ -130,7 +111,9 @@ class PolicyRuntime:
             self._tokenizer = TextTokenizer(
                 tok.get('kind', 'bytes'), max_length=int(tok.get('max_length', 64)),
                 file=bundle.file(tok['file']) if tok.get('file') else None)
-            self._text_session = _session(bundle.file(te['file']), self.providers, opts)
+            text_opts, disabled = text_session_options()  # lean: fp16 weights stay fp16
+            self._text_session = open_session(bundle.file(te['file']), self.providers,
+                                              text_opts, disabled_optimizers=disabled)
         # The text encoder has its own lock: a new command is embedded while the policy
         # graph runs on another thread (onnxruntime sessions are safe to run concurrently).
         self._text_lock = threading.Lock()

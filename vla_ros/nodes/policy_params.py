@@ -10,6 +10,7 @@ from __future__ import annotations
 from rclpy.node import Node
 from vla_ros import constants as C
 from vla_ros.core.adapters import AdapterConfig
+from vla_ros.core.ort_session import SessionSettings
 from vla_ros.core.policy_config import parse_joint_limits, PolicyConfig
 from vla_ros.core.scheduler import SchedulerConfig
 from vla_ros.nodes.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
@@ -29,6 +30,24 @@ _TABLE = (
     spec('intra_op_threads', I, 1, 'onnxruntime intra-op threads (1 keeps the control timer on '
          'time on small CPUs)', range=(0, 256)),
     spec('providers', SA, ['CPUExecutionProvider'], 'onnxruntime execution providers, in order'),
+    spec('onnxruntime.inter_op_threads', I, 1, 'onnxruntime inter-op threads (used only with '
+         'onnxruntime.parallel_execution)', range=(0, 256)),
+    spec('onnxruntime.parallel_execution', B, False, 'ORT_PARALLEL execution mode (else '
+         'sequential)'),
+    spec('onnxruntime.allow_spinning', B, False, 'intra-op pool threads spin-wait for work '
+         "(onnxruntime's default); off, they sleep and leave the CPU to the control thread"),
+    spec('onnxruntime.cpu_mem_arena', B, True, "keep freed tensors in onnxruntime's arena for "
+         'the next chunk (faster; the arena keeps its peak size)'),
+    spec('onnxruntime.graph_optimization', S, 'all', 'graph optimisation level: disable | basic '
+         '| extended | all'),
+    spec('onnxruntime.thread_affinities', S, '', 'session.intra_op_thread_affinities: logical '
+         "CPUs of each intra-op pool thread, e.g. '1;1' for 3 threads ('' = not pinned)"),
+    spec('inference_scheduling', S, 'normal', 'Linux scheduling class of the inference worker '
+         'and its onnxruntime threads: normal | batch (SCHED_BATCH) | idle (SCHED_IDLE, runs '
+         'only when nothing else wants the CPU)'),
+    spec('inference_nice', I, 0, 'nice value of the inference worker and its onnxruntime '
+         'threads (higher = yields the CPU to the control thread, sensors and controllers)',
+         range=(0, 19)),
     spec('executor', S, 'single', 'executor of the ROS callbacks (sensors, command, e-stop, '
          'status): single (SingleThreadedExecutor, least overhead) | multi '
          '(MultiThreadedExecutor); control and inference have own threads'),
@@ -48,6 +67,9 @@ _TABLE = (
          'worker is idle: reacts to new evidence within a frame period + inference)'),
     spec('scheduler.max_inference_rate_hz', D, 0.0, 'cap on frame-triggered inference '
          '(0 = no cap) [Hz]', range=(0.0, 1000.0)),
+    spec('scheduler.latency_compensation', S, 'none', 'none (plan from the frame\'s joint '
+         'state) | forward_state (plan from the committed pose at the measured chunk arrival: '
+         'for slow policies, see docs/policy.md regime map)'),
     spec('scheduler.ensemble_coeff', D, 0.01, 'ACT temporal ensembling m in w_i = exp(-m i)'),
     spec('scheduler.blend_steps', I, 4, 'ticks of the cross-fade between chunks',
          range=(0, 10000)),
@@ -97,6 +119,19 @@ _TABLE = (
 POLICY_PARAMETERS: dict[str, ParamSpec] = as_mapping(_TABLE)
 
 
+def session_settings(values: dict[str, object]) -> SessionSettings:
+    """Build the onnxruntime SessionSettings of the policy graph from the parameter values."""
+    g = values.__getitem__
+    return SessionSettings(
+        intra_op_threads=int(g('intra_op_threads')),
+        inter_op_threads=int(g('onnxruntime.inter_op_threads')),
+        graph_optimization=str(g('onnxruntime.graph_optimization')),
+        allow_spinning=bool(g('onnxruntime.allow_spinning')),
+        cpu_mem_arena=bool(g('onnxruntime.cpu_mem_arena')),
+        parallel_execution=bool(g('onnxruntime.parallel_execution')),
+        thread_affinities=str(g('onnxruntime.thread_affinities')))
+
+
 def declare_policy_parameters(node: Node) -> None:
     """Declare every policy parameter once (no-op for already declared ones)."""
     declare_table(node, _TABLE)
@@ -127,7 +162,8 @@ def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
         inference_threshold=int(g('scheduler.inference_threshold')),
         ensemble_coeff=float(g('scheduler.ensemble_coeff')),
         blend_steps=int(g('scheduler.blend_steps')), trigger=g('scheduler.trigger'),
-        max_inference_rate_hz=float(g('scheduler.max_inference_rate_hz')))
+        max_inference_rate_hz=float(g('scheduler.max_inference_rate_hz')),
+        latency_compensation=g('scheduler.latency_compensation'))
     adapter = AdapterConfig(
         kind=g('controller.kind'), controller=g('controller.name'),
         joints=tuple(g('controller.joints')) if g('controller.kind') != 'twist' else (),

@@ -6,14 +6,17 @@ Real-time threads of ``vla_policy``, outside the rclpy executor.
   it follows the node's ROS clock: woken by the clock's jump callbacks (every ``/clock``
   message), a backwards jump (simulation reset) restarts the schedule.
 - :class:`Worker`: a thread that runs ``fn()`` each time it is woken (the inference worker:
-  a fresh frame wakes it at once, it never waits for a tick or an executor round trip).
+  a fresh frame wakes it at once, it never waits for a tick or an executor round trip). It can
+  run at a lower CPU priority (:class:`ThreadScheduling`, nice), together with the threads
+  onnxruntime created for it (:func:`thread_ids` before/after the session was opened).
 
 Missed deadlines are skipped, not bunched (what an rcl timer does too) and counted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from enum import Enum
 import os
 import threading
 import time
@@ -22,6 +25,53 @@ from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from vla_ros.errors import ConfigError
 
 LOG_THROTTLE_S = 2.0
+
+
+class ThreadScheduling(str, Enum):
+    """Linux scheduling class of the inference threads (the control thread has its own)."""
+
+    NORMAL = 'normal'  # SCHED_OTHER at the given nice value
+    BATCH = 'batch'    # SCHED_BATCH: CPU-bound, never preempts a thread that just woke
+    IDLE = 'idle'      # SCHED_IDLE: runs only when nothing else wants the CPU
+
+
+_POLICIES = {ThreadScheduling.NORMAL: 'SCHED_OTHER', ThreadScheduling.BATCH: 'SCHED_BATCH',
+             ThreadScheduling.IDLE: 'SCHED_IDLE'}
+
+
+def thread_ids() -> set[int]:
+    """Kernel thread ids of this process (Linux; empty elsewhere)."""
+    try:
+        return {int(t) for t in os.listdir('/proc/self/task')}
+    except OSError:
+        return set()
+
+
+def thread_scheduling(scheduling: ThreadScheduling | str, nice: int) -> ThreadScheduling:
+    """Validate a scheduling class and nice value (ConfigError quotes bad ones)."""
+    try:
+        sched = ThreadScheduling(scheduling)
+    except ValueError as e:
+        raise ConfigError(f'scheduling must be one of {[s.value for s in ThreadScheduling]}, '
+                          f'got {scheduling!r}') from e
+    if not 0 <= int(nice) <= 19:
+        raise ConfigError(f'nice must be in 0..19, got {nice!r}')
+    return sched
+
+
+def set_thread_scheduling(tid: int, scheduling: ThreadScheduling | str, nice: int) -> None:
+    """
+    Put kernel thread ``tid`` of this process in ``scheduling`` at ``nice`` (0-19).
+
+    Lowering a priority needs no privilege. Raises ConfigError for bad values, OSError when
+    the kernel refuses.
+    """
+    sched = thread_scheduling(scheduling, nice)
+    policy = getattr(os, _POLICIES[sched], None)
+    if policy is None:
+        raise OSError(f'{_POLICIES[sched]} is not available on this platform')
+    os.sched_setscheduler(tid, policy, os.sched_param(0))
+    os.setpriority(os.PRIO_PROCESS, tid, int(nice))  # per thread on Linux
 
 
 class ControlLoop:
@@ -160,11 +210,21 @@ class ControlLoop:
 
 
 class Worker:
-    """A thread that runs ``fn()`` once per :meth:`wake` (wakes coalesce while it runs)."""
+    """
+    A thread that runs ``fn()`` once per :meth:`wake` (wakes coalesce while it runs).
 
-    def __init__(self, fn: Callable[[], None], *, logger=None, name: str = 'vla_worker') -> None:
+    :param scheduling: :class:`ThreadScheduling` of the worker thread and of ``helper_tids``.
+    :param nice: their nice value (0-19; higher yields the CPU to other threads sooner).
+    :param helper_tids: other threads that work for ``fn`` (onnxruntime's intra-op pool).
+    """
+
+    def __init__(self, fn: Callable[[], None], *, logger=None, name: str = 'vla_worker',
+                 scheduling: ThreadScheduling | str = ThreadScheduling.NORMAL, nice: int = 0,
+                 helper_tids: Iterable[int] = ()) -> None:
         self._fn = fn
         self._log = logger
+        self._sched = (thread_scheduling(scheduling, nice), int(nice))
+        self._helpers = tuple(helper_tids)
         self._event = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -184,7 +244,20 @@ class Worker:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout_s)
 
+    def _lower_priority(self) -> None:
+        if self._sched == (ThreadScheduling.NORMAL, 0):
+            return
+        for tid in (threading.get_native_id(), *self._helpers):
+            try:
+                set_thread_scheduling(tid, *self._sched)
+            except OSError as e:
+                if self._log is not None:
+                    self._log.warning(f'{self._thread.name}: thread {tid} keeps its priority '
+                                      f'({self._sched[0].value}, nice {self._sched[1]} '
+                                      f'refused: {e})')
+
     def _run(self) -> None:
+        self._lower_priority()
         while True:
             self._event.wait()
             self._event.clear()

@@ -42,8 +42,9 @@ from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs
 from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.policy_monitor import policy_diagnostic, STATE_CODES, status_msg
 from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
-                                         read_policy_config)
-from vla_ros.nodes.rt_loop import ControlLoop, make_executor, Worker
+                                         read_policy_config, session_settings)
+from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
+                                   ThreadScheduling, Worker)
 from vla_ros.qos import LATCHED_QOS
 from vla_ros_msgs.msg import ActionChunk, PolicyStatus
 
@@ -78,6 +79,8 @@ class VlaPolicy(LifecycleNode):
         self._timers: list = []
         self._subs: list = []
         self._worker: Worker | None = None
+        self._ort_tids: set[int] = set()
+        self._inference_sched = (ThreadScheduling.NORMAL, 0)
         self._control: ControlLoop | None = None
         self._watchdog: ClockWatchdog | None = None
         self._active_since_ns = 0  # wall clock [ns] of the last activation
@@ -101,22 +104,28 @@ class VlaPolicy(LifecycleNode):
     # -- lifecycle ------------------------------------------------------------------------
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        from vla_ros.core.bundle import load_bundle
         from vla_ros.core.runtime import PolicyRuntime
         from vla_ros.nodes.sensor_inputs import SensorInputs
         try:
             cfg = self.cfg = read_policy_config(self)
+            values = policy_values(self)
             if not cfg.bundle:
                 raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
-            runtime = PolicyRuntime.from_bundle(
-                cfg.bundle, intra_op_threads=cfg.intra_op_threads,
-                providers=tuple(policy_values(self)['providers']))
+            before = thread_ids()
+            runtime = PolicyRuntime(load_bundle(cfg.bundle), providers=tuple(values['providers']),
+                                    session=session_settings(values))
+            self._ort_tids = thread_ids() - before  # onnxruntime's intra-op pool
+            self._inference_sched = (thread_scheduling(values['inference_scheduling'],
+                                                       values['inference_nice']),
+                                     int(values['inference_nice']))
             m = runtime.manifest
             problems = check_bundle(m, cfg, cameras=[c.name for c in self.sync_config.cameras],
                                     joint_names=self.sync_config.joint_names)
             if problems:
                 raise VlaRosError('bundle does not fit the robot config: ' + '; '.join(problems))
             self.loop = PolicyLoop(runtime, cfg, clock=self._now,
-                                   mask=check_mask(policy_values(self)['mask_modalities']))
+                                   mask=check_mask(values['mask_modalities']))
             self.sync_config = fit_history(fit_tactile(self.sync_config, m), m)
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
@@ -154,7 +163,10 @@ class VlaPolicy(LifecycleNode):
         self._active_since_ns = time.time_ns()
         self.loop.activate()
         log = self.get_logger()
-        self._worker = Worker(self._infer_once, logger=log, name='vla_inference').start()
+        scheduling, nice = self._inference_sched
+        self._worker = Worker(self._infer_once, logger=log, name='vla_inference',
+                              scheduling=scheduling, nice=nice,
+                              helper_tids=self._ort_tids).start()
         sim = bool(self.get_parameter('use_sim_time').value)
         self._control = ControlLoop(
             self.loop.period_s, self._control_tick, logger=log,

@@ -1,0 +1,123 @@
+"""
+onnxruntime session settings of the policy runtime (ROS-free).
+
+:class:`SessionSettings` is the validated set of ``SessionOptions`` the runtime uses for the
+policy graph; :func:`text_session_options` gives the lean options of the text encoder (run once
+per new command, never on the control path). docs/policy.md ("Inference threads and memory")
+has the measurements behind the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import onnxruntime as ort
+from vla_ros.errors import BundleError, ConfigError
+
+
+class GraphOptimization(str, Enum):
+    """onnxruntime graph optimisation level."""
+
+    DISABLE = 'disable'
+    BASIC = 'basic'
+    EXTENDED = 'extended'
+    ALL = 'all'
+
+
+_LEVELS = {
+    GraphOptimization.DISABLE: ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    GraphOptimization.BASIC: ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    GraphOptimization.EXTENDED: ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    GraphOptimization.ALL: ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """
+    SessionOptions of the policy graph.
+
+    :ivar intra_op_threads: threads of one operator (0 = onnxruntime's choice, one per core).
+        The caller's thread is one of them, so 1 = no thread pool at all.
+    :ivar inter_op_threads: threads running independent operators (only with
+        ``parallel_execution``).
+    :ivar graph_optimization: :class:`GraphOptimization` level.
+    :ivar allow_spinning: intra-op pool threads spin-wait for work between operators
+        (onnxruntime's default). Off: they sleep, and leave the CPU to the control thread.
+    :ivar cpu_mem_arena: keep freed tensors in onnxruntime's arena for the next run (faster
+        repeated runs; the arena keeps its peak size for the life of the session).
+    :ivar parallel_execution: ORT_PARALLEL execution mode (else sequential).
+    :ivar thread_affinities: ``session.intra_op_thread_affinities`` ('' = not pinned): the
+        logical processors of each pool thread, e.g. ``'1;2'`` for 3 intra-op threads.
+    """
+
+    intra_op_threads: int = 1
+    inter_op_threads: int = 1
+    graph_optimization: GraphOptimization = GraphOptimization.ALL
+    allow_spinning: bool = False
+    cpu_mem_arena: bool = True
+    parallel_execution: bool = False
+    thread_affinities: str = ''
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, 'graph_optimization',
+                               GraphOptimization(self.graph_optimization))
+        except ValueError as e:
+            raise ConfigError(f'graph_optimization must be one of '
+                              f'{[g.value for g in GraphOptimization]}, got '
+                              f'{self.graph_optimization!r}') from e
+        for name in ('intra_op_threads', 'inter_op_threads'):
+            if int(getattr(self, name)) < 0:
+                raise ConfigError(f'{name} must be >= 0, got {getattr(self, name)!r}')
+        if self.thread_affinities and self.intra_op_threads < 2:
+            raise ConfigError(f'thread_affinities {self.thread_affinities!r} needs '
+                              f'intra_op_threads >= 2 (got {self.intra_op_threads}): the '
+                              'calling thread is never pinned by onnxruntime')
+
+    def options(self) -> ort.SessionOptions:
+        """Build the onnxruntime SessionOptions."""
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(self.intra_op_threads)
+        opts.inter_op_num_threads = int(self.inter_op_threads)
+        opts.graph_optimization_level = _LEVELS[self.graph_optimization]
+        opts.enable_cpu_mem_arena = bool(self.cpu_mem_arena)
+        opts.execution_mode = (ort.ExecutionMode.ORT_PARALLEL if self.parallel_execution
+                               else ort.ExecutionMode.ORT_SEQUENTIAL)
+        opts.add_session_config_entry('session.intra_op.allow_spinning',
+                                      '1' if self.allow_spinning else '0')
+        opts.add_session_config_entry('session.inter_op.allow_spinning',
+                                      '1' if self.allow_spinning else '0')
+        if self.thread_affinities:
+            opts.add_session_config_entry('session.intra_op_thread_affinities',
+                                          self.thread_affinities)
+        return opts
+
+
+def text_session_options() -> tuple[ort.SessionOptions, tuple[str, ...]]:
+    """
+    Lean options of the text encoder: (SessionOptions, optimizers to disable).
+
+    The text encoder runs once per new command (its result is cached), so memory matters more
+    than speed: basic optimisation without ``ConstantFolding`` keeps fp16 weights as they are in
+    the file (folding their fp16 -> fp32 casts doubles them), and without the memory arena the
+    per-run fp32 copies are freed after each command. One intra-op thread, no spinning.
+    """
+    opts = SessionSettings(graph_optimization=GraphOptimization.BASIC,
+                           cpu_mem_arena=False).options()
+    opts.enable_mem_pattern = False
+    return opts, ('ConstantFolding',)
+
+
+def open_session(path: Path, providers: Sequence[Any], opts: ort.SessionOptions, *,
+                 disabled_optimizers: Sequence[str] = ()) -> ort.InferenceSession:
+    """Create a session; onnxruntime's untyped errors become :class:`BundleError`."""
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=list(providers),
+                                    disabled_optimizers=list(disabled_optimizers) or None)
+    except Exception as e:  # noqa: BLE001 -- ORT raises its own untyped errors
+        raise BundleError(f'onnxruntime could not create a session for {path.name}: {e}') from e
