@@ -20,7 +20,7 @@ J = ['j1', 'j2', 'j3', 'j4', 'j5', 'j6', 'gripper']
 
 
 def pi0_raw() -> dict:
-    """A pi0-style v2 manifest (stack in [-1, 1], tokens + mask, state 32, noise, slice 7/32)."""
+    """Return a pi0-style v2 manifest (stack in [-1, 1], tokens, state 32, noise, slice 7/32)."""
     state = {'kind': 'joints', 'joint_names': J, 'position_mean': [0.0] * 7,
              'position_std': [1.0] * 7, 'pad_to': 32}
     return {
@@ -50,7 +50,7 @@ def pi0_raw() -> dict:
 
 
 def dp_raw() -> dict:
-    """A Diffusion-Policy-style v2 manifest with ``history: 2``."""
+    """Return a Diffusion-Policy-style v2 manifest with ``history: 2``."""
     return {
         'format_version': 2, 'model_id': 'dp-like', 'policy': {'file': 'policy.onnx'},
         'history': {'frames': 2, 'spacing_s': 0.1},
@@ -157,8 +157,8 @@ CASES = [
      HistorySpecError, r'spacing_s: expected seconds in \(0, 10\], got 0'),
     (dp_raw, lambda r: r.pop('history'),
      HistorySpecError, 'history: true needs a top-level history section'),
-    (dp_raw, lambda r: [_pre(r, n).pop('history') for n in ('observation.images.front',
-                                                             'observation.state')],
+    (dp_raw, lambda r: [_pre(r, n).pop('history')
+                        for n in ('observation.images.front', 'observation.state')],
      ImageSpecError, r'shape \[-1, 2, 64, 64, 3\] does not match'),
     (dp_raw, lambda r: _in(r, 'pad_mask').update(shape=[-1, 3]),
      HistorySpecError, r'history_mask needs .* shape \[batch, frames\], got \[-1, 3\]'),
