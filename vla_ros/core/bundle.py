@@ -3,7 +3,7 @@ Policy bundles: a directory with ``policy.onnx`` (+ text encoder, tokenizer) and
 
 ``bundle.yaml`` describes every input, output and file (torch-free; see docs/bundle.md).
 Format version 1 is the original contract; version 2 adds the fields of real VLA exports
-(:mod:`vla_ros.core.bundle_v2`). Both load.
+(:mod:`vla_ros.core.bundle_v2`, parsed by :mod:`vla_ros.core.bundle_v2_parse`). Both load.
 
 :func:`load_bundle` verifies that every file exists, its sha256 matches, the format version and
 opsets are supported, and that the manifest's inputs/outputs agree with the ONNX graph.
@@ -21,7 +21,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vla_ros.core import bundle_v2
+from vla_ros.core import bundle_v2_parse
 from vla_ros.core.bundle_schema import check_keys, placeholders
 from vla_ros.core.bundle_v2 import ActionPost, HistorySpec
 from vla_ros.errors import (BundleError, BundleHashError, BundleIncompleteError,
@@ -220,8 +220,8 @@ def parse_manifest(raw: dict[str, Any]) -> Manifest:
             frames=raw['history']['frames'], spacing_s=raw['history']['spacing_s']),
         raw=raw)
     _check_consistency(m)
-    m = dataclasses.replace(m, action_post=bundle_v2.action_post(m, act))
-    bundle_v2.input_specs(m)  # validates every version-2 field of the inputs
+    m = dataclasses.replace(m, action_post=bundle_v2_parse.action_post(m, act))
+    bundle_v2_parse.input_specs(m)  # validates every version-2 field of the inputs
     return m
 
 
@@ -263,7 +263,7 @@ def _check_consistency(m: Manifest) -> None:
 
 
 def _check_files(path: Path, m: Manifest) -> None:
-    needed = {m.policy_file} | bundle_v2.tokenizer_files(m)
+    needed = {m.policy_file} | bundle_v2_parse.tokenizer_files(m)
     if m.text_encoder:
         needed.add(str(m.text_encoder['file']))
         tok = m.text_encoder.get('tokenizer') or {}

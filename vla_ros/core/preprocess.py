@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from vla_ros.core import bundle_v2
+from vla_ros.core import bundle_v2, bundle_v2_parse
 from vla_ros.core.audio_features import fit_window, log_mel, MelConfig
 from vla_ros.core.bundle import InputKind, Manifest, TensorSpec
-from vla_ros.core.bundle_v2 import ImageLayout, ImageResize, ImageSpec, NoiseDistribution
-from vla_ros.core.bundle_v2 import NoiseSpec
+from vla_ros.core.bundle_v2 import (ImageLayout, ImageResize, ImageSpec, NoiseDistribution,
+                                    NoiseSpec)
 from vla_ros.core.frame import Frame
 from vla_ros.core.image_preproc import _resize, image_to_tensor
 from vla_ros.core.tokens import PromptTokens
@@ -115,13 +115,13 @@ class InputBuilder:
     def __init__(self, manifest: Manifest, bundle_dir: Path, *,
                  embed_text: Callable[[str], np.ndarray] | None = None) -> None:
         self.manifest = m = manifest
-        self.specs = bundle_v2.input_specs(m)
+        self.specs = bundle_v2_parse.input_specs(m)
         self.frames = m.history.frames if m.history else 1
         self._embed = embed_text
         self._cast = m.format_version >= 2
         self._mel = {s.name: MelConfig(**s.preprocessing['mel']) for s in m.inputs
                      if s.kind in (InputKind.LOG_MEL.value, InputKind.AUDIO_WAVEFORM.value)}
-        self._tokens = {n: PromptTokens(t, bundle_v2.tokenizer_path(bundle_dir, t))
+        self._tokens = {n: PromptTokens(t, bundle_v2_parse.tokenizer_path(bundle_dir, t))
                         for n, t in self.specs.items() if isinstance(t, bundle_v2.TokensSpec)}
         by_name = {s.name: s for s in m.inputs}
         self._state_of = {n: by_name[t.state_input] for n, t in self.specs.items()
