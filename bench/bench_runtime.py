@@ -10,12 +10,15 @@ BENCH runtime: onnxruntime (fp32, int8) vs torch eager, batch 1, for two policie
 Same inputs, same thread count (1), median of timed runs. rss_mb / runtime_total_ms: a
 separate process that loads a bundle with PolicyRuntime and runs it on 640x480 frames
 without importing torch (peak RSS, median total incl. preprocessing). ``--table`` also prints
-the per-fusion docs table.
+the per-fusion docs table. ``pi0_*``: the small pi0-shaped foreign graph's per-chunk latency
+split into preprocess / run / postprocess (median, and the total's p95).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 from pathlib import Path
 import statistics
@@ -137,6 +140,24 @@ def measure_default(n: int) -> dict:
             'params': count_params(policy)}
 
 
+def measure_pi0(out: Path, n: int) -> dict:
+    """
+    Per-chunk latency split of the small pi0-shaped foreign graph (issue 12).
+
+    The graph of test/helpers/foreign_graphs.py (stacked front + wrist in [-1, 1], 24 prompt
+    tokens, state padded to 32, 5 unrolled flow steps, 50 x 32 actions sliced to 7) made into a
+    bundle with ``vla-ros bundle init`` + edits; timed by ``bundle check`` (640x480 frames).
+    """
+    sys.path.insert(0, str(ROOT / 'test'))
+    from helpers.foreign_bundles import make_pi0_bundle
+
+    from vla_ros.core.bundle_check import check_bundle_dir
+
+    with contextlib.redirect_stdout(io.StringIO()):  # bundle init prints its FILL_IN list
+        bundle = make_pi0_bundle(out)
+    return check_bundle_dir(bundle, runs=n).timings_ms
+
+
 def _child(bundle: Path) -> dict:
     """Peak RSS and PolicyRuntime total of ``bundle`` in a torch-free process."""
     child = subprocess.run([sys.executable, '-c', RSS_CHILD, str(bundle)],
@@ -158,6 +179,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         r = measure('cross_attention', Path(tmp) / 'xattn', args.n, int8=True)
         d = measure_default(args.n)
+        p = measure_pi0(Path(tmp) / 'pi0', args.n)
         try:
             c, dc = _child(Path(tmp) / 'xattn'), _child(DEFAULT_BUNDLE)
         except RuntimeError as e:
@@ -184,7 +206,10 @@ def main() -> int:
           f"default_ort_ms={d['ort_ms']:.2f} default_torch_ms={d['torch_ms']:.2f} "
           f"default_ratio={d['ort_ms'] / d['torch_ms']:.2f} "
           f"default_runtime_total_ms={dc['total_ms']:.2f} default_rss_mb={dc['rss_mb']:.0f} "
-          f"default_params_m={d['params'] / 1e6:.2f}")
+          f"default_params_m={d['params'] / 1e6:.2f} "
+          f"pi0_preprocess_ms={p['preprocess'][0]:.2f} pi0_run_ms={p['run'][0]:.2f} "
+          f"pi0_postprocess_ms={p['postprocess'][0]:.2f} pi0_total_ms={p['total'][0]:.2f} "
+          f"pi0_total_p95_ms={p['total'][1]:.2f}")
     return 0
 
 
