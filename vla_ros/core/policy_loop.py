@@ -23,6 +23,7 @@ from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_comman
                                    positions_for, to_command_space)
 from vla_ros.core.competence import CommandNotUnderstood
 from vla_ros.core.frame import Frame
+from vla_ros.core.latency_comp import forward_joints, LeadEstimator
 from vla_ros.core.masking import mask_frame
 from vla_ros.core.measured_pose import MeasuredPose
 from vla_ros.core.policy_config import classify_command, CommandAction, PolicyConfig
@@ -30,7 +31,8 @@ from vla_ros.core.policy_counters import PolicyCounters
 from vla_ros.core.policy_types import CommandOutcome, InferenceResult, TickOutput
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
-from vla_ros.core.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
+from vla_ros.core.scheduler import (ChunkScheduler, InferenceTrigger, LatencyCompensation,
+                                    SchedulerMode)
 from vla_ros.errors import InferenceError, InputMismatchError, VlaRosError
 
 __all__ = ['CommandOutcome', 'InferenceResult', 'PolicyLoop', 'TickOutput']
@@ -64,6 +66,7 @@ class PolicyLoop:
         grip = config.adapter.gripper_action
         self.aliases = {grip: config.gripper_joint_state or grip}
         self.counters = PolicyCounters()
+        self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
         self._pose = MeasuredPose(self.mapping.action_names, self.aliases,
                                   *self.safety.plausible_bounds())
         self._lock = threading.Lock()
@@ -146,6 +149,7 @@ class PolicyLoop:
         with self._lock:
             self.safety.on_time_jump()
             self.scheduler.reset()
+            self.lead.reset()
             self.last_inferred_stamp = -1
             self.latest_frame = None
             self._pose.clear()
@@ -256,9 +260,9 @@ class PolicyLoop:
         rate = sc.max_inference_rate_hz
         return rate <= 0 or now_ns - self._last_request_ns >= 1e9 / rate
 
-    def infer(self) -> InferenceResult | None:
+    def infer(self, frame: Frame | None = None) -> InferenceResult | None:
         """
-        Run the policy on the newest frame and hand the chunk to the scheduler.
+        Run the policy on the newest frame (or ``frame``) and hand the chunk to the scheduler.
 
         Returns the chunk (for the ``~/action_chunk`` preview), or None when there was no
         frame or the command changed meanwhile. Raises the runtime's error after recording
@@ -268,7 +272,8 @@ class PolicyLoop:
         """
         try:
             with self._lock:
-                frame, gen, command = self.latest_frame, self.command_gen, self.command
+                frame = frame or self.latest_frame
+                gen, command = self.command_gen, self.command
             if frame is None:
                 return None
             return self._run(frame, gen, command)
@@ -278,6 +283,7 @@ class PolicyLoop:
 
     def _run(self, frame: Frame, gen: int, command: str) -> InferenceResult | None:
         frame = mask_frame(dataclasses.replace(frame, command=command), self.mask)
+        frame, lead_ns = self._compensate(frame)
         try:
             with self._runtime_lock:
                 out = self.runtime.infer(frame)
@@ -302,13 +308,27 @@ class PolicyLoop:
         with self._lock:
             if gen != self.command_gen or not self.active:
                 return None  # the command changed while this chunk was computed
-            self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
+            self.lead.add(out.frame_stamp_ns, now)
+            self.scheduler.add_chunk(actions, out.frame_stamp_ns + lead_ns, out.dt, now_ns=now)
             c = self.counters
             c.e2e_ms = (now - out.frame_stamp_ns) * 1e-6
             c.latencies_ms.append(out.timings_ms.get('run', 0.0))
             c.chunks += 1
             c.chunks_rate.tick()
         return InferenceResult(actions, out, frame, command)
+
+    def _compensate(self, frame: Frame) -> tuple[Frame, int]:
+        """``forward_state``: the frame's joints moved to the committed pose at arrival."""
+        if self.config.scheduler.latency_compensation is not LatencyCompensation.FORWARD_STATE:
+            return frame, 0
+        with self._lock:
+            lead = self.lead.lead_ns
+            now_cmd = self.scheduler.peek(frame.stamp_ns)
+            ahead = self.scheduler.peek(frame.stamp_ns + lead)
+        if lead <= 0 or now_cmd is None or ahead is None:
+            return frame, 0
+        skip = (self.config.adapter.gripper_action,)
+        return forward_joints(frame, self.mapping.action_names, now_cmd, ahead, skip=skip), lead
 
     # -- control --------------------------------------------------------------------------
 

@@ -41,6 +41,13 @@ class InferenceTrigger(str, Enum):
     FRAME = 'frame'          # also on every new frame while the worker is idle (rate-capped)
 
 
+class LatencyCompensation(str, Enum):
+    """How a chunk accounts for the time between its frame and its arrival (latency_comp.py)."""
+
+    NONE = 'none'                    # plan from the frame's joint state; skip what passed
+    FORWARD_STATE = 'forward_state'  # plan from the committed pose at arrival (Smith predictor)
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
     """
@@ -54,6 +61,8 @@ class SchedulerConfig:
     :ivar max_chunks: chunks kept for temporal ensembling.
     :ivar trigger: threshold only, or also every new frame (react to new evidence at once).
     :ivar max_inference_rate_hz: cap on frame-triggered requests (0 = no cap) [Hz].
+    :ivar latency_compensation: plan from the frame's joints, or from the committed pose at the
+        measured arrival time of the chunk.
     """
 
     mode: SchedulerMode = SchedulerMode.ASYNC
@@ -64,10 +73,12 @@ class SchedulerConfig:
     max_chunks: int = 8
     trigger: InferenceTrigger = InferenceTrigger.THRESHOLD
     max_inference_rate_hz: float = 0.0
+    latency_compensation: LatencyCompensation = LatencyCompensation.NONE
 
     def __post_init__(self) -> None:
         coerce_enums(self, {'mode': SchedulerMode, 'smoothing': Smoothing,
-                            'trigger': InferenceTrigger})
+                            'trigger': InferenceTrigger,
+                            'latency_compensation': LatencyCompensation})
         if not (math.isfinite(self.max_inference_rate_hz) and self.max_inference_rate_hz >= 0):
             raise ConfigError(f'max_inference_rate_hz must be >= 0, got '
                               f'{self.max_inference_rate_hz!r}')
@@ -180,6 +191,19 @@ class ChunkScheduler:
             return np.zeros((0, 0))
         c = self._chunks[-1]
         return c.actions[c.last_index + 1:]
+
+    def peek(self, due_ns: int) -> np.ndarray | None:
+        """
+        Return the newest chunk's action [A] due at ``due_ns`` without serving it.
+
+        Clamped to the chunk (its first action before it starts, its last after it ends); None
+        without a chunk.
+        """
+        if not self._chunks:
+            return None
+        c = self._chunks[-1]
+        idx = min(max(c.time_index(due_ns), 0), c.actions.shape[0] - 1)
+        return c.actions[idx].copy()
 
     def needs_inference(self, now_ns: int) -> bool:
         """Tell whether a new chunk should be requested (below threshold; sync: chunk used up)."""

@@ -57,6 +57,7 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
     due = dict.fromkeys(periods, 0.0)
     n_audio = int(round(world.config.mic.sample_rate / rates.audio_chunk_rate_hz))
     pending_infer_at: float | None = None
+    pending_frame = None
     commanded = False
     while True:
         t = world.time
@@ -93,10 +94,11 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
                     loop.on_reject('frame', f'frame: {e}')
                 else:
                     if loop.on_frame(frame) and pending_infer_at is None:
-                        pending_infer_at = t + latency_s
+                        # the chunk of this frame reaches the scheduler latency_s later
+                        pending_infer_at, pending_frame = t + latency_s, frame
         if pending_infer_at is not None and t + eps >= pending_infer_at:
             pending_infer_at = None
-            loop.infer()  # raises on a fault: a diagnostic should stop there
+            loop.infer(pending_frame)  # raises on a fault: a diagnostic should stop there
         if t + eps >= due['control']:
             due['control'] += periods['control']
             if mon.update(world.task_state()):
