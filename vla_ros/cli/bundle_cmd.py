@@ -17,7 +17,8 @@ from vla_ros.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest='action', required=True, metavar='ACTION')
+    sub = parser.add_subparsers(dest='action', required=True, metavar='ACTION',
+                                help='init: draft bundle.yaml; check: run it on synthetic frames')
     p = sub.add_parser('init', help='draft bundle.yaml for an ONNX policy',
                        description='Draft DIR/bundle.yaml for an ONNX policy graph.')
     p.add_argument('model', type=Path, help='the ONNX policy graph (copied into DIR)')
