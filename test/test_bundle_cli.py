@@ -1,9 +1,9 @@
 """
 ``vla-ros bundle init`` -> a person's edits -> ``vla-ros bundle check`` on foreign graphs.
 
-The ACT-, pi0- and Diffusion-shaped reference graphs (helpers/foreign_graphs.py, random
-weights) each pass ``bundle check``; a drafted bundle that was not filled in, and a contract the
-graph refuses when run, fail with one line on stderr and no traceback.
+The ACT-, pi0- and Diffusion-shaped reference graphs (vla_ros/tools/reference_graphs.py,
+random weights) each pass ``bundle check``; a drafted bundle that was not filled in, and a
+contract the graph refuses when run, fail with one line on stderr and no traceback.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import re
 import subprocess
 import sys
 
-from helpers.foreign_bundles import (edit, init, make_act_bundle, make_diffusion_bundle,
-                                     make_pi0_bundle)
 import pytest
 from vla_ros.cli.main import main
+from vla_ros.tools.reference_bundles import (edit, init, make_act_bundle, make_diffusion_bundle,
+                                             make_pi0_bundle)
 import yaml
 
 pytestmark = pytest.mark.timeout(120)
@@ -40,7 +40,7 @@ def _timing(out: str) -> dict[str, float]:
 
 
 def test_init_drafts_the_lerobot_and_openpi_names(tmp_path, capsys):
-    from helpers.foreign_graphs import export_pi0
+    from vla_ros.tools.reference_graphs import export_pi0
 
     out = init(export_pi0(tmp_path / 'src' / 'model.onnx'), tmp_path / 'b')
     printed = capsys.readouterr().out
@@ -120,7 +120,7 @@ def _one_line(argv, *words):
 
 
 def test_unfilled_draft_and_a_refused_contract_fail_in_one_line(bundles, tmp_path):
-    from helpers.foreign_graphs import export_act
+    from vla_ros.tools.reference_graphs import export_act
 
     draft = init(export_act(tmp_path / 'src' / 'm.onnx'), tmp_path / 'draft')
     _one_line(['bundle', 'check', str(draft)], 'FILL_IN', 'action.dt', 'joint_names')

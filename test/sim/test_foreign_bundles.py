@@ -1,12 +1,13 @@
 """
 Foreign VLA exports drive the MuJoCo arm: mujoco_sim + vla_policy over DDS, on sim time.
 
-The ACT-, pi0- and Diffusion-shaped reference graphs (random weights, helpers/foreign_graphs.py)
-made into bundles with ``vla-ros bundle init`` + a person's edits (helpers/foreign_bundles.py)
-each run a short episode. Random weights: the tests assert the contract (chunk horizon, names,
-absolute targets for the delta chunk), timing, chunks published and the safety limits
-respected -- not task success. One simulator serves the module; each bundle gets its own
-vla_policy process, started with the same params files as the launch files.
+The ACT-, pi0- and Diffusion-shaped reference graphs (random weights,
+vla_ros/tools/reference_graphs.py) made into bundles with ``vla-ros bundle init`` + a person's
+edits (vla_ros/tools/reference_bundles.py) each run a short episode. Random weights: the tests
+assert the contract (chunk horizon, names, absolute targets for the delta chunk), timing,
+chunks published and the safety limits respected -- not task success. One simulator
+serves the module; each bundle gets its own vla_policy process, started with the same params
+files as the launch files.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _episode(sim, tmp: pathlib.Path, bundle: pathlib.Path) -> tuple[list, list, 
 
 
 def _assert_contract_and_limits(traj, chunks, status, *, horizon: int) -> np.ndarray:
-    from helpers.foreign_bundles import JOINTS
+    from vla_ros.tools.reference_bundles import JOINTS
 
     assert len(chunks) >= 3 and status.chunks >= 3
     for _, c in chunks:
@@ -107,7 +108,7 @@ def _assert_contract_and_limits(traj, chunks, status, *, horizon: int) -> np.nda
 
 @pytest.mark.timeout(150)
 def test_act_bundle_drives_the_sim(sim, tmp_path):
-    from helpers.foreign_bundles import make_act_bundle
+    from vla_ros.tools.reference_bundles import make_act_bundle
 
     bundle = make_act_bundle(tmp_path / 'act_policy')
     _assert_contract_and_limits(*_episode(sim, tmp_path, bundle), horizon=50)
@@ -115,7 +116,7 @@ def test_act_bundle_drives_the_sim(sim, tmp_path):
 
 @pytest.mark.timeout(150)
 def test_pi0_bundle_drives_the_sim_with_absolute_targets(sim, tmp_path):
-    from helpers.foreign_bundles import make_pi0_bundle
+    from vla_ros.tools.reference_bundles import make_pi0_bundle
 
     bundle = make_pi0_bundle(tmp_path / 'pi0_policy')
     traj, chunks, status = _episode(sim, tmp_path, bundle)
@@ -127,7 +128,7 @@ def test_pi0_bundle_drives_the_sim_with_absolute_targets(sim, tmp_path):
 
 @pytest.mark.timeout(150)
 def test_history_bundle_drives_the_sim(sim, tmp_path):
-    from helpers.foreign_bundles import make_diffusion_bundle
+    from vla_ros.tools.reference_bundles import make_diffusion_bundle
 
     bundle = make_diffusion_bundle(tmp_path / 'dp_policy')
     _assert_contract_and_limits(*_episode(sim, tmp_path, bundle), horizon=16)

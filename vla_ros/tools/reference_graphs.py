@@ -1,8 +1,9 @@
 """
 Reference policy graphs with the I/O of real VLA exports, built here with random weights.
 
-They stand for a foreign exporter (no ``vla_ros.model`` code): tests take them through
-``vla-ros bundle init`` -> the edits a person makes -> ``bundle check`` -> ``vla_policy``.
+They stand for a foreign exporter (no ``vla_ros.model`` code): the tests and ``bench runtime``
+take them through ``vla-ros bundle init`` -> the edits a person makes -> ``bundle check`` ->
+``vla_policy``. An export-side tool (torch); the robot runtime never imports it.
 
 - :func:`export_act`: ACT-shaped (LeRobot): a small CNN backbone per camera, a transformer
   encoder over [state token, image tokens], a decoder of ``chunk`` learned queries ->

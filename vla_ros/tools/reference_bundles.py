@@ -1,18 +1,20 @@
 """
 Foreign reference graphs made into bundles the way a person would (needs torch; ~1 s each).
 
-Each maker exports its graph (:mod:`helpers.foreign_graphs`), runs ``vla-ros bundle init``
-on it, then makes the few edits ``bundle init`` asks for -- joint names, stats, dt, the camera
-names, the action slice and reference -- on the drafted bundle.yaml, as a person would with an
-editor. The stats put the sim arm's home pose at the centre, so random weights move it little.
+Each maker exports its graph (:mod:`vla_ros.tools.reference_graphs`), runs
+``vla-ros bundle init`` on it, then makes the few edits ``bundle init`` asks for -- joint names,
+stats, dt, the camera names, the action slice and reference -- on the drafted bundle.yaml, as a
+person would with an editor. The stats put the sim arm's home pose at the centre, so random
+weights move it little.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.foreign_graphs import export_act, export_diffusion, export_pi0, write_tokenizer
 from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
+from vla_ros.tools.reference_graphs import (export_act, export_diffusion, export_pi0,
+                                            write_tokenizer)
 import yaml
 
 JOINTS = [*DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT]
