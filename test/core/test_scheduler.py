@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from vla_ros.core.latency_comp import LeadEstimator
 from vla_ros.core.scheduler import (ChunkScheduler, SchedulerConfig, SchedulerMode,
                                     Smoothing)
 from vla_ros.errors import ConfigError
@@ -123,3 +124,46 @@ def test_bad_chunks_and_config_are_rejected():
     with pytest.raises(ConfigError, match='-1'):
         SchedulerConfig(inference_threshold=-1)
     assert SchedulerConfig(smoothing='blend').smoothing is Smoothing.BLEND
+
+
+def test_min_execution_steps_defers_the_next_request():
+    # a chunk that lands late, below the threshold already (slow policy): not re-requested at
+    # once, only after it has served min_execution_steps actions
+    s = sched(smoothing='none', inference_threshold=8, min_execution_steps=2)
+    s.add_chunk(ramp(10), start_ns=0, dt_s=DT)
+    now = 4 * DT_NS  # 6 left < 8, none served
+    assert not s.needs_inference(now)
+    s.next_action(now)
+    assert not s.needs_inference(now + DT_NS // 2)  # one served
+    s.next_action(5 * DT_NS)
+    assert s.needs_inference(5 * DT_NS + DT_NS // 2)  # two served
+    off = sched(smoothing='none', inference_threshold=8, min_execution_steps=0)
+    off.add_chunk(ramp(10), start_ns=0, dt_s=DT)
+    assert off.needs_inference(now)
+
+
+def test_min_execution_steps_yields_when_the_rest_would_not_last_the_latency():
+    s = sched(smoothing='none', inference_threshold=8, min_execution_steps=5)
+    s.add_chunk(ramp(10), start_ns=0, dt_s=DT)
+    now = 4 * DT_NS  # 6 actions left = 120 ms
+    assert not s.needs_inference(now, lead_ns=100_000_000)
+    assert s.needs_inference(now, lead_ns=120_000_000)
+    assert not s.needs_inference(0, lead_ns=10**9)  # above the threshold: never
+    assert sched().needs_inference(0)  # without a chunk: always
+    with pytest.raises(ConfigError, match='min_execution_steps'):
+        SchedulerConfig(min_execution_steps=-1)
+
+
+def test_lead_estimator_is_the_median_and_ignores_clock_jumps():
+    est = LeadEstimator(window=3)
+    assert est.lead_ns == 0
+    for lead in (100, 300, 200, 10_000):  # the window keeps the last 3
+        est.add(1_000, 1_000 + lead)
+    assert est.lead_ns == 300
+    est.add(5_000, 4_000)  # negative: a clock jump
+    est.add(0, 10_000_000_000)  # absurd
+    assert est.lead_ns == 300
+    est.reset()
+    assert est.lead_ns == 0
+    with pytest.raises(ConfigError):
+        LeadEstimator(window=0)

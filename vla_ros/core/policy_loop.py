@@ -23,7 +23,7 @@ from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_comman
                                    positions_for, to_command_space)
 from vla_ros.core.competence import CommandNotUnderstood
 from vla_ros.core.frame import Frame
-from vla_ros.core.latency_comp import forward_joints, LeadEstimator
+from vla_ros.core.latency_comp import LeadEstimator
 from vla_ros.core.masking import mask_frame
 from vla_ros.core.measured_pose import MeasuredPose
 from vla_ros.core.policy_config import classify_command, CommandAction, PolicyConfig
@@ -31,8 +31,7 @@ from vla_ros.core.policy_counters import PolicyCounters
 from vla_ros.core.policy_types import CommandOutcome, InferenceResult, TickOutput
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
-from vla_ros.core.scheduler import (ChunkScheduler, InferenceTrigger, LatencyCompensation,
-                                    SchedulerMode)
+from vla_ros.core.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
 from vla_ros.errors import InferenceError, InputMismatchError, VlaRosError
 
 __all__ = ['CommandOutcome', 'InferenceResult', 'PolicyLoop', 'TickOutput']
@@ -253,7 +252,7 @@ class PolicyLoop:
     def _triggered_locked(self, now_ns: int) -> bool:
         """Tell whether a new frame should start an inference (trigger + rate cap)."""
         sc = self.config.scheduler
-        if self.scheduler.needs_inference(now_ns):
+        if self.scheduler.needs_inference(now_ns, lead_ns=self.lead.lead_ns):
             return True
         if sc.trigger is not InferenceTrigger.FRAME:
             return False
@@ -283,7 +282,6 @@ class PolicyLoop:
 
     def _run(self, frame: Frame, gen: int, command: str) -> InferenceResult | None:
         frame = mask_frame(dataclasses.replace(frame, command=command), self.mask)
-        frame, lead_ns = self._compensate(frame)
         try:
             with self._runtime_lock:
                 out = self.runtime.infer(frame)
@@ -309,26 +307,13 @@ class PolicyLoop:
             if gen != self.command_gen or not self.active:
                 return None  # the command changed while this chunk was computed
             self.lead.add(out.frame_stamp_ns, now)
-            self.scheduler.add_chunk(actions, out.frame_stamp_ns + lead_ns, out.dt, now_ns=now)
+            self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
             c = self.counters
             c.e2e_ms = (now - out.frame_stamp_ns) * 1e-6
             c.latencies_ms.append(out.timings_ms.get('run', 0.0))
             c.chunks += 1
             c.chunks_rate.tick()
         return InferenceResult(actions, out, frame, command)
-
-    def _compensate(self, frame: Frame) -> tuple[Frame, int]:
-        """``forward_state``: the frame's joints moved to the committed pose at arrival."""
-        if self.config.scheduler.latency_compensation is not LatencyCompensation.FORWARD_STATE:
-            return frame, 0
-        with self._lock:
-            lead = self.lead.lead_ns
-            now_cmd = self.scheduler.peek(frame.stamp_ns)
-            ahead = self.scheduler.peek(frame.stamp_ns + lead)
-        if lead <= 0 or now_cmd is None or ahead is None:
-            return frame, 0
-        skip = (self.config.adapter.gripper_action,)
-        return forward_joints(frame, self.mapping.action_names, now_cmd, ahead, skip=skip), lead
 
     # -- control --------------------------------------------------------------------------
 

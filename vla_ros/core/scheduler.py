@@ -41,13 +41,6 @@ class InferenceTrigger(str, Enum):
     FRAME = 'frame'          # also on every new frame while the worker is idle (rate-capped)
 
 
-class LatencyCompensation(str, Enum):
-    """How a chunk accounts for the time between its frame and its arrival (latency_comp.py)."""
-
-    NONE = 'none'                    # plan from the frame's joint state; skip what passed
-    FORWARD_STATE = 'forward_state'  # plan from the committed pose at arrival (Smith predictor)
-
-
 @dataclass(frozen=True)
 class SchedulerConfig:
     """
@@ -61,8 +54,9 @@ class SchedulerConfig:
     :ivar max_chunks: chunks kept for temporal ensembling.
     :ivar trigger: threshold only, or also every new frame (react to new evidence at once).
     :ivar max_inference_rate_hz: cap on frame-triggered requests (0 = no cap) [Hz].
-    :ivar latency_compensation: plan from the frame's joints, or from the committed pose at the
-        measured arrival time of the chunk.
+    :ivar min_execution_steps: serve at least this many actions of a chunk after it lands before
+        the next is requested (threshold trigger), unless what is left would not cover the
+        measured latency; 0 = off. Keeps a slow policy from re-planning on every chunk.
     """
 
     mode: SchedulerMode = SchedulerMode.ASYNC
@@ -73,12 +67,11 @@ class SchedulerConfig:
     max_chunks: int = 8
     trigger: InferenceTrigger = InferenceTrigger.THRESHOLD
     max_inference_rate_hz: float = 0.0
-    latency_compensation: LatencyCompensation = LatencyCompensation.NONE
+    min_execution_steps: int = 2
 
     def __post_init__(self) -> None:
         coerce_enums(self, {'mode': SchedulerMode, 'smoothing': Smoothing,
-                            'trigger': InferenceTrigger,
-                            'latency_compensation': LatencyCompensation})
+                            'trigger': InferenceTrigger})
         if not (math.isfinite(self.max_inference_rate_hz) and self.max_inference_rate_hz >= 0):
             raise ConfigError(f'max_inference_rate_hz must be >= 0, got '
                               f'{self.max_inference_rate_hz!r}')
@@ -89,6 +82,9 @@ class SchedulerConfig:
             raise ConfigError(f'ensemble_coeff must be >= 0, got {self.ensemble_coeff!r}')
         if self.blend_steps < 1:
             raise ConfigError(f'blend_steps must be >= 1, got {self.blend_steps!r}')
+        if self.min_execution_steps < 0:
+            raise ConfigError(f'min_execution_steps must be >= 0, got '
+                              f'{self.min_execution_steps!r}')
         if self.max_chunks < 1:
             raise ConfigError(f'max_chunks must be >= 1, got {self.max_chunks!r}')
 
@@ -99,7 +95,13 @@ class _Chunk:
     start_ns: int        # time at which actions[0] is due [ns]
     dt_ns: int
     seq: int
-    last_index: int = -1  # last index served from this chunk
+    last_index: int = -1   # last index served from this chunk
+    first_index: int = -1  # first index served from this chunk (-1: none yet)
+
+    @property
+    def served(self) -> int:
+        """Actions served from this chunk so far."""
+        return 0 if self.first_index < 0 else self.last_index - self.first_index + 1
 
     def time_index(self, now_ns: int) -> int:
         """Index of the action due at ``now_ns`` (rounded to the nearest step)."""
@@ -192,24 +194,23 @@ class ChunkScheduler:
         c = self._chunks[-1]
         return c.actions[c.last_index + 1:]
 
-    def peek(self, due_ns: int) -> np.ndarray | None:
+    def needs_inference(self, now_ns: int, *, lead_ns: int = 0) -> bool:
         """
-        Return the newest chunk's action [A] due at ``due_ns`` without serving it.
+        Tell whether a new chunk should be requested (below threshold; sync: chunk used up).
 
-        Clamped to the chunk (its first action before it starts, its last after it ends); None
-        without a chunk.
+        Async: fewer than ``inference_threshold`` actions remain and the newest chunk has served
+        ``min_execution_steps`` actions — or what remains would not last the measured latency
+        ``lead_ns`` (frame stamp -> chunk arrival) [ns].
         """
-        if not self._chunks:
-            return None
-        c = self._chunks[-1]
-        idx = min(max(c.time_index(due_ns), 0), c.actions.shape[0] - 1)
-        return c.actions[idx].copy()
-
-    def needs_inference(self, now_ns: int) -> bool:
-        """Tell whether a new chunk should be requested (below threshold; sync: chunk used up)."""
+        remaining = self.remaining(now_ns)
         if self.config.mode is SchedulerMode.SYNC:
-            return self.remaining(now_ns) <= 0
-        return self.remaining(now_ns) < max(1, self.config.inference_threshold)
+            return remaining <= 0
+        if remaining >= max(1, self.config.inference_threshold):
+            return False
+        c = self._chunks[-1] if self._chunks else None
+        if c is None or c.served >= self.config.min_execution_steps:
+            return True
+        return remaining * c.dt_ns <= lead_ns
 
     def next_action(self, now_ns: int) -> ScheduledAction | None:
         """Return the action for the tick at ``now_ns``, or None when no chunk covers it (hold)."""
@@ -242,6 +243,8 @@ class ChunkScheduler:
         if idx >= c.actions.shape[0]:
             c.last_index = c.actions.shape[0]
             return None
+        if c.first_index < 0:
+            c.first_index = idx
         c.last_index = idx
         return idx
 

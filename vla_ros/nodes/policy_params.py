@@ -54,8 +54,9 @@ _TABLE = (
     spec('gil_switch_interval_ms', D, 0.5, 'sys.setswitchinterval [ms] (Python default 5): '
          'bounds how long the control thread waits for the GIL; 0 = keep the default',
          range=(0.0, 100.0)),
-    spec('realtime_priority', I, 0, 'SCHED_FIFO priority (1-99) of the control thread; 0 = '
-         'normal scheduling (needs CAP_SYS_NICE or an rtprio limit)', range=(0, 99)),
+    spec('realtime_priority', I, 50, 'SCHED_FIFO priority (1-99) of the control thread, as '
+         "ros2_control's controller manager; 0 = normal scheduling. Needs CAP_SYS_NICE or an "
+         'rtprio limit, else a warning and normal scheduling', range=(0, 99)),
     spec('scheduler.mode', S, 'async', 'async (infer in the background) | sync (debug: infer '
          'in the control tick when the chunk is used up)'),
     spec('scheduler.smoothing', S, 'blend', 'none | blend (cross-fade over blend_steps) | '
@@ -67,9 +68,9 @@ _TABLE = (
          'worker is idle: reacts to new evidence within a frame period + inference)'),
     spec('scheduler.max_inference_rate_hz', D, 0.0, 'cap on frame-triggered inference '
          '(0 = no cap) [Hz]', range=(0.0, 1000.0)),
-    spec('scheduler.latency_compensation', S, 'none', 'none (plan from the frame\'s joint '
-         'state) | forward_state (plan from the committed pose at the measured chunk arrival: '
-         'for slow policies, see docs/policy.md regime map)'),
+    spec('scheduler.min_execution_steps', I, 2, 'actions of a chunk served after it lands '
+         'before the next is requested, unless the rest would not last the measured latency '
+         '(0 = off; see the regime map in docs/policy.md)', range=(0, 1000)),
     spec('scheduler.ensemble_coeff', D, 0.01, 'ACT temporal ensembling m in w_i = exp(-m i)'),
     spec('scheduler.blend_steps', I, 4, 'ticks of the cross-fade between chunks',
          range=(0, 10000)),
@@ -163,7 +164,7 @@ def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
         ensemble_coeff=float(g('scheduler.ensemble_coeff')),
         blend_steps=int(g('scheduler.blend_steps')), trigger=g('scheduler.trigger'),
         max_inference_rate_hz=float(g('scheduler.max_inference_rate_hz')),
-        latency_compensation=g('scheduler.latency_compensation'))
+        min_execution_steps=int(g('scheduler.min_execution_steps')))
     adapter = AdapterConfig(
         kind=g('controller.kind'), controller=g('controller.name'),
         joints=tuple(g('controller.joints')) if g('controller.kind') != 'twist' else (),

@@ -10,6 +10,7 @@ sim node. What is missing is DDS and the node's threads: inference takes no simu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import pathlib
 
 import numpy as np
@@ -31,16 +32,18 @@ SIM_CONFIG = config_file()
 def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, *,
             rates: StreamRates = StreamRates(camera_rate_hz=30.0),
             mask=(), config_file: str | pathlib.Path = SIM_CONFIG,
-            latency_s: float = 0.0) -> SuccessMonitor:
+            latency_s: float = 0.0,
+            policy_overrides: Mapping[str, object] | None = None) -> SuccessMonitor:
     """
-    Run one episode with the node's configuration (``config_file``).
+    Run one episode with the node's configuration (``config_file`` + ``policy_overrides``).
 
-    Returns the judged :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s].
+    Returns the judged :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s]
+    from the frame that requested a chunk to the chunk reaching the scheduler.
     """
     from vla_ros.nodes.params_file import policy_config_from_file
     world.reset(seed)
     policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
-        'bundle': str(runtime.bundle.path)})
+        **(policy_overrides or {}), 'bundle': str(runtime.bundle.path)})
     now = {'ns': 0}  # the simulated node clock [ns]
     sync = MultimodalSynchronizer(sync_cfg, clock=lambda: now['ns'])
     loop = PolicyLoop(runtime, policy_cfg, mask=mask, clock=lambda: now['ns'])
