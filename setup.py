@@ -27,7 +27,7 @@ setup(
         (f'share/{PACKAGE_NAME}', ['package.xml']),
         (f'share/{PACKAGE_NAME}/launch', glob('launch/*.launch.py')),
         (f'share/{PACKAGE_NAME}/config', glob('config/*.yaml') + glob('config/*.sdf')
-         + glob('config/*.urdf')),
+         + glob('config/*.urdf') + glob('config/*.xml')),
         # the default policy bundle, found by vla_ros.tools.locate wherever a command runs
         (f'share/{PACKAGE_NAME}/models/default', glob('models/default/*')),
     ],

@@ -11,7 +11,9 @@ Same inputs, same thread count (1), median of timed runs. rss_mb / runtime_total
 separate process that loads a bundle with PolicyRuntime and runs it on 640x480 frames
 without importing torch (peak RSS, median total incl. preprocessing). ``--table`` also prints
 the per-fusion docs table. ``pi0_*``: the small pi0-shaped foreign graph's per-chunk latency
-split into preprocess / run / postprocess (median, and the total's p95).
+split into preprocess / run / postprocess (median, and the total's p95). ``node_*_mb``: VmRSS
+(and its anon / file / shmem parts) of a running vla_policy node with the default bundle, fed
+by fake_sensors over DDS, 10 s after a command (bench/_node_rss.py).
 """
 
 from __future__ import annotations
@@ -144,14 +146,13 @@ def measure_pi0(out: Path, n: int) -> dict:
     """
     Per-chunk latency split of the small pi0-shaped foreign graph (issue 12).
 
-    The graph of test/helpers/foreign_graphs.py (stacked front + wrist in [-1, 1], 24 prompt
-    tokens, state padded to 32, 5 unrolled flow steps, 50 x 32 actions sliced to 7) made into a
-    bundle with ``vla-ros bundle init`` + edits; timed by ``bundle check`` (640x480 frames).
+    The graph of vla_ros/tools/reference_graphs.py (stacked front + wrist in [-1, 1], 24
+    prompt tokens, state padded to 32, 5 unrolled flow steps, 50 x 32 actions sliced to 7)
+    made into a bundle with ``vla-ros bundle init`` + edits; timed by ``bundle check``
+    (640x480 frames).
     """
-    sys.path.insert(0, str(ROOT / 'test'))
-    from helpers.foreign_bundles import make_pi0_bundle
-
     from vla_ros.core.bundle_check import check_bundle_dir
+    from vla_ros.tools.reference_bundles import make_pi0_bundle
 
     with contextlib.redirect_stdout(io.StringIO()):  # bundle init prints its FILL_IN list
         bundle = make_pi0_bundle(out)
@@ -165,6 +166,16 @@ def _child(bundle: Path) -> dict:
     if child.returncode != 0:
         raise RuntimeError(child.stderr[-2000:])
     return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def _node_rss() -> dict:
+    """Measure the VmRSS [MB] of a running vla_policy node, default bundle (_node_rss.py)."""
+    child = subprocess.run([sys.executable, str(ROOT / 'bench' / '_node_rss.py')],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300)
+    if child.returncode != 0:
+        raise RuntimeError(child.stderr[-2000:])
+    last = child.stdout.strip().splitlines()[-1]
+    return {k: float(v) for k, v in (kv.split('=') for kv in last.split())}
 
 
 def main() -> int:
@@ -182,6 +193,7 @@ def main() -> int:
         p = measure_pi0(Path(tmp) / 'pi0', args.n)
         try:
             c, dc = _child(Path(tmp) / 'xattn'), _child(DEFAULT_BUNDLE)
+            node = _node_rss()
         except RuntimeError as e:
             print(e, file=sys.stderr)
             return 1
@@ -209,7 +221,9 @@ def main() -> int:
           f"default_params_m={d['params'] / 1e6:.2f} "
           f"pi0_preprocess_ms={p['preprocess'][0]:.2f} pi0_run_ms={p['run'][0]:.2f} "
           f"pi0_postprocess_ms={p['postprocess'][0]:.2f} pi0_total_ms={p['total'][0]:.2f} "
-          f"pi0_total_p95_ms={p['total'][1]:.2f}")
+          f"pi0_total_p95_ms={p['total'][1]:.2f} node_rss_mb={node['rss']:.0f} "
+          f"node_anon_mb={node['anon']:.0f} node_file_mb={node['file']:.0f} "
+          f"node_shmem_mb={node['shmem']:.0f}")
     return 0
 
 

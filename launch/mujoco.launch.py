@@ -44,7 +44,15 @@ def generate_launch_description() -> LaunchDescription:
                                                     value_type=float),
                  'speak_commands': ParameterValue(LaunchConfiguration('speak_commands'),
                                                   value_type=bool)}]),
+        DeclareLaunchArgument(
+            'fastdds_profile', default_value=PathJoinSubstitution(
+                [FindPackageShare('vla_ros'), 'config', 'fastdds_policy.xml']),
+            description='FASTDDS_DEFAULT_PROFILES_FILE of vla_policy (a 4 MiB shared-memory '
+                        'segment: the node writes no camera-sized samples; -28 MB RSS); '
+                        'point it at your own profile to replace it'),
         Node(package='vla_ros', executable='vla_policy', name='vla_policy', output='screen',
              condition=IfCondition(LaunchConfiguration('policy')),
+             additional_env={'FASTDDS_DEFAULT_PROFILES_FILE':
+                             LaunchConfiguration('fastdds_profile')},
              parameters=[sim_params, {'bundle': LaunchConfiguration('bundle')}]),
     ])

@@ -39,8 +39,16 @@ def generate_launch_description() -> LaunchDescription:
             'autostart', default_value='false',
             description='configure and activate the lifecycle node on start; false leaves '
                         'it to ros2 lifecycle / a lifecycle manager'),
+        DeclareLaunchArgument(
+            'fastdds_profile', default_value=PathJoinSubstitution(
+                [FindPackageShare('vla_ros'), 'config', 'fastdds_policy.xml']),
+            description='FASTDDS_DEFAULT_PROFILES_FILE of vla_policy (a 4 MiB shared-memory '
+                        'segment: the node writes no camera-sized samples; -28 MB RSS); '
+                        'point it at your own profile to replace it'),
         Node(package='vla_ros', executable='vla_policy', name='vla_policy',
              namespace=LaunchConfiguration('namespace'), output='screen',
+             additional_env={'FASTDDS_DEFAULT_PROFILES_FILE':
+                             LaunchConfiguration('fastdds_profile')},
              parameters=[LaunchConfiguration('robot_config'), {
                  'bundle': LaunchConfiguration('bundle'),
                  'dry_run': ParameterValue(LaunchConfiguration('dry_run'), value_type=bool),

@@ -52,17 +52,33 @@ def test_a_broken_graph_is_a_bundle_error(tmp_path):
 def test_lean_text_encoder_keeps_embeddings_and_verdicts_of_the_default_bundle():
     """Folding off and no arena: the same embeddings (fp32 rounding) and the same verdicts."""
     rt = PolicyRuntime.from_bundle(DEFAULT_BUNDLE)
-    lean = [(rt._encode(c), rt.competence.judge(c, rt._encode(c))) for c in COMMANDS]
+    enc = rt.text_encoder
+    lean = [(enc.encode(c), rt.competence.judge(c, enc.encode(c))) for c in COMMANDS]
     opts, disabled = text_session_options()
     assert not opts.enable_cpu_mem_arena and disabled == ('ConstantFolding',)
     full = SessionSettings().options()  # what the text encoder used before
-    rt._text_session = open_session(rt.bundle.file(rt.manifest.text_encoder['file']),
-                                    rt.providers, full)
+    enc.use_session(open_session(enc.path, rt.providers, full))
     for (emb, verdict), c in zip(lean, COMMANDS):
-        ref = rt._encode(c)
+        ref = enc.encode(c)
         ref_verdict = rt.competence.judge(c, ref)
         assert np.max(np.abs(emb - ref)) < 1e-5, c
         assert (verdict.understood, verdict.nearest) == (ref_verdict.understood,
                                                          ref_verdict.nearest), c
         assert verdict.similarity == pytest.approx(ref_verdict.similarity, abs=1e-5)
     assert any(not v.understood for _, v in lean) and any(v.understood for _, v in lean)
+
+
+def test_text_encoder_is_opened_per_new_command_and_closed_unless_resident():
+    """On demand: one session for the competence bank, one per cache miss, none kept open."""
+    rt = PolicyRuntime.from_bundle(DEFAULT_BUNDLE)
+    enc = rt.text_encoder
+    assert not enc.loaded and enc.opened == 1  # the competence bank
+    a = rt.embed_text('pick up the red cube')
+    assert enc.opened == 2 and not enc.loaded
+    assert rt.embed_text('pick up the red cube') is a and enc.opened == 2  # cached
+    resident = PolicyRuntime.from_bundle(DEFAULT_BUNDLE)
+    resident.text_encoder.resident = True
+    b = resident.embed_text('pick up the red cube')
+    assert resident.text_encoder.loaded and np.array_equal(a, b)
+    resident.embed_text('push the blue brick')
+    assert resident.text_encoder.opened == 2  # the first miss opened it; it stays open

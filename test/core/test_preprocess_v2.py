@@ -149,5 +149,12 @@ def test_sync_core_serves_the_history_from_its_buffers():
     assert past.stamp_ns == t0 + 9 * 10**8 and past.present['image/front']
     assert np.allclose(past.joint_positions, 0.9) and past.images['front'][0, 0, 0] == 27
     assert sync.stats.frames == 1  # the past frame is not counted
-    early = sync.assemble(t0 + 5 * 10**7)  # 0.1 s before the first sample: not observed
-    assert not early.history[0].present.get('image/front')
+    # images are kept for the history span + slop (image_buffer_s at least), not buffer_s
+    assert len(sync._images['front']) == 8 and cfg.image_horizon_s == cfg.image_buffer_s
+    fresh = MultimodalSynchronizer(cfg, clock=lambda: t0 + 10**8)
+    for i in range(3):
+        fresh.add_image('front', t0 + i * 33_333_333, np.full((4, 4, 3), i, np.uint8))
+    fresh.add_joints(t0, J, [0.0] * 7, [0.0] * 7)
+    fresh.add_joints(t0 + 10**8, J, [0.1] * 7, [0.0] * 7)
+    early = fresh.assemble(t0 + 5 * 10**7)  # 0.05 s after the first sample: no past yet
+    assert early.present['image/front'] and not early.history[0].present.get('image/front')

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from vla_ros.core.frame import TactileLayout
 from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
-from vla_ros.errors import LayoutError, SampleRateError, ValueRangeError
+from vla_ros.errors import ConfigError, LayoutError, SampleRateError, ValueRangeError
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -67,3 +67,18 @@ def test_joint_name_cache_is_bounded():
         names = (*JOINTS, *(f'extra_{k}_{i}' for i in range(50)))
         sync.add_joints(T0 + k * MS, names, np.zeros(len(names)))
     assert len(sync._joint_index) <= 8
+
+
+def test_images_are_kept_for_image_buffer_s_other_streams_for_buffer_s():
+    cfg = SyncConfig(cameras=(CameraConfig('front'),), joint_names=('j',),
+                     modalities=('image', 'joints'), buffer_s=2.0, image_buffer_s=0.25)
+    sync = MultimodalSynchronizer(cfg, clock=lambda: 3 * 10**9)
+    for i in range(61):  # 2 s at 30 Hz
+        t = 10**9 + i * 33_333_333
+        sync.add_image('front', t, np.zeros((2, 2, 3), np.uint8))
+        sync.add_joints(t, ['j'], [0.0], [0.0])
+    assert len(sync._images['front']) == 8 and len(sync._joints) == 61
+    long = SyncConfig(image_buffer_s=0.25, history_frames=5, history_spacing_s=0.3)
+    assert long.image_horizon_s == pytest.approx(1.2 + long.image_slop_s)
+    with pytest.raises(ConfigError, match='image_buffer_s'):
+        SyncConfig(image_buffer_s=0.01, image_slop_s=0.02)

@@ -69,7 +69,7 @@ def test_minilm_text_encoder_bundle(tmp_path):
     c = rt.embed_text('play some jazz music')
     assert a.shape == (384,) and np.linalg.norm(a) == pytest.approx(1.0, abs=1e-4)
     assert float(a @ b) > float(a @ c)  # semantic similarity survives export
-    ids, mask = rt._tokenizer('pick up the red cube')
+    ids, mask = rt.text_encoder.tokenizer('pick up the red cube')
     with torch.no_grad():
         ref = enc(torch.from_numpy(ids), torch.from_numpy(mask))[0].numpy()
     assert np.max(np.abs(ref - a)) < 1e-4

@@ -11,12 +11,10 @@ typed action chunk in physical units (``PolicyOutput``), checking every input be
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 import logging
 from pathlib import Path
-import threading
 import time
 from typing import Any
 
@@ -25,9 +23,10 @@ import onnxruntime as ort
 from vla_ros.core.bundle import Bundle, load_bundle, Manifest, TensorSpec
 from vla_ros.core.competence import CommandNotUnderstood, CompetenceCheck, CompetenceSpec, Verdict
 from vla_ros.core.frame import Frame
-from vla_ros.core.ort_session import open_session, SessionSettings, text_session_options
+from vla_ros.core.ort_session import open_session, SessionSettings
 from vla_ros.core.postprocess import to_chunk
 from vla_ros.core.preprocess import InputBuilder, NP_DTYPES
+from vla_ros.core.text_encoder import DEFAULT_CACHE_SIZE, TextEncoder
 from vla_ros.core.text_tokenize import TextTokenizer
 from vla_ros.errors import InferenceError, InputMismatchError, UnsupportedProviderError
 
@@ -92,7 +91,8 @@ class PolicyRuntime:
     def __init__(self, bundle: Bundle, *,
                  providers: Sequence[str | tuple[str, dict[str, Any]]] = ('CPUExecutionProvider',),
                  intra_op_threads: int = 1, graph_optimization: str = 'all',
-                 text_cache_size: int = 32, session: SessionSettings | None = None) -> None:
+                 text_cache_size: int = DEFAULT_CACHE_SIZE, session: SessionSettings | None = None,
+                 text_encoder_resident: bool = False) -> None:
         # ``session`` (all SessionOptions) wins over intra_op_threads / graph_optimization
         settings = self.session_settings = session or SessionSettings(
             intra_op_threads=intra_op_threads, graph_optimization=graph_optimization)
@@ -104,27 +104,27 @@ class PolicyRuntime:
         self.active_providers = tuple(self._session.get_providers())
         LOG.info('policy %s: requested providers %s -> using %s (%s)', m.model_id,
                  list(providers), list(self.active_providers), settings)
-        self._text_session = self._tokenizer = None
+        # The text encoder has its own lock: a new command is embedded while the policy
+        # graph runs on another thread (onnxruntime sessions are safe to run concurrently).
+        # It is opened per new command unless text_encoder_resident (text_encoder.py).
+        self.text_encoder: TextEncoder | None = None
         if m.text_encoder:
             te = m.text_encoder
             tok = te.get('tokenizer') or {}
-            self._tokenizer = TextTokenizer(
+            tokenizer = TextTokenizer(
                 tok.get('kind', 'bytes'), max_length=int(tok.get('max_length', 64)),
                 file=bundle.file(tok['file']) if tok.get('file') else None)
-            text_opts, disabled = text_session_options()  # lean: fp16 weights stay fp16
-            self._text_session = open_session(bundle.file(te['file']), self.providers,
-                                              text_opts, disabled_optimizers=disabled)
-        # The text encoder has its own lock: a new command is embedded while the policy
-        # graph runs on another thread (onnxruntime sessions are safe to run concurrently).
-        self._text_lock = threading.Lock()
-        self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._text_cache_size = int(text_cache_size)
+            self.text_encoder = TextEncoder(
+                bundle.file(te['file']), tokenizer, te['input_names'], te['output_name'],
+                self.providers, resident=text_encoder_resident, cache_size=text_cache_size)
         self._command = ''
         # commands far from the training commands are refused (bundle's competence section)
         self.competence: CompetenceCheck | None = None
-        if m.text_encoder and m.text_encoder.get('competence'):
-            spec = CompetenceSpec.from_manifest(m.text_encoder['competence'])
-            self.competence = CompetenceCheck(spec, self._encode)
+        if self.text_encoder is not None:
+            with self.text_encoder.hold():  # a broken graph fails here; one session for the bank
+                if m.text_encoder.get('competence'):
+                    spec = CompetenceSpec.from_manifest(m.text_encoder['competence'])
+                    self.competence = CompetenceCheck(spec, self.text_encoder.encode)
         self._inputs = InputBuilder(m, bundle.path, embed_text=self.embed_text)
         self._output_names = [o.name for o in m.outputs]
 
@@ -146,7 +146,7 @@ class PolicyRuntime:
         Raises :class:`CommandNotUnderstood` (the command stays unset) when the bundle's
         competence check refuses it.
         """
-        if text and self._text_session is not None:
+        if text and self.text_encoder is not None:
             verdict = self.judge_command(text)
             if verdict is not None and not verdict.understood:
                 raise CommandNotUnderstood(verdict.reason)
@@ -163,37 +163,9 @@ class PolicyRuntime:
 
         Safe to call while :meth:`infer` runs on another thread (own lock).
         """
-        if self._text_session is None or self._tokenizer is None:
+        if self.text_encoder is None:
             raise InferenceError('this bundle has no text encoder')
-        with self._text_lock:
-            return self._embed_locked(text)
-
-    def _embed_locked(self, text: str) -> np.ndarray:
-        hit = self._text_cache.get(text)
-        if hit is not None:
-            self._text_cache.move_to_end(text)
-            return hit
-        emb = self._encode(text)
-        self._text_cache[text] = emb
-        while len(self._text_cache) > self._text_cache_size:
-            self._text_cache.popitem(last=False)
-        return emb
-
-    def _encode(self, text: str) -> np.ndarray:
-        """Run the text encoder on one command (no cache, no lock): (D,) float32."""
-        if self._text_session is None or self._tokenizer is None:
-            raise InferenceError('this bundle has no text encoder')
-        ids, mask = self._tokenizer(text)
-        names = self.manifest.text_encoder['input_names']
-        feeds = dict(zip(names, (ids, mask)))
-        try:
-            emb = self._text_session.run([self.manifest.text_encoder['output_name']], feeds)[0]
-        except Exception as e:  # noqa: BLE001 -- ORT raises untyped errors
-            raise InferenceError(f'text encoder failed on {text!r}: {e}') from e
-        emb = np.ascontiguousarray(emb[0], np.float32)
-        if not np.all(np.isfinite(emb)):
-            raise InferenceError(f'text encoder produced non-finite values for {text!r}')
-        return emb
+        return self.text_encoder.embed(text)
 
     # -- inputs ---------------------------------------------------------------------------
     def build_inputs(self, frame: Frame) -> dict[str, np.ndarray]:

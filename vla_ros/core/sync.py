@@ -60,7 +60,8 @@ class MultimodalSynchronizer:
         self._clock = clock or time.monotonic_ns
         self.on_clock_jump = on_clock_jump
         horizon = int(config.buffer_s * NS_PER_S)
-        self._images = {c.name: StampedBuffer(horizon, 64) for c in config.cameras}
+        image_horizon = int(config.image_horizon_s * NS_PER_S)
+        self._images = {c.name: StampedBuffer(image_horizon, 64) for c in config.cameras}
         self._audio = AudioRing(config.audio_rate, config.buffer_s)
         self._tactile: StampedBuffer = StampedBuffer(horizon, 1024)
         self._joints: StampedBuffer = StampedBuffer(horizon, 1024)

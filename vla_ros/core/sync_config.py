@@ -79,7 +79,10 @@ class SyncConfig:
         ``required=True`` are added automatically).
     :ivar modalities: modalities in use; others are never present.
     :ivar stamp_policy: zero stamps -> ``reject`` or ``arrival`` time.
-    :ivar buffer_s: history kept per stream.
+    :ivar buffer_s: history kept per stream [s] (audio, tactile, joints).
+    :ivar image_buffer_s: images kept per camera [s]; an image is only used within
+        ``image_slop_s`` of a frame's stamp, so full-size images are kept briefly (two 640x480
+        cameras at 30 Hz for 2 s hold 110 MB); lengthened to cover the history span.
     :ivar clock_jump_s: a stream going back by more than this clears every buffer.
     :ivar max_wait_s: how long a primary-camera trigger waits for the other cameras.
     :ivar max_message_bytes: larger messages are rejected before conversion.
@@ -108,6 +111,7 @@ class SyncConfig:
     modalities: tuple[str, ...] = ALL_MODALITIES
     stamp_policy: StampPolicy = StampPolicy.REJECT
     buffer_s: float = 2.0
+    image_buffer_s: float = 0.25
     clock_jump_s: float = 1.0
     max_wait_s: float = 0.05
     max_message_bytes: int = 64 * 1024 * 1024
@@ -150,6 +154,7 @@ class SyncConfig:
         if bad:
             raise ConfigError(f'required modalities {bad} are not configured; known: {keys}')
         for name in ('image_slop_s', 'audio_window_s', 'tactile_window_s', 'buffer_s',
+                     'image_buffer_s',
                      'clock_jump_s', 'timer_rate_hz'):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
@@ -158,6 +163,9 @@ class SyncConfig:
             raise ConfigError(f'max_wait_s must be in [0, 10), got {self.max_wait_s!r}')
         if not (1000 <= self.audio_rate <= 384000):
             raise ConfigError(f'audio_rate must be in [1000, 384000] Hz, got {self.audio_rate}')
+        if self.image_buffer_s < self.image_slop_s:
+            raise ConfigError(f'image_buffer_s ({self.image_buffer_s}) must be >= image_slop_s '
+                              f'({self.image_slop_s})')
         if self.buffer_s < self.audio_window_s:
             raise ConfigError(f'buffer_s ({self.buffer_s}) must be >= audio_window_s '
                               f'({self.audio_window_s})')
@@ -190,6 +198,13 @@ class SyncConfig:
                               f'span + image_slop_s <= buffer_s ({self.buffer_s} s)')
         if self.max_message_bytes <= 0:
             raise ConfigError(f'max_message_bytes must be > 0, got {self.max_message_bytes}')
+
+    @property
+    def image_horizon_s(self) -> float:
+        """Images kept per camera [s]: ``image_buffer_s``, or the history span + slop."""
+        span = (self.history_frames - 1) * self.history_spacing_s
+        return max(self.image_buffer_s, span + self.image_slop_s) if span > 0 else (
+            self.image_buffer_s)
 
     @property
     def modality_keys(self) -> tuple[str, ...]:

@@ -68,7 +68,11 @@ _TABLE = (
          "required_cameras ('audio', 'tactile', 'joints', 'language', 'image/<cam>')"),
     spec('modalities', SA, list(ALL_MODALITIES), 'modalities in use'),
     spec('stamp_policy', S, 'reject', "zero header stamps: 'reject' or 'arrival'"),
-    spec('buffer_s', D, 2.0, 'history kept per stream [s]', range=(0.01, 600.0)),
+    spec('buffer_s', D, 2.0, 'history kept per stream (audio, tactile, joints) [s]',
+         range=(0.01, 600.0)),
+    spec('image_buffer_s', D, 0.25, 'images kept per camera [s] (an image is used within '
+         'image_slop_s of a frame; longer when a bundle history needs it)',
+         range=(0.001, 600.0)),
     spec('clock_jump_s', D, 1.0, 'a stamp this far behind its stream is a clock jump when the '
          'node clock went back too (before any clock: 3 in a row); otherwise, and this far '
          'ahead of the clock, it is rejected [s]', range=(0.001, 3600.0)),
@@ -113,6 +117,7 @@ def config_from_values(v: dict) -> SyncConfig:
             max_age_s={k.split('.', 1)[1]: v[k] for k in v if k.startswith('max_age_s.')},
             required=tuple(v['required_modalities']), modalities=tuple(v['modalities']),
             stamp_policy=v['stamp_policy'], buffer_s=v['buffer_s'],
+            image_buffer_s=v['image_buffer_s'],
             clock_jump_s=v['clock_jump_s'], max_message_bytes=v['max_message_bytes'],
             audio_topic=v['audio_topic'], audio_msg_type=v['audio_msg_type'],
             audio_data_rate=v['audio_data_rate'], audio_data_channels=v['audio_data_channels'],

@@ -105,6 +105,7 @@ class VlaPolicy(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         from vla_ros.core.bundle import load_bundle
+        from vla_ros.core.ort_session import release_free_memory
         from vla_ros.core.runtime import PolicyRuntime
         from vla_ros.nodes.sensor_inputs import SensorInputs
         try:
@@ -114,7 +115,8 @@ class VlaPolicy(LifecycleNode):
                 raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
             before = thread_ids()
             runtime = PolicyRuntime(load_bundle(cfg.bundle), providers=tuple(values['providers']),
-                                    session=session_settings(values))
+                                    session=session_settings(values),
+                                    text_encoder_resident=bool(values['text_encoder_resident']))
             self._ort_tids = thread_ids() - before  # onnxruntime's intra-op pool
             self._inference_sched = (thread_scheduling(values['inference_scheduling'],
                                                        values['inference_nice']),
@@ -153,6 +155,7 @@ class VlaPolicy(LifecycleNode):
                 callback_group=self._groups['command']),
             self.create_subscription(Bool, C.ESTOP_TOPIC, self._on_estop, LATCHED_QOS,
                                      callback_group=self._groups['control'])]
+        release_free_memory()  # what loading the bundle parsed and freed (tens of MB)
         self.get_logger().info(
             f'configured: bundle {m.model_id} ({m.action_kind}, H={m.horizon}, dt={m.dt}s) -> '
             f'{cfg.adapter.kind.value} {cfg.adapter.topic} at {1 / loop.period_s:.1f} Hz, '
