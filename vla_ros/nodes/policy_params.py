@@ -73,7 +73,7 @@ _TABLE = (
          '(0 = no cap) [Hz]', range=(0.0, 1000.0)),
     spec('scheduler.min_execution_steps', I, 2, 'actions of a chunk served after it lands '
          'before the next is requested, unless the rest would not last the measured latency '
-         '(0 = off; see the regime map in docs/policy.md)', range=(0, 1000)),
+         '(0 = off)', range=(0, 1000)),
     spec('scheduler.ensemble_coeff', D, 0.01, 'ACT temporal ensembling m in w_i = exp(-m i)'),
     spec('scheduler.blend_steps', I, 4, 'ticks of the cross-fade between chunks',
          range=(0, 10000)),
