@@ -132,7 +132,12 @@ def test_every_topic_at_its_configured_rate(sim):
             stamps = [json.loads(m.data)['sim_time'] for m in msgs]
         else:
             stamps = [_stamp(m) for m in msgs]
-        sim_rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+        # Rate in sim time, counting the periods each gap spans: a message the loaded
+        # machine's DDS drops (best effort) widens one gap to two periods, and must not read
+        # as a slower publisher (CI measured tactile at 88 Hz that way).
+        gaps = np.diff(stamps)
+        periods = np.maximum(1.0, np.rint(gaps / np.median(gaps))).sum()
+        sim_rate = periods / (stamps[-1] - stamps[0])
         assert sim_rate == pytest.approx(RATES[param], rel=0.1), key      # in sim time
         assert len(msgs) / wall > 0.6 * RATES[param], (key, len(msgs) / wall)  # real time
     img = client.get('front')[-1]
