@@ -45,7 +45,7 @@ class Listener:
         from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
         from std_msgs.msg import Bool, Float64MultiArray, String
         from trajectory_msgs.msg import JointTrajectory
-        from vla_ros_msgs.msg import ActionChunk, PolicyStatus
+        from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
         self.node = rclpy.create_node('policy_test_listener')
         latched = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
@@ -55,6 +55,7 @@ class Listener:
         self.gripper: list = []
         self.status: list = []
         self.chunks: list = []
+        self.weights: list = []
         n = self.node
         n.create_subscription(JointTrajectory, '/arm_controller/joint_trajectory',
                               self._add(self.traj), 100)
@@ -64,6 +65,8 @@ class Listener:
                               latched)
         n.create_subscription(ActionChunk, '/vla_policy/action_chunk', self._add(self.chunks),
                               100)
+        n.create_subscription(ModalityWeights, '/vla_policy/modality_weights',
+                              self._add(self.weights), 100)
         self.cmd_pub = n.create_publisher(String, C.COMMAND_TOPIC, latched)
         self.estop_pub = n.create_publisher(Bool, C.ESTOP_TOPIC, latched)
         self._String, self._Bool = String, Bool

@@ -49,6 +49,8 @@ class PolicyConfig:
     :ivar gripper_joint_state: joint_states name of the gripper (position hold) ('' = same
         as the gripper action name).
     :ivar debug_image: publish ``~/debug_image`` with the command and predicted motion.
+    :ivar attribution_rate_hz: per-modality weights (:mod:`vla_ros.core.attribution`) at most
+        this often [Hz]; 0 = off.
     :ivar eval_added_latency_s: EVALUATION ONLY: each chunk reaches the scheduler this much
         later than its inference finished, as if the policy were that much slower [s].
     """
@@ -70,6 +72,7 @@ class PolicyConfig:
     gripper_joint_state: str = ''
     debug_image: bool = False
     eval_added_latency_s: float = 0.0
+    attribution_rate_hz: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.control_rate_hz) and 0 <= self.control_rate_hz <= 1000):
@@ -79,7 +82,8 @@ class PolicyConfig:
             raise ConfigError(f'max_command_chars must be >= 1, got {self.max_command_chars!r}')
         if not (self.max_frame_age_s > 0):
             raise ConfigError(f'max_frame_age_s must be > 0, got {self.max_frame_age_s!r}')
-        for key in ('max_command_rate_hz', 'hold_latch_s', 'eval_added_latency_s'):
+        for key in ('max_command_rate_hz', 'hold_latch_s', 'eval_added_latency_s',
+                    'attribution_rate_hz'):
             v = getattr(self, key)
             if not (math.isfinite(v) and v >= 0):
                 raise ConfigError(f'{key} must be >= 0, got {v!r}')

@@ -21,6 +21,7 @@ import time
 import numpy as np
 from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_command,
                                    positions_for, to_command_space)
+from vla_ros.core.attribution import LiveAttribution
 from vla_ros.core.competence import CommandNotUnderstood
 from vla_ros.core.frame import Frame
 from vla_ros.core.latency_comp import LeadEstimator
@@ -66,6 +67,8 @@ class PolicyLoop:
         self.aliases = {grip: config.gripper_joint_state or grip}
         self.counters = PolicyCounters()
         self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
+        self.attribution = (LiveAttribution(runtime, config.attribution_rate_hz)
+                            if config.attribution_rate_hz > 0 else None)
         self._pose = MeasuredPose(self.mapping.action_names, self.aliases,
                                   *self.safety.plausible_bounds())
         self._lock = threading.Lock()
@@ -285,6 +288,8 @@ class PolicyLoop:
         try:
             with self._runtime_lock:
                 out = self.runtime.infer(frame)
+                weights = None if self.attribution is None else self.attribution.maybe(
+                    frame, self._clock(), out.timings_ms.get('run', 0.0))
             actions = to_command_space(out.actions, out.kind, out.action_names,
                                        frame.joint_names, frame.joint_positions)
         except InputMismatchError as e:
@@ -313,7 +318,7 @@ class PolicyLoop:
             c.latencies_ms.append(out.timings_ms.get('run', 0.0))
             c.chunks += 1
             c.chunks_rate.tick()
-        return InferenceResult(actions, out, frame, command)
+        return InferenceResult(actions, out, frame, command, weights)
 
     # -- control --------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from vla_ros.core.adapters import ControllerCommand
+from vla_ros.core.attribution import ModalityWeights
 from vla_ros.core.frame import Frame
 from vla_ros.core.policy_config import CommandAction
 from vla_ros.core.runtime import PolicyOutput
@@ -41,6 +42,7 @@ class InferenceResult:
     output: PolicyOutput
     frame: Frame
     command: str
+    weights: ModalityWeights | None = None  # per-modality reliance, when it was computed
 
 
 @dataclass(frozen=True)

@@ -168,9 +168,15 @@ class PolicyRuntime:
         return self.text_encoder.embed(text)
 
     # -- inputs ---------------------------------------------------------------------------
-    def build_inputs(self, frame: Frame) -> dict[str, np.ndarray]:
-        """Model inputs (batch 1) for a frame, checked against the manifest."""
-        feeds = self._inputs.build(frame, self._command)
+    def build_inputs(self, frame: Frame, *, use_set_command: bool = True
+                     ) -> dict[str, np.ndarray]:
+        """
+        Model inputs (batch 1) for a frame, checked against the manifest.
+
+        The language is ``frame.command``, else the :meth:`set_command` one unless
+        ``use_set_command`` is False (then a frame without a command has no language).
+        """
+        feeds = self._inputs.build(frame, self._command if use_set_command else '')
         for spec in self.manifest.inputs:
             _check_input(spec, feeds[spec.name])
         return feeds

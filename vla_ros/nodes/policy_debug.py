@@ -1,8 +1,8 @@
 """
 Optional ``~/debug_image`` of ``vla_policy``, for RViz/Foxglove.
 
-The first camera image with the command and the predicted motion (per-action trajectories of the
-chunk) drawn on it.
+The first camera image with the command, the predicted motion (per-action trajectories of the
+chunk) and, when the node computes them, the per-modality weights (bars, top right) drawn on it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ COLORS = [(255, 80, 80), (80, 255, 80), (80, 80, 255), (255, 255, 80), (255, 80,
 
 
 def render(image: np.ndarray | None, actions: np.ndarray, command: str,
-           names) -> np.ndarray:
+           names, weights=None) -> np.ndarray:
     """
     Draw the debug image: RGB uint8 HxWx3.
 
@@ -41,7 +41,21 @@ def render(image: np.ndarray | None, actions: np.ndarray, command: str,
         cv2.polylines(canvas, [pts], False, COLORS[j % len(COLORS)], 1, cv2.LINE_AA)
     cv2.putText(canvas, (command or '(no command)')[:40], (5, 15), cv2.FONT_HERSHEY_SIMPLEX,
                 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    if weights is not None:
+        draw_weights(canvas, weights)
     return canvas
+
+
+def draw_weights(canvas: np.ndarray, weights) -> None:
+    """Bars of a :class:`~vla_ros.core.attribution.ModalityWeights`, top right (in place)."""
+    w = canvas.shape[1]
+    x0, bar = w - 110, 60
+    for i, (name, v) in enumerate(zip(weights.modalities, weights.weights)):
+        y = 28 + 12 * i
+        cv2.putText(canvas, name.split('/')[-1][:7], (x0, y + 8), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.33, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.rectangle(canvas, (x0 + 45, y), (x0 + 45 + int(bar * float(v)), y + 8),
+                      COLORS[i % len(COLORS)], -1)
 
 
 class DebugImage:
@@ -50,9 +64,9 @@ class DebugImage:
     def __init__(self, node: Node) -> None:
         self._pub = node.create_publisher(Image, '~/debug_image', SENSOR_QOS)
 
-    def publish(self, frame, actions: np.ndarray, command: str, names) -> None:
+    def publish(self, frame, actions: np.ndarray, command: str, names, weights=None) -> None:
         cam = next(iter(frame.images), None)
-        img = render(frame.image(cam) if cam else None, actions, command, names)
+        img = render(frame.image(cam) if cam else None, actions, command, names, weights)
         msg = Image()
         msg.header.stamp = to_time(frame.stamp_ns)
         msg.header.frame_id = 'vla_debug'

@@ -7,11 +7,13 @@ The counters live in the ROS-free :mod:`vla_ros.core.policy_counters`.
 from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from vla_ros.core.attribution import ModalityWeights
 from vla_ros.core.policy_counters import PolicyCounters, RateMeter
 from vla_ros.core.safety import SafetyState
-from vla_ros_msgs.msg import PolicyStatus
+from vla_ros_msgs.msg import ModalityWeights as ModalityWeightsMsg, PolicyStatus
 
-__all__ = ['PolicyCounters', 'RateMeter', 'STATE_CODES', 'policy_diagnostic', 'status_msg']
+__all__ = ['PolicyCounters', 'RateMeter', 'STATE_CODES', 'policy_diagnostic', 'status_msg',
+           'weights_msg']
 
 STATE_CODES = {
     SafetyState.IDLE: PolicyStatus.STATE_IDLE,
@@ -40,6 +42,21 @@ def status_msg(*, stamp, state: SafetyState, reason: str, command: str, model_id
     msg.e2e_latency_ms = float(c.e2e_ms)
     msg.chunks = c.chunks
     msg.holds = c.holds
+    return msg
+
+
+def weights_msg(w: ModalityWeights, *, stamp, model_id: str) -> ModalityWeightsMsg:
+    """``~/modality_weights`` from a :class:`ModalityWeights` (header stamp: its frame)."""
+    msg = ModalityWeightsMsg()
+    msg.header.stamp = stamp
+    msg.model_id = model_id
+    msg.method = w.method
+    msg.modalities = list(w.modalities)
+    msg.weights = [float(v) for v in w.weights]
+    msg.deltas = [float(v) for v in w.deltas]
+    msg.present = [bool(v) for v in w.present]
+    msg.gate_weights = [] if w.gate_weights is None else [float(v) for v in w.gate_weights]
+    msg.compute_ms = float(w.compute_ms)
     return msg
 
 

@@ -119,6 +119,9 @@ _TABLE = (
     spec('mask_modalities', SA, [], "ablation: modalities the policy sees as absent ('image', "
          "'image/<cam>', 'audio', 'tactile', 'language')"),
     spec('debug_image', B, False, 'publish ~/debug_image (command + predicted motion drawn)'),
+    spec('attribution_rate_hz', D, 1.0, '~/modality_weights (what the policy relies on: chunk '
+         'change with each modality switched off) at most this often [Hz]; skipped while it '
+         'would cost > 10 % of a chunk; 0 = off', range=(0.0, 100.0)),
 )
 POLICY_PARAMETERS: dict[str, ParamSpec] = as_mapping(_TABLE)
 
@@ -186,4 +189,5 @@ def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
         status_rate_hz=float(g('status_rate_hz')), intra_op_threads=int(g('intra_op_threads')),
         joint_limits={k: v for k, v in limits.items() if v},
         gripper_joint_state=g('gripper.joint_state'), debug_image=bool(g('debug_image')),
-        eval_added_latency_s=float(g('eval_added_latency_ms')) * 1e-3)
+        eval_added_latency_s=float(g('eval_added_latency_ms')) * 1e-3,
+        attribution_rate_hz=float(g('attribution_rate_hz')))

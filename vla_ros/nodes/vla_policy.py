@@ -38,15 +38,16 @@ from vla_ros.core.safety import SafetyState
 from vla_ros.core.sync_config import fit_history
 from vla_ros.core.watchdog import ClockWatchdog
 from vla_ros.errors import InputMismatchError, VlaRosError
-from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs
+from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
 from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.policy_monitor import policy_diagnostic, STATE_CODES, status_msg
+from vla_ros.nodes.policy_monitor import (policy_diagnostic, STATE_CODES, status_msg,
+                                          weights_msg)
 from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
                                          read_policy_config, session_settings)
 from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
                                    ThreadScheduling, Worker)
 from vla_ros.qos import LATCHED_QOS
-from vla_ros_msgs.msg import ActionChunk, PolicyStatus
+from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
 WATCH_PERIOD_MAX_S = 0.1
 # Message info (source timestamps) in subscription callbacks: rclpy Iron and later.
@@ -73,8 +74,10 @@ class VlaPolicy(LifecycleNode):
         self.outputs: ControllerOutputs | None = None
         self.sensors = None
         self.debug_pub = None
+        self._weights = None  # the newest ModalityWeights, drawn on ~/debug_image
         self.status_pub = self.create_publisher(PolicyStatus, '~/status', LATCHED_QOS)
         self.chunk_pub = self.create_publisher(ActionChunk, '~/action_chunk', 10)
+        self.weights_pub = self.create_publisher(ModalityWeights, '~/modality_weights', 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._timers: list = []
         self._subs: list = []
@@ -305,8 +308,13 @@ class VlaPolicy(LifecycleNode):
             res.actions, names=m.action_names, units=m.action_units, kind=out.kind, dt=out.dt,
             model_id=m.model_id, due_ns=out.frame_stamp_ns, frame_stamp_ns=out.frame_stamp_ns,
             latency_s=out.timings_ms.get('total', 0.0) * 1e-3))
+        if res.weights is not None:
+            self.weights_pub.publish(weights_msg(res.weights, stamp=to_time(out.frame_stamp_ns),
+                                                 model_id=m.model_id))
+            self._weights = res.weights
         if self.debug_pub is not None:
-            self.debug_pub.publish(res.frame, res.actions, res.command, m.action_names)
+            self.debug_pub.publish(res.frame, res.actions, res.command, m.action_names,
+                                   self._weights)
 
     def _control_tick(self) -> None:
         now = self._now()

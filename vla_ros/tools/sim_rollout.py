@@ -10,12 +10,13 @@ sim node. What is missing is DDS and the node's threads: inference takes no simu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import pathlib
 
 import numpy as np
 from vla_ros.core.frame import TactileLayout
 from vla_ros.core.policy_loop import PolicyLoop
+from vla_ros.core.policy_types import InferenceResult
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.sync import MultimodalSynchronizer
 from vla_ros.errors import SyncError
@@ -33,12 +34,14 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
             rates: StreamRates = StreamRates(camera_rate_hz=30.0),
             mask=(), config_file: str | pathlib.Path = SIM_CONFIG,
             latency_s: float = 0.0,
-            policy_overrides: Mapping[str, object] | None = None) -> SuccessMonitor:
+            policy_overrides: Mapping[str, object] | None = None,
+            on_chunk: Callable[[float, InferenceResult], None] | None = None) -> SuccessMonitor:
     """
     Run one episode with the node's configuration (``config_file`` + ``policy_overrides``).
 
     Returns the judged :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s]
-    from the frame that requested a chunk to the chunk reaching the scheduler.
+    from the frame that requested a chunk to the chunk reaching the scheduler. ``on_chunk(t,
+    result)``: called with the sim time [s] and every chunk that entered the scheduler.
     """
     from vla_ros.nodes.params_file import policy_config_from_file
     world.reset(seed)
@@ -101,7 +104,9 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
                         pending_infer_at, pending_frame = t + latency_s, frame
         if pending_infer_at is not None and t + eps >= pending_infer_at:
             pending_infer_at = None
-            loop.infer(pending_frame)  # raises on a fault: a diagnostic should stop there
+            res = loop.infer(pending_frame)  # raises on a fault: a diagnostic should stop there
+            if on_chunk is not None and res is not None:
+                on_chunk(t, res)
         if t + eps >= due['control']:
             due['control'] += periods['control']
             if mon.update(world.task_state()):
