@@ -114,6 +114,44 @@ def test_train_export_and_runtime(demos, tmp_path):
     assert out.actions.shape == (10, 7) and np.isfinite(out.actions).all()
 
 
+def test_an_interrupted_run_resumes_to_the_same_weights(demos, tmp_path):
+    """State saved at step 4 of 6; a resumed run ends where the uninterrupted one did."""
+    import torch
+    from vla_ros.model.train_utils import load_train_state, TRAIN_STATE
+
+    logs: list[str] = []
+
+    def run(name: str, resume: bool):
+        return train(TrainConfig(data=(str(demos),), out=str(tmp_path / name), steps=6, batch=8,
+                                 cache_dir=str(tmp_path / 'cache'), checkpoint_every=4,
+                                 work_dir=str(tmp_path / 'work'), resume=resume,
+                                 policy=default_policy_config(d_model=32)),
+                     log=logs.append, progress=False)
+    whole = run('whole', resume=False)         # leaves the state of step 4 behind
+    st = torch.load(tmp_path / 'work' / TRAIN_STATE, weights_only=False)
+    assert st['step'] == 4 and len(st['losses']) == 4
+    assert load_train_state(tmp_path / 'work' / TRAIN_STATE, {**st['signature'], 'steps': 7}) \
+        is None                                # other settings: no resume
+    logs.clear()
+    resumed = run('resumed', resume=True)      # steps 5 and 6 only
+    assert any('resumed from' in ln and 'at step 4' in ln for ln in logs), logs
+    assert resumed.steps == whole.steps == 6
+    assert resumed.losses == pytest.approx(whole.losses, rel=1e-5)
+    rt_w, rt_r = (PolicyRuntime.from_bundle(tmp_path / n) for n in ('whole', 'resumed'))
+    feeds = rt_w.build_inputs(_frame_of(rt_w))
+    assert np.allclose(rt_w.run_raw(feeds)['actions'], rt_r.run_raw(feeds)['actions'],
+                       atol=1e-5)
+
+
+def _frame_of(rt):
+    from helpers.runtime_fixtures import full_frame
+    import dataclasses
+    f = full_frame(0)
+    return dataclasses.replace(f, images={c: f.images['front'] for c in rt.manifest.cameras},
+                               present={**f.present, **{f'image/{c}': True
+                                                        for c in rt.manifest.cameras}})
+
+
 def test_default_bundle_grounds_unseen_words_near_their_meaning(repo_root):
     """
     The default's grounded encoder puts commands with unseen words next to what they mean.

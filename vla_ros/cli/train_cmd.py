@@ -61,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='model id in bundle.yaml (default: vla-sim-<fusion>)')
     parser.add_argument('--int8', action='store_true', help='int8 dynamic quantization')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue an interrupted run from <work-dir>/train_state.pt '
+                             '(saved every 1000 steps) when its settings match')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
                      word_dropout=args.word_dropout,
                      cache_dir=str(args.cache or args.out.parent / 'cache'),
                      work_dir=str(args.work_dir or default_work_dir(args.out)),
-                     model_id=args.model_id, int8=args.int8, policy=policy)
+                     model_id=args.model_id, int8=args.int8, policy=policy,
+                     resume=args.resume)
     res = train(tc, progress=not args.no_progress)
     size = sum(f.stat().st_size for f in res.bundle.iterdir()) / 1e6
     print(f'\n  bundle      {res.bundle} ({size:.1f} MB)\n  checkpoint  {res.checkpoint}\n'

@@ -31,7 +31,8 @@ from vla_ros.model.grounded_text import SEMANTIC_DIM
 from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.text import make_text_encoder
 from vla_ros.model.text_table import drop_words, FrozenTextTable
-from vla_ros.model.train_utils import count_params, modality_dropout, save_checkpoint
+from vla_ros.model.train_utils import (count_params, load_train_state, modality_dropout,
+                                       save_checkpoint, save_train_state, TRAIN_STATE)
 from vla_ros.model.wordbag import tokenize
 
 
@@ -63,7 +64,8 @@ class TrainConfig:
     Training run.
 
     ``minutes`` > 0 caps wall time (the schedule follows whichever of steps and time runs out
-    first).
+    first). Every ``checkpoint_every`` steps the full training state is saved; ``resume``
+    continues from it (same result as an uninterrupted run) when the settings match.
     """
 
     data: tuple[str, ...]
@@ -82,6 +84,7 @@ class TrainConfig:
     cache_dir: str = ''          # sample cache ('' = none)
     work_dir: str = ''           # checkpoints (default: <out>/../train/<out name>)
     checkpoint_every: int = 1000
+    resume: bool = False         # continue from <work_dir>/train_state.pt when it matches
     model_id: str = ''
     int8: bool = False
     policy: ModelConfig | None = None
@@ -202,6 +205,18 @@ class Batcher:
         self.p_mean, self.p_std = f(stats.position_mean), f(stats.position_std)
         self.v_std = f(stats.velocity_std)
 
+    def rng_state(self) -> dict:
+        """Every random generator's state (batches, shifts, dropout, text-table variants)."""
+        return {'rng': self.rng.bit_generator.state, 'g': self.g.get_state(),
+                'table': None if self.table is None else self.table.rng.bit_generator.state}
+
+    def set_rng_state(self, st: dict) -> None:
+        """Restore :meth:`rng_state`."""
+        self.rng.bit_generator.state = st['rng']
+        self.g.set_state(st['g'])
+        if self.table is not None:
+            self.table.rng.bit_generator.state = st['table']
+
     def __call__(self, batch: int, train: bool = True) -> tuple[tuple[torch.Tensor, ...],
                                                                 torch.Tensor]:
         s, cfg = self.s, self.cfg
@@ -275,14 +290,30 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     log(f'{len(samples)} samples from {len(bags)} episodes, {len(batcher.phrases)} phrasings; '
         f'{cfg.fusion}, {count_params(policy) / 1e6:.2f} M params')
     budget = tc.minutes * 60.0
-    t0 = time.monotonic()
     losses: list[float] = []
-    ck = work / 'checkpoint.pt'
-    bar = tqdm(total=tc.steps, desc='train', unit='step', disable=not progress)
+    ck, state_file = work / 'checkpoint.pt', work / TRAIN_STATE
+    sig = {'bags': [str(b) for b in bags], 'samples': len(samples), 'policy': cfg.to_dict(),
+           **{k: getattr(tc, k) for k in ('steps', 'minutes', 'batch', 'lr', 'weight_decay',
+                                          'word_dropout', 'shift_px', 'seed')}}
+    start, elapsed0 = 1, 0.0
+    state = load_train_state(state_file, sig) if tc.resume else None
+    if state is not None:
+        policy.load_state_dict(state['policy'])
+        text.load_state_dict(state['text'])
+        opt.load_state_dict(state['opt'])
+        batcher.set_rng_state(state['batch_rng'])
+        torch.set_rng_state(state['torch_rng'])
+        losses, start, elapsed0 = list(state['losses']), state['step'] + 1, state['elapsed_s']
+        log(f'resumed from {state_file} at step {state["step"]} ({elapsed0 / 60:.1f} min in)')
+    elif tc.resume:
+        log(f'no resumable state with these settings in {work}: starting at step 1')
+    t0 = time.monotonic() - elapsed0
+    bar = tqdm(total=tc.steps, initial=start - 1, desc='train', unit='step',
+               disable=not progress)
     policy.train()
     text.train()
     step = 0
-    for step in range(1, tc.steps + 1):
+    for step in range(start, tc.steps + 1):
         frac = step / tc.steps
         if budget > 0:
             frac = max(frac, (time.monotonic() - t0) / budget)
@@ -305,6 +336,9 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
         bar.update(1)
         if tc.checkpoint_every and step % tc.checkpoint_every == 0:
             save_checkpoint(ck, policy, text, stats.__dict__, commands=batcher.phrases)
+            save_train_state(state_file, signature=sig, step=step, losses=losses,
+                             elapsed_s=time.monotonic() - t0, policy=policy, text=text,
+                             opt=opt, batch_rng_state=batcher.rng_state())
     step = len(losses)  # the steps actually taken (the budget may end the loop early)
     first, last = loss_summary(losses)
     bar.set_postfix(loss=f'{last:.4f}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -128,3 +129,34 @@ def load_checkpoint(path) -> tuple[VlaPolicyNet, dict | None, dict]:
     policy = VlaPolicyNet(ModelConfig.from_dict(cfg))
     policy.load_state_dict(ck['policy'])
     return policy.eval(), ck.get('text_encoder'), ck.get('stats') or {}
+
+
+TRAIN_STATE = 'train_state.pt'  # beside checkpoint.pt in the work directory
+
+
+def save_train_state(path, *, signature: dict, step: int, losses: list[float],
+                     elapsed_s: float, policy: nn.Module, text: nn.Module,
+                     opt: torch.optim.Optimizer, batch_rng_state: dict) -> None:
+    """
+    Save everything a run needs to continue bit-for-bit from ``step`` (written atomically).
+
+    ``signature``: the settings that must match to resume (data, fusion, steps, batch, seed...).
+    """
+    tmp = Path(path).with_suffix('.tmp')
+    torch.save({'signature': signature, 'step': step, 'losses': list(losses),
+                'elapsed_s': elapsed_s, 'policy': policy.state_dict(),
+                'text': text.state_dict(), 'opt': opt.state_dict(),
+                'batch_rng': batch_rng_state, 'torch_rng': torch.get_rng_state()}, tmp)
+    tmp.replace(path)
+
+
+def load_train_state(path, signature: dict) -> dict | None:
+    """Return the saved state if it exists and its signature equals ``signature``, else None."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        st = torch.load(path, map_location='cpu', weights_only=False)
+    except (OSError, RuntimeError, EOFError):
+        return None
+    return st if isinstance(st, dict) and st.get('signature') == signature else None

@@ -1,0 +1,140 @@
+"""
+The scheduler regime map: closed-loop success against inference latency, per scheduler setting.
+
+Lockstep rollouts (:mod:`vla_ros.tools.sim_rollout`: the node's sync core, PolicyLoop,
+scheduler and safety filter with ``config/sim.yaml``, no DDS) of ``models/default`` on the
+*dev* seed block (this is a tuning map), with ``latency_s`` of simulated inference time from
+the frame that requested a chunk to the chunk reaching the scheduler. Every setting plays the
+same seeds at every latency. Per-episode rows are appended to ``--out`` (JSON lines; a rerun
+skips the rows already there, so an interrupted sweep resumes); ``--plot`` draws
+``docs/img/regime_map.png`` and prints the markdown table from that file.
+
+    python bench/regime_map.py                       # sweep (~20 min on 2 cores), resumable
+    python bench/regime_map.py --plot                # figure + table from the committed rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / 'docs' / 'results' / 'regime' / 'regime_map.jsonl'
+FIGURE = ROOT / 'docs' / 'img' / 'regime_map.png'
+LATENCIES_MS = (0, 100, 200, 300, 450, 600, 800)
+DEV_OFFSET = 5_000  # index into the dev block reserved for this map
+# name -> vla_policy parameters over config/sim.yaml (the default bundle: horizon 10, dt 0.1 s)
+SETTINGS: dict[str, dict[str, object]] = {
+    'threshold 8, min_exec 1': {'scheduler.min_execution_steps': 1},
+    'threshold 8, min_exec 2 (default)': {},
+    'threshold 5, min_exec 2': {'scheduler.inference_threshold': 5},
+    'trigger frame, min_exec 2': {'scheduler.trigger': 'frame',
+                                  'scheduler.max_inference_rate_hz': 10.0},
+    'temporal ensemble, min_exec 2': {'scheduler.smoothing': 'temporal_ensemble'},
+    'no smoothing, min_exec 2': {'scheduler.smoothing': 'none'},
+}
+
+
+def _done(path: pathlib.Path) -> set[tuple[str, float, int]]:
+    if not path.exists():
+        return set()
+    rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
+    return {(r['setting'], r['latency_ms'], r['seed']) for r in rows}
+
+
+def sweep(path: pathlib.Path, episodes: int, bundle: str) -> None:
+    """Play every (setting, latency, seed) not yet in ``path``; append one row each."""
+    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
+    from vla_ros.sim.world import SimWorld
+    from vla_ros.tools.sim_config import bundle_sim_params, lockstep_setup
+    from vla_ros.tools.sim_rollout import rollout, SIM_CONFIG
+    rt = PolicyRuntime.from_bundle(bundle)
+    world_config, rates = lockstep_setup(bundle_sim_params(rt.manifest.provenance,
+                                                           params_file=SIM_CONFIG))
+    world = SimWorld(world_config)
+    kinds = [k.value for k in TaskKind]
+    seeds = [(block_seed('dev', DEV_OFFSET + i * len(kinds) + j), kinds[j])
+             for i in range(episodes) for j in range(len(kinds))]
+    done = _done(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    total = len(SETTINGS) * len(LATENCIES_MS) * len(seeds)
+    n, t0 = len(done), time.monotonic()
+    with path.open('a') as f:
+        for name, over in SETTINGS.items():
+            for lat in LATENCIES_MS:
+                for seed, kind in seeds:
+                    if (name, float(lat), seed) in done:
+                        continue
+                    m = rollout(world, rt, make_task(kind, seed), seed, rates=rates,
+                                latency_s=lat / 1e3, policy_overrides=over)
+                    f.write(json.dumps({'setting': name, 'overrides': over,
+                                        'latency_ms': float(lat), 'seed': seed, 'kind': kind,
+                                        'success': bool(m.success), 'reason': m.reason,
+                                        'sim_s': round(m.last_time, 2)}) + '\n')
+                    f.flush()
+                    n += 1
+                    print(f'[{n}/{total} {time.monotonic() - t0:.0f} s] {name} +{lat} ms '
+                          f'{kind} {seed}: {"OK" if m.success else "FAIL"} ({m.reason})',
+                          flush=True)
+
+
+def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
+    """Draw success vs latency per setting (Wilson bands); return the markdown table."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from vla_ros.tools.stats import wilson_interval
+    rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
+    names = [s for s in SETTINGS if any(r['setting'] == s for r in rows)]
+    lats = sorted({r['latency_ms'] for r in rows})
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    table = ['| setting | ' + ' | '.join(f'+{lat:g} ms' for lat in lats) + ' |',
+             '|---|' + '---|' * len(lats)]
+    for name in names:
+        cells, ys, los, his = [], [], [], []
+        for lat in lats:
+            sel = [r['success'] for r in rows if r['setting'] == name and r['latency_ms'] == lat]
+            ok, n = sum(sel), len(sel)
+            lo, hi = wilson_interval(ok, n) if n else (float('nan'),) * 2
+            ys.append(ok / n if n else float('nan'))
+            los.append(lo)
+            his.append(hi)
+            cells.append(f'{ok}/{n}' if n else '')
+        ax.plot(lats, ys, marker='o', label=name)
+        ax.fill_between(lats, los, his, alpha=0.05)
+        table.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    ax.axvline(200, color='grey', lw=0.8, ls=':')   # 2 actions = min_execution_steps x dt
+    ax.text(205, 0.97, 'min_exec x dt', color='grey', fontsize=8)
+    ax.set_xlabel('inference latency (simulated, frame -> chunk) [ms]')
+    ax.set_ylabel('success (dev block, 95 % Wilson band)')
+    ax.set_ylim(0, 1.02)
+    ax.set_title('models/default (horizon 10 x 0.1 s), lockstep rollouts')
+    ax.legend(fontsize=8, loc='lower left')
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(figure, dpi=110)
+    return '\n'.join(table)
+
+
+def main() -> int:
+    """Sweep (resumable) or plot."""
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument('--bundle', default=str(ROOT / 'models' / 'default'))
+    p.add_argument('--episodes', type=int, default=10, help='episodes per task kind and cell')
+    p.add_argument('--out', type=pathlib.Path, default=OUT, help='per-episode rows (JSONL)')
+    p.add_argument('--plot', action='store_true', help='only draw the figure and the table')
+    a = p.parse_args()
+    if not a.plot:
+        sweep(a.out, a.episodes, a.bundle)
+    print(plot(a.out, FIGURE))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
