@@ -4,7 +4,7 @@ ENV := source scripts/env.sh &&
 BENCH ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo bench clean train eval
+.PHONY: setup test demo bench clean train eval demos fusion-study
 
 setup:
 	@mkdir -p .stamps && flock .stamps/setup.lock bash scripts/setup.sh
@@ -23,9 +23,11 @@ demo: setup
 TRAIN_EPISODES ?= 80
 TRAIN_MINUTES ?= 25
 TRAIN_SIM ?= --image-size 96 --param camera_rate_hz=10 --param tactile_rate_hz=50 --param joint_rate_hz=50
-train: setup
+demos: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 $(TRAIN_SIM) --out out/demos/clean
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 $(TRAIN_SIM) --out out/demos/dart
+
+train: demos
 	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --work-dir out/train/default --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --word-dropout 0.15 --model-id vla-sim-default
 
 # The published evaluation of models/default (docs/eval.md), unattended (~40 min on 2 cores):
@@ -41,6 +43,20 @@ eval: setup
 	@$(ENV) $(EVAL) --episodes $(EVAL_EPISODES) --paraphrase-every 1 --language held_out_words --name 'held-out words' --json $(EVAL_OUT)/test_held_out_words.json
 	@for m in tactile audio language image; do $(ENV) $(EVAL) --episodes $(EVAL_ABLATION) --paraphrase-every 0 --mask $$m --json $(EVAL_OUT)/test_mask_$$m.json || exit 1; done
 	@$(ENV) python -m vla_ros.cli.main eval --report $(EVAL_OUT)/test_training.json $(EVAL_OUT)/test_held_out_words.json $(patsubst %,$(EVAL_OUT)/test_mask_%.json,tactile audio language image) --md docs/eval.md --png docs/img/eval.png
+
+# The fusion study (docs/fusion.md), unattended and resumable: early, late and moe trained on
+# the default's demonstrations with its budget (FUSION_STEPS optimizer steps, batch 64, seed 0,
+# word dropout 0.15; cross_attention is models/default itself), each run continuing from its
+# last 1000-step state when interrupted (--resume), then evaluated by
+# vla_ros.tools.fusion_study (skips what is already in docs/results/fusion/). ~26 min of
+# training per fusion on 2 cores.
+FUSION_STEPS ?= 16834
+FUSIONS ?= early late moe
+FUSION_TRAIN = python -m vla_ros.cli.main train out/demos/clean out/demos/dart --cache out/cache --steps $(FUSION_STEPS) --threads 2 --word-dropout 0.15 --resume --no-progress
+fusion-study: setup
+	@test -d out/demos/dart || $(MAKE) demos
+	@for f in $(FUSIONS); do test -f out/fusion/$$f/bundle.yaml || $(ENV) $(FUSION_TRAIN) --fusion $$f --out out/fusion/$$f --work-dir out/fusion/train/$$f --model-id vla-sim-$$f || exit 1; done
+	@$(ENV) python -m vla_ros.tools.fusion_study --bundles out/fusion
 
 bench: setup
 	@$(ENV) python -m bench $(BENCH)

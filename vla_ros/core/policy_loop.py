@@ -288,8 +288,6 @@ class PolicyLoop:
         try:
             with self._runtime_lock:
                 out = self.runtime.infer(frame)
-                weights = None if self.attribution is None else self.attribution.maybe(
-                    frame, self._clock(), out.timings_ms.get('run', 0.0))
             actions = to_command_space(out.actions, out.kind, out.action_names,
                                        frame.joint_names, frame.joint_positions)
         except InputMismatchError as e:
@@ -318,6 +316,10 @@ class PolicyLoop:
             c.latencies_ms.append(out.timings_ms.get('run', 0.0))
             c.chunks += 1
             c.chunks_rate.tick()
+        weights = None  # after the chunk is in the scheduler: it never waits for this
+        if self.attribution is not None:
+            with self._runtime_lock:
+                weights = self.attribution.maybe(frame, now, out.timings_ms.get('run', 0.0))
         return InferenceResult(actions, out, frame, command, weights)
 
     # -- control --------------------------------------------------------------------------
