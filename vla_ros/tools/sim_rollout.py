@@ -20,6 +20,7 @@ from vla_ros.core.policy_types import InferenceResult
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.sync import MultimodalSynchronizer
 from vla_ros.errors import SyncError
+from vla_ros.sim.corruption import Corruption
 from vla_ros.sim.lockstep import SimControllers, StreamRates
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
@@ -35,13 +36,15 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
             mask=(), config_file: str | pathlib.Path = SIM_CONFIG,
             latency_s: float = 0.0,
             policy_overrides: Mapping[str, object] | None = None,
-            on_chunk: Callable[[float, InferenceResult], None] | None = None) -> SuccessMonitor:
+            on_chunk: Callable[[float, InferenceResult], None] | None = None,
+            corrupt: Corruption | None = None) -> SuccessMonitor:
     """
     Run one episode with the node's configuration (``config_file`` + ``policy_overrides``).
 
     Returns the judged :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s]
     from the frame that requested a chunk to the chunk reaching the scheduler. ``on_chunk(t,
     result)``: called with the sim time [s] and every chunk that entered the scheduler.
+    ``corrupt``: a sensor fault applied to the streams before the sync core sees them.
     """
     from vla_ros.nodes.params_file import policy_config_from_file
     world.reset(seed)
@@ -76,13 +79,16 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
         if t + eps >= due['audio']:
             due['audio'] += periods['audio']
             a = world.audio(n_audio)
-            if ns > 0:
+            a = a if corrupt is None else corrupt.audio(a, t)
+            if ns > 0 and a is not None:
                 sync.add_audio(max(1, ns - n_audio * NS // world.config.mic.sample_rate),
                                a[:, None], world.config.mic.sample_rate)
         if t + eps >= due['tactile']:
             due['tactile'] += periods['tactile']
-            if ns > 0:
-                sync.add_tactile(ns, world.tactile(), layout)
+            tac = world.tactile()
+            tac = tac if corrupt is None else corrupt.tactile(tac, t)
+            if ns > 0 and tac is not None:
+                sync.add_tactile(ns, tac, layout)
         if t + eps >= due['joints']:
             due['joints'] += periods['joints']
             names, q, v = world.joint_state()
@@ -93,7 +99,10 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
             due['camera'] += periods['camera']
             if ns > 0:
                 for cam in sync_cfg.cameras:
-                    sync.add_image(cam.name, ns, world.render(cam.name))
+                    img = world.render(cam.name)
+                    img = img if corrupt is None else corrupt.image(img, t)
+                    if img is not None:
+                        sync.add_image(cam.name, ns, img)
                 try:
                     frame = sync.assemble(ns)
                 except SyncError as e:
