@@ -49,10 +49,10 @@ eval: setup
 # word dropout 0.15; cross_attention is models/default itself), each run continuing from its
 # last 1000-step state when interrupted (--resume), then evaluated by
 # vla_ros.tools.fusion_study (skips what is already in docs/results/fusion/). ~26 min of
-# training per fusion on 2 cores.
+# training per fusion on 2 cores (1 torch thread: 2 threads thrash when anything else runs).
 FUSION_STEPS ?= 16834
 FUSIONS ?= early late moe
-FUSION_TRAIN = python -m vla_ros.cli.main train out/demos/clean out/demos/dart --cache out/cache --steps $(FUSION_STEPS) --threads 2 --word-dropout 0.15 --resume --no-progress
+FUSION_TRAIN = python -m vla_ros.cli.main train out/demos/clean out/demos/dart --cache out/cache --steps $(FUSION_STEPS) --threads 1 --word-dropout 0.15 --resume --no-progress
 fusion-study: setup
 	@test -d out/demos/dart || $(MAKE) demos
 	@for f in $(FUSIONS); do test -f out/fusion/$$f/bundle.yaml || $(ENV) $(FUSION_TRAIN) --fusion $$f --out out/fusion/$$f --work-dir out/fusion/train/$$f --model-id vla-sim-$$f || exit 1; done
