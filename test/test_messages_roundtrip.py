@@ -12,8 +12,8 @@ from builtin_interfaces.msg import Time
 import numpy as np
 import pytest
 from sensor_msgs.msg import Image, JointState
-from vla_ros_msgs.msg import (ActionChunk, AudioChunk, MultimodalFrame, PolicyStatus,
-                              TactileArray, TactilePad)
+from vla_ros_msgs.msg import (ActionChunk, AudioChunk, ModalityWeights, MultimodalFrame,
+                              PolicyStatus, TactileArray, TactilePad)
 
 ECHO = pathlib.Path(__file__).parent / 'helpers' / 'echo_node.py'
 
@@ -62,7 +62,16 @@ def _status() -> PolicyStatus:
                         control_rate_hz=50.0, inference_latency_ms=12.5, chunks=7, holds=3)
 
 
-CASES = [_audio, _tactile, _frame, _action, _status]
+def _weights() -> ModalityWeights:
+    m = ModalityWeights(model_id='m1', method='presence_ablation',
+                        modalities=['image/front', 'audio', 'language'],
+                        weights=[0.25, 0.0, 0.75], deltas=[0.1, 0.0, 0.3],
+                        present=[True, False, True], gate_weights=[0.5, 0.5], compute_ms=5.25)
+    m.header.stamp = Time(sec=9, nanosec=11)
+    return m
+
+
+CASES = [_audio, _tactile, _frame, _action, _status, _weights]
 
 
 @pytest.mark.parametrize('make', CASES, ids=lambda f: f.__name__.strip('_'))
