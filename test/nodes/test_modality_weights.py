@@ -24,21 +24,29 @@ POLICY = {'cameras': ['front', 'wrist'], 'required_cameras': ['front', 'wrist'],
 KEYS = ['image/front', 'image/wrist', 'audio', 'tactile', 'language']
 
 
-def _weights(tmp_path, policy: dict) -> list:
-    """Run the graph, command it, return ~/modality_weights messages of a few seconds."""
+def _weights(tmp_path, policy: dict) -> tuple[list, dict]:
+    """Run the graph, command it; return ~/modality_weights messages and the diagnostics."""
+    from diagnostic_msgs.msg import DiagnosticArray
     import rclpy
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     rclpy.init()
     procs = start_graph(tmp_path, DEFAULT_BUNDLE, policy={**POLICY, **policy}, sensors=SENSORS)
     lis = Listener(rclpy)
+    diag: dict = {}
+
+    def on_diag(msg) -> None:
+        for st in msg.status:
+            if st.name.endswith(': policy'):
+                diag.update({kv.key: kv.value for kv in st.values})
+    lis.node.create_subscription(DiagnosticArray, '/diagnostics', on_diag, 10)
     try:
         assert lis.wait_state('idle', 60.0), procs[1].log_tail()
         lis.command('pick up the red cube')
         assert lis.wait_state('running', 15.0), procs[1].log_tail()
-        assert wait_until(lambda: len(lis.weights) >= 6, 15.0), procs[1].log_tail()
+        assert wait_until(lambda: len(lis.weights) >= 6 and diag, 15.0), procs[1].log_tail()
         with lis.lock:
-            return [m for _, m in lis.weights]
+            return [m for _, m in lis.weights], dict(diag)
     finally:
         lis.close()
         for p in procs:
@@ -48,14 +56,15 @@ def _weights(tmp_path, policy: dict) -> list:
 
 @pytest.mark.timeout(180)
 def test_weights_sum_to_one_and_follow_a_masked_modality(tmp_path):
-    full = _weights(tmp_path / 'full', {})
+    full, diag = _weights(tmp_path / 'full', {})
+    assert diag['attribution_skipped_slow'] == '0' and diag['attribution_error'] == ''  # cheap
     for m in full:
         assert list(m.modalities) == KEYS and m.method == 'presence_ablation'
         assert all(m.present), m.present
         assert sum(m.weights) == pytest.approx(1.0, abs=1e-5)
         assert min(m.weights) >= 0.0 and m.compute_ms > 0.0
         assert m.header.stamp.sec > 0 and m.model_id
-    masked = _weights(tmp_path / 'masked', {'mask_modalities': ['audio']})
+    masked, _ = _weights(tmp_path / 'masked', {'mask_modalities': ['audio']})
     audio = KEYS.index('audio')
     for m in masked:
         assert not m.present[audio] and m.weights[audio] == 0.0 and m.deltas[audio] == 0.0

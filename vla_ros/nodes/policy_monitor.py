@@ -60,8 +60,8 @@ def weights_msg(w: ModalityWeights, *, stamp, model_id: str) -> ModalityWeightsM
     return msg
 
 
-def policy_diagnostic(name: str, state: SafetyState, reason: str,
-                      c: PolicyCounters) -> DiagnosticStatus:
+def policy_diagnostic(name: str, state: SafetyState, reason: str, c: PolicyCounters,
+                      extra: dict[str, str] | None = None) -> DiagnosticStatus:
     level = {SafetyState.RUNNING: DiagnosticStatus.OK, SafetyState.IDLE: DiagnosticStatus.OK,
              SafetyState.HOLDING: DiagnosticStatus.WARN,
              SafetyState.ESTOPPED: DiagnosticStatus.WARN,
@@ -73,7 +73,8 @@ def policy_diagnostic(name: str, state: SafetyState, reason: str,
               'chunks': str(c.chunks), 'holds': str(c.holds),
               'rejected_frames': str(c.rejected_frames),
               'rejected_messages': str(c.rejected_messages),
-              'rejected_commands': str(c.rejected_commands), 'last_reject': c.last_reject}
+              'rejected_commands': str(c.rejected_commands), 'last_reject': c.last_reject,
+              **(extra or {})}
     return DiagnosticStatus(level=level, name=name, message=reason or state.value,
                             hardware_id='vla_policy',
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])
