@@ -387,6 +387,11 @@ def main(args: list[str] | None = None) -> None:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RuntimeError:
+        # rclpy can fail a take that races the SIGINT shutdown of the context ('Unable to
+        # convert call argument'): an exit, not a crash; while running it still raises
+        if rclpy.ok():
+            raise
     finally:
         executor.shutdown()
         node.destroy_node()
