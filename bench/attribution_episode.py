@@ -29,13 +29,9 @@ def record(bundle: str) -> list[dict]:
     """Play one episode per kind; return the per-chunk rows."""
     from vla_ros.core.runtime import PolicyRuntime
     from vla_ros.sim.task_suite import block_seed, make_task
-    from vla_ros.sim.world import SimWorld
-    from vla_ros.tools.sim_config import bundle_sim_params, lockstep_setup
-    from vla_ros.tools.sim_rollout import rollout, SIM_CONFIG
+    from vla_ros.tools.sim_rollout import lockstep_world, rollout
     rt = PolicyRuntime.from_bundle(bundle)
-    world_config, rates = lockstep_setup(bundle_sim_params(rt.manifest.provenance,
-                                                           params_file=SIM_CONFIG))
-    world = SimWorld(world_config)
+    world, rates = lockstep_world(rt)
     episodes = []
     for i, kind in enumerate(KINDS):
         seed = block_seed('dev', DEV_OFFSET + i)

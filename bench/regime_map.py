@@ -50,13 +50,9 @@ def sweep(path: pathlib.Path, episodes: int, bundle: str) -> None:
     """Play every (setting, latency, seed) not yet in ``path``; append one row each."""
     from vla_ros.core.runtime import PolicyRuntime
     from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
-    from vla_ros.sim.world import SimWorld
-    from vla_ros.tools.sim_config import bundle_sim_params, lockstep_setup
-    from vla_ros.tools.sim_rollout import rollout, SIM_CONFIG
+    from vla_ros.tools.sim_rollout import lockstep_world, rollout
     rt = PolicyRuntime.from_bundle(bundle)
-    world_config, rates = lockstep_setup(bundle_sim_params(rt.manifest.provenance,
-                                                           params_file=SIM_CONFIG))
-    world = SimWorld(world_config)
+    world, rates = lockstep_world(rt)
     kinds = [k.value for k in TaskKind]
     seeds = [(block_seed('dev', DEV_OFFSET + i * len(kinds) + j), kinds[j])
              for i in range(episodes) for j in range(len(kinds))]

@@ -17,6 +17,7 @@ For mixture-of-experts bundles the gate weights of the unmasked chunk are report
 from __future__ import annotations
 
 from dataclasses import dataclass
+import threading
 import time
 
 import numpy as np
@@ -128,8 +129,10 @@ class LiveAttribution:
     ``budget`` of the chunk's duration (horizon x dt).
     """
 
-    def __init__(self, runtime: PolicyRuntime, rate_hz: float, *, budget: float = 0.1) -> None:
+    def __init__(self, runtime: PolicyRuntime, rate_hz: float, *, budget: float = 0.1,
+                 lock: threading.Lock | None = None) -> None:
         self.attr = PresenceAttribution(runtime)
+        self._lock = lock or threading.Lock()  # the host's runtime lock (one caller at a time)
         self.period_ns = int(1e9 / rate_hz) if rate_hz > 0 else 0
         m = runtime.manifest
         self.max_ms = budget * m.horizon * m.dt * 1e3
@@ -138,7 +141,7 @@ class LiveAttribution:
         self.error = ''  # set when a run failed: attribution stays off for this bundle
 
     def maybe(self, frame: Frame, now_ns: int, last_run_ms: float) -> ModalityWeights | None:
-        """Weights for ``frame`` when due and affordable, else None (call under the run lock)."""
+        """Weights for ``frame`` when due and affordable, else None (takes the runtime lock)."""
         if not self.period_ns or not self.attr.keys or self.error or now_ns < self._next_ns:
             return None
         self._next_ns = now_ns + self.period_ns
@@ -146,7 +149,8 @@ class LiveAttribution:
             self.skipped_slow += 1
             return None
         try:
-            return self.attr.compute(frame)
+            with self._lock:
+                return self.attr.compute(frame)
         except VlaRosError as e:  # e.g. a graph whose batch is fixed after all: never the chunk
             self.error = f'attribution off: {e}'
             return None

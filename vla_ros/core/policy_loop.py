@@ -67,12 +67,13 @@ class PolicyLoop:
         self.aliases = {grip: config.gripper_joint_state or grip}
         self.counters = PolicyCounters()
         self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
-        self.attribution = (LiveAttribution(runtime, config.attribution_rate_hz)
-                            if config.attribution_rate_hz > 0 else None)
         self._pose = MeasuredPose(self.mapping.action_names, self.aliases,
                                   *self.safety.plausible_bounds())
         self._lock = threading.Lock()
         self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
+        self.attribution = (LiveAttribution(runtime, config.attribution_rate_hz,
+                                            lock=self._runtime_lock)
+                            if config.attribution_rate_hz > 0 else None)
         self._last_run_command_s = -1e9
         self.active = False
         self._reset_state()
@@ -316,10 +317,8 @@ class PolicyLoop:
             c.latencies_ms.append(out.timings_ms.get('run', 0.0))
             c.chunks += 1
             c.chunks_rate.tick()
-        weights = None  # after the chunk is in the scheduler: it never waits for this
-        if self.attribution is not None:
-            with self._runtime_lock:
-                weights = self.attribution.maybe(frame, now, out.timings_ms.get('run', 0.0))
+        weights = None if self.attribution is None else self.attribution.maybe(  # after the
+            frame, now, out.timings_ms.get('run', 0.0))  # chunk entered: it never waits
         return InferenceResult(actions, out, frame, command, weights)
 
     # -- control --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ The counters live in the ROS-free :mod:`vla_ros.core.policy_counters`.
 from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
-from vla_ros.core.attribution import ModalityWeights
+from vla_ros.core.attribution import LiveAttribution, ModalityWeights
 from vla_ros.core.policy_counters import PolicyCounters, RateMeter
 from vla_ros.core.safety import SafetyState
 from vla_ros_msgs.msg import ModalityWeights as ModalityWeightsMsg, PolicyStatus
@@ -61,7 +61,7 @@ def weights_msg(w: ModalityWeights, *, stamp, model_id: str) -> ModalityWeightsM
 
 
 def policy_diagnostic(name: str, state: SafetyState, reason: str, c: PolicyCounters,
-                      extra: dict[str, str] | None = None) -> DiagnosticStatus:
+                      attribution: LiveAttribution | None = None) -> DiagnosticStatus:
     level = {SafetyState.RUNNING: DiagnosticStatus.OK, SafetyState.IDLE: DiagnosticStatus.OK,
              SafetyState.HOLDING: DiagnosticStatus.WARN,
              SafetyState.ESTOPPED: DiagnosticStatus.WARN,
@@ -74,7 +74,9 @@ def policy_diagnostic(name: str, state: SafetyState, reason: str, c: PolicyCount
               'rejected_frames': str(c.rejected_frames),
               'rejected_messages': str(c.rejected_messages),
               'rejected_commands': str(c.rejected_commands), 'last_reject': c.last_reject,
-              **(extra or {})}
+              **({} if attribution is None else {
+                  'attribution_skipped_slow': str(attribution.skipped_slow),
+                  'attribution_error': attribution.error})}
     return DiagnosticStatus(level=level, name=name, message=reason or state.value,
                             hardware_id='vla_policy',
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])

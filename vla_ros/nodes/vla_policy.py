@@ -357,11 +357,8 @@ class VlaPolicy(LifecycleNode):
         arr = DiagnosticArray()
         arr.header.stamp = self.get_clock().now().to_msg()
         state, reason, _ = loop.snapshot()
-        att = loop.attribution
-        extra = {} if att is None else {'attribution_skipped_slow': str(att.skipped_slow),
-                                        'attribution_error': att.error}
         arr.status.append(policy_diagnostic(f'{self.get_name()}: policy', state, reason,
-                                            loop.counters, extra))
+                                            loop.counters, loop.attribution))
         if self.sensors is not None:
             arr.status.extend(self.sensors.diagnostics())
         self.diag_pub.publish(arr)

@@ -90,17 +90,13 @@ def robustness(fusion: str, bundle: Path, episodes: int, work: Path,
     """Stage 2: lockstep rollouts per condition; appends rows not yet in the file."""
     from vla_ros.core.runtime import PolicyRuntime
     from vla_ros.sim.corruption import Corruption
-    from vla_ros.sim.world import SimWorld
-    from vla_ros.tools.sim_config import bundle_sim_params, lockstep_setup
-    from vla_ros.tools.sim_rollout import rollout, SIM_CONFIG
+    from vla_ros.tools.sim_rollout import lockstep_world, rollout
     path = results / f'{fusion}.robust.jsonl'
     rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()] \
         if path.exists() else []
     done = {(r['condition'], r['seed']) for r in rows}
     rts = {'fp32': PolicyRuntime.from_bundle(bundle)}
-    world_config, rates = lockstep_setup(bundle_sim_params(rts['fp32'].manifest.provenance,
-                                                           params_file=SIM_CONFIG))
-    world = SimWorld(world_config)
+    world, rates = lockstep_world(rts['fp32'])
     pairs = seeds(episodes)
     with path.open('a') as f:
         for cond in CONDITIONS:

@@ -31,6 +31,15 @@ NS = 1_000_000_000
 SIM_CONFIG = config_file()
 
 
+def lockstep_world(runtime: PolicyRuntime,
+                   config_file: str | pathlib.Path = SIM_CONFIG) -> tuple[SimWorld, StreamRates]:
+    """(world, stream rates) as ``mujoco_sim`` runs for this bundle: config + recorded_with."""
+    from vla_ros.tools.sim_config import bundle_sim_params, lockstep_setup
+    world_config, rates = lockstep_setup(bundle_sim_params(runtime.manifest.provenance,
+                                                           params_file=config_file))
+    return SimWorld(world_config), rates
+
+
 def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, *,
             rates: StreamRates = StreamRates(camera_rate_hz=30.0),
             mask=(), config_file: str | pathlib.Path = SIM_CONFIG,
