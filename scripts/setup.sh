@@ -57,4 +57,6 @@ if [ "$(cat "$STAMPS/colcon" 2>/dev/null)" != "$src_hash" ] || [ ! -d install/vl
   )
   echo "$src_hash" > "$STAMPS/colcon"
 fi
+# The LeRobot bridge's tooling venv (own stamp; see the script for why it is separate).
+bash scripts/setup_lerobot.sh
 echo '[setup] workspace ready: source scripts/env.sh'

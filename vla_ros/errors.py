@@ -42,6 +42,14 @@ class NodeFailedError(ProcessError):
     """A child node exited or logged a configuration error; the message quotes the node."""
 
 
+class DatasetError(VlaRosError):
+    """A recording or dataset lacks what a conversion needs (topics, features, frames)."""
+
+
+class LeRobotEnvError(VlaRosError):
+    """The LeRobot tooling environment is missing or a step in it failed."""
+
+
 class NoNodeError(VlaRosError):
     """The node a command talks to is not on the ROS graph (wrong ROS_DOMAIN_ID, not started)."""
 

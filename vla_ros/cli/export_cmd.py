@@ -1,6 +1,11 @@
 """
 ``vla-ros export``: a reference VLA policy (checkpoint or fresh) -> verified policy bundle.
 
+``--from-lerobot DIR`` takes a LeRobot ACT checkpoint instead (its ``pretrained_model``
+directory): LeRobot's own classes build and export it in the LeRobot venv, the normalisation
+goes into bundle.yaml, and the bundle's chunk is checked against LeRobot's pipeline
+(docs/lerobot.md).
+
 ``--checkpoint`` takes what ``vla-ros train`` writes (``out/train/<name>/checkpoint.pt``): the
 architecture, text encoder kind and normalization come from the checkpoint, and the options
 that describe a fresh model (``--fusion``, ``--text-encoder``, ``--cameras``, ...) are ignored.
@@ -20,6 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--checkpoint', type=Path,
                         help='checkpoint of `vla-ros train` (or train_utils.save_checkpoint); '
                              'default: a freshly initialised model')
+    parser.add_argument('--from-lerobot', type=Path, default=None, metavar='CHECKPOINT_DIR',
+                        help='a LeRobot ACT checkpoint (config.json + model.safetensors + '
+                             'processor files) -> bundle')
+    parser.add_argument('--fps', type=float, default=None,
+                        help='--from-lerobot: control rate [Hz] (default: the training '
+                             "dataset's fps, read via train_config.json)")
+    parser.add_argument('--joint-names', default='',
+                        help='--from-lerobot: comma-separated state joint names (default: the '
+                             "training dataset's feature names)")
     parser.add_argument('--fusion', default='cross_attention',
                         choices=['early', 'late', 'cross_attention', 'moe'],
                         help='fresh model: how modality tokens are fused (docs/models.md)')
@@ -50,6 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.from_lerobot is not None:
+        return _run_lerobot(args)
     if args.checkpoint and not args.checkpoint.is_file():
         raise UsageError(f'--checkpoint: no such file {str(args.checkpoint)!r}')
     import torch
@@ -110,4 +126,18 @@ def run(args: argparse.Namespace) -> int:
                                       f'{100 * report.int8_rel_std:.2f} % of output std'))
     width = max(len(k) for k, _ in rows)
     print('\n' + '\n'.join(f'  {k:<{width}}  {v}' for k, v in rows))
+    return 0
+
+
+def _run_lerobot(args: argparse.Namespace) -> int:
+    from vla_ros.lerobot_io.runner import run_worker
+    from vla_ros.lerobot_io.to_bundle import from_lerobot
+
+    joints = [j for j in args.joint_names.split(',') if j] or None
+    b = from_lerobot(args.from_lerobot, args.out, run_worker=run_worker, fps=args.fps,
+                     joint_names=joints, model_id=args.model_id,
+                     atol=max(args.atol, 1e-4))
+    print(f'wrote {b.path} ({b.policy_type}, chunk {b.chunk_size}, cameras '
+          f'{list(b.cameras)}); parity with LeRobot: max |diff| {b.parity_max_abs:.2e}')
+    print(f'then: vla-ros bundle check {b.path}')
     return 0

@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'inspect': ('vla_ros.cli.inspect_cmd', "show a policy bundle's contract as tables"),
     'bundle': ('vla_ros.cli.bundle_cmd', 'draft (init) and check a bundle for an ONNX policy'),
     'record': ('vla_ros.cli.record_cmd', 'record ROS topics (or expert demonstrations) to MCAP'),
+    'dataset': ('vla_ros.cli.dataset_cmd', 'recordings to LeRobotDatasets and back'),
     'train': ('vla_ros.cli.train_cmd', 'train a policy on recorded bags and export a bundle'),
     'eval': ('vla_ros.cli.eval_cmd', 'closed-loop success per task through the real nodes'),
 }

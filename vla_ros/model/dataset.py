@@ -1,9 +1,7 @@
 """
 Bags -> (observation, action chunk) samples through the SAME sync core the node runs.
 
-Each bag is replayed in log-time order: sensor messages go through the converters of
-:mod:`vla_ros.core.convert` into a :class:`MultimodalSynchronizer`; every primary-camera image
-triggers ``assemble`` once the other cameras are in (as ``SensorInputs`` does online); the
+Each bag is replayed through the sync core (:func:`vla_ros.tools.bag_replay.replay`); each
 resulting :class:`Frame` is preprocessed with the runtime's own functions (``image_to_tensor``,
 ``log_mel``). Actions come from the recorded controller commands: the arm joint_trajectory
 target and the gripper forward command in force at ``t + k * dt`` for k < H.
@@ -20,16 +18,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-from vla_ros import constants as C
-from vla_ros.core import convert
 from vla_ros.core.audio_features import log_mel
 from vla_ros.core.image_preproc import image_to_tensor, IMAGENET_MEAN, IMAGENET_STD
-from vla_ros.core.sync import MultimodalSynchronizer, SyncConfig
-from vla_ros.errors import ConfigError, SyncError, VlaRosError
+from vla_ros.core.sync import SyncConfig
+from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.model.config import ModelConfig
-from vla_ros.tools import bagio
+from vla_ros.tools.bag_replay import replay, Timeline
 
-ARM = C.DEFAULT_ARM_JOINTS
 LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample caches)
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
 
@@ -87,84 +82,13 @@ class Samples:
                        np.concatenate(eps))
 
 
-class _Timeline:
-    """Piecewise-constant command targets: value in force at time t (last one at or before)."""
-
-    def __init__(self) -> None:
-        self.t: list[int] = []
-        self.v: list[np.ndarray] = []
-
-    def add(self, t_ns: int, value) -> None:
-        self.t.append(int(t_ns))
-        self.v.append(np.asarray(value, np.float64))
-
-    def at(self, t_ns: np.ndarray, default: np.ndarray) -> np.ndarray:
-        if not self.t:
-            return np.repeat(default[None], len(t_ns), 0)
-        order = np.argsort(self.t, kind='stable')
-        ts = np.asarray(self.t)[order]
-        vs = np.stack(self.v)[order]
-        i = np.searchsorted(ts, t_ns, side='right') - 1
-        out = vs[np.clip(i, 0, None)]
-        out[i < 0] = default
-        return out
-
-    def onset(self, q0: np.ndarray, tol: float = ONSET_TOL) -> int | None:
-        """Time [ns] of the first command that moves more than ``tol`` away from ``q0``."""
-        for t, v in sorted(zip(self.t, self.v), key=lambda tv: tv[0]):
-            if np.max(np.abs(v - q0)) > tol:
-                return t
-        return None
-
-
 def bag_samples(bag: str | Path, cfg: ModelConfig) -> Samples:
     """Replay one bag through the sync core; one sample per assembled frame."""
-    log_ns = [0]  # the replay's node clock: the log time of the message being replayed
-    sync = MultimodalSynchronizer(sync_config_for(cfg), clock=lambda: log_ns[0])
-    primary = cfg.cameras[0]
-    pending: list[int] = []
-    frames = []
-    arm, grip = _Timeline(), _Timeline()
-    cam_topics = {C.camera_topic(c): c for c in cfg.cameras}
-    for topic, _, t_ns, msg in bagio.read_messages(bag):
-        log_ns[0] = t_ns
-        try:
-            if topic in cam_topics:
-                cam = cam_topics[topic]
-                stamp = convert.stamp_to_ns(msg.header.stamp)
-                sync.add_image(cam, stamp, convert.image_to_rgb8(msg))
-                if cam == primary:
-                    pending.append(stamp)
-            elif topic == C.AUDIO_TOPIC:
-                samples, rate = convert.audio_chunk_to_array(msg)
-                sync.add_audio(convert.stamp_to_ns(msg.header.stamp), samples, rate)
-            elif topic == C.TACTILE_TOPIC:
-                values, layout = convert.tactile_to_array(msg)
-                sync.add_tactile(convert.stamp_to_ns(msg.header.stamp), values, layout)
-            elif topic == C.JOINT_STATES_TOPIC:
-                names, pos, vel = convert.joint_state_to_arrays(msg)
-                sync.add_joints(convert.stamp_to_ns(msg.header.stamp), names, pos, vel)
-            elif topic == C.COMMAND_TOPIC:
-                sync.set_command(msg.data, max(1, t_ns))
-            elif topic == bagio.ARM_TRAJECTORY_TOPIC and len(msg.points):
-                idx = [list(msg.joint_names).index(j) for j in ARM]
-                arm.add(t_ns, np.asarray(msg.points[0].positions)[idx])
-            elif topic == bagio.ARM_COMMANDS_TOPIC:
-                arm.add(t_ns, msg.data)
-            elif topic == bagio.GRIPPER_COMMANDS_TOPIC:
-                grip.add(t_ns, msg.data[:1])
-        except VlaRosError:
-            continue  # counted in sync.stats, like the node does
-        while pending and sync.cameras_ready(pending[0]):
-            stamp = pending.pop(0)
-            try:
-                frames.append(sync.assemble(stamp))
-            except SyncError:
-                pass
-    return _to_samples(frames, arm, grip, cfg)
+    r = replay(bag, sync_config_for(cfg), cfg.cameras[0])
+    return _to_samples(r.frames, r.arm, r.gripper, cfg)
 
 
-def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: ModelConfig) -> Samples:
+def _to_samples(frames, arm: Timeline, grip: Timeline, cfg: ModelConfig) -> Samples:
     frames = [f for f in frames if f.command and f.joint_positions is not None]
     h, w = cfg.image_size
     n, j = len(frames), len(cfg.joint_names)
@@ -177,7 +101,7 @@ def _to_samples(frames, arm: _Timeline, grip: _Timeline, cfg: ModelConfig) -> Sa
     presence = np.zeros((n, len(keys)), np.float32)
     actions = np.zeros((n, cfg.horizon, cfg.action_dim), np.float32)
     step = int(round(cfg.dt * 1e9))
-    onset = arm.onset(np.asarray(frames[0].joint_positions)[:6]) if frames else None
+    onset = arm.onset(np.asarray(frames[0].joint_positions)[:6], ONSET_TOL) if frames else None
     for i, f in enumerate(frames):
         for c, cam in enumerate(cfg.cameras):
             img = f.image(cam)

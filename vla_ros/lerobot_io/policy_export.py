@@ -1,0 +1,131 @@
+"""
+A LeRobot policy checkpoint -> ONNX graph + normalisation + parity sample (LeRobot side).
+
+Runs in ``.venv-lerobot``. The checkpoint directory is what LeRobot saves (``config.json``,
+``model.safetensors``, ``policy_preprocessor*.json`` / ``policy_postprocessor*`` with the
+normalisation stats). The graph is the policy's model between its normaliser and
+unnormaliser (normalised state and images in, a normalised chunk out); the normalisation
+goes into the bundle as mean / std per input and action (every LeRobot mode -- MEAN_STD,
+MIN_MAX, QUANTILES, QUANTILE10, IDENTITY -- is an affine map, written as such), so
+``vla-ros inspect`` shows it. ``parity.npz`` holds a raw observation and the chunk LeRobot's
+own pipeline (preprocessor -> ``predict_action_chunk`` -> postprocessor) makes of it; the
+robot side replays it through :class:`~vla_ros.core.runtime.PolicyRuntime`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+SUPPORTED = ('act',)
+EXPORT_JSON = 'lerobot_export.json'
+PARITY_NPZ = 'parity.npz'
+OPSET = 17
+
+
+def _affine(mode: str, st: dict, eps: float, *, inverse: bool) -> tuple[list, list]:
+    """LeRobot normalisation mode + stats -> (mean, std) with x_norm = (x - mean) / std."""
+    g = {k: np.asarray(v, np.float64).reshape(-1) for k, v in st.items()}
+    if mode == 'MEAN_STD':
+        mean, std = g['mean'], g['std'] if inverse else g['std'] + eps
+    elif mode in ('MIN_MAX', 'QUANTILES', 'QUANTILE10'):
+        lo, hi = {'MIN_MAX': ('min', 'max'), 'QUANTILES': ('q01', 'q99'),
+                  'QUANTILE10': ('q10', 'q90')}[mode]
+        denom = g[hi] - g[lo]
+        denom = np.where(denom == 0, eps, denom)
+        mean, std = g[lo] + denom / 2, denom / 2
+    elif mode == 'IDENTITY':
+        n = len(next(iter(g.values()))) if g else 1
+        mean, std = np.zeros(n), np.ones(n)
+    else:
+        raise ValueError(f'LeRobot normalisation mode {mode!r} is not affine; not exportable')
+    return mean.tolist(), std.tolist()
+
+
+def _norm_step(pipeline):
+    for step in pipeline.steps:
+        if hasattr(step, 'norm_map') and hasattr(step, 'stats'):
+            return step
+    raise ValueError('the processor pipeline has no normaliser step')
+
+
+def _mode(step, ftype) -> str:
+    m = step.norm_map.get(ftype)
+    return 'IDENTITY' if m is None else str(m.value)
+
+
+def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
+    """Write ``out/policy.onnx``, ``lerobot_export.json`` and ``parity.npz``; return the json."""
+    import torch
+    from lerobot.configs.policies import PreTrainedConfig
+    from lerobot.configs.types import FeatureType
+    from lerobot.policies.factory import get_policy_class, make_pre_post_processors
+
+    cfg = PreTrainedConfig.from_pretrained(ckpt)
+    if cfg.type not in SUPPORTED:
+        raise ValueError(f'policy type {cfg.type!r}: export supports {SUPPORTED} (see '
+                         'docs/lerobot.md for the manual path)')
+    cfg.device = 'cpu'
+    policy = get_policy_class(cfg.type).from_pretrained(ckpt, config=cfg).eval()
+    pre, post = make_pre_post_processors(cfg, pretrained_path=str(ckpt))
+    pn, an = _norm_step(pre), _norm_step(post)
+    cams = list(cfg.image_features)
+    state_key = 'observation.state' if cfg.robot_state_feature else None
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.policy = policy
+
+        def forward(self, *xs):
+            batch = dict(zip(([state_key] if state_key else []) + cams, xs))
+            return self.policy.predict_action_chunk(batch)
+
+    rng = np.random.default_rng(seed)
+    inputs: list[dict] = []
+    raw: dict[str, np.ndarray] = {}
+    if state_key:
+        mean, std = _affine(_mode(pn, FeatureType.STATE), pn.stats.get(state_key, {}),
+                            pn.eps, inverse=False)
+        inputs.append({'name': state_key, 'kind': 'state', 'mean': mean, 'std': std,
+                       'shape': list(cfg.robot_state_feature.shape)})
+        raw[state_key] = (np.asarray(mean) + 0.5 * np.asarray(std) * rng.standard_normal(
+            len(mean))).astype(np.float32)[None]
+    for key in cams:
+        mean, std = _affine(_mode(pn, FeatureType.VISUAL), pn.stats.get(key, {}), pn.eps,
+                            inverse=False)
+        shape = list(cfg.image_features[key].shape)  # [3, H, W]
+        inputs.append({'name': key, 'kind': 'image', 'camera': key.rsplit('.', 1)[-1],
+                       'mean': mean, 'std': std, 'shape': shape})
+        raw[key] = rng.integers(0, 256, (1, shape[1], shape[2], 3), dtype=np.uint8)
+    amean, astd = _affine(_mode(an, FeatureType.ACTION), an.stats.get('action', {}), an.eps,
+                          inverse=True)
+
+    # LeRobot's own pipeline on the raw sample: the parity reference
+    obs = {k: torch.from_numpy(v) for k, v in raw.items() if k == state_key}
+    for k in cams:
+        obs[k] = torch.from_numpy(raw[k]).permute(0, 3, 1, 2).float() / 255
+    with torch.no_grad():
+        chunk = post(policy.predict_action_chunk(pre(obs))).numpy()
+        feeds = pre(obs)
+        example = tuple(feeds[i['name']] for i in inputs)
+        out.mkdir(parents=True, exist_ok=True)
+        names = [i['name'] for i in inputs]
+        torch.onnx.export(Graph().eval(), example, str(out / 'policy.onnx'), input_names=names,
+                          output_names=['action'], opset_version=OPSET, dynamo=False,
+                          dynamic_axes={**{n: {0: 'batch'} for n in names},
+                                        'action': {0: 'batch'}})
+    np.savez(out / PARITY_NPZ, expected=chunk.astype(np.float32), **raw)
+    from importlib.metadata import version
+
+    info = {'policy_type': cfg.type, 'lerobot_version': version('lerobot'),
+            'checkpoint': str(ckpt), 'inputs': inputs, 'chunk_size': int(cfg.chunk_size),
+            'n_action_steps': int(getattr(cfg, 'n_action_steps', cfg.chunk_size)),
+            'action_dim': int(cfg.action_feature.shape[0]),
+            'action_mean': amean, 'action_std': astd, 'opset': OPSET}
+    (out / EXPORT_JSON).write_text(json.dumps(info, indent=1))
+    print(f'[lerobot] exported {cfg.type} ({sum(p.numel() for p in policy.parameters())} '
+          f'parameters) to {out / "policy.onnx"}', flush=True)
+    return info

@@ -1,0 +1,147 @@
+"""
+``vla-ros export --from-lerobot``: a LeRobot checkpoint -> a verified bundle (robot side).
+
+The LeRobot side (:mod:`~vla_ros.lerobot_io.policy_export`) writes the graph, the
+normalisation and a parity sample; here the manifest is drafted from the graph
+(:func:`~vla_ros.core.bundle_draft.draft_manifest`, as ``vla-ros bundle init`` does), filled
+from the export, written, loaded, and the parity sample is replayed through the real
+:class:`~vla_ros.core.runtime.PolicyRuntime`: the chunk must equal LeRobot's own pipeline
+(preprocessor -> policy -> postprocessor) within ``atol`` or :class:`ParityError` is raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+import json
+from pathlib import Path
+import shutil
+import tempfile
+
+import numpy as np
+from vla_ros import constants as C
+from vla_ros.core.bundle import load_bundle, write_manifest
+from vla_ros.core.bundle_draft import draft_manifest
+from vla_ros.core.frame import Frame
+from vla_ros.errors import ParityError, UsageError
+from vla_ros.lerobot_io.policy_export import EXPORT_JSON, PARITY_NPZ
+
+DEFAULT_JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
+UNIT_GRIPPER = 'm'
+
+
+@dataclass(frozen=True)
+class LeRobotBundle:
+    """What the export made: bundle path, parity error (max abs, physical units), sizes."""
+
+    path: Path
+    policy_type: str
+    parity_max_abs: float
+    chunk_size: int
+    cameras: tuple[str, ...]
+
+
+def _dataset_info(ckpt: Path) -> dict:
+    """info.json of the dataset the checkpoint was trained on (train_config.json), or {}."""
+    tc = ckpt / 'train_config.json'
+    if not tc.exists():
+        return {}
+    root = json.loads(tc.read_text()).get('dataset', {}).get('root')
+    info = Path(root) / 'meta' / 'info.json' if root else None
+    return json.loads(info.read_text()) if info and info.exists() else {}
+
+
+def _names(info: dict, key: str, n: int, given: Sequence[str] | None) -> list[str]:
+    if given:
+        if len(given) != n:
+            raise UsageError(f'{len(given)} names given for {key}, the policy has {n}')
+        return list(given)
+    got = info.get('features', {}).get(key, {}).get('names')
+    if isinstance(got, list) and len(got) == n:
+        return [str(x) for x in got]
+    if n == len(DEFAULT_JOINTS):
+        return list(DEFAULT_JOINTS)
+    raise UsageError(f'{key} has {n} values and the training dataset is not readable from '
+                     'the checkpoint: pass --joint-names')
+
+
+def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[str],
+                 action_names: list[str], model_id: str, atol: float = 1e-4) -> LeRobotBundle:
+    """Draft + fill + write + load the bundle of an export directory; check parity."""
+    ex = json.loads((export_dir / EXPORT_JSON).read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(export_dir / 'policy.onnx', out / 'policy.onnx')
+    raw = draft_manifest(out / 'policy.onnx').manifest
+    by_name = {i['name']: i for i in ex['inputs']}
+    cams = []
+    for d in raw['inputs']:
+        src, pre = by_name[d['name']], d['preprocessing']
+        if src['kind'] == 'state':
+            pre.update(joint_names=joint_names, position_mean=src['mean'],
+                       position_std=src['std'])
+            pre.pop('pad_to', None)
+        else:
+            pre.update(camera=src['camera'], value_range=[0, 1], mean=src['mean'],
+                       std=src['std'])
+            d['modality'] = f'image/{src["camera"]}'
+            cams.append(src['camera'])
+    units = [UNIT_GRIPPER if 'gripper' in n else 'rad' for n in action_names]
+    raw['action'].update(names=action_names, units=units, dt=round(1.0 / fps, 6),
+                         normalization={'mean': ex['action_mean'], 'std': ex['action_std']})
+    raw['model_id'] = model_id
+    raw['provenance'] = {'source': f'LeRobot {ex["lerobot_version"]} {ex["policy_type"]} '
+                                   f'checkpoint {ex["checkpoint"]}',
+                         'exported_by': 'vla-ros export --from-lerobot',
+                         'n_action_steps': ex['n_action_steps']}
+    raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cams)]
+    write_manifest(out, raw)
+    err = parity(out, export_dir / PARITY_NPZ, joint_names, cams, atol=atol)
+    return LeRobotBundle(out, ex['policy_type'], err, ex['chunk_size'], tuple(cams))
+
+
+def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], *,
+           atol: float) -> float:
+    """Max |runtime chunk - LeRobot chunk| on the sample; ParityError above ``atol``."""
+    from vla_ros.core.runtime import PolicyRuntime
+
+    rt = PolicyRuntime(load_bundle(bundle))
+    with np.load(sample) as z:
+        expected = z['expected'][0]
+        state = z['observation.state'][0].astype(np.float64) if (
+            'observation.state' in z.files) else np.zeros(len(joint_names))
+        images = {c: z[f'observation.images.{c}'][0] for c in cams}
+    frame = Frame(stamp_ns=1_000_000_000, images=images, joint_names=tuple(joint_names),
+                  joint_positions=state, joint_velocities=np.zeros_like(state),
+                  command='', present={**{f'image/{c}': True for c in cams}, 'joints': True})
+    got = rt.infer(frame).actions
+    err = float(np.max(np.abs(got - expected)))
+    scale = float(np.max(np.abs(expected))) or 1.0
+    if err > atol * max(1.0, scale):
+        raise ParityError(f'bundle chunk differs from LeRobot by {err:.3g} (> {atol} x '
+                          f'{max(1.0, scale):.3g})')
+    return err
+
+
+def from_lerobot(ckpt: Path, out: Path, *, run_worker: Callable, fps: float | None = None,
+                 joint_names: Sequence[str] | None = None, model_id: str | None = None,
+                 atol: float = 1e-4) -> LeRobotBundle:
+    """Export ``ckpt`` with LeRobot's classes and build the bundle at ``out``."""
+    if not (ckpt / 'config.json').exists() or not (ckpt / 'model.safetensors').exists():
+        raise UsageError(f'{ckpt} is not a LeRobot checkpoint (config.json + '
+                         'model.safetensors); give its pretrained_model directory')
+    info = _dataset_info(ckpt)
+    fps = fps or info.get('fps')
+    if not fps:
+        raise UsageError('the training dataset is not readable from the checkpoint: pass --fps')
+    tmp = Path(tempfile.mkdtemp(prefix='vla_ros_lerobot_export_'))
+    try:
+        run_worker(['export', str(ckpt), str(tmp)])
+        ex = json.loads((tmp / EXPORT_JSON).read_text())
+        state = next((i for i in ex['inputs'] if i['kind'] == 'state'), None)
+        joints = _names(info, 'observation.state', state['shape'][0] if state else 0,
+                        joint_names)
+        actions = _names(info, 'action', ex['action_dim'], None if info else joint_names)
+        return build_bundle(tmp, out, fps=float(fps), joint_names=joints, action_names=actions,
+                            model_id=model_id or f'lerobot-{ex["policy_type"]}', atol=atol)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
