@@ -132,3 +132,12 @@ def test_history_bundle_drives_the_sim(sim, tmp_path):
 
     bundle = make_diffusion_bundle(tmp_path / 'dp_policy')
     _assert_contract_and_limits(*_episode(sim, tmp_path, bundle), horizon=16)
+
+
+@pytest.mark.timeout(400)
+def test_lerobot_act_checkpoint_drives_the_sim(sim, tmp_path):
+    """The LeRobot round trip's end: a LeRobot ACT checkpoint (tiny, a few steps on two demos)
+    exported with ``vla-ros export --from-lerobot`` drives vla_policy over DDS."""
+    from helpers.lerobot_chain import act_bundle
+
+    _assert_contract_and_limits(*_episode(sim, tmp_path, act_bundle()), horizon=10)

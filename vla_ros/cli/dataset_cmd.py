@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tr.add_argument('--policy', default='act', help='LeRobot policy type')
     tr.add_argument('--steps', type=int, default=2000)
     tr.add_argument('--batch-size', type=int, default=8)
+    tr.add_argument('--log-freq', type=int, default=50, help='loss log period [steps]')
+    tr.add_argument('--save-freq', type=int, default=0,
+                    help='checkpoint period [steps] (0: at the end)')
     tr.add_argument('--chunk-size', type=int, default=20, help='ACT chunk size')
     tr.add_argument('--small', action='store_true', help='a tiny ACT (quick round trip)')
     tr.add_argument('--repo-id', default='local/vla_ros')
@@ -110,7 +113,8 @@ def _train(args, run_worker) -> int:
     extra = [*(SMALL_ACT if args.small else ()), *shlex.split(args.lerobot_args)]
     losses = train_lerobot(args.dataset, args.out, run_worker=run_worker, policy=args.policy,
                            steps=args.steps, batch_size=args.batch_size,
-                           chunk_size=args.chunk_size, extra=extra, repo_id=args.repo_id)
+                           chunk_size=args.chunk_size, log_freq=args.log_freq,
+                           save_freq=args.save_freq, extra=extra, repo_id=args.repo_id)
     if losses:
         print(f'loss {losses[0][1]:.3f} (step {losses[0][0]}) -> {losses[-1][1]:.3f} '
               f'(step {losses[-1][0]})')

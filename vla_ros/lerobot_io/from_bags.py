@@ -22,6 +22,7 @@ from vla_ros.errors import ConfigError, DatasetError
 from vla_ros.lerobot_io.staging import IMAGE_PREFIX, StagingMeta, write_episode
 from vla_ros.tools import bagio
 from vla_ros.tools.bag_replay import bag_topics, replay, Replay
+from vla_ros.tools.sim_config import read_recorded_with
 
 ARM, GRIPPER = C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT
 ACTION_NAMES = [*ARM, GRIPPER]
@@ -151,5 +152,6 @@ def stage_bags(bags: Sequence[Path], out: Path, *, fps: int | None = None,
         if progress:
             progress(i, bag, len(ep['action']))
     meta.episodes = len(bags)
+    meta.recorded_with = read_recorded_with(sorted({str(b.parent) for b in bags}))
     meta.write(out)
     return meta

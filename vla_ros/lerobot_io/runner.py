@@ -42,7 +42,8 @@ def run_worker(args: Sequence[str], *, quiet: bool = False, timeout_s: float | N
     """
     Run ``python -m vla_ros.lerobot_io.worker ARGS`` in the LeRobot venv; return its output.
 
-    Output lines starting ``[lerobot]`` (progress) are echoed unless ``quiet``. A non-zero
+    Progress lines (``[lerobot] ...``, the trainer's ``step:... loss:...``) are echoed unless
+    ``quiet``. A non-zero
     exit raises LeRobotEnvError with the last lines of the output.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(('AMENT', 'COLCON'))}
@@ -55,7 +56,7 @@ def run_worker(args: Sequence[str], *, quiet: bool = False, timeout_s: float | N
     assert proc.stdout is not None
     for line in proc.stdout:
         lines.append(line)
-        if not quiet and line.startswith('[lerobot]'):
+        if not quiet and (line.startswith('[lerobot]') or ' loss:' in line):
             print(line, end='', flush=True)
     code = proc.wait(timeout=timeout_s)
     if code:

@@ -60,6 +60,7 @@ class StagingMeta:
     modality_keys: list[str] = field(default_factory=list)
     episodes: int = 0
     source: list[str] = field(default_factory=list)
+    recorded_with: dict = field(default_factory=dict)  # mujoco_sim sensor params, if known
 
     @property
     def tactile_size(self) -> int:

@@ -51,9 +51,6 @@ def write_episode_bag(meta: StagingMeta, ep: dict[str, np.ndarray], bag: Path) -
             q = ep['state'][i].astype(np.float64)
             v = (ep['velocity'][i] if 'velocity' in ep else np.zeros_like(q)).astype(np.float64)
             w.write(C.JOINT_STATES_TOPIC, t, bagio.joint_state_msg(t, meta.joint_names, q, v))
-            for c in meta.cameras:
-                w.write(C.camera_topic(c), t, bagio.image_msg(
-                    t, ep[IMAGE_PREFIX + c][i], f'{c}_camera_optical_frame'))
             if meta.audio_samples and 'audio' in ep:
                 first = t - int(round(meta.audio_samples / meta.audio_rate * NS))
                 w.write(C.AUDIO_TOPIC, t, bagio.audio_msg(first, ep['audio'][i],
@@ -67,6 +64,11 @@ def write_episode_bag(meta: StagingMeta, ep: dict[str, np.ndarray], bag: Path) -
                 w.write(bagio.GRIPPER_COMMANDS_TOPIC, t, bagio.float_array_msg([a[6]]))
             else:
                 w.write(ACTION_TOPIC, t, bagio.float_array_msg(a))
+            # images last: a frame is assembled when its primary image arrives, and the
+            # other streams of that instant must be in by then (as a live robot's are)
+            for c in meta.cameras:
+                w.write(C.camera_topic(c), t, bagio.image_msg(
+                    t, ep[IMAGE_PREFIX + c][i], f'{c}_camera_optical_frame'))
         count = w.count
     if not ours:
         (bag / 'lerobot_action_names.txt').write_text('\n'.join(meta.action_names) + '\n')

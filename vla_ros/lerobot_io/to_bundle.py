@@ -25,6 +25,7 @@ from vla_ros.core.bundle_draft import draft_manifest
 from vla_ros.core.frame import Frame
 from vla_ros.errors import ParityError, UsageError
 from vla_ros.lerobot_io.policy_export import EXPORT_JSON, PARITY_NPZ
+from vla_ros.lerobot_io.staging import SIDECAR
 
 DEFAULT_JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
 UNIT_GRIPPER = 'm'
@@ -42,13 +43,21 @@ class LeRobotBundle:
 
 
 def _dataset_info(ckpt: Path) -> dict:
-    """info.json of the dataset the checkpoint was trained on (train_config.json), or {}."""
+    """
+    info.json of the dataset the checkpoint was trained on (via train_config.json), or {};
+    with our sidecar (meta/vla_ros.json) under ``'vla_ros'`` when the dataset has one.
+    """
     tc = ckpt / 'train_config.json'
     if not tc.exists():
         return {}
     root = json.loads(tc.read_text()).get('dataset', {}).get('root')
-    info = Path(root) / 'meta' / 'info.json' if root else None
-    return json.loads(info.read_text()) if info and info.exists() else {}
+    meta = Path(root) / 'meta' if root else None
+    if meta is None or not (meta / 'info.json').exists():
+        return {}
+    info = json.loads((meta / 'info.json').read_text())
+    if (meta / SIDECAR).exists():
+        info['vla_ros'] = json.loads((meta / SIDECAR).read_text())
+    return info
 
 
 def _names(info: dict, key: str, n: int, given: Sequence[str] | None) -> list[str]:
@@ -66,7 +75,8 @@ def _names(info: dict, key: str, n: int, given: Sequence[str] | None) -> list[st
 
 
 def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[str],
-                 action_names: list[str], model_id: str, atol: float = 1e-4) -> LeRobotBundle:
+                 action_names: list[str], model_id: str, atol: float = 1e-4,
+                 recorded_with: dict | None = None) -> LeRobotBundle:
     """Draft + fill + write + load the bundle of an export directory; check parity."""
     ex = json.loads((export_dir / EXPORT_JSON).read_text())
     out.mkdir(parents=True, exist_ok=True)
@@ -93,6 +103,8 @@ def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[s
                                    f'checkpoint {ex["checkpoint"]}',
                          'exported_by': 'vla-ros export --from-lerobot',
                          'n_action_steps': ex['n_action_steps']}
+    if recorded_with:
+        raw['provenance']['recorded_with'] = dict(recorded_with)
     raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cams)]
     write_manifest(out, raw)
     err = parity(out, export_dir / PARITY_NPZ, joint_names, cams, atol=atol)
@@ -142,6 +154,7 @@ def from_lerobot(ckpt: Path, out: Path, *, run_worker: Callable, fps: float | No
                         joint_names)
         actions = _names(info, 'action', ex['action_dim'], None if info else joint_names)
         return build_bundle(tmp, out, fps=float(fps), joint_names=joints, action_names=actions,
-                            model_id=model_id or f'lerobot-{ex["policy_type"]}', atol=atol)
+                            model_id=model_id or f'lerobot-{ex["policy_type"]}', atol=atol,
+                            recorded_with=info.get('vla_ros', {}).get('recorded_with'))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -26,13 +26,13 @@ def checkpoint_dir(out: Path) -> Path:
 
 def train_lerobot(dataset: Path, out: Path, *, run_worker: Callable, policy: str = 'act',
                   steps: int = 2000, batch_size: int = 8, chunk_size: int = 20,
-                  log_freq: int = 50, extra: Sequence[str] = (), quiet: bool = False,
+                  log_freq: int = 50, save_freq: int = 0, extra: Sequence[str] = (), quiet: bool = False,
                   repo_id: str = 'local/vla_ros') -> list[tuple[int, float]]:
     """Run lerobot-train; return the logged (step, loss) pairs."""
     args = ['train', f'--dataset.repo_id={repo_id}', f'--dataset.root={dataset}',
             f'--policy.type={policy}', '--policy.device=cpu', '--policy.push_to_hub=false',
             f'--steps={steps}', f'--batch_size={batch_size}', f'--log_freq={log_freq}',
-            f'--save_freq={steps}', '--num_workers=0', f'--output_dir={out}',
+            f'--save_freq={save_freq or steps}', '--num_workers=0', f'--output_dir={out}',
             '--wandb.enable=false', '--eval_freq=0']
     if policy == 'act':
         args += ['--policy.pretrained_backbone_weights=null',

@@ -61,7 +61,8 @@ def write(staging: Path, root: Path, repo_id: str) -> None:
     ds.finalize()
     side = {'format': 'vla_ros/1', 'audio_rate': meta.audio_rate,
             'audio_samples': meta.audio_samples, 'tactile_pads': meta.tactile_pads,
-            'modality_keys': meta.modality_keys, 'source': meta.source}
+            'modality_keys': meta.modality_keys, 'source': meta.source,
+            'recorded_with': meta.recorded_with}
     (Path(root) / 'meta' / SIDECAR).write_text(json.dumps(side, indent=1))
 
 
@@ -94,7 +95,8 @@ def read(root: Path, staging: Path, repo_id: str) -> None:
         tactile_pads=side.get('tactile_pads') or (pads_from_names(tac['names']) if tac else []),
         modality_keys=side.get('modality_keys') or [*(f'image/{c}' for c in cams), 'joints',
                                                     'language'],
-        episodes=ds.meta.total_episodes, source=[str(root)])
+        episodes=ds.meta.total_episodes, source=[str(root)],
+        recorded_with=side.get('recorded_with') or {})
     staging.mkdir(parents=True, exist_ok=True)
     for e in range(meta.episodes):
         lo = int(ds.meta.episodes['dataset_from_index'][e])
