@@ -1,14 +1,16 @@
 """
-The LeRobot round trip for tests, built once per session and shared: two sim demos (64 px)
--> ``vla-ros dataset export`` -> LeRobot ACT (tiny, a few steps) -> ``export --from-lerobot``.
+The LeRobot round trip for tests, built once per session and shared.
+
+Two sim demos (64 px) -> ``vla-ros dataset export`` -> LeRobot ACT (tiny, a few steps) ->
+``export --from-lerobot``.
 
 Skips with the reason when the LeRobot tooling venv is missing (``make setup`` creates it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import atexit
+from dataclasses import dataclass
 import functools
 from pathlib import Path
 import shutil
@@ -58,7 +60,7 @@ def chain() -> Chain:
 
 @functools.cache
 def act_run() -> tuple[Path, list[tuple[int, float]]]:
-    """A tiny LeRobot ACT trained on the chain's dataset: (checkpoint dir, logged losses)."""
+    """Train a tiny LeRobot ACT on the chain's dataset; (checkpoint dir, logged losses)."""
     from vla_ros.lerobot_io.runner import run_worker
     from vla_ros.lerobot_io.train import checkpoint_dir, SMALL_ACT, train_lerobot
 
@@ -75,6 +77,6 @@ def act_bundle() -> Path:
     from vla_ros.cli.main import main
 
     ckpt, _ = act_run()
-    out = chain().root / 'act_bundle'
+    out = chain().root / 'lerobot-act'  # the directory name is the model_id the test awaits
     assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out)]) == 0
     return out

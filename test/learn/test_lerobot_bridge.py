@@ -1,6 +1,8 @@
 """
-The LeRobot bridge: bags -> LeRobotDataset (read back by LeRobot's own class in the LeRobot
-venv) -> bags again; a LeRobot ACT checkpoint -> a bundle that matches LeRobot's pipeline.
+The LeRobot bridge, both directions.
+
+Bags -> LeRobotDataset (read back by LeRobot's own class in the LeRobot venv) -> bags again;
+a LeRobot ACT checkpoint -> a bundle that matches LeRobot's pipeline.
 
 The sim closed loop with that bundle is in test/sim/test_foreign_bundles.py.
 """
@@ -16,7 +18,7 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
-READ_BACK = r'''
+READ_BACK = r"""
 import json, sys
 import numpy as np
 from vla_ros.lerobot_io import compat
@@ -33,7 +35,7 @@ print(json.dumps({'len': len(ds), 'episodes': ds.num_episodes, 'fps': ds.fps,
                   'stats': sorted(ds.meta.stats), 'task': x['task'],
                   'episode_index': int(x['episode_index']),
                   'codec': ds.meta.features['observation.images.front']['info']['video.codec']}))
-'''
+"""
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -43,7 +45,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope='module')
 def staged(tmp_path_factory):
-    """The source episodes as the exporter stages them (robot side, no LeRobot)."""
+    """Stage the source episodes as the exporter does (robot side, no LeRobot)."""
     from vla_ros.lerobot_io.from_bags import stage_bags
     from vla_ros.lerobot_io.staging import read_episode
     from vla_ros.model.dataset import find_bags

@@ -136,8 +136,11 @@ def test_history_bundle_drives_the_sim(sim, tmp_path):
 
 @pytest.mark.timeout(400)
 def test_lerobot_act_checkpoint_drives_the_sim(sim, tmp_path):
-    """The LeRobot round trip's end: a LeRobot ACT checkpoint (tiny, a few steps on two demos)
-    exported with ``vla-ros export --from-lerobot`` drives vla_policy over DDS."""
+    """
+    End the LeRobot round trip: a LeRobot ACT checkpoint drives vla_policy over DDS.
+
+    The checkpoint is tiny (a few steps on two demos), exported by ``export --from-lerobot``.
+    """
     from helpers.lerobot_chain import act_bundle
 
     _assert_contract_and_limits(*_episode(sim, tmp_path, act_bundle()), horizon=10)

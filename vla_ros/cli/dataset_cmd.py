@@ -25,7 +25,8 @@ from vla_ros.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest='action', required=True, metavar='ACTION')
+    sub = parser.add_subparsers(dest='action', required=True, metavar='ACTION',
+                                help='export, import or train')
     ex = sub.add_parser('export', help='bags -> LeRobotDataset')
     ex.add_argument('bags', nargs='+', type=Path, help='bag directories (or their parents)')
     ex.add_argument('--format', choices=['lerobot'], default='lerobot')

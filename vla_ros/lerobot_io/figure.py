@@ -1,7 +1,8 @@
 """
-The round-trip figure of docs/lerobot.md: one recorded episode -> LeRobotDataset -> bags ->
-the sync core again, source and round trip side by side (``python -m
-vla_ros.lerobot_io.figure BAG --png docs/img/lerobot_round_trip.png``; matplotlib).
+The round-trip figure of docs/lerobot.md (matplotlib).
+
+One recorded episode -> LeRobotDataset -> bags -> the sync core again, source and round trip
+side by side: ``python -m vla_ros.lerobot_io.figure BAG --png docs/img/lerobot_round_trip.png``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def plot(a: dict, b: dict, nums: dict, png: Path, fps: int = 10) -> None:
     for k, col in ((1, 'C0'), (2, 'C1'), (6, 'C2')):
         ax.plot(t, a['state'][:, k] * (25 if k == 6 else 1), col, lw=2, alpha=0.4)
         ax.plot(t, b['state'][:, k] * (25 if k == 6 else 1), col + '--', lw=1)
-    ax.set_title('state: shoulder, elbow, gripper x25; bag (thick), round trip (dashed)', fontsize=9)
+    ax.set_title('state: shoulder, elbow, gripper x25; bag (thick), round trip (dashed)',
+                 fontsize=9)
     ax.set_xlabel('s')
     ax = fig.add_subplot(gs[2, 2:])
     ax.plot(t, a['action'][:, 2], lw=2, alpha=0.4, label='bag')
@@ -77,10 +79,10 @@ def plot(a: dict, b: dict, nums: dict, png: Path, fps: int = 10) -> None:
     ax.plot(t, a['tactile'].sum(1), lw=2, alpha=0.4)
     ax.plot(t, b['tactile'].sum(1), '--', lw=1)
     ax.set_title('tactile: sum of the 32 taxels [N]', fontsize=9)
-    fig.suptitle(f"Bag -> LeRobotDataset -> bag: images PSNR {nums['psnr_front_db']:.1f} dB "
-                 f"(AV1), state / action / audio / tactile max |diff| "
-                 f"{max(nums['max_abs_state'], nums['max_abs_action']):.0e} / "
-                 f"{nums['max_abs_audio']:.0e} / {nums['max_abs_tactile']:.0e}", fontsize=10)
+    sa = max(nums['max_abs_state'], nums['max_abs_action'])
+    fig.suptitle(f'Bag -> LeRobotDataset -> bag: images PSNR {nums["psnr_front_db"]:.1f} dB '
+                 f'(AV1), state / action / audio / tactile max |diff| {sa:.0e} / '
+                 f'{nums["max_abs_audio"]:.0e} / {nums["max_abs_tactile"]:.0e}', fontsize=10)
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=90, bbox_inches='tight')
 

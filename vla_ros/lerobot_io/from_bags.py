@@ -21,7 +21,7 @@ from vla_ros.core.sync import SyncConfig
 from vla_ros.errors import ConfigError, DatasetError
 from vla_ros.lerobot_io.staging import IMAGE_PREFIX, StagingMeta, write_episode
 from vla_ros.tools import bagio
-from vla_ros.tools.bag_replay import bag_topics, replay, Replay
+from vla_ros.tools.bag_replay import bag_topics, Replay, replay
 from vla_ros.tools.sim_config import read_recorded_with
 
 ARM, GRIPPER = C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT
@@ -43,7 +43,7 @@ def _sync_config(cameras: Sequence[str], fps: int, rate: int) -> SyncConfig:
 
 
 def check_bag(bag: Path) -> list[str]:
-    """The cameras of a bag (front first); DatasetError naming what a bag lacks."""
+    """Return the cameras of a bag (front first); DatasetError naming what a bag lacks."""
     topics = bag_topics(bag)
     cams = [c for c in (*C.DEFAULT_CAMERAS, *sorted(
         t.split('/')[2] for t in topics if t.startswith('/camera/') and t.endswith(

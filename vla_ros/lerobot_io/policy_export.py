@@ -26,7 +26,7 @@ OPSET = 17
 
 
 def _affine(mode: str, st: dict, eps: float, *, inverse: bool) -> tuple[list, list]:
-    """LeRobot normalisation mode + stats -> (mean, std) with x_norm = (x - mean) / std."""
+    """Map a LeRobot normalisation mode + stats to (mean, std): x_norm = (x - mean) / std."""
     g = {k: np.asarray(v, np.float64).reshape(-1) for k, v in st.items()}
     if mode == 'MEAN_STD':
         mean, std = g['mean'], g['std'] if inverse else g['std'] + eps
@@ -75,6 +75,7 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
     state_key = 'observation.state' if cfg.robot_state_feature else None
 
     class Graph(torch.nn.Module):
+
         def __init__(self) -> None:
             super().__init__()
             self.policy = policy

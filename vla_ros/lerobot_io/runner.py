@@ -20,7 +20,7 @@ MAKE_HINT = 'create it with `make lerobot-env` (or set VLA_ROS_LEROBOT_PYTHON)'
 
 
 def lerobot_python() -> Path:
-    """The LeRobot venv's interpreter; LeRobotEnvError with the fix when there is none."""
+    """Return the LeRobot venv's interpreter; LeRobotEnvError with the fix when none."""
     given = os.environ.get(ENV_VAR)
     py = Path(given) if given else ROOT / '.venv-lerobot' / 'bin' / 'python'
     if not py.exists():

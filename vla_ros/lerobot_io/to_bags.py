@@ -1,6 +1,7 @@
 """
-Staged LeRobot episodes -> MCAP bags (robot side), so LeRobot datasets replay through our
-sync core and nodes and train with ``vla-ros train``.
+Staged LeRobot episodes -> MCAP bags (robot side).
+
+So LeRobot datasets replay through our sync core and nodes and train with ``vla-ros train``.
 
 One bag per episode, frame i at ``t0 + i / fps``: each camera on ``/camera/<cam>/image_raw``,
 the state on ``/joint_states`` (its names), the audio of the frame period as one AudioChunk,

@@ -44,8 +44,9 @@ class LeRobotBundle:
 
 def _dataset_info(ckpt: Path) -> dict:
     """
-    info.json of the dataset the checkpoint was trained on (via train_config.json), or {};
-    with our sidecar (meta/vla_ros.json) under ``'vla_ros'`` when the dataset has one.
+    Return info.json of the dataset the checkpoint was trained on, or {}.
+
+    Found via train_config.json; our sidecar (meta/vla_ros.json) goes under ``'vla_ros'``.
     """
     tc = ckpt / 'train_config.json'
     if not tc.exists():

@@ -1,7 +1,8 @@
 """
-The LeRobot side of the bridge: ``python -m vla_ros.lerobot_io.worker CMD ...`` in
-``.venv-lerobot`` (lerobot 0.4.4, torch CPU). Imports only numpy, torch, lerobot and the
-numpy-only :mod:`~vla_ros.lerobot_io.staging` (never rclpy or onnxruntime).
+The LeRobot side of the bridge: ``python -m vla_ros.lerobot_io.worker CMD ...``.
+
+It runs in ``.venv-lerobot`` (lerobot 0.4.4, torch CPU) and imports only numpy, torch,
+lerobot and the numpy-only :mod:`~vla_ros.lerobot_io.staging` (never rclpy or onnxruntime).
 
 Commands: ``write STAGING DATASET`` (LeRobotDataset.create / add_frame / save_episode /
 finalize), ``read DATASET STAGING`` (LeRobotDataset -> staging), ``export CHECKPOINT OUT``
@@ -39,7 +40,7 @@ def _features(meta: StagingMeta) -> dict:
 
 
 def write(staging: Path, root: Path, repo_id: str) -> None:
-    """Staging -> LeRobotDataset at ``root`` (videos encoded by LeRobot)."""
+    """Write a staging directory as a LeRobotDataset at ``root`` (LeRobot encodes videos)."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     meta = StagingMeta.read(staging)
@@ -67,7 +68,7 @@ def write(staging: Path, root: Path, repo_id: str) -> None:
 
 
 def read(root: Path, staging: Path, repo_id: str) -> None:
-    """LeRobotDataset (ours or any v3.0 one) -> staging, through LeRobot's dataset class."""
+    """Read a LeRobotDataset (ours or any v3.0) into staging, through LeRobot's class."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     ds = LeRobotDataset(repo_id, root=root)
@@ -79,8 +80,9 @@ def read(root: Path, staging: Path, repo_id: str) -> None:
     def names(key: str, n: int, prefix: str) -> list[str]:
         got = feats.get(key, {}).get('names')
         got = list(got.get('motors', got)) if isinstance(got, dict) else got
-        return [str(x) for x in got] if got and len(got) == n else [f'{prefix}{i}'
-                                                                       for i in range(n)]
+        if got and len(got) == n:
+            return [str(x) for x in got]
+        return [f'{prefix}{i}' for i in range(n)]
 
     state_n = feats['observation.state']['shape'][0]
     act_n = feats['action']['shape'][0]
@@ -121,7 +123,7 @@ def _hwc(ft: dict) -> list[int]:
 
 
 def _uint8_hwc(img) -> np.ndarray:
-    """LeRobot's float [3, H, W] in [0, 1] -> uint8 [H, W, 3]."""
+    """Convert LeRobot's float [3, H, W] in [0, 1] to uint8 [H, W, 3]."""
     a = img.numpy().transpose(1, 2, 0)
     return np.clip(np.rint(a * 255), 0, 255).astype(np.uint8)
 
