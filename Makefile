@@ -71,12 +71,12 @@ lerobot-env:
 # The LeRobot round trip at full length (docs/lerobot.md), unattended: the `pick` demos of
 # `make demos` -> LeRobotDataset -> LeRobot's ACT trainer (CPU, LEROBOT_STEPS) -> bundle ->
 # closed-loop eval through the nodes on the test block. Needs the demos (`make demos`).
-LEROBOT_STEPS ?= 8000
+LEROBOT_STEPS ?= 4000
 LEROBOT_OUT ?= out/lerobot
 lerobot-act: setup
 	@ls -d out/demos/clean/pick_* >/dev/null 2>&1 || { echo 'no demos: run `make demos` first'; exit 1; }
-	@rm -rf $(LEROBOT_OUT)/pick $(LEROBOT_OUT)/act_run $(LEROBOT_OUT)/act_bundle
+	@rm -rf $(LEROBOT_OUT)/pick $(LEROBOT_OUT)/act_run $(LEROBOT_OUT)/lerobot-act
 	@$(ENV) python -m vla_ros.cli.main dataset export $(wildcard out/demos/clean/pick_*) $(wildcard out/demos/dart/pick_*) --out $(LEROBOT_OUT)/pick
 	@$(ENV) python -m vla_ros.cli.main dataset train $(LEROBOT_OUT)/pick --out $(LEROBOT_OUT)/act_run --steps $(LEROBOT_STEPS) --batch-size 8 --chunk-size 20 --log-freq 100 --save-freq 1000
-	@$(ENV) python -m vla_ros.cli.main export --from-lerobot $(LEROBOT_OUT)/act_run/checkpoints/last/pretrained_model --out $(LEROBOT_OUT)/act_bundle
-	@$(ENV) python -m vla_ros.cli.main eval $(LEROBOT_OUT)/act_bundle --block test --kinds pick --episodes 30 --paraphrase-every 0 --name 'LeRobot ACT' --json docs/results/lerobot/act_pick_test.json
+	@$(ENV) python -m vla_ros.cli.main export --from-lerobot $(LEROBOT_OUT)/act_run/checkpoints/last/pretrained_model --out $(LEROBOT_OUT)/lerobot-act
+	@$(ENV) python -m vla_ros.cli.main eval $(LEROBOT_OUT)/lerobot-act --block test --kinds pick --episodes 30 --paraphrase-every 0 --name 'LeRobot ACT, $(LEROBOT_STEPS) steps' --json docs/results/lerobot/act_pick_test.json
