@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from vla_ros import constants as C
 from vla_ros.core.sync import SyncConfig
+from vla_ros.core.sync_config import CameraConfig
 from vla_ros.errors import ConfigError, DatasetError
 from vla_ros.lerobot_io.staging import IMAGE_PREFIX, StagingMeta, write_episode
 from vla_ros.tools import bagio
@@ -36,7 +37,7 @@ def _sync_config(cameras: Sequence[str], fps: int, rate: int) -> SyncConfig:
     _, sync = policy_config_from_file(config_file(), overrides={'bundle': '-'})
     known = {c.name: c for c in sync.cameras}
     cams = tuple(dataclasses.replace(known[c], required=(i == 0)) if c in known
-                 else dataclasses.replace(sync.cameras[0], name=c, required=(i == 0))
+                 else CameraConfig(c, required=(i == 0))
                  for i, c in enumerate(cameras))
     return dataclasses.replace(sync, cameras=cams, primary_camera=cameras[0],
                                audio_window_s=1.0 / fps, audio_rate=rate)
