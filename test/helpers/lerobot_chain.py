@@ -24,13 +24,13 @@ TRAIN_STEPS = 20
 
 
 def require_lerobot() -> None:
-    from vla_ros.lerobot_io.runner import available, lerobot_python
+    from vla_ros.errors import LeRobotEnvError
+    from vla_ros.lerobot_io.runner import lerobot_python
 
-    if not available():
-        try:
-            lerobot_python()
-        except Exception as e:  # noqa: B902 -- the reason is the message
-            pytest.skip(f'LeRobot tooling venv missing ({e})')
+    try:
+        lerobot_python()
+    except LeRobotEnvError as e:
+        pytest.skip(f'LeRobot tooling venv missing ({e})')
 
 
 @dataclass(frozen=True)

@@ -61,11 +61,18 @@ def check_bag(bag: Path) -> list[str]:
     return cams
 
 
-def _camera_fps(bag: Path, camera: str) -> float:
-    stamps = [t for _, _, t, _ in bagio.read_messages(bag, [C.camera_topic(camera)])]
+def _camera_timing(bag: Path, cams: list[str]) -> tuple[float, dict[str, list[int]]]:
+    """Return (primary camera rate [Hz], [H, W, 3] per camera) in one pass over the images."""
+    stamps: list[int] = []
+    shapes: dict[str, list[int]] = {}
+    for topic, _, t, msg in bagio.read_messages(bag, [C.camera_topic(c) for c in cams]):
+        cam = topic.split('/')[2]
+        shapes.setdefault(cam, [int(msg.height), int(msg.width), 3])
+        if cam == cams[0]:
+            stamps.append(t)
     if len(stamps) < 3:
-        raise DatasetError(f'bag {bag}: fewer than 3 {camera} images')
-    return 1e9 / float(np.median(np.diff(stamps)))
+        raise DatasetError(f'bag {bag}: fewer than 3 {cams[0]} images')
+    return 1e9 / float(np.median(np.diff(stamps))), shapes
 
 
 def _episode(r: Replay, cams: list[str], meta: StagingMeta) -> dict[str, np.ndarray]:
@@ -114,15 +121,6 @@ def _first_tactile_layout(bag: Path) -> list[list]:
     return []
 
 
-def _first_image_shapes(bag: Path, cams: list[str]) -> dict[str, list[int]]:
-    shapes: dict[str, list[int]] = {}
-    for topic, _, _, msg in bagio.read_messages(bag, [C.camera_topic(c) for c in cams]):
-        shapes.setdefault(topic.split('/')[2], [int(msg.height), int(msg.width), 3])
-        if len(shapes) == len(cams):
-            break
-    return shapes
-
-
 def stage_bags(bags: Sequence[Path], out: Path, *, fps: int | None = None,
                audio_rate: int = C.DEFAULT_SAMPLE_RATE_HZ,
                progress: Callable[[int, Path, int], None] | None = None) -> StagingMeta:
@@ -136,15 +134,16 @@ def stage_bags(bags: Sequence[Path], out: Path, *, fps: int | None = None,
         raise DatasetError('no bags given')
     out.mkdir(parents=True, exist_ok=True)
     cams = check_bag(bags[0])
-    fps = fps or max(1, int(round(_camera_fps(bags[0], cams[0]))))
-    meta = StagingMeta(fps=fps, cameras=cams, image_shape=_first_image_shapes(bags[0], cams),
+    rate, shapes = _camera_timing(bags[0], cams)
+    fps = fps or max(1, int(round(rate)))
+    meta = StagingMeta(fps=fps, cameras=cams, image_shape=shapes,
                        joint_names=list(ACTION_NAMES), action_names=list(ACTION_NAMES),
                        audio_rate=audio_rate, audio_samples=int(round(audio_rate / fps)),
                        tactile_pads=_first_tactile_layout(bags[0]),
                        modality_keys=[*(f'image/{c}' for c in cams), *MODALITY_KEYS])
     sync = _sync_config(cams, fps, audio_rate)
     for i, bag in enumerate(bags):
-        got = check_bag(bag)
+        got = cams if i == 0 else check_bag(bag)
         if got[:len(cams)] != cams:
             raise ConfigError(f'bag {bag} has cameras {got}, the first bag {cams}')
         ep = _episode(replay(bag, sync, cams[0]), cams, meta)

@@ -28,15 +28,6 @@ def lerobot_python() -> Path:
     return py
 
 
-def available() -> bool:
-    """Whether the LeRobot tooling environment exists (tests skip with a reason otherwise)."""
-    try:
-        lerobot_python()
-    except LeRobotEnvError:
-        return False
-    return True
-
-
 def run_worker(args: Sequence[str], *, quiet: bool = False, timeout_s: float | None = None
                ) -> str:
     """
