@@ -11,6 +11,7 @@ CONSOLE_SCRIPTS = [
     'vla-ros = vla_ros.cli.main:main',
     'fake_sensors = vla_ros.nodes.fake_sensors:main',
     'vla_policy = vla_ros.nodes.vla_policy:main',
+    'vla_inference = vla_ros.nodes.vla_inference:main',
     'multimodal_sync = vla_ros.nodes.multimodal_sync:main',
     'mujoco_sim = vla_ros.nodes.mujoco_sim:main',
     'gz_tactile = vla_ros.nodes.gz_tactile:main',
@@ -27,7 +28,7 @@ setup(
         (f'share/{PACKAGE_NAME}', ['package.xml']),
         (f'share/{PACKAGE_NAME}/launch', glob('launch/*.launch.py')),
         (f'share/{PACKAGE_NAME}/config', glob('config/*.yaml') + glob('config/*.sdf')
-         + glob('config/*.urdf') + glob('config/*.xml')),
+         + glob('config/*.urdf') + glob('config/*.xml') + glob('config/*.xml.in')),
         # the default policy bundle, found by vla_ros.tools.locate wherever a command runs
         (f'share/{PACKAGE_NAME}/models/default', glob('models/default/*')),
     ],

@@ -34,3 +34,12 @@ RELIABLE_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 # A recorder writes to disk between callbacks; a burst (a chunk of trajectory points) must
 # queue, not drop, or the bag loses the demonstration's actions.
 RECORDER_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+
+# The split (vla_policy remote <-> vla_inference): requests reliable, depth 1 (a frame queued
+# behind a newer one is never wanted; large samples are fragmented over UDP and a lost
+# fragment is resent, not the whole frame lost); chunks reliable, a few deep (one per request,
+# N robots answered together). Volatile: a chunk from before a restart is never wanted.
+REMOTE_FRAME_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                              durability=DurabilityPolicy.VOLATILE)
+REMOTE_CHUNK_QOS = QoSProfile(depth=4, reliability=ReliabilityPolicy.RELIABLE,
+                              durability=DurabilityPolicy.VOLATILE)

@@ -22,22 +22,22 @@ import numpy as np
 from vla_ros.core.adapters import (ActionMapping, ControllerCommand, make_command,
                                    positions_for, to_command_space)
 from vla_ros.core.attribution import LiveAttribution
-from vla_ros.core.competence import CommandNotUnderstood
+from vla_ros.core.command_gate import CommandGate, LOG_COMMAND_CHARS
 from vla_ros.core.frame import Frame
 from vla_ros.core.latency_comp import LeadEstimator
 from vla_ros.core.masking import mask_frame
 from vla_ros.core.measured_pose import MeasuredPose
-from vla_ros.core.policy_config import classify_command, CommandAction, PolicyConfig
+from vla_ros.core.policy_config import CommandAction, PolicyConfig
 from vla_ros.core.policy_counters import PolicyCounters
 from vla_ros.core.policy_types import CommandOutcome, InferenceResult, TickOutput
-from vla_ros.core.runtime import PolicyRuntime
+from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
 from vla_ros.core.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
-from vla_ros.errors import InferenceError, InputMismatchError, VlaRosError
+from vla_ros.errors import InputMismatchError, VlaRosError
 
-__all__ = ['CommandOutcome', 'InferenceResult', 'PolicyLoop', 'TickOutput']
+__all__ = ['CommandOutcome', 'InferenceResult', 'LOG_COMMAND_CHARS', 'PolicyLoop',
+           'TickOutput']
 
-LOG_COMMAND_CHARS = 80  # commands are shown truncated (a 1 MB command is not a log line)
 _REASON_CHARS = 300
 
 
@@ -74,7 +74,9 @@ class PolicyLoop:
         self.attribution = (LiveAttribution(runtime, config.attribution_rate_hz,
                                             lock=self._runtime_lock)
                             if config.attribution_rate_hz > 0 else None)
-        self._last_run_command_s = -1e9
+        self.gate = CommandGate(runtime, max_chars=config.max_command_chars,
+                                max_rate_hz=config.max_command_rate_hz,
+                                language_masked='language' in self.mask)
         self.active = False
         self._reset_state()
 
@@ -164,22 +166,13 @@ class PolicyLoop:
 
         Run commands faster than ``max_command_rate_hz`` are ignored (stop never is).
         """
-        action, detail = classify_command(text, self.config.max_command_chars)
-        shown = text if len(text) <= LOG_COMMAND_CHARS else (
-            f'{text[:LOG_COMMAND_CHARS]}... ({len(text)} chars)')
-        if action is CommandAction.RUN and self._over_rate(
-                time.monotonic() if wall_s is None else wall_s):
+        out = self.gate.judge(text, wall_s)  # not under the lock: a command never waits
+        if out.ignored:
             with self._lock:
                 self.counters.rejected_commands += 1
-                self.counters.last_reject = f'command over max_command_rate_hz: {shown!r}'
-            return CommandOutcome(action, detail, shown, ignored=True)
-        if action is CommandAction.RUN and 'language' not in self.mask:
-            try:  # not under the runtime lock: a command never waits for a running inference
-                self.runtime.set_command(detail)  # embedding computed once, cached
-            except CommandNotUnderstood as e:  # outside the bundle's competence: hold
-                action, detail = CommandAction.REJECT, str(e)
-            except InferenceError as e:
-                action, detail = CommandAction.REJECT, f'command rejected: {e}'
+                self.counters.last_reject = f'command over max_command_rate_hz: {out.shown!r}'
+            return out
+        action, detail = out.action, out.detail
         with self._lock:
             self.command_gen += 1
             self.scheduler.reset()
@@ -190,17 +183,10 @@ class PolicyLoop:
                 self.command = ''
                 self.reject_reason = detail if action is CommandAction.REJECT else ''
                 self.safety.stop(detail if action is CommandAction.REJECT else
-                                 f'stopped by command {shown!r}')
+                                 f'stopped by command {out.shown!r}')
                 self.state, self.reason = self.safety.check(now_ns, None)
                 self.reason = self.reject_reason or self.reason
-        return CommandOutcome(action, detail, shown)
-
-    def _over_rate(self, wall_s: float) -> bool:
-        rate = self.config.max_command_rate_hz
-        if rate > 0 and wall_s - self._last_run_command_s < 1.0 / rate:
-            return True
-        self._last_run_command_s = wall_s
-        return False
+        return out
 
     def on_estop(self, engaged: bool, now_ns: int) -> ControllerCommand | None:
         """E-stop: latch and return the hold to send; release: motion needs a new command."""
@@ -306,6 +292,11 @@ class PolicyLoop:
             raise
         if self.config.eval_added_latency_s > 0:  # evaluation only: a slower policy
             time.sleep(self.config.eval_added_latency_s)
+        return self._accept(actions, out, frame, gen, command)
+
+    def _accept(self, actions: np.ndarray, out: PolicyOutput, frame: Frame, gen: int,
+                command: str) -> InferenceResult | None:
+        """Hand a command-space chunk [H, A] to the scheduler; None when the command changed."""
         now = self._clock()
         with self._lock:
             if gen != self.command_gen or not self.active:
@@ -336,12 +327,12 @@ class PolicyLoop:
                 return TickOutput(None, self.state, self.reason, False)
             self.counters.control.tick()
             frame = self.latest_frame
+            problem = self.frame_problem or self._link_problem_locked(now_ns)
             sched = self.scheduler.next_action(now_ns) if self.safety.command_active else None
             decision = self.safety.step(
                 None if sched is None else sched.values, now_ns=now_ns,
                 current=self._current_locked(),
-                frame_stamp_ns=None if frame is None else frame.stamp_ns,
-                frame_problem=self.frame_problem)
+                frame_stamp_ns=None if frame is None else frame.stamp_ns, frame_problem=problem)
             command = None
             if not decision.hold:
                 self.moved = True
@@ -355,6 +346,10 @@ class PolicyLoop:
             key = (self.state, self.reason.split(':')[0], self.command)
             changed, self._last_status_key = key != self._last_status_key, key
             return TickOutput(command, self.state, self.reason, changed)
+
+    def _link_problem_locked(self, now_ns: int) -> str:
+        """Why the chunk source cannot be trusted now ('' = it can; remote mode overrides)."""
+        return ''
 
     def _sync_inference(self, now_ns: int) -> None:
         """Debug mode: infer inside the tick when the chunk is used up (blocks the tick)."""

@@ -107,24 +107,9 @@ class PolicyRuntime:
         # The text encoder has its own lock: a new command is embedded while the policy
         # graph runs on another thread (onnxruntime sessions are safe to run concurrently).
         # It is opened per new command unless text_encoder_resident (text_encoder.py).
-        self.text_encoder: TextEncoder | None = None
-        if m.text_encoder:
-            te = m.text_encoder
-            tok = te.get('tokenizer') or {}
-            tokenizer = TextTokenizer(
-                tok.get('kind', 'bytes'), max_length=int(tok.get('max_length', 64)),
-                file=bundle.file(tok['file']) if tok.get('file') else None)
-            self.text_encoder = TextEncoder(
-                bundle.file(te['file']), tokenizer, te['input_names'], te['output_name'],
-                self.providers, resident=text_encoder_resident, cache_size=text_cache_size)
+        self.text_encoder, self.competence = open_language(
+            bundle, self.providers, resident=text_encoder_resident, cache_size=text_cache_size)
         self._command = ''
-        # commands far from the training commands are refused (bundle's competence section)
-        self.competence: CompetenceCheck | None = None
-        if self.text_encoder is not None:
-            with self.text_encoder.hold():  # a broken graph fails here; one session for the bank
-                if m.text_encoder.get('competence'):
-                    spec = CompetenceSpec.from_manifest(m.text_encoder['competence'])
-                    self.competence = CompetenceCheck(spec, self.text_encoder.encode)
         self._inputs = InputBuilder(m, bundle.path, embed_text=self.embed_text)
         self._output_names = [o.name for o in m.outputs]
 
@@ -199,6 +184,32 @@ class PolicyRuntime:
                             kind=m.action_kind, dt=m.dt, frame_stamp_ns=frame.stamp_ns,
                             timings_ms=timings, gate_weights=gate)
 
+    def infer_batch(self, frames: Sequence[Frame]) -> list[PolicyOutput]:
+        """
+        Run the policy once on N frames (the graph's dynamic batch axis), one output each.
+
+        Every frame's inputs are built and checked as in :meth:`infer`; an unusable frame
+        raises before anything runs. The timings are those of the whole batch.
+        """
+        t0 = time.monotonic()
+        built = [self.build_inputs(f) for f in frames]
+        feeds = {k: np.concatenate([b[k] for b in built]) for k in built[0]} if built else {}
+        t1 = time.monotonic()
+        outs = self.run_raw(feeds) if built else {}
+        t2 = time.monotonic()
+        m, res = self.manifest, []
+        for i, frame in enumerate(frames):
+            gate = outs[m.gate_output][i].copy() if m.gate_output else None
+            res.append((to_chunk(outs[m.action_output][i], m, frame), gate))
+        t3 = time.monotonic()
+        timings = {'preprocess': (t1 - t0) * 1e3, 'run': (t2 - t1) * 1e3,
+                   'postprocess': (t3 - t2) * 1e3, 'total': (t3 - t0) * 1e3,
+                   'batch': float(len(frames))}
+        return [PolicyOutput(actions=a, action_names=m.action_names, units=m.action_units,
+                             kind=m.action_kind, dt=m.dt, frame_stamp_ns=f.stamp_ns,
+                             timings_ms=timings, gate_weights=g)
+                for f, (a, g) in zip(frames, res)]
+
     def run_raw(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the policy graph on prepared inputs (any batch); returns every output."""
         try:
@@ -206,6 +217,32 @@ class PolicyRuntime:
         except Exception as e:  # noqa: BLE001 -- ORT raises untyped errors
             raise InferenceError(f'onnxruntime run failed: {e}') from e
         return dict(zip(self._output_names, values))
+
+
+def open_language(bundle: Bundle, providers: Sequence[Any], *, resident: bool = False,
+                  cache_size: int = DEFAULT_CACHE_SIZE
+                  ) -> tuple[TextEncoder | None, CompetenceCheck | None]:
+    """
+    Open a bundle's text encoder and its competence check (None, None without one).
+
+    A broken encoder graph fails here (one session for the competence bank).
+    """
+    m = bundle.manifest
+    if not m.text_encoder:
+        return None, None
+    te = m.text_encoder
+    tok = te.get('tokenizer') or {}
+    tokenizer = TextTokenizer(tok.get('kind', 'bytes'), max_length=int(tok.get('max_length', 64)),
+                              file=bundle.file(tok['file']) if tok.get('file') else None)
+    encoder = TextEncoder(bundle.file(te['file']), tokenizer, te['input_names'],
+                          te['output_name'], providers, resident=resident,
+                          cache_size=cache_size)
+    competence = None
+    with encoder.hold():
+        if te.get('competence'):
+            spec = CompetenceSpec.from_manifest(te['competence'])
+            competence = CompetenceCheck(spec, encoder.encode)
+    return encoder, competence
 
 
 def _check_input(spec: TensorSpec, arr: np.ndarray) -> None:
@@ -221,4 +258,5 @@ def _check_input(spec: TensorSpec, arr: np.ndarray) -> None:
         raise InputMismatchError(f'input {spec.name!r} contains NaN or inf')
 
 
-__all__ = ['PolicyOutput', 'PolicyRuntime', 'Manifest', 'resolve_providers']
+__all__ = ['Manifest', 'open_language', 'PolicyOutput', 'PolicyRuntime',
+           'resolve_providers']

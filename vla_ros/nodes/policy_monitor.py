@@ -12,8 +12,8 @@ from vla_ros.core.policy_counters import PolicyCounters, RateMeter
 from vla_ros.core.safety import SafetyState
 from vla_ros_msgs.msg import ModalityWeights as ModalityWeightsMsg, PolicyStatus
 
-__all__ = ['PolicyCounters', 'RateMeter', 'STATE_CODES', 'policy_diagnostic', 'status_msg',
-           'weights_msg']
+__all__ = ['fault_status_msg', 'PolicyCounters', 'RateMeter', 'STATE_CODES',
+           'policy_diagnostic', 'status_msg', 'weights_msg']
 
 STATE_CODES = {
     SafetyState.IDLE: PolicyStatus.STATE_IDLE,
@@ -42,6 +42,17 @@ def status_msg(*, stamp, state: SafetyState, reason: str, command: str, model_id
     msg.e2e_latency_ms = float(c.e2e_ms)
     msg.chunks = c.chunks
     msg.holds = c.holds
+    return msg
+
+
+def fault_status_msg(*, stamp, reason: str, dry_run: bool) -> PolicyStatus:
+    """``~/status`` in state fault with ``reason`` (configure failed: no counters yet)."""
+    msg = PolicyStatus()
+    msg.header.stamp = stamp
+    msg.state = STATE_CODES[SafetyState.FAULT]
+    msg.state_name = SafetyState.FAULT.value
+    msg.reason = reason[:1000]
+    msg.dry_run = dry_run
     return msg
 
 

@@ -12,7 +12,9 @@ from vla_ros import constants as C
 from vla_ros.core.adapters import AdapterConfig
 from vla_ros.core.ort_session import SessionSettings
 from vla_ros.core.policy_config import parse_joint_limits, PolicyConfig
+from vla_ros.core.remote_wire import RemoteConfig
 from vla_ros.core.scheduler import SchedulerConfig
+from vla_ros.errors import ConfigError
 from vla_ros.nodes.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
 
 S, I, D, B = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL
@@ -21,6 +23,15 @@ SA, DA = PType.STRING_ARRAY, PType.DOUBLE_ARRAY
 # One row per parameter, each with its type stated (see param_table: no type from a default).
 _TABLE = (
     spec('bundle', S, '', 'policy bundle directory (bundle.yaml + ONNX files)'),
+    spec('inference', S, 'local', 'local (the bundle runs in this process) | remote (frames go '
+         'to vla_inference on another host, chunks come back; sync, scheduling and safety stay '
+         'here: docs/distributed.md)'),
+    spec('remote.max_chunk_age_s', D, 0.5, 'inference remote: hold when no chunk arrived for '
+         'this long, drop chunks whose frame is older on arrival [s]; hold_latch_s longer '
+         'needs a new command', range=(0.001, 60.0)),
+    spec('remote.jpeg_quality', I, 0, 'inference remote: JPEG quality of the resized images '
+         '(1-100), 0 = raw rgb8 (exact)', range=(0, 100)),
+    spec('remote.audio', S, 'S16LE', 'inference remote: audio window format S16LE | F32LE'),
     spec('autostart', B, False, 'configure and activate on start (tests, sim); a robot uses the '
          'lifecycle services'),
     spec('dry_run', B, True, 'publish only ~/action_chunk previews, never command the '
@@ -137,6 +148,18 @@ def session_settings(values: dict[str, object]) -> SessionSettings:
         cpu_mem_arena=bool(g('onnxruntime.cpu_mem_arena')),
         parallel_execution=bool(g('onnxruntime.parallel_execution')),
         thread_affinities=str(g('onnxruntime.thread_affinities')))
+
+
+def remote_config(values: dict[str, object]) -> RemoteConfig | None:
+    """Return the split's settings when ``inference`` is remote, else None (ConfigError)."""
+    mode = str(values['inference'])
+    if mode not in ('local', 'remote'):
+        raise ConfigError(f"inference must be 'local' or 'remote', got {mode!r}")
+    if mode == 'local':
+        return None
+    return RemoteConfig(max_chunk_age_s=float(values['remote.max_chunk_age_s']),
+                        jpeg_quality=int(values['remote.jpeg_quality']),
+                        audio=str(values['remote.audio']))
 
 
 def declare_policy_parameters(node: Node) -> None:

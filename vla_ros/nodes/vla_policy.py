@@ -40,10 +40,10 @@ from vla_ros.core.watchdog import ClockWatchdog
 from vla_ros.errors import InputMismatchError, VlaRosError
 from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
 from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.policy_monitor import (policy_diagnostic, STATE_CODES, status_msg,
+from vla_ros.nodes.policy_monitor import (fault_status_msg, policy_diagnostic, status_msg,
                                           weights_msg)
 from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
-                                         read_policy_config, session_settings)
+                                         read_policy_config, remote_config, session_settings)
 from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
                                    ThreadScheduling, Worker)
 from vla_ros.qos import LATCHED_QOS
@@ -73,6 +73,7 @@ class VlaPolicy(LifecycleNode):
         self.loop: PolicyLoop | None = None
         self.outputs: ControllerOutputs | None = None
         self.sensors = None
+        self.remote = None  # RemoteClient with inference: remote
         self.debug_pub = None
         self._weights = None  # the newest ModalityWeights, drawn on ~/debug_image
         self.status_pub = self.create_publisher(PolicyStatus, '~/status', LATCHED_QOS)
@@ -109,7 +110,9 @@ class VlaPolicy(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         from vla_ros.core.bundle import load_bundle
         from vla_ros.core.ort_session import release_free_memory
+        from vla_ros.core.remote_loop import RemotePolicyLoop, RemoteRuntime
         from vla_ros.core.runtime import PolicyRuntime
+        from vla_ros.nodes.remote_client import RemoteClient
         from vla_ros.nodes.sensor_inputs import SensorInputs
         try:
             cfg = self.cfg = read_policy_config(self)
@@ -117,9 +120,13 @@ class VlaPolicy(LifecycleNode):
             if not cfg.bundle:
                 raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
             before = thread_ids()
-            runtime = PolicyRuntime(load_bundle(cfg.bundle), providers=tuple(values['providers']),
+            remote = remote_config(values)
+            bundle, resident = load_bundle(cfg.bundle), bool(values['text_encoder_resident'])
+            runtime = PolicyRuntime(bundle, providers=tuple(values['providers']),
                                     session=session_settings(values),
-                                    text_encoder_resident=bool(values['text_encoder_resident']))
+                                    text_encoder_resident=resident) if remote is None else \
+                RemoteRuntime(bundle, providers=tuple(values['providers']),
+                              text_encoder_resident=resident)
             self._ort_tids = thread_ids() - before  # onnxruntime's intra-op pool
             self._inference_sched = (thread_scheduling(values['inference_scheduling'],
                                                        values['inference_nice']),
@@ -129,8 +136,14 @@ class VlaPolicy(LifecycleNode):
                                     joint_names=self.sync_config.joint_names)
             if problems:
                 raise VlaRosError('bundle does not fit the robot config: ' + '; '.join(problems))
-            self.loop = PolicyLoop(runtime, cfg, clock=self._now,
-                                   mask=check_mask(values['mask_modalities']))
+            mask = check_mask(values['mask_modalities'])
+            if remote is None:
+                self.loop = PolicyLoop(runtime, cfg, clock=self._now, mask=mask)
+            else:  # the graph runs on vla_inference; everything else stays here
+                self.remote = RemoteClient(self, m, remote, callback_group=self._groups['sensors'])
+                self.loop = self.remote.loop = RemotePolicyLoop(
+                    runtime, cfg, remote, self.remote.send, clock=self._now, mask=mask)
+                self.remote.on_result = self._publish_result
             self.sync_config = fit_history(fit_tactile(self.sync_config, m), m)
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
@@ -219,10 +232,10 @@ class VlaPolicy(LifecycleNode):
         for s in self._subs:
             self.destroy_subscription(s)
         self._subs = []
-        if self.outputs:
-            self.outputs.destroy()
-            self.outputs = None
-        self.loop = None
+        for part in (self.outputs, self.remote):
+            if part is not None:
+                part.destroy()
+        self.outputs = self.remote = self.loop = None
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -301,8 +314,11 @@ class VlaPolicy(LifecycleNode):
             self.get_logger().error(f'inference failed: {e}', throttle_duration_sec=2.0)
             self._publish_status()
             return
-        if res is None:
-            return
+        if res is not None:
+            self._publish_result(res)
+
+    def _publish_result(self, res) -> None:
+        """Preview a chunk that entered the scheduler (and its weights / debug image)."""
         m, out = self.loop.runtime.manifest, res.output
         self.chunk_pub.publish(action_chunk_msg(
             res.actions, names=m.action_names, units=m.action_units, kind=out.kind, dt=out.dt,
@@ -342,13 +358,9 @@ class VlaPolicy(LifecycleNode):
 
     def _publish_fault(self, reason: str) -> None:
         """Say why on ``~/status`` (state fault) when ``configure`` failed."""
-        msg = PolicyStatus()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.state = STATE_CODES[SafetyState.FAULT]
-        msg.state_name = SafetyState.FAULT.value
-        msg.reason = reason[:1000]
-        msg.dry_run = bool(self.get_parameter('dry_run').value)
-        self.status_pub.publish(msg)
+        self.status_pub.publish(fault_status_msg(
+            stamp=self.get_clock().now().to_msg(), reason=reason,
+            dry_run=bool(self.get_parameter('dry_run').value)))
 
     def _publish_diagnostics(self) -> None:
         loop = self.loop
@@ -359,6 +371,8 @@ class VlaPolicy(LifecycleNode):
         state, reason, _ = loop.snapshot()
         arr.status.append(policy_diagnostic(f'{self.get_name()}: policy', state, reason,
                                             loop.counters, loop.attribution))
+        if self.remote is not None:
+            arr.status[-1].values.extend(self.remote.diagnostics())
         if self.sensors is not None:
             arr.status.extend(self.sensors.diagnostics())
         self.diag_pub.publish(arr)

@@ -1,0 +1,98 @@
+"""
+``vla_policy``'s side of the split (``inference: remote``): requests out, chunks in.
+
+Publishes each frame the loop wants a chunk for as a ``RemoteFrame`` on ``vla/remote/frame``
+(relative: a robot launched in namespace ``/robot1`` uses ``/robot1/vla/remote/frame``) and
+hands every ``ActionChunk`` from ``vla/remote/chunk`` to
+:meth:`~vla_ros.core.remote_loop.RemotePolicyLoop.on_chunk`, which decides whether it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from diagnostic_msgs.msg import KeyValue
+import numpy as np
+from rclpy.node import Node
+from vla_ros.core.bundle import Manifest
+from vla_ros.core.convert import stamp_to_ns
+from vla_ros.core.frame import Frame
+from vla_ros.core.policy_types import InferenceResult
+from vla_ros.core.remote_loop import RemotePolicyLoop
+from vla_ros.core.remote_wire import (camera_wires, REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC,
+                                      RemoteConfig)
+from vla_ros.nodes.frame_msgs import remote_frame_msg
+from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
+from vla_ros_msgs.msg import ActionChunk, RemoteFrame
+
+
+def payload_bytes(msg: RemoteFrame) -> int:
+    """Return the bulk bytes of a request: images, audio, tactile, joints (not headers)."""
+    frames = [msg.frame, *msg.history]
+    n = sum(len(i.data) for f in frames for i in f.images)
+    n += sum(len(c.data) for c in msg.compressed_images)
+    n += sum(len(f.audio.data) + 4 * len(f.tactile.values)
+             + 8 * (len(f.joint_state.position) + len(f.joint_state.velocity)) for f in frames)
+    return n
+
+
+class RemoteClient:
+    """
+    Publisher of requests and subscriber of chunks for one :class:`RemotePolicyLoop`.
+
+    :param on_result: called with every chunk that entered the scheduler (the preview).
+    """
+
+    def __init__(self, node: Node, manifest: Manifest, config: RemoteConfig, *,
+                 callback_group=None) -> None:
+        self.node, self.config = node, config
+        self.model_id, self.wires = manifest.model_id, camera_wires(manifest)
+        self.loop: RemotePolicyLoop | None = None
+        self.on_result: Callable[[InferenceResult], None] | None = None
+        self.last_bytes = 0
+        self.pub = node.create_publisher(RemoteFrame, REMOTE_FRAME_TOPIC, REMOTE_FRAME_QOS)
+        self.sub = node.create_subscription(ActionChunk, REMOTE_CHUNK_TOPIC, self._on_chunk,
+                                            REMOTE_CHUNK_QOS, callback_group=callback_group)
+
+    def send(self, frame: Frame) -> None:
+        """Encode and publish one request (the loop's inference worker calls this)."""
+        msg = remote_frame_msg(frame, model_id=self.model_id, wires=self.wires,
+                               config=self.config)
+        self.last_bytes = payload_bytes(msg)
+        self.pub.publish(msg)
+
+    def _on_chunk(self, msg: ActionChunk) -> None:
+        loop = self.loop
+        if loop is None:
+            return
+        names = list(msg.action_names)
+        try:
+            values = np.asarray(msg.values, np.float64).reshape(int(msg.horizon), len(names))
+        except ValueError:
+            loop.remote_counters.rejected += 1
+            self.node.get_logger().warning(
+                f'remote chunk rejected: {len(msg.values)} values for horizon {msg.horizon} x '
+                f'{len(names)} actions', throttle_duration_sec=2.0)
+            return
+        res = loop.on_chunk(stamp_to_ns(msg.frame_stamp), values, kind=msg.kind, names=names,
+                            dt=float(msg.dt), model_id=msg.model_id,
+                            latency_ms=float(msg.inference_latency) * 1e3)
+        if res is not None and self.on_result is not None:
+            self.on_result(res)
+
+    def diagnostics(self) -> list[KeyValue]:
+        """Key-values of the split for the policy's diagnostic status."""
+        c = self.loop.remote_counters if self.loop is not None else None
+        if c is None:
+            return []
+        values = {'remote_requests': c.requests, 'remote_chunks': c.chunks,
+                  'remote_stale_chunks': c.stale, 'remote_superseded_chunks': c.superseded,
+                  'remote_unknown_chunks': c.unknown, 'remote_rejected_chunks': c.rejected,
+                  'remote_lost_requests': c.lost, 'remote_rtt_ms': f'{c.rtt_ms:.1f}',
+                  'remote_bytes_per_frame': self.last_bytes}
+        return [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+
+    def destroy(self) -> None:
+        """Remove the publisher and subscription."""
+        self.node.destroy_subscription(self.sub)
+        self.node.destroy_publisher(self.pub)

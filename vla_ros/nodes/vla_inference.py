@@ -1,0 +1,210 @@
+"""
+Node ``vla_inference``: runs a policy bundle for robots elsewhere (docs/distributed.md).
+
+The other half of ``vla_policy`` with ``inference: remote``: takes ``RemoteFrame`` requests on
+``<robot>/vla/remote/frame`` and answers each with an ``ActionChunk`` on
+``<robot>/vla/remote/chunk`` whose ``frame_stamp`` is the request's stamp. It keeps no robot
+state and decides nothing about safety: the robot schedules, filters and holds.
+
+One server, many robots: ``robots`` lists the namespaces served (``['']`` = this node's own).
+Requests that arrive within ``batch_window_ms`` of each other run as one batch through the
+graph's dynamic batch axis (:class:`~vla_ros.core.batching.BatchQueue`); ``max_batch: 1``
+serves one frame at a time. A bad request (undecodable, another bundle, a frame the bundle
+cannot use) is dropped with a throttled log and counted on ``/diagnostics``; the robot's
+chunk timeout makes it hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import functools
+import threading
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from vla_ros.core.batching import BatchQueue
+from vla_ros.core.bundle import load_bundle
+from vla_ros.core.frame import Frame
+from vla_ros.core.ort_session import SessionSettings
+from vla_ros.core.policy_counters import RateMeter
+from vla_ros.core.remote_wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
+from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
+from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.nodes.controller_outputs import action_chunk_msg
+from vla_ros.nodes.frame_msgs import frame_from_remote
+from vla_ros.nodes.param_table import (as_mapping, declare_table, PType, read_table, spec,
+                                       warn_unknown_parameters)
+from vla_ros.nodes.spin import run_node
+from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
+from vla_ros_msgs.msg import ActionChunk, RemoteFrame
+
+S, I, D, B, SA = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL, PType.STRING_ARRAY
+_TABLE = (
+    spec('bundle', S, '', "policy bundle directory ('' = the package's default bundle)"),
+    spec('robots', SA, [''], "namespaces of the robots served, e.g. ['/robot1', '/robot2'] "
+         "('' = this node's namespace)"),
+    spec('batch_window_ms', D, 5.0, 'after the first request, wait at most this long for more '
+         'to run them as one batch (a batch closes early once every robot has one) [ms]',
+         range=(0.0, 1000.0)),
+    spec('max_batch', I, 8, 'most frames in one run (1 = one frame at a time)',
+         range=(1, 1024)),
+    spec('providers', SA, ['CPUExecutionProvider'], 'onnxruntime execution providers, in order '
+         "(e.g. ['CUDAExecutionProvider'] on a GPU server)"),
+    spec('intra_op_threads', I, 0, 'onnxruntime intra-op threads (0 = onnxruntime picks: a '
+         'server has no control loop to leave a core to)', range=(0, 256)),
+    spec('diagnostics_period_s', D, 1.0, 'period of /diagnostics [s]', range=(0.01, 3600.0)),
+)
+INFERENCE_PARAMETERS = as_mapping(_TABLE)
+LOG_THROTTLE_S = 2.0
+
+
+def topic(robot: str, name: str) -> str:
+    """Return ``name`` in the robot's namespace ('' = relative to this node's)."""
+    robot = robot.strip().rstrip('/')
+    return f'{robot}/{name}' if robot else name
+
+
+@dataclass
+class ServerCounters:
+    """What the server did, for /diagnostics."""
+
+    chunks: int = 0
+    rejected: int = 0
+    failed: int = 0
+    last_reject: str = ''
+    run_ms: float = 0.0   # last batch: policy run [ms]
+
+
+class VlaInference(Node):
+    """Serves policy chunks to one or many robots over DDS, batching their frames."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('vla_inference', **kwargs)
+        declare_table(self, _TABLE)
+        v = read_table(self, _TABLE)
+        warn_unknown_parameters(self)
+        path = str(v['bundle'])
+        if not path:
+            from vla_ros.tools.locate import find_default_bundle
+            path = str(find_default_bundle())
+        robots = list(dict.fromkeys(str(r) for r in v['robots'])) or ['']
+        if len({topic(r, '') for r in robots}) != len(robots):
+            raise ConfigError(f'robots {robots}: two entries name the same namespace')
+        self.runtime = PolicyRuntime(
+            load_bundle(path), providers=tuple(v['providers']), text_encoder_resident=True,
+            session=SessionSettings(intra_op_threads=int(v['intra_op_threads'])))
+        m = self.runtime.manifest
+        self.model_id, max_batch = m.model_id, int(v['max_batch'])
+        fixed = [s.name for s in (*m.inputs, *m.outputs) if s.shape[:1] != (-1,)]
+        if fixed and max_batch > 1:
+            self.get_logger().warning(f'{fixed} have a fixed batch size: serving one frame at '
+                                      'a time (max_batch 1)')
+            max_batch = 1
+        self.queue: BatchQueue[Frame] = BatchQueue(
+            robots, window_s=float(v['batch_window_ms']) * 1e-3, max_batch=max_batch)
+        self.counters = ServerCounters()
+        self.rate = RateMeter()
+        group = MutuallyExclusiveCallbackGroup()
+        self._pubs = {r: self.create_publisher(ActionChunk, topic(r, REMOTE_CHUNK_TOPIC),
+                                               REMOTE_CHUNK_QOS) for r in robots}
+        self._subs = [self.create_subscription(
+            RemoteFrame, topic(r, REMOTE_FRAME_TOPIC), functools.partial(self._on_frame, r),
+            REMOTE_FRAME_QOS, callback_group=group) for r in robots]
+        self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(float(v['diagnostics_period_s']), self._publish_diagnostics,
+                          callback_group=MutuallyExclusiveCallbackGroup())
+        self._running = True
+        self._thread = threading.Thread(target=self._serve, name='vla_inference_batches',
+                                        daemon=True)
+        self._thread.start()
+        self.get_logger().info(
+            f'serving {self.model_id} ({list(self.runtime.active_providers)}) to '
+            f'{[self.resolve_topic_name(topic(r, REMOTE_FRAME_TOPIC)) for r in robots]}, '
+            f'batches of <= {self.queue.max_batch} within {self.queue.window_s * 1e3:g} ms')
+
+    def _reject(self, robot: str, why: str) -> None:
+        self.counters.rejected += 1
+        self.counters.last_reject = f'{robot or "/"}: {why}'[:300]
+        self.get_logger().warning(f'request dropped: {self.counters.last_reject}',
+                                  throttle_duration_sec=LOG_THROTTLE_S)
+
+    def _on_frame(self, robot: str, msg: RemoteFrame) -> None:
+        if msg.model_id and msg.model_id != self.model_id:
+            self._reject(robot, f'for bundle {msg.model_id!r}, this server runs '
+                                f'{self.model_id!r}')
+            return
+        try:
+            frame = frame_from_remote(msg)
+        except VlaRosError as e:
+            self._reject(robot, f'undecodable frame: {e}')
+            return
+        self.queue.put(robot, frame)
+
+    # -- the inference thread -------------------------------------------------------------
+
+    def _serve(self) -> None:
+        while self._running:
+            batch = self.queue.take(timeout_s=0.5)
+            if batch:
+                self._answer(batch)
+
+    def _answer(self, batch: list[tuple[str, Frame]]) -> None:
+        try:
+            outs: list[PolicyOutput | None] = list(
+                self.runtime.infer_batch([f for _, f in batch]))
+        except VlaRosError:
+            outs = [self._one(robot, f) for robot, f in batch]  # find the bad frame(s)
+        for (robot, _), out in zip(batch, outs):
+            if out is None:
+                continue
+            self.counters.run_ms = out.timings_ms.get('run', 0.0)
+            m = self.runtime.manifest
+            self._pubs[robot].publish(action_chunk_msg(
+                out.actions, names=m.action_names, units=m.action_units, kind=out.kind,
+                dt=out.dt, model_id=self.model_id, due_ns=out.frame_stamp_ns,
+                frame_stamp_ns=out.frame_stamp_ns,
+                latency_s=out.timings_ms.get('total', 0.0) * 1e-3))
+            self.counters.chunks += 1
+            self.rate.tick()
+
+    def _one(self, robot: str, frame: Frame) -> PolicyOutput | None:
+        try:
+            return self.runtime.infer(frame)
+        except VlaRosError as e:
+            self.counters.failed += 1
+            self._reject(robot, f'frame unusable: {e}')
+            return None
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def _publish_diagnostics(self) -> None:
+        c, s = self.counters, self.queue.stats
+        values = {'model_id': self.model_id, 'robots': len(self._pubs),
+                  'requests': s.requests, 'superseded': s.superseded, 'chunks': c.chunks,
+                  'chunk_rate_hz': f'{self.rate.rate():.1f}', 'batches': s.batches,
+                  'mean_batch': f'{s.mean_batch:.2f}', 'largest_batch': s.largest,
+                  'run_ms': f'{c.run_ms:.1f}', 'rejected': c.rejected, 'failed': c.failed,
+                  'last_reject': c.last_reject}
+        msg = DiagnosticArray()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.status = [DiagnosticStatus(
+            level=DiagnosticStatus.WARN if c.rejected else DiagnosticStatus.OK,
+            name=f'{self.get_name()}: inference server', hardware_id='vla_inference',
+            message=f'{c.chunks} chunks, mean batch {s.mean_batch:.2f}',
+            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])]
+        self.diag_pub.publish(msg)
+
+    def destroy_node(self) -> None:
+        self._running = False
+        self.queue.close()
+        self._thread.join(timeout=5.0)
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(VlaInference, args)
+
+
+if __name__ == '__main__':
+    main()
