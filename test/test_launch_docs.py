@@ -20,6 +20,7 @@ import pytest
 from vla_ros.nodes.policy_params import POLICY_PARAMETERS
 from vla_ros.nodes.sim_params import SIM_PARAMETERS
 from vla_ros.nodes.sync_params import SYNC_PARAMETERS
+from vla_ros.nodes.vla_inference import INFERENCE_PARAMETERS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAUNCH = {p.name: p for p in sorted((ROOT / 'launch').glob('*.launch.py'))}
@@ -39,7 +40,7 @@ def _declare_parameter_calls() -> set[str]:
 
 
 DECLARED = (set(POLICY_PARAMETERS) | set(SYNC_PARAMETERS) | set(SIM_PARAMETERS) | BUILTIN
-            | _declare_parameter_calls())
+            | set(INFERENCE_PARAMETERS) | _declare_parameter_calls())
 ASSIGN = re.compile(r'(?P<p>-p\s+)?(?<![\w.:/-])(?P<name>[A-Za-z_][\w.]*):=')
 LAUNCH_CMD = re.compile(r'ros2 launch vla_ros (?P<file>\S+\.launch\.py)')
 TICKED = re.compile(r'`([a-z][a-z0-9_]*(?:\.(?:[a-z0-9_]+|\*|<[a-z]+>))*)`')

@@ -74,7 +74,7 @@ class Robot:
         out = server.infer(f)
         m = server.manifest
         actions = override.pop('actions', out.actions)
-        kw = dict(kind=out.kind, names=m.action_names, dt=out.dt, model_id=m.model_id)
+        kw = {'kind': out.kind, 'names': m.action_names, 'dt': out.dt, 'model_id': m.model_id}
         kw.update(override)
         return self.loop.on_chunk(f.stamp_ns, actions, **kw)
 

@@ -101,12 +101,21 @@ def shrink_image(image: np.ndarray, wire: CameraWire) -> np.ndarray:
     return _resize(np.ascontiguousarray(image), wire.size)
 
 
-def shrink_frame(frame: Frame, wires: dict[str, CameraWire]) -> Frame:
-    """Return ``frame`` (and its history) with each camera image at its wire size."""
+def shrink_frame(frame: Frame, wires: dict[str, CameraWire],
+                 modalities: tuple[str, ...] | None = None) -> Frame:
+    """
+    Return ``frame`` (and its history) as it travels: each camera at its wire size.
+
+    With ``modalities`` (the bundle's), cameras, audio and tactile the bundle does not read are
+    left out (their presence flags stay); joints always travel (delta chunks need them).
+    """
+    keep = None if modalities is None else set(modalities)
     images = {c: shrink_image(img, wires[c]) if c in wires else img
-              for c, img in frame.images.items()}
-    return replace(frame, images=images,
-                   history=tuple(shrink_frame(h, wires) for h in frame.history))
+              for c, img in frame.images.items() if keep is None or f'image/{c}' in keep}
+    more = {} if keep is None else {
+        k: None for k in ('audio', 'tactile') if k not in keep}
+    return replace(frame, images=images, **more,
+                   history=tuple(shrink_frame(h, wires, modalities) for h in frame.history))
 
 
 def encode_jpeg(image: np.ndarray, quality: int) -> bytes:

@@ -115,9 +115,14 @@ def msg_to_frame(msg: MultimodalFrame, compressed: list | None = None) -> Frame:
 
 
 def remote_frame_msg(frame: Frame, *, model_id: str, wires: dict[str, CameraWire],
-                     config: RemoteConfig) -> RemoteFrame:
-    """Build the request for ``frame``: shrunk to the input sizes, JPEG when configured."""
-    small = shrink_frame(frame, wires)
+                     config: RemoteConfig,
+                     modalities: tuple[str, ...] | None = None) -> RemoteFrame:
+    """
+    Build the request for ``frame``: shrunk to the input sizes, JPEG when configured.
+
+    ``modalities``: the bundle's (what it does not read is left out, see ``shrink_frame``).
+    """
+    small = shrink_frame(frame, wires, modalities)
     jpeg = config.jpeg_quality > 0
     msg = RemoteFrame(model_id=model_id)
     msg.header.stamp = _time(frame.stamp_ns)

@@ -47,6 +47,7 @@ class RemoteClient:
                  callback_group=None) -> None:
         self.node, self.config = node, config
         self.model_id, self.wires = manifest.model_id, camera_wires(manifest)
+        self.modalities = manifest.modalities
         self.loop: RemotePolicyLoop | None = None
         self.on_result: Callable[[InferenceResult], None] | None = None
         self.last_bytes = 0
@@ -57,7 +58,7 @@ class RemoteClient:
     def send(self, frame: Frame) -> None:
         """Encode and publish one request (the loop's inference worker calls this)."""
         msg = remote_frame_msg(frame, model_id=self.model_id, wires=self.wires,
-                               config=self.config)
+                               config=self.config, modalities=self.modalities)
         self.last_bytes = payload_bytes(msg)
         self.pub.publish(msg)
 

@@ -41,3 +41,24 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
+
+
+def spin_until_shutdown(node: Node, executor) -> None:
+    """
+    Spin ``executor`` (``node`` added) until Ctrl-C or shutdown, then clean up.
+
+    rclpy can fail a take that races the SIGINT shutdown of the context ('Unable to convert
+    call argument'): an exit, not a crash; while running it still raises.
+    """
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except RuntimeError:
+        if rclpy.ok():
+            raise
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()

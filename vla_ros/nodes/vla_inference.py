@@ -53,6 +53,8 @@ _TABLE = (
          "(e.g. ['CUDAExecutionProvider'] on a GPU server)"),
     spec('intra_op_threads', I, 0, 'onnxruntime intra-op threads (0 = onnxruntime picks: a '
          'server has no control loop to leave a core to)', range=(0, 256)),
+    spec('onnxruntime.allow_spinning', B, True, 'intra-op threads spin-wait between operators '
+         '(throughput; a server has no control thread to leave the CPU to)'),
     spec('diagnostics_period_s', D, 1.0, 'period of /diagnostics [s]', range=(0.01, 3600.0)),
 )
 INFERENCE_PARAMETERS = as_mapping(_TABLE)
@@ -93,7 +95,8 @@ class VlaInference(Node):
             raise ConfigError(f'robots {robots}: two entries name the same namespace')
         self.runtime = PolicyRuntime(
             load_bundle(path), providers=tuple(v['providers']), text_encoder_resident=True,
-            session=SessionSettings(intra_op_threads=int(v['intra_op_threads'])))
+            session=SessionSettings(intra_op_threads=int(v['intra_op_threads']),
+                                    allow_spinning=bool(v['onnxruntime.allow_spinning'])))
         m = self.runtime.manifest
         self.model_id, max_batch = m.model_id, int(v['max_batch'])
         fixed = [s.name for s in (*m.inputs, *m.outputs) if s.shape[:1] != (-1,)]

@@ -25,7 +25,6 @@ from diagnostic_msgs.msg import DiagnosticArray
 import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 import rclpy.logging
 from std_msgs.msg import Bool, String
@@ -34,7 +33,6 @@ from vla_ros.core.adapters import ControllerCommand
 from vla_ros.core.masking import check_mask
 from vla_ros.core.policy_config import check_bundle, fit_tactile, PolicyConfig
 from vla_ros.core.policy_loop import PolicyLoop
-from vla_ros.core.safety import SafetyState
 from vla_ros.core.sync_config import fit_history
 from vla_ros.core.watchdog import ClockWatchdog
 from vla_ros.errors import InputMismatchError, VlaRosError
@@ -46,6 +44,7 @@ from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_value
                                          read_policy_config, remote_config, session_settings)
 from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
                                    ThreadScheduling, Worker)
+from vla_ros.nodes.spin import spin_until_shutdown
 from vla_ros.qos import LATCHED_QOS
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
@@ -392,21 +391,7 @@ def main(args: list[str] | None = None) -> None:
     switch_ms = float(node.get_parameter('gil_switch_interval_ms').value)
     if switch_ms > 0:
         sys.setswitchinterval(switch_ms * 1e-3)
-    executor = make_executor(str(node.get_parameter('executor').value))
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RuntimeError:
-        # rclpy can fail a take that races the SIGINT shutdown of the context ('Unable to
-        # convert call argument'): an exit, not a crash; while running it still raises
-        if rclpy.ok():
-            raise
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_until_shutdown(node, make_executor(str(node.get_parameter('executor').value)))
 
 
 if __name__ == '__main__':

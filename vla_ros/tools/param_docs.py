@@ -1,5 +1,5 @@
 """
-Parameter tables of docs/policy.md, docs/sync.md and docs/sim.md, from the declared tables.
+Parameter tables of docs/policy.md, sync.md, sim.md and distributed.md, from the declared tables.
 
 ``python -m vla_ros.tools.param_docs`` rewrites the tables between the markers
 ``<!-- params:NAME -->`` and ``<!-- /params:NAME -->``; ``--check`` exits 1 when a doc
@@ -23,8 +23,10 @@ def _tables() -> dict[str, tuple[pathlib.Path, list[ParamSpec]]]:
     from vla_ros.nodes.policy_params import POLICY_PARAMETERS
     from vla_ros.nodes.sim_params import SIM_PARAMETERS
     from vla_ros.nodes.sync_params import SYNC_PARAMETERS
+    from vla_ros.nodes.vla_inference import INFERENCE_PARAMETERS
 
-    return {'mujoco_sim': (ROOT / 'docs/sim.md', list(SIM_PARAMETERS.values())),
+    return {'vla_inference': (ROOT / 'docs/distributed.md', list(INFERENCE_PARAMETERS.values())),
+            'mujoco_sim': (ROOT / 'docs/sim.md', list(SIM_PARAMETERS.values())),
             'vla_policy': (ROOT / 'docs/policy.md', list(POLICY_PARAMETERS.values())),
             'sync': (ROOT / 'docs/sync.md', list(SYNC_PARAMETERS.values()))}
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
-from vla_ros.tools.reference_graphs import (export_act, export_diffusion, export_pi0,
-                                            write_tokenizer)
+from vla_ros.tools.reference_graphs import (export_act, export_act_full, export_diffusion,
+                                            export_pi0, write_tokenizer)
 import yaml
 
 JOINTS = [*DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT]
@@ -98,4 +98,22 @@ def make_diffusion_bundle(out: Path, *, spacing_s: float = 0.1) -> Path:
         raw['history']['spacing_s'] = spacing_s
         _actions(raw, dt=0.1, mean=HOME, std=[0.05] * 6 + [0.005])
         raw['required_modalities'] = ['joints', 'image/front']
+    return edit(out, fill)
+
+
+def make_act_full_bundle(out: Path, *, cameras: tuple[str, ...] = ('front', 'wrist'),
+                         image: int = 96) -> Path:
+    """ACT at LeRobot's default size (~34 M parameters): chunk of 100 at 50 Hz."""
+    onnx = export_act_full(out.parent / f'{out.name}_src' / 'act_full_policy.onnx',
+                           cameras=cameras, image=image)
+    init(onnx, out)
+
+    def fill(raw: dict) -> None:
+        ins = _inputs(raw)
+        _state(ins['observation.state'])
+        for c in cameras:
+            ins[f'observation.images.{c}'].update(mean=[0.485, 0.456, 0.406],
+                                                  std=[0.229, 0.224, 0.225])
+        _actions(raw, dt=0.02, mean=HOME, std=[0.05] * 6 + [0.005])
+        raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cameras)]
     return edit(out, fill)

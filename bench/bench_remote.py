@@ -1,0 +1,110 @@
+"""
+``BENCH remote``: frame -> chunk with inference on another host vs in the robot's process.
+
+Two network namespaces joined by a veth pair (:class:`vla_ros.tools.netns.TwoHosts`), DDS over
+UDP only with initial peers on both sides, in both cases -- the same transport settings, so
+the ratio is the split alone. The robot host runs fake_sensors (two 640x480 cameras at 30 Hz,
+audio, tactile, joints), ``vla_policy`` with models/default and bench/_chunk_probe.py, which
+commands and records frame stamp -> chunk preview received; ``vla_inference`` runs on the
+other host in the split cases. ``ROUNDS`` rounds of (same-process, split raw, split JPEG 90)
+in fresh processes; the medians of the per-round p50s are printed.
+
+``e2e_ms`` = split (raw images, S16LE audio), ``local_ms`` = same process, ``ratio`` =
+``e2e_ms / local_ms`` (target <= 1.5); ``jpeg_ms`` with ``remote.jpeg_quality`` 90;
+``bytes`` / ``jpeg_bytes`` = payload per request (images, audio, tactile, joints).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import random
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+ROUNDS = 3
+SECONDS = 8.0
+POLICY = {'autostart': True, 'dry_run': True, 'cameras': ['front', 'wrist'],
+          'required_cameras': ['front'], 'max_frame_age_s': 0.5, 'attribution_rate_hz': 0.0}
+SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 640, 'image_height': 480,
+           'camera_rate_hz': 30.0}
+
+
+def run_case(net, env: dict, bundle: Path, tmp: Path, name: str,
+             remote: dict | None) -> dict:
+    from vla_ros.tools.procs import executable_path, ros_args
+
+    def node(host: str, exe: str, params: dict):
+        log = open(tmp / f'{name}_{exe}.log', 'w')  # noqa: SIM115 - closed with the net
+        return net.popen(host, [sys.executable, str(executable_path(exe)),
+                                *ros_args(params=params)], env=env[host], stdout=log,
+                         stderr=subprocess.STDOUT)
+    procs = [node('a', 'fake_sensors', SENSORS)]
+    if remote is not None:
+        procs.append(node('b', 'vla_inference', {'bundle': str(bundle)}))
+    procs.append(node('a', 'vla_policy', {**POLICY, 'bundle': str(bundle), **(
+        {'inference': 'local'} if remote is None else {'inference': 'remote', **remote})}))
+    try:
+        out = net.run('a', [sys.executable, str(ROOT / 'bench' / '_chunk_probe.py'),
+                            '--seconds', str(SECONDS)], env=env['a'], capture_output=True,
+                      text=True, timeout=120)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    if out.returncode != 0 or not out.stdout.strip():
+        raise RuntimeError(f'{name}: probe failed: {out.stderr[-2000:]}')
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    if not res['latencies_ms']:
+        logs = ''.join((tmp / f).read_text()[-1500:] for f in os.listdir(tmp) if name in f)
+        raise RuntimeError(f'{name}: no chunks ({res}):\n{logs}')
+    res['p50_ms'] = float(np.median(res['latencies_ms']))
+    print(name, json.dumps({k: v for k, v in res.items() if k != 'latencies_ms'}),
+          len(res['latencies_ms']), 'chunks', file=sys.stderr)
+    return res
+
+
+def main() -> int:
+    from vla_ros.tools.netns import dds_env, netns_available, TwoHosts, write_udp_profile
+
+    why = netns_available()
+    if why:
+        print(f'BENCH remote skipped=1 reason="{why}"')
+        return 0
+    bundle = ROOT / 'models' / 'default'
+    rows: dict[str, list[dict]] = {'local': [], 'raw': [], 'jpeg': []}
+    with tempfile.TemporaryDirectory() as td, TwoHosts() as net:
+        tmp = Path(td)
+        domain = random.randint(100, 200)
+        env = {h: dds_env(write_udp_profile(tmp / f'{h}.xml', [net.address(h), net.peer(h)]),
+                          domain) for h in ('a', 'b')}
+        for _ in range(ROUNDS):
+            rows['local'].append(run_case(net, env, bundle, tmp, 'local', None))
+            rows['raw'].append(run_case(net, env, bundle, tmp, 'raw', {}))
+            rows['jpeg'].append(run_case(net, env, bundle, tmp, 'jpeg',
+                                         {'remote.jpeg_quality': 90}))
+    med = {k: float(np.median([r['p50_ms'] for r in v])) for k, v in rows.items()}
+    ratios = [r['p50_ms'] / lo['p50_ms'] for r, lo in zip(rows['raw'], rows['local'])]
+    out = ROOT / 'out' / 'bench'
+    out.mkdir(parents=True, exist_ok=True)
+    (out / 'remote.json').write_text(json.dumps(rows))
+    print(f'BENCH remote e2e_ms={med["raw"]:.1f} local_ms={med["local"]:.1f} '
+          f'ratio={float(np.median(ratios)):.2f} jpeg_ms={med["jpeg"]:.1f} '
+          f'bytes={rows["raw"][-1].get("remote_bytes_per_frame")} '
+          f'jpeg_bytes={rows["jpeg"][-1].get("remote_bytes_per_frame")} '
+          f'rtt_ms={rows["raw"][-1].get("remote_rtt_ms")}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
