@@ -27,6 +27,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument('--seconds', type=float, default=8.0)
     ap.add_argument('--warm', type=float, default=2.0)
+    ap.add_argument('--wait-publisher', default='',
+                    help='command only once this topic has a publisher (the remote server)')
     a = ap.parse_args()
     rclpy.init()
     node = rclpy.create_node('remote_bench_probe')
@@ -46,7 +48,8 @@ def main() -> None:
     ex = SingleThreadedExecutor()
     ex.add_node(node)
     t0 = time.monotonic()
-    while state[0] not in ('idle', 'running') and time.monotonic() - t0 < 60:
+    while time.monotonic() - t0 < 60 and (state[0] not in ('idle', 'running') or (
+            a.wait_publisher and not node.count_publishers(a.wait_publisher))):
         ex.spin_once(timeout_sec=0.1)
     cmd.publish(String(data='pick up the red cube'))
     t_start = time.monotonic() + a.warm

@@ -33,6 +33,10 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             'namespace', default_value='', description='namespace of the vla_policy node'),
         DeclareLaunchArgument(
+            'inference', default_value='local',
+            description='local: the bundle runs in vla_policy; remote: on vla_inference on '
+                        'another host (inference_server.launch.py); safety stays here'),
+        DeclareLaunchArgument(
             'use_sim_time', default_value='false',
             description='use /clock (simulation or bag replay) instead of the wall clock'),
         DeclareLaunchArgument(
@@ -51,6 +55,7 @@ def generate_launch_description() -> LaunchDescription:
                              LaunchConfiguration('fastdds_profile')},
              parameters=[LaunchConfiguration('robot_config'), {
                  'bundle': LaunchConfiguration('bundle'),
+                 'inference': LaunchConfiguration('inference'),
                  'dry_run': ParameterValue(LaunchConfiguration('dry_run'), value_type=bool),
                  'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'),
                                                 value_type=bool),

@@ -23,7 +23,7 @@ from vla_ros.core.remote_wire import RemoteConfig
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.core.safety import SafetyState
 from vla_ros.core.scheduler import SchedulerConfig
-from vla_ros.errors import ConfigError
+from vla_ros.errors import ConfigError, InputMismatchError
 
 MS = 1_000_000
 PERIOD_NS = 20 * MS  # 50 Hz control
@@ -168,3 +168,19 @@ def test_remote_runtime_refuses_to_run_the_graph(bundle):
     rt = RemoteRuntime(load_bundle(bundle))
     with pytest.raises(Exception, match='vla_inference'):
         rt.infer(full_frame(0))
+
+
+def test_a_frame_the_server_would_refuse_is_a_frame_problem_here(bundle):
+    robot = Robot(bundle)
+    robot.loop.on_command('pick up the red cube', robot.t)
+    assert 'joints' in robot.loop.runtime.manifest.required_modalities
+    f = dataclasses.replace(full_frame(0, joints=False), stamp_ns=robot.t)
+    assert robot.loop.on_frame(f)
+    with pytest.raises(InputMismatchError, match='joints'):
+        robot.loop.infer()
+    assert robot.sent == [] and robot.loop.counters.rejected_frames == 1
+    out = robot.tick()
+    assert out.state is SafetyState.HOLDING and 'required modalities' in out.reason
+    robot.t += MS
+    robot.frame()  # the next good frame is sent at once (nothing in flight)
+    assert len(robot.sent) == 1

@@ -17,7 +17,8 @@ import pytest
 from vla_ros.core.batching import BatchQueue
 from vla_ros.core.bundle import load_bundle
 from vla_ros.core.bundle_v2 import ImageResize
-from vla_ros.core.remote_wire import camera_wires, CameraWire, RemoteConfig, shrink_image
+from vla_ros.core.remote_wire import (camera_wires, CameraWire, chunk_age_limit, RemoteConfig,
+                                      shrink_image)
 from vla_ros.core.runtime import PolicyRuntime
 from vla_ros.errors import ConfigError
 
@@ -84,7 +85,10 @@ def test_remote_config_is_validated():
     with pytest.raises(ConfigError, match='audio'):
         RemoteConfig(audio='MP3')
     with pytest.raises(ConfigError, match='max_chunk_age_s'):
-        RemoteConfig(max_chunk_age_s=0)
+        RemoteConfig(max_chunk_age_s=-1)
+    assert chunk_age_limit(0.0, 10, 0.1, 8) == 0.5  # models/default
+    assert chunk_age_limit(0.0, 100, 0.02, 8) == pytest.approx(2.76)  # ACT, 100 at 50 Hz
+    assert chunk_age_limit(0.2, 100, 0.02, 8) == 0.2  # configured wins
 
 
 def test_batched_inference_equals_one_at_a_time(bundle):
@@ -99,21 +103,27 @@ def test_batched_inference_equals_one_at_a_time(bundle):
 
 def test_batch_queue_closes_when_every_robot_waits_or_the_window_ends():
     q: BatchQueue[int] = BatchQueue(['a', 'b', 'c'], window_s=0.5, max_batch=8)
-    for r in 'abc':
-        q.put(r, ord(r))
-    t0 = time.monotonic()
-    assert [r for r, _ in q.take()] == ['a', 'b', 'c']
-    assert time.monotonic() - t0 < 0.4  # closed at once: all three were waiting
+    assert q.put('a', 1) == [] and q.put('b', 2) == []
+    assert q.put('c', 3) == [('a', 1), ('b', 2), ('c', 3)]  # complete: the caller runs it
     q.put('a', 1)
     q.put('a', 2)  # the newer frame replaces the waiting one
     t0 = time.monotonic()
     assert q.take() == [('a', 2)]
     assert time.monotonic() - t0 >= 0.45  # waited the window for b and c
     assert q.stats.superseded == 1 and q.stats.batches == 2 and q.stats.mean_batch == 2.0
+    # a waiting take() whose batch is completed (and taken) by put waits for the next one
+    got: list = []
+    waiter = threading.Thread(target=lambda: got.append(q.take(timeout_s=2.0)))
+    waiter.start()
+    time.sleep(0.05)
+    q.put('a', 5)
+    q.put('b', 6)
+    assert q.put('c', 7) == [('a', 5), ('b', 6), ('c', 7)]
+    q.put('b', 8)
+    waiter.join()
+    assert got == [[('b', 8)]]
     one: BatchQueue[int] = BatchQueue(['a', 'b'], window_s=1.0, max_batch=1)
-    one.put('a', 1)
-    one.put('b', 2)
-    assert one.take() == [('a', 1)] and one.take() == [('b', 2)]
+    assert one.put('a', 1) == [('a', 1)]  # max_batch 1: every request runs alone, at once
     threading.Timer(0.05, q.close).start()
     assert q.take() == []
     with pytest.raises(ConfigError):

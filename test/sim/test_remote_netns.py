@@ -24,7 +24,7 @@ from vla_ros.tools.procs import executable_path
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 HELPER = Path(__file__).resolve().parents[1] / 'helpers' / 'netns_episode.py'
-MAX_CHUNK_AGE_S = 0.5   # vla_policy's default remote.max_chunk_age_s
+MAX_CHUNK_AGE_S = 0.5   # remote.max_chunk_age_s auto for models/default (chunk_age_limit)
 HOLD_LATCH_S = 1.0      # and hold_latch_s
 CONTROL_PERIOD_S = 0.1  # models/default: dt 0.1, control_rate_hz 0 (config/sim.yaml)
 # the probe reads the sim clock from /clock a few ms late, and the status stamp is taken just

@@ -34,7 +34,7 @@ from vla_ros.core.masking import mask_frame
 from vla_ros.core.policy_config import PolicyConfig
 from vla_ros.core.policy_loop import PolicyLoop
 from vla_ros.core.policy_types import InferenceResult
-from vla_ros.core.remote_wire import RemoteConfig
+from vla_ros.core.remote_wire import chunk_age_limit, RemoteConfig
 from vla_ros.core.runtime import open_language, PolicyOutput, resolve_providers
 from vla_ros.core.scheduler import SchedulerMode
 from vla_ros.errors import ConfigError, InferenceError, InputMismatchError, VlaRosError
@@ -97,7 +97,8 @@ class RemotePolicyLoop(PolicyLoop):
 
     :param send: ``frame -> None`` sends a request (the host encodes and publishes it); may
         raise :class:`VlaRosError`.
-    :param remote: chunk age limits and the wire format.
+    :param remote: chunk age limits and the wire format (``max_chunk_age_s`` 0 resolved here:
+        :func:`~vla_ros.core.remote_wire.chunk_age_limit`).
     """
 
     def __init__(self, runtime: RemoteRuntime, config: PolicyConfig, remote: RemoteConfig,
@@ -109,7 +110,9 @@ class RemotePolicyLoop(PolicyLoop):
         # attribution re-runs the graph: not on the robot (it has none)
         super().__init__(runtime, dataclasses.replace(config, attribution_rate_hz=0.0),
                          mask=mask, clock=clock)
-        self.remote, self._send = remote, send
+        m = runtime.manifest
+        self.remote, self._send = dataclasses.replace(remote, max_chunk_age_s=chunk_age_limit(
+            remote.max_chunk_age_s, m.horizon, m.dt, config.scheduler.inference_threshold)), send
         self.remote_counters = RemoteCounters()
         self._pending: OrderedDict[int, _Request] = OrderedDict()
         self._last_chunk_ns: int | None = None
@@ -125,6 +128,16 @@ class RemotePolicyLoop(PolicyLoop):
                 self.inflight = False
                 return None
         sent = mask_frame(dataclasses.replace(frame, command=command), self.mask)
+        missing = [k for k in self.runtime.manifest.required_modalities
+                   if not (bool(sent.command) if k == 'language' else sent.present.get(k))]
+        if missing:  # what the server would refuse: a frame problem here, as in local mode
+            why = f'frame unusable: required modalities {missing} are absent'
+            with self._lock:
+                self.inflight = False
+                if frame.stamp_ns == getattr(self.latest_frame, 'stamp_ns', None):
+                    self.frame_problem = why
+                self.counters.rejected_frames += 1
+            raise InputMismatchError(f'{why} in the frame at {frame.stamp_ns} ns')
         with self._lock:
             self._pending[frame.stamp_ns] = _Request(gen, command, sent, self._clock())
             while len(self._pending) > MAX_PENDING:

@@ -29,6 +29,7 @@ from vla_ros.errors import ConfigError, ConversionError
 REMOTE_FRAME_TOPIC = 'vla/remote/frame'   # relative: resolved in the robot's namespace
 REMOTE_CHUNK_TOPIC = 'vla/remote/chunk'
 MAX_JPEG_QUALITY = 100
+MIN_AUTO_CHUNK_AGE_S = 0.5
 
 
 class AudioWire(str, Enum):
@@ -45,18 +46,19 @@ class RemoteConfig:
 
     :ivar max_chunk_age_s: hold when no chunk arrived for this long, and drop a chunk whose
         frame is older than this on arrival [s]. A hold past ``hold_latch_s`` needs a new
-        command, as for lost sensor data.
+        command, as for lost sensor data. 0 = auto (:func:`chunk_age_limit`).
     :ivar jpeg_quality: 1..100 JPEG-compresses the resized images; 0 sends raw rgb8.
     :ivar audio: sample format of the audio window.
     """
 
-    max_chunk_age_s: float = 0.5
+    max_chunk_age_s: float = 0.0
     jpeg_quality: int = 0
     audio: AudioWire = AudioWire.S16LE
 
     def __post_init__(self) -> None:
-        if not self.max_chunk_age_s > 0:
-            raise ConfigError(f'remote.max_chunk_age_s must be > 0, got {self.max_chunk_age_s}')
+        if not self.max_chunk_age_s >= 0:
+            raise ConfigError(f'remote.max_chunk_age_s must be >= 0 (0 = auto), got '
+                              f'{self.max_chunk_age_s}')
         if not 0 <= self.jpeg_quality <= MAX_JPEG_QUALITY:
             raise ConfigError(f'remote.jpeg_quality must be 0 (raw) .. {MAX_JPEG_QUALITY}, got '
                               f'{self.jpeg_quality}')
@@ -65,6 +67,21 @@ class RemoteConfig:
         except ValueError:
             raise ConfigError(f'remote.audio must be one of {[a.value for a in AudioWire]}, '
                               f'got {self.audio!r}') from None
+
+
+def chunk_age_limit(configured_s: float, horizon: int, dt_s: float, threshold: int) -> float:
+    """
+    Return the chunk age limit [s]: ``configured_s``, or for 0 the auto value.
+
+    Auto: ``max(MIN_AUTO_CHUNK_AGE_S, 1.5 x (horizon - inference_threshold) x dt)`` -- half as
+    long again as a healthy link leaves between chunks (the scheduler asks for the next one
+    when fewer than ``inference_threshold`` actions remain). models/default (H 10, dt 0.1,
+    threshold 8): 0.5 s; an ACT chunk of 100 at 50 Hz: 2.76 s (it is executed open loop for
+    1.84 s in any case, as it would be locally).
+    """
+    if configured_s > 0:
+        return configured_s
+    return max(MIN_AUTO_CHUNK_AGE_S, 1.5 * max(0, horizon - threshold) * dt_s)
 
 
 @dataclass(frozen=True)

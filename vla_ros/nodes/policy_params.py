@@ -26,9 +26,10 @@ _TABLE = (
     spec('inference', S, 'local', 'local (the bundle runs in this process) | remote (frames go '
          'to vla_inference on another host, chunks come back; sync, scheduling and safety stay '
          'here: docs/distributed.md)'),
-    spec('remote.max_chunk_age_s', D, 0.5, 'inference remote: hold when no chunk arrived for '
+    spec('remote.max_chunk_age_s', D, 0.0, 'inference remote: hold when no chunk arrived for '
          'this long, drop chunks whose frame is older on arrival [s]; hold_latch_s longer '
-         'needs a new command', range=(0.001, 60.0)),
+         'needs a new command; 0 = auto: max(0.5, 1.5 x (horizon - inference_threshold) x dt)',
+         range=(0.0, 60.0)),
     spec('remote.jpeg_quality', I, 0, 'inference remote: JPEG quality of the resized images '
          '(1-100), 0 = raw rgb8 (exact)', range=(0, 100)),
     spec('remote.audio', S, 'S16LE', 'inference remote: audio window format S16LE | F32LE'),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import functools
+import sys
 import threading
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -59,6 +60,7 @@ _TABLE = (
 )
 INFERENCE_PARAMETERS = as_mapping(_TABLE)
 LOG_THROTTLE_S = 2.0
+GIL_SWITCH_INTERVAL_S = 0.0005
 
 
 def topic(robot: str, name: str) -> str:
@@ -118,6 +120,7 @@ class VlaInference(Node):
         self.create_timer(float(v['diagnostics_period_s']), self._publish_diagnostics,
                           callback_group=MutuallyExclusiveCallbackGroup())
         self._running = True
+        self._run_lock = threading.Lock()  # one batch at a time through the session
         self._thread = threading.Thread(target=self._serve, name='vla_inference_batches',
                                         daemon=True)
         self._thread.start()
@@ -142,7 +145,10 @@ class VlaInference(Node):
         except VlaRosError as e:
             self._reject(robot, f'undecodable frame: {e}')
             return
-        self.queue.put(robot, frame)
+        batch = self.queue.put(robot, frame)
+        if batch:  # complete: run it here (a hand-off to the batch thread costs ~1 ms)
+            with self._run_lock:
+                self._answer(batch)
 
     # -- the inference thread -------------------------------------------------------------
 
@@ -150,7 +156,8 @@ class VlaInference(Node):
         while self._running:
             batch = self.queue.take(timeout_s=0.5)
             if batch:
-                self._answer(batch)
+                with self._run_lock:
+                    self._answer(batch)
 
     def _answer(self, batch: list[tuple[str, Frame]]) -> None:
         try:
@@ -206,6 +213,9 @@ class VlaInference(Node):
 
 
 def main(args: list[str] | None = None) -> None:
+    # the inference thread, woken by a request, needs the GIL the executor thread holds: with
+    # Python's 5 ms switch interval that wait was most of a round trip (as in vla_policy)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     run_node(VlaInference, args)
 
 

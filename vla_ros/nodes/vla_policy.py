@@ -139,7 +139,7 @@ class VlaPolicy(LifecycleNode):
             if remote is None:
                 self.loop = PolicyLoop(runtime, cfg, clock=self._now, mask=mask)
             else:  # the graph runs on vla_inference; everything else stays here
-                self.remote = RemoteClient(self, m, remote, callback_group=self._groups['sensors'])
+                self.remote = RemoteClient(self, m, remote)
                 self.loop = self.remote.loop = RemotePolicyLoop(
                     runtime, cfg, remote, self.remote.send, clock=self._now, mask=mask)
                 self.remote.on_result = self._publish_result
