@@ -30,3 +30,18 @@ def rclpy_init():
 @pytest.fixture
 def repo_root() -> pathlib.Path:
     return REPO_ROOT
+
+
+REPORT_PREFIX = 'measured: '
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print what tests measured (``record_property('measured: <what>', value)``), even when -q."""
+    lines = [f'{r.nodeid}: {k[len(REPORT_PREFIX):]} = {v}'
+             for outcome in ('passed', 'failed')
+             for r in terminalreporter.stats.get(outcome, [])
+             for k, v in getattr(r, 'user_properties', ()) if k.startswith(REPORT_PREFIX)]
+    if lines:
+        terminalreporter.section('measured by the tests')
+        for line in lines:
+            terminalreporter.write_line(line)
