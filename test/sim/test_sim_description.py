@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from vla_ros import constants as C
 import vla_ros.sim  # noqa: F401
-from vla_ros.sim.gazebo import URDF_PATH, WORLD_PATH
+from vla_ros.sim.gazebo import taxel_collision_names, URDF_PATH, WORLD_PATH
 from vla_ros.sim.mjcf import world_mjcf
 from vla_ros.sim.robot import ROBOT
 
@@ -160,10 +160,16 @@ def test_camera_fov_and_size_agree(mj):
 
 
 def test_contact_sensors_cover_every_taxel():
+    # the sensors list sdformat's names of the taxel collisions (test_sdformat.py checks them
+    # against the real converter): <link>_fixed_joint_lump__<urdf name>_collision_<index>
     root = ET.parse(URDF_PATH).getroot()
     for pad in ROBOT.pads:
         sensor = root.find(f"gazebo[@reference='{pad.link}']/sensor[@type='contact']")
         names = [c.text for c in sensor.findall('contact/collision')]
-        assert names == [g.name for g in pad.taxel_geoms()]
-        assert len(names) == pad.rows * pad.cols
+        assert names == taxel_collision_names(pad)
+        link = root.find(f"link[@name='{pad.link}']")
+        index = {c.get('name'): i for i, c in enumerate(link.findall('collision'))}
+        expected = [f'{pad.link}_fixed_joint_lump__{g.name}_collision_{index[g.name]}'
+                    for g in pad.taxel_geoms()]
+        assert names == expected and len(names) == pad.rows * pad.cols
     assert [(p.name, p.rows, p.cols) for p in ROBOT.pads] == list(C.DEFAULT_TACTILE_PADS)

@@ -6,13 +6,15 @@ differ from a fresh generation (test/sim/test_gazebo_files.py runs the same chec
 
 - ``config/vla_arm.urdf``: the robot with ``<ros2_control>`` (gz_ros2_control), camera and
   contact sensors. The launch file replaces ``@CONTROLLERS_YAML@`` with the installed path of
-  config/gz_controllers.yaml.
+  config/gz_controllers.yaml. The contact sensors list the taxel collisions by the names
+  sdformat gives them when Gazebo converts the URDF (:func:`sdf_collision_names`).
 - ``config/tabletop_world.sdf``: table, cubes at the seed-0 positions, the front camera.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 import math
 import pathlib
 import sys
@@ -20,8 +22,9 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 from vla_ros import constants as C
+from vla_ros.errors import ConfigError
 from vla_ros.sim.mjcf import CUBE_COLOURS, SceneConfig, TABLE_CENTER, TABLE_HALF, TABLE_TOP_Z
-from vla_ros.sim.robot import Camera, GeomKind, ROBOT, RobotDescription
+from vla_ros.sim.robot import Camera, GeomKind, ROBOT, RobotDescription, TactilePadSpec
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 URDF_PATH = ROOT / 'config' / 'vla_arm.urdf'
@@ -31,6 +34,36 @@ GZ_TACTILE_TOPIC_FMT = '/gz/tactile/{pad}'   # gz contact sensor topic per pad
 IMAGE_SIZE = (224, 224)                      # (width, height) of the gz cameras [px]
 CAMERA_RATE_HZ = 30
 CONTACT_RATE_HZ = 100
+SDF_COLLISION_SUFFIX = '_collision'          # sdformat parser_urdf.cc kCollisionExt
+SDF_LUMP_PREFIX = '_fixed_joint_lump__'      # sdformat parser_urdf.cc kLumpPrefix
+
+
+def sdf_collision_names(link: str, urdf_names: Sequence[str]) -> list[str]:
+    """
+    Names sdformat gives the collisions of URDF link ``link`` (in URDF order) in the SDF.
+
+    sdformat's URDF parser (parser_urdf.cc CreateCollisions/CreateCollision, the same from
+    sdformat 12.3 to 16.1) appends ``_collision`` and, from the second collision on,
+    ``_<index>``; a result that does not start with the link name gets
+    ``<link>_fixed_joint_lump__`` in front, whether or not a fixed joint was lumped. Gazebo's
+    contact system looks the sensor's ``<collision>`` entries up among these names
+    (test/sim/test_sdformat.py checks them against ``ign sdf -p``).
+    """
+    out = []
+    for i, name in enumerate(urdf_names):
+        sdf = (name or link) + SDF_COLLISION_SUFFIX + (f'_{i}' if i else '')
+        out.append(sdf if sdf.startswith(link) else link + SDF_LUMP_PREFIX + sdf)
+    return out
+
+
+def taxel_collision_names(pad: TactilePadSpec, desc: RobotDescription = ROBOT) -> list[str]:
+    """SDF collision names of ``pad``'s taxels, row-major (the TactileArray order)."""
+    urdf_names = [g.name for g in desc.link(pad.link).geoms]
+    sdf_names = dict(zip(urdf_names, sdf_collision_names(pad.link, urdf_names)))
+    missing = [g.name for g in pad.taxel_geoms() if g.name not in sdf_names]
+    if missing:
+        raise ConfigError(f'taxels {missing} are not geoms of link {pad.link!r}')
+    return [sdf_names[g.name] for g in pad.taxel_geoms()]
 
 
 def _fmt(values) -> str:
@@ -138,8 +171,10 @@ def robot_urdf(desc: RobotDescription = ROBOT) -> str:
         _sub(s, 'update_rate', str(CONTACT_RATE_HZ))
         _sub(s, 'always_on', '1')
         contact = _sub(s, 'contact')
-        for g in pad.taxel_geoms():
-            _sub(contact, 'collision', g.name)
+        contact.append(ET.Comment(' taxels row-major, named as sdformat converts them '
+                                  '(gz sdf -p this file) '))
+        for name in taxel_collision_names(pad, desc):
+            _sub(contact, 'collision', name)
     _ros2_control(robot, desc)
     gz = _sub(robot, 'gazebo')
     plugin = _sub(gz, 'plugin', filename='gz_ros2_control-system',

@@ -1,34 +1,40 @@
 """
 Gazebo contact reports -> taxel forces (ROS-free; messages are duck-typed).
 
-A gz contact sensor on a finger link reports contacts of its taxel collisions (named
-``<pad>_taxel_<row>_<col>`` by vla_ros/sim/robot.py; Gazebo may prefix scopes, so names are
-matched by pattern). ``ros_gz_interfaces/Contacts``: ``contacts[i].collision1/2.name`` and
+A gz contact sensor on a finger link reports contacts of the taxel collisions it lists. Gazebo
+converts the URDF with sdformat, which renames every collision (``left_finger_taxel_0_0`` ->
+``left_finger_link_fixed_joint_lump__left_finger_taxel_0_0_collision_1``, see
+:func:`vla_ros.sim.gazebo.sdf_collision_names`), and reports scoped names
+(``vla_arm::left_finger_link::<collision>``). A taxel is looked up by the last scope of the
+name, as converted or as in the URDF, so the order is the generator's, not a guess from the
+name. ``ros_gz_interfaces/Contacts``: ``contacts[i].collision1/2.name`` and
 ``contacts[i].wrenches[k].body_1_wrench.force`` / ``body_2_wrench.force``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-import re
 
 import numpy as np
+from vla_ros.sim.gazebo import taxel_collision_names
 from vla_ros.sim.robot import ROBOT
 
-TAXEL_RE = re.compile(r'(?P<pad>[A-Za-z0-9]+_finger)_taxel_(?P<row>\d+)_(?P<col>\d+)')
+
+@functools.cache
+def taxel_table() -> dict[str, tuple[str, int]]:
+    """Collision name (sdformat's and the URDF's) -> (pad name, row-major taxel index)."""
+    table = {}
+    for pad in ROBOT.pads:
+        for i, (geom, sdf_name) in enumerate(zip(pad.taxel_geoms(),
+                                                 taxel_collision_names(pad))):
+            table[geom.name] = table[sdf_name] = (pad.name, i)
+    return table
 
 
 def taxel_index(collision_name: str) -> tuple[str, int] | None:
-    """(pad name, row-major index) of a taxel collision name, or None."""
-    m = TAXEL_RE.search(collision_name)
-    if not m:
-        return None
-    for pad in ROBOT.pads:
-        if pad.name == m['pad']:
-            r, c = int(m['row']), int(m['col'])
-            if r < pad.rows and c < pad.cols:
-                return pad.name, r * pad.cols + c
-    return None
+    """(pad name, row-major index) of a (scoped) taxel collision name, or None."""
+    return taxel_table().get(collision_name.rsplit('::', 1)[-1])
 
 
 def _norm(v) -> float:
