@@ -9,9 +9,12 @@ STAMPS="$ROOT/.stamps"
 PY="${PYTHON:-python3.11}"
 mkdir -p "$STAMPS"
 
-# apt: headless rendering for MuJoCo (EGL/OSMesa), speech and audio tools for the sim microphone.
-# (libegl-mesa0 + libgl1-mesa-dri: the EGL vendor and software rasterizer behind libegl1)
-APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libosmesa6 libgl1 espeak-ng sox)
+# apt: headless rendering for MuJoCo (EGL/OSMesa), speech and audio tools for the sim microphone,
+# the SDF parser and `ign sdf` (test/sim/test_sdformat.py checks the Gazebo files with it).
+# (libegl-mesa0 + libgl1-mesa-dri: the EGL vendor and software rasterizer behind libegl1;
+# libsdformat-dev carries the `ign sdf` plug-in, ignition-tools the `ign` front end)
+APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libosmesa6 libgl1 espeak-ng sox
+              libsdformat12-12 sdformat-sdf libsdformat-dev ignition-tools)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
