@@ -2,7 +2,7 @@
 Gazebo (gz sim Harmonic+) files generated from :data:`vla_ros.sim.robot.ROBOT`.
 
 ``python -m vla_ros.sim.gazebo`` rewrites the committed files; ``--check`` exits 1 when they
-differ from a fresh generation (test/sim/test_gazebo_files.py runs the same check):
+differ from a fresh generation (test/sim/test_sim_launch_files.py runs the same check):
 
 - ``config/vla_arm.urdf``: the robot with ``<ros2_control>`` (gz_ros2_control), camera and
   contact sensors. The launch file replaces ``@CONTROLLERS_YAML@`` with the installed path of
