@@ -250,3 +250,20 @@ def test_a_truncated_prompt_is_logged_once(tmp_path, caplog):
     warned = [r.getMessage() for r in caplog.records if r.name == 'vla_ros.tokens']
     assert len(warned) == 1 and 'is 44 tokens, max_length 16' in warned[0], warned
     assert tok.truncated == 2
+
+
+def test_state_stats_of_the_wrong_length_are_refused_not_broadcast(tmp_path):
+    from vla_ros.errors import StateSpecError
+
+    b = _tokens_bundle(tmp_path)
+    raw = yaml.safe_load((b / 'bundle.yaml').read_text())
+    pre = raw['inputs'][2]['preprocessing']
+    pre['position_mean'] = [0.5]  # numpy would broadcast it over every joint
+    (b / 'bundle.yaml').write_text(yaml.safe_dump(raw))
+    with pytest.raises(StateSpecError, match=r"position_mean \(one per joint_names entry\): "
+                                             r'expected 3 numbers, got \[0.5\]'):
+        load_bundle(b)
+    pre['position_mean'], pre['position_std'] = [0.0] * 3, [1.0, 0.0, 1.0]
+    (b / 'bundle.yaml').write_text(yaml.safe_dump(raw))
+    with pytest.raises(StateSpecError, match='every std must be > 0'):
+        load_bundle(b)
