@@ -172,8 +172,7 @@ def test_tokens_prints_what_the_runtime_feeds(bundles, capsys):
     assert ' '.join(['128'] * 7) not in out and len(_token_rows(out)) == 24  # padding listed
 
 
-def test_tokens_of_a_text_encoder_bundle_and_of_a_bundle_without_language(bundles, repo_root,
-                                                                           tmp_path):
+def test_tokens_of_a_text_encoder_bundle_and_of_a_bundle_without_language(bundles, repo_root):
     res = subprocess.run(CLI + ['bundle', 'tokens', str(repo_root / 'models' / 'default'),
                                 'pick up the red cube'], capture_output=True, text=True,
                          timeout=60)

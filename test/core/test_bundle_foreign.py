@@ -1,6 +1,8 @@
 """
-Foreign bundles without silent traps (issue 26): what ``bundle init`` drafts per export style,
-same-directory ``--out``, external weights, the inputs mismatch message, prompt warnings.
+Foreign bundles without silent traps (issue 26).
+
+What ``bundle init`` drafts per export style, same-directory ``--out``, external weights, the
+inputs mismatch message, prompt warnings, state stats checked at load.
 
 Torch-free: the graphs are written with ``onnx.helper`` (the action output is the noise or the
 state repeated, so they run), with the input names real exports use.
@@ -28,14 +30,14 @@ JOINTS = ['j1', 'j2', 'j3']
 def graph(path: Path, inputs: dict[str, tuple[list, int]], *, output: str = 'actions',
           horizon: int = 4, external: bool = False) -> Path:
     """
-    Write a graph with these inputs; ``output`` [batch, horizon, W] = ``noise`` if given.
+    Write a graph with these inputs; ``output`` [batch, horizon, W] = ``noise`` + 0 if given.
 
     Without a noise input the output is the state (the joints-named input) repeated.
     """
     vi = [helper.make_tensor_value_info(n, t, ['batch', *d]) for n, (d, t) in inputs.items()]
     if 'noise' in inputs:
-        width = inputs['noise'][0][-1]
-        nodes = [helper.make_node('Identity', ['noise'], [output])]
+        horizon, width = inputs['noise'][0]
+        nodes = [helper.make_node('Add', ['noise', 'bias'], [output])]
     else:
         state = next(n for n in inputs if n.endswith('state') or n == 'qpos')
         width = inputs[state][0][-1]
@@ -43,7 +45,7 @@ def graph(path: Path, inputs: dict[str, tuple[list, int]], *, output: str = 'act
                  helper.make_node('Concat', ['s1'] * horizon, [output], axis=1)]
     # a weight, so that a model can keep it as external data
     w = helper.make_tensor('axis1', I64, [1], [1]) if 'noise' not in inputs else \
-        helper.make_tensor('unused_w', F, [256], np.zeros(256, np.float32).tobytes(), raw=True)
+        helper.make_tensor('bias', F, [width], np.zeros(width, np.float32).tobytes(), raw=True)
     g = helper.make_graph(nodes, 'policy', vi,
                           [helper.make_tensor_value_info(output, F, ['batch', horizon, width])],
                           initializer=[w])
@@ -155,6 +157,7 @@ def test_same_directory_out_copies_nothing_and_hashes_only_the_bundle_files(tmp_
 
 
 def test_external_weights_travel_with_the_graph(tmp_path):
+    from vla_ros.core.bundle_check import check_bundle_dir
     from vla_ros.core.runtime import PolicyRuntime
 
     model = graph(tmp_path / 'src' / 'pi0.onnx', OPENPI, external=True)
@@ -171,6 +174,10 @@ def test_external_weights_travel_with_the_graph(tmp_path):
     (tmp_path / 'b' / 'bundle.yaml').write_text(yaml.safe_dump(raw))
     rt = PolicyRuntime(load_bundle(tmp_path / 'b'))  # opens: the weights are found
     assert rt.manifest.cameras == ('base', 'left_wrist')
+    # openpi's dtypes run as drafted: int32 ids, bool token and image masks
+    got = {i.name: (i.dtype, i.shape) for i in check_bundle_dir(tmp_path / 'b', runs=1).inputs}
+    assert got['tokenized_prompt'] == ('int32', (1, 48))
+    assert got['tokenized_prompt_mask'] == got['img_masks'][:1] + ((1, 48),) == ('bool', (1, 48))
 
 
 def _tokens_bundle(tmp_path: Path) -> Path:
@@ -260,7 +267,7 @@ def test_state_stats_of_the_wrong_length_are_refused_not_broadcast(tmp_path):
     pre = raw['inputs'][2]['preprocessing']
     pre['position_mean'] = [0.5]  # numpy would broadcast it over every joint
     (b / 'bundle.yaml').write_text(yaml.safe_dump(raw))
-    with pytest.raises(StateSpecError, match=r"position_mean \(one per joint_names entry\): "
+    with pytest.raises(StateSpecError, match=r'position_mean \(one per joint_names entry\): '
                                              r'expected 3 numbers, got \[0.5\]'):
         load_bundle(b)
     pre['position_mean'], pre['position_std'] = [0.0] * 3, [1.0, 0.0, 1.0]

@@ -117,8 +117,8 @@ def _tokens(args: argparse.Namespace) -> int:
         print(f'\n{v.target} ({v.tokenizer}, max_length {v.max_length}{pad})')
         print(f'prompt: {v.prompt!r}')
         if v.state is not None:
-            print(f"state: joint positions {[round(x, 4) for x in v.state]}"
-                  f"{'' if args.state else ' (the state mean; --state sets them)'}")
+            where = '' if args.state else ' (the state mean; --state sets them)'
+            print(f'state: joint positions {[round(x, 4) for x in v.state]}{where}')
         rows = [(str(i), str(t), str(k), repr(tok)) for i, (t, k, tok) in
                 enumerate(zip(v.ids, v.mask, v.tokens)) if k or args.all]
         print(table('', ('#', 'id', 'mask', 'token'), rows).strip('\n'))

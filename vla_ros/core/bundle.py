@@ -337,7 +337,7 @@ def check_onnx_against_specs(onnx_path: Path, inputs: tuple[TensorSpec, ...],
 
 def manifest_warnings(m: Manifest) -> list[str]:
     """
-    What in a valid manifest is probably not meant; :func:`load_bundle` logs each once.
+    Return what in a valid manifest is probably not meant; :func:`load_bundle` logs each once.
 
     Today: prompt templates (:meth:`~vla_ros.core.bundle_v2.TokensSpec.prompt_warnings`).
     """

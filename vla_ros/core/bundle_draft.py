@@ -133,7 +133,7 @@ def _shape(dims: list) -> list:
 
 
 def _camera(name: str) -> str | None:
-    """``observation.images.front`` -> ``front``, openpi's ``left_wrist_0_rgb`` -> ``left_wrist``."""
+    """Camera of a name: ``observation.images.front`` -> ``front``, ``base_0_rgb`` -> ``base``."""
     parts = re.split(r'[.]', name)
     if len(parts) > 1 and re.search(r'images?$', parts[-2].lower()):
         return parts[-1]
