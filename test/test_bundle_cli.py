@@ -4,6 +4,8 @@
 The ACT-, pi0- and Diffusion-shaped reference graphs (vla_ros/tools/reference_graphs.py,
 random weights) each pass ``bundle check``; a drafted bundle that was not filled in, and a
 contract the graph refuses when run, fail with one line on stderr and no traceback.
+``bundle tokens`` prints the ids the runtime feeds for a command; ``bundle init`` into the
+model's own directory works.
 """
 
 from __future__ import annotations
@@ -131,3 +133,70 @@ def test_unfilled_draft_and_a_refused_contract_fail_in_one_line(bundles, tmp_pat
     _one_line(['bundle', 'check', str(bad)], 'contract and graph disagree')
     _one_line(['bundle', 'init', str(tmp_path / 'none.onnx'), '--out', str(tmp_path / 'x')],
               'no such ONNX file')
+
+
+def _token_rows(out: str) -> list[tuple[int, int, int, str]]:
+    """Rows of the `bundle tokens` table: (position, id, mask, token repr)."""
+    rows = re.findall(r"^(\d+)\s+(\d+)\s+([01])\s+('.*'|\".*\")$", out, re.M)
+    return [(int(p), int(i), int(m), t) for p, i, m, t in rows]
+
+
+def test_tokens_prints_what_the_runtime_feeds(bundles, capsys):
+    import numpy as np
+    from vla_ros.core.bundle import load_bundle
+    from vla_ros.core.bundle_check import synthetic_frame
+    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.tools.reference_bundles import HOME
+
+    assert main(['bundle', 'tokens', str(bundles['pi0']), 'pick up the red cube']) == 0
+    out = capsys.readouterr().out
+    # the prompt filled with the state at the mean (bin 128 of 256) and the tokens
+    assert "prompt: 'task : pick up the red cube , state : " + ' '.join(['128'] * 7) + \
+        " ; action :'" in out
+    rows = _token_rows(out)
+    assert [t for _, _, _, t in rows[:8]] == ["'[BOS]'", "'task'", "':'", "'pick'", "'up'",
+                                              "'the'", "'red'", "'cube'"]
+    assert '21 tokens + 3 padding (id 0' in out and 'TRUNCATED' not in out
+    printed = [int(x) for x in re.search(r'^ids: \[(.*)\]$', out, re.M).group(1).split(', ')]
+    assert [i for _, i, _, _ in rows] == printed[:21]
+    # the same ids the runtime builds for a frame at the state mean with this command
+    rt = PolicyRuntime(load_bundle(bundles['pi0']))
+    frame = synthetic_frame(rt.manifest, 1_000_000_000, np.random.default_rng(0))
+    frame.joint_positions = np.asarray(HOME, np.float64)
+    assert rt.build_inputs(frame)['input_ids'][0].tolist() == printed
+    # another state changes the prompt (pi0.5 style), as on the robot
+    state = ','.join(str(x + 0.5) for x in HOME)
+    assert main(['bundle', 'tokens', str(bundles['pi0']), 'pick up the red cube',
+                 '--state', state, '--all']) == 0
+    out = capsys.readouterr().out
+    assert ' '.join(['128'] * 7) not in out and len(_token_rows(out)) == 24  # padding listed
+
+
+def test_tokens_of_a_text_encoder_bundle_and_of_a_bundle_without_language(bundles, repo_root):
+    res = subprocess.run(CLI + ['bundle', 'tokens', str(repo_root / 'models' / 'default'),
+                                'pick up the red cube'], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert 'text_encoder.onnx (hf_tokenizers tokenizer.json, max_length 64)' in res.stdout
+    assert [t for _, _, _, t in _token_rows(res.stdout)] == [
+        "'[CLS]'", "'pick'", "'up'", "'the'", "'red'", "'cube'", "'[SEP]'"]
+    _one_line(['bundle', 'tokens', str(bundles['act']), 'pick up the red cube'],
+              'takes no command', 'no text_tokens input and no text_encoder')
+
+
+def test_init_into_the_model_directory_and_a_tokens_check_of_the_prompt(tmp_path):
+    """`bundle init model.onnx --out <its own directory>` used to end in a traceback."""
+    from vla_ros.tools.reference_graphs import export_pi0, write_tokenizer
+
+    src = tmp_path / 'export'
+    export_pi0(src / 'model.onnx')
+    write_tokenizer(src / 'tokenizer.json')
+    res = subprocess.run(CLI + ['bundle', 'init', 'model.onnx', '--out', '.', '--tokenizer',
+                                'tokenizer.json'], capture_output=True, text=True, timeout=60,
+                         cwd=src)
+    assert res.returncode == 0 and 'Traceback' not in res.stderr, res.stderr
+    assert 'export style: openpi' in res.stdout
+    assert 'inputs[input_ids].preprocessing.prompt' in res.stdout  # to fill in
+    raw = yaml.safe_load((src / 'bundle.yaml').read_text())
+    assert sorted(raw['files']) == ['model.onnx', 'tokenizer.json']
+    assert raw['inputs'][0]['preprocessing']['resize'] == 'pad'

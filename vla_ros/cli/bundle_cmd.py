@@ -1,11 +1,13 @@
 """
-``vla-ros bundle init|check``: wrap a foreign ONNX policy into a bundle, then check it.
+``vla-ros bundle init|check|tokens``: wrap a foreign ONNX policy into a bundle, check it.
 
 ``init MODEL.onnx --out DIR`` drafts DIR/bundle.yaml from the graph's inputs and outputs
-(LeRobot- and openpi-style names are recognised) and marks with FILL_IN what a person must
-fill in: joint names, stats, dt. ``check DIR`` feeds synthetic frames through the real
-runtime and prints per-input shapes, dtypes and value ranges and the chunk timings (p50 /
-p95); it fails with a one-line error where the contract and the graph disagree. Torch-free.
+(the export style -- openpi, SmolVLA, LeRobot, plain -- is recognised from the input names)
+and marks with FILL_IN what a person must fill in: joint names, stats, dt, the prompt.
+``check DIR`` feeds synthetic frames through the real runtime and prints per-input shapes,
+dtypes and value ranges and the chunk timings (p50 / p95); it fails with a one-line error
+where the contract and the graph disagree. ``tokens DIR "a command"`` prints the prompt the
+command becomes and the token ids the runtime feeds. Torch-free.
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument('--runs', type=int, default=20, help='timed chunks')
     c.add_argument('--no-verify', action='store_true', help='skip sha256 verification')
     c.set_defaults(_action=_check)
+    t = sub.add_parser('tokens', help='print the prompt and token ids a command becomes',
+                       description='Print the prompt a command becomes and the token ids '
+                                   '(with their text) that the runtime feeds each language '
+                                   'input of a bundle.')
+    t.add_argument('bundle', type=Path, help='bundle directory (or its bundle.yaml)')
+    t.add_argument('command', help='the language command, e.g. "pick up the red cube"')
+    t.add_argument('--state', default=None, metavar='X,Y,...',
+                   help='joint positions for a {state} prompt field, comma-separated in the '
+                        "joints input's joint_names order (default: the state mean)")
+    t.add_argument('--all', action='store_true', help='list the padding positions too')
+    t.add_argument('--no-verify', action='store_true', help='skip sha256 verification')
+    t.set_defaults(_action=_tokens)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,4 +91,43 @@ def _check(args: argparse.Namespace) -> int:
           f"run_p50_ms={t['run'][0]:.2f} run_p95_ms={t['run'][1]:.2f} "
           f"postprocess_p50_ms={t['postprocess'][0]:.2f} total_p50_ms={t['total'][0]:.2f} "
           f"total_p95_ms={t['total'][1]:.2f}")
+    return 0
+
+
+def _floats(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(',') if x.strip()]
+    except ValueError as e:
+        raise UsageError(f'--state: expected comma-separated numbers, got {text!r}') from e
+
+
+def _tokens(args: argparse.Namespace) -> int:
+    from vla_ros.cli.inspect_cmd import table
+    from vla_ros.core.bundle import load_bundle
+    from vla_ros.core.bundle_tokens import command_tokens
+
+    b = load_bundle(args.bundle, verify_hashes=not args.no_verify)
+    views = command_tokens(b, args.command, state=_floats(args.state))
+    print(f'bundle {args.bundle}: {b.manifest.model_id}')
+    for v in views:
+        pad = '' if v.padding_side is None else \
+            f', padded on the {v.padding_side} with id {v.pad_id}'
+        print(f'\n{v.target} ({v.tokenizer}, max_length {v.max_length}{pad})')
+        print(f'prompt: {v.prompt!r}')
+        if v.state is not None:
+            where = '' if args.state else ' (the state mean; --state sets them)'
+            print(f'state: joint positions {[round(x, 4) for x in v.state]}{where}')
+        rows = [(str(i), str(t), str(k), repr(tok)) for i, (t, k, tok) in
+                enumerate(zip(v.ids, v.mask, v.tokens)) if k or args.all]
+        print(table('', ('#', 'id', 'mask', 'token'), rows).strip('\n'))
+        n_pad = v.mask.count(0)
+        print(f'{len(v.ids) - n_pad} tokens' + (
+            f' + {n_pad} padding (id {v.pad_id} {v.tokens[v.mask.index(0)]!r}, mask 0, on '
+            f'the {v.padding_side})' if n_pad else ''))
+        if v.truncated:
+            print(f'TRUNCATED: the prompt makes {v.full_length} tokens; max_length '
+                  f'{v.max_length} keeps the first {v.max_length}, the rest is not fed')
+        print(f'ids: {list(v.ids)}')
     return 0

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 import difflib
 from enum import Enum
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any, TypeVar
 
 from vla_ros.core import bundle_v2_parse
-from vla_ros.core.bundle_schema import check_keys, placeholders
-from vla_ros.core.bundle_v2 import ActionPost, HistorySpec
+from vla_ros.core.bundle_schema import check_keys, name_diff, placeholders
+from vla_ros.core.bundle_v2 import ActionPost, HistorySpec, TokensSpec
 from vla_ros.errors import (BundleError, BundleHashError, BundleIncompleteError,
                             BundleManifestError, BundleMissingFileError, FormatVersionError,
                             UnsupportedOpsetError)
@@ -36,6 +37,7 @@ MANIFEST_NAME = 'bundle.yaml'
 MIN_OPSET, MAX_OPSET = 13, 23
 BATCH = -1  # a dynamic (batch) dimension in manifest shapes
 T = TypeVar('T')
+LOG = logging.getLogger('vla_ros.bundle')
 
 
 class InputKind(str, Enum):
@@ -313,9 +315,10 @@ def check_onnx_against_specs(onnx_path: Path, inputs: tuple[TensorSpec, ...],
     graph_in = {v.name: v for v in model.graph.input if v.name not in initializers}
     graph_out = {v.name: v for v in model.graph.output}
     for specs, graph, side in ((inputs, graph_in, 'input'), (outputs, graph_out, 'output')):
-        if set(graph) != {s.name for s in specs}:
-            raise BundleManifestError(f'{what}: manifest {side}s {sorted(s.name for s in specs)}'
-                                      f' != ONNX graph {side}s {sorted(graph)}')
+        names = [s.name for s in specs]
+        if set(graph) != set(names):
+            raise BundleManifestError(f'{what}: the manifest {side}s do not match the ONNX '
+                                      f'graph: {name_diff(names, list(graph))}')
         for s in specs:
             dims, elem = _dims(graph[s.name])
             dtype = helper.tensor_dtype_to_np_dtype(elem).name if elem else '?'
@@ -330,6 +333,16 @@ def check_onnx_against_specs(onnx_path: Path, inputs: tuple[TensorSpec, ...],
             if not ok:
                 raise BundleManifestError(f'{what}: {side} {s.name!r} shape {list(s.shape)} in '
                                           f'manifest, {list(dims)} in ONNX')
+
+
+def manifest_warnings(m: Manifest) -> list[str]:
+    """
+    Return what in a valid manifest is probably not meant; :func:`load_bundle` logs each once.
+
+    Today: prompt templates (:meth:`~vla_ros.core.bundle_v2.TokensSpec.prompt_warnings`).
+    """
+    return [w for spec in bundle_v2_parse.input_specs(m).values()
+            if isinstance(spec, TokensSpec) for w in spec.prompt_warnings()]
 
 
 def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
@@ -365,6 +378,8 @@ def load_bundle(path: str | Path, *, verify_hashes: bool = True) -> Bundle:
         if emb is not None and emb.shape[1:] != (int(te['dim']),):
             raise BundleManifestError(f'text encoder dim {te["dim"]} != policy input '
                                       f'{emb.name!r} shape {list(emb.shape)}')
+    for warning in manifest_warnings(m):
+        LOG.warning('%s: %s', p, warning)
     return Bundle(path=p, manifest=m)
 
 

@@ -189,3 +189,25 @@ def placeholders(d: Any, marker: str, where: str = '') -> list[str]:
                  else f'{where}[{i}]' for i, v in enumerate(d)]
         return [p for w, v in zip(named, d) for p in placeholders(v, marker, w)]
     return [where] if isinstance(d, str) and marker in d else []
+
+
+def name_diff(manifest: list[str], graph: list[str]) -> str:
+    """
+    Say how two name lists differ: what the graph lacks, what it has beyond the manifest.
+
+    A missing name close to an extra one is shown as a likely rename:
+    ``missing from the graph: obs.state; extra in the graph (not in the manifest): state;
+    renamed? 'obs.state' -> 'state'``.
+    """
+    missing = [n for n in manifest if n not in graph]
+    extra = [n for n in graph if n not in manifest]
+    parts = []
+    if missing:
+        parts.append(f'missing from the graph: {", ".join(missing)}')
+    if extra:
+        parts.append(f'extra in the graph (not in the manifest): {", ".join(extra)}')
+    renames = [(m, close[0]) for m in missing
+               for close in [difflib.get_close_matches(m, extra, n=1, cutoff=0.6)] if close]
+    if renames:
+        parts.append('renamed? ' + ', '.join(f'{m!r} -> {g!r}' for m, g in renames))
+    return '; '.join(parts)

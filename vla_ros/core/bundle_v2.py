@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+import re
 import string
 from typing import Any
 
@@ -22,6 +23,9 @@ from vla_ros.errors import (ActionSpecError, HistorySpecError, ImageSpecError, N
                             TextTokensSpecError)
 
 PROMPT_FIELDS = ('command', 'state')
+# a backslash before one of these is a YAML double-quote escape written where it stays two
+# characters (single quotes, plain scalars): almost always a newline or tab meant, not a '\'
+LITERAL_ESCAPE = re.compile(r'\\[ntr0abefv"\\xuU]')
 
 
 class ImageLayout(str, Enum):
@@ -210,6 +214,30 @@ class TokensSpec:
     @property
     def uses_state(self) -> bool:
         return '{state}' in self.prompt
+
+    def prompt_warnings(self) -> tuple[str, ...]:
+        """
+        Say what in a valid prompt is probably not meant (logged when the bundle loads).
+
+        A backslash escape held as plain characters: YAML turns backslash + ``n`` into a
+        newline only in double quotes; in single quotes (or unquoted) it stays a backslash and
+        an ``n``, and the tokenizer feeds both. A template without ``{command}``: every
+        command becomes the same tokens.
+        """
+        w = f'bundle.yaml input {self.name!r}.prompt'
+        out = []
+        found = sorted(set(LITERAL_ESCAPE.findall(self.prompt)))
+        if found:
+            out.append(f"{w} '{self.prompt}' holds {', '.join(found)} as plain characters (a "
+                       'backslash, then a letter), not a newline or tab: YAML reads escapes '
+                       'only in double quotes. Write the prompt in double quotes (prompt: '
+                       f'"{self.prompt}") if an escape is meant; `vla-ros bundle tokens BUNDLE '
+                       '"a command"` shows the token ids the runtime feeds')
+        fields = [f for _, f, _, _ in string.Formatter().parse(self.prompt) if f is not None]
+        if 'command' not in fields:
+            out.append(f"{w} '{self.prompt}' has no {{command}} field: every command becomes "
+                       'the same tokens (the policy never sees what it is asked)')
+        return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,24 @@ def _history_flag(spec: Any) -> bool:
     return flag
 
 
+def _joint_stats(spec: Any) -> None:
+    """Stats as many numbers as joints, std > 0 (a single value would broadcast silently)."""
+    pre = _pre(spec)
+    w = f'input {spec.name!r}'
+    names = pre['joint_names']
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise StateSpecError(f'bundle.yaml {w}.joint_names: expected a list of joint names, '
+                             f'got {names!r}')
+    keys = ('position_mean', 'position_std') + (
+        ('velocity_mean', 'velocity_std') if pre.get('use_velocities') else ())
+    for key in keys:
+        vals = float_values(pre[key], len(names), f'{w}.{key} (one per joint_names entry)',
+                            StateSpecError)
+        if key.endswith('_std') and not all(v > 0 for v in vals):
+            raise StateSpecError(f'bundle.yaml {w}.{key}: every std must be > 0, got '
+                                 f'{pre[key]!r}')
+
+
 def _joints(spec: Any, frames: int) -> None:
     pre = _pre(spec)
     n = len(pre['joint_names']) * (2 if pre.get('use_velocities') else 1)
@@ -109,8 +127,10 @@ def input_specs(m: Any) -> dict[str, Any]:
                                    'top-level history section (frames, spacing_s)')
         if kind in IMAGE_KINDS:
             out[s.name] = _image(s, frames)
-        elif kind == 'joints' and m.format_version >= 2:
-            _joints(s, frames)
+        elif kind == 'joints':
+            _joint_stats(s)
+            if m.format_version >= 2:
+                _joints(s, frames)
         elif kind == 'text_tokens':
             t = out[s.name] = _tokens(s)
             ref = by_name.get(t.state_input) if t.state_input else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+import logging
 from pathlib import Path
 import threading
 from typing import Any
@@ -24,6 +25,7 @@ from vla_ros.core.text_tokenize import TextTokenizer
 from vla_ros.errors import InferenceError
 
 DEFAULT_CACHE_SIZE = 32
+LOG = logging.getLogger('vla_ros.text_encoder')
 
 
 class TextEncoder:
@@ -88,7 +90,11 @@ class TextEncoder:
     def encode(self, text: str) -> np.ndarray:
         """Run the encoder on ``text`` (no cache): [D] float32; raises InferenceError."""
         with self.hold():
-            ids, mask = self.tokenizer(text)
+            ids, mask, cut = self.tokenizer.tokenize(text)
+            if cut:  # once per command text: embeddings are cached by text
+                LOG.warning('command %r is %d tokens, the text encoder keeps the first %d '
+                            '(text_encoder.tokenizer.max_length)', text,
+                            self.tokenizer.full_length(text), self.tokenizer.max_length)
             try:
                 out = self._session.run([self.output_name],
                                         dict(zip(self.input_names, (ids, mask))))[0]

@@ -10,6 +10,7 @@ bundle's tokenizer (:class:`~vla_ros.core.text_tokenize.TextTokenizer`), truncat
 from __future__ import annotations
 
 from collections import OrderedDict
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from vla_ros.core.bundle_v2 import PaddingSide, TokensSpec
 from vla_ros.core.text_tokenize import TextTokenizer
 
 CACHE_SIZE = 64  # distinct prompts remembered (a prompt with {state} changes per frame)
+LOG = logging.getLogger('vla_ros.tokens')
 
 
 def discretize_state(normalized: np.ndarray, bins: int) -> str:
@@ -37,8 +39,9 @@ class PromptTokens:
     def __init__(self, spec: TokensSpec, tokenizer_file: Path | None) -> None:
         self.spec = spec
         # truncation to max_length here; the padding is ours (side and id from the manifest)
-        self._tok = TextTokenizer(spec.tokenizer_kind, max_length=spec.max_length,
-                                  file=tokenizer_file)
+        self.tokenizer = TextTokenizer(spec.tokenizer_kind, max_length=spec.max_length,
+                                       file=tokenizer_file)
+        self.truncated = 0  # prompts cut to max_length so far (the first one is logged)
         self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._dtype = np.dtype(spec.dtype)
 
@@ -58,7 +61,14 @@ class PromptTokens:
         if hit is not None:
             self._cache.move_to_end(text)
             return hit
-        ids, _ = self._tok(text)
+        ids, _, cut = self.tokenizer.tokenize(text)
+        if cut:
+            self.truncated += 1
+            if self.truncated == 1:  # once: a {state} prompt changes every frame
+                LOG.warning('input %r: the prompt %r is %d tokens, max_length %d keeps the '
+                            'first %d (the rest of the command is not fed)', self.spec.name,
+                            text, self.tokenizer.full_length(text), self.spec.max_length,
+                            self.spec.max_length)
         body = ids[0, :self.spec.max_length]
         n, pad = body.size, self.spec.max_length - body.size
         out = np.full(self.spec.max_length, self.spec.pad_id, self._dtype)
