@@ -63,7 +63,7 @@ def generate_launch_description() -> LaunchDescription:
                               description="gz sim flags: '-r -s' headless, '-r' with GUI"),
         DeclareLaunchArgument(
             'namespace', default_value='',
-            description="namespace of every ROS node and topic of the robot (e.g. robot1); "
+            description='namespace of every ROS node and topic of the robot (e.g. robot1); '
                         "'' = the root namespace"),
         gz_sim,
         OpaqueFunction(function=_robot_state_publisher, args=[config]),

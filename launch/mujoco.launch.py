@@ -31,8 +31,9 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+
 def _sim_node(context, sim_params):
-    """mujoco_sim with the bundle's recorded sensor settings (read when the launch runs)."""
+    """Start mujoco_sim with the bundle's recorded sensor settings (read at launch time)."""
     from vla_ros.tools.sim_config import launch_sim_params
 
     params_file = sim_params.perform(context)
@@ -47,14 +48,15 @@ def _sim_node(context, sim_params):
     files = [params_file]
     if params.overrides:
         files.append(str(params.write_overrides(tempfile.mkdtemp(prefix='vla_ros_launch_'))))
-    return [LogInfo(msg=f'mujoco.launch.py: {params.describe()}'), Node(package='vla_ros', executable='mujoco_sim', name='mujoco_sim', output='screen',
-                 namespace=LaunchConfiguration('namespace'),
-                 parameters=[*files, {
-                     'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int),
-                     'real_time_factor': ParameterValue(
-                         LaunchConfiguration('real_time_factor'), value_type=float),
-                     'speak_commands': ParameterValue(LaunchConfiguration('speak_commands'),
-                                                      value_type=bool)}])]
+    sim = Node(package='vla_ros', executable='mujoco_sim', name='mujoco_sim', output='screen',
+               namespace=LaunchConfiguration('namespace'),
+               parameters=[*files, {
+                   'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int),
+                   'real_time_factor': ParameterValue(
+                       LaunchConfiguration('real_time_factor'), value_type=float),
+                   'speak_commands': ParameterValue(LaunchConfiguration('speak_commands'),
+                                                    value_type=bool)}])
+    return [LogInfo(msg=f'mujoco.launch.py: {params.describe()}'), sim]
 
 
 def generate_launch_description() -> LaunchDescription:

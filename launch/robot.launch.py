@@ -43,7 +43,7 @@ def generate_launch_description() -> LaunchDescription:
                         'controllers; set false to move the robot'),
         DeclareLaunchArgument(
             'namespace', default_value='',
-            description="namespace of vla_policy and of all its topics (e.g. robot1: "
+            description='namespace of vla_policy and of all its topics (e.g. robot1: '
                         "/robot1/vla/command); '' = the root namespace"),
         DeclareLaunchArgument(
             'inference', default_value='local',

@@ -150,7 +150,7 @@ TABLE_CONTEXT_LINES = 12  # the launch file is named within this many lines befo
 
 
 def _launch_tables() -> list[tuple[str, str, dict[str, str]]]:
-    """(where, launch file, {argument: default cell}) of every launch-argument table."""
+    """Return (where, launch file, {argument: default cell}) of every launch-argument table."""
     out = []
     for doc in DOCS:
         lines = doc.read_text().splitlines()
@@ -180,7 +180,7 @@ def _assignments(tree: ast.AST) -> dict[str, ast.expr]:
 
 
 def _text(node: ast.expr | None, env: dict[str, ast.expr], depth: int = 0) -> str | None:
-    """A default value as the docs write it (package share as share/vla_ros); None: unknown."""
+    """Return a default as the docs write it (package share: share/vla_ros); None: unknown."""
     if node is None or depth > 10:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -200,7 +200,7 @@ def _text(node: ast.expr | None, env: dict[str, ast.expr], depth: int = 0) -> st
 
 
 def _declared_defaults(path: pathlib.Path) -> dict[str, str | None]:
-    """Argument -> its default as text ('(required)' for none; None when not a literal)."""
+    """Return argument -> default as text ('(required)' for none; None: not a literal)."""
     tree = ast.parse(path.read_text())
     env = _assignments(tree)
     out = {}
@@ -213,7 +213,7 @@ def _declared_defaults(path: pathlib.Path) -> dict[str, str | None]:
 
 
 def _cell(text: str) -> str:
-    """A table default cell as text: `true` -> true, `''` -> ''."""
+    """Return a table default cell as text: `true` -> true, `''` -> ''."""
     value = text.strip()
     if value.startswith('`') and value.endswith('`'):
         value = value[1:-1]

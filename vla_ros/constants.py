@@ -63,7 +63,7 @@ def camera_topic(name: str) -> str:
 
 def bag_topic(topic: str) -> str:
     """
-    The name a bag stores ``topic`` under: its root-namespace absolute form.
+    Return the name a bag stores ``topic`` under: its root-namespace absolute form.
 
     ``'vla/command'`` -> ``'/vla/command'``; absolute names are kept. A recorder in namespace
     ``/robot1`` writes ``/robot1/vla/command`` as ``/vla/command``, so bags of every robot read

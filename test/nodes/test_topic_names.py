@@ -114,7 +114,7 @@ def test_policy_and_inference_nodes_use_relative_names(rclpy_init, bundle):
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_remote_client_has_its_own_name_under_a_launch_name_remap(bundle):
-    """inference remote: launch's process-wide ``__node:=`` must not name both nodes alike."""
+    """With inference remote, launch's process-wide ``__node:=`` names the two nodes apart."""
     import rclpy
     from rclpy.lifecycle import TransitionCallbackReturn
     from vla_ros.nodes.vla_policy import VlaPolicy

@@ -210,7 +210,7 @@ def test_mujoco_launch_takes_the_bundles_recorded_sensors(tmp_path):
     """mujoco.launch.py = demo/eval: provenance.recorded_with over sim.yaml, then arguments."""
     from vla_ros.tools.sim_config import bundle_sim_params, bundle_provenance, launch_sim_params
     text = (ROOT / 'launch' / 'mujoco.launch.py').read_text()
-    assert 'launch_sim_params(LaunchConfiguration(\'bundle\').perform(context)' in text
+    assert "launch_sim_params(LaunchConfiguration('bundle').perform(context)" in text
     bundle = ROOT / 'models' / 'default'
     recorded = bundle_provenance(bundle)['recorded_with']
     params = launch_sim_params(bundle)

@@ -56,12 +56,12 @@ class ArgumentParser(argparse.ArgumentParser):
 def add_namespace_argument(parser: argparse.ArgumentParser) -> None:
     """``--namespace/-n``: the ROS namespace of the robot a command addresses."""
     parser.add_argument('--namespace', '-n', default='',
-                        help="ROS namespace of the robot, e.g. robot1 (as robot.launch.py "
+                        help='ROS namespace of the robot, e.g. robot1 (as robot.launch.py '
                              "namespace:=robot1); '' = the root namespace")
 
 
 def ros_namespace(text: str) -> str:
-    """A ``--namespace`` value as a node namespace: ``robot1`` -> ``/robot1``, ``''`` -> ``/``."""
+    """Return a ``--namespace`` as a node namespace: ``robot1`` -> ``/robot1``, ``''`` -> ``/``."""
     return '/' + text.strip().strip('/')
 
 

@@ -3,8 +3,8 @@ Node ``gz_tactile``: Gazebo finger contact sensors -> ``vla_ros_msgs/TactileArra
 
 Subscribes ``gz/tactile/<pad>`` (``ros_gz_interfaces/Contacts`` from ros_gz_bridge, see
 config/gz_bridge.yaml) and publishes the same pad layout as ``mujoco_sim`` on
-``tactile/array`` at ``tactile_rate_hz`` (relative names: resolved in the node's namespace). gz only reports while touching, so a pad without a
-report for ``hold_s`` reads zero.
+``tactile/array`` at ``tactile_rate_hz`` (relative names: resolved in the node's namespace).
+gz only reports while touching, so a pad without a report for ``hold_s`` reads zero.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def weights_msg(w: ModalityWeights, *, stamp, model_id: str) -> ModalityWeightsM
 def policy_diagnostic(node_fqn: str, state: SafetyState, reason: str, c: PolicyCounters,
                       attribution: LiveAttribution | None = None) -> DiagnosticStatus:
     """
-    The policy's status on the global ``/diagnostics``.
+    Build the policy's status for the global ``/diagnostics``.
 
     Named ``<node_fqn without the leading slash>: policy`` with ``hardware_id`` = the fully
     qualified node name, so two robots (``/robot1/vla_policy``, ``/robot2/vla_policy``) differ.

@@ -98,7 +98,7 @@ _TABLE = (
          'remaining chunk with time_from_start)'),
     spec('controller.point_time_s', D, 0.0, 'time_from_start of a single point [s]; 0 = one '
          'period', range=(0.0, 10.0)),
-    spec('gripper.controller', S, '', "gripper forward-command controller, topic "
+    spec('gripper.controller', S, '', 'gripper forward-command controller, topic '
          "<name>/commands ('' = none)"),
     spec('gripper.action', S, C.DEFAULT_GRIPPER_JOINT, 'action name of the gripper in the '
          'bundle'),

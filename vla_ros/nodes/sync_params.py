@@ -26,8 +26,8 @@ SA, IA = PType.STRING_ARRAY, PType.INTEGER_ARRAY
 # One row per parameter, each with its type stated (see param_table: no type from a default).
 _TABLE = (
     spec('cameras', SA, list(C.DEFAULT_CAMERAS), 'camera names, in order'),
-    spec('camera_topics', SA, [], "image topic per camera ([] = 'camera/<name>/image_raw'; relative names "
-         'resolve in the node namespace, absolute ones are kept)'),
+    spec('camera_topics', SA, [], "image topic per camera ([] = 'camera/<name>/image_raw'; "
+         'relative names resolve in the node namespace, absolute ones are kept)'),
     spec('required_cameras', SA, [C.DEFAULT_CAMERAS[0]],
          'cameras without which no frame is made'),
     spec('compressed_cameras', SA, [],

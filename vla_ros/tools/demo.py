@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--allow-fail', action='store_true',
                         help='exit 0 when the loop worked even if the task failed')
     parser.add_argument('--namespace', '-n', default='',
-                        help="ROS namespace of both nodes (as mujoco.launch.py "
+                        help='ROS namespace of both nodes (as mujoco.launch.py '
                              "namespace:=robot1); '' = the root namespace")
 
 

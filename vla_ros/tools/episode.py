@@ -155,7 +155,8 @@ class EpisodeRunner:
         from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
         env = self._env = {'ROS_DOMAIN_ID': str(self.domain_id)}
         self.procs = [
-            NodeProcess('mujoco_sim', self._ros_args(self.sim_params), env=env,
+            NodeProcess('mujoco_sim', self.sim_params.ros_args(self.log_dir, self.namespace),
+                        env=env,
                         log_path=self.log_dir / 'mujoco_sim.log').start(),
             self._policy_process().start()]
         self.context = rclpy.Context()
@@ -191,13 +192,9 @@ class EpisodeRunner:
 
     def _policy_process(self) -> NodeProcess:
         self._policy_starts = getattr(self, '_policy_starts', 0) + 1
-        return NodeProcess('vla_policy', self._ros_args(self.policy_params),
-                           env=self._env,
+        args = self.policy_params.ros_args(self.log_dir, self.namespace)
+        return NodeProcess('vla_policy', args, env=self._env,
                            log_path=self.log_dir / f'vla_policy_{self._policy_starts}.log')
-
-    def _ros_args(self, params: NodeParams) -> list[str]:
-        ns = [] if self.namespace == '/' else ['-r', f'__ns:={self.namespace}']
-        return [*params.ros_args(self.log_dir), *ns]
 
     def _restart_policy(self, timeout_s: float = 60.0) -> None:
         """Start a fresh vla_policy process (see ``restart_policy``)."""

@@ -79,12 +79,17 @@ class NodeParams:
             sort_keys=False))
         return path
 
-    def ros_args(self, directory: str | os.PathLike) -> list[str]:
-        """``--ros-args --params-file <file> [--params-file <overrides>]`` for the node."""
+    def ros_args(self, directory: str | os.PathLike, namespace: str = '') -> list[str]:
+        """
+        ``--ros-args --params-file <file> [--params-file <overrides>]`` for the node.
+
+        ``namespace``: the node's (``-r __ns:=``, what launch's ``namespace=`` passes).
+        """
         files = [self.params_file]
         if self.overrides:
             files.append(self.write_overrides(directory))
-        return ros_args(params_files=files)
+        ns = namespace.strip().strip('/')
+        return ros_args(params_files=files) + (['-r', f'__ns:=/{ns}'] if ns else [])
 
 
 def sim_node_params(overrides: Mapping[str, object] | None = None, *,
@@ -195,7 +200,7 @@ def bundle_sim_params(provenance: Mapping[str, object], *,
 
 
 def bundle_provenance(bundle: str | os.PathLike) -> Mapping[str, object]:
-    """The ``provenance`` mapping of a bundle's bundle.yaml (read as YAML only: no ONNX)."""
+    """Return the ``provenance`` mapping of a bundle's bundle.yaml (YAML only: no ONNX)."""
     path = Path(bundle)
     path = path if path.name.endswith('.yaml') else path / 'bundle.yaml'
     try:
@@ -210,7 +215,7 @@ def launch_sim_params(bundle: str | os.PathLike, *,
                       params_file: str | os.PathLike | None = None,
                       sensors: Mapping[str, object] | None = None) -> NodeParams:
     """
-    ``mujoco_sim`` as mujoco.launch.py starts it, the same as demo and eval.
+    Return ``mujoco_sim``'s parameters as mujoco.launch.py starts it (as demo and eval do).
 
     The file, then the bundle's ``provenance.recorded_with`` (the sensors it was trained on),
     then ``sensors`` (launch arguments such as ``image_width``; ``''`` = not given).
