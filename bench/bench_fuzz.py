@@ -63,7 +63,7 @@ SYNC = {'cameras': CAMERAS, 'required_cameras': ['front'], 'max_message_bytes': 
 def sim_limits() -> dict:
     """limits.* of vla_policy in config/sim.yaml, flattened to parameters."""
     cfg = yaml.safe_load((G.ROOT / 'config/sim.yaml').read_text())
-    lim = cfg['vla_policy']['ros__parameters']['limits']
+    lim = cfg['/**/vla_policy']['ros__parameters']['limits']
     return {f'limits.{k}': v for k, v in lim.items()}
 
 

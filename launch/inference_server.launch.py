@@ -8,6 +8,10 @@ Across hosts plain Fast DDS discovers by multicast; without multicast (Wi-Fi, VP
 process a peers profile (config/fastdds_udp_peers.xml.in, FASTDDS_DEFAULT_PROFILES_FILE) or
 use a discovery server (ROS_DISCOVERY_SERVER). Without launch (this repo's dev setup):
 ``vla_inference --ros-args -p bundle:=/path -p "robots:=['/robot1', '/robot2']"``.
+
+``robots`` entries are namespaces; a relative entry (``robot1``) and ``''`` resolve in the
+server's own ``namespace``: ``namespace:=robot1`` with the default ``robots`` serves the robot
+of that namespace (``/robot1/vla/remote/frame`` -> ``/robot1/vla/remote/chunk``).
 """
 
 from typing import List
@@ -30,6 +34,10 @@ def generate_launch_description() -> LaunchDescription:
             description="namespaces of the robots served, e.g. \"['/robot1', '/robot2']\" "
                         "(default: this server's namespace)"),
         DeclareLaunchArgument(
+            'namespace', default_value='',
+            description="namespace of vla_inference; relative robots entries and '' resolve "
+                        "in it ('' = the root namespace)"),
+        DeclareLaunchArgument(
             'max_batch', default_value='8',
             description='most frames in one policy run (1 = one frame at a time)'),
         DeclareLaunchArgument(
@@ -40,7 +48,7 @@ def generate_launch_description() -> LaunchDescription:
             'providers', default_value="['CPUExecutionProvider']",
             description="onnxruntime execution providers, e.g. \"['CUDAExecutionProvider']\""),
         Node(package='vla_ros', executable='vla_inference', name='vla_inference',
-             output='screen',
+             namespace=LaunchConfiguration('namespace'), output='screen',
              parameters=[{
                  'bundle': LaunchConfiguration('bundle'),
                  'robots': ParameterValue(LaunchConfiguration('robots'),

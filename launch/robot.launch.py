@@ -6,6 +6,17 @@ only ``~/action_chunk`` previews are published until you pass ``dry_run:=false``
 ``autostart:=true`` bring it up with ``ros2 lifecycle set /vla_policy configure`` then
 ``activate``. Without launch (this repo's dev setup) the same is
 ``vla_policy --ros-args --params-file config/robot_example.yaml -p bundle:=/path``.
+
+Topics are relative, resolved in ``namespace`` (ROS 2 convention, as nav2): with
+``namespace:=robot1`` the node is ``/robot1/vla_policy`` and uses ``/robot1/vla/command``,
+``/robot1/vla/estop``, ``/robot1/camera/<name>/image_raw``, ``/robot1/audio/chunk``,
+``/robot1/tactile/array``, ``/robot1/joint_states``,
+``/robot1/arm_controller/joint_trajectory`` (or ``.../commands``),
+``/robot1/gripper_controller/commands``, ``/robot1/cmd_vel``, ``/robot1/vla_policy/status``
+and, with ``inference:=remote``, ``/robot1/vla/remote/{frame,chunk}``; only ``/diagnostics``
+(and ``/clock`` with use_sim_time) stay global. Drivers or controllers elsewhere: remap, e.g.
+``--ros-args -r camera/front/image_raw:=/front_cam/image`` or the ``*_topic`` parameters (an
+absolute name stays absolute). docs/distributed.md runs several robots this way.
 """
 
 from launch import LaunchDescription
@@ -31,7 +42,9 @@ def generate_launch_description() -> LaunchDescription:
             description='true: publish only ~/action_chunk previews, never command the '
                         'controllers; set false to move the robot'),
         DeclareLaunchArgument(
-            'namespace', default_value='', description='namespace of the vla_policy node'),
+            'namespace', default_value='',
+            description='namespace of vla_policy and of all its topics (e.g. robot1: '
+                        "/robot1/vla/command); '' = the root namespace"),
         DeclareLaunchArgument(
             'inference', default_value='local',
             description='local: the bundle runs in vla_policy; remote: on vla_inference on '

@@ -5,6 +5,9 @@ README and docs against the launch files and the declared parameter tables (no l
   an argument of FILE, after ``-p`` a declared parameter, anywhere else an argument of some
   launch file;
 - every launch argument is declared once, used, and documented (README or docs);
+- every launch file has an argument table (``| Argument | Default | Meaning |``, the file
+  named in the lines before it), and every such table in README and docs lists exactly the
+  file's arguments with the declared defaults;
 - the parameter lists of README (vla_policy, multimodal_sync, fake_sensors) and every
   ``| Parameter |`` table of the docs name declared parameters (the tables of docs/policy.md,
   docs/sync.md and docs/sim.md are generated from the declarations: test_param_table.py).
@@ -132,9 +135,115 @@ def test_mujoco_launch_runs_what_the_readme_says():
             kw = {k.arg: k.value for k in node.keywords}
             nodes[ast.literal_eval(kw['executable'])] = ast.unparse(kw['parameters'])
     assert set(nodes) == {'mujoco_sim', 'vla_policy'}
-    for params in nodes.values():
-        assert params.startswith('[sim_params')  # config/sim.yaml first, then the arguments
+    # config/sim.yaml first (mujoco_sim: then the bundle's recorded sensors), then arguments
+    assert nodes['vla_policy'].startswith('[sim_params')
+    assert nodes['mujoco_sim'].startswith('[*files')
+    assert 'files = [params_file]' in path.read_text()
     assert "'bundle': LaunchConfiguration('bundle')" in nodes['vla_policy']
+
+
+# -- launch-argument tables ('| Argument | Default | Meaning |') against the launch files ----
+
+ARG_TABLE = '| Argument | Default | Meaning |'
+LAUNCH_NAME = re.compile(r'(\w+\.launch\.py)')
+TABLE_CONTEXT_LINES = 12  # the launch file is named within this many lines before its table
+
+
+def _launch_tables() -> list[tuple[str, str, dict[str, str]]]:
+    """Return (where, launch file, {argument: default cell}) of every launch-argument table."""
+    out = []
+    for doc in DOCS:
+        lines = doc.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if not line.startswith('| Argument |'):
+                continue
+            where = f'{doc.name}:{i + 1}'
+            assert line.strip() == ARG_TABLE, f'{where}: header must be {ARG_TABLE!r}'
+            named = LAUNCH_NAME.findall('\n'.join(lines[max(0, i - TABLE_CONTEXT_LINES):i]))
+            assert named, f'{where}: no *.launch.py named in the lines before the table'
+            rows: dict[str, str] = {}
+            for row in lines[i + 2:]:
+                if not row.startswith('|'):
+                    break
+                cells = [c.strip() for c in row.strip().strip('|').split('|')]
+                names = TICKED.findall(cells[0])
+                assert len(names) == 1, f'{where}: row {row!r} names no single argument'
+                assert names[0] not in rows, f'{where}: {names[0]} twice'
+                rows[names[0]] = cells[1]
+            out.append((where, named[-1], rows))
+    return out
+
+
+def _assignments(tree: ast.AST) -> dict[str, ast.expr]:
+    return {n.targets[0].id: n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+            and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+
+
+def _text(node: ast.expr | None, env: dict[str, ast.expr], depth: int = 0) -> str | None:
+    """Return a default as the docs write it (package share: share/vla_ros); None: unknown."""
+    if node is None or depth > 10:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return _text(env.get(node.id), env, depth + 1)
+    if isinstance(node, ast.Call):
+        fn = getattr(node.func, 'id', getattr(node.func, 'attr', ''))
+        if fn in ('FindPackageShare', 'get_package_share_directory'):
+            return f'share/{ast.literal_eval(node.args[0])}'
+        parts = node.args[0].elts if fn == 'PathJoinSubstitution' else (
+            node.args if fn == 'join' else None)
+        if parts is not None:
+            texts = [_text(p, env, depth + 1) for p in parts]
+            return None if None in texts else '/'.join(texts)
+    return None
+
+
+def _declared_defaults(path: pathlib.Path) -> dict[str, str | None]:
+    """Return argument -> default as text ('(required)' for none; None: not a literal)."""
+    tree = ast.parse(path.read_text())
+    env = _assignments(tree)
+    out = {}
+    for c in ast.walk(tree):
+        if isinstance(c, ast.Call) and getattr(c.func, 'id', '') == 'DeclareLaunchArgument':
+            kw = {k.arg: k.value for k in c.keywords}
+            out[ast.literal_eval(c.args[0])] = ('(required)' if 'default_value' not in kw
+                                                else _text(kw['default_value'], env))
+    return out
+
+
+def _cell(text: str) -> str:
+    """Return a table default cell as text: `true` -> true, `''` -> ''."""
+    value = text.strip()
+    if value.startswith('`') and value.endswith('`'):
+        value = value[1:-1]
+    return '' if value == "''" else value
+
+
+def test_every_launch_file_has_an_argument_table():
+    tables = _launch_tables()
+    assert len(tables) >= len(LAUNCH)
+    assert {f for _, f, _ in tables} == set(LAUNCH), {f for _, f, _ in tables} ^ set(LAUNCH)
+
+
+@pytest.mark.parametrize('where,file,rows', _launch_tables(), ids=lambda v: str(v)[:40])
+def test_argument_tables_equal_the_declarations(where, file, rows):
+    """Both directions, and every default the table gives equals the declared one."""
+    declared = _declared_defaults(LAUNCH[file])
+    missing, extra = sorted(set(declared) - set(rows)), sorted(set(rows) - set(declared))
+    assert not missing and not extra, \
+        f'{where} ({file}): missing from the table {missing}, not arguments {extra}'
+    wrong = [f'{name}: table {rows[name]!r}, declared {default!r}'
+             for name, default in declared.items()
+             if default is not None and rows[name] and _cell(rows[name]) != default]
+    assert not wrong, f'{where} ({file}): ' + '; '.join(wrong)
+
+
+def test_the_default_reader_reads_every_default():
+    """Every launch argument's default is understood (else the table check skips it)."""
+    unread = {f: [a for a, d in _declared_defaults(p).items() if d is None]
+              for f, p in LAUNCH.items()}
+    assert not any(unread.values()), unread
 
 
 def _ticked_after(text: str, marker: str, end: str) -> list[str]:

@@ -81,13 +81,15 @@ def writers(policy: ET.Element, topic: str) -> set[tuple[str, str]]:
 
 
 def test_only_the_operator_commands_and_only_operator_and_panel_stop(policy):
-    assert writers(policy, C.COMMAND_TOPIC) == {('/vla_ros/operator', 'vla_ros_command')}
-    assert writers(policy, C.ESTOP_TOPIC) == {('/vla_ros/operator', 'vla_ros_command'),
-                                              ('/vla_ros/estop_panel', 'estop_panel')}
+    # the policy's examples are in the root namespace: topics resolved there
+    command, estop = C.namespaced(C.COMMAND_TOPIC), C.namespaced(C.ESTOP_TOPIC)
+    assert writers(policy, command) == {('/vla_ros/operator', 'vla_ros_command')}
+    assert writers(policy, estop) == {('/vla_ros/operator', 'vla_ros_command'),
+                                      ('/vla_ros/estop_panel', 'estop_panel')}
     # the policy itself may read both, but never write them
     pol = rules(policy)['/vla_ros/policy']
-    assert {'rt' + C.COMMAND_TOPIC, 'rt' + C.ESTOP_TOPIC} <= pol['subscribe']
-    assert not {'rt' + C.COMMAND_TOPIC, 'rt' + C.ESTOP_TOPIC} & pol['publish']
+    assert {'rt' + command, 'rt' + estop} <= pol['subscribe']
+    assert not {'rt' + command, 'rt' + estop} & pol['publish']
 
 
 def test_policy_names_the_real_nodes_and_topics(policy, repo_root):
@@ -104,7 +106,7 @@ def test_policy_names_the_real_nodes_and_topics(policy, repo_root):
     sub = rules(policy)['/vla_ros/policy']['subscribe']
     for topic in (C.camera_topic('front'), C.camera_topic('wrist'), C.AUDIO_TOPIC,
                   C.TACTILE_TOPIC, C.JOINT_STATES_TOPIC, '/clock'):
-        assert any(fnmatch.fnmatchcase('rt' + topic, t) for t in sub), topic
+        assert any(fnmatch.fnmatchcase('rt' + C.namespaced(topic), t) for t in sub), topic
     pub = rules(policy)['/vla_ros/policy']['publish']
     assert {'rt/vla_policy/status', 'rt/arm_controller/joint_trajectory',
             'rt/gripper_controller/commands'} <= pub

@@ -27,8 +27,9 @@ def test_joint_order_is_mapped_by_name():
     np.testing.assert_allclose(cmd.points, [[2.0, 1.0]])
     assert cmd.gripper == pytest.approx(0.04)
     assert cmd.times_s.tolist() == [0.02]
-    assert cfg.topic == '/arm_controller/joint_trajectory'
-    assert cfg.gripper_topic == '/gripper_controller/commands'
+    # relative: resolved in the node's namespace (/robot1/arm_controller/... in /robot1)
+    assert cfg.topic == 'arm_controller/joint_trajectory'
+    assert cfg.gripper_topic == 'gripper_controller/commands'
 
 
 def test_chunk_trajectory_has_increasing_times():
@@ -45,12 +46,14 @@ def test_chunk_trajectory_has_increasing_times():
 
 def test_forward_command_topic_and_twist_fields():
     fwd = AdapterConfig(kind='forward_command', joints=('elbow',))
-    assert fwd.topic == '/arm_controller/commands'
+    assert fwd.topic == 'arm_controller/commands'
+    absolute = AdapterConfig(kind='forward_command', joints=('elbow',), controller='/arm/ctl')
+    assert absolute.topic == '/arm/ctl/commands'  # an absolute name given by a user stays
     tw = AdapterConfig(kind='twist')
     m = ActionMapping(('linear.x', 'angular.z'), tw)
     cmd = make_command(m, np.array([0.3, -0.2]), period_s=0.02)
     assert cmd.twist() == ([0.3, 0.0, 0.0], [0.0, 0.0, -0.2])
-    assert tw.topic == '/cmd_vel'
+    assert tw.topic == 'cmd_vel'
 
 
 def test_missing_joints_are_named():

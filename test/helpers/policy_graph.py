@@ -25,29 +25,45 @@ POLICY = {'autostart': True, 'dry_run': False, 'control_rate_hz': CONTROL_HZ,
 
 
 def start_graph(tmp_path, bundle, policy: Mapping | None = None,
-                sensors: Mapping | None = None) -> list[NodeProcess]:
-    """fake_sensors + vla_policy as child processes (logs in tmp_path)."""
+                sensors: Mapping | None = None, namespace: str = '') -> list[NodeProcess]:
+    """
+    fake_sensors + vla_policy as child processes (logs in tmp_path).
+
+    ``namespace``: both nodes in it (``-r __ns:=``, what launch's ``namespace=`` passes).
+    """
+    ns = ['-r', f'__ns:=/{namespace.strip("/")}'] if namespace.strip('/') else []
+    tag = f'{namespace.strip("/")}_' if ns else ''
     procs = [
-        NodeProcess('fake_sensors', ros_args(params={**FAKE_SENSORS, **(sensors or {})}),
-                    log_path=tmp_path / 'fake_sensors.log').start(),
-        NodeProcess('vla_policy', ros_args(params={**POLICY, 'bundle': str(bundle),
-                                                   **(policy or {})}),
-                    log_path=tmp_path / 'vla_policy.log').start(),
+        NodeProcess('fake_sensors', [*ros_args(params={**FAKE_SENSORS, **(sensors or {})}),
+                                     *ns],
+                    log_path=tmp_path / f'{tag}fake_sensors.log').start(),
+        NodeProcess('vla_policy', [*ros_args(params={**POLICY, 'bundle': str(bundle),
+                                                     **(policy or {})}), *ns],
+                    log_path=tmp_path / f'{tag}vla_policy.log').start(),
     ]
     return procs
 
 
 class Listener:
-    """Subscribes to the controller topics, ~/status and ~/action_chunk; publishes commands."""
+    """
+    Subscribes to the controller topics, ~/status and ~/action_chunk; publishes commands.
 
-    def __init__(self, rclpy) -> None:
+    ``namespace``: the robot's (its topics ``/<namespace>/arm_controller/...``); '' = root.
+    """
+
+    def __init__(self, rclpy, namespace: str = '') -> None:
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
         from std_msgs.msg import Bool, Float64MultiArray, String
         from trajectory_msgs.msg import JointTrajectory
         from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
-        self.node = rclpy.create_node('policy_test_listener')
+        ns = namespace.strip('/')
+        self.node = rclpy.create_node(f'policy_test_listener{"_" + ns if ns else ""}')
+
+        def topic(name: str) -> str:
+            return C.namespaced(name, ns)
+
         latched = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
                              durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
         self.lock = threading.Lock()
@@ -57,18 +73,18 @@ class Listener:
         self.chunks: list = []
         self.weights: list = []
         n = self.node
-        n.create_subscription(JointTrajectory, '/arm_controller/joint_trajectory',
+        n.create_subscription(JointTrajectory, topic(C.ARM_TRAJECTORY_TOPIC),
                               self._add(self.traj), 100)
-        n.create_subscription(Float64MultiArray, '/gripper_controller/commands',
+        n.create_subscription(Float64MultiArray, topic(C.GRIPPER_COMMANDS_TOPIC),
                               self._add(self.gripper), 100)
-        n.create_subscription(PolicyStatus, '/vla_policy/status', self._add(self.status),
+        n.create_subscription(PolicyStatus, topic('vla_policy/status'), self._add(self.status),
                               latched)
-        n.create_subscription(ActionChunk, '/vla_policy/action_chunk', self._add(self.chunks),
-                              100)
-        n.create_subscription(ModalityWeights, '/vla_policy/modality_weights',
+        n.create_subscription(ActionChunk, topic('vla_policy/action_chunk'),
+                              self._add(self.chunks), 100)
+        n.create_subscription(ModalityWeights, topic('vla_policy/modality_weights'),
                               self._add(self.weights), 100)
-        self.cmd_pub = n.create_publisher(String, C.COMMAND_TOPIC, latched)
-        self.estop_pub = n.create_publisher(Bool, C.ESTOP_TOPIC, latched)
+        self.cmd_pub = n.create_publisher(String, topic(C.COMMAND_TOPIC), latched)
+        self.estop_pub = n.create_publisher(Bool, topic(C.ESTOP_TOPIC), latched)
         self._String, self._Bool = String, Bool
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(n)

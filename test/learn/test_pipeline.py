@@ -34,12 +34,14 @@ def test_bag_holds_the_teleop_topics(demos):
     for topic, msgtype, t, msg in bagio.read_messages(bags[0]):
         counts[topic] = counts.get(topic, 0) + 1
         assert msgtype == bagio.DEFAULT_TOPICS[topic]
-    for topic in (C.camera_topic('front'), C.camera_topic('wrist'), C.AUDIO_TOPIC,
-                  C.TACTILE_TOPIC, C.JOINT_STATES_TOPIC, C.COMMAND_TOPIC,
+    # bags hold root-namespace names: /camera/front/image_raw, /vla/command, ...
+    B = bagio.bag_topic
+    for topic in (B(C.camera_topic('front')), B(C.camera_topic('wrist')), B(C.AUDIO_TOPIC),
+                  B(C.TACTILE_TOPIC), B(C.JOINT_STATES_TOPIC), B(C.COMMAND_TOPIC),
                   bagio.ARM_TRAJECTORY_TOPIC, bagio.GRIPPER_COMMANDS_TOPIC):
         assert counts.get(topic, 0) > 0, topic
     # 10 Hz cameras, 50 Hz joints over the same span
-    assert 4 <= counts[C.JOINT_STATES_TOPIC] / counts[C.camera_topic('front')] <= 6
+    assert 4 <= counts[B(C.JOINT_STATES_TOPIC)] / counts[B(C.camera_topic('front'))] <= 6
 
 
 def test_samples_align_actions_with_commands(demos):
@@ -99,11 +101,11 @@ def test_train_export_and_runtime(demos, tmp_path):
     for topic, _, t, msg in bagio.read_messages(find_bags([demos])[0]):
         if hasattr(msg, 'header') and convert.stamp_to_ns(msg.header.stamp) == 0:
             continue  # t = 0: rejected by the stamp policy, as online
-        if topic == C.camera_topic('front'):
+        if topic == bagio.bag_topic(C.camera_topic('front')):
             sync.add_image('front', convert.stamp_to_ns(msg.header.stamp),
                            convert.image_to_rgb8(msg))
             last = convert.stamp_to_ns(msg.header.stamp)
-        elif topic == C.JOINT_STATES_TOPIC:
+        elif topic == bagio.bag_topic(C.JOINT_STATES_TOPIC):
             n, p, v = convert.joint_state_to_arrays(msg)
             sync.add_joints(convert.stamp_to_ns(msg.header.stamp), n, p, v)
     frame = sync.assemble(last)

@@ -19,10 +19,10 @@ def _ns(**kw) -> argparse.Namespace:
 
 
 def test_message_for_maps_flags_to_topics():
-    assert command_cmd.message_for(_ns(text='pick')) == ('/vla/command', 'pick')
-    assert command_cmd.message_for(_ns(stop=True)) == ('/vla/command', 'stop')
-    assert command_cmd.message_for(_ns(estop=True)) == ('/vla/estop', True)
-    assert command_cmd.message_for(_ns(clear=True)) == ('/vla/estop', False)
+    assert command_cmd.message_for(_ns(text='pick')) == ('vla/command', 'pick')
+    assert command_cmd.message_for(_ns(stop=True)) == ('vla/command', 'stop')
+    assert command_cmd.message_for(_ns(estop=True)) == ('vla/estop', True)
+    assert command_cmd.message_for(_ns(clear=True)) == ('vla/estop', False)
     with pytest.raises(SystemExit):
         command_cmd.message_for(_ns())
     with pytest.raises(SystemExit):

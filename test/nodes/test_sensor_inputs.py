@@ -63,7 +63,7 @@ def tactile(t_ns: int, value=0.1) -> TactileArray:
 
 
 def callbacks(inputs: SensorInputs) -> dict[str, object]:
-    return {s.topic_name: s.callback for s in inputs._subs}
+    return {s.topic_name: s.callback for s in inputs._subs}  # resolved: '/vla/command'
 
 
 def test_parameters_declared_once_with_descriptors(rclpy_init):
@@ -257,7 +257,7 @@ def test_huge_command_rejected_unseen_and_counted(rclpy_init):
 
     node, inputs, _, rejects = make_inputs()
     try:
-        cb = callbacks(inputs)[C.COMMAND_TOPIC]
+        cb = callbacks(inputs)[C.namespaced(C.COMMAND_TOPIC)]
         t0 = time.perf_counter()
         cb(String(data='x' * 1_000_000))
         assert time.perf_counter() - t0 < 0.05

@@ -27,7 +27,7 @@ SIM = {'image_width': 64, 'image_height': 64, 'cameras': ['front', 'wrist'], 'se
 CAMERAS = {'cameras': ['front', 'wrist'], 'required_cameras': ['front']}
 EPISODE_S = 2.5  # of commanded motion per bundle (wall time)
 LIMITS = yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())[
-    'vla_policy']['ros__parameters']['limits']
+    '/**/vla_policy']['ros__parameters']['limits']
 
 
 @pytest.fixture(scope='module')

@@ -84,14 +84,18 @@ def test_bridge_topics_equal_the_node_defaults():
     entries = yaml.safe_load((ROOT / 'config' / 'gz_bridge.yaml').read_text())
     by_topic = {e['ros_topic_name']: e for e in entries}
     for cam in C.DEFAULT_CAMERAS:
-        e = by_topic[C.camera_topic(cam)]
+        e = by_topic[C.camera_topic(cam)]  # relative: in the bridge's namespace
         assert (e['ros_type_name'], e['gz_type_name']) == ('sensor_msgs/msg/Image',
                                                            'gz.msgs.Image')
-    assert by_topic['/clock']['ros_type_name'] == 'rosgraph_msgs/msg/Clock'
+        assert e['gz_topic_name'] == C.namespaced(C.camera_topic(cam))
+    assert by_topic[C.CLOCK_TOPIC]['ros_type_name'] == 'rosgraph_msgs/msg/Clock'
     for pad in ROBOT.pads:
-        e = by_topic[gazebo.GZ_TACTILE_TOPIC_FMT.format(pad=pad.name)]
+        e = by_topic[gazebo.ROS_TACTILE_TOPIC_FMT.format(pad=pad.name)]
+        assert e['gz_topic_name'] == gazebo.GZ_TACTILE_TOPIC_FMT.format(pad=pad.name)
         assert e['ros_type_name'] == 'ros_gz_interfaces/msg/Contacts'
     for e in entries:
+        # only the clock is global; everything else follows gazebo.launch.py's namespace
+        assert e['ros_topic_name'].startswith('/') == (e['ros_topic_name'] == C.CLOCK_TOPIC)
         assert e['direction'] == 'GZ_TO_ROS'
         assert set(e) == {'ros_topic_name', 'gz_topic_name', 'ros_type_name', 'gz_type_name',
                           'direction'}
@@ -114,10 +118,12 @@ def test_generated_gazebo_files_are_up_to_date_and_well_formed():
 
 def test_controllers_match_the_description():
     cfg = yaml.safe_load((ROOT / 'config' / 'gz_controllers.yaml').read_text())
-    cm = cfg['controller_manager']['ros__parameters']
+    # /**/ sections: they match in any namespace (gazebo.launch.py namespace:=robot1)
+    cm = cfg['/**/controller_manager']['ros__parameters']
     assert cm['arm_controller']['type'] == 'joint_trajectory_controller/JointTrajectoryController'
-    assert tuple(cfg['arm_controller']['ros__parameters']['joints']) == C.DEFAULT_ARM_JOINTS
-    assert cfg['gripper_controller']['ros__parameters']['joints'] == [C.DEFAULT_GRIPPER_JOINT]
+    assert tuple(cfg['/**/arm_controller']['ros__parameters']['joints']) == C.DEFAULT_ARM_JOINTS
+    assert cfg['/**/gripper_controller']['ros__parameters']['joints'] == [
+        C.DEFAULT_GRIPPER_JOINT]
     urdf = ET.parse(gazebo.URDF_PATH).getroot()
     commanded = [j.get('name') for j in urdf.find('ros2_control').findall('joint')
                  if j.find('command_interface') is not None]
@@ -135,7 +141,8 @@ def test_sim_yaml_overrides_declared_parameters():
     assert cfg['/**']['ros__parameters']['use_sim_time'] is True
     from vla_ros.nodes.sim_params import SIM_PARAMETERS
     declared = set(SIM_PARAMETERS)
-    for key in cfg['mujoco_sim']['ros__parameters']:
+    assert set(cfg) == {'/**', '/**/mujoco_sim', '/**/vla_policy'}  # any namespace
+    for key in cfg['/**/mujoco_sim']['ros__parameters']:
         assert key in declared, f'sim.yaml sets undeclared parameter {key}'
 
 
@@ -144,7 +151,7 @@ def test_sim_yaml_policy_section_matches_the_robot():
     from vla_ros.nodes.sync_params import declare_sync_parameters  # noqa: F401 (exists)
 
     cfg = flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
-                  ['vla_policy']['ros__parameters'])
+                  ['/**/vla_policy']['ros__parameters'])
     sync_names = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'sync_params.py')
     for key in cfg:
         assert key in POLICY_PARAMETERS or key in sync_names, f'undeclared parameter {key}'
@@ -173,10 +180,72 @@ def test_launch_arguments_are_not_shadowed_by_sim_yaml():
         if isinstance(node, ast.Call) and getattr(node.func, 'id', '') == 'Node':
             kw = {k.arg: k.value for k in node.keywords}
             name = ast.literal_eval(kw['name'])
-            section = flatten(cfg.get(name, {}).get('ros__parameters') or {})
+            section = flatten(cfg.get(f'/**/{name}', {}).get('ros__parameters') or {})
             for item in kw['parameters'].elts:
                 if isinstance(item, ast.Dict):
                     for key in item.keys:
                         checked += 1
                         assert key.value not in section, (name, key.value)
     assert checked == 4  # seed, real_time_factor, speak_commands; bundle
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_every_node_of_a_launch_file_gets_the_namespace_argument(path):
+    """All topics are relative: a launch file's ``namespace`` must reach every node it starts."""
+    tree = ast.parse(path.read_text())
+    args = [ast.literal_eval(c.args[0]) for c in ast.walk(tree) if isinstance(c, ast.Call)
+            and getattr(c.func, 'id', '') == 'DeclareLaunchArgument']
+    assert 'namespace' in args, f'{path.name} declares no namespace argument'
+    nodes = [c for c in ast.walk(tree) if isinstance(c, ast.Call)
+             and getattr(c.func, 'id', '') == 'Node']
+    assert nodes
+    for call in nodes:
+        ns = next((k.value for k in call.keywords if k.arg == 'namespace'), None)
+        assert ns is not None and ast.unparse(ns) in (
+            "LaunchConfiguration('namespace')", 'namespace'), \
+            f'{path.name}:{call.lineno}: Node without namespace=LaunchConfiguration(...)'
+
+
+def test_mujoco_launch_takes_the_bundles_recorded_sensors(tmp_path):
+    """mujoco.launch.py = demo/eval: provenance.recorded_with over sim.yaml, then arguments."""
+    from vla_ros.tools.sim_config import bundle_sim_params, bundle_provenance, launch_sim_params
+    text = (ROOT / 'launch' / 'mujoco.launch.py').read_text()
+    assert "launch_sim_params(LaunchConfiguration('bundle').perform(context)" in text
+    bundle = ROOT / 'models' / 'default'
+    recorded = bundle_provenance(bundle)['recorded_with']
+    params = launch_sim_params(bundle)
+    assert params.overrides == bundle_sim_params(bundle_provenance(bundle)).overrides  # = eval
+    assert (params.values()['image_width'], params.values()['camera_rate_hz']) == (
+        recorded['image_width'], recorded['camera_rate_hz']) == (96, 10.0)
+    given = launch_sim_params(bundle, sensors={'image_width': 160, 'image_height': '',
+                                               'camera_rate_hz': 15.0}).values()
+    assert (given['image_width'], given['image_height'], given['camera_rate_hz']) == \
+        (160, 96, 15.0)
+    foreign = tmp_path / 'foreign'
+    foreign.mkdir()
+    (foreign / 'bundle.yaml').write_text('format_version: 1\nprovenance: {}\n')
+    assert launch_sim_params(foreign).overrides == {}  # no recorded_with: config/sim.yaml
+
+
+@pytest.mark.ros
+def test_recorded_sensor_file_beats_sim_yaml_in_a_namespace(tmp_path):
+    """The second params file mujoco.launch.py writes wins in any namespace (real rclpy)."""
+    import rclpy
+    from vla_ros.tools.sim_config import launch_sim_params
+
+    params = launch_sim_params(ROOT / 'models' / 'default')
+    extra = params.write_overrides(tmp_path)
+    for ns in ('/', '/robot1'):
+        ctx = rclpy.Context()
+        rclpy.init(context=ctx, args=['--ros-args', '--params-file', str(ROOT / 'config/sim.yaml'),
+                                      '--params-file', str(extra), '-r', f'__ns:={ns}'])
+        try:
+            node = rclpy.create_node('mujoco_sim', context=ctx,
+                                     automatically_declare_parameters_from_overrides=True)
+            got = {k: node.get_parameter(k).value
+                   for k in ('image_width', 'image_height', 'camera_rate_hz', 'use_sim_time')}
+            node.destroy_node()
+        finally:
+            rclpy.try_shutdown(context=ctx)
+        assert got == {'image_width': 96, 'image_height': 96, 'camera_rate_hz': 10.0,
+                       'use_sim_time': True}, ns

@@ -1,8 +1,9 @@
 """
 ``vla-ros command "pick up the red cube"`` (also --stop, --estop, --clear).
 
-What ``ros2 topic pub --once`` would do on /vla/command and /vla/estop where ros2cli is
-missing.
+What ``ros2 topic pub --once`` would do on vla/command and vla/estop where ros2cli is
+missing; ``--namespace robot1`` addresses the robot launched with ``namespace:=robot1``
+(``/robot1/vla/command``), the default is the root namespace (``/vla/command``).
 
 Both topics are latched (reliable, transient-local, depth 1): the node gets the last value even
 if it starts later. The publisher waits for a subscriber (or --wait seconds) and stays up a
@@ -15,6 +16,7 @@ import argparse
 import time
 
 from vla_ros import constants as C
+from vla_ros.cli.common import add_namespace_argument, ros_namespace
 from vla_ros.errors import NoNodeError
 
 
@@ -27,10 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--clear', action='store_true', help='clear the e-stop')
     parser.add_argument('--wait', type=float, default=5.0,
                         help='seconds to wait for a subscriber [s]')
+    add_namespace_argument(parser)
 
 
 def message_for(args: argparse.Namespace) -> tuple[str, object]:
-    """(topic, value) to publish for the parsed arguments; raises SystemExit on misuse."""
+    """(relative topic, value) for the parsed arguments; raises SystemExit on misuse."""
     if args.estop or args.clear:
         if args.text is not None:
             raise SystemExit('give either a command text or --estop/--clear, not both')
@@ -52,10 +55,12 @@ def run(args: argparse.Namespace) -> int:
 
     topic, value = message_for(args)
     rclpy.init()
-    node = rclpy.create_node('vla_ros_command')
+    node = rclpy.create_node('vla_ros_command', namespace=ros_namespace(
+        getattr(args, 'namespace', '')))
     try:
         msg_type = Bool if isinstance(value, bool) else String
         pub = node.create_publisher(msg_type, topic, LATCHED_QOS)
+        topic = pub.topic_name  # resolved in the namespace, for the messages below
         pub.publish(msg_type(data=value))
         deadline = time.monotonic() + args.wait
         while pub.get_subscription_count() == 0 and time.monotonic() < deadline:

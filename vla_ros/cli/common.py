@@ -53,6 +53,18 @@ class ArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def add_namespace_argument(parser: argparse.ArgumentParser) -> None:
+    """``--namespace/-n``: the ROS namespace of the robot a command addresses."""
+    parser.add_argument('--namespace', '-n', default='',
+                        help='ROS namespace of the robot, e.g. robot1 (as robot.launch.py '
+                             "namespace:=robot1); '' = the root namespace")
+
+
+def ros_namespace(text: str) -> str:
+    """Return a ``--namespace`` as a node namespace: ``robot1`` -> ``/robot1``, ``''`` -> ``/``."""
+    return '/' + text.strip().strip('/')
+
+
 def one_line(text: object) -> str:
     """``text`` with its line breaks folded (an error message must fit one line)."""
     return ' | '.join(ln.strip() for ln in str(text).splitlines() if ln.strip())

@@ -22,6 +22,7 @@ from pathlib import Path
 import sys
 import time
 
+from vla_ros.cli.common import add_namespace_argument, ros_namespace
 from vla_ros.errors import UsageError
 
 
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--topics', default='',
                         help='live: comma-separated topics (default: the demonstration set)')
     parser.add_argument('--use-sim-time', action='store_true', help='live: stamp with /clock')
+    add_namespace_argument(parser)  # live: the bag keeps root names (/vla/command)
     parser.add_argument('--kinds', default='all', help='expert: task kinds or all')
     parser.add_argument('--episodes', type=int, default=10, help='lockstep: per task kind')
     parser.add_argument('--seed', type=int, default=0, help='expert: first seed')
@@ -117,14 +119,15 @@ def _live(args) -> int:
     from vla_ros.tools.recorder import TopicRecorder
     topics = dict(bagio.DEFAULT_TOPICS)
     if args.topics:
-        wanted = args.topics.split(',')
+        wanted = [bagio.bag_topic(t.strip()) for t in args.topics.split(',')]
         for t in wanted:
             if t not in topics:
                 raise UsageError(f'--topics: unknown topic {t!r}{nearest(t, topics)}; known: '
                                  f'{", ".join(topics)}')
         topics = {t: topics[t] for t in wanted}
     rclpy.init()
-    node = rclpy.create_node('vla_recorder', parameter_overrides=[
+    node = rclpy.create_node('vla_recorder', namespace=ros_namespace(args.namespace),
+                             parameter_overrides=[
         rclpy.parameter.Parameter('use_sim_time', value=args.use_sim_time)])
     with bagio.BagWriter(args.out, topics) as writer:
         rec = TopicRecorder(node, writer, topics)

@@ -3,7 +3,8 @@
 
 Waits ``--timeout`` seconds for the first status (also with ``--follow``); without one it says
 whether a vla_policy node is on the graph at all, with the ROS_DOMAIN_ID it looked in. A node
-whose configure failed reports state ``fault`` and the reason.
+whose configure failed reports state ``fault`` and the reason. ``--namespace robot1`` reads
+``/robot1/vla_policy/status`` (the default: the root namespace).
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 import argparse
 import time
 
+from vla_ros.cli.common import add_namespace_argument, ros_namespace
 from vla_ros.errors import NoNodeError
 
 POLICY_NODE = 'vla_policy'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--topic', default='/vla_policy/status', help='PolicyStatus topic')
+    parser.add_argument('--topic', default='vla_policy/status',
+                        help='PolicyStatus topic (relative: in --namespace)')
+    add_namespace_argument(parser)
     parser.add_argument('--follow', '-f', action='store_true',
                         help='keep printing every status until Ctrl-C')
     parser.add_argument('--timeout', type=float, default=5.0,
@@ -57,11 +61,13 @@ def run(args: argparse.Namespace) -> int:
     from vla_ros.qos import LATCHED_QOS
     got: list = []
     rclpy.init()
-    node = rclpy.create_node('vla_ros_status')
+    node = rclpy.create_node('vla_ros_status', namespace=ros_namespace(
+        getattr(args, 'namespace', '')))
     domain = node.context.get_domain_id()
     printed = 0
     try:
-        node.create_subscription(PolicyStatus, args.topic, got.append, LATCHED_QOS)
+        sub = node.create_subscription(PolicyStatus, args.topic, got.append, LATCHED_QOS)
+        args.topic = sub.topic_name  # resolved in the namespace, for the messages below
         deadline = time.monotonic() + args.timeout
         while rclpy.ok() and (printed or time.monotonic() < deadline):
             rclpy.spin_once(node, timeout_sec=0.1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
+from vla_ros import constants as C
 from vla_ros.core.config_utils import coerce_enums
 from vla_ros.core.safety import ControlMode
 from vla_ros.errors import ConfigError
@@ -45,7 +46,8 @@ class AdapterConfig:
     Where and how commands go.
 
     :ivar kind: controller interface.
-    :ivar controller: controller name; topics ``/<controller>/joint_trajectory|commands``.
+    :ivar controller: controller name; topics ``<controller>/joint_trajectory|commands``
+        (relative: in the node's namespace; a name starting with ``/`` gives absolute ones).
     :ivar joints: the controller's joint list (order of its command vector).
     :ivar trajectory_mode: point or chunk (joint_trajectory only).
     :ivar point_time_s: time_from_start of a single trajectory point [s] (0 = one period).
@@ -62,7 +64,7 @@ class AdapterConfig:
     point_time_s: float = 0.0
     gripper_controller: str = ''
     gripper_action: str = 'gripper_joint'
-    twist_topic: str = '/cmd_vel'
+    twist_topic: str = C.TWIST_TOPIC
     twist_stamped: bool = False
 
     def __post_init__(self) -> None:
@@ -87,11 +89,11 @@ class AdapterConfig:
         if self.kind is AdapterKind.TWIST:
             return self.twist_topic
         leaf = 'joint_trajectory' if self.kind is AdapterKind.JOINT_TRAJECTORY else 'commands'
-        return f'/{self.controller}/{leaf}'
+        return f'{self.controller}/{leaf}'
 
     @property
     def gripper_topic(self) -> str:
-        return f'/{self.gripper_controller}/commands' if self.gripper_controller else ''
+        return f'{self.gripper_controller}/commands' if self.gripper_controller else ''
 
     def control_mode(self, action_kind: str) -> ControlMode:
         """Position or velocity control for a bundle ``action_kind``; raises on a mismatch."""

@@ -48,10 +48,10 @@ def check_bag(bag: Path) -> list[str]:
     topics = bag_topics(bag)
     cams = [c for c in (*C.DEFAULT_CAMERAS, *sorted(
         t.split('/')[2] for t in topics if t.startswith('/camera/') and t.endswith(
-            '/image_raw'))) if C.camera_topic(c) in topics]
+            '/image_raw'))) if bagio.bag_topic(C.camera_topic(c)) in topics]
     cams = list(dict.fromkeys(cams))
     missing = [] if cams else ['a camera (/camera/<name>/image_raw)']
-    for t in (C.JOINT_STATES_TOPIC, C.COMMAND_TOPIC):
+    for t in (bagio.bag_topic(C.JOINT_STATES_TOPIC), bagio.bag_topic(C.COMMAND_TOPIC)):
         if t not in topics:
             missing.append(t)
     if not ({bagio.ARM_TRAJECTORY_TOPIC, bagio.ARM_COMMANDS_TOPIC} & set(topics)):

@@ -30,7 +30,7 @@ ACTION_TOPIC = '/lerobot/action'
 def _topics(meta: StagingMeta) -> dict[str, str]:
     t = dict(bagio.DEFAULT_TOPICS)
     for c in meta.cameras:
-        t[C.camera_topic(c)] = 'sensor_msgs/msg/Image'
+        t[bagio.bag_topic(C.camera_topic(c))] = 'sensor_msgs/msg/Image'
     t[ACTION_TOPIC] = 'std_msgs/msg/Float64MultiArray'
     return t
 

@@ -1,10 +1,10 @@
 """
 Node ``gz_tactile``: Gazebo finger contact sensors -> ``vla_ros_msgs/TactileArray``.
 
-Subscribes ``/gz/tactile/<pad>`` (``ros_gz_interfaces/Contacts`` from ros_gz_bridge, see
+Subscribes ``gz/tactile/<pad>`` (``ros_gz_interfaces/Contacts`` from ros_gz_bridge, see
 config/gz_bridge.yaml) and publishes the same pad layout as ``mujoco_sim`` on
-``/tactile/array`` at ``tactile_rate_hz``. gz only reports while touching, so a pad without a
-report for ``hold_s`` reads zero.
+``tactile/array`` at ``tactile_rate_hz`` (relative names: resolved in the node's namespace).
+gz only reports while touching, so a pad without a report for ``hold_s`` reads zero.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from vla_ros.errors import ConfigError
 from vla_ros.nodes.param_table import warn_unknown_parameters
 from vla_ros.nodes.spin import run_node
 from vla_ros.qos import SENSOR_QOS
-from vla_ros.sim.gazebo import GZ_TACTILE_TOPIC_FMT
+from vla_ros.sim.gazebo import ROS_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT
 from vla_ros_msgs.msg import TactileArray, TactilePad
@@ -41,7 +41,7 @@ class GzTactile(Node):
         self.values = {p.name: np.zeros(p.rows * p.cols, np.float32) for p in ROBOT.pads}
         self.stamps = {p.name: 0 for p in ROBOT.pads}
         for pad in ROBOT.pads:
-            self.create_subscription(Contacts, GZ_TACTILE_TOPIC_FMT.format(pad=pad.name),
+            self.create_subscription(Contacts, ROS_TACTILE_TOPIC_FMT.format(pad=pad.name),
                                      lambda m, n=pad.name: self._on_contacts(n, m),
                                      SENSOR_QOS)
         self.pub = self.create_publisher(TactileArray, C.TACTILE_TOPIC, SENSOR_QOS)

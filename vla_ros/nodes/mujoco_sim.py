@@ -2,11 +2,12 @@
 Node ``mujoco_sim``: the MuJoCo tabletop world as a ROS 2 robot.
 
 Publishes what a real driver stack would (cameras, microphone, tactile pads, joint states)
-stamped with sim time, plus ``/clock`` and the task predicates on ``/sim/task_state``;
+stamped with sim time, plus ``/clock`` and the task predicates on ``sim/task_state``;
 accepts the ros2_control topics of ``arm_controller`` and ``gripper_controller``. Physics and
 rendering run in one thread (the GL context is thread-bound); ROS callbacks only queue work.
-A reset (service ``/sim/reset`` with the ``seed`` parameter, or topic ``/sim/reset_seed``)
-restarts sim time at 0: ``/clock`` jumps backwards.
+A reset (service ``sim/reset`` with the ``seed`` parameter, or topic ``sim/reset_seed``)
+restarts sim time at 0: ``/clock`` jumps backwards. Every name but ``/clock`` is relative:
+in namespace ``/robot1`` the node uses ``/robot1/camera/front/image_raw`` and so on.
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ from vla_ros.sim.trajectory import TrajectoryFollower
 from vla_ros.sim.world import JOINT_NAMES, SimWorld, WorldConfig
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
-ARM_TRAJECTORY_TOPIC = '/arm_controller/joint_trajectory'
-ARM_COMMANDS_TOPIC = '/arm_controller/commands'
-GRIPPER_COMMANDS_TOPIC = '/gripper_controller/commands'
-TASK_STATE_TOPIC = '/sim/task_state'
-RESET_SERVICE = '/sim/reset'
-RESET_SEED_TOPIC = '/sim/reset_seed'
-SOUND_TOPIC = '/sim/sound'
+# relative names (vla_ros/constants.py): resolved in the node's namespace; /clock is global
+ARM_TRAJECTORY_TOPIC = C.ARM_TRAJECTORY_TOPIC
+ARM_COMMANDS_TOPIC = C.ARM_COMMANDS_TOPIC
+GRIPPER_COMMANDS_TOPIC = C.GRIPPER_COMMANDS_TOPIC
+TASK_STATE_TOPIC = C.SIM_TASK_STATE_TOPIC
+RESET_SERVICE = C.SIM_RESET_SERVICE
+RESET_SEED_TOPIC = C.SIM_RESET_SEED_TOPIC
+SOUND_TOPIC = C.SIM_SOUND_TOPIC
 STREAMS = ('camera', 'audio', 'tactile', 'joints', 'clock', 'task_state')
 
 
@@ -80,7 +82,7 @@ class MujocoSim(Node):
                                                  SENSOR_QOS)
         self.joint_pub = self.create_publisher(JointState, C.JOINT_STATES_TOPIC,
                                                SENSOR_QOS)
-        self.clock_pub = self.create_publisher(Clock, '/clock', RELIABLE_QOS)
+        self.clock_pub = self.create_publisher(Clock, C.CLOCK_TOPIC, RELIABLE_QOS)
         self.task_pub = self.create_publisher(String, TASK_STATE_TOPIC, LATCHED_QOS)
 
         self.work: queue.SimpleQueue = queue.SimpleQueue()  # callbacks -> sim thread

@@ -3,7 +3,8 @@ Node ``multimodal_sync``: sensor streams -> time-aligned ``MultimodalFrame`` on 
 
 A thin wrapper around :class:`~vla_ros.nodes.sensor_inputs.SensorInputs` (the same front end
 ``vla_policy`` embeds in-process). Publishes frames for recording and other consumers, and
-per-modality rate/age/drop/reject counts on ``/diagnostics``.
+per-modality rate/age/drop/reject counts on ``/diagnostics`` (global; each status names this
+node's fully qualified name). Sensor topics are relative: resolved in the node's namespace.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from vla_ros import constants as C
 from vla_ros.core.frame import Frame
 from vla_ros.nodes.frame_msgs import frame_to_msg
 from vla_ros.nodes.param_table import warn_unknown_parameters
@@ -38,7 +40,7 @@ class MultimodalSync(Node):
         config = declare_sync_parameters(self)
         warn_unknown_parameters(self)
         self.frame_pub = self.create_publisher(MultimodalFrame, '~/frame', FRAME_QOS)
-        self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.diag_pub = self.create_publisher(DiagnosticArray, C.DIAGNOSTICS_TOPIC, 10)
         # sensors in one mutually exclusive group (the synchronizer is single-threaded);
         # diagnostics in another so a busy sensor queue never delays them.
         self.inputs = SensorInputs(self, config, callback_group=MutuallyExclusiveCallbackGroup(),

@@ -71,8 +71,14 @@ def weights_msg(w: ModalityWeights, *, stamp, model_id: str) -> ModalityWeightsM
     return msg
 
 
-def policy_diagnostic(name: str, state: SafetyState, reason: str, c: PolicyCounters,
+def policy_diagnostic(node_fqn: str, state: SafetyState, reason: str, c: PolicyCounters,
                       attribution: LiveAttribution | None = None) -> DiagnosticStatus:
+    """
+    Build the policy's status for the global ``/diagnostics``.
+
+    Named ``<node_fqn without the leading slash>: policy`` with ``hardware_id`` = the fully
+    qualified node name, so two robots (``/robot1/vla_policy``, ``/robot2/vla_policy``) differ.
+    """
     level = {SafetyState.RUNNING: DiagnosticStatus.OK, SafetyState.IDLE: DiagnosticStatus.OK,
              SafetyState.HOLDING: DiagnosticStatus.WARN,
              SafetyState.ESTOPPED: DiagnosticStatus.WARN,
@@ -88,6 +94,6 @@ def policy_diagnostic(name: str, state: SafetyState, reason: str, c: PolicyCount
               **({} if attribution is None else {
                   'attribution_skipped_slow': str(attribution.skipped_slow),
                   'attribution_error': attribution.error})}
-    return DiagnosticStatus(level=level, name=name, message=reason or state.value,
-                            hardware_id='vla_policy',
+    return DiagnosticStatus(level=level, name=f"{node_fqn.lstrip('/')}: policy",
+                            message=reason or state.value, hardware_id=node_fqn,
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])

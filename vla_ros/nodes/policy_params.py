@@ -90,20 +90,22 @@ _TABLE = (
     spec('scheduler.blend_steps', I, 4, 'ticks of the cross-fade between chunks',
          range=(0, 10000)),
     spec('controller.kind', S, 'joint_trajectory', 'joint_trajectory | forward_command | twist'),
-    spec('controller.name', S, 'arm_controller', 'controller name: /<name>/joint_trajectory or '
-         '/<name>/commands'),
+    spec('controller.name', S, 'arm_controller', 'controller name: topic <name>/joint_trajectory '
+         'or <name>/commands, in the node namespace (a name starting with / is absolute)'),
     spec('controller.joints', SA, list(C.DEFAULT_ARM_JOINTS), "the controller's joint list "
          '(its command order)'),
     spec('controller.trajectory_mode', S, 'point', 'point (one point per tick) | chunk (the '
          'remaining chunk with time_from_start)'),
     spec('controller.point_time_s', D, 0.0, 'time_from_start of a single point [s]; 0 = one '
          'period', range=(0.0, 10.0)),
-    spec('gripper.controller', S, '', "gripper forward-command controller ('' = none)"),
+    spec('gripper.controller', S, '', 'gripper forward-command controller, topic '
+         "<name>/commands ('' = none)"),
     spec('gripper.action', S, C.DEFAULT_GRIPPER_JOINT, 'action name of the gripper in the '
          'bundle'),
     spec('gripper.joint_state', S, '', "joint_states name of the gripper ('' = "
          'gripper.action)'),
-    spec('twist.topic', S, '/cmd_vel', 'twist output topic'),
+    spec('twist.topic', S, C.TWIST_TOPIC, 'twist output topic (relative: in the node '
+         'namespace)'),
     spec('twist.stamped', B, False, 'publish TwistStamped instead of Twist'),
     spec('limits.joints', SA, [], 'names the limits.* arrays refer to'),
     spec('limits.lower', DA, [], 'lower position limits [rad, m]'),

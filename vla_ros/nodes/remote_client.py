@@ -39,6 +39,11 @@ def payload_bytes(msg: RemoteFrame) -> int:
     return n
 
 
+def remote_client_name(policy_node: str) -> str:
+    """Name of the chunk node beside ``policy_node`` (one name per node in the process)."""
+    return f'{policy_node}_remote_client'
+
+
 class RemoteClient:
     """
     Publisher of requests and subscriber of chunks for one :class:`RemotePolicyLoop`.
@@ -55,10 +60,14 @@ class RemoteClient:
         self.last_bytes = 0
         self.pub = node.create_publisher(RemoteFrame, REMOTE_FRAME_TOPIC, REMOTE_FRAME_QOS)
         # Chunks are taken by a node of their own, spun by its own thread: behind the sensor
-        # callbacks of the policy's executor (60 camera images/s) a chunk waited ~2 ms.
-        self._node = rclpy.create_node(f'{node.get_name()}_remote', context=node.context,
-                                       namespace=node.get_namespace(),
-                                       start_parameter_services=False)
+        # callbacks of the policy's executor (60 camera images/s) a chunk waited ~2 ms. Its
+        # name is its own: launch's `name=` is a process-wide `__node:=` remap that would name
+        # both nodes `vla_policy`; a node's own `__node:=` beats it (the namespace remap and
+        # topic remaps still apply).
+        self._node = rclpy.create_node(
+            remote_client_name(node.get_name()), context=node.context,
+            namespace=node.get_namespace(), start_parameter_services=False,
+            cli_args=['--ros-args', '-r', f'__node:={remote_client_name(node.get_name())}'])
         self.sub = self._node.create_subscription(ActionChunk, REMOTE_CHUNK_TOPIC,
                                                   self._on_chunk, REMOTE_CHUNK_QOS)
         self._executor = SingleThreadedExecutor(context=node.context)

@@ -300,7 +300,8 @@ class SensorInputs:
         prev = self._diag_prev
         dt = (now_mono - prev[0]) if prev else 0.0
         self._diag_prev = (now_mono, counts, stats.frames)
-        name = self.node.get_name()
+        fqn = self.node.get_fully_qualified_name()  # /diagnostics is global: say which robot
+        name = fqn.lstrip('/')
         out = []
         required = set(self.config.required_keys)
         for key, st in stats.modalities.items():
@@ -315,14 +316,14 @@ class SensorInputs:
                 msg = 'no data' if st.last_stamp_ns == 0 else f'stale ({age:.2f} s)'
             elif st.rejected:
                 msg = f'ok, {st.rejected} rejected'
-            out.append(_status(f'{name}: sync {key}', level, msg, {
+            out.append(_status(f'{name}: sync {key}', fqn, level, msg, {
                 'rate_hz': f'{rate:.2f}', 'age_s': f'{age:.3f}', 'received': st.received,
                 'accepted': st.accepted, 'dropped': st.dropped, 'rejected': st.rejected,
                 'out_of_order': st.out_of_order, 'present_frames': st.present,
                 'missing_frames': st.missing}))
         frame_rate = (stats.frames - prev[2]) / dt if prev and dt > 0 else 0.0
         reasons = ', '.join(f'{k}={v}' for k, v in stats.reasons.most_common(5))
-        out.append(_status(f'{name}: sync frames', DiagnosticStatus.OK if stats.frames
+        out.append(_status(f'{name}: sync frames', fqn, DiagnosticStatus.OK if stats.frames
                            else DiagnosticStatus.WARN, 'ok' if stats.frames else 'no frames', {
                                'rate_hz': f'{frame_rate:.2f}', 'frames': stats.frames,
                                'frames_dropped': stats.frames_dropped,
@@ -330,6 +331,7 @@ class SensorInputs:
         return out
 
 
-def _status(name: str, level, message: str, values: dict) -> DiagnosticStatus:
-    return DiagnosticStatus(level=level, name=name, message=message, hardware_id='vla_ros',
+def _status(name: str, hardware_id: str, level, message: str, values: dict
+            ) -> DiagnosticStatus:
+    return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
                             values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])

@@ -2,9 +2,10 @@
 Node ``sim_microphone``: the simulated microphone for simulators without one (Gazebo).
 
 Synthesizes the same sound as ``mujoco_sim`` (vla_ros.sim.audio): ambient noise, motor hum
-from ``/joint_states`` velocities, clicks at tactile contact onsets from ``/tactile/array``,
-beeps and speech requested on ``/sim/sound`` (``beep``, ``beep:<hz>:<s>``, ``say:<text>``).
-Publishes ``AudioChunk`` (S16LE mono) on ``/audio/chunk``; stamp = first sample.
+from ``joint_states`` velocities, clicks at tactile contact onsets from ``tactile/array``,
+beeps and speech requested on ``sim/sound`` (``beep``, ``beep:<hz>:<s>``, ``say:<text>``).
+Publishes ``AudioChunk`` (S16LE mono) on ``audio/chunk``; stamp = first sample. All names are
+relative (resolved in the node's namespace).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class SimMicrophone(Node):
         self.create_subscription(TactileArray, C.TACTILE_TOPIC,
                                  lambda m: setattr(self, 'force', float(np.sum(m.values))),
                                  SENSOR_QOS)
-        self.create_subscription(String, '/sim/sound', self._on_sound, RELIABLE_QOS)
+        self.create_subscription(String, C.SIM_SOUND_TOPIC, self._on_sound, RELIABLE_QOS)
         self.pub = self.create_publisher(AudioChunk, C.AUDIO_TOPIC, SENSOR_QOS)
         self.create_timer(1.0 / chunk_hz, self._publish)
 

@@ -25,8 +25,8 @@ _TABLE = (
     spec('tactile_rate_hz', D, 100.0, 'tactile rate, sim time [Hz]'),
     spec('joint_rate_hz', D, 100.0, 'joint-state rate, sim time [Hz]'),
     spec('clock_rate_hz', D, 200.0, '/clock rate, sim time [Hz]'),
-    spec('task_state_rate_hz', D, 10.0, '/sim/task_state rate, sim time [Hz]'),
-    spec('speak_commands', B, False, 'speak /vla/command texts into the microphone (espeak-ng)'),
+    spec('task_state_rate_hz', D, 10.0, 'sim/task_state rate, sim time [Hz]'),
+    spec('speak_commands', B, False, 'speak vla/command texts into the microphone (espeak-ng)'),
 )
 
 SIM_PARAMETERS = as_mapping(_TABLE)

@@ -26,7 +26,8 @@ SA, IA = PType.STRING_ARRAY, PType.INTEGER_ARRAY
 # One row per parameter, each with its type stated (see param_table: no type from a default).
 _TABLE = (
     spec('cameras', SA, list(C.DEFAULT_CAMERAS), 'camera names, in order'),
-    spec('camera_topics', SA, [], "image topic per camera ([] = '/camera/<name>/image_raw')"),
+    spec('camera_topics', SA, [], "image topic per camera ([] = 'camera/<name>/image_raw'; "
+         'relative names resolve in the node namespace, absolute ones are kept)'),
     spec('required_cameras', SA, [C.DEFAULT_CAMERAS[0]],
          'cameras without which no frame is made'),
     spec('compressed_cameras', SA, [],
@@ -38,7 +39,7 @@ _TABLE = (
          range=(0.0001, 10.0)),
     spec('max_wait_s', D, 0.05, 'how long a trigger waits for the other cameras [s]',
          range=(0.0, 5.0)),
-    spec('audio_topic', S, C.AUDIO_TOPIC, 'audio topic'),
+    spec('audio_topic', S, C.AUDIO_TOPIC, 'audio topic (relative: in the node namespace)'),
     spec('audio_msg_type', S, AUDIO_MSG_TYPES[0], f'one of {list(AUDIO_MSG_TYPES)}'),
     spec('audio_data_rate', I, C.DEFAULT_SAMPLE_RATE_HZ, 'AudioData adapter: sample rate [Hz]',
          range=(1, 1_000_000)),
@@ -48,7 +49,7 @@ _TABLE = (
          range=(0.001, 60.0)),
     spec('audio_rate', I, C.DEFAULT_SAMPLE_RATE_HZ, 'model audio sample rate [Hz]',
          range=(1000, 384000)),
-    spec('tactile_topic', S, C.TACTILE_TOPIC, 'tactile topic'),
+    spec('tactile_topic', S, C.TACTILE_TOPIC, 'tactile topic (relative: in the node namespace)'),
     spec('tactile_msg_type', S, TACTILE_MSG_TYPES[0], f'one of {list(TACTILE_MSG_TYPES)}'),
     spec('tactile_pad_names', SA, [], 'tactile layout: pad names (Float32MultiArray adapter; '
          'with TactileArray, messages with another layout are rejected)'),
@@ -57,7 +58,8 @@ _TABLE = (
     spec('tactile_pad_channels', IA, [], 'tactile layout: channels per pad ([] = 1)'),
     spec('tactile_mode', S, 'latest', "tactile reduction: 'latest', 'max' or 'mean'"),
     spec('tactile_window_s', D, 0.05, 'tactile max/mean window [s]', range=(0.001, 10.0)),
-    spec('joint_states_topic', S, C.JOINT_STATES_TOPIC, 'joint state topic'),
+    spec('joint_states_topic', S, C.JOINT_STATES_TOPIC,
+         'joint state topic (relative: in the node namespace)'),
     spec('joint_names', SA, [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT],
          'required joints, in frame order'),
     spec('command_topic', S, C.COMMAND_TOPIC,

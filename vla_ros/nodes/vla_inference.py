@@ -24,6 +24,7 @@ import threading
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from vla_ros import constants as C
 from vla_ros.core.batching import BatchQueue
 from vla_ros.core.bundle import load_bundle
 from vla_ros.core.frame import Frame
@@ -116,7 +117,7 @@ class VlaInference(Node):
         self._subs = [self.create_subscription(
             RemoteFrame, topic(r, REMOTE_FRAME_TOPIC), functools.partial(self._on_frame, r),
             REMOTE_FRAME_QOS, callback_group=group) for r in robots]
-        self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.diag_pub = self.create_publisher(DiagnosticArray, C.DIAGNOSTICS_TOPIC, 10)
         self.create_timer(float(v['diagnostics_period_s']), self._publish_diagnostics,
                           callback_group=MutuallyExclusiveCallbackGroup())
         self._running = True
@@ -200,7 +201,8 @@ class VlaInference(Node):
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.status = [DiagnosticStatus(
             level=DiagnosticStatus.WARN if c.rejected else DiagnosticStatus.OK,
-            name=f'{self.get_name()}: inference server', hardware_id='vla_inference',
+            name=f"{self.get_fully_qualified_name().lstrip('/')}: inference server",
+            hardware_id=self.get_fully_qualified_name(),
             message=f'{c.chunks} chunks, mean batch {s.mean_batch:.2f}',
             values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])]
         self.diag_pub.publish(msg)

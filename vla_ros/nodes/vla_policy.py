@@ -78,7 +78,7 @@ class VlaPolicy(LifecycleNode):
         self.status_pub = self.create_publisher(PolicyStatus, '~/status', LATCHED_QOS)
         self.chunk_pub = self.create_publisher(ActionChunk, '~/action_chunk', 10)
         self.weights_pub = self.create_publisher(ModalityWeights, '~/modality_weights', 10)
-        self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.diag_pub = self.create_publisher(DiagnosticArray, C.DIAGNOSTICS_TOPIC, 10)
         self._timers: list = []
         self._subs: list = []
         self._worker: Worker | None = None
@@ -368,7 +368,7 @@ class VlaPolicy(LifecycleNode):
         arr = DiagnosticArray()
         arr.header.stamp = self.get_clock().now().to_msg()
         state, reason, _ = loop.snapshot()
-        arr.status.append(policy_diagnostic(f'{self.get_name()}: policy', state, reason,
+        arr.status.append(policy_diagnostic(self.get_fully_qualified_name(), state, reason,
                                             loop.counters, loop.attribution))
         if self.remote is not None:
             arr.status[-1].values.extend(self.remote.diagnostics())

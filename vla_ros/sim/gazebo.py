@@ -31,6 +31,7 @@ URDF_PATH = ROOT / 'config' / 'vla_arm.urdf'
 WORLD_PATH = ROOT / 'config' / 'tabletop_world.sdf'
 CONTROLLERS_PLACEHOLDER = '@CONTROLLERS_YAML@'
 GZ_TACTILE_TOPIC_FMT = '/gz/tactile/{pad}'   # gz contact sensor topic per pad
+ROS_TACTILE_TOPIC_FMT = 'gz/tactile/{pad}'   # its bridged ROS topic (relative: the namespace)
 IMAGE_SIZE = (224, 224)                      # (width, height) of the gz cameras [px]
 CAMERA_RATE_HZ = 30
 CONTACT_RATE_HZ = 100
@@ -104,7 +105,7 @@ def _fixed(robot: ET.Element, name: str, parent: str, xyz, rpy=(0, 0, 0)) -> Non
 def _camera_sensor(parent: ET.Element, cam: Camera) -> None:
     w, h = IMAGE_SIZE
     s = _sub(parent, 'sensor', name=f'{cam.name}_camera', type='camera')
-    _sub(s, 'topic', C.camera_topic(cam.name))
+    _sub(s, 'topic', C.namespaced(C.camera_topic(cam.name)))  # gz side: absolute
     _sub(s, 'update_rate', str(CAMERA_RATE_HZ))
     _sub(s, 'always_on', '1')
     c = _sub(s, 'camera')

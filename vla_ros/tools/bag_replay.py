@@ -79,7 +79,9 @@ def replay(bag: str | Path, sync_config: SyncConfig, primary: str) -> Replay:
     sync = MultimodalSynchronizer(sync_config, clock=lambda: log_ns[0])
     out = Replay()
     pending: list[int] = []
-    cam_topics = {C.camera_topic(c.name): c.name for c in sync_config.cameras}
+    cam_topics = {bagio.bag_topic(C.camera_topic(c.name)): c.name for c in sync_config.cameras}
+    audio, tactile, joints, command = (bagio.bag_topic(t) for t in (
+        C.AUDIO_TOPIC, C.TACTILE_TOPIC, C.JOINT_STATES_TOPIC, C.COMMAND_TOPIC))
     for topic, _, t_ns, msg in bagio.read_messages(bag):
         log_ns[0] = t_ns
         out.topics.add(topic)
@@ -90,16 +92,16 @@ def replay(bag: str | Path, sync_config: SyncConfig, primary: str) -> Replay:
                 sync.add_image(cam, stamp, convert.image_to_rgb8(msg))
                 if cam == primary:
                     pending.append(stamp)
-            elif topic == C.AUDIO_TOPIC:
+            elif topic == audio:
                 samples, rate = convert.audio_chunk_to_array(msg)
                 sync.add_audio(convert.stamp_to_ns(msg.header.stamp), samples, rate)
-            elif topic == C.TACTILE_TOPIC:
+            elif topic == tactile:
                 values, layout = convert.tactile_to_array(msg)
                 sync.add_tactile(convert.stamp_to_ns(msg.header.stamp), values, layout)
-            elif topic == C.JOINT_STATES_TOPIC:
+            elif topic == joints:
                 names, pos, vel = convert.joint_state_to_arrays(msg)
                 sync.add_joints(convert.stamp_to_ns(msg.header.stamp), names, pos, vel)
-            elif topic == C.COMMAND_TOPIC:
+            elif topic == command:
                 sync.set_command(msg.data, max(1, t_ns))
             elif topic == bagio.ARM_TRAJECTORY_TOPIC and len(msg.points):
                 idx = [list(msg.joint_names).index(j) for j in ARM]

@@ -19,23 +19,27 @@ from rosbags.typesys import get_types_from_msg, get_typestore, Stores
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 
-ARM_TRAJECTORY_TOPIC = '/arm_controller/joint_trajectory'
-ARM_COMMANDS_TOPIC = '/arm_controller/commands'
-GRIPPER_COMMANDS_TOPIC = '/gripper_controller/commands'
-SOUND_TOPIC = '/sim/sound'
+# Bags hold absolute, root-namespace names (``/vla/command``), whatever namespace the robot
+# ran in (the nodes' names are relative: vla_ros/constants.py). The writer and the reader
+# below take either form; the names they hand back are the bag's.
+bag_topic = C.bag_topic
+ARM_TRAJECTORY_TOPIC = bag_topic(C.ARM_TRAJECTORY_TOPIC)
+ARM_COMMANDS_TOPIC = bag_topic(C.ARM_COMMANDS_TOPIC)
+GRIPPER_COMMANDS_TOPIC = bag_topic(C.GRIPPER_COMMANDS_TOPIC)
+SOUND_TOPIC = bag_topic(C.SIM_SOUND_TOPIC)
 
 # The topics a demonstration bag holds: what a user records during teleop on a real robot.
-DEFAULT_TOPICS: dict[str, str] = {
+DEFAULT_TOPICS: dict[str, str] = {bag_topic(t): msgtype for t, msgtype in {
     **{C.camera_topic(c): 'sensor_msgs/msg/Image' for c in C.DEFAULT_CAMERAS},
     C.AUDIO_TOPIC: 'vla_ros_msgs/msg/AudioChunk',
     C.TACTILE_TOPIC: 'vla_ros_msgs/msg/TactileArray',
     C.JOINT_STATES_TOPIC: 'sensor_msgs/msg/JointState',
     C.COMMAND_TOPIC: 'std_msgs/msg/String',
-    ARM_TRAJECTORY_TOPIC: 'trajectory_msgs/msg/JointTrajectory',
-    ARM_COMMANDS_TOPIC: 'std_msgs/msg/Float64MultiArray',
-    GRIPPER_COMMANDS_TOPIC: 'std_msgs/msg/Float64MultiArray',
-    SOUND_TOPIC: 'std_msgs/msg/String',
-}
+    C.ARM_TRAJECTORY_TOPIC: 'trajectory_msgs/msg/JointTrajectory',
+    C.ARM_COMMANDS_TOPIC: 'std_msgs/msg/Float64MultiArray',
+    C.GRIPPER_COMMANDS_TOPIC: 'std_msgs/msg/Float64MultiArray',
+    C.SIM_SOUND_TOPIC: 'std_msgs/msg/String',
+}.items()}
 MSG_DIR = Path(__file__).resolve().parents[2] / 'msg' / 'msg'
 
 
@@ -116,7 +120,8 @@ class BagWriter:
         self.path = Path(path)
         if self.path.exists():
             raise ConfigError(f'bag {self.path} already exists; choose a new --out')
-        self.topics = dict(DEFAULT_TOPICS if topics is None else topics)
+        self.topics = {bag_topic(t): m for t, m in
+                       (DEFAULT_TOPICS if topics is None else topics).items()}
         self._writer = Writer(self.path, version=9, storage_plugin=StoragePlugin.MCAP)
         self._conns: dict[str, object] = {}
         self.count = 0
@@ -129,6 +134,7 @@ class BagWriter:
         self._writer.close()
 
     def _conn(self, topic: str, msgtype: str | None = None):
+        topic = bag_topic(topic)
         c = self._conns.get(topic)
         if c is None:
             msgtype = msgtype or self.topics.get(topic)
@@ -151,8 +157,9 @@ class BagWriter:
 
 
 def read_messages(path: str | Path, topics: Sequence[str] | None = None):
-    """Yield (topic, msgtype, log_time_ns, message) in log-time order."""
+    """Yield (topic, msgtype, log_time_ns, message) in log-time order (bag topic names)."""
     ts = typestore()
+    topics = None if topics is None else {bag_topic(t) for t in topics}
     with Reader(Path(path)) as reader:
         conns = [c for c in reader.connections if topics is None or c.topic in topics]
         for conn, t, raw in reader.messages(connections=conns):

@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='GIF of the episode (front | wrist camera)')
     parser.add_argument('--allow-fail', action='store_true',
                         help='exit 0 when the loop worked even if the task failed')
+    parser.add_argument('--namespace', '-n', default='',
+                        help='ROS namespace of both nodes (as mujoco.launch.py '
+                             "namespace:=robot1); '' = the root namespace")
 
 
 def _bundle(args: argparse.Namespace) -> tuple[pathlib.Path, str]:
@@ -75,12 +78,13 @@ def run(args: argparse.Namespace) -> int:
     task = make_task(args.task, args.seed, colour=args.colour)
     expected_rate_hz = 1.0 / load_bundle(bundle).manifest.dt  # control runs at the bundle rate
     print(f'[demo] bundle {bundle} ({origin}); starting mujoco_sim + vla_policy', flush=True)
-    runner = EpisodeRunner(bundle)
+    runner = EpisodeRunner(bundle, namespace=getattr(args, 'namespace', ''))
     print(f'[demo] parameters: {runner.describe()}'.replace('\n', '\n[demo] parameters: '),
           flush=True)
     with runner:
         print(f'[demo] ready after {time.monotonic() - t0:.1f} s; seed {args.seed}; '
-              f'command on /vla/command: "{task.command}"', flush=True)
+              f'command on {runner.namespace.rstrip("/")}/vla/command: "{task.command}"',
+              flush=True)
         result = runner.run(task, args.seed, record_video=True)
     gif = write_gif(args.out, result.frames, height=GIF_HEIGHT) if result.frames else None
 

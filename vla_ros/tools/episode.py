@@ -80,6 +80,8 @@ class EpisodeRunner:
     :param restart_policy: start a fresh ``vla_policy`` for each episode after the first
         (default False: one policy process lives across sim resets, which is itself part of
         what an episode exercises: the clock jumping back must not stall the policy).
+    :param namespace: ROS namespace of both nodes and of this runner ('' = the root), as
+        ``mujoco.launch.py namespace:=...`` runs them.
     """
 
     def __init__(self, bundle: str | Path, *, mask: Sequence[str] = (),
@@ -87,8 +89,10 @@ class EpisodeRunner:
                  domain_id: int | None = None,
                  sim_overrides: Mapping[str, object] | None = None,
                  policy_overrides: Mapping[str, object] | None = None,
-                 params_file: str | Path | None = None, restart_policy: bool = False) -> None:
+                 params_file: str | Path | None = None, restart_policy: bool = False,
+                 namespace: str = '') -> None:
         self.bundle = Path(bundle)
+        self.namespace = '/' + namespace.strip().strip('/')
         self.mask = check_mask(mask)
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix='vla_episode_'))
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -151,22 +155,25 @@ class EpisodeRunner:
         from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
         env = self._env = {'ROS_DOMAIN_ID': str(self.domain_id)}
         self.procs = [
-            NodeProcess('mujoco_sim', self.sim_params.ros_args(self.log_dir), env=env,
+            NodeProcess('mujoco_sim', self.sim_params.ros_args(self.log_dir, self.namespace),
+                        env=env,
                         log_path=self.log_dir / 'mujoco_sim.log').start(),
             self._policy_process().start()]
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain_id)
-        node = self.node = rclpy.create_node('vla_episode_runner', context=self.context)
-        node.create_subscription(String, '/sim/task_state', self._on_state, LATCHED_QOS)
-        node.create_subscription(PolicyStatus, '/vla_policy/status', self._on_status,
+        node = self.node = rclpy.create_node('vla_episode_runner', context=self.context,
+                                             namespace=self.namespace)
+        # relative names: the nodes' topics in self.namespace
+        node.create_subscription(String, C.SIM_TASK_STATE_TOPIC, self._on_state, LATCHED_QOS)
+        node.create_subscription(PolicyStatus, 'vla_policy/status', self._on_status,
                                  LATCHED_QOS)
         for cam in VIDEO_CAMERAS:
             node.create_subscription(Image, C.camera_topic(cam),
                                      lambda m, c=cam: self._on_image(c, m),
                                      SENSOR_QOS)
         self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
-        self.reset_pub = node.create_publisher(UInt32, '/sim/reset_seed', RELIABLE_QOS)
-        self.sound_pub = node.create_publisher(String, '/sim/sound', RELIABLE_QOS)
+        self.reset_pub = node.create_publisher(UInt32, C.SIM_RESET_SEED_TOPIC, RELIABLE_QOS)
+        self.sound_pub = node.create_publisher(String, C.SIM_SOUND_TOPIC, RELIABLE_QOS)
         self._String, self._UInt32 = String, UInt32
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(node)
@@ -185,8 +192,8 @@ class EpisodeRunner:
 
     def _policy_process(self) -> NodeProcess:
         self._policy_starts = getattr(self, '_policy_starts', 0) + 1
-        return NodeProcess('vla_policy', self.policy_params.ros_args(self.log_dir),
-                           env=self._env,
+        args = self.policy_params.ros_args(self.log_dir, self.namespace)
+        return NodeProcess('vla_policy', args, env=self._env,
                            log_path=self.log_dir / f'vla_policy_{self._policy_starts}.log')
 
     def _restart_policy(self, timeout_s: float = 60.0) -> None:

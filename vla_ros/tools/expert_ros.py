@@ -11,6 +11,7 @@ from pathlib import Path
 import random
 import time
 
+from vla_ros import constants as C
 from vla_ros.errors import ProcessError
 from vla_ros.tools.sim_config import NodeParams, sim_node_params
 
@@ -50,7 +51,7 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None
     ex.add_node(node)
     try:
         teleop = ExpertTeleop(node, model, ROBOT.home_positions(), task, seed)
-        reset = node.create_publisher(UInt32, '/sim/reset_seed', RELIABLE_QOS)
+        reset = node.create_publisher(UInt32, C.SIM_RESET_SEED_TOPIC, RELIABLE_QOS)
         spin = lambda: ex.spin_once(timeout_sec=0.05)  # noqa: E731
         if not wait_until(lambda: spin() or sim.check() or teleop.last_state is not None,
                           30.0):

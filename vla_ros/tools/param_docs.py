@@ -35,7 +35,7 @@ def _default(s: ParamSpec) -> str:
     if s.default == []:
         return '`[]`'
     if isinstance(s.default, list):
-        return '`[' + ', '.join(str(v) for v in s.default) + ']`'
+        return '`[' + ', '.join(str(v) if v != '' else "''" for v in s.default) + ']`'
     if isinstance(s.default, str):
         return f"`'{s.default}'`" if s.default == '' else f'`{s.default}`'
     return f'`{str(s.default).lower() if isinstance(s.default, bool) else s.default}`'

@@ -4,7 +4,7 @@ Recording ROS topics to MCAP, as ``ros2 bag record`` would.
 rosbag2_py is not installable here: raw CDR bytes from rclpy ``raw=True`` subscriptions,
 written with pip ``rosbags``.
 
-Also the expert as a teleoperator (:class:`ExpertTeleop`): it watches ``/sim/task_state`` and
+Also the expert as a teleoperator (:class:`ExpertTeleop`): it watches ``sim/task_state`` and
 publishes arm trajectory points and gripper commands like a person with a joystick would, so
 the whole ROS graph (``mujoco_sim`` process -> DDS -> recorder) produces a demonstration bag.
 """
@@ -38,7 +38,9 @@ class TopicRecorder:
     Subscribe to ``topics`` (name -> 'pkg/msg/Type') on ``node`` and record them.
 
     Every message is written to ``writer`` at the node clock's time (sim time with
-    use_sim_time).
+    use_sim_time). A bag name (``/vla/command``) is subscribed relative (``vla/command``), in
+    the node's namespace: a recorder in ``/robot1`` records ``/robot1/vla/command`` as
+    ``/vla/command``, so every robot's bags read alike.
     """
 
     def __init__(self, node: Node, writer: bagio.BagWriter,
@@ -49,9 +51,11 @@ class TopicRecorder:
         self.recording = True
         topics = dict(bagio.DEFAULT_TOPICS if topics is None else topics)
         for topic, msgtype in topics.items():
+            topic = bagio.bag_topic(topic)
             qos = (SENSOR_QOS if msgtype in SENSOR_TYPES
-                   else LATCHED_QOS if topic == C.COMMAND_TOPIC else RECORDER_QOS)
-            node.create_subscription(_msg_class(msgtype), topic,
+                   else LATCHED_QOS if topic == bagio.bag_topic(C.COMMAND_TOPIC)
+                   else RECORDER_QOS)
+            node.create_subscription(_msg_class(msgtype), topic.lstrip('/'),
                                      lambda data, t=topic, m=msgtype: self._on(t, m, data),
                                      qos, raw=True)
 
@@ -77,13 +81,13 @@ class ExpertTeleop:
         self.done_at: float | None = None
         self.active = False
         self._types = (Float64MultiArray, String, JointTrajectory, JointTrajectoryPoint)
-        self.arm_pub = node.create_publisher(JointTrajectory, bagio.ARM_TRAJECTORY_TOPIC,
+        self.arm_pub = node.create_publisher(JointTrajectory, C.ARM_TRAJECTORY_TOPIC,
                                              RELIABLE_QOS)
-        self.grip_pub = node.create_publisher(Float64MultiArray, bagio.GRIPPER_COMMANDS_TOPIC,
+        self.grip_pub = node.create_publisher(Float64MultiArray, C.GRIPPER_COMMANDS_TOPIC,
                                               RELIABLE_QOS)
         self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
-        self.sound_pub = node.create_publisher(String, bagio.SOUND_TOPIC, RELIABLE_QOS)
-        node.create_subscription(String, '/sim/task_state', self._on_state, LATCHED_QOS)
+        self.sound_pub = node.create_publisher(String, C.SIM_SOUND_TOPIC, RELIABLE_QOS)
+        node.create_subscription(String, C.SIM_TASK_STATE_TOPIC, self._on_state, LATCHED_QOS)
         self.last_state: TaskState | None = None
 
     def start(self) -> None:

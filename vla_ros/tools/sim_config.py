@@ -75,15 +75,21 @@ class NodeParams:
         path = Path(directory) / f'{self.node}.overrides.yaml'
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(
-            {self.node: {'ros__parameters': _nested(self.overrides)}}, sort_keys=False))
+            {f'/**/{self.node}': {'ros__parameters': _nested(self.overrides)}},  # any namespace
+            sort_keys=False))
         return path
 
-    def ros_args(self, directory: str | os.PathLike) -> list[str]:
-        """``--ros-args --params-file <file> [--params-file <overrides>]`` for the node."""
+    def ros_args(self, directory: str | os.PathLike, namespace: str = '') -> list[str]:
+        """
+        ``--ros-args --params-file <file> [--params-file <overrides>]`` for the node.
+
+        ``namespace``: the node's (``-r __ns:=``, what launch's ``namespace=`` passes).
+        """
         files = [self.params_file]
         if self.overrides:
             files.append(self.write_overrides(directory))
-        return ros_args(params_files=files)
+        ns = namespace.strip().strip('/')
+        return ros_args(params_files=files) + (['-r', f'__ns:=/{ns}'] if ns else [])
 
 
 def sim_node_params(overrides: Mapping[str, object] | None = None, *,
@@ -191,3 +197,32 @@ def bundle_sim_params(provenance: Mapping[str, object], *,
     """``mujoco_sim`` as a closed-loop run of a bundle uses it: the file + recorded_with."""
     base = sim_node_params(params_file=params_file)
     return sim_node_params(recorded_overrides(provenance, base), params_file=params_file)
+
+
+def bundle_provenance(bundle: str | os.PathLike) -> Mapping[str, object]:
+    """Return the ``provenance`` mapping of a bundle's bundle.yaml (YAML only: no ONNX)."""
+    path = Path(bundle)
+    path = path if path.name.endswith('.yaml') else path / 'bundle.yaml'
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f'cannot read the bundle manifest {path}: {e}') from e
+    prov = raw.get('provenance') if isinstance(raw, Mapping) else None
+    return prov if isinstance(prov, Mapping) else {}
+
+
+def launch_sim_params(bundle: str | os.PathLike, *,
+                      params_file: str | os.PathLike | None = None,
+                      sensors: Mapping[str, object] | None = None) -> NodeParams:
+    """
+    Return ``mujoco_sim``'s parameters as mujoco.launch.py starts it (as demo and eval do).
+
+    The file, then the bundle's ``provenance.recorded_with`` (the sensors it was trained on),
+    then ``sensors`` (launch arguments such as ``image_width``; ``''`` = not given).
+    """
+    given = {k: v for k, v in (sensors or {}).items() if v not in ('', None)}
+    unknown = sorted(set(given) - set(SENSOR_PARAMETERS))
+    if unknown:
+        raise ConfigError(f'unknown sensor parameters {unknown}; known {SENSOR_PARAMETERS}')
+    base = bundle_sim_params(bundle_provenance(bundle), params_file=params_file)
+    return sim_node_params({**base.overrides, **given}, params_file=params_file)
