@@ -173,8 +173,9 @@ def test_joints_and_limits_survive_the_conversion(robot):
 
 def test_controller_joints_exist_with_the_commanded_limits(robot):
     cfg = yaml.safe_load((ROOT / 'config' / 'gz_controllers.yaml').read_text())
-    controlled = [*cfg['arm_controller']['ros__parameters']['joints'],
-                  *cfg['gripper_controller']['ros__parameters']['joints']]
+    # sections are '/**/<controller>' (any namespace) or a plain node name
+    params = {k.removeprefix('/**/'): v['ros__parameters'] for k, v in cfg.items()}
+    controlled = [*params['arm_controller']['joints'], *params['gripper_controller']['joints']]
     joints = {j.get('name'): j for j in robot.findall('joint')}
     urdf = ET.parse(gazebo.URDF_PATH).getroot()
     commanded = {j.get('name'): j for j in urdf.find('ros2_control').findall('joint')
