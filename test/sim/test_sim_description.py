@@ -152,7 +152,7 @@ def test_camera_fov_and_size_agree(mj):
                for s in root.iter('sensor') if s.get('type') == 'camera'}
     for cam in ROBOT.cameras:
         s = sensors[f'{cam.name}_camera']
-        assert s.findtext('topic') == C.camera_topic(cam.name)
+        assert s.findtext('topic') == C.namespaced(C.camera_topic(cam.name))  # gz side
         w, h = int(s.findtext('camera/image/width')), int(s.findtext('camera/image/height'))
         hfov = float(s.findtext('camera/horizontal_fov'))
         fovy = 2 * math.degrees(math.atan(math.tan(hfov / 2) * h / w))
