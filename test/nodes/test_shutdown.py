@@ -41,7 +41,7 @@ LIGHT_ORT = {'intra_op_threads': 1, 'onnxruntime.allow_spinning': False}
 
 
 def _sim_domain() -> str:
-    """A DDS domain beside this session's (conftest picks 1..100)."""
+    """Return a DDS domain beside this session's (conftest picks 1..100)."""
     return str(int(os.environ['ROS_DOMAIN_ID']) % 100 + 1)
 
 
