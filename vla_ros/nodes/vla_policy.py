@@ -163,9 +163,8 @@ class VlaPolicy(LifecycleNode):
             self.sync_config = fit_history(fit_tactile(self.sync_config, m), m)
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
-            self.on_cleanup(state)  # what was built before the failure
             self.report.config_fault = f'configure failed: {e}'
-            self.report.publish_status()
+            self.on_cleanup(state)  # drops what was built before the failure; status: fault
             return TransitionCallbackReturn.FAILURE
         self.report.config_fault = ''
         if cfg.eval_added_latency_s > 0:
