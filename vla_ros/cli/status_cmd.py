@@ -2,9 +2,16 @@
 ``vla-ros status``: print the policy node's PolicyStatus (what ``ros2 topic echo`` would).
 
 Waits ``--timeout`` seconds for the first status (also with ``--follow``); without one it says
-whether a vla_policy node is on the graph at all, with the ROS_DOMAIN_ID it looked in. A node
-whose configure failed reports state ``fault`` and the reason. ``--namespace robot1`` reads
-``/robot1/vla_policy/status`` (the default: the root namespace).
+whether a vla_policy node is on the graph at all, with the ROS_DOMAIN_ID it looked in. The node
+reports in every lifecycle state: ``unconfigured`` and ``inactive`` before it runs (with
+use_sim_time and no /clock yet the reason says ``waiting for /clock (use_sim_time)``), then
+``idle``, ``running``, ``holding``, ``estopped`` or ``fault`` (a configure that failed, NaN
+actions, ...) with the reason. ``--namespace robot1`` reads ``/robot1/vla_policy/status`` (the
+default: the root namespace).
+
+Exit status: 0 a status arrived and the node is not in fault; 3 the node is in ``fault``;
+1 nothing answered (no vla_policy node, or no status within ``--timeout``); 2 bad usage.
+With ``--follow``, Ctrl-C ends it with 0.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from vla_ros.cli.common import add_namespace_argument, ros_namespace
 from vla_ros.errors import NoNodeError
 
 POLICY_NODE = 'vla_policy'
+EXIT_FAULT = 3  # the node reports state fault (1 = nothing answered, 2 = usage: vla_ros.cli)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,10 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_status(s) -> str:
     """One human-readable block of a vla_ros_msgs/PolicyStatus."""
+    head = [f'state: {s.state_name}' + (f' ({s.reason})' if s.reason else ''),
+            f'model: {s.model_id or "(none loaded)"}   dry_run: {s.dry_run}']
+    if s.state in (s.STATE_UNCONFIGURED, s.STATE_INACTIVE):
+        return '\n'.join(head)  # not running: no command, rates or latencies yet
     lines = [
-        f'state: {s.state_name}' + (f' ({s.reason})' if s.reason else ''),
+        head[0],
         f'command: {s.command!r}',
-        f'model: {s.model_id}   dry_run: {s.dry_run}',
+        head[1],
         f'rates [Hz]: control {s.control_rate_hz:.1f}  frames {s.frame_rate_hz:.1f}  '
         f'chunks {s.inference_rate_hz:.1f}',
         f'latency [ms]: inference {s.inference_latency_ms:.1f} (p95 '
@@ -41,6 +53,11 @@ def format_status(s) -> str:
         f'chunks: {s.chunks}  hold ticks: {s.holds}',
     ]
     return '\n'.join(lines)
+
+
+def exit_status(s) -> int:
+    """Return the exit status for a PolicyStatus: :data:`EXIT_FAULT` in fault, else 0."""
+    return EXIT_FAULT if s.state == s.STATE_FAULT else 0
 
 
 def no_status_error(node, topic: str, timeout_s: float, domain: int) -> NoNodeError:
@@ -74,11 +91,12 @@ def run(args: argparse.Namespace) -> int:
             if got:
                 if printed:
                     print('---')
-                print(format_status(got[-1]), flush=True)
+                status = got[-1]
+                print(format_status(status), flush=True)
                 got.clear()
                 printed += 1
                 if not args.follow:
-                    return 0
+                    return exit_status(status)
         if not printed:
             raise no_status_error(node, args.topic, args.timeout, domain)
         return 0

@@ -15,7 +15,7 @@ import threading
 from diagnostic_msgs.msg import KeyValue
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from vla_ros.core.bundle import Manifest
 from vla_ros.core.convert import stamp_to_ns
@@ -25,6 +25,7 @@ from vla_ros.core.remote_loop import RemotePolicyLoop
 from vla_ros.core.remote_wire import (camera_wires, REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC,
                                       RemoteConfig)
 from vla_ros.nodes.frame_msgs import remote_frame_msg
+from vla_ros.nodes.spin import SHUTDOWN_POLL_S
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
 from vla_ros_msgs.msg import ActionChunk, RemoteFrame
 
@@ -72,15 +73,15 @@ class RemoteClient:
                                                   self._on_chunk, REMOTE_CHUNK_QOS)
         self._executor = SingleThreadedExecutor(context=node.context)
         self._executor.add_node(self._node)
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, name='vla_remote_chunks',
                                         daemon=True)
         self._thread.start()
 
     def _spin(self) -> None:
-        try:
-            self._executor.spin()
-        except (ExternalShutdownException, RuntimeError):
-            pass  # the context is shutting down
+        # stopped by destroy() before the node and the context go (vla_ros.nodes.spin)
+        while not self._stop.is_set() and self._node.context.ok():
+            self._executor.spin_once(timeout_sec=SHUTDOWN_POLL_S)
 
     def send(self, frame: Frame) -> None:
         """Encode and publish one request (the loop's inference worker calls this)."""
@@ -121,8 +122,9 @@ class RemoteClient:
         return [KeyValue(key=k, value=str(v)) for k, v in values.items()]
 
     def destroy(self) -> None:
-        """Stop the chunk thread; remove the publisher and the chunk node."""
-        self._executor.shutdown()
+        """Stop the chunk thread (it finishes its callback), then remove the node and publisher."""
+        self._stop.set()
         self._thread.join(timeout=2.0)
+        self._executor.shutdown()
         self._node.destroy_node()
         self.node.destroy_publisher(self.pub)

@@ -10,7 +10,9 @@ Real-time threads of ``vla_policy``, outside the rclpy executor.
   run at a lower CPU priority (:class:`ThreadScheduling`, nice), together with the threads
   onnxruntime created for it (:func:`thread_ids` before/after the session was opened).
 
-Missed deadlines are skipped, not bunched (what an rcl timer does too) and counted.
+Missed deadlines are skipped, not bunched (what an rcl timer does too) and counted. Both are
+stopped (and joined) before their node is destroyed; a step still running after the join
+timeout finds its publishers gone, which is then an exit, not a fault (:data:`GONE_ERRORS`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ import os
 import threading
 import time
 
+from rclpy.exceptions import InvalidHandle
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from vla_ros.errors import ConfigError
 
 LOG_THROTTLE_S = 2.0
+# What a publish raises once its node is destroyed (InvalidHandle) or the context is shut down
+# (RCLError): expected only from a step that outlived stop()'s join timeout.
+GONE_ERRORS = (InvalidHandle, _rclpy.RCLError)
 
 
 class ThreadScheduling(str, Enum):
@@ -169,6 +176,8 @@ class ControlLoop:
         try:
             self._tick()
         except Exception as e:  # noqa: BLE001 - the loop must survive; the node fails closed
+            if self._stop.is_set() and isinstance(e, GONE_ERRORS):
+                return  # a tick that outlived stop(): the node is being destroyed
             self.errors += 1
             now = time.monotonic()
             if self._log is not None and now - self._last_log >= LOG_THROTTLE_S:
@@ -267,6 +276,8 @@ class Worker:
             try:
                 self._fn()
             except Exception as e:  # noqa: BLE001 - keep serving; fn reports its own faults
+                if self._stop.is_set() and isinstance(e, GONE_ERRORS):
+                    return  # a run that outlived stop(): the node is being destroyed
                 if self._log is not None:
                     self._log.error(f'{self._thread.name} failed: {e!r}')
 

@@ -8,7 +8,8 @@ threads (docs/policy.md has the measurements behind them):
 - ROS callbacks on one executor (``executor``: ``single`` = SingleThreadedExecutor by default;
   ``multi`` = MultiThreadedExecutor with one callback group per role, see ``_groups``):
   sensor subscriptions (SensorInputs), the language command, the e-stop, status, diagnostics
-  and the sim-clock watchdog (the last three on the steady clock).
+  and the sim-clock watchdog (the last three on the steady clock). Status and diagnostics are
+  published in every lifecycle state (:class:`~vla_ros.nodes.policy_monitor.PolicyReporter`).
 - inference: a :class:`~vla_ros.nodes.rt_loop.Worker` thread runs ``PolicyLoop.infer``
   (onnxruntime releases the GIL), woken by the frame that wants a chunk, never by a tick.
 - control: a :class:`~vla_ros.nodes.rt_loop.ControlLoop` thread on absolute deadlines
@@ -38,17 +39,18 @@ from vla_ros.core.watchdog import ClockWatchdog
 from vla_ros.errors import InputMismatchError, VlaRosError
 from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
 from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.policy_monitor import (fault_status_msg, policy_diagnostic, status_msg,
-                                          weights_msg)
+from vla_ros.nodes.policy_monitor import PolicyReporter, weights_msg
 from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
                                          read_policy_config, remote_config, session_settings)
 from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
                                    ThreadScheduling, Worker)
-from vla_ros.nodes.spin import spin_until_shutdown
+from vla_ros.nodes.spin import init, spin_until_shutdown
 from vla_ros.qos import LATCHED_QOS
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
 WATCH_PERIOD_MAX_S = 0.1
+AUTOSTART_POLL_S = 0.05  # [s] steady: autostart waits for the first /clock with use_sim_time
+AUTOSTART_CLOCK = 'autostart configures it once /clock runs'
 # Message info (source timestamps) in subscription callbacks: rclpy Iron and later.
 try:
     from rclpy.subscription import MessageInfo  # noqa: F401
@@ -87,17 +89,30 @@ class VlaPolicy(LifecycleNode):
         self._control: ControlLoop | None = None
         self._watchdog: ClockWatchdog | None = None
         self._active_since_ns = 0  # wall clock [ns] of the last activation
+        self.report = PolicyReporter(self, self.status_pub, self.diag_pub)
         self._autostart_timer = None
         if self.get_parameter('autostart').value:
+            self.report.note = 'autostart: configuring'
             self._autostart_timer = self.create_timer(
-                0.01, self._autostart_once, callback_group=self._groups['command'])
+                AUTOSTART_POLL_S, self._autostart_once, callback_group=self._groups['command'],
+                clock=self.steady_clock)
+        # steady: status and diagnostics must keep coming when a simulator's /clock stops
+        self.create_timer(1.0, self.report.tick, callback_group=self._groups['command'],
+                          clock=self.steady_clock)
         warn_unknown_parameters(self)
+        self.report.publish_status()  # unconfigured, latched: `vla-ros status` sees it at once
 
     def _now(self) -> int:
         return self.get_clock().now().nanoseconds
 
     def _autostart_once(self) -> None:
-        """``autostart``: configure + activate once (what a lifecycle manager would do)."""
+        """``autostart``: configure + activate once the node clock runs (a lifecycle manager)."""
+        if self.report.waiting_for_clock():  # use_sim_time: the first /clock starts it
+            self.report.log_clock_wait()
+            if self.report.note != AUTOSTART_CLOCK:
+                self.report.note = AUTOSTART_CLOCK
+                self.report.publish_status()
+            return
         self.destroy_timer(self._autostart_timer)
         if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
             self.trigger_activate()
@@ -113,6 +128,8 @@ class VlaPolicy(LifecycleNode):
         from vla_ros.core.runtime import PolicyRuntime
         from vla_ros.nodes.remote_client import RemoteClient
         from vla_ros.nodes.sensor_inputs import SensorInputs
+        self.report.note = 'configuring: loading the bundle'
+        self.report.publish_status()
         try:
             cfg = self.cfg = read_policy_config(self)
             values = policy_values(self)
@@ -146,8 +163,10 @@ class VlaPolicy(LifecycleNode):
             self.sync_config = fit_history(fit_tactile(self.sync_config, m), m)
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
-            self._publish_fault(f'configure failed: {e}')
+            self.report.config_fault = f'configure failed: {e}'
+            self.on_cleanup(state)  # drops what was built before the failure; status: fault
             return TransitionCallbackReturn.FAILURE
+        self.report.config_fault = ''
         if cfg.eval_added_latency_s > 0:
             self.get_logger().warning(
                 f'EVALUATION ONLY: every chunk is delayed by eval_added_latency_ms='
@@ -171,6 +190,7 @@ class VlaPolicy(LifecycleNode):
             self.create_subscription(Bool, C.ESTOP_TOPIC, self._on_estop, LATCHED_QOS,
                                      callback_group=self._groups['control'])]
         release_free_memory()  # what loading the bundle parsed and freed (tens of MB)
+        self.report.publish_status()  # inactive
         self.get_logger().info(
             f'configured: bundle {m.model_id} ({m.action_kind}, H={m.horizon}, dt={m.dt}s) -> '
             f'{cfg.adapter.kind.value} {cfg.adapter.topic} at {1 / loop.period_s:.1f} Hz, '
@@ -190,20 +210,18 @@ class VlaPolicy(LifecycleNode):
             self.loop.period_s, self._control_tick, logger=log,
             clock=self.get_clock() if sim else None,
             priority=int(self.get_parameter('realtime_priority').value)).start()
-        # Status, diagnostics and the clock watchdog run on the steady clock: they must keep
-        # reporting when a simulator's /clock stops.
+        # Status and the clock watchdog run on the steady clock: they must keep reporting
+        # when a simulator's /clock stops.
         steady, group = self.steady_clock, self._groups['command']
-        self._timers = [
-            self.create_timer(1.0 / self.cfg.status_rate_hz, self._publish_status,
-                              callback_group=group, clock=steady),
-            self.create_timer(1.0, self._publish_diagnostics, callback_group=group,
-                              clock=steady)]
+        self._timers = [self.create_timer(1.0 / self.cfg.status_rate_hz,
+                                          self.report.publish_status, callback_group=group,
+                                          clock=steady)]
         if sim:
             self._watchdog = ClockWatchdog(self.cfg.clock_timeout_s)
             self._timers.append(self.create_timer(
                 min(self.cfg.clock_timeout_s / 4, WATCH_PERIOD_MAX_S), self._check_clock,
                 callback_group=group, clock=steady))
-        self._publish_status()
+        self.report.publish_status()
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -213,7 +231,7 @@ class VlaPolicy(LifecycleNode):
             self.destroy_timer(t)
         self._timers = []
         self._watchdog = None
-        self._publish_status()
+        self.report.publish_status()
         return super().on_deactivate(state)
 
     def _stop_threads(self) -> None:
@@ -224,7 +242,11 @@ class VlaPolicy(LifecycleNode):
         self._control = self._worker = None
 
     def destroy_node(self) -> None:
-        self._stop_threads()  # no publishing from our threads into destroyed publishers
+        # our threads stop before the publishers they use go (vla_ros.nodes.spin)
+        self._stop_threads()
+        if self.remote is not None:
+            self.remote.destroy()
+            self.remote = None
         super().destroy_node()
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -235,6 +257,8 @@ class VlaPolicy(LifecycleNode):
             if part is not None:
                 part.destroy()
         self.outputs = self.remote = self.loop = None
+        self.report.note = ''
+        self.report.publish_status()  # unconfigured
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -280,12 +304,12 @@ class VlaPolicy(LifecycleNode):
             return
         self.sensors.set_command(self.loop.command)
         self.get_logger().info(f'command {out.shown!r}: {out.action.value} {out.detail[:200]!r}')
-        self._publish_status()
+        self.report.publish_status()
 
     def _on_estop(self, msg: Bool) -> None:
         self._send(self.loop.on_estop(bool(msg.data), self._now()))
         self.get_logger().warn(f'e-stop {"ENGAGED" if msg.data else "cleared"}')
-        self._publish_status()
+        self.report.publish_status()
 
     def _check_clock(self) -> None:
         """Steady timer (use_sim_time): a stalled /clock stops the robot."""
@@ -298,7 +322,7 @@ class VlaPolicy(LifecycleNode):
             return
         self._send(self.loop.on_clock_stall(still, self._now()))
         self.get_logger().error(self.loop.reason)
-        self._publish_status()
+        self.report.publish_status()
 
     # -- threads --------------------------------------------------------------------------
 
@@ -311,7 +335,7 @@ class VlaPolicy(LifecycleNode):
             return
         except VlaRosError as e:
             self.get_logger().error(f'inference failed: {e}', throttle_duration_sec=2.0)
-            self._publish_status()
+            self.report.publish_status()
             return
         if res is not None:
             self._publish_result(res)
@@ -336,49 +360,15 @@ class VlaPolicy(LifecycleNode):
         out = self.loop.tick(now)
         self._send(out.command, now)
         if out.status_changed:
-            self._publish_status()
+            self.report.publish_status()
 
     def _send(self, command: ControllerCommand | None, now: int | None = None) -> None:
         if command is not None and self.outputs is not None:  # dry run: previews only
             self.outputs.publish(command, self._now() if now is None else now)
 
-    # -- reporting ------------------------------------------------------------------------
-
-    def _publish_status(self) -> None:
-        """Publish PolicyStatus (steady timer at status_rate_hz, and on every change)."""
-        loop = self.loop
-        if loop is None:
-            return
-        state, reason, command = loop.snapshot()
-        self.status_pub.publish(status_msg(
-            stamp=self.get_clock().now().to_msg(), state=state, reason=reason,
-            command=command, model_id=loop.runtime.manifest.model_id,
-            dry_run=self.cfg.dry_run, c=loop.counters))
-
-    def _publish_fault(self, reason: str) -> None:
-        """Say why on ``~/status`` (state fault) when ``configure`` failed."""
-        self.status_pub.publish(fault_status_msg(
-            stamp=self.get_clock().now().to_msg(), reason=reason,
-            dry_run=bool(self.get_parameter('dry_run').value)))
-
-    def _publish_diagnostics(self) -> None:
-        loop = self.loop
-        if loop is None:
-            return
-        arr = DiagnosticArray()
-        arr.header.stamp = self.get_clock().now().to_msg()
-        state, reason, _ = loop.snapshot()
-        arr.status.append(policy_diagnostic(self.get_fully_qualified_name(), state, reason,
-                                            loop.counters, loop.attribution))
-        if self.remote is not None:
-            arr.status[-1].values.extend(self.remote.diagnostics())
-        if self.sensors is not None:
-            arr.status.extend(self.sensors.diagnostics())
-        self.diag_pub.publish(arr)
-
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
+    stop = init(args)
     try:
         node = VlaPolicy()
     except VlaRosError as e:  # bad sync parameters: one line, no traceback
@@ -391,7 +381,7 @@ def main(args: list[str] | None = None) -> None:
     switch_ms = float(node.get_parameter('gil_switch_interval_ms').value)
     if switch_ms > 0:
         sys.setswitchinterval(switch_ms * 1e-3)
-    spin_until_shutdown(node, make_executor(str(node.get_parameter('executor').value)))
+    spin_until_shutdown(node, make_executor(str(node.get_parameter('executor').value)), stop)
 
 
 if __name__ == '__main__':
