@@ -10,13 +10,18 @@ a benchmark's own argument parser, and sets the variable for the benchmark's chi
 
 from __future__ import annotations
 
+import atexit
 import os
+from pathlib import Path
+import shutil
 import sys
+import tempfile
 from typing import TypeVar
 
 ENV = 'VLA_BENCH_SMOKE'
 FLAG = '--smoke'
 T = TypeVar('T')
+_tmp: Path | None = None
 
 
 def _enabled() -> bool:
@@ -37,3 +42,19 @@ def pick(full: T, smoke: T) -> T:
 def tag() -> str:
     """Return the suffix of the ``BENCH`` line: `` smoke=1`` in smoke mode, else nothing."""
     return ' smoke=1' if SMOKE else ''
+
+
+def out_dir(full: Path) -> Path:
+    """
+    Return where a benchmark writes results and caches (``full``, or a throwaway directory).
+
+    In smoke mode: a directory of that name in a temporary folder removed at exit, so smoke
+    runs leave out/ (results, cached exports) alone.
+    """
+    global _tmp
+    if not SMOKE:
+        return full
+    if _tmp is None:
+        _tmp = Path(tempfile.mkdtemp(prefix='vla_bench_smoke_'))
+        atexit.register(shutil.rmtree, _tmp, True)
+    return _tmp / full.name

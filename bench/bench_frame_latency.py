@@ -32,10 +32,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', str(ROOT / 'config/fastdds_shm.xml'))
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 
-from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs  # noqa: E402
+sys.path.insert(0, str(ROOT / 'bench'))
+import _smoke as S  # noqa: E402, I100
+from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs  # noqa: E402, I100
 from vla_ros.tools.procs import NodeProcess, ros_args  # noqa: E402
 
-WARMUP_S, SETTLE_S, PHASE_S, ROUNDS = 2.0, 1.0, 3.0, 3
+WARMUP_S, SETTLE_S, PHASE_S, ROUNDS = S.pick((2.0, 1.0, 3.0, 3), (0.5, 0.3, 0.7, 1))
 
 
 def spin(node: Node, seconds: float) -> None:
@@ -105,7 +107,7 @@ def main() -> None:
           f'ratio_rounds={lo:.2f}..{hi:.2f} verdict={verdict} '
           f'p10_ms={np.percentile(lat, 10):.2f} p90_ms={np.percentile(lat, 90):.2f} '
           f'dds_p10_ms={np.percentile(bare, 10):.2f} dds_p90_ms={np.percentile(bare, 90):.2f} '
-          f'frames={len(lat)} images={len(bare)} frames_dropped={frames_dropped}')
+          f'frames={len(lat)} images={len(bare)} frames_dropped={frames_dropped}{S.tag()}')
 
 
 if __name__ == '__main__':
