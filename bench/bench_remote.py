@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / 'bench'))
 import _smoke as S  # noqa: E402, I100
 
 ROUNDS = S.pick(3, 1)
-SECONDS = S.pick(8.0, 1.0)
+SECONDS = S.pick(8.0, 2.0)
 WARM_S = S.pick(2.0, 0.5)  # the probe's warm-up after the command
 POLICY = {'autostart': True, 'dry_run': True, 'cameras': ['front', 'wrist'],
           'required_cameras': ['front'], 'max_frame_age_s': 0.5, 'attribution_rate_hz': 0.0}
