@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402, I100
 from vla_ros.tools.procs import NodeProcess, ros_args  # noqa: E402
 
 CAMERA_HZ, CONTROL_HZ = 30.0, 50.0
-WARMUP_S, MEASURE_S = S.pick(3.0, 0.5), S.pick(10.0, 2.0)
+WARMUP_S, MEASURE_S = S.pick(3.0, 0.5), S.pick(10.0, 1.5)
 MIN_CHUNKS = S.pick(5, 1)  # fewer in the window: the condition failed
 SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 320, 'image_height': 240,
            'camera_rate_hz': CAMERA_HZ}
