@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 BENCH ?=
+SMOKE ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup test demo bench clean train eval demos fusion-study lerobot-env lerobot-act
@@ -58,8 +59,9 @@ fusion-study: setup
 	@for f in $(FUSIONS); do test -f out/fusion/$$f/bundle.yaml || $(ENV) $(FUSION_TRAIN) --fusion $$f --out out/fusion/$$f --work-dir out/fusion/train/$$f --model-id vla-sim-$$f || exit 1; done
 	@$(ENV) python -m vla_ros.tools.fusion_study --bundles out/fusion
 
+# `make bench BENCH=sync` runs one; SMOKE=1 runs the smoke modes (seconds each, as make test does)
 bench: setup
-	@$(ENV) python -m bench $(BENCH)
+	@$(ENV) python -m bench $(if $(SMOKE),--smoke) $(BENCH)
 
 clean:
 	rm -rf build install log .stamps

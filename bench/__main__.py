@@ -1,17 +1,21 @@
 """
-Run all benchmarks, or the one named: ``python -m bench [NAME]``.
+Run all benchmarks, or the ones named: ``python -m bench [--smoke] [NAME ...]``.
 
 Each ``bench/bench_<name>.py`` runs in its own process (clean memory and thread state) and
 prints one summary line ``BENCH <name> key=value ...`` comparing against a same-run baseline.
+``--smoke`` runs each in its smoke mode (bench/_smoke.py: the same code path with tiny sizes,
+a few seconds each, the line marked ``smoke=1``), as ``make test`` does.
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 import sys
 
 HERE = pathlib.Path(__file__).parent
+SMOKE_ENV = 'VLA_BENCH_SMOKE'  # bench/_smoke.py reads it
 
 
 def available() -> list[str]:
@@ -19,15 +23,17 @@ def available() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or available()
+    smoke = '--smoke' in argv
+    names = [a for a in argv if a != '--smoke'] or available()
     unknown = [n for n in names if n not in available()]
     if unknown:
         print(f'unknown benchmark(s) {unknown}; available: {available()}', file=sys.stderr)
         return 2
+    env = {**os.environ, SMOKE_ENV: '1'} if smoke else None
     failed = []
     for name in names:
         res = subprocess.run([sys.executable, str(HERE / f'bench_{name}.py')],
-                             cwd=HERE.parent)
+                             cwd=HERE.parent, env=env)
         if res.returncode != 0:
             failed.append(name)
     if failed:

@@ -19,10 +19,11 @@ import time
 
 import _policy_graph as G
 from _procfs import proc_status
+import _smoke as S
 from vla_ros.tools.procs import NodeProcess, ros_args
 import yaml
 
-WARMUP_S = 10.0
+WARMUP_S = S.pick(10.0, 0.5)
 SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 640, 'image_height': 480,
            'camera_rate_hz': 30.0}
 POLICY = {'autostart': True, 'dry_run': False, 'control_rate_hz': 50.0,

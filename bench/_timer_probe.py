@@ -4,7 +4,7 @@ Same-run baseline of BENCH control: a bare rclpy 50 Hz timer beside a busy onnxr
 The session runs the policy bundle with 1 intra-op thread, inferring back to back in a second
 thread; the timer publishes a JointTrajectory per tick on ``/bench_probe/joint_trajectory``. The
 bench receives it exactly as it receives vla_policy's commands, so both jitters include timer +
-DDS + the listener. argv: bundle directory, seconds to run.
+DDS + the listener. argv: bundle directory, seconds to run (once the bench's listener matched).
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def main() -> int:
     node.create_timer(0.02, tick)
     worker = threading.Thread(target=busy, daemon=True)
     worker.start()
+    wait_end = time.monotonic() + 30.0  # the bench's listener matched: no tick lost to discovery
+    while pub.get_subscription_count() == 0 and time.monotonic() < wait_end:
+        rclpy.spin_once(node, timeout_sec=0.05)
     end = time.monotonic() + seconds
     try:
         while time.monotonic() < end:

@@ -20,11 +20,14 @@ import tempfile
 import time
 
 import _policy_graph as G
+import _smoke as S
 import numpy as np
 import yaml
 
-MEASURE_S = 15.0
-PROBE_S = 9.0
+MEASURE_S = S.pick(15.0, 1.0)
+PROBE_S = S.pick(9.0, 1.6)  # the first second is dropped
+SETTLE_S = S.pick(2.0, 0.3)  # running before the measurement
+IMAGE_SIZE = S.pick((224, 224), (64, 64))
 HERE = Path(__file__).resolve().parent
 
 
@@ -53,7 +56,7 @@ def measure(tmp: Path, bundle: Path, policy: dict, sensors: dict | None = None) 
             raise RuntimeError(procs[1].log_tail())
         rec.cmd.publish(G.String(data='pick up the red cube'))
         rec.wait_state('running', 20.0)
-        time.sleep(2.0)
+        time.sleep(SETTLE_S)
         with rec.lock:
             rec.traj.clear()
             rec.status.clear()
@@ -83,7 +86,7 @@ def main() -> int:
     G.rclpy.init()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=(224, 224)))
+        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=IMAGE_SIZE))
         extra = {k: yaml.safe_load(v) for k, v in (a.split('=', 1) for a in sys.argv[1:])}
         try:
             m = measure(tmp, bundle, {'scheduler.inference_threshold': 16, **extra})
@@ -95,7 +98,7 @@ def main() -> int:
           f'inference_hz={m["infer_hz"]:.1f} infer_ms={m["infer_ms"]:.2f} '
           f'hold_ticks={m["holds"]} samples={m["samples"]} '
           f'baseline_p99_ms={m["base_p99"]:.2f} baseline_p50_ms={m["base_p50"]:.2f} '
-          f'load1={m["load"]} ratio={m["p99"] / 2.0:.2f}')
+          f'load1={m["load"]} ratio={m["p99"] / 2.0:.2f}{S.tag()}')
     G.rclpy.try_shutdown()
     return 0
 

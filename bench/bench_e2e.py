@@ -22,9 +22,13 @@ import tempfile
 import time
 
 import _policy_graph as G
+import _smoke as S
 import numpy as np
 
-MEASURE_S = 12.0
+MEASURE_S = S.pick(12.0, 1.0)
+SETTLE_S = S.pick(2.0, 0.3)  # running before the measurement
+INFER_RUNS = S.pick(60, 8)  # bare inference runs (the first 5 dropped)
+IMAGE_SIZE = S.pick((224, 224), (64, 64))
 
 
 def example_frame():
@@ -44,7 +48,7 @@ def example_frame():
                  'language': True})
 
 
-def bare_infer_ms(bundle: Path, n: int = 60) -> float:
+def bare_infer_ms(bundle: Path, n: int = INFER_RUNS) -> float:
     from vla_ros.core.runtime import PolicyRuntime
 
     rt = PolicyRuntime.from_bundle(bundle, intra_op_threads=1)
@@ -82,7 +86,7 @@ def main() -> int:
     G.rclpy.init()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=(224, 224)))
+        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=IMAGE_SIZE))
         load0 = G.load_avg()
         infer_ms = bare_infer_ms(bundle)
         procs = G.start(tmp, bundle, {})
@@ -93,13 +97,13 @@ def main() -> int:
                 return 1
             rec.cmd.publish(G.String(data='pick up the red cube'))
             rec.wait_state('running', 20.0)
-            time.sleep(2.0)
+            time.sleep(SETTLE_S)
             with rec.lock:
                 for store in (rec.traj, rec.chunks, rec.status, rec.images):
                     store.clear()
             time.sleep(MEASURE_S)
             rec.recording = False
-            infer_after = bare_infer_ms(bundle, 30)
+            infer_after = bare_infer_ms(bundle, max(INFER_RUNS // 2, 6))
             load1 = G.load_avg()
         finally:
             rec.close()
@@ -114,7 +118,7 @@ def main() -> int:
     print(f'BENCH e2e e2e_ms={e2e_ms:.2f} dds_ms={dds_ms:.2f} infer_ms={infer_ms:.2f} '
           f'ratio={ratio:.2f} reaction_ms={np.median(react):.2f} '
           f'e2e_p90_ms={np.percentile(list(e2e.values()), 90):.2f} chunks={len(e2e)} '
-          f'reactions={len(react)} load1={load0:.2f}..{load1:.2f}')
+          f'reactions={len(react)} load1={load0:.2f}..{load1:.2f}{S.tag()}')
     G.rclpy.try_shutdown()
     return 0
 

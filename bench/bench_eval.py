@@ -26,9 +26,12 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'bench'))
+import _smoke as S  # noqa: E402, I100
 
 TARGET = 0.9
 BENCH_OFFSET = 10_000  # index into the test block reserved for this benchmark
+SMOKE_TIMEOUT_S = 1.0  # smoke: one seed, episodes of 1 s sim time (nothing is solved)
 
 
 def main() -> int:
@@ -51,11 +54,13 @@ def main() -> int:
         return 1
     kinds = [k.value for k in TaskKind]
     seeds = [block_seed('test', BENCH_OFFSET + i * len(kinds) + j)
-             for i in range(args.episodes) for j in range(len(kinds))]
+             for i in range(args.episodes) for j in range(len(kinds))][:S.pick(None, 1)]
     train = [make_task(kinds[n % len(kinds)], s) for n, s in enumerate(seeds)]
     tasks = list(train)
     if not args.no_language:
         tasks += [held_out_word_task(t.kind, s) for t, s in zip(train, seeds)]
+    if S.SMOKE:
+        tasks = [dataclasses.replace(t, timeout_s=SMOKE_TIMEOUT_S) for t in tasks]
     t0 = time.monotonic()
     res = run_episodes(args.bundle, tasks, seeds * (len(tasks) // len(seeds)))
     n = len(train)
@@ -72,8 +77,8 @@ def main() -> int:
                    f'{sum(r.kind == k for r in res[:n])}' for k in kinds}
     line += (f' per_kind={",".join(f"{k}:{v}" for k, v in per_kind.items())} '
              f'block=test seeds={seeds[0]}..{seeds[-1]} '
-             f'wall_s={time.monotonic() - t0:.0f} ratio={succ / TARGET:.2f}')
-    out = ROOT / 'out' / 'bench' / f'eval_{time.strftime("%Y%m%dT%H%M%S")}.json'
+             f'wall_s={time.monotonic() - t0:.0f} ratio={succ / TARGET:.2f}{S.tag()}')
+    out = S.out_dir(ROOT / 'out' / 'bench') / f'eval_{time.strftime("%Y%m%dT%H%M%S")}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = [{k: v for k, v in dataclasses.asdict(r).items() if k != 'frames'} for r in res]
     out.write_text(json.dumps({'summary': line, 'bundle': args.bundle, 'episodes': rows},

@@ -39,12 +39,13 @@ os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', str(ROOT / 'config/fastdd
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_DOMAIN_ID', str(100 + os.getpid() % 50))
 
-import numpy as np  # noqa: E402
+import _smoke as S  # noqa: E402, I100
+import numpy as np  # noqa: E402, I100
 
-OUT = ROOT / 'out' / 'bench' / 'fleet'
-FLEET = (1, 2, 4, 8)
-WARM_S, MEASURE_S = 3.0, 6.0
-ROUNDS = 3  # at N = 8: the batch gain is the median of the per-round ratios
+OUT = S.out_dir(ROOT / 'out' / 'bench' / 'fleet')
+FLEET = S.pick((1, 2, 4, 8), (2,))
+WARM_S, MEASURE_S = S.pick(3.0, 0.5), S.pick(6.0, 1.0)
+ROUNDS = S.pick(3, 1)  # at N = 8: the batch gain is the median of the per-round ratios
 COMMAND = 'pick up the red cube'
 
 
@@ -198,10 +199,11 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as td:
             tmp = Path(td)
-            act = act_bundle()
+            # smoke: no ACT export (minutes); models/default in its place, measured once
+            act = ROOT / 'models' / 'default' if S.SMOKE else act_bundle()
             _, m = request(act)
             rows = measure(act, tmp)
-            default = measure(ROOT / 'models' / 'default', tmp)
+            default = rows if S.SMOKE else measure(ROOT / 'models' / 'default', tmp)
     finally:
         rclpy.try_shutdown()
     needs = 1.0 / (m.horizon * m.dt)
@@ -210,8 +212,8 @@ def main() -> int:
         {'act': [r for k in sorted(rows) for r in rows[k]],
          'default': [r for k in sorted(default) for r in default[k]], 'needs_hz': needs},
         indent=1))
-    print('BENCH fleet bundle=act ' + ' '.join(keys(rows)) + f' needs_hz={needs:.2f} '
-          + ' '.join(keys(default, 'default_')))
+    print(f'BENCH fleet bundle={act.name} ' + ' '.join(keys(rows)) + f' needs_hz={needs:.2f} '
+          + ' '.join(keys(default, 'default_')) + S.tag())
     return 0
 
 

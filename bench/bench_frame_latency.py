@@ -32,15 +32,25 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', str(ROOT / 'config/fastdds_shm.xml'))
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 
-from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs  # noqa: E402
-from vla_ros.tools.procs import NodeProcess, ros_args  # noqa: E402
+sys.path.insert(0, str(ROOT / 'bench'))
+import _smoke as S  # noqa: E402, I100
+from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs  # noqa: E402, I100
+from vla_ros.tools.procs import NodeProcess, ros_args, wait_until  # noqa: E402
 
-WARMUP_S, SETTLE_S, PHASE_S, ROUNDS = 2.0, 1.0, 3.0, 3
+WARMUP_S, SETTLE_S, PHASE_S, ROUNDS = S.pick((2.0, 1.0, 3.0, 3), (0.5, 0.3, 1.0, 1))
 
 
 def spin(node: Node, seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
+        rclpy.spin_once(node, timeout_sec=0.05)
+
+
+def settle(node: Node, got: list, timeout_s: float = 30.0) -> None:
+    """Spin SETTLE_S, then until the phase's first sample arrived (discovery can be slower)."""
+    spin(node, SETTLE_S)
+    end = time.monotonic() + timeout_s
+    while not got and time.monotonic() < end:
         rclpy.spin_once(node, timeout_sec=0.05)
 
 
@@ -55,6 +65,9 @@ def main() -> None:
     round_ratios: list[float] = []
     frames_dropped = 0
     with sensors:
+        waiter = Node('bench_wait')  # the camera must be up before the first phase
+        wait_until(lambda: waiter.count_publishers('/camera/front/image_raw') > 0, 60.0)
+        waiter.destroy_node()
         time.sleep(WARMUP_S)
         for _ in range(ROUNDS):  # alternate phases so drift in load hits both alike
             bare_node = Node('bench_bare')
@@ -67,7 +80,7 @@ def main() -> None:
 
             bare_node.create_subscription(Image, '/camera/front/image_raw', on_image,
                                           qos_profile_sensor_data)
-            spin(bare_node, SETTLE_S)
+            settle(bare_node, got)
             got.clear()
             spin(bare_node, PHASE_S)
             bare += got
@@ -82,7 +95,7 @@ def main() -> None:
                 sync_node, declare_sync_parameters(sync_node),
                 on_frame=lambda f, c=sync_clock, g=got: g.append(
                     (c.now().nanoseconds - f.stamp_ns) / 1e6))
-            spin(sync_node, SETTLE_S)
+            settle(sync_node, got)
             got.clear()
             spin(sync_node, PHASE_S)
             lat += got
@@ -105,7 +118,7 @@ def main() -> None:
           f'ratio_rounds={lo:.2f}..{hi:.2f} verdict={verdict} '
           f'p10_ms={np.percentile(lat, 10):.2f} p90_ms={np.percentile(lat, 90):.2f} '
           f'dds_p10_ms={np.percentile(bare, 10):.2f} dds_p90_ms={np.percentile(bare, 90):.2f} '
-          f'frames={len(lat)} images={len(bare)} frames_dropped={frames_dropped}')
+          f'frames={len(lat)} images={len(bare)} frames_dropped={frames_dropped}{S.tag()}')
 
 
 if __name__ == '__main__':

@@ -38,6 +38,7 @@ import time
 from _fuzz_msgs import FuzzMsg, messages
 import _policy_graph as G
 from _procfs import proc_status, rss_mb
+import _smoke as S
 from hypothesis import given, HealthCheck, Phase, seed, settings
 import numpy as np
 from rclpy.qos import qos_profile_sensor_data
@@ -45,7 +46,7 @@ from vla_ros import constants as C
 from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
 import yaml
 
-SECONDS = float(os.environ.get('FUZZ_SECONDS', '60'))
+SECONDS = float(os.environ.get('FUZZ_SECONDS', S.pick('60', '1.5')))
 RATE_HZ = float(os.environ.get('FUZZ_RATE_HZ', '100'))
 SEED = int(os.environ.get('FUZZ_SEED', '0'))
 CAP = 4 * 1024 * 1024  # max_message_bytes of both nodes
@@ -53,7 +54,8 @@ BIG_BYTES = 512 * 1024  # at most BIG_PER_S messages larger than this per second
 BIG_PER_S = float(os.environ.get('FUZZ_BIG_PER_S', '2'))
 COMMAND_EVERY_S = 5.0  # at most one fuzzed command per this many seconds
 RECOMMAND_AFTER_S = 0.1  # > 1 / max_command_rate_hz (20 Hz): not rate-limited
-SETTLE_S = 5.0
+SETTLE_S = S.pick(5.0, 0.5)
+RUNNING_S = S.pick(3.0, 0.5)  # running before the clean phase
 COMMAND = 'pick up the red cube'
 CAMERAS = ['front', 'wrist']
 JOINTS = (*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT)
@@ -179,6 +181,13 @@ class Fuzzer:
         self._last_command = -1e9
         self.recommand_at: float | None = None
         self.command_pub = command_pub
+        self.strategy = messages(cameras=tuple(CAMERAS), joint_names=JOINTS, cap=CAP)
+
+    def warm_up(self) -> None:
+        """Draw one message unsent: the strategy's first draw takes ~2 s, not in a phase."""
+        settings(max_examples=1, deadline=None, database=None, phases=[Phase.generate],
+                 suppress_health_check=list(HealthCheck))(
+            given(self.strategy)(lambda m: None))()
 
     def _size(self, m: FuzzMsg) -> int:
         msg = m.msg
@@ -228,7 +237,7 @@ class Fuzzer:
             state['next'] += period
             time.sleep(max(0.0, state['next'] - time.monotonic()))
 
-        strategy = messages(cameras=tuple(CAMERAS), joint_names=JOINTS, cap=CAP)
+        strategy = self.strategy
         chunk = 0
         while time.monotonic() < until:
             runner = seed(SEED * 100_000 + chunk)(settings(
@@ -284,6 +293,7 @@ def main() -> int:
         cmd_pub = mon.node.create_publisher(G.String, C.COMMAND_TOPIC, G.LATCHED)
         fuzzer = Fuzzer(mon.node, cmd_pub)
         procs = start(tmp, bundle, limits)
+        fuzzer.warm_up()  # while the nodes start
         crashed: list[str] = []
         try:
             if not (wait_until(lambda: mon.status is not None
@@ -294,7 +304,7 @@ def main() -> int:
                 return 1
             cmd_pub.publish(G.String(data=COMMAND))
             wait_until(lambda: mon.status.state_name == 'running', 20.0)
-            time.sleep(3.0)
+            time.sleep(RUNNING_S)
             t0 = time.monotonic()
             time.sleep(SECONDS)
             t1 = time.monotonic()
@@ -336,7 +346,7 @@ def main() -> int:
               f'rss_growth_mb_policy={growth["vla_policy"]:.1f} '
               f'controller_commands={mon.commands} seconds={SECONDS:.0f} '
               f'rate_hz={sent / max(1e-9, t2 - t1):.0f} seed={SEED} '
-              f'load1={load0:.1f}..{G.load_avg():.1f}')
+              f'load1={load0:.1f}..{G.load_avg():.1f}{S.tag()}')
         return 1 if crashed else 0
 
 

@@ -27,11 +27,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 # I100: a module beside this script, importable once sys.path is set
 from _cv_bridge_ref import cv_bridge_to_tensor  # noqa: E402, I100
+import _smoke as S  # noqa: E402, I100
 
 from vla_ros.core.convert import image_to_rgb8  # noqa: E402
 from vla_ros.core.image_preproc import image_to_tensor  # noqa: E402
 
-RUNS = 300
+RUNS = S.pick(300, 5)
 MEAN = np.array((0.485, 0.456, 0.406))
 STD = np.array((0.229, 0.224, 0.225))
 
@@ -83,7 +84,7 @@ def main() -> None:
           f"opencv_area_ms={ms['area']:.3f} opencv_area2_linear_ms={ms['area2_linear']:.3f} "
           f"cv_bridge_ms={ms['cv_bridge']:.3f} "
           f"mean_abs_diff={float(np.abs(outs['ours'] - outs[best]).mean()):.4f} "
-          f'cv2_threads={cv2.getNumThreads()}')
+          f'cv2_threads={cv2.getNumThreads()}{S.tag()}')
 
 
 if __name__ == '__main__':

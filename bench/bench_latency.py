@@ -23,9 +23,12 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'bench'))
+import _smoke as S  # noqa: E402, I100
 
-DELAYS_MS = (0, 100, 300, 600)
+DELAYS_MS = S.pick((0, 100, 300, 600), (300,))  # smoke: the delayed path only
 BENCH_OFFSET = 12_000  # index into the test block reserved for this benchmark
+SMOKE_TIMEOUT_S = 1.0  # smoke: one seed, episodes of 1 s sim time (nothing is solved)
 
 
 def main() -> int:
@@ -41,8 +44,10 @@ def main() -> int:
     from vla_ros.tools.stats import wilson_interval
     kinds = [k.value for k in TaskKind]
     seeds = [block_seed('test', BENCH_OFFSET + i * len(kinds) + j)
-             for i in range(args.episodes) for j in range(len(kinds))]
+             for i in range(args.episodes) for j in range(len(kinds))][:S.pick(None, 1)]
     tasks = [make_task(kinds[n % len(kinds)], s) for n, s in enumerate(seeds)]
+    if S.SMOKE:
+        tasks = [dataclasses.replace(t, timeout_s=SMOKE_TIMEOUT_S) for t in tasks]
     delays = [float(d) for d in args.delays.split(',')]
     t0 = time.monotonic()
     rates, rows, parts = {}, [], []
@@ -59,8 +64,9 @@ def main() -> int:
               f'(95 % CI {100 * lo:.0f}-{100 * hi:.0f} %)', flush=True)
     ratio = (rates.get(300.0, float('nan')) / rates[0.0]) if rates.get(0.0) else float('nan')
     line = (f'BENCH latency {" ".join(parts)} ratio_300ms={ratio:.2f} episodes={len(tasks)} '
-            f'block=test seeds={seeds[0]}..{seeds[-1]} wall_s={time.monotonic() - t0:.0f}')
-    out = ROOT / 'out' / 'bench' / f'latency_{time.strftime("%Y%m%dT%H%M%S")}.json'
+            f'block=test seeds={seeds[0]}..{seeds[-1]} wall_s={time.monotonic() - t0:.0f}'
+            f'{S.tag()}')
+    out = S.out_dir(ROOT / 'out' / 'bench') / f'latency_{time.strftime("%Y%m%dT%H%M%S")}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({'summary': line, 'bundle': args.bundle, 'episodes': rows},
                               indent=1, default=str))

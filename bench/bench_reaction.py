@@ -24,10 +24,13 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'bench'))
 import _policy_graph as G  # noqa: E402, I100
+import _smoke as S  # noqa: E402, I100
 import numpy as np  # noqa: E402, I100
 from vla_ros.tools.procs import NodeProcess, ros_args  # noqa: E402
 
-CAMERA_HZ, CONTROL_HZ, WARMUP_S, MEASURE_S = 30.0, 50.0, 3.0, 10.0
+CAMERA_HZ, CONTROL_HZ = 30.0, 50.0
+WARMUP_S, MEASURE_S = S.pick(3.0, 0.5), S.pick(10.0, 1.5)
+MIN_CHUNKS = S.pick(5, 1)  # fewer in the window: the condition failed
 SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 320, 'image_height': 240,
            'camera_rate_hz': CAMERA_HZ}
 POLICY = {'cameras': ['front', 'wrist'], 'required_cameras': ['front', 'wrist'],
@@ -74,7 +77,7 @@ def run_condition(tmp: pathlib.Path, trigger: str) -> tuple[np.ndarray, float]:
         rec.close()
         for p in procs:
             p.stop()
-    if len(chunks) < 5:
+    if len(chunks) < MIN_CHUNKS:
         raise RuntimeError(f'{trigger}: only {len(chunks)} chunks in {MEASURE_S} s')
     return reactions_ms(chunks, t0, t1), float(np.median(run)) if run else float('nan')
 
@@ -95,7 +98,7 @@ def main() -> int:
     print(f'BENCH reaction reaction_p50_ms={p50:.0f} reaction_p90_ms={p90:.0f} '
           f'bound_ms={bound:.0f} reaction_ratio={p50 / bound:.2f} '
           f'threshold_p50_ms={b50:.0f} threshold_p90_ms={b90:.0f} speedup={b50 / p50:.1f} '
-          f'run_ms={run_ms:.1f} camera_hz={CAMERA_HZ:g} load={G.load_avg():.1f}')
+          f'run_ms={run_ms:.1f} camera_hz={CAMERA_HZ:g} load={G.load_avg():.1f}{S.tag()}')
     return 0
 
 

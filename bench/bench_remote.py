@@ -34,8 +34,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
-ROUNDS = 3
-SECONDS = 8.0
+import _smoke as S  # noqa: E402, I100
+
+ROUNDS = S.pick(3, 1)
+SECONDS = S.pick(8.0, 2.0)
+WARM_S = S.pick(2.0, 0.5)  # the probe's warm-up after the command
 POLICY = {'autostart': True, 'dry_run': True, 'cameras': ['front', 'wrist'],
           'required_cameras': ['front'], 'max_frame_age_s': 0.5, 'attribution_rate_hz': 0.0}
 SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 640, 'image_height': 480,
@@ -58,7 +61,8 @@ def run_case(net, env: dict, bundle: Path, tmp: Path, name: str,
         {'inference': 'local'} if remote is None else {'inference': 'remote', **remote})}))
     try:
         out = net.run('a', [sys.executable, str(ROOT / 'bench' / '_chunk_probe.py'),
-                            '--seconds', str(SECONDS), '--wait-publisher',
+                            '--seconds', str(SECONDS), '--warm', str(WARM_S),
+                            '--wait-publisher',
                             '' if remote is None else '/vla/remote/chunk'],
                       env=env['a'], capture_output=True,
                       text=True, timeout=120)
@@ -113,26 +117,30 @@ def main() -> int:
 
     why = netns_available()
     if why:
-        print(f'BENCH remote skipped=1 reason="{why}"')
+        print(f'BENCH remote skipped=1 reason="{why}"{S.tag()}')
         return 0
-    default, act = ROOT / 'models' / 'default', act_bundle()
+    # smoke: no ACT export (minutes); its act_ keys repeat the default bundle's rows
+    default, act = ROOT / 'models' / 'default', None if S.SMOKE else act_bundle()
     with tempfile.TemporaryDirectory() as td, TwoHosts() as net:
         tmp = Path(td)
         domain = random.randint(100, 200)
         env = {h: dds_env(write_udp_profile(tmp / f'{h}.xml', [net.address(h), net.peer(h)]),
                           domain) for h in ('a', 'b')}
-        rows = measure(net, env, default, tmp, {'local': None, 'raw': {},
-                                                'jpeg': {'remote.jpeg_quality': 90}})
-        act_rows = measure(net, env, act, tmp, {'local': None, 'raw': {}},
-                           {'required_cameras': ['front', 'wrist'],  # the bundle needs both
-                            # a chunk of 100 lasts 1.84 s under the threshold trigger: ask on
-                            # frames (10 Hz) for enough samples, in both cases alike
-                            'scheduler.trigger': 'frame',
-                            'scheduler.max_inference_rate_hz': 10.0})
-    out = ROOT / 'out' / 'bench'
+        cases = {'local': None, 'raw': {}, 'jpeg': {'remote.jpeg_quality': 90}}
+        if S.SMOKE:  # the split alone (the JPEG wire has its own tests)
+            del cases['jpeg']
+        rows = measure(net, env, default, tmp, cases)
+        act_rows = rows if act is None else measure(
+            net, env, act, tmp, {'local': None, 'raw': {}},
+            {'required_cameras': ['front', 'wrist'],  # the bundle needs both
+             # a chunk of 100 lasts 1.84 s under the threshold trigger: ask on
+             # frames (10 Hz) for enough samples, in both cases alike
+             'scheduler.trigger': 'frame',
+             'scheduler.max_inference_rate_hz': 10.0})
+    out = S.out_dir(ROOT / 'out' / 'bench')
     out.mkdir(parents=True, exist_ok=True)
     (out / 'remote.json').write_text(json.dumps({'default': rows, 'act': act_rows}))
-    print(f'BENCH remote {summary(rows)} {summary(act_rows, "act_")}')
+    print(f'BENCH remote {summary(rows)} {summary(act_rows, "act_")}{S.tag()}')
     return 0
 
 

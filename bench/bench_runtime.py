@@ -32,6 +32,8 @@ import time
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'bench'))
+import _smoke as S  # noqa: E402, I100
 
 THREADS = 1
 DEFAULT_BUNDLE = ROOT / 'models' / 'default'
@@ -89,7 +91,7 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
     import numpy as np
     import torch
 
-    from vla_ros.model.config import ModelConfig
+    from vla_ros.model.config import ModelConfig, tiny_model_config
     from vla_ros.model.export import export_bundle, quantize_int8
     from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.text import ByteTextEncoder
@@ -97,7 +99,7 @@ def measure(fusion: str, out: Path, n: int, int8: bool) -> dict:
 
     torch.manual_seed(0)
     torch.set_num_threads(THREADS)
-    cfg = ModelConfig(fusion=fusion)
+    cfg = S.pick(ModelConfig, tiny_model_config)(fusion=fusion)
     policy = VlaPolicyNet(cfg).eval()
     rep = export_bundle(policy, ByteTextEncoder(cfg.text_dim), out, model_id=f'bench-{fusion}')
     xs = example_inputs(cfg, batch=1, seed=3)
@@ -181,7 +183,7 @@ def _node_rss() -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument('--table', action='store_true', help='also time every fusion (docs)')
-    ap.add_argument('-n', type=int, default=60, help='timed runs per measurement')
+    ap.add_argument('-n', type=int, default=S.pick(60, 3), help='timed runs per measurement')
     args = ap.parse_args()
     import logging
     import warnings
@@ -223,7 +225,7 @@ def main() -> int:
           f"pi0_postprocess_ms={p['postprocess'][0]:.2f} pi0_total_ms={p['total'][0]:.2f} "
           f"pi0_total_p95_ms={p['total'][1]:.2f} node_rss_mb={node['rss']:.0f} "
           f"node_anon_mb={node['anon']:.0f} node_file_mb={node['file']:.0f} "
-          f"node_shmem_mb={node['shmem']:.0f}")
+          f"node_shmem_mb={node['shmem']:.0f}{S.tag()}")
     return 0
 
 

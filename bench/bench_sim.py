@@ -14,9 +14,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
-from vla_ros.sim.world import SimWorld, WorldConfig  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _smoke as S  # noqa: E402, I100
+from vla_ros.sim.world import SimWorld, WorldConfig  # noqa: E402, I100
 
-DURATION_S = 6.0
+DURATION_S = S.pick(6.0, 0.6)
 TICK_S = 1.0 / 30.0
 
 
@@ -41,7 +43,7 @@ def main() -> None:
     world.close()
     print(f'BENCH sim hz={full:.1f} cameras={len(world.config.cameras)} size=224 '
           f'physics_only_hz={physics:.1f} gl={os.environ.get("MUJOCO_GL")} '
-          f'ratio={full / physics:.3f}')
+          f'ratio={full / physics:.3f}{S.tag()}')
 
 
 if __name__ == '__main__':

@@ -21,6 +21,7 @@ rss_mb_per_h < 10.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import json
 import os
@@ -32,12 +33,15 @@ import time
 
 import _policy_graph as G
 from _procfs import proc_status
+import _smoke as S
 import numpy as np
 from vla_ros.tools.episode import EpisodeRunner
 
-MINUTES = float(os.environ.get('SOAK_MINUTES', '30'))
-OUT = Path(os.environ.get('SOAK_OUT', str(G.ROOT / 'out' / 'soak')))
-SAMPLE_S = 5.0
+# smoke: one episode of 1 s sim time (the loop starts one before it checks the time)
+MINUTES = float(os.environ.get('SOAK_MINUTES', S.pick('30', '0.01')))
+OUT = Path(os.environ.get('SOAK_OUT', str(S.out_dir(G.ROOT / 'out' / 'soak'))))
+SAMPLE_S = S.pick(5.0, 0.3)
+SMOKE_TIMEOUT_S = 1.0
 WARMUP = 0.2
 SEED_BASE = 70_000
 TARGET_MB_PER_H = 10.0
@@ -109,7 +113,7 @@ def main() -> int:
     kinds = [k.value for k in TaskKind]
     load0 = G.load_avg()
     results = []
-    runner = EpisodeRunner(bundle, log_dir=G.ROOT / 'out' / 'soak' / f'logs_{stamp}',
+    runner = EpisodeRunner(bundle, log_dir=S.out_dir(G.ROOT / 'out' / 'soak') / f'logs_{stamp}',
                            domain_id=int(os.environ['ROS_DOMAIN_ID'])).start()
     sampler = Sampler(runner)
     deadline = sampler.t0 + MINUTES * 60.0
@@ -117,7 +121,10 @@ def main() -> int:
         while time.monotonic() < deadline:
             i = len(results)
             seed = SEED_BASE + i
-            r = runner.run(make_task(kinds[i % len(kinds)], seed, held_out=i % 2 == 1), seed)
+            task = make_task(kinds[i % len(kinds)], seed, held_out=i % 2 == 1)
+            if S.SMOKE:
+                task = dataclasses.replace(task, timeout_s=SMOKE_TIMEOUT_S)
+            r = runner.run(task, seed)
             results.append(r)
             sampler.episodes = len(results)
     finally:
@@ -140,7 +147,7 @@ def main() -> int:
             f'rss_mb_end_sim={rows[-1]["mujoco_sim_rss_mb"] if rows else 0:.0f} '
             f'rss_mb_end_policy={rows[-1]["vla_policy_rss_mb"] if rows else 0:.0f} '
             f'chunks={len(lat)} load1={load0:.1f}..{G.load_avg():.1f} '
-            f'target_ratio={max(rss.values()) / TARGET_MB_PER_H:.2f}')
+            f'target_ratio={max(rss.values()) / TARGET_MB_PER_H:.2f}{S.tag()}')
     with open(OUT / f'soak_{stamp}_samples.csv', 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ['t_s'])
         w.writeheader()

@@ -82,3 +82,33 @@ def test_images_are_kept_for_image_buffer_s_other_streams_for_buffer_s():
     assert long.image_horizon_s == pytest.approx(1.2 + long.image_slop_s)
     with pytest.raises(ConfigError, match='image_buffer_s'):
         SyncConfig(image_buffer_s=0.01, image_slop_s=0.02)
+
+
+def test_the_synchronizer_has_no_default_clock():
+    """Its clock must be the one the stamps are on: a default (uptime) was a trap (issue 26)."""
+    cfg = SyncConfig(cameras=(CameraConfig('front'),), joint_names=JOINTS)
+    with pytest.raises(TypeError, match='clock'):
+        MultimodalSynchronizer(cfg)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize('t0_s', [1.0, 1000.0, 1.8e9, 1e7])
+def test_streams_stamped_far_from_the_machine_uptime_sync_on_their_own_clock(t0_s):
+    """
+    Synthetic, sim and wall-clock stamps: every frame is made, whatever the machine's uptime.
+
+    bench sync stamped from 1000 s and failed on machines up for less than that.
+    """
+    t0 = int(t0_s * S)
+    now = [t0]
+    cfg = SyncConfig(cameras=(CameraConfig('front'),), joint_names=JOINTS,
+                     modalities=('image', 'joints'))
+    sync = MultimodalSynchronizer(cfg, clock=lambda: now[0])
+    frames = 0
+    for i in range(100):  # 1 s: joints at 100 Hz, a camera at 10 Hz
+        now[0] = t = t0 + i * 10 * MS
+        sync.add_joints(t, JOINTS, [0.0, 0.0, 0.0])
+        if i % 10 == 9:
+            sync.add_image('front', t, np.zeros((2, 2, 3), np.uint8))
+            frames += sync.assemble(t).present['image/front']
+    assert frames == 10
+    assert sum(st.rejected for st in sync.stats.modalities.values()) == 0

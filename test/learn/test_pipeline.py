@@ -95,10 +95,12 @@ def test_train_export_and_runtime(demos, tmp_path):
     # the runtime accepts a frame assembled by the same sync core from the bag
     from vla_ros.core.sync import MultimodalSynchronizer
     from vla_ros.model.dataset import sync_config_for
-    sync = MultimodalSynchronizer(sync_config_for(cfg))
+    log_ns = [0]  # the bag's log time is the clock its stamps are on (as bag replay does)
+    sync = MultimodalSynchronizer(sync_config_for(cfg), clock=lambda: log_ns[0])
     from vla_ros.core import convert
     last = None
     for topic, _, t, msg in bagio.read_messages(find_bags([demos])[0]):
+        log_ns[0] = t
         if hasattr(msg, 'header') and convert.stamp_to_ns(msg.header.stamp) == 0:
             continue  # t = 0: rejected by the stamp policy, as online
         if topic == bagio.bag_topic(C.camera_topic('front')):

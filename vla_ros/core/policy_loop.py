@@ -48,11 +48,12 @@ class PolicyLoop:
     :param runtime: the loaded bundle.
     :param config: the node settings (limits, scheduler, adapter, timeouts).
     :param mask: modalities the policy sees as absent (``mask_modalities``).
-    :param clock: ``() -> ns`` on the host's clock; stamps chunk arrival after inference.
+    :param clock: ``() -> ns`` on the host's clock (the clock the frames are stamped on: ROS
+        time, sim time); stamps chunk arrival after inference. Required (no uptime default).
     """
 
     def __init__(self, runtime: PolicyRuntime, config: PolicyConfig, *,
-                 mask: Sequence[str] = (), clock: Callable[[], int] = time.monotonic_ns) -> None:
+                 clock: Callable[[], int], mask: Sequence[str] = ()) -> None:
         m = runtime.manifest
         self.runtime, self.config, self.mask, self._clock = runtime, config, tuple(mask), clock
         self.period_s = config.period_s(m.dt)

@@ -23,7 +23,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 import dataclasses
 from dataclasses import dataclass
-import time
 
 import numpy as np
 from vla_ros.core.adapters import to_command_space
@@ -102,8 +101,8 @@ class RemotePolicyLoop(PolicyLoop):
     """
 
     def __init__(self, runtime: RemoteRuntime, config: PolicyConfig, remote: RemoteConfig,
-                 send: Callable[[Frame], None], *, mask: Sequence[str] = (),
-                 clock: Callable[[], int] = time.monotonic_ns) -> None:
+                 send: Callable[[Frame], None], *, clock: Callable[[], int],
+                 mask: Sequence[str] = ()) -> None:
         if config.scheduler.mode is SchedulerMode.SYNC:
             raise ConfigError('scheduler.mode sync blocks the control tick on inference; it '
                               'cannot wait for a remote server (use async)')

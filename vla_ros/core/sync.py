@@ -11,7 +11,6 @@ and the reason is counted in :attr:`MultimodalSynchronizer.stats`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-import time
 
 import numpy as np
 from vla_ros.constants import image_key, Modality
@@ -49,15 +48,18 @@ class MultimodalSynchronizer:
     Not thread-safe: call from one thread (the node's sensor callback group).
 
     :param config: the :class:`SyncConfig`.
-    :param clock: ``() -> ns`` used for arrival stamps (default ``time.monotonic_ns``; nodes pass
-        their ROS clock so sim time works).
+    :param clock: ``() -> ns``, the clock the stamps are on: the node's ROS clock (wall or sim
+        time), a bag's log time, a simulator's time. Required: it checks that no stamp is in
+        the future and tells a clock jump from an outlier, and stamps zero stamps under the
+        ``arrival`` policy; a default (the machine's uptime) rejected every stream stamped
+        ahead of it.
     :param on_clock_jump: called with (old_ns, new_ns) after a backwards jump cleared the buffers.
     """
 
-    def __init__(self, config: SyncConfig, *, clock: Callable[[], int] | None = None,
+    def __init__(self, config: SyncConfig, *, clock: Callable[[], int],
                  on_clock_jump: ClockJumpCallback | None = None) -> None:
         self.config = config
-        self._clock = clock or time.monotonic_ns
+        self._clock = clock
         self.on_clock_jump = on_clock_jump
         horizon = int(config.buffer_s * NS_PER_S)
         image_horizon = int(config.image_horizon_s * NS_PER_S)

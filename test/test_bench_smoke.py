@@ -1,0 +1,101 @@
+"""
+Every benchmark runs in ``make test``: its smoke mode (bench/_smoke.py) prints its line.
+
+A smoke run takes the benchmark's own code path with tiny sizes and rounds (seconds), so a
+benchmark broken by a change elsewhere fails here instead of on the next ``make bench``
+(bench sync once failed on every machine up for less than ~17 min and nobody saw it). The
+numbers of a smoke run mean nothing; the keys of its ``BENCH`` line are checked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / 'bench'
+TIMEOUT_S = 240  # one smoke run; they take seconds (node start-up included)
+
+# Keys each smoke line must carry (those that do not depend on the smoke sizes). A new
+# benchmark needs an entry here and a smoke mode (test_every_benchmark_has_a_smoke_mode).
+EXPECTED = {
+    'control': {'jitter_p99_ms', 'baseline_p99_ms', 'rate_hz', 'samples', 'ratio'},
+    'e2e': {'e2e_ms', 'dds_ms', 'infer_ms', 'ratio', 'reaction_ms', 'chunks'},
+    'eval': {'success', 'success_lo', 'episodes', 'lang_ratio', 'per_kind', 'ratio'},
+    'fleet': {'bundle', 'n2_hz', 'n2_p95_ms', 'batch_gain', 'needs_hz', 'default_batch_gain'},
+    'frame_latency': {'ms', 'dds_ms', 'ratio', 'ratio_rounds', 'verdict', 'frames'},
+    'fuzz': {'messages', 'rejected', 'crashes', 'valid_frame_ratio', 'policy_chunk_ratio',
+             'faults_latched', 'rss_growth_mb', 'out_of_limits'},
+    'image': {'ms', 'opencv_ms', 'ratio', 'cv_bridge_ms', 'mean_abs_diff'},
+    'latency': {'success_300ms', 'ratio_300ms', 'episodes', 'wall_s'},
+    'reaction': {'reaction_p50_ms', 'bound_ms', 'reaction_ratio', 'threshold_p50_ms',
+                 'speedup'},
+    'remote': {'e2e_ms', 'local_ms', 'ratio', 'bytes', 'act_ratio'},
+    'runtime': {'ort_ms', 'torch_ms', 'ratio', 'int8_ratio', 'rss_mb', 'default_ratio',
+                'pi0_total_ms', 'node_rss_mb'},
+    'sim': {'hz', 'physics_only_hz', 'ratio'},
+    'soak': {'minutes', 'episodes', 'rss_mb_per_h', 'threads_slope_per_h', 'p99_drift',
+             'target_ratio'},
+    'sync': {'msgs_per_s', 'baseline_msgs_per_s', 'ratio', 'msgs', 'frames', 'baseline_sets'},
+    'vla_scale': {'params_m', 'chunk_ms_p50', 'int8_ratio', 'jitter_ratio', 'worker'},
+}
+
+
+def benchmarks() -> list[str]:
+    return sorted(p.stem.removeprefix('bench_') for p in BENCH.glob('bench_*.py'))
+
+
+def bench_line(name: str, stdout: str) -> dict[str, str]:
+    """Return the ``key=value`` pairs of the one ``BENCH <name>`` line in ``stdout``."""
+    lines = [ln for ln in stdout.splitlines() if ln.startswith(f'BENCH {name} ')]
+    assert len(lines) == 1, f'expected one BENCH {name} line, got {lines}'
+    return dict(tok.split('=', 1) for tok in lines[0].split()[2:] if '=' in tok)
+
+
+def test_every_benchmark_has_a_smoke_mode():
+    """A new bench_*.py without a smoke mode (or without expected keys here) fails."""
+    names = benchmarks()
+    assert names, 'no benchmarks found'
+    assert set(names) == set(EXPECTED), (
+        f'benchmarks without expected smoke keys: {sorted(set(names) - set(EXPECTED))}; '
+        f'entries without a benchmark: {sorted(set(EXPECTED) - set(names))}')
+    for name in names:
+        src = (BENCH / f'bench_{name}.py').read_text()
+        assert 'import _smoke as S' in src and 'S.tag()' in src, (
+            f'bench_{name}.py has no smoke mode (bench/_smoke.py: S.pick sizes, S.tag() on its '
+            'BENCH line)')
+
+
+def test_bench_sync_runs_on_a_stream_stamped_far_from_the_machine_uptime():
+    """The stream runs on its own clock: ahead of the uptime, near zero, at wall-clock time."""
+    spec = importlib.util.spec_from_file_location('bench_sync', BENCH / 'bench_sync.py')
+    bench_sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_sync)
+    ahead = time.monotonic_ns() + 10**15  # ~11.6 days ahead of this machine's uptime
+    for t0 in (ahead, 10**9, time.time_ns()):
+        events = bench_sync.make_stream(t0, 1.0)
+        _, frames = bench_sync.run_ours(events)
+        assert frames == 30, f'stream from {t0} ns: {frames} of 30 frames'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', benchmarks())
+def test_benchmark_smoke_mode_prints_its_line(name, record_property):
+    """``python -m bench --smoke NAME`` exits 0 and prints the benchmark's keys, smoke=1."""
+    t0 = time.monotonic()
+    res = subprocess.run([sys.executable, '-m', 'bench', '--smoke', name], cwd=ROOT,
+                         env={**os.environ, 'VLA_BENCH_SMOKE': '1'}, capture_output=True,
+                         text=True, timeout=TIMEOUT_S)
+    record_property(f'measured: bench {name} smoke [s]', round(time.monotonic() - t0, 1))
+    assert res.returncode == 0, f'{res.stdout[-3000:]}\n{res.stderr[-3000:]}'
+    kv = bench_line(name, res.stdout)
+    if kv.get('skipped') == '1':  # bench remote without network namespaces (not root)
+        pytest.skip(f'bench {name}: {kv.get("reason")}')
+    assert kv.get('smoke') == '1', kv
+    assert not EXPECTED[name] - kv.keys(), f'missing keys {EXPECTED[name] - kv.keys()}'
