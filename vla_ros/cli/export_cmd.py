@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='checkpoint of `vla-ros train` (or train_utils.save_checkpoint); '
                              'default: a freshly initialised model')
     parser.add_argument('--from-lerobot', type=Path, default=None, metavar='CHECKPOINT_DIR',
-                        help='a LeRobot ACT or SmolVLA checkpoint (config.json + model.safetensors + '
-                             'processor files) -> bundle')
+                        help='a LeRobot ACT or SmolVLA checkpoint (config.json + '
+                             'model.safetensors + processor files) -> bundle')
     parser.add_argument('--fps', type=float, default=None,
                         help='--from-lerobot: control rate [Hz] (default: the training '
                              "dataset's fps, read via train_config.json)")

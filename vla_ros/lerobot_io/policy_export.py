@@ -178,3 +178,42 @@ def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *
     return chunk, {'noise': noise, 'command': command, 'stamp_ns': stamp_ns,
                    'pad_id': int(step.input_tokenizer.pad_token_id or 0),
                    'num_steps': int(cfg.num_steps)}
+
+
+def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:
+    """
+    Time LeRobot's own chunk [ms] on a random observation (the torch baseline).
+
+    Each chunk is the full pipeline: preprocessor -> ``predict_action_chunk`` ->
+    postprocessor, after one warm-up chunk; ``peak_rss_mb`` is this process's.
+    """
+    import resource
+    import time
+
+    import torch
+    from lerobot.configs.policies import PreTrainedConfig
+    from lerobot.policies.factory import get_policy_class, make_pre_post_processors
+
+    torch.set_num_threads(threads)
+    cfg = PreTrainedConfig.from_pretrained(ckpt)
+    cfg.device = 'cpu'
+    policy = get_policy_class(cfg.type).from_pretrained(ckpt, config=cfg).eval()
+    pre, post = make_pre_post_processors(cfg, pretrained_path=str(ckpt))
+    rng = np.random.default_rng(0)
+    obs = {k: torch.from_numpy(rng.random((1, *f.shape), np.float32))
+           for k, f in cfg.input_features.items()}
+    if cfg.type == 'smolvla':
+        obs['task'] = 'pick up the red cube'
+    ms = []
+    with torch.no_grad():
+        for i in range(runs + 1):
+            t0 = time.monotonic()
+            policy.reset()
+            post(policy.predict_action_chunk(pre(dict(obs))))
+            if i:
+                ms.append((time.monotonic() - t0) * 1e3)
+    return {'policy_type': cfg.type, 'threads': threads, 'runs': runs,
+            'torch_ms_p50': float(np.percentile(ms, 50)),
+            'torch_ms_p95': float(np.percentile(ms, 95)),
+            'params': sum(p.numel() for p in policy.parameters()),
+            'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -1,4 +1,4 @@
-"""
+r"""
 SmolVLA (LeRobot 0.4.4) -> one ONNX graph of its whole sampling path (LeRobot side).
 
 The graph is LeRobot's own ``VLAFlowMatching.sample_actions`` traced as it runs in
@@ -10,7 +10,7 @@ bundle contract:
 - images: graph input at the dataset's camera size, [0, 1] (the runtime resizes a different
   camera size to it); LeRobot's ``resize_with_pad`` (bilinear, padding at the *top and left*)
   and the [-1, 1] mapping for SigLIP are in the graph.
-- language: ``'{command}\\n'`` (SmolVLANewLineProcessor) tokenized with the VLM's tokenizer
+- language: ``'{command}\n'`` (SmolVLANewLineProcessor) tokenized with the VLM's tokenizer
   (bundle ``tokenizer.json``), padded to ``tokenizer_max_length`` on the right; the mask is a
   bool input. LeRobot pads to the longest prompt of the batch; padded tokens are masked out of
   attention and positions, so the chunk is the same (the parity check measures it).
@@ -90,7 +90,7 @@ def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
 
 @contextlib.contextmanager
 def _exportable(policy, image_hw: tuple[int, int]):
-    """The two exporter workarounds (see the module docstring), undone on exit."""
+    """Apply the two exporter workarounds (see the module docstring); undo them on exit."""
     import torch
 
     orig_cumsum = torch.cumsum
@@ -122,7 +122,7 @@ def _exportable(policy, image_hw: tuple[int, int]):
 
 
 def graph_module(policy, cams: list[str]):
-    """``(state, tokens, mask, noise, *images) -> action`` over LeRobot's own modules."""
+    """Return the module ``(state, tokens, mask, noise, *images) -> action`` (LeRobot's)."""
     import torch
 
     class SmolVLAGraph(torch.nn.Module):
@@ -165,7 +165,7 @@ def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
 
 def reference(policy, pre, post, raw: dict[str, np.ndarray], command: str,
               noise: np.ndarray) -> np.ndarray:
-    """LeRobot's pipeline: preprocessor -> predict_action_chunk(noise) -> postprocessor."""
+    """Run LeRobot's pipeline: preprocessor -> predict_action_chunk(noise) -> postprocessor."""
     import torch
 
     obs = {k: torch.from_numpy(v) for k, v in raw.items() if k == STATE_KEY}

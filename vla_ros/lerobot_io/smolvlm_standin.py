@@ -66,13 +66,13 @@ CORPUS = ('pick up the red cube and lift it', 'pick up the green cube', 'pick up
 
 
 def config_dict(*, reduced: bool = False) -> dict:
-    """The SmolVLMConfig values (``reduced``: the test size)."""
+    """Return the SmolVLMConfig values (``reduced``: the test size)."""
     return {**TOP, 'text_config': dict(REDUCED_TEXT if reduced else TEXT),
             'vision_config': dict(REDUCED_VISION if reduced else VISION)}
 
 
 def _tokenizer_json(vocab_size: int):
-    """A byte-level BPE ``tokenizers.Tokenizer`` with ``vocab_size`` ids and SPECIAL at theirs."""
+    """Build a byte-level BPE tokenizer of ``vocab_size`` ids with SPECIAL at their ids."""
     from tokenizers import decoders, models, pre_tokenizers, processors, Tokenizer, trainers
 
     tok = Tokenizer(models.BPE())

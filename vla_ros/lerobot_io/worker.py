@@ -8,7 +8,8 @@ Commands: ``write STAGING DATASET`` (LeRobotDataset.create / add_frame / save_ep
 finalize), ``read DATASET STAGING`` (LeRobotDataset -> staging), ``export CHECKPOINT OUT``
 (:mod:`~vla_ros.lerobot_io.policy_export`), ``train ARGS...`` (LeRobot's ``lerobot-train``),
 ``smolvla-checkpoint OUT [--reduced]`` (a random SmolVLA saved as LeRobot saves it;
-:mod:`~vla_ros.lerobot_io.smolvla_export`).
+:mod:`~vla_ros.lerobot_io.smolvla_export`), ``time CHECKPOINT`` (LeRobot's own chunk latency:
+preprocessor -> ``predict_action_chunk`` -> postprocessor; one JSON line).
 """
 
 from __future__ import annotations
@@ -154,8 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument('--reduced', action='store_true', help='the test size')
     s.add_argument('--camera', action='append', default=[], metavar='NAME=HxW')
     s.add_argument('--threads', type=int, default=1)
+    s = sub.add_parser('time')
+    s.add_argument('checkpoint', type=Path)
+    s.add_argument('--runs', type=int, default=5)
+    s.add_argument('--threads', type=int, default=1)
     a = p.parse_args(argv)
-    if a.cmd == 'smolvla-checkpoint':
+    if a.cmd == 'time':
+        from vla_ros.lerobot_io.policy_export import time_chunks
+
+        print(json.dumps(time_chunks(a.checkpoint, runs=a.runs, threads=a.threads)), flush=True)
+    elif a.cmd == 'smolvla-checkpoint':
         import torch
 
         from vla_ros.lerobot_io.smolvla_export import make_checkpoint
