@@ -9,7 +9,7 @@ Both are cached there: delete the directory to rebuild (the export takes minutes
 
 Per chunk, one 640x480 camera (the dataset size: no resize before the graph), a command, the
 state: p50 / p95 of ``PolicyRuntime.infer`` (fp32 and int8, ``THREADS`` intra-op threads, each
-in a fresh process) and of LeRobot's own preprocessor -> ``predict_action_chunk`` ->
+in a fresh process; peak RSS = its VmHWM) and of LeRobot's own preprocessor -> ``predict_action_chunk`` ->
 postprocessor in torch with the same thread count, in the same run. ``served`` is the faster
 onnxruntime configuration; ``int8_err_std`` the int8 chunk's max deviation from fp32 in units
 of the action std. The load average is printed: the machine is shared.
@@ -36,7 +36,7 @@ RUNS = 5
 CAMERA = 'front=480x640'
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime import PolicyRuntime
@@ -58,8 +58,9 @@ for i in range(int(sys.argv[3]) + 1):
     else:
         out = a
 np.save(sys.argv[4], out)
+hwm = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM'))
 print(json.dumps({'p50': float(np.percentile(ms, 50)), 'p95': float(np.percentile(ms, 95)),
-                  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  'rss_mb': hwm / 1024}))
 """
 
 

@@ -185,9 +185,8 @@ def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:
     Time LeRobot's own chunk [ms] on a random observation (the torch baseline).
 
     Each chunk is the full pipeline: preprocessor -> ``predict_action_chunk`` ->
-    postprocessor, after one warm-up chunk; ``peak_rss_mb`` is this process's.
+    postprocessor, after one warm-up chunk; ``peak_rss_mb`` is this process's (VmHWM).
     """
-    import resource
     import time
 
     import torch
@@ -216,4 +215,5 @@ def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:
             'torch_ms_p50': float(np.percentile(ms, 50)),
             'torch_ms_p95': float(np.percentile(ms, 95)),
             'params': sum(p.numel() for p in policy.parameters()),
-            'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            'peak_rss_mb': next(int(x.split()[1]) for x in open('/proc/self/status')
+                                if x.startswith('VmHWM')) / 1024}

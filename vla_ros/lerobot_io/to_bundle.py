@@ -25,6 +25,7 @@ from vla_ros.core.bundle import load_bundle, write_manifest
 from vla_ros.core.bundle_draft import draft_manifest
 from vla_ros.core.frame import Frame
 from vla_ros.errors import ParityError, UsageError
+from vla_ros.lerobot_io.onnx_tidy import fold_identities
 from vla_ros.lerobot_io.policy_export import EXPORT_JSON, PARITY_NPZ
 from vla_ros.lerobot_io.staging import SIDECAR
 
@@ -83,8 +84,10 @@ def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[s
     """Draft + fill + write + load the bundle of an export directory; check parity."""
     ex = json.loads((export_dir / EXPORT_JSON).read_text())
     out.mkdir(parents=True, exist_ok=True)
-    for f in sorted(export_dir.iterdir()):  # the graph, its external data, the tokenizer
-        if f.is_file() and f.name not in (EXPORT_JSON, PARITY_NPZ):
+    fold_identities(export_dir / 'policy.onnx', out / 'policy.onnx')  # + external data
+    for f in sorted(export_dir.iterdir()):  # the tokenizer, if any
+        if f.is_file() and not f.name.startswith('policy.onnx') \
+                and f.name not in (EXPORT_JSON, PARITY_NPZ):
             shutil.copyfile(f, out / f.name)
     raw = draft_manifest(out / 'policy.onnx').manifest
     by_name = {i['name']: i for i in ex['inputs']}
