@@ -8,7 +8,7 @@ LeRobot's pipeline in units of the action std) and quantized (int8 dynamic MatMu
 Both are cached there: delete the directory to rebuild (the export takes minutes).
 
 Per chunk, one 640x480 camera (the dataset size: no resize before the graph), a command, the
-state: p50 / p95 of ``PolicyRuntime.infer`` (fp32 and int8, ``THREADS`` intra-op threads, each
+state: p50 / p95 of ``PolicyRuntime.infer`` (fp32 and int8, ``--threads`` intra-op threads, each
 in a fresh process; peak RSS = its VmHWM) and of LeRobot's own preprocessor -> ``predict_action_chunk`` ->
 postprocessor in torch with the same thread count, in the same run. ``served`` is the faster
 onnxruntime configuration; ``int8_err_std`` the int8 chunk's max deviation from fp32 in units
@@ -31,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'out' / 'bench' / 'real_vla'
-THREADS = 2
+THREADS = 1  # vla_policy's shipped intra-op setting (a core left to the control thread)
 RUNS = 5
 CAMERA = 'front=480x640'
 
