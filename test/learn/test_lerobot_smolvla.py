@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers.lerobot_chain import require_lerobot
+from helpers.lerobot_chain import smolvla_checkpoint
 import numpy as np
 import pytest
 
@@ -25,10 +25,8 @@ def smolvla(tmp_path_factory):
     """Build a reduced SmolVLA checkpoint and its raw export (the LeRobot side, once)."""
     from vla_ros.lerobot_io.runner import run_worker
 
-    require_lerobot()
     root = tmp_path_factory.mktemp('smolvla')
-    run_worker(['smolvla-checkpoint', str(root / 'ckpt'), '--reduced', '--camera',
-                'front=96x128'], quiet=True)
+    (root / 'ckpt').symlink_to(smolvla_checkpoint())
     run_worker(['export', str(root / 'ckpt'), str(root / 'export')], quiet=True)
     return root
 
@@ -46,7 +44,7 @@ def test_smolvla_checkpoint_is_lerobots_own(smolvla):
     ckpt = smolvla / 'ckpt'
     cfg = json.loads((ckpt / 'config.json').read_text())
     assert cfg['type'] == 'smolvla' and cfg['load_vlm_weights'] is False
-    assert Path(cfg['vlm_model_name']) == ckpt / 'vlm'
+    assert Path(cfg['vlm_model_name']) == ckpt.resolve() / 'vlm'
     for f in ('model.safetensors', 'policy_preprocessor.json', 'policy_postprocessor.json',
               'vlm/config.json', 'vlm/tokenizer.json', 'vlm/preprocessor_config.json'):
         assert (ckpt / f).is_file(), f

@@ -44,4 +44,3 @@ def fold_identities(src: Path, dst: Path) -> int:
     onnx.save_model(model, str(dst), save_as_external_data=big, all_tensors_to_one_file=True,
                     location=Path(dst).name + '.data', size_threshold=1024)
     return len(alias)
-
