@@ -10,9 +10,9 @@ Both are cached there: delete the directory to rebuild (the export takes minutes
 Per chunk, one 640x480 camera (the dataset size: no resize before the graph), a command, the
 state: p50 / p95 of ``PolicyRuntime.infer`` (fp32 and int8, ``--threads`` intra-op threads
 (default 1), each in a fresh process; peak RSS = its VmHWM) and of LeRobot's own preprocessor
--> ``predict_action_chunk`` -> postprocessor in torch with the same thread count, same run. ``served`` is the faster
-onnxruntime configuration; ``int8_err_std`` the int8 chunk's max deviation from fp32 in units
-of the action std. The load average is printed: the machine is shared.
+-> ``predict_action_chunk`` -> postprocessor in torch with the same thread count, same run.
+``served`` is the faster onnxruntime configuration; ``int8_err_std`` the int8 chunk's max
+deviation from fp32 in units of the action std. The load average is printed: the machine is shared.
 
 ``--smoke``: the reduced test-size SmolVLA, 2 runs each (a quick check that it all runs).
 """
