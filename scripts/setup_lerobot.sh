@@ -31,5 +31,6 @@ from vla_ros.lerobot_io import compat
 compat.apply()
 from lerobot.datasets.lerobot_dataset import LeRobotDataset  # noqa: F401
 from lerobot.policies.act.modeling_act import ACTPolicy  # noqa: F401
+from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy  # noqa: F401
 PY
 echo "$want" > "$STAMP"

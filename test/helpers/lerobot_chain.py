@@ -2,7 +2,7 @@
 The LeRobot round trip for tests, built once per session and shared.
 
 Two sim demos (64 px) -> ``vla-ros dataset export`` -> LeRobot ACT (tiny, a few steps) ->
-``export --from-lerobot``.
+``export --from-lerobot``; and a reduced random SmolVLA saved by LeRobot -> its bundle.
 
 Skips with the reason when the LeRobot tooling venv is missing (``make setup`` creates it).
 """
@@ -79,4 +79,28 @@ def act_bundle() -> Path:
     ckpt, _ = act_run()
     out = chain().root / 'lerobot-act'  # the directory name is the model_id the test awaits
     assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out)]) == 0
+    return out
+
+
+@functools.cache
+def smolvla_checkpoint() -> Path:
+    """Save a reduced random SmolVLA with LeRobot's classes (no sim data needed)."""
+    from vla_ros.lerobot_io.runner import run_worker
+
+    require_lerobot()
+    root = Path(tempfile.mkdtemp(prefix='vla_ros_smolvla_test_'))
+    atexit.register(shutil.rmtree, root, True)
+    run_worker(['smolvla-checkpoint', str(root / 'ckpt'), '--reduced', '--camera',
+                'front=96x128'], quiet=True)
+    return root / 'ckpt'
+
+
+@functools.cache
+def smolvla_bundle() -> Path:
+    """``vla-ros export --from-lerobot`` of :func:`smolvla_checkpoint` (10 Hz, 7 joints)."""
+    from vla_ros.cli.main import main
+
+    ckpt = smolvla_checkpoint()
+    out = ckpt.parent / 'lerobot-smolvla'  # the directory name is the model_id
+    assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10']) == 0
     return out

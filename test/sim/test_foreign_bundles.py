@@ -144,3 +144,16 @@ def test_lerobot_act_checkpoint_drives_the_sim(sim, tmp_path):
     from helpers.lerobot_chain import act_bundle
 
     _assert_contract_and_limits(*_episode(sim, tmp_path, act_bundle()), horizon=10)
+
+
+@pytest.mark.timeout(400)
+def test_lerobot_smolvla_checkpoint_drives_the_sim(sim, tmp_path):
+    """
+    A LeRobot SmolVLA checkpoint (reduced, random weights) drives vla_policy over DDS.
+
+    Its bundle takes tokens of the command, noise and the padded state (contract v2); the
+    episode's command reaches it as tokens, the chunk comes back absolute and limited.
+    """
+    from helpers.lerobot_chain import smolvla_bundle
+
+    _assert_contract_and_limits(*_episode(sim, tmp_path, smolvla_bundle()), horizon=10)

@@ -1,7 +1,7 @@
 """
 ``vla-ros export``: a reference VLA policy (checkpoint or fresh) -> verified policy bundle.
 
-``--from-lerobot DIR`` takes a LeRobot ACT checkpoint instead (its ``pretrained_model``
+``--from-lerobot DIR`` takes a LeRobot ACT or SmolVLA checkpoint instead (its ``pretrained_model``
 directory): LeRobot's own classes build and export it in the LeRobot venv, the normalisation
 goes into bundle.yaml, and the bundle's chunk is checked against LeRobot's pipeline
 (docs/lerobot.md).
@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='checkpoint of `vla-ros train` (or train_utils.save_checkpoint); '
                              'default: a freshly initialised model')
     parser.add_argument('--from-lerobot', type=Path, default=None, metavar='CHECKPOINT_DIR',
-                        help='a LeRobot ACT checkpoint (config.json + model.safetensors + '
-                             'processor files) -> bundle')
+                        help='a LeRobot ACT or SmolVLA checkpoint (config.json + '
+                             'model.safetensors + processor files) -> bundle')
     parser.add_argument('--fps', type=float, default=None,
                         help='--from-lerobot: control rate [Hz] (default: the training '
                              "dataset's fps, read via train_config.json)")
@@ -135,9 +135,8 @@ def _run_lerobot(args: argparse.Namespace) -> int:
 
     joints = [j for j in args.joint_names.split(',') if j] or None
     b = from_lerobot(args.from_lerobot, args.out, run_worker=run_worker, fps=args.fps,
-                     joint_names=joints, model_id=args.model_id,
-                     atol=max(args.atol, 1e-4))
+                     joint_names=joints, model_id=args.model_id)
     print(f'wrote {b.path} ({b.policy_type}, chunk {b.chunk_size}, cameras '
-          f'{list(b.cameras)}); parity with LeRobot: max |diff| {b.parity_max_abs:.2e}')
+          f'{list(b.cameras)}); parity with LeRobot: max |diff| {b.parity_std:.2e} action std')
     print(f'then: vla-ros bundle check {b.path}')
     return 0

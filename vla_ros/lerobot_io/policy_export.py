@@ -19,14 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
-SUPPORTED = ('act',)
+SUPPORTED = ('act', 'smolvla')
 EXPORT_JSON = 'lerobot_export.json'
 PARITY_NPZ = 'parity.npz'
 OPSET = 17
 
 
-def _affine(mode: str, st: dict, eps: float, *, inverse: bool) -> tuple[list, list]:
-    """Map a LeRobot normalisation mode + stats to (mean, std): x_norm = (x - mean) / std."""
+def _affine(mode: str, st: dict, eps: float, *, inverse: bool, n: int = 0
+            ) -> tuple[list, list]:
+    """
+    Map a LeRobot normalisation mode + stats to (mean, std): x_norm = (x - mean) / std.
+
+    IDENTITY without stats gives ``n`` zeros / ones (3 for an image's channels).
+    """
     g = {k: np.asarray(v, np.float64).reshape(-1) for k, v in st.items()}
     if mode == 'MEAN_STD':
         mean, std = g['mean'], g['std'] if inverse else g['std'] + eps
@@ -37,7 +42,7 @@ def _affine(mode: str, st: dict, eps: float, *, inverse: bool) -> tuple[list, li
         denom = np.where(denom == 0, eps, denom)
         mean, std = g[lo] + denom / 2, denom / 2
     elif mode == 'IDENTITY':
-        n = len(next(iter(g.values()))) if g else 1
+        n = len(next(iter(g.values()))) if g else max(n, 1)
         mean, std = np.zeros(n), np.ones(n)
     else:
         raise ValueError(f'LeRobot normalisation mode {mode!r} is not affine; not exportable')
@@ -58,7 +63,6 @@ def _mode(step, ftype) -> str:
 
 def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
     """Write ``out/policy.onnx``, ``lerobot_export.json`` and ``parity.npz``; return the json."""
-    import torch
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.configs.types import FeatureType
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
@@ -74,6 +78,55 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
     cams = list(cfg.image_features)
     state_key = 'observation.state' if cfg.robot_state_feature else None
 
+    rng = np.random.default_rng(seed)
+    inputs: list[dict] = []
+    raw: dict[str, np.ndarray] = {}
+    if state_key:
+        mean, std = _affine(_mode(pn, FeatureType.STATE), pn.stats.get(state_key, {}),
+                            pn.eps, inverse=False)
+        inputs.append({'name': state_key, 'kind': 'state', 'mean': mean, 'std': std,
+                       'shape': list(cfg.robot_state_feature.shape),
+                       'pad_to': int(getattr(cfg, 'max_state_dim', 0) or 0) or None})
+        raw[state_key] = (np.asarray(mean) + 0.5 * np.asarray(std) * rng.standard_normal(
+            len(mean))).astype(np.float32)[None]
+    for key in cams:
+        mean, std = _affine(_mode(pn, FeatureType.VISUAL), pn.stats.get(key, {}), pn.eps,
+                            inverse=False, n=3)
+        shape = list(cfg.image_features[key].shape)  # [3, H, W]
+        inputs.append({'name': key, 'kind': 'image', 'camera': key.rsplit('.', 1)[-1],
+                       'mean': mean, 'std': std, 'shape': shape})
+        raw[key] = rng.integers(0, 256, (1, shape[1], shape[2], 3), dtype=np.uint8)
+    amean, astd = _affine(_mode(an, FeatureType.ACTION), an.stats.get('action', {}), an.eps,
+                          inverse=True)
+
+    out.mkdir(parents=True, exist_ok=True)
+    extra: dict = {}
+    if cfg.type == 'smolvla':
+        chunk, extra = _smolvla(policy, cfg, pre, post, inputs, raw, out, seed=seed)
+    else:
+        chunk = _act(policy, pre, post, inputs, raw, state_key, cams, out)
+    np.savez(out / PARITY_NPZ, expected=chunk.astype(np.float32), **raw,
+             **{k: v for k, v in extra.items() if isinstance(v, np.ndarray)})
+    from importlib.metadata import version
+
+    info = {'policy_type': cfg.type, 'lerobot_version': version('lerobot'),
+            'checkpoint': str(ckpt), 'inputs': inputs, 'chunk_size': int(cfg.chunk_size),
+            'n_action_steps': int(getattr(cfg, 'n_action_steps', cfg.chunk_size)),
+            'action_dim': int(cfg.action_feature.shape[0]),
+            'action_mean': amean, 'action_std': astd, 'opset': OPSET,
+            'params': sum(p.numel() for p in policy.parameters()),
+            **{k: v for k, v in extra.items() if not isinstance(v, np.ndarray)}}
+    (out / EXPORT_JSON).write_text(json.dumps(info, indent=1))
+    print(f'[lerobot] exported {cfg.type} ({sum(p.numel() for p in policy.parameters())} '
+          f'parameters) to {out / "policy.onnx"}', flush=True)
+    return info
+
+
+def _act(policy, pre, post, inputs: list[dict], raw: dict, state_key: str | None,
+         cams: list[str], out: Path) -> np.ndarray:
+    """ACT: the model between normaliser and unnormaliser; return LeRobot's chunk on ``raw``."""
+    import torch
+
     class Graph(torch.nn.Module):
 
         def __init__(self) -> None:
@@ -84,27 +137,6 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
             batch = dict(zip(([state_key] if state_key else []) + cams, xs))
             return self.policy.predict_action_chunk(batch)
 
-    rng = np.random.default_rng(seed)
-    inputs: list[dict] = []
-    raw: dict[str, np.ndarray] = {}
-    if state_key:
-        mean, std = _affine(_mode(pn, FeatureType.STATE), pn.stats.get(state_key, {}),
-                            pn.eps, inverse=False)
-        inputs.append({'name': state_key, 'kind': 'state', 'mean': mean, 'std': std,
-                       'shape': list(cfg.robot_state_feature.shape)})
-        raw[state_key] = (np.asarray(mean) + 0.5 * np.asarray(std) * rng.standard_normal(
-            len(mean))).astype(np.float32)[None]
-    for key in cams:
-        mean, std = _affine(_mode(pn, FeatureType.VISUAL), pn.stats.get(key, {}), pn.eps,
-                            inverse=False)
-        shape = list(cfg.image_features[key].shape)  # [3, H, W]
-        inputs.append({'name': key, 'kind': 'image', 'camera': key.rsplit('.', 1)[-1],
-                       'mean': mean, 'std': std, 'shape': shape})
-        raw[key] = rng.integers(0, 256, (1, shape[1], shape[2], 3), dtype=np.uint8)
-    amean, astd = _affine(_mode(an, FeatureType.ACTION), an.stats.get('action', {}), an.eps,
-                          inverse=True)
-
-    # LeRobot's own pipeline on the raw sample: the parity reference
     obs = {k: torch.from_numpy(v) for k, v in raw.items() if k == state_key}
     for k in cams:
         obs[k] = torch.from_numpy(raw[k]).permute(0, 3, 1, 2).float() / 255
@@ -112,21 +144,76 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
         chunk = post(policy.predict_action_chunk(pre(obs))).numpy()
         feeds = pre(obs)
         example = tuple(feeds[i['name']] for i in inputs)
-        out.mkdir(parents=True, exist_ok=True)
         names = [i['name'] for i in inputs]
         torch.onnx.export(Graph().eval(), example, str(out / 'policy.onnx'), input_names=names,
                           output_names=['action'], opset_version=OPSET, dynamo=False,
                           dynamic_axes={**{n: {0: 'batch'} for n in names},
                                         'action': {0: 'batch'}})
-    np.savez(out / PARITY_NPZ, expected=chunk.astype(np.float32), **raw)
-    from importlib.metadata import version
+    return chunk
 
-    info = {'policy_type': cfg.type, 'lerobot_version': version('lerobot'),
-            'checkpoint': str(ckpt), 'inputs': inputs, 'chunk_size': int(cfg.chunk_size),
-            'n_action_steps': int(getattr(cfg, 'n_action_steps', cfg.chunk_size)),
-            'action_dim': int(cfg.action_feature.shape[0]),
-            'action_mean': amean, 'action_std': astd, 'opset': OPSET}
-    (out / EXPORT_JSON).write_text(json.dumps(info, indent=1))
-    print(f'[lerobot] exported {cfg.type} ({sum(p.numel() for p in policy.parameters())} '
-          f'parameters) to {out / "policy.onnx"}', flush=True)
-    return info
+
+def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *,
+             seed: int) -> tuple[np.ndarray, dict]:
+    """SmolVLA: the whole sampling path (:mod:`~vla_ros.lerobot_io.smolvla_export`)."""
+    from vla_ros.lerobot_io import smolvla_export as sx
+
+    for i in inputs:
+        if i['kind'] == 'image':
+            i['resize_in_graph'] = list(cfg.resize_imgs_with_padding or [])
+    inputs += [{'name': sx.TOKENS_KEY, 'kind': 'text_tokens',
+                'max_length': int(cfg.tokenizer_max_length), 'prompt': sx.PROMPT,
+                'padding_side': 'right', 'tokenizer': 'tokenizer.json'},
+               {'name': sx.MASK_KEY, 'kind': 'token_mask', 'tokens': sx.TOKENS_KEY},
+               {'name': sx.NOISE_KEY, 'kind': 'noise', 'seed': seed,
+                'shape': [int(cfg.chunk_size), int(cfg.max_action_dim)]}]
+    command = 'pick up the red cube'
+    stamp_ns = 1_000_000_000
+    # the runtime's noise for this frame stamp (vla_ros.core.preprocess.draw_noise)
+    noise = np.random.default_rng([seed, stamp_ns]).standard_normal(
+        (1, cfg.chunk_size, cfg.max_action_dim)).astype(np.float32)
+    chunk = sx.reference(policy, pre, post, raw, command, noise)
+    sx.export_graph(policy, cfg, out, opset=OPSET)
+    sx.tokenizer_json(pre, out)
+    step = next(s for s in pre.steps if hasattr(s, 'input_tokenizer'))
+    return chunk, {'noise': noise, 'command': command, 'stamp_ns': stamp_ns,
+                   'pad_id': int(step.input_tokenizer.pad_token_id or 0),
+                   'num_steps': int(cfg.num_steps)}
+
+
+def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:
+    """
+    Time LeRobot's own chunk [ms] on a random observation (the torch baseline).
+
+    Each chunk is the full pipeline: preprocessor -> ``predict_action_chunk`` ->
+    postprocessor, after one warm-up chunk; ``peak_rss_mb`` is this process's (VmHWM).
+    """
+    import time
+
+    import torch
+    from lerobot.configs.policies import PreTrainedConfig
+    from lerobot.policies.factory import get_policy_class, make_pre_post_processors
+
+    torch.set_num_threads(threads)
+    cfg = PreTrainedConfig.from_pretrained(ckpt)
+    cfg.device = 'cpu'
+    policy = get_policy_class(cfg.type).from_pretrained(ckpt, config=cfg).eval()
+    pre, post = make_pre_post_processors(cfg, pretrained_path=str(ckpt))
+    rng = np.random.default_rng(0)
+    obs = {k: torch.from_numpy(rng.random((1, *f.shape), np.float32))
+           for k, f in cfg.input_features.items()}
+    if cfg.type == 'smolvla':
+        obs['task'] = 'pick up the red cube'
+    ms = []
+    with torch.no_grad():
+        for i in range(runs + 1):
+            t0 = time.monotonic()
+            policy.reset()
+            post(policy.predict_action_chunk(pre(dict(obs))))
+            if i:
+                ms.append((time.monotonic() - t0) * 1e3)
+    return {'policy_type': cfg.type, 'threads': threads, 'runs': runs,
+            'torch_ms_p50': float(np.percentile(ms, 50)),
+            'torch_ms_p95': float(np.percentile(ms, 95)),
+            'params': sum(p.numel() for p in policy.parameters()),
+            'peak_rss_mb': next(int(x.split()[1]) for x in open('/proc/self/status')
+                                if x.startswith('VmHWM')) / 1024}

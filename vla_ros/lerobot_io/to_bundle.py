@@ -6,7 +6,8 @@ normalisation and a parity sample; here the manifest is drafted from the graph
 (:func:`~vla_ros.core.bundle_draft.draft_manifest`, as ``vla-ros bundle init`` does), filled
 from the export, written, loaded, and the parity sample is replayed through the real
 :class:`~vla_ros.core.runtime.PolicyRuntime`: the chunk must equal LeRobot's own pipeline
-(preprocessor -> policy -> postprocessor) within ``atol`` or :class:`ParityError` is raised.
+(preprocessor -> policy -> postprocessor; same observation, command and noise) within ``atol``
+action std or :class:`ParityError` is raised.
 """
 
 from __future__ import annotations
@@ -24,20 +25,22 @@ from vla_ros.core.bundle import load_bundle, write_manifest
 from vla_ros.core.bundle_draft import draft_manifest
 from vla_ros.core.frame import Frame
 from vla_ros.errors import ParityError, UsageError
+from vla_ros.lerobot_io.onnx_tidy import fold_identities
 from vla_ros.lerobot_io.policy_export import EXPORT_JSON, PARITY_NPZ
 from vla_ros.lerobot_io.staging import SIDECAR
 
 DEFAULT_JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
 UNIT_GRIPPER = 'm'
+PARITY_STD = 1e-3  # max |bundle - LeRobot| in units of the action std (issue 28)
 
 
 @dataclass(frozen=True)
 class LeRobotBundle:
-    """What the export made: bundle path, parity error (max abs, physical units), sizes."""
+    """What the export made: bundle path, parity error (max, in action std), sizes."""
 
     path: Path
     policy_type: str
-    parity_max_abs: float
+    parity_std: float
     chunk_size: int
     cameras: tuple[str, ...]
 
@@ -76,45 +79,83 @@ def _names(info: dict, key: str, n: int, given: Sequence[str] | None) -> list[st
 
 
 def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[str],
-                 action_names: list[str], model_id: str, atol: float = 1e-4,
+                 action_names: list[str], model_id: str, atol: float = PARITY_STD,
                  recorded_with: dict | None = None) -> LeRobotBundle:
     """Draft + fill + write + load the bundle of an export directory; check parity."""
     ex = json.loads((export_dir / EXPORT_JSON).read_text())
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(export_dir / 'policy.onnx', out / 'policy.onnx')
+    fold_identities(export_dir / 'policy.onnx', out / 'policy.onnx')  # + external data
+    for f in sorted(export_dir.iterdir()):  # the tokenizer, if any
+        if f.is_file() and not f.name.startswith('policy.onnx') \
+                and f.name not in (EXPORT_JSON, PARITY_NPZ):
+            shutil.copyfile(f, out / f.name)
     raw = draft_manifest(out / 'policy.onnx').manifest
     by_name = {i['name']: i for i in ex['inputs']}
     cams = []
     for d in raw['inputs']:
         src, pre = by_name[d['name']], d['preprocessing']
-        if src['kind'] == 'state':
-            pre.update(joint_names=joint_names, position_mean=src['mean'],
-                       position_std=src['std'])
-            pre.pop('pad_to', None)
-        else:
-            pre.update(camera=src['camera'], value_range=[0, 1], mean=src['mean'],
-                       std=src['std'])
-            d['modality'] = f'image/{src["camera"]}'
+        _fill_input(src, d, pre, joint_names)
+        if src['kind'] == 'image':
             cams.append(src['camera'])
     units = [UNIT_GRIPPER if 'gripper' in n else 'rad' for n in action_names]
     raw['action'].update(names=action_names, units=units, dt=round(1.0 / fps, 6),
                          normalization={'mean': ex['action_mean'], 'std': ex['action_std']})
+    if 'slice' in raw['action']:
+        raw['action']['slice'] = [0, len(action_names)]
     raw['model_id'] = model_id
     raw['provenance'] = {'source': f'LeRobot {ex["lerobot_version"]} {ex["policy_type"]} '
                                    f'checkpoint {ex["checkpoint"]}',
                          'exported_by': 'vla-ros export --from-lerobot',
-                         'n_action_steps': ex['n_action_steps']}
+                         'n_action_steps': ex['n_action_steps'],
+                         'params': ex.get('params')}
+    if 'num_steps' in ex:
+        raw['provenance']['num_steps'] = ex['num_steps']
     if recorded_with:
         raw['provenance']['recorded_with'] = dict(recorded_with)
-    raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cams)]
+    language = ['language'] if any(i['kind'] == 'text_tokens' for i in ex['inputs']) else []
+    raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cams), *language]
     write_manifest(out, raw)
-    err = parity(out, export_dir / PARITY_NPZ, joint_names, cams, atol=atol)
+    err = parity(out, export_dir / PARITY_NPZ, joint_names, cams, atol=atol,
+                 command=ex.get('command', ''), stamp_ns=int(ex.get('stamp_ns', 1_000_000_000)))
     return LeRobotBundle(out, ex['policy_type'], err, ex['chunk_size'], tuple(cams))
 
 
+def _fill_input(src: dict, d: dict, pre: dict, joint_names: list[str]) -> None:
+    """Fill one drafted input from the export's description of it."""
+    kind = src['kind']
+    if kind == 'state':
+        pre.update(joint_names=joint_names, position_mean=src['mean'],
+                   position_std=src['std'])
+        if src.get('pad_to'):
+            pre['pad_to'] = src['pad_to']
+        else:
+            pre.pop('pad_to', None)
+    elif kind == 'image':
+        # a resize_with_pad of the model (SmolVLA's: top-left padding) is in the graph: the
+        # runtime only brings the camera to the dataset's image size
+        pre.update(camera=src['camera'], value_range=[0, 1], mean=src['mean'],
+                   std=src['std'], resize='stretch')
+        d['modality'] = f'image/{src["camera"]}'
+    elif kind == 'text_tokens':
+        pre.update(tokenizer={'kind': 'hf_tokenizers', 'file': src['tokenizer']},
+                   max_length=src['max_length'], padding_side=src['padding_side'],
+                   prompt=src['prompt'], pad_id=src.get('pad_id', 0))
+        d['modality'] = 'language'
+    elif kind == 'token_mask':
+        pre.update(tokens=src['tokens'])
+    elif kind == 'noise':
+        pre.update(distribution='normal', seed=int(src['seed']))
+
+
 def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], *,
-           atol: float) -> float:
-    """Max |runtime chunk - LeRobot chunk| on the sample; ParityError above ``atol``."""
+           atol: float, command: str = '', stamp_ns: int = 1_000_000_000) -> float:
+    """
+    Max |runtime chunk - LeRobot chunk| on the sample; ParityError above ``atol``.
+
+    The bound is ``atol`` x the action std per column (a chunk in physical units is compared
+    in units of the dataset's action spread). A bundle with a noise input must draw the very
+    noise LeRobot was given for this frame stamp.
+    """
     from vla_ros.core.runtime import PolicyRuntime
 
     rt = PolicyRuntime(load_bundle(bundle))
@@ -123,21 +164,31 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
         state = z['observation.state'][0].astype(np.float64) if (
             'observation.state' in z.files) else np.zeros(len(joint_names))
         images = {c: z[f'observation.images.{c}'][0] for c in cams}
-    frame = Frame(stamp_ns=1_000_000_000, images=images, joint_names=tuple(joint_names),
+        noise = z['noise'] if 'noise' in z.files else None
+    present = {**{f'image/{c}': True for c in cams}, 'joints': True}
+    if command:
+        present['language'] = True
+    frame = Frame(stamp_ns=stamp_ns, images=images, joint_names=tuple(joint_names),
                   joint_positions=state, joint_velocities=np.zeros_like(state),
-                  command='', present={**{f'image/{c}': True for c in cams}, 'joints': True})
+                  command=command, present=present)
+    if noise is not None:
+        spec = rt.bundle.manifest.input('noise')
+        built = rt.build_inputs(frame)[spec.name]
+        if not np.array_equal(built, noise):
+            raise ParityError('the runtime draws other noise for the parity frame than the '
+                              'export gave LeRobot (seed / stamp / draw differ)')
     got = rt.infer(frame).actions
-    err = float(np.max(np.abs(got - expected)))
-    scale = float(np.max(np.abs(expected))) or 1.0
-    if err > atol * max(1.0, scale):
-        raise ParityError(f'bundle chunk differs from LeRobot by {err:.3g} (> {atol} x '
-                          f'{max(1.0, scale):.3g})')
+    std = np.maximum(np.abs(np.asarray(rt.manifest.action_std, np.float64)), 1e-12)
+    err = float(np.max(np.abs(got - expected) / std))
+    if err > atol:
+        raise ParityError(f'bundle chunk differs from LeRobot by {err:.3g} action std '
+                          f'(> {atol})')
     return err
 
 
 def from_lerobot(ckpt: Path, out: Path, *, run_worker: Callable, fps: float | None = None,
                  joint_names: Sequence[str] | None = None, model_id: str | None = None,
-                 atol: float = 1e-4) -> LeRobotBundle:
+                 atol: float = PARITY_STD) -> LeRobotBundle:
     """Export ``ckpt`` with LeRobot's classes and build the bundle at ``out``."""
     if not (ckpt / 'config.json').exists() or not (ckpt / 'model.safetensors').exists():
         raise UsageError(f'{ckpt} is not a LeRobot checkpoint (config.json + '

@@ -6,7 +6,10 @@ lerobot and the numpy-only :mod:`~vla_ros.lerobot_io.staging` (never rclpy or on
 
 Commands: ``write STAGING DATASET`` (LeRobotDataset.create / add_frame / save_episode /
 finalize), ``read DATASET STAGING`` (LeRobotDataset -> staging), ``export CHECKPOINT OUT``
-(:mod:`~vla_ros.lerobot_io.policy_export`), ``train ARGS...`` (LeRobot's ``lerobot-train``).
+(:mod:`~vla_ros.lerobot_io.policy_export`), ``train ARGS...`` (LeRobot's ``lerobot-train``),
+``smolvla-checkpoint OUT [--reduced]`` (a random SmolVLA saved as LeRobot saves it;
+:mod:`~vla_ros.lerobot_io.smolvla_export`), ``time CHECKPOINT`` (LeRobot's own chunk latency:
+preprocessor -> ``predict_action_chunk`` -> postprocessor; one JSON line).
 """
 
 from __future__ import annotations
@@ -147,8 +150,30 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser('export')
     s.add_argument('checkpoint', type=Path)
     s.add_argument('out', type=Path)
+    s = sub.add_parser('smolvla-checkpoint')
+    s.add_argument('out', type=Path)
+    s.add_argument('--reduced', action='store_true', help='the test size')
+    s.add_argument('--camera', action='append', default=[], metavar='NAME=HxW')
+    s.add_argument('--threads', type=int, default=1)
+    s = sub.add_parser('time')
+    s.add_argument('checkpoint', type=Path)
+    s.add_argument('--runs', type=int, default=5)
+    s.add_argument('--threads', type=int, default=1)
     a = p.parse_args(argv)
-    if a.cmd == 'write':
+    if a.cmd == 'time':
+        from vla_ros.lerobot_io.policy_export import time_chunks
+
+        print(json.dumps(time_chunks(a.checkpoint, runs=a.runs, threads=a.threads)), flush=True)
+    elif a.cmd == 'smolvla-checkpoint':
+        import torch
+
+        from vla_ros.lerobot_io.smolvla_export import make_checkpoint
+
+        torch.set_num_threads(a.threads)
+        cams = {c.split('=')[0]: tuple(int(x) for x in c.split('=')[1].split('x'))
+                for c in a.camera}
+        make_checkpoint(a.out, reduced=a.reduced, cameras=cams or None)
+    elif a.cmd == 'write':
         write(a.src, a.dst, a.repo_id)
     elif a.cmd == 'read':
         read(a.src, a.dst, a.repo_id)

@@ -1,0 +1,154 @@
+"""
+``BENCH real_vla``: LeRobot's SmolVLA at its real size, exported and served, against LeRobot.
+
+A randomly initialised SmolVLA (450 M parameters; built by LeRobot's classes with a SmolVLM2-500M
+stand-in, docs/lerobot.md) is saved with LeRobot's ``save_pretrained`` into
+``out/bench/real_vla/smolvla_ckpt``, exported with ``vla-ros export --from-lerobot`` (parity with
+LeRobot's pipeline in units of the action std) and quantized (int8 dynamic MatMul weights).
+Both are cached there: delete the directory to rebuild (the export takes minutes).
+
+Per chunk, one 640x480 camera (the dataset size: no resize before the graph), a command, the
+state: p50 / p95 of ``PolicyRuntime.infer`` (fp32 and int8, ``--threads`` intra-op threads
+(default 1), each in a fresh process; peak RSS = its VmHWM) and of LeRobot's own preprocessor
+-> ``predict_action_chunk`` -> postprocessor in torch with the same thread count, same run.
+``served`` is the faster onnxruntime configuration; ``int8_err_std`` the int8 chunk's max
+deviation from fp32 in units of the action std. The load average is printed: the machine is shared.
+
+``--smoke``: the reduced test-size SmolVLA, 2 runs each (a quick check that it all runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / 'out' / 'bench' / 'real_vla'
+THREADS = 1  # vla_policy's shipped intra-op setting (a core left to the control thread)
+RUNS = 5
+CAMERA = 'front=480x640'
+
+CHILD = r"""
+import json, sys, time
+import numpy as np
+from vla_ros.core.frame import Frame
+from vla_ros.core.runtime import PolicyRuntime
+rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=int(sys.argv[2]))
+m = rt.manifest
+img = next(s for s in m.inputs if s.kind == 'image').preprocessing['size']
+names = m.joint_names
+ms, out = [], None
+for i in range(int(sys.argv[3]) + 1):
+    f = Frame(stamp_ns=1_000_000_000, images={'front': np.random.default_rng(i).integers(
+              0, 256, (*img, 3), np.uint8)}, joint_names=names,
+              joint_positions=np.linspace(-0.3, 0.3, len(names)),
+              joint_velocities=np.zeros(len(names)), command='pick up the red cube',
+              present={'image/front': True, 'joints': True, 'language': True})
+    t0 = time.monotonic()
+    a = rt.infer(f).actions
+    if i:
+        ms.append((time.monotonic() - t0) * 1e3)
+    else:
+        out = a
+np.save(sys.argv[4], out)
+hwm = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM'))
+print(json.dumps({'p50': float(np.percentile(ms, 50)), 'p95': float(np.percentile(ms, 95)),
+                  'rss_mb': hwm / 1024}))
+"""
+
+
+def _load() -> str:
+    return '{:.1f}'.format(os.getloadavg()[0])
+
+
+def build(out: Path, *, reduced: bool) -> dict:
+    """Checkpoint (LeRobot side), fp32 bundle with parity, int8 bundle; cached in ``out``."""
+    from vla_ros.core.bundle import write_manifest
+    from vla_ros.lerobot_io.runner import run_worker
+    from vla_ros.lerobot_io.to_bundle import from_lerobot
+    from vla_ros.model.export import quantize_int8
+    import yaml
+
+    ckpt, fp32, int8 = out / 'smolvla_ckpt', out / 'smolvla_fp32', out / 'smolvla_int8'
+    info = out / 'export.json'
+    if not (ckpt / 'model.safetensors').exists():
+        run_worker(['smolvla-checkpoint', str(ckpt), '--camera', CAMERA,
+                    *(['--reduced'] if reduced else [])], quiet=True)
+    if not info.exists():
+        shutil.rmtree(fp32, ignore_errors=True)
+        b = from_lerobot(ckpt, fp32, run_worker=lambda a: run_worker(a, quiet=True), fps=30.0,
+                         model_id='lerobot-smolvla')
+        info.write_text(json.dumps({'parity_std': b.parity_std}))
+    if not (int8 / 'bundle.yaml').exists():
+        shutil.rmtree(int8, ignore_errors=True)
+        int8.mkdir(parents=True)
+        quantize_int8(fp32 / 'policy.onnx', int8 / 'policy.onnx')
+        shutil.copyfile(fp32 / 'tokenizer.json', int8 / 'tokenizer.json')
+        raw = yaml.safe_load((fp32 / 'bundle.yaml').read_text())
+        raw['provenance']['int8'] = True
+        raw.pop('files', None)
+        write_manifest(int8, raw)
+    raw = yaml.safe_load((fp32 / 'bundle.yaml').read_text())
+    return {**json.loads(info.read_text()), 'params': raw['provenance']['params'],
+            'fp32': fp32, 'int8': int8, 'ckpt': ckpt,
+            'std': np.asarray(raw['action']['normalization']['std'])}
+
+
+def serve(bundle: Path, threads: int, runs: int) -> tuple[dict, np.ndarray]:
+    """Latency of PolicyRuntime in a fresh process; its first chunk."""
+    npy = bundle.parent / f'{bundle.name}_chunk.npy'
+    res = subprocess.run([sys.executable, '-c', CHILD, str(bundle), str(threads), str(runs),
+                          str(npy)], capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1]), np.load(npy)
+
+
+def onnx_mb(bundle: Path) -> float:
+    return sum(f.stat().st_size for f in bundle.iterdir() if 'onnx' in f.name) / 1e6
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--smoke', action='store_true', help='reduced SmolVLA, 2 runs')
+    ap.add_argument('--threads', type=int, default=THREADS)
+    ap.add_argument('--runs', type=int, default=RUNS)
+    a = ap.parse_args()
+    runs = 2 if a.smoke else a.runs
+    out = OUT.with_name('real_vla_smoke') if a.smoke else OUT
+    out.mkdir(parents=True, exist_ok=True)
+    load0 = _load()
+    b = build(out, reduced=a.smoke)
+    from vla_ros.lerobot_io.runner import run_worker
+
+    fp32, c32 = serve(b['fp32'], a.threads, runs)
+    int8, c8 = serve(b['int8'], a.threads, runs)
+    torch = json.loads(run_worker(['time', str(b['ckpt']), '--runs', str(runs), '--threads',
+                                   str(a.threads)], quiet=True).strip().splitlines()[-1])
+    best, name = (int8, 'int8') if int8['p50'] < fp32['p50'] else (fp32, 'fp32')
+    err = float(np.max(np.abs(c8 - c32) / b['std']))
+    print(f'fp32: p50 {fp32["p50"]:.0f} ms p95 {fp32["p95"]:.0f} ms rss {fp32["rss_mb"]:.0f} MB;'
+          f' int8: p50 {int8["p50"]:.0f} ms p95 {int8["p95"]:.0f} ms rss {int8["rss_mb"]:.0f} '
+          f'MB; torch: p50 {torch["torch_ms_p50"]:.0f} ms p95 {torch["torch_ms_p95"]:.0f} ms '
+          f'rss {torch["peak_rss_mb"]:.0f} MB', file=sys.stderr)
+    print(f'BENCH real_vla smolvla_params_m={b["params"] / 1e6:.0f} '
+          f'smolvla_parity={b["parity_std"]:.1e} '
+          f'smolvla_onnx_mb={onnx_mb(b["fp32"]):.0f} '
+          f'smolvla_int8_onnx_mb={onnx_mb(b["int8"]):.0f} '
+          f'smolvla_fp32_ms_p50={fp32["p50"]:.0f} smolvla_fp32_ms_p95={fp32["p95"]:.0f} '
+          f'smolvla_served_ms_p50={best["p50"]:.0f} smolvla_served_ms_p95={best["p95"]:.0f} '
+          f'smolvla_served={name} smolvla_torch_ms_p50={torch["torch_ms_p50"]:.0f} '
+          f'smolvla_torch_ms_p95={torch["torch_ms_p95"]:.0f} '
+          f'smolvla_speedup_vs_torch={torch["torch_ms_p50"] / best["p50"]:.2f} '
+          f'smolvla_int8_err_std={err:.3f} smolvla_ort_rss_mb={best["rss_mb"]:.0f} '
+          f'threads={a.threads} load1={load0}..{_load()}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
