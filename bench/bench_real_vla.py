@@ -29,6 +29,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _smoke as S  # noqa: E402, I100  (beside this script)
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'out' / 'bench' / 'real_vla'
 THREADS = 1  # vla_policy's shipped intra-op setting (a core left to the control thread)
@@ -115,15 +118,14 @@ def onnx_mb(bundle: Path) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument('--smoke', action='store_true', help='reduced SmolVLA, 2 runs')
     ap.add_argument('--threads', type=int, default=THREADS)
     ap.add_argument('--runs', type=int, default=RUNS)
     a = ap.parse_args()
-    runs = 2 if a.smoke else a.runs
-    out = OUT.with_name('real_vla_smoke') if a.smoke else OUT
+    runs = S.pick(a.runs, 2)
+    out = S.out_dir(OUT)
     out.mkdir(parents=True, exist_ok=True)
     load0 = _load()
-    b = build(out, reduced=a.smoke)
+    b = build(out, reduced=S.SMOKE)
     from vla_ros.lerobot_io.runner import run_worker
 
     fp32, c32 = serve(b['fp32'], a.threads, runs)
@@ -146,7 +148,7 @@ def main() -> int:
           f'smolvla_torch_ms_p95={torch["torch_ms_p95"]:.0f} '
           f'smolvla_speedup_vs_torch={torch["torch_ms_p50"] / best["p50"]:.2f} '
           f'smolvla_int8_err_std={err:.3f} smolvla_ort_rss_mb={best["rss_mb"]:.0f} '
-          f'threads={a.threads} load1={load0}..{_load()}')
+          f'threads={a.threads} load1={load0}..{_load()}{S.tag()}')
     return 0
 
 
