@@ -81,7 +81,7 @@ class VlaPolicy(LifecycleNode):
         self.chunk_pub = self.create_publisher(ActionChunk, '~/action_chunk', 10)
         self.weights_pub = self.create_publisher(ModalityWeights, '~/modality_weights', 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, C.DIAGNOSTICS_TOPIC, 10)
-        self._timers: list = []
+        self._active_timers: list = []  # not `_timers`: rclpy.Node keeps its own list there
         self._subs: list = []
         self._worker: Worker | None = None
         self._ort_tids: set[int] = set()
@@ -213,12 +213,12 @@ class VlaPolicy(LifecycleNode):
         # Status and the clock watchdog run on the steady clock: they must keep reporting
         # when a simulator's /clock stops.
         steady, group = self.steady_clock, self._groups['command']
-        self._timers = [self.create_timer(1.0 / self.cfg.status_rate_hz,
-                                          self.report.publish_status, callback_group=group,
-                                          clock=steady)]
+        self._active_timers = [self.create_timer(
+            1.0 / self.cfg.status_rate_hz, self.report.publish_status, callback_group=group,
+            clock=steady)]
         if sim:
             self._watchdog = ClockWatchdog(self.cfg.clock_timeout_s)
-            self._timers.append(self.create_timer(
+            self._active_timers.append(self.create_timer(
                 min(self.cfg.clock_timeout_s / 4, WATCH_PERIOD_MAX_S), self._check_clock,
                 callback_group=group, clock=steady))
         self.report.publish_status()
@@ -227,9 +227,9 @@ class VlaPolicy(LifecycleNode):
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._stop_threads()
         self._send(self.loop.deactivate(self._now()))
-        for t in self._timers:
+        for t in self._active_timers:
             self.destroy_timer(t)
-        self._timers = []
+        self._active_timers = []
         self._watchdog = None
         self.report.publish_status()
         return super().on_deactivate(state)
