@@ -29,7 +29,7 @@ setup(
         (f'share/{PACKAGE_NAME}/launch', glob('launch/*.launch.py')),
         (f'share/{PACKAGE_NAME}/config', glob('config/*.yaml') + glob('config/*.sdf')
          + glob('config/*.urdf') + glob('config/*.xml') + glob('config/*.xml.in')),
-        # the default policy bundle, found by vla_ros.tools.locate wherever a command runs
+        # the default policy bundle, found by vla_ros.harness.locate wherever a command runs
         (f'share/{PACKAGE_NAME}/models/default', glob('models/default/*')),
     ],
     install_requires=['setuptools'],

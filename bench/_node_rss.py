@@ -20,7 +20,7 @@ import time
 import _policy_graph as G
 from _procfs import proc_status
 import _smoke as S
-from vla_ros.tools.procs import NodeProcess, ros_args
+from vla_ros.harness.procs import NodeProcess, ros_args
 import yaml
 
 WARMUP_S = S.pick(10.0, 0.5)

@@ -19,8 +19,8 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 from trajectory_msgs.msg import JointTrajectory  # noqa: E402
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until  # noqa: E402
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS  # noqa: E402
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until  # noqa: E402
 from vla_ros_msgs.msg import ActionChunk, PolicyStatus  # noqa: E402
 
 LATCHED = LATCHED_QOS  # the command topic's profile (bench_fuzz uses G.LATCHED too)

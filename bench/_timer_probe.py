@@ -22,7 +22,7 @@ def main() -> int:
     import rclpy
     from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 
     bundle, seconds = sys.argv[1], float(sys.argv[2])
     rt = PolicyRuntime.from_bundle(bundle, intra_op_threads=1)

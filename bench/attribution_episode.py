@@ -1,7 +1,7 @@
 """
 What the default policy relies on during an episode: ``~/modality_weights`` over time.
 
-Lockstep rollouts (:mod:`vla_ros.tools.sim_rollout`, the node's PolicyLoop with
+Lockstep rollouts (:mod:`vla_ros.eval.sim_rollout`, the node's PolicyLoop with
 ``attribution_rate_hz``) of ``models/default`` on a *beep* episode (lift, release at the beep)
 and a *gentle* episode (close until the pads feel the cube), dev-block seeds. Each chunk's
 weights are recorded with the tactile total and the beep time, written to
@@ -27,9 +27,9 @@ RATE_HZ = 10.0
 
 def record(bundle: str) -> list[dict]:
     """Play one episode per kind; return the per-chunk rows."""
-    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
     from vla_ros.sim.task_suite import block_seed, make_task
-    from vla_ros.tools.sim_rollout import lockstep_world, rollout
+    from vla_ros.eval.sim_rollout import lockstep_world, rollout
     rt = PolicyRuntime.from_bundle(bundle)
     world, rates = lockstep_world(rt)
     episodes = []

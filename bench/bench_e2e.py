@@ -49,7 +49,7 @@ def example_frame():
 
 
 def bare_infer_ms(bundle: Path, n: int = INFER_RUNS) -> float:
-    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 
     rt = PolicyRuntime.from_bundle(bundle, intra_op_threads=1)
     rt.set_command('pick up the red cube')

@@ -47,8 +47,8 @@ def main() -> int:
     args = p.parse_args()
     from vla_ros.sim.language import held_out_word_task
     from vla_ros.sim.task_suite import TaskKind, block_seed, make_task
-    from vla_ros.tools.episode import run_episodes
-    from vla_ros.tools.stats import wilson_interval
+    from vla_ros.eval.episode import run_episodes
+    from vla_ros.eval.stats import wilson_interval
     if not (pathlib.Path(args.bundle) / 'bundle.yaml').exists():
         print(f'no bundle at {args.bundle}; run `make train`', file=sys.stderr)
         return 1

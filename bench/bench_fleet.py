@@ -51,7 +51,7 @@ COMMAND = 'pick up the red cube'
 
 def act_bundle() -> Path:
     """Export (once) the LeRobot-default-size ACT bundle."""
-    from vla_ros.tools.reference_bundles import make_act_full_bundle
+    from vla_ros.model.reference_bundles import make_act_full_bundle
     d = OUT / 'act'
     if not (d / 'bundle.yaml').exists():
         make_act_full_bundle(d)
@@ -62,9 +62,9 @@ def request(bundle: Path):
     """Build the RemoteFrame a robot sends: a 640x480 frame shrunk by the robot-side encoder."""
     from bench_e2e import example_frame
     import dataclasses
-    from vla_ros.core.bundle import load_bundle
-    from vla_ros.core.remote_wire import camera_wires, RemoteConfig
-    from vla_ros.nodes.frame_msgs import remote_frame_msg
+    from vla_ros.core.bundle.manifest import load_bundle
+    from vla_ros.core.remote.wire import camera_wires, RemoteConfig
+    from vla_ros.ros.frame_msgs import remote_frame_msg
 
     m = load_bundle(bundle).manifest
     f = example_frame()
@@ -100,7 +100,7 @@ def run_fleet(bundle: Path, n: int, max_batch: int, tmp: Path) -> dict:
     from rclpy.executors import SingleThreadedExecutor
     from vla_ros.core.convert import stamp_to_ns
     from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
-    from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+    from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
     from vla_ros_msgs.msg import ActionChunk, RemoteFrame
 
     robots = [f'/robot{k + 1}' for k in range(n)]

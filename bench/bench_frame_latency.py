@@ -34,8 +34,8 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 
 sys.path.insert(0, str(ROOT / 'bench'))
 import _smoke as S  # noqa: E402, I100
-from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs  # noqa: E402, I100
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until  # noqa: E402
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until  # noqa: E402
+from vla_ros.ros.sensor_inputs import declare_sync_parameters, SensorInputs  # noqa: E402, I100
 
 WARMUP_S, SETTLE_S, PHASE_S, ROUNDS = S.pick((2.0, 1.0, 3.0, 3), (0.5, 0.3, 1.0, 1))
 

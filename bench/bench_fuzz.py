@@ -43,7 +43,7 @@ from hypothesis import given, HealthCheck, Phase, seed, settings
 import numpy as np
 from rclpy.qos import qos_profile_sensor_data
 from vla_ros import constants as C
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 import yaml
 
 SECONDS = float(os.environ.get('FUZZ_SECONDS', S.pick('60', '1.5')))

@@ -30,7 +30,7 @@ from _cv_bridge_ref import cv_bridge_to_tensor  # noqa: E402, I100
 import _smoke as S  # noqa: E402, I100
 
 from vla_ros.core.convert import image_to_rgb8  # noqa: E402
-from vla_ros.core.image_preproc import image_to_tensor  # noqa: E402
+from vla_ros.core.features.image import image_to_tensor  # noqa: E402
 
 RUNS = S.pick(300, 5)
 MEAN = np.array((0.485, 0.456, 0.406))

@@ -40,8 +40,8 @@ def main() -> int:
                    help='comma-separated added latencies [ms]; 0 and 300 give the ratio')
     args = p.parse_args()
     from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
-    from vla_ros.tools.episode import run_episodes
-    from vla_ros.tools.stats import wilson_interval
+    from vla_ros.eval.episode import run_episodes
+    from vla_ros.eval.stats import wilson_interval
     kinds = [k.value for k in TaskKind]
     seeds = [block_seed('test', BENCH_OFFSET + i * len(kinds) + j)
              for i in range(args.episodes) for j in range(len(kinds))][:S.pick(None, 1)]

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / 'bench'))
 import _policy_graph as G  # noqa: E402, I100
 import _smoke as S  # noqa: E402, I100
 import numpy as np  # noqa: E402, I100
-from vla_ros.tools.procs import NodeProcess, ros_args  # noqa: E402
+from vla_ros.harness.procs import NodeProcess, ros_args  # noqa: E402
 
 CAMERA_HZ, CONTROL_HZ = 30.0, 50.0
 WARMUP_S, MEASURE_S = S.pick(3.0, 0.5), S.pick(10.0, 1.5)

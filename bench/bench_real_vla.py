@@ -42,7 +42,7 @@ CHILD = r"""
 import json, sys, time
 import numpy as np
 from vla_ros.core.frame import Frame
-from vla_ros.core.runtime import PolicyRuntime
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=int(sys.argv[2]))
 m = rt.manifest
 img = next(s for s in m.inputs if s.kind == 'image').preprocessing['size']
@@ -73,7 +73,7 @@ def _load() -> str:
 
 def build(out: Path, *, reduced: bool) -> dict:
     """Checkpoint (LeRobot side), fp32 bundle with parity, int8 bundle; cached in ``out``."""
-    from vla_ros.core.bundle import write_manifest
+    from vla_ros.core.bundle.manifest import write_manifest
     from vla_ros.lerobot_io.runner import run_worker
     from vla_ros.lerobot_io.to_bundle import from_lerobot
     from vla_ros.model.export import quantize_int8

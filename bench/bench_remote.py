@@ -1,7 +1,7 @@
 """
 ``BENCH remote``: frame -> chunk with inference on another host vs in the robot's process.
 
-Two network namespaces joined by a veth pair (:class:`vla_ros.tools.netns.TwoHosts`), DDS over
+Two network namespaces joined by a veth pair (:class:`vla_ros.harness.netns.TwoHosts`), DDS over
 UDP only with initial peers on both sides, in both cases -- the same transport settings, so
 the ratio is the split alone. The robot host runs fake_sensors (two 640x480 cameras at 30 Hz,
 audio, tactile, joints), ``vla_policy`` with models/default and bench/_chunk_probe.py, which
@@ -47,7 +47,7 @@ SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 640, 'image_height': 48
 
 def run_case(net, env: dict, bundle: Path, tmp: Path, name: str,
              remote: dict | None, policy: dict | None = None) -> dict:
-    from vla_ros.tools.procs import executable_path, ros_args
+    from vla_ros.harness.procs import executable_path, ros_args
 
     def node(host: str, exe: str, params: dict):
         log = open(tmp / f'{name}_{exe}.log', 'w')  # noqa: SIM115 - closed with the net
@@ -113,7 +113,7 @@ def summary(rows: dict[str, list[dict]], prefix: str = '') -> str:
 
 def main() -> int:
     from bench_fleet import act_bundle
-    from vla_ros.tools.netns import dds_env, netns_available, TwoHosts, write_udp_profile
+    from vla_ros.harness.netns import dds_env, netns_available, TwoHosts, write_udp_profile
 
     why = netns_available()
     if why:

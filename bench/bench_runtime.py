@@ -42,7 +42,7 @@ RSS_CHILD = textwrap.dedent("""
     import json, sys
     import numpy as np
     from vla_ros.core.frame import Frame, TactileLayout
-    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
     rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=1)
     rng = np.random.default_rng(0)
     names = rt.manifest.joint_names
@@ -125,7 +125,7 @@ def measure_default(n: int) -> dict:
     """Measure the shipped bundle's policy.onnx vs torch eager on the same architecture."""
     import torch
 
-    from vla_ros.core.bundle import load_bundle
+    from vla_ros.core.bundle.manifest import load_bundle
     from vla_ros.model.config import ModelConfig
     from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.train_utils import count_params, example_inputs
@@ -148,13 +148,13 @@ def measure_pi0(out: Path, n: int) -> dict:
     """
     Per-chunk latency split of the small pi0-shaped foreign graph (issue 12).
 
-    The graph of vla_ros/tools/reference_graphs.py (stacked front + wrist in [-1, 1], 24
+    The graph of vla_ros/model/reference_graphs.py (stacked front + wrist in [-1, 1], 24
     prompt tokens, state padded to 32, 5 unrolled flow steps, 50 x 32 actions sliced to 7)
     made into a bundle with ``vla-ros bundle init`` + edits; timed by ``bundle check``
     (640x480 frames).
     """
-    from vla_ros.core.bundle_check import check_bundle_dir
-    from vla_ros.tools.reference_bundles import make_pi0_bundle
+    from vla_ros.core.runtime.bundle_check import check_bundle_dir
+    from vla_ros.model.reference_bundles import make_pi0_bundle
 
     with contextlib.redirect_stdout(io.StringIO()):  # bundle init prints its FILL_IN list
         bundle = make_pi0_bundle(out)

@@ -1,7 +1,7 @@
 """
 BENCH soak: the closed loop (mujoco_sim + vla_policy, models/default) for SOAK_MINUTES.
 
-Episodes with resets through :class:`vla_ros.tools.episode.EpisodeRunner` (one sim and one
+Episodes with resets through :class:`vla_ros.eval.episode.EpisodeRunner` (one sim and one
 policy process for the whole run, as ``vla-ros eval``; both nodes with config/sim.yaml, so
 the policy has the sim's joint limits). Every SAMPLE_S seconds the RSS and thread count of
 both node processes are read from /proc. Printed:
@@ -35,7 +35,7 @@ import _policy_graph as G
 from _procfs import proc_status
 import _smoke as S
 import numpy as np
-from vla_ros.tools.episode import EpisodeRunner
+from vla_ros.eval.episode import EpisodeRunner
 
 # smoke: one episode of 1 s sim time (the loop starts one before it checks the time)
 MINUTES = float(os.environ.get('SOAK_MINUTES', S.pick('30', '0.01')))

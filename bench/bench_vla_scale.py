@@ -57,7 +57,7 @@ import json, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[3])
 from bench_e2e import example_frame
-from vla_ros.core.runtime import PolicyRuntime
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 import dataclasses
 rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=int(sys.argv[2]))
 rt.set_command('pick up the red cube')

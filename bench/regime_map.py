@@ -1,7 +1,7 @@
 """
 The scheduler regime map: closed-loop success against inference latency, per scheduler setting.
 
-Lockstep rollouts (:mod:`vla_ros.tools.sim_rollout`: the node's sync core, PolicyLoop,
+Lockstep rollouts (:mod:`vla_ros.eval.sim_rollout`: the node's sync core, PolicyLoop,
 scheduler and safety filter with ``config/sim.yaml``, no DDS) of ``models/default`` on the
 *dev* seed block (this is a tuning map), with ``latency_s`` of simulated inference time from
 the frame that requested a chunk to the chunk reaching the scheduler. Every setting plays the
@@ -48,9 +48,9 @@ def _done(path: pathlib.Path) -> set[tuple[str, float, int]]:
 
 def sweep(path: pathlib.Path, episodes: int, bundle: str) -> None:
     """Play every (setting, latency, seed) not yet in ``path``; append one row each."""
-    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
     from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
-    from vla_ros.tools.sim_rollout import lockstep_world, rollout
+    from vla_ros.eval.sim_rollout import lockstep_world, rollout
     rt = PolicyRuntime.from_bundle(bundle)
     world, rates = lockstep_world(rt)
     kinds = [k.value for k in TaskKind]
@@ -84,7 +84,7 @@ def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from vla_ros.tools.stats import wilson_interval
+    from vla_ros.eval.stats import wilson_interval
     rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
     names = [s for s in SETTINGS if any(r['setting'] == s for r in rows)]
     lats = sorted({r['latency_ms'] for r in rows})

@@ -34,7 +34,7 @@ from launch_ros.substitutions import FindPackageShare
 
 def _sim_node(context, sim_params):
     """Start mujoco_sim with the bundle's recorded sensor settings (read at launch time)."""
-    from vla_ros.tools.sim_config import launch_sim_params
+    from vla_ros.harness.sim_config import launch_sim_params
 
     params_file = sim_params.perform(context)
     sensors = {}

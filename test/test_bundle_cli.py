@@ -1,7 +1,7 @@
 """
 ``vla-ros bundle init`` -> a person's edits -> ``vla-ros bundle check`` on foreign graphs.
 
-The ACT-, pi0- and Diffusion-shaped reference graphs (vla_ros/tools/reference_graphs.py,
+The ACT-, pi0- and Diffusion-shaped reference graphs (vla_ros/model/reference_graphs.py,
 random weights) each pass ``bundle check``; a drafted bundle that was not filled in, and a
 contract the graph refuses when run, fail with one line on stderr and no traceback.
 ``bundle tokens`` prints the ids the runtime feeds for a command; ``bundle init`` into the
@@ -16,7 +16,7 @@ import sys
 
 import pytest
 from vla_ros.cli.main import main
-from vla_ros.tools.reference_bundles import (edit, init, make_act_bundle, make_diffusion_bundle,
+from vla_ros.model.reference_bundles import (edit, init, make_act_bundle, make_diffusion_bundle,
                                              make_pi0_bundle)
 import yaml
 
@@ -42,7 +42,7 @@ def _timing(out: str) -> dict[str, float]:
 
 
 def test_init_drafts_the_lerobot_and_openpi_names(tmp_path, capsys):
-    from vla_ros.tools.reference_graphs import export_pi0
+    from vla_ros.model.reference_graphs import export_pi0
 
     out = init(export_pi0(tmp_path / 'src' / 'model.onnx'), tmp_path / 'b')
     printed = capsys.readouterr().out
@@ -122,7 +122,7 @@ def _one_line(argv, *words):
 
 
 def test_unfilled_draft_and_a_refused_contract_fail_in_one_line(bundles, tmp_path):
-    from vla_ros.tools.reference_graphs import export_act
+    from vla_ros.model.reference_graphs import export_act
 
     draft = init(export_act(tmp_path / 'src' / 'm.onnx'), tmp_path / 'draft')
     _one_line(['bundle', 'check', str(draft)], 'FILL_IN', 'action.dt', 'joint_names')
@@ -143,10 +143,10 @@ def _token_rows(out: str) -> list[tuple[int, int, int, str]]:
 
 def test_tokens_prints_what_the_runtime_feeds(bundles, capsys):
     import numpy as np
-    from vla_ros.core.bundle import load_bundle
-    from vla_ros.core.bundle_check import synthetic_frame
-    from vla_ros.core.runtime import PolicyRuntime
-    from vla_ros.tools.reference_bundles import HOME
+    from vla_ros.core.bundle.manifest import load_bundle
+    from vla_ros.core.runtime.bundle_check import synthetic_frame
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+    from vla_ros.model.reference_bundles import HOME
 
     assert main(['bundle', 'tokens', str(bundles['pi0']), 'pick up the red cube']) == 0
     out = capsys.readouterr().out
@@ -186,7 +186,7 @@ def test_tokens_of_a_text_encoder_bundle_and_of_a_bundle_without_language(bundle
 
 def test_init_into_the_model_directory_and_a_tokens_check_of_the_prompt(tmp_path):
     """`bundle init model.onnx --out <its own directory>` used to end in a traceback."""
-    from vla_ros.tools.reference_graphs import export_pi0, write_tokenizer
+    from vla_ros.model.reference_graphs import export_pi0, write_tokenizer
 
     src = tmp_path / 'export'
     export_pi0(src / 'model.onnx')

@@ -44,7 +44,7 @@ def test_top_level_help_is_plain_text(capsys):
 
 
 def test_eval_report_goes_under_out_unless_a_path_is_given(tmp_path, monkeypatch):
-    from vla_ros.tools.eval_report import save_results
+    from vla_ros.eval.report import save_results
     row = {'task': 'pick_red', 'kind': 'pick', 'colour': 'red', 'command': 'x', 'seed': 1,
            'success': True, 'reason': 'lifted', 'duration_s': 3.0, 'wall_s': 3.1,
            'latency_ms': 2.0, 'e2e_ms': 30.0, 'control_rate_hz': 10.0, 'frame_rate_hz': 10.0,
@@ -63,10 +63,10 @@ def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_pa
     import json
     from types import SimpleNamespace
 
-    import vla_ros.core.bundle
+    import vla_ros.core.bundle.manifest
     from vla_ros.sim.task_suite import SEED_BLOCKS
-    import vla_ros.tools.episode
-    from vla_ros.tools.episode import EpisodeResult
+    import vla_ros.eval.episode
+    from vla_ros.eval.episode import EpisodeResult
     bundle = tmp_path / 'b'
     bundle.mkdir()
     (bundle / 'bundle.yaml').write_text('files:\n  policy.onnx: abc123\n')
@@ -84,8 +84,8 @@ def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_pa
                                      held_out=t.held_out, variant=t.variant))
             progress(out[-1])
         return out
-    monkeypatch.setattr(vla_ros.core.bundle, 'load_bundle', lambda p: None)
-    monkeypatch.setattr(vla_ros.tools.episode, 'run_episodes', fake_run)
+    monkeypatch.setattr(vla_ros.core.bundle.manifest, 'load_bundle', lambda p: None)
+    monkeypatch.setattr(vla_ros.eval.episode, 'run_episodes', fake_run)
     monkeypatch.chdir(tmp_path)
     assert main(['eval', str(bundle), '--episodes', '2', '--kinds', 'pick,touch']) == 0
     assert {s for _, s in played} <= set(SEED_BLOCKS['dev'])       # dev unless told
@@ -105,7 +105,7 @@ def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_pa
     printed = capsys.readouterr().out
     assert 'TEST' in printed and f'(held out {played[1][0].variant})' in printed
     # --report alone regenerates the tables from the JSON, nothing is run
-    monkeypatch.setattr(vla_ros.tools.episode, 'run_episodes', None)
+    monkeypatch.setattr(vla_ros.eval.episode, 'run_episodes', None)
     assert main(['eval', '--report', 'ho.json', '--md', 'r.md', '--png', 'r.png']) == 0
     md = (tmp_path / 'r.md').read_text()
     assert 'test block seeds' in md and 'not for reported numbers' not in md

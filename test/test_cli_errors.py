@@ -18,7 +18,7 @@ import threading
 import time
 
 import pytest
-from vla_ros.tools.procs import wait_until
+from vla_ros.harness.procs import wait_until
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.timeout(120)]
@@ -131,7 +131,7 @@ def test_no_node_says_so_with_the_domain(argv, words, tmp_path):
 
 
 def test_default_bundle_is_found_from_anywhere_or_named_explicitly(tmp_path, repo_root):
-    code = 'from vla_ros.tools.locate import find_default_bundle; print(find_default_bundle())'
+    code = 'from vla_ros.harness.locate import find_default_bundle; print(find_default_bundle())'
     res, _ = _run([sys.executable, '-c', code], cwd=tmp_path)
     assert res.returncode == 0 and Path(res.stdout.strip()) == repo_root / 'models' / 'default'
     res, _ = _run(CLI + ['demo'], cwd=tmp_path, env={'VLA_ROS_BUNDLE': '/no/such'})
@@ -186,7 +186,7 @@ def test_status_follow_into_a_closed_pipe_is_quiet(rclpy_init, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
 def test_mujoco_sim_stops_cleanly_on_signal(sig, tmp_path):
-    from vla_ros.tools.procs import executable_path
+    from vla_ros.harness.procs import executable_path
     p = _popen([sys.executable, str(executable_path('mujoco_sim')), '--ros-args',
                 '-p', 'image_width:=64', '-p', 'image_height:=64',
                 '-p', 'camera_rate_hz:=60.0'], tmp_path, stdout=subprocess.DEVNULL)

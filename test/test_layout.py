@@ -29,7 +29,7 @@ import subprocess
 import sys
 
 import pytest
-from vla_ros.nodes.params_file import flatten
+from vla_ros.ros.params_file import flatten
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -121,7 +121,7 @@ def test_no_fixture_module_in_the_package():
 
 
 ROBOT_MODULES = ['vla_ros.nodes.vla_policy', 'vla_ros.nodes.multimodal_sync',
-                 'vla_ros.nodes.sensor_inputs'] + [
+                 'vla_ros.ros.sensor_inputs'] + [
     f'vla_ros.core.{p.stem}' for p in sorted((PACKAGE / 'core').glob('*.py'))
     if p.stem != '__init__']
 

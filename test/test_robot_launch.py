@@ -118,7 +118,7 @@ def bundle(tmp_path):
 def test_robot_example_graph_runs_dry(tmp_path, bundle, rclpy_init):
     """The launch graph as processes: robot_example.yaml, dry_run from the file (true)."""
     from helpers.policy_graph import Listener
-    from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+    from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
     lis = Listener(rclpy_init)
     sensors = NodeProcess('fake_sensors', ros_args(params={
@@ -142,7 +142,7 @@ def test_robot_example_graph_runs_dry(tmp_path, bundle, rclpy_init):
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_mobile_base_config_refuses_an_arm_bundle(tmp_path, bundle):
-    from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+    from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
     policy = NodeProcess('vla_policy', ros_args(
         [ROOT / 'config/mobile_base_example.yaml'], {'bundle': str(bundle),

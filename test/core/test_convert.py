@@ -8,7 +8,7 @@ import pytest
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float32MultiArray
 from vla_ros.core import convert
-from vla_ros.core.image_preproc import image_to_tensor
+from vla_ros.core.features.image import image_to_tensor
 from vla_ros.errors import (ChannelMismatchError, ImageSizeError, LayoutError,
                             MessageTooLargeError, NonFiniteError, SampleRateError,
                             UnsupportedEncodingError)

@@ -44,8 +44,8 @@ class Chain:
 def chain() -> Chain:
     """Demos + the exported LeRobotDataset (built on first use)."""
     from vla_ros.cli.main import main
-    from vla_ros.tools.datagen import generate
-    from vla_ros.tools.sim_config import sim_node_params
+    from vla_ros.data.datagen import generate
+    from vla_ros.harness.sim_config import sim_node_params
 
     require_lerobot()
     root = Path(tempfile.mkdtemp(prefix='vla_ros_lerobot_test_'))

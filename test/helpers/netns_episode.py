@@ -2,7 +2,7 @@
 Run on the robot host of a split (inside network namespace ``a``): sim episodes, then a link cut.
 
 mujoco_sim and ``vla_policy`` (``inference: remote``) are started here by
-:class:`~vla_ros.tools.episode.EpisodeRunner`; ``vla_inference`` runs on the other host. Writes
+:class:`~vla_ros.eval.episode.EpisodeRunner`; ``vla_inference`` runs on the other host. Writes
 a JSON report (``--out``):
 
 - ``episodes``: ``--episodes`` pick episodes (dev seeds), each with success, reason, chunks;
@@ -23,13 +23,13 @@ import subprocess
 import threading
 import time
 
+from vla_ros.eval.episode import EpisodeRunner
+from vla_ros.harness.procs import wait_until
 from vla_ros.sim.task_suite import block_seed, make_task
-from vla_ros.tools.episode import EpisodeRunner
-from vla_ros.tools.procs import wait_until
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[1])
     ap.add_argument('--bundle', required=True)
     ap.add_argument('--domain', type=int, required=True)
     ap.add_argument('--iface', required=True, help='the veth end to take down')

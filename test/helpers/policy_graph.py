@@ -11,7 +11,7 @@ import threading
 import time
 
 from vla_ros import constants as C
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
 CONTROL_HZ = 50.0
 FAKE_SENSORS = {'cameras': ['front'], 'image_width': 64, 'image_height': 64,

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 from vla_ros.cli.main import main as cli_main
-from vla_ros.core.runtime import PolicyRuntime
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 
 pytestmark = pytest.mark.timeout(180)
 

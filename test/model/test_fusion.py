@@ -8,7 +8,7 @@ from helpers.bundles import tiny_config
 import numpy as np
 import pytest
 import torch
-from vla_ros.core.runtime import PolicyRuntime
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.errors import ConfigError, ParityError
 from vla_ros.model.config import ModelConfig
 from vla_ros.model.export import check_parity, export_bundle, export_onnx

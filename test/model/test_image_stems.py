@@ -8,7 +8,7 @@ from helpers.bundles import tiny_config
 import numpy as np
 import pytest
 import torch
-from vla_ros.core.runtime import PolicyRuntime
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.errors import ConfigError
 from vla_ros.model.export import export_bundle
 from vla_ros.model.keypoints import KeypointImageEncoder, SpatialSoftmax

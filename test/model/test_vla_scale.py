@@ -16,7 +16,7 @@ def test_default_config_is_vla_scale():
 
 def test_small_copy_exports_quantizes_and_runs_through_the_runtime(tmp_path):
     from helpers.runtime_fixtures import full_frame
-    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
     from vla_ros.model.vla_scale import export_vla_scale, VlaScaleConfig
     cfg = VlaScaleConfig(image_size=32, patch=16, vision_dim=64, vision_layers=1,
                          prefix_layers=1, heads=4, expert_dim=32, expert_layers=1,

@@ -24,7 +24,7 @@ from helpers.policy_graph import CONTROL_HZ, FAKE_SENSORS, Listener, POLICY, set
 import numpy as np
 import pytest
 from vla_ros import constants as C
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 PERIOD_S = 1.0 / CONTROL_HZ

@@ -13,7 +13,7 @@ import pathlib
 from helpers.policy_graph import Listener, start_graph
 import numpy as np
 import pytest
-from vla_ros.tools.procs import wait_until
+from vla_ros.harness.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 DEFAULT_BUNDLE = pathlib.Path(__file__).resolve().parents[2] / 'models' / 'default'

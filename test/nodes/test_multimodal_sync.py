@@ -16,8 +16,8 @@ import pytest
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
-from vla_ros.core.sync_config import DEFAULT_MAX_AGE_S
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.core.sync.config import DEFAULT_MAX_AGE_S
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 from vla_ros_msgs.msg import MultimodalFrame
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(90)]

@@ -14,7 +14,7 @@ import time
 from helpers.policy_graph import CONTROL_HZ, Listener, start_graph
 import numpy as np
 import pytest
-from vla_ros.tools.procs import wait_until
+from vla_ros.harness.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 PERIOD = 1.0 / CONTROL_HZ

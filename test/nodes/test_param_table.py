@@ -11,16 +11,10 @@ from __future__ import annotations
 import pytest
 from rclpy.node import Node
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.param_table import (
-    declare_table,
-    ParamSpec,
-    PType,
-    read_table,
-    spec,
-    unknown_overrides,
-)
 from vla_ros.nodes.policy_params import POLICY_PARAMETERS
 from vla_ros.nodes.sync_params import SYNC_PARAMETERS
+from vla_ros.ros.param_table import (declare_table, ParamSpec, PType, read_table, spec,
+                                     unknown_overrides)
 import yaml
 
 pytestmark = pytest.mark.ros
@@ -113,5 +107,5 @@ def test_table_rows_state_types_that_match_their_defaults():
 
 def test_docs_parameter_tables_match_the_code():
     """docs/policy.md and docs/sync.md tables are generated from the declared tables."""
-    from vla_ros.tools.param_docs import main
+    from vla_ros.cli.param_docs import main
     assert main(['--check']) == 0

@@ -12,7 +12,7 @@ from helpers.policy_graph import POLICY, start_graph
 import pytest
 from vla_ros.cli import command_cmd
 from vla_ros.cli.status_cmd import EXIT_FAULT, exit_status, format_status
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
 CLOCK_SOURCE = Path(__file__).parent / 'clock_source.py'
 CLOCK_WAIT = 'waiting for /clock (use_sim_time)'

@@ -16,7 +16,7 @@ from helpers.policy_graph import set_streams, start_graph
 import numpy as np
 import pytest
 from vla_ros import constants as C
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

@@ -10,8 +10,7 @@ import pytest
 from rclpy.clock import Clock, ClockType
 from rclpy.time import Time
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
-                                   Worker)
+from vla_ros.ros.rt_loop import ControlLoop, make_executor, thread_ids, thread_scheduling, Worker
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -17,7 +17,7 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, JointState
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs
+from vla_ros.ros.sensor_inputs import declare_sync_parameters, SensorInputs
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 pytestmark = [pytest.mark.ros, pytest.mark.timeout(60)]

@@ -10,7 +10,7 @@ has published for BUSY_S, every process gets SIGINT at the same moment; each mus
 status 0 within STOP_TIMEOUT_S and log no traceback and no rclpy error.
 
 Before the fix a stop raced rclpy's signal handler, which shut the context down under running
-callbacks and threads (vla_ros.nodes.spin): "RCLError: Failed to publish: publisher's context
+callbacks and threads (vla_ros.ros.spin): "RCLError: Failed to publish: publisher's context
 is invalid", "RuntimeError: Unable to convert call argument '0' to Python object", "failed to
 initialize wait set" -- about 1 in 40 stops of a fake_sensors publishing large images fast.
 """
@@ -26,7 +26,7 @@ import time
 from helpers.bundles import make_random_bundle
 from helpers.policy_graph import FAKE_SENSORS, POLICY
 import pytest
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
 ROUNDS = 20
 ROUNDS_PER_SIM = 2  # mujoco_sim in every 2nd round (10 stops): its start costs ~2 s of CPU

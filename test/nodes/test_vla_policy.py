@@ -10,7 +10,7 @@ from __future__ import annotations
 from helpers.policy_graph import CONTROL_HZ, CONTROLLER_JOINTS, Listener, set_streams, start_graph
 import numpy as np
 import pytest
-from vla_ros.tools.procs import wait_until
+from vla_ros.harness.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 PERIOD = 1.0 / CONTROL_HZ
@@ -81,7 +81,7 @@ def test_commands_arrive_at_control_rate_in_controller_joint_order(graph):
 
 @pytest.mark.timeout(60)
 def test_a_new_command_replaces_the_running_one(graph):
-    # (that it resets the chunk, even with one in flight: test/core/test_policy_loop.py)
+    # (that it resets the chunk, even with one in flight: test/core/control/test_policy_loop.py)
     lis, procs = graph
     n0 = lis.last_status().chunks
     lis.command('open the drawer')

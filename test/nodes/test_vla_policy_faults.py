@@ -10,7 +10,7 @@ from __future__ import annotations
 from helpers.policy_graph import CONTROL_HZ, start_graph
 import numpy as np
 import pytest
-from vla_ros.tools.procs import wait_until
+from vla_ros.harness.procs import wait_until
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 

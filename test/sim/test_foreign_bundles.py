@@ -2,8 +2,8 @@
 Foreign VLA exports drive the MuJoCo arm: mujoco_sim + vla_policy over DDS, on sim time.
 
 The ACT-, pi0- and Diffusion-shaped reference graphs (random weights,
-vla_ros/tools/reference_graphs.py) made into bundles with ``vla-ros bundle init`` + a person's
-edits (vla_ros/tools/reference_bundles.py) each run a short episode. Random weights: the tests
+vla_ros/model/reference_graphs.py) made into bundles with ``vla-ros bundle init`` + a person's
+edits (vla_ros/model/reference_bundles.py) each run a short episode. Random weights: the tests
 assert the contract (chunk horizon, names, absolute targets for the delta chunk), timing,
 chunks published and the safety limits respected -- not task success. One simulator
 serves the module; each bundle gets its own vla_policy process, started with the same params
@@ -18,7 +18,7 @@ import time
 from helpers.policy_graph import Listener, POLICY
 import numpy as np
 import pytest
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -83,7 +83,7 @@ def _episode(sim, tmp: pathlib.Path, bundle: pathlib.Path) -> tuple[list, list, 
 
 
 def _assert_contract_and_limits(traj, chunks, status, *, horizon: int) -> np.ndarray:
-    from vla_ros.tools.reference_bundles import JOINTS
+    from vla_ros.model.reference_bundles import JOINTS
 
     assert len(chunks) >= 3 and status.chunks >= 3
     for _, c in chunks:
@@ -108,7 +108,7 @@ def _assert_contract_and_limits(traj, chunks, status, *, horizon: int) -> np.nda
 
 @pytest.mark.timeout(150)
 def test_act_bundle_drives_the_sim(sim, tmp_path):
-    from vla_ros.tools.reference_bundles import make_act_bundle
+    from vla_ros.model.reference_bundles import make_act_bundle
 
     bundle = make_act_bundle(tmp_path / 'act_policy')
     _assert_contract_and_limits(*_episode(sim, tmp_path, bundle), horizon=50)
@@ -116,7 +116,7 @@ def test_act_bundle_drives_the_sim(sim, tmp_path):
 
 @pytest.mark.timeout(150)
 def test_pi0_bundle_drives_the_sim_with_absolute_targets(sim, tmp_path):
-    from vla_ros.tools.reference_bundles import make_pi0_bundle
+    from vla_ros.model.reference_bundles import make_pi0_bundle
 
     bundle = make_pi0_bundle(tmp_path / 'pi0_policy')
     traj, chunks, status = _episode(sim, tmp_path, bundle)
@@ -128,7 +128,7 @@ def test_pi0_bundle_drives_the_sim_with_absolute_targets(sim, tmp_path):
 
 @pytest.mark.timeout(150)
 def test_history_bundle_drives_the_sim(sim, tmp_path):
-    from vla_ros.tools.reference_bundles import make_diffusion_bundle
+    from vla_ros.model.reference_bundles import make_diffusion_bundle
 
     bundle = make_diffusion_bundle(tmp_path / 'dp_policy')
     _assert_contract_and_limits(*_episode(sim, tmp_path, bundle), horizon=16)

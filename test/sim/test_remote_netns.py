@@ -1,7 +1,7 @@
 """
 The split across two hosts: the robot (mujoco_sim + vla_policy remote) and vla_inference.
 
-Two network namespaces joined by a veth pair (:class:`vla_ros.tools.netns.TwoHosts`), DDS over
+Two network namespaces joined by a veth pair (:class:`vla_ros.harness.netns.TwoHosts`), DDS over
 UDP only with discovery by initial peers (config/fastdds_udp_peers.xml.in). In namespace ``a``
 test/helpers/netns_episode.py runs pick episodes of the trained default bundle on the MuJoCo
 arm, then cuts the link mid-command: the robot must hold within max_chunk_age_s + one control
@@ -18,9 +18,9 @@ import subprocess
 import sys
 
 import pytest
-from vla_ros.tools.locate import find_default_bundle
-from vla_ros.tools.netns import dds_env, netns_available, TwoHosts, write_udp_profile
-from vla_ros.tools.procs import executable_path
+from vla_ros.harness.locate import find_default_bundle
+from vla_ros.harness.netns import dds_env, netns_available, TwoHosts, write_udp_profile
+from vla_ros.harness.procs import executable_path
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 HELPER = Path(__file__).resolve().parents[1] / 'helpers' / 'netns_episode.py'

@@ -13,7 +13,7 @@ import time
 
 from helpers.policy_graph import Listener, POLICY
 import pytest
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

@@ -208,7 +208,7 @@ def test_every_node_of_a_launch_file_gets_the_namespace_argument(path):
 
 def test_mujoco_launch_takes_the_bundles_recorded_sensors(tmp_path):
     """mujoco.launch.py = demo/eval: provenance.recorded_with over sim.yaml, then arguments."""
-    from vla_ros.tools.sim_config import bundle_sim_params, bundle_provenance, launch_sim_params
+    from vla_ros.harness.sim_config import bundle_sim_params, bundle_provenance, launch_sim_params
     text = (ROOT / 'launch' / 'mujoco.launch.py').read_text()
     assert "launch_sim_params(LaunchConfiguration('bundle').perform(context)" in text
     bundle = ROOT / 'models' / 'default'
@@ -231,7 +231,7 @@ def test_mujoco_launch_takes_the_bundles_recorded_sensors(tmp_path):
 def test_recorded_sensor_file_beats_sim_yaml_in_a_namespace(tmp_path):
     """The second params file mujoco.launch.py writes wins in any namespace (real rclpy)."""
     import rclpy
-    from vla_ros.tools.sim_config import launch_sim_params
+    from vla_ros.harness.sim_config import launch_sim_params
 
     params = launch_sim_params(ROOT / 'models' / 'default')
     extra = params.write_overrides(tmp_path)

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 from vla_ros import constants as C
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
 
 @pytest.mark.timeout(60)

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 from vla_ros import constants as C
-from vla_ros.tools.procs import NodeProcess, ros_args, wait_until
+from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
 RATES = {'camera_rate_hz': 20.0, 'audio_chunk_rate_hz': 50.0, 'tactile_rate_hz': 100.0,
          'joint_rate_hz': 100.0, 'clock_rate_hz': 200.0, 'task_state_rate_hz': 10.0}

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from vla_ros.core.bundle_draft import write_draft
+    from vla_ros.core.bundle.draft import write_draft
 
     draft = write_draft(args.model, args.out, tokenizer=args.tokenizer, force=args.force)
     print(f'wrote {args.out / "bundle.yaml"} ({len(draft.manifest["inputs"])} inputs); '
@@ -69,7 +69,7 @@ def _init(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from vla_ros.cli.inspect_cmd import table
-    from vla_ros.core.bundle_check import check_bundle_dir
+    from vla_ros.core.runtime.bundle_check import check_bundle_dir
 
     if args.runs < 1:
         raise UsageError(f'--runs must be >= 1, got {args.runs}')
@@ -105,8 +105,8 @@ def _floats(text: str | None) -> list[float] | None:
 
 def _tokens(args: argparse.Namespace) -> int:
     from vla_ros.cli.inspect_cmd import table
-    from vla_ros.core.bundle import load_bundle
-    from vla_ros.core.bundle_tokens import command_tokens
+    from vla_ros.core.bundle.manifest import load_bundle
+    from vla_ros.core.runtime.token_view import command_tokens
 
     b = load_bundle(args.bundle, verify_hashes=not args.no_verify)
     views = command_tokens(b, args.command, state=_floats(args.state))

@@ -12,10 +12,10 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from vla_ros.tools import demo
+    from vla_ros.eval import demo
     demo.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.tools import demo
+    from vla_ros.eval import demo
     return demo.run(args)

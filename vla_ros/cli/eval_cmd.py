@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_args(args: argparse.Namespace) -> list[str]:
     """Validate before any node starts; returns the task kinds."""
     from vla_ros.cli.common import parse_choices
-    from vla_ros.core.masking import check_mask
+    from vla_ros.core.runtime.masking import check_mask
     from vla_ros.sim.task_suite import TaskKind
     kinds = parse_choices(args.kinds, [k.value for k in TaskKind], 'task kind')
     try:
@@ -88,15 +88,15 @@ def _check_args(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.tools.eval_report import (bar_chart, condition_name, load_results, markdown,
-                                           save_results, write_report)
+    from vla_ros.eval.report import (bar_chart, condition_name, load_results, markdown,
+                                     save_results, write_report)
     kinds = _check_args(args)
     jsons = list(args.report or [])
     if args.bundle is not None:
-        from vla_ros.core.bundle import load_bundle
+        from vla_ros.core.bundle.manifest import load_bundle
+        from vla_ros.eval.episode import run_episodes
+        from vla_ros.eval.report import bundle_provenance, git_commit
         from vla_ros.sim.task_suite import eval_tasks
-        from vla_ros.tools.episode import run_episodes
-        from vla_ros.tools.eval_report import bundle_provenance, git_commit
         load_bundle(args.bundle)  # a wrong path fails here, in milliseconds
         try:
             pairs = eval_tasks(args.episodes, kinds, block=args.block,

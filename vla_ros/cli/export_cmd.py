@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f'--checkpoint: no such file {str(args.checkpoint)!r}')
     import torch
 
-    from vla_ros.core.bundle import load_bundle
+    from vla_ros.core.bundle.manifest import load_bundle
     from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig
     from vla_ros.model.export import NormStats, export_bundle
     from vla_ros.model.policy import VlaPolicyNet

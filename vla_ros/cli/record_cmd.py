@@ -71,7 +71,7 @@ def _sim_params(args):
     import yaml
 
     from vla_ros.errors import ConfigError
-    from vla_ros.tools.sim_config import sim_node_params
+    from vla_ros.harness.sim_config import sim_node_params
     overrides: dict[str, object] = {}
     for item in args.param:
         name, sep, value = item.partition('=')
@@ -91,7 +91,7 @@ def _sim_params(args):
 def _lockstep(args) -> int:
     from tqdm import tqdm
 
-    from vla_ros.tools.datagen import generate
+    from vla_ros.data.datagen import generate
     sim = _sim_params(args)
     kinds = _kinds(args)
     bar = tqdm(total=args.episodes * len(kinds), desc='episodes', unit='ep')
@@ -115,8 +115,8 @@ def _live(args) -> int:
     from rclpy.executors import SingleThreadedExecutor
 
     from vla_ros.cli.common import nearest
-    from vla_ros.tools import bagio
-    from vla_ros.tools.recorder import TopicRecorder
+    from vla_ros.data import bagio
+    from vla_ros.data.recorder import TopicRecorder
     topics = dict(bagio.DEFAULT_TOPICS)
     if args.topics:
         wanted = [bagio.bag_topic(t.strip()) for t in args.topics.split(',')]
@@ -172,7 +172,7 @@ def _ros_expert(args) -> int:
     kinds = _kinds(args)
     if len(kinds) != 1:
         raise UsageError('--expert ros records one episode: give --kinds <kind>')
-    from vla_ros.tools.expert_ros import record_expert_ros
+    from vla_ros.data.expert_ros import record_expert_ros
     res = record_expert_ros(args.out, kinds[0], args.seed, sim=_sim_params(args))
     print(f"{res['task']} seed {res['seed']} {res['command']!r}: "
           f"{'success' if res['success'] else 'FAILED'} ({res['reason']})")

@@ -2,7 +2,7 @@
 Recorded bags -> staged LeRobot episodes (robot side; no torch, no lerobot).
 
 Frames come from the sync core exactly as ``vla-ros train`` sees them
-(:func:`vla_ros.tools.bag_replay.replay`), one per primary-camera image, from the first frame
+(:func:`vla_ros.data.bag_replay.replay`), one per primary-camera image, from the first frame
 that has joints and a command. Per frame: each camera's image at its recorded size (the last
 good image where a camera missed the frame, with presence 0), joint positions / velocities,
 the controller targets in force at the frame stamp (arm 6 + gripper 1, absolute), the PCM of
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 from vla_ros import constants as C
-from vla_ros.core.sync import SyncConfig
-from vla_ros.core.sync_config import CameraConfig
+from vla_ros.core.sync.config import CameraConfig
+from vla_ros.core.sync.synchronizer import SyncConfig
+from vla_ros.data import bagio
+from vla_ros.data.bag_replay import bag_topics, Replay, replay
 from vla_ros.errors import ConfigError, DatasetError
+from vla_ros.harness.sim_config import read_recorded_with
 from vla_ros.lerobot_io.staging import IMAGE_PREFIX, StagingMeta, write_episode
-from vla_ros.tools import bagio
-from vla_ros.tools.bag_replay import bag_topics, Replay, replay
-from vla_ros.tools.sim_config import read_recorded_with
 
 ARM, GRIPPER = C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT
 ACTION_NAMES = [*ARM, GRIPPER]
@@ -31,8 +31,8 @@ MODALITY_KEYS = ('joints', 'audio', 'tactile', 'language')
 
 
 def _sync_config(cameras: Sequence[str], fps: int, rate: int) -> SyncConfig:
-    from vla_ros.nodes.params_file import policy_config_from_file
-    from vla_ros.tools.locate import config_file
+    from vla_ros.harness.locate import config_file
+    from vla_ros.ros.params_file import policy_config_from_file
 
     _, sync = policy_config_from_file(config_file(), overrides={'bundle': '-'})
     known = {c.name: c for c in sync.cameras}

@@ -9,7 +9,7 @@ goes into the bundle as mean / std per input and action (every LeRobot mode -- M
 MIN_MAX, QUANTILES, QUANTILE10, IDENTITY -- is an affine map, written as such), so
 ``vla-ros inspect`` shows it. ``parity.npz`` holds a raw observation and the chunk LeRobot's
 own pipeline (preprocessor -> ``predict_action_chunk`` -> postprocessor) makes of it; the
-robot side replays it through :class:`~vla_ros.core.runtime.PolicyRuntime`.
+robot side replays it through :class:`~vla_ros.core.runtime.policy_runtime.PolicyRuntime`.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *
                 'shape': [int(cfg.chunk_size), int(cfg.max_action_dim)]}]
     command = 'pick up the red cube'
     stamp_ns = 1_000_000_000
-    # the runtime's noise for this frame stamp (vla_ros.core.preprocess.draw_noise)
+    # the runtime's noise for this frame stamp (vla_ros.core.runtime.preprocess.draw_noise)
     noise = np.random.default_rng([seed, stamp_ns]).standard_normal(
         (1, cfg.chunk_size, cfg.max_action_dim)).astype(np.float32)
     chunk = sx.reference(policy, pre, post, raw, command, noise)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from vla_ros import constants as C
+from vla_ros.data import bagio
 from vla_ros.lerobot_io.staging import IMAGE_PREFIX, read_episode, StagingMeta
-from vla_ros.tools import bagio
 
 NS = 1_000_000_000
 T0_NS = NS  # first frame at 1 s (stamp 0 reads as "unset" to some drivers)

@@ -3,7 +3,7 @@
 
 The LeRobot side (:mod:`~vla_ros.lerobot_io.policy_export`) writes the graph, the
 normalisation and a parity sample; here the manifest is drafted from the graph
-(:func:`~vla_ros.core.bundle_draft.draft_manifest`, as ``vla-ros bundle init`` does), filled
+(:func:`~vla_ros.core.bundle.draft.draft_manifest`, as ``vla-ros bundle init`` does), filled
 from the export, written, loaded, and the parity sample is replayed through the real
 :class:`~vla_ros.core.runtime.PolicyRuntime`: the chunk must equal LeRobot's own pipeline
 (preprocessor -> policy -> postprocessor; same observation, command and noise) within ``atol``
@@ -21,8 +21,8 @@ import tempfile
 
 import numpy as np
 from vla_ros import constants as C
-from vla_ros.core.bundle import load_bundle, write_manifest
-from vla_ros.core.bundle_draft import draft_manifest
+from vla_ros.core.bundle.draft import draft_manifest
+from vla_ros.core.bundle.manifest import load_bundle, write_manifest
 from vla_ros.core.frame import Frame
 from vla_ros.errors import ParityError, UsageError
 from vla_ros.lerobot_io.onnx_tidy import fold_identities
@@ -156,7 +156,7 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
     in units of the dataset's action spread). A bundle with a noise input must draw the very
     noise LeRobot was given for this frame stamp.
     """
-    from vla_ros.core.runtime import PolicyRuntime
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 
     rt = PolicyRuntime(load_bundle(bundle))
     with np.load(sample) as z:

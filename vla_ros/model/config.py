@@ -12,7 +12,7 @@ from vla_ros.constants import (
     image_key,
     Modality,
 )
-from vla_ros.core.audio_features import MelConfig
+from vla_ros.core.features.audio import MelConfig
 from vla_ros.errors import ConfigError
 
 

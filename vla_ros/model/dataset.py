@@ -1,7 +1,7 @@
 """
 Bags -> (observation, action chunk) samples through the SAME sync core the node runs.
 
-Each bag is replayed through the sync core (:func:`vla_ros.tools.bag_replay.replay`); each
+Each bag is replayed through the sync core (:func:`vla_ros.data.bag_replay.replay`); each
 resulting :class:`Frame` is preprocessed with the runtime's own functions (``image_to_tensor``,
 ``log_mel``). Actions come from the recorded controller commands: the arm joint_trajectory
 target and the gripper forward command in force at ``t + k * dt`` for k < H.
@@ -18,12 +18,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from vla_ros.core.audio_features import log_mel
-from vla_ros.core.image_preproc import image_to_tensor, IMAGENET_MEAN, IMAGENET_STD
-from vla_ros.core.sync import SyncConfig
+from vla_ros.core.features.audio import log_mel
+from vla_ros.core.features.image import image_to_tensor, IMAGENET_MEAN, IMAGENET_STD
+from vla_ros.core.sync.synchronizer import SyncConfig
+from vla_ros.data.bag_replay import replay, Timeline
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.model.config import ModelConfig
-from vla_ros.tools.bag_replay import replay, Timeline
 
 LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample caches)
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
@@ -37,8 +37,8 @@ def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> 
     model's cameras (in the file's order and ``required`` flags; ConfigError for a camera the
     file does not configure), its joints and its audio window.
     """
-    from vla_ros.nodes.params_file import policy_config_from_file
-    from vla_ros.tools.locate import config_file
+    from vla_ros.harness.locate import config_file
+    from vla_ros.ros.params_file import policy_config_from_file
 
     _, sync = policy_config_from_file(params_file or config_file(), overrides={'bundle': '-'})
     known = {c.name: c for c in sync.cameras}

@@ -20,9 +20,9 @@ import onnxruntime as ort
 import torch
 from torch import nn
 from vla_ros import __version__ as VLA_ROS_VERSION
-from vla_ros.core.bundle import BATCH, write_manifest
-from vla_ros.core.competence import CompetenceSpec
-from vla_ros.core.image_preproc import IMAGENET_MEAN, IMAGENET_STD
+from vla_ros.core.bundle.competence import CompetenceSpec
+from vla_ros.core.bundle.manifest import BATCH, write_manifest
+from vla_ros.core.features.image import IMAGENET_MEAN, IMAGENET_STD
 from vla_ros.errors import ConfigError, ParityError
 from vla_ros.model.config import FROZEN_TEXT_DIMS, Fusion, ModelConfig, TextEncoderKind
 from vla_ros.model.onnx_storage import store_weights_fp16
@@ -119,7 +119,7 @@ def quantize_int8(src: Path, dst: Path) -> Path:
     """Dynamic int8 quantization of the MatMul/Gemm weights."""
     import logging
 
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import quantize_dynamic, QuantType
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # silence its 'consider pre-processing' warning

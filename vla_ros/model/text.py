@@ -11,7 +11,7 @@ import shutil
 
 import torch
 from torch import nn
-from vla_ros.core.text_tokenize import BYTE_VOCAB_SIZE
+from vla_ros.core.features.tokenizer import BYTE_VOCAB_SIZE
 from vla_ros.errors import ConfigError
 
 

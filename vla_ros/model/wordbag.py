@@ -68,7 +68,7 @@ def tokenizer_file() -> Path:
 
 def tokenize(texts: list[str], max_length: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
     """Tokenize to padded (ids, mask) B x L with the same tokenizer file the runtime loads."""
-    from vla_ros.core.text_tokenize import TextTokenizer
+    from vla_ros.core.features.tokenizer import TextTokenizer
     tok = TextTokenizer('hf_tokenizers', max_length=max_length, file=tokenizer_file())
     enc = [tok(t) for t in texts]
     n = max(e[0].shape[1] for e in enc)

@@ -17,9 +17,9 @@ from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from vla_ros import constants as C
-from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.spin import run_node
 from vla_ros.qos import SENSOR_QOS
+from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.spin import run_node
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 STREAMS = ('camera', 'audio', 'tactile', 'joints')

@@ -14,9 +14,9 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.spin import run_node
 from vla_ros.qos import SENSOR_QOS
+from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.spin import run_node
 from vla_ros.sim.gazebo import ROS_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT

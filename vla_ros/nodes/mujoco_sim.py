@@ -27,10 +27,10 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError, VlaRosError
-from vla_ros.nodes.param_table import declare_table, read_table, warn_unknown_parameters
 from vla_ros.nodes.sim_params import RATE_PARAMETERS, SIM_PARAMETERS
-from vla_ros.nodes.spin import run_node
 from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
+from vla_ros.ros.param_table import declare_table, read_table, warn_unknown_parameters
+from vla_ros.ros.spin import run_node
 from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower

@@ -1,7 +1,7 @@
 """
 Node ``multimodal_sync``: sensor streams -> time-aligned ``MultimodalFrame`` on ``~/frame``.
 
-A thin wrapper around :class:`~vla_ros.nodes.sensor_inputs.SensorInputs` (the same front end
+A thin wrapper around :class:`~vla_ros.ros.sensor_inputs.SensorInputs` (the same front end
 ``vla_policy`` embeds in-process). Publishes frames for recording and other consumers, and
 per-modality rate/age/drop/reject counts on ``/diagnostics`` (global; each status names this
 node's fully qualified name). Sensor topics are relative: resolved in the node's namespace.
@@ -15,11 +15,11 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from vla_ros import constants as C
 from vla_ros.core.frame import Frame
-from vla_ros.nodes.frame_msgs import frame_to_msg
-from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.sensor_inputs import declare_sync_parameters, SensorInputs
-from vla_ros.nodes.spin import run_node
 from vla_ros.qos import FRAME_QOS
+from vla_ros.ros.frame_msgs import frame_to_msg
+from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.sensor_inputs import declare_sync_parameters, SensorInputs
+from vla_ros.ros.spin import run_node
 from vla_ros_msgs.msg import MultimodalFrame
 
 __all__ = ['frame_to_msg', 'MultimodalSync']

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from rclpy.node import Node
 from vla_ros import constants as C
-from vla_ros.core.adapters import AdapterConfig
-from vla_ros.core.ort_session import SessionSettings
-from vla_ros.core.policy_config import parse_joint_limits, PolicyConfig
-from vla_ros.core.remote_wire import RemoteConfig
-from vla_ros.core.scheduler import SchedulerConfig
+from vla_ros.core.control.adapters import AdapterConfig
+from vla_ros.core.control.config import parse_joint_limits, PolicyConfig
+from vla_ros.core.control.scheduler import SchedulerConfig
+from vla_ros.core.remote.wire import RemoteConfig
+from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.errors import ConfigError
-from vla_ros.nodes.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
+from vla_ros.ros.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
 
 S, I, D, B = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL
 SA, DA = PType.STRING_ARRAY, PType.DOUBLE_ARRAY
@@ -184,7 +184,7 @@ def config_from_policy_values(values: dict[str, object]) -> PolicyConfig:
     """
     Build a PolicyConfig from values keyed like :data:`POLICY_PARAMETERS`.
 
-    The values are a node's, or a params file's via :mod:`vla_ros.nodes.params_file`.
+    The values are a node's, or a params file's via :mod:`vla_ros.ros.params_file`.
     """
     g = values.__getitem__
     limits = parse_joint_limits(list(g('limits.joints')), {

@@ -17,9 +17,9 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from vla_ros import constants as C
 from vla_ros.errors import VlaRosError
-from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.spin import run_node
 from vla_ros.qos import RELIABLE_QOS, SENSOR_QOS
+from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.spin import run_node
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
 from vla_ros_msgs.msg import AudioChunk, TactileArray
 

@@ -2,13 +2,13 @@
 The parameters of ``mujoco_sim``, declared once (typed, described) and read by the node.
 
 Tools that start or mimic the simulator (eval, demo, ``record --expert``) validate their
-params file + overrides against this table (see :mod:`vla_ros.nodes.params_file`).
+params file + overrides against this table (see :mod:`vla_ros.ros.params_file`).
 """
 
 from __future__ import annotations
 
 from vla_ros import constants as C
-from vla_ros.nodes.param_table import as_mapping, PType, spec
+from vla_ros.ros.param_table import as_mapping, PType, spec
 
 I, D, B, SA = PType.INTEGER, PType.DOUBLE, PType.BOOL, PType.STRING_ARRAY
 

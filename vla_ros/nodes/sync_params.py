@@ -1,7 +1,7 @@
 """
 Declare the synchronizer's ROS parameters once, with descriptors, and read a SyncConfig.
 
-Shared by ``multimodal_sync`` and ``vla_policy`` (through :mod:`vla_ros.nodes.sensor_inputs`).
+Shared by ``multimodal_sync`` and ``vla_policy`` (through :mod:`vla_ros.ros.sensor_inputs`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from rclpy.node import Node
 from vla_ros import constants as C
 from vla_ros.core.convert import layout_from_params
-from vla_ros.core.sync_config import (
+from vla_ros.core.sync.config import (
     ALL_MODALITIES,
     AUDIO_MSG_TYPES,
     CameraConfig,
@@ -18,7 +18,7 @@ from vla_ros.core.sync_config import (
     TACTILE_MSG_TYPES,
 )
 from vla_ros.errors import ConfigError, VlaRosError
-from vla_ros.nodes.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
+from vla_ros.ros.param_table import as_mapping, declare_table, ParamSpec, PType, read_table, spec
 
 S, I, D, B = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL
 SA, IA = PType.STRING_ARRAY, PType.INTEGER_ARRAY

@@ -8,7 +8,7 @@ state and decides nothing about safety: the robot schedules, filters and holds.
 
 One server, many robots: ``robots`` lists the namespaces served (``['']`` = this node's own).
 Requests that arrive within ``batch_window_ms`` of each other run as one batch through the
-graph's dynamic batch axis (:class:`~vla_ros.core.batching.BatchQueue`); ``max_batch: 1``
+graph's dynamic batch axis (:class:`~vla_ros.core.remote.batching.BatchQueue`); ``max_batch: 1``
 serves one frame at a time. A bad request (undecodable, another bundle, a frame the bundle
 cannot use) is dropped with a throttled log and counted on ``/diagnostics``; the robot's
 chunk timeout makes it hold.
@@ -25,20 +25,20 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from vla_ros import constants as C
-from vla_ros.core.batching import BatchQueue
-from vla_ros.core.bundle import load_bundle
+from vla_ros.core.bundle.manifest import load_bundle
+from vla_ros.core.control.counters import RateMeter
 from vla_ros.core.frame import Frame
-from vla_ros.core.ort_session import SessionSettings
-from vla_ros.core.policy_counters import RateMeter
-from vla_ros.core.remote_wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
-from vla_ros.core.runtime import PolicyOutput, PolicyRuntime
+from vla_ros.core.remote.batching import BatchQueue
+from vla_ros.core.remote.wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
+from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
+from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.errors import ConfigError, VlaRosError
-from vla_ros.nodes.controller_outputs import action_chunk_msg
-from vla_ros.nodes.frame_msgs import frame_from_remote
-from vla_ros.nodes.param_table import (as_mapping, declare_table, PType, read_table, spec,
-                                       warn_unknown_parameters)
-from vla_ros.nodes.spin import run_node
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
+from vla_ros.ros.controller_outputs import action_chunk_msg
+from vla_ros.ros.frame_msgs import frame_from_remote
+from vla_ros.ros.param_table import (as_mapping, declare_table, PType, read_table, spec,
+                                     warn_unknown_parameters)
+from vla_ros.ros.spin import run_node
 from vla_ros_msgs.msg import ActionChunk, RemoteFrame
 
 S, I, D, B, SA = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL, PType.STRING_ARRAY
@@ -91,7 +91,7 @@ class VlaInference(Node):
         warn_unknown_parameters(self)
         path = str(v['bundle'])
         if not path:
-            from vla_ros.tools.locate import find_default_bundle
+            from vla_ros.harness.locate import find_default_bundle
             path = str(find_default_bundle())
         robots = list(dict.fromkeys(str(r) for r in v['robots'])) or ['']
         if len({topic(r, '') for r in robots}) != len(robots):

@@ -2,17 +2,17 @@
 Node ``vla_policy`` (lifecycle): sensors -> policy -> chunk scheduler -> safety -> controllers.
 
 Every decision (when to infer, commands and their generation, holds, e-stop, faults, clock
-jumps, masking) is made by :class:`~vla_ros.core.policy_loop.PolicyLoop` (ROS-free, tested
+jumps, masking) is made by :class:`~vla_ros.core.control.loop.PolicyLoop` (ROS-free, tested
 without DDS). This node converts messages, declares parameters, owns the lifecycle and the
 threads (docs/policy.md has the measurements behind them):
 - ROS callbacks on one executor (``executor``: ``single`` = SingleThreadedExecutor by default;
   ``multi`` = MultiThreadedExecutor with one callback group per role, see ``_groups``):
   sensor subscriptions (SensorInputs), the language command, the e-stop, status, diagnostics
   and the sim-clock watchdog (the last three on the steady clock). Status and diagnostics are
-  published in every lifecycle state (:class:`~vla_ros.nodes.policy_monitor.PolicyReporter`).
-- inference: a :class:`~vla_ros.nodes.rt_loop.Worker` thread runs ``PolicyLoop.infer``
+  published in every lifecycle state (:class:`~vla_ros.ros.policy_monitor.PolicyReporter`).
+- inference: a :class:`~vla_ros.ros.rt_loop.Worker` thread runs ``PolicyLoop.infer``
   (onnxruntime releases the GIL), woken by the frame that wants a chunk, never by a tick.
-- control: a :class:`~vla_ros.nodes.rt_loop.ControlLoop` thread on absolute deadlines
+- control: a :class:`~vla_ros.ros.rt_loop.ControlLoop` thread on absolute deadlines
   (monotonic clock, or the ROS clock with use_sim_time) calls ``PolicyLoop.tick`` and
   publishes its command.
 """
@@ -30,22 +30,22 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 import rclpy.logging
 from std_msgs.msg import Bool, String
 from vla_ros import constants as C
-from vla_ros.core.adapters import ControllerCommand
-from vla_ros.core.masking import check_mask
-from vla_ros.core.policy_config import check_bundle, fit_tactile, PolicyConfig
-from vla_ros.core.policy_loop import PolicyLoop
-from vla_ros.core.sync_config import fit_history
-from vla_ros.core.watchdog import ClockWatchdog
+from vla_ros.core.control.adapters import ControllerCommand
+from vla_ros.core.control.config import check_bundle, fit_tactile, PolicyConfig
+from vla_ros.core.control.loop import PolicyLoop
+from vla_ros.core.control.watchdog import ClockWatchdog
+from vla_ros.core.runtime.masking import check_mask
+from vla_ros.core.sync.config import fit_history
 from vla_ros.errors import InputMismatchError, VlaRosError
-from vla_ros.nodes.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
-from vla_ros.nodes.param_table import warn_unknown_parameters
-from vla_ros.nodes.policy_monitor import PolicyReporter, weights_msg
 from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
                                          read_policy_config, remote_config, session_settings)
-from vla_ros.nodes.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
-                                   ThreadScheduling, Worker)
-from vla_ros.nodes.spin import init, spin_until_shutdown
 from vla_ros.qos import LATCHED_QOS
+from vla_ros.ros.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
+from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.policy_monitor import PolicyReporter, weights_msg
+from vla_ros.ros.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
+                                 ThreadScheduling, Worker)
+from vla_ros.ros.spin import init, spin_until_shutdown
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
 WATCH_PERIOD_MAX_S = 0.1
@@ -122,12 +122,12 @@ class VlaPolicy(LifecycleNode):
     # -- lifecycle ------------------------------------------------------------------------
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        from vla_ros.core.bundle import load_bundle
-        from vla_ros.core.ort_session import release_free_memory
-        from vla_ros.core.remote_loop import RemotePolicyLoop, RemoteRuntime
-        from vla_ros.core.runtime import PolicyRuntime
-        from vla_ros.nodes.remote_client import RemoteClient
-        from vla_ros.nodes.sensor_inputs import SensorInputs
+        from vla_ros.core.bundle.manifest import load_bundle
+        from vla_ros.core.remote.loop import RemotePolicyLoop, RemoteRuntime
+        from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+        from vla_ros.core.runtime.session import release_free_memory
+        from vla_ros.ros.remote_client import RemoteClient
+        from vla_ros.ros.sensor_inputs import SensorInputs
         self.report.note = 'configuring: loading the bundle'
         self.report.publish_status()
         try:
@@ -174,7 +174,7 @@ class VlaPolicy(LifecycleNode):
         if not cfg.dry_run:
             self.outputs = ControllerOutputs(self, cfg.adapter)
         if cfg.debug_image:
-            from vla_ros.nodes.policy_debug import DebugImage
+            from vla_ros.ros.policy_debug import DebugImage
             self.debug_pub = DebugImage(self)
         loop = self.loop
         self.sensors = SensorInputs(
@@ -242,7 +242,7 @@ class VlaPolicy(LifecycleNode):
         self._control = self._worker = None
 
     def destroy_node(self) -> None:
-        # our threads stop before the publishers they use go (vla_ros.nodes.spin)
+        # our threads stop before the publishers they use go (vla_ros.ros.spin)
         self._stop_threads()
         if self.remote is not None:
             self.remote.destroy()

@@ -1,7 +1,7 @@
 """
 Realistic sensor faults for robustness evaluations (ROS-free, seeded).
 
-Applied to the streams of a lockstep rollout (:func:`vla_ros.tools.sim_rollout.rollout`)
+Applied to the streams of a lockstep rollout (:func:`vla_ros.eval.sim_rollout.rollout`)
 before the sync core sees them, so the node's own handling (max-age expiry -> presence 0,
 required-modality holds) decides what the policy gets:
 

@@ -11,7 +11,7 @@ changed by exactly one rule, named by its variant, so success can be broken down
 - ``reorder``: the object named first, the action after ('the red cube, lift it').
 
 Every substituted word is in :data:`HELD_OUT_WORDS`, none of which appears in any training
-phrasing (``test/learn/test_language.py`` checks it); ``reorder`` adds no word, only order.
+phrasing (``test/sim/test_language.py`` checks it); ``reorder`` adds no word, only order.
 Training must never use these words, not even as augmentation.
 """
 

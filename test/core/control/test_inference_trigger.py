@@ -1,0 +1,92 @@
+"""
+When the policy loop asks for a new chunk.
+
+The frame trigger and its rate cap, and the evaluation-only added latency (a tiny random
+bundle, a fake clock, no ROS).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from helpers.runtime_fixtures import full_frame, JOINTS
+import pytest
+from vla_ros import constants as C
+from vla_ros.core.control.adapters import AdapterConfig
+from vla_ros.core.control.config import PolicyConfig
+from vla_ros.core.control.loop import PolicyLoop
+from vla_ros.core.control.scheduler import SchedulerConfig
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.errors import ConfigError
+
+MS = 1_000_000
+
+
+@pytest.fixture(scope='module')
+def bundle(tmp_path_factory):
+    from helpers.bundles import make_random_bundle
+    return make_random_bundle(tmp_path_factory.mktemp('trigger'))
+
+
+def make_loop(bundle, **sched) -> tuple[PolicyLoop, list[int]]:
+    clock = [10_000 * MS]
+    cfg = PolicyConfig(bundle=str(bundle), control_rate_hz=50.0,
+                       scheduler=SchedulerConfig(smoothing='none', **sched),
+                       adapter=AdapterConfig(joints=C.DEFAULT_ARM_JOINTS,
+                                             gripper_controller='gripper_controller'),
+                       max_command_rate_hz=0.0)
+    loop = PolicyLoop(PolicyRuntime.from_bundle(bundle), cfg, clock=lambda: clock[0])
+    loop.activate()
+    loop.on_command('pick up the red cube', clock[0])
+    return loop, clock
+
+
+def frame(loop: PolicyLoop, t: int) -> bool:
+    """Feed a frame stamped ``t``; run the chunk when one is wanted; True when it was."""
+    f = dataclasses.replace(full_frame(t % 1000), stamp_ns=t)
+    loop.on_joint_state(JOINTS, f.joint_positions)
+    wanted = loop.on_frame(f)
+    if wanted:
+        loop.infer()
+    return wanted
+
+
+def requests(loop: PolicyLoop, clock: list[int], n: int, period_ms: int) -> list[bool]:
+    out = []
+    for _ in range(n):
+        clock[0] += period_ms * MS
+        out.append(frame(loop, clock[0]))
+        loop.tick(clock[0])
+    return out
+
+
+def test_threshold_trigger_waits_for_the_chunk_to_run_low(bundle):
+    loop, clock = make_loop(bundle, inference_threshold=4)   # H = 16 actions, 20 ms apart
+    got = requests(loop, clock, 10, 20)
+    assert got[0] and not any(got[1:10])  # 10 frames in 200 ms: 16 - 10 > 4 actions left
+
+
+def test_frame_trigger_starts_a_chunk_on_every_new_frame(bundle):
+    loop, clock = make_loop(bundle, inference_threshold=4, trigger='frame')
+    assert all(requests(loop, clock, 10, 20))
+
+
+def test_frame_trigger_rate_cap(bundle):
+    loop, clock = make_loop(bundle, inference_threshold=4, trigger='frame',
+                            max_inference_rate_hz=10.0)
+    got = requests(loop, clock, 20, 20)       # frames at 50 Hz, capped at 10 Hz
+    assert sum(got) == pytest.approx(4, abs=1)
+
+
+def test_added_latency_delays_every_chunk_and_is_validated(bundle):
+    loop, clock = make_loop(bundle)
+    loop.config = dataclasses.replace(loop.config, eval_added_latency_s=0.15)
+    clock[0] += 20 * MS
+    t0 = time.monotonic()
+    assert frame(loop, clock[0])
+    assert time.monotonic() - t0 >= 0.15
+    with pytest.raises(ConfigError, match='eval_added_latency_s'):
+        dataclasses.replace(loop.config, eval_added_latency_s=-1.0)
+    with pytest.raises(ConfigError, match='max_inference_rate_hz'):
+        SchedulerConfig(max_inference_rate_hz=-1.0)

@@ -1,0 +1,61 @@
+"""The decisions of vla_policy: policy loop, chunk scheduler, safety, adapters."""
+
+from __future__ import annotations
+
+from vla_ros.core.control.adapters import (ActionMapping, AdapterConfig, AdapterKind,
+                                           ControllerCommand, make_command, positions_for,
+                                           to_command_space, TrajectoryMode)
+from vla_ros.core.control.command_gate import CommandGate, CommandTarget, shown
+from vla_ros.core.control.config import (check_bundle, classify_command, CommandAction,
+                                         fit_tactile, parse_joint_limits, PolicyConfig)
+from vla_ros.core.control.counters import PolicyCounters, RateMeter
+from vla_ros.core.control.latency import LeadEstimator
+from vla_ros.core.control.loop import PolicyLoop
+from vla_ros.core.control.measured_pose import MeasuredPose
+from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
+from vla_ros.core.control.safety import (ControlMode, limit_step, SafetyConfig, SafetyDecision,
+                                         SafetyFilter, SafetyState)
+from vla_ros.core.control.scheduler import (ChunkScheduler, InferenceTrigger, ScheduledAction,
+                                            SchedulerConfig, SchedulerMode, Smoothing)
+from vla_ros.core.control.watchdog import ClockWatchdog
+
+__all__ = [
+    'ActionMapping',
+    'AdapterConfig',
+    'AdapterKind',
+    'ChunkScheduler',
+    'ClockWatchdog',
+    'CommandAction',
+    'CommandGate',
+    'CommandOutcome',
+    'CommandTarget',
+    'ControlMode',
+    'ControllerCommand',
+    'InferenceResult',
+    'InferenceTrigger',
+    'LeadEstimator',
+    'MeasuredPose',
+    'PolicyConfig',
+    'PolicyCounters',
+    'PolicyLoop',
+    'RateMeter',
+    'SafetyConfig',
+    'SafetyDecision',
+    'SafetyFilter',
+    'SafetyState',
+    'ScheduledAction',
+    'SchedulerConfig',
+    'SchedulerMode',
+    'Smoothing',
+    'TickOutput',
+    'TrajectoryMode',
+    'check_bundle',
+    'classify_command',
+    'fit_tactile',
+    'limit_step',
+    'make_command',
+    'parse_joint_limits',
+    'positions_for',
+    'shown',
+    'to_command_space',
+]

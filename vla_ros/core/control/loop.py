@@ -1,0 +1,408 @@
+"""
+The decisions of ``vla_policy`` in one ROS-free object: :class:`PolicyLoop`.
+
+It owns the runtime, the chunk scheduler, the safety filter, the controller mapping, the
+modality mask, the language command and its generation, holds and clock jumps. A host (the
+node, the offline rollout, a test) feeds it events and calls :meth:`PolicyLoop.infer` and
+:meth:`PolicyLoop.tick`; the host owns threads, timing and messages (ros2_control's
+controller shape: the controller keeps its state, the manager owns the clock).
+
+Thread safety: every method may be called from any thread; one internal lock guards the
+state and is never held while the policy runs (:meth:`infer` computes outside it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+import dataclasses
+import threading
+import time
+
+import numpy as np
+from vla_ros.core.control.adapters import (ActionMapping, ControllerCommand, make_command,
+                                           positions_for, to_command_space)
+from vla_ros.core.control.command_gate import CommandGate, LOG_COMMAND_CHARS
+from vla_ros.core.control.config import CommandAction, PolicyConfig
+from vla_ros.core.control.counters import PolicyCounters
+from vla_ros.core.control.latency import LeadEstimator
+from vla_ros.core.control.measured_pose import MeasuredPose
+from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
+from vla_ros.core.control.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
+from vla_ros.core.control.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
+from vla_ros.core.frame import Frame
+from vla_ros.core.runtime.attribution import LiveAttribution
+from vla_ros.core.runtime.masking import mask_frame
+from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
+from vla_ros.errors import InputMismatchError, VlaRosError
+
+__all__ = ['CommandOutcome', 'InferenceResult', 'LOG_COMMAND_CHARS', 'PolicyLoop',
+           'TickOutput']
+
+_REASON_CHARS = 300
+
+
+class PolicyLoop:
+    """
+    Runs one bundle under one :class:`PolicyConfig`.
+
+    :param runtime: the loaded bundle.
+    :param config: the node settings (limits, scheduler, adapter, timeouts).
+    :param mask: modalities the policy sees as absent (``mask_modalities``).
+    :param clock: ``() -> ns`` on the host's clock (the clock the frames are stamped on: ROS
+        time, sim time); stamps chunk arrival after inference. Required (no uptime default).
+    """
+
+    def __init__(self, runtime: PolicyRuntime, config: PolicyConfig, *,
+                 clock: Callable[[], int], mask: Sequence[str] = ()) -> None:
+        m = runtime.manifest
+        self.runtime, self.config, self.mask, self._clock = runtime, config, tuple(mask), clock
+        self.period_s = config.period_s(m.dt)
+        self.mode = config.adapter.control_mode(m.action_kind)
+        self.mapping = ActionMapping(m.action_names, config.adapter)
+        self.safety = SafetyFilter(SafetyConfig.from_named(
+            m.action_names, config.joint_limits, mode=self.mode, period_s=self.period_s,
+            max_frame_age_s=config.max_frame_age_s, max_motion_time_s=config.max_motion_time_s,
+            hold_latch_s=config.hold_latch_s))
+        self.scheduler = ChunkScheduler(config.scheduler)
+        grip = config.adapter.gripper_action
+        self.aliases = {grip: config.gripper_joint_state or grip}
+        self.counters = PolicyCounters()
+        self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
+        self._pose = MeasuredPose(self.mapping.action_names, self.aliases,
+                                  *self.safety.plausible_bounds())
+        self._lock = threading.Lock()
+        self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
+        self.attribution = (LiveAttribution(runtime, config.attribution_rate_hz,
+                                            lock=self._runtime_lock)
+                            if config.attribution_rate_hz > 0 else None)
+        self.gate = CommandGate(runtime, max_chars=config.max_command_chars,
+                                max_rate_hz=config.max_command_rate_hz,
+                                language_masked='language' in self.mask)
+        self.active = False
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.latest_frame: Frame | None = None
+        self.frame_problem = ''
+        self.command = ''
+        self.command_gen = 0
+        self.inflight = False
+        self.reject_reason = ''
+        self.moved = False
+        self.last_inferred_stamp = -1
+        self._last_request_ns = -(1 << 62)   # when the last inference was requested [ns]
+        self.state, self.reason = SafetyState.IDLE, 'not active'
+        self._last_status_key: tuple | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        with self._lock:
+            self.active = True
+            self.scheduler.reset()
+
+    def deactivate(self, now_ns: int) -> ControllerCommand | None:
+        """Stop; returns the hold to send when the robot had moved."""
+        with self._lock:
+            self.active = False
+            self.safety.stop('deactivated')
+            self.scheduler.reset()
+            self.state, self.reason = self.safety.check(now_ns, None)
+            return self._hold_locked(now_ns) if self.moved else None
+
+    # -- events ---------------------------------------------------------------------------
+
+    def on_frame(self, frame: Frame) -> bool:
+        """Keep the newest frame; True when a chunk is wanted now (wake the inference)."""
+        with self._lock:
+            self.latest_frame = frame
+            self.frame_problem = ''
+            self.counters.frames.tick()
+            return self._want_inference_locked(frame.stamp_ns)
+
+    def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
+        """Keep the newest measured joints (``/joint_states``): what a position hold latches."""
+        if not self._pose.update(names, positions):
+            self.counters.rejected_messages += 1
+            self.counters.last_reject = 'joints: measured position far outside the limits'
+
+    @property
+    def measured(self) -> np.ndarray | None:
+        """Return the newest plausible measured positions [A] in action order, or None."""
+        return self._pose.value
+
+    def on_reject(self, key: str, reason: str) -> None:
+        """
+        Count a rejected message; a frame that could not be built holds.
+
+        A frame failure (``key`` ``'frame'``) holds until the next good frame.
+        """
+        with self._lock:
+            if key == 'frame':
+                self.frame_problem = f'no frame: {reason}'
+                self.counters.rejected_frames += 1
+            else:
+                self.counters.rejected_messages += 1
+            self.counters.last_reject = reason
+
+    def on_time_jump(self) -> None:
+        """
+        Forget old holds and frames: sensor time went back (sim reset).
+
+        The arm may have been moved, so an old hold and old frames are forgotten; the next hold
+        latches where the arm is now.
+        """
+        with self._lock:
+            self.safety.on_time_jump()
+            self.scheduler.reset()
+            self.lead.reset()
+            self.last_inferred_stamp = -1
+            self.latest_frame = None
+            self._pose.clear()
+
+    def on_command(self, text: str, now_ns: int, *,
+                   wall_s: float | None = None) -> CommandOutcome:
+        """
+        Handle a language command: run (embedding computed once), stop, or reject with a reason.
+
+        Run commands faster than ``max_command_rate_hz`` are ignored (stop never is).
+        """
+        out = self.gate.judge(text, wall_s)  # not under the lock: a command never waits
+        if out.ignored:
+            with self._lock:
+                self.counters.rejected_commands += 1
+                self.counters.last_reject = f'command over max_command_rate_hz: {out.shown!r}'
+            return out
+        action, detail = out.action, out.detail
+        with self._lock:
+            self.command_gen += 1
+            self.scheduler.reset()
+            if action is CommandAction.RUN:
+                self.command, self.reject_reason = detail, ''
+                self.safety.on_command(now_ns)
+            else:
+                self.command = ''
+                self.reject_reason = detail if action is CommandAction.REJECT else ''
+                self.safety.stop(detail if action is CommandAction.REJECT else
+                                 f'stopped by command {out.shown!r}')
+                self.state, self.reason = self.safety.check(now_ns, None)
+                self.reason = self.reject_reason or self.reason
+        return out
+
+    def on_estop(self, engaged: bool, now_ns: int) -> ControllerCommand | None:
+        """E-stop: latch and return the hold to send; release: motion needs a new command."""
+        with self._lock:
+            if not engaged:
+                self.safety.clear_estop()
+                return None
+            self.safety.estop()
+            self.scheduler.reset()
+            self.command_gen += 1
+            self.state, self.reason = self.safety.check(now_ns, None)
+            return self._hold_locked(now_ns)
+
+    def on_clock_stall(self, still_s: float, now_ns: int) -> ControllerCommand | None:
+        """
+        Stop: the host's clock (sim time) stood still for ``still_s`` wall seconds.
+
+        A new command is needed; return the hold to send when the arm had moved.
+        """
+        reason = (f'ROS clock stalled for {still_s:.1f} s (use_sim_time: is the simulator '
+                  'running?): send a new command')
+        with self._lock:
+            if not self.active:
+                return None
+            hold = None
+            if self.safety.command_active:
+                self.command_gen += 1  # a chunk computed before the stall is not used
+                self.safety.stop(reason)
+                self.scheduler.reset()
+                if self.moved:
+                    hold = self._hold_locked(now_ns)
+            self.state, self.reason = self.safety.check(now_ns, None)
+            if self.state is SafetyState.IDLE:
+                self.reason = reason
+            return hold
+
+    # -- inference ------------------------------------------------------------------------
+
+    def _want_inference_locked(self, now_ns: int) -> bool:
+        f = self.latest_frame
+        if (not self.active or self.inflight or f is None
+                or f.stamp_ns <= self.last_inferred_stamp
+                or self.config.scheduler.mode is SchedulerMode.SYNC
+                or self.safety.check(now_ns, f.stamp_ns, self.frame_problem)[0]
+                is not SafetyState.RUNNING
+                or not self._triggered_locked(now_ns)):
+            return False
+        self.inflight = True
+        self.last_inferred_stamp = f.stamp_ns
+        self._last_request_ns = now_ns
+        return True
+
+    def _triggered_locked(self, now_ns: int) -> bool:
+        """Tell whether a new frame should start an inference (trigger + rate cap)."""
+        sc = self.config.scheduler
+        if self.scheduler.needs_inference(now_ns, lead_ns=self.lead.lead_ns):
+            return True
+        if sc.trigger is not InferenceTrigger.FRAME:
+            return False
+        rate = sc.max_inference_rate_hz
+        return rate <= 0 or now_ns - self._last_request_ns >= 1e9 / rate
+
+    def infer(self, frame: Frame | None = None) -> InferenceResult | None:
+        """
+        Run the policy on the newest frame (or ``frame``) and hand the chunk to the scheduler.
+
+        Returns the chunk (for the ``~/action_chunk`` preview), or None when there was no
+        frame or the command changed meanwhile. Raises the runtime's error after recording
+        it: an :class:`InputMismatchError` (a frame the runtime cannot use) holds until the
+        next good frame and never faults (sensor input alone must not latch one); any other
+        :class:`VlaRosError` faults until a new command.
+        """
+        try:
+            with self._lock:
+                frame = frame or self.latest_frame
+                gen, command = self.command_gen, self.command
+            if frame is None:
+                return None
+            return self._run(frame, gen, command)
+        finally:
+            with self._lock:
+                self.inflight = False
+
+    def _run(self, frame: Frame, gen: int, command: str) -> InferenceResult | None:
+        frame = mask_frame(dataclasses.replace(frame, command=command), self.mask)
+        try:
+            with self._runtime_lock:
+                out = self.runtime.infer(frame)
+            actions = to_command_space(out.actions, out.kind, out.action_names,
+                                       frame.joint_names, frame.joint_positions)
+        except InputMismatchError as e:
+            with self._lock:
+                if frame.stamp_ns == getattr(self.latest_frame, 'stamp_ns', None):
+                    self.frame_problem = f'frame unusable: {e}'[:_REASON_CHARS]
+                self.counters.rejected_frames += 1
+            raise
+        except VlaRosError as e:
+            with self._lock:
+                if gen == self.command_gen:
+                    self.safety.fault(f'inference failed: {e}'[:_REASON_CHARS])
+                    self.scheduler.reset()
+                    self.state, self.reason = self.safety.check(self._clock(), None)
+            raise
+        if self.config.eval_added_latency_s > 0:  # evaluation only: a slower policy
+            time.sleep(self.config.eval_added_latency_s)
+        return self._accept(actions, out, frame, gen, command)
+
+    def _accept(self, actions: np.ndarray, out: PolicyOutput, frame: Frame, gen: int,
+                command: str) -> InferenceResult | None:
+        """Hand a command-space chunk [H, A] to the scheduler; None when the command changed."""
+        now = self._clock()
+        with self._lock:
+            if gen != self.command_gen or not self.active:
+                return None  # the command changed while this chunk was computed
+            self.lead.add(out.frame_stamp_ns, now)
+            self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
+            c = self.counters
+            c.e2e_ms = (now - out.frame_stamp_ns) * 1e-6
+            c.latencies_ms.append(out.timings_ms.get('run', 0.0))
+            c.chunks += 1
+            c.chunks_rate.tick()
+        weights = None if self.attribution is None else self.attribution.maybe(  # after the
+            frame, now, out.timings_ms.get('run', 0.0))  # chunk entered: it never waits
+        return InferenceResult(actions, out, frame, command, weights)
+
+    # -- control --------------------------------------------------------------------------
+
+    def tick(self, now_ns: int) -> TickOutput:
+        """
+        Run one control tick at ``now_ns``: the next action through the safety filter, or the hold.
+
+        In ``scheduler.mode: sync`` the inference runs here first when needed.
+        """
+        if self.config.scheduler.mode is SchedulerMode.SYNC:
+            self._sync_inference(now_ns)
+        with self._lock:
+            if not self.active:
+                return TickOutput(None, self.state, self.reason, False)
+            self.counters.control.tick()
+            frame = self.latest_frame
+            problem = self.frame_problem or self._link_problem_locked(now_ns)
+            sched = self.scheduler.next_action(now_ns) if self.safety.command_active else None
+            decision = self.safety.step(
+                None if sched is None else sched.values, now_ns=now_ns,
+                current=self._current_locked(),
+                frame_stamp_ns=None if frame is None else frame.stamp_ns, frame_problem=problem)
+            command = None
+            if not decision.hold:
+                self.moved = True
+                command = self._command_locked(decision.command, now_ns, hold=False)
+            elif self.moved and decision.command is not None:
+                self.counters.holds += 1
+                command = self._command_locked(decision.command, now_ns, hold=True)
+            if decision.state in (SafetyState.FAULT, SafetyState.ESTOPPED, SafetyState.IDLE):
+                self.scheduler.reset()
+            self.state, self.reason = decision.state, self.reject_reason or decision.reason
+            key = (self.state, self.reason.split(':')[0], self.command)
+            changed, self._last_status_key = key != self._last_status_key, key
+            return TickOutput(command, self.state, self.reason, changed)
+
+    def _link_problem_locked(self, now_ns: int) -> str:
+        """Why the chunk source cannot be trusted now ('' = it can; remote mode overrides)."""
+        return ''
+
+    def _sync_inference(self, now_ns: int) -> None:
+        """Debug mode: infer inside the tick when the chunk is used up (blocks the tick)."""
+        with self._lock:
+            f = self.latest_frame
+            want = (self.active and f is not None and not self.inflight
+                    and self.scheduler.needs_inference(now_ns)
+                    and self.safety.check(now_ns, f.stamp_ns, self.frame_problem)[0]
+                    is SafetyState.RUNNING)
+            if want:
+                self.inflight = True
+        if want:
+            try:
+                self.infer()
+            except VlaRosError:
+                pass  # recorded as a frame problem or a fault; the tick below holds
+
+    def _current_locked(self) -> np.ndarray | None:
+        """Measured positions in action order: the newest joint_states, else the frame's."""
+        pose = self._pose.value
+        if pose is not None:
+            return pose
+        f = self.latest_frame
+        if f is None:
+            return None
+        pos = positions_for(self.mapping.action_names, f.joint_names, f.joint_positions,
+                            self.aliases)
+        return pos if pos is not None and self.safety.plausible(pos) else None
+
+    def _command_locked(self, values: np.ndarray, now_ns: int, *,
+                        hold: bool) -> ControllerCommand:
+        dt = self.runtime.manifest.dt
+        future = None
+        if not hold and self.config.adapter.trajectory_mode.value == 'chunk':
+            ahead = self.scheduler.upcoming()
+            future = self.safety.limit_future(ahead, dt) if len(ahead) else None
+        cmd = make_command(self.mapping, values, period_s=self.period_s, future=future,
+                           dt_s=dt, hold=hold)
+        if hold and self.mode is ControlMode.VELOCITY:
+            cmd = dataclasses.replace(cmd, gripper=None)  # zero "velocity" would close it
+        return cmd
+
+    def _hold_locked(self, now_ns: int) -> ControllerCommand | None:
+        d = self.safety.step(None, now_ns=now_ns, current=self._current_locked(),
+                             frame_stamp_ns=None)
+        return None if d.command is None else self._command_locked(d.command, now_ns,
+                                                                   hold=True)
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[SafetyState, str, str]:
+        """(state, reason, command) now, consistent with each other."""
+        with self._lock:
+            self._last_status_key = (self.state, self.reason.split(':')[0], self.command)
+            return self.state, self.reason, self.command

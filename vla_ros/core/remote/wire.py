@@ -1,0 +1,152 @@
+"""
+What crosses the network when inference runs on another host (ROS-free).
+
+``vla_policy`` in ``inference: remote`` mode sends each frame it wants a chunk for to
+``vla_inference`` (docs/distributed.md). To keep the bytes down the robot shrinks the frame
+first: every camera image is resized to the bundle's input size with the very resize the
+runtime would apply (stretch, or letterbox for ``resize: pad``), so the server's preprocessing
+finds the image at its size and leaves it alone -- a raw (rgb8) remote chunk equals the local
+one bit for bit. Images may further be JPEG-compressed (``jpeg_quality`` > 0; lossy). Audio
+is the window the sync core assembled for the bundle, as S16LE (what microphones deliver) or
+F32LE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+import cv2
+import numpy as np
+from vla_ros.core.bundle.manifest import Manifest
+from vla_ros.core.bundle.spec_fields import input_specs
+from vla_ros.core.bundle.specs import ImageResize, ImageSpec
+from vla_ros.core.features.image import _resize
+from vla_ros.core.frame import Frame
+from vla_ros.core.runtime.preprocess import letterbox
+from vla_ros.errors import ConfigError, ConversionError
+
+REMOTE_FRAME_TOPIC = 'vla/remote/frame'   # relative: resolved in the robot's namespace
+REMOTE_CHUNK_TOPIC = 'vla/remote/chunk'
+MAX_JPEG_QUALITY = 100
+MIN_AUTO_CHUNK_AGE_S = 0.5
+
+
+class AudioWire(str, Enum):
+    """Sample format of the audio window on the wire."""
+
+    S16LE = 'S16LE'
+    F32LE = 'F32LE'
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    """
+    The robot side of a split (``vla_policy`` parameters ``remote.*``).
+
+    :ivar max_chunk_age_s: hold when no chunk arrived for this long, and drop a chunk whose
+        frame is older than this on arrival [s]. A hold past ``hold_latch_s`` needs a new
+        command, as for lost sensor data. 0 = auto (:func:`chunk_age_limit`).
+    :ivar jpeg_quality: 1..100 JPEG-compresses the resized images; 0 sends raw rgb8.
+    :ivar audio: sample format of the audio window.
+    """
+
+    max_chunk_age_s: float = 0.0
+    jpeg_quality: int = 0
+    audio: AudioWire = AudioWire.S16LE
+
+    def __post_init__(self) -> None:
+        if not self.max_chunk_age_s >= 0:
+            raise ConfigError(f'remote.max_chunk_age_s must be >= 0 (0 = auto), got '
+                              f'{self.max_chunk_age_s}')
+        if not 0 <= self.jpeg_quality <= MAX_JPEG_QUALITY:
+            raise ConfigError(f'remote.jpeg_quality must be 0 (raw) .. {MAX_JPEG_QUALITY}, got '
+                              f'{self.jpeg_quality}')
+        try:
+            object.__setattr__(self, 'audio', AudioWire(self.audio))
+        except ValueError:
+            raise ConfigError(f'remote.audio must be one of {[a.value for a in AudioWire]}, '
+                              f'got {self.audio!r}') from None
+
+
+def chunk_age_limit(configured_s: float, horizon: int, dt_s: float, threshold: int) -> float:
+    """
+    Return the chunk age limit [s]: ``configured_s``, or for 0 the auto value.
+
+    Auto: ``max(MIN_AUTO_CHUNK_AGE_S, 1.5 x (horizon - inference_threshold) x dt)`` -- half as
+    long again as a healthy link leaves between chunks (the scheduler asks for the next one
+    when fewer than ``inference_threshold`` actions remain). models/default (H 10, dt 0.1,
+    threshold 8): 0.5 s; an ACT chunk of 100 at 50 Hz: 2.76 s (it is executed open loop for
+    1.84 s in any case, as it would be locally).
+    """
+    if configured_s > 0:
+        return configured_s
+    return max(MIN_AUTO_CHUNK_AGE_S, 1.5 * max(0, horizon - threshold) * dt_s)
+
+
+@dataclass(frozen=True)
+class CameraWire:
+    """How one camera travels: resized to ``size`` (height, width) by ``resize``."""
+
+    size: tuple[int, int]
+    resize: ImageResize
+
+
+def camera_wires(manifest: Manifest) -> dict[str, CameraWire]:
+    """
+    Return camera -> its resize for the wire, from the bundle's image inputs.
+
+    A camera read by two inputs of different sizes or resize modes travels unresized (the
+    server resizes it for each input).
+    """
+    out: dict[str, CameraWire | None] = {}
+    for spec in input_specs(manifest).values():
+        if not isinstance(spec, ImageSpec):
+            continue
+        for cam in spec.cameras:
+            wire = CameraWire(tuple(spec.size), spec.resize)
+            out[cam] = wire if out.get(cam, wire) == wire else None
+    return {c: w for c, w in out.items() if w is not None}
+
+
+def shrink_image(image: np.ndarray, wire: CameraWire) -> np.ndarray:
+    """Resize HxWx3 uint8 exactly as the runtime would for this input."""
+    if image.shape[:2] == wire.size:
+        return image
+    if wire.resize is ImageResize.PAD:
+        return letterbox(image, wire.size)
+    return _resize(np.ascontiguousarray(image), wire.size)
+
+
+def shrink_frame(frame: Frame, wires: dict[str, CameraWire],
+                 modalities: tuple[str, ...] | None = None) -> Frame:
+    """
+    Return ``frame`` (and its history) as it travels: each camera at its wire size.
+
+    With ``modalities`` (the bundle's), cameras, audio and tactile the bundle does not read are
+    left out (their presence flags stay); joints always travel (delta chunks need them).
+    """
+    keep = None if modalities is None else set(modalities)
+    images = {c: shrink_image(img, wires[c]) if c in wires else img
+              for c, img in frame.images.items() if keep is None or f'image/{c}' in keep}
+    more = {} if keep is None else {
+        k: None for k in ('audio', 'tactile') if k not in keep}
+    return replace(frame, images=images, **more,
+                   history=tuple(shrink_frame(h, wires, modalities) for h in frame.history))
+
+
+def encode_jpeg(image: np.ndarray, quality: int) -> bytes:
+    """HxWx3 uint8 RGB -> JPEG bytes at ``quality`` (1..100)."""
+    ok, buf = cv2.imencode('.jpg', np.ascontiguousarray(image[..., ::-1]),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ConversionError(f'JPEG encoding of a {image.shape} image failed')
+    return buf.tobytes()
+
+
+def audio_bytes(audio: np.ndarray, wire: AudioWire) -> bytes:
+    """Mono float audio in [-1, 1] -> little-endian samples of ``wire``."""
+    x = np.asarray(audio, np.float32).reshape(-1)
+    if wire is AudioWire.S16LE:
+        return np.clip(np.round(x * 32768.0), -32768, 32767).astype('<i2').tobytes()
+    return x.astype('<f4').tobytes()

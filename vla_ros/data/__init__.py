@@ -1,0 +1,1 @@
+"""Recorded data: MCAP bags, replay through the sync core, recording and demonstrations."""

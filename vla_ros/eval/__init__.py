@@ -1,0 +1,1 @@
+"""Closed-loop evaluation: episodes, sim rollouts, reports, statistics, the fusion study."""

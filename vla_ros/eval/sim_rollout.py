@@ -1,0 +1,182 @@
+"""
+Closed-loop policy rollouts in lockstep with SimWorld, without ROS (a fast diagnostic).
+
+The node's decisions run here unchanged: the same sync core (MultimodalSynchronizer ->
+Frame), the same :class:`~vla_ros.core.control.loop.PolicyLoop` (scheduler, safety filter with
+the limits of ``config/sim.yaml``, holds, masking) and the same controller semantics as the
+sim node. What is missing is DDS and the node's threads: inference takes no simulated time
+(``latency_s`` adds it back), so it tells model problems from deployment problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+import pathlib
+
+import numpy as np
+from vla_ros.core.control.loop import PolicyLoop
+from vla_ros.core.control.outcomes import InferenceResult
+from vla_ros.core.frame import TactileLayout
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
+from vla_ros.errors import SyncError
+from vla_ros.harness.locate import config_file
+from vla_ros.sim.corruption import Corruption
+from vla_ros.sim.lockstep import SimControllers, StreamRates
+from vla_ros.sim.robot import ROBOT
+from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
+from vla_ros.sim.world import SimWorld
+
+NS = 1_000_000_000
+SIM_CONFIG = config_file()
+
+
+def lockstep_world(runtime: PolicyRuntime,
+                   config_file: str | pathlib.Path = SIM_CONFIG) -> tuple[SimWorld, StreamRates]:
+    """(world, stream rates) as ``mujoco_sim`` runs for this bundle: config + recorded_with."""
+    from vla_ros.harness.sim_config import bundle_sim_params, lockstep_setup
+    world_config, rates = lockstep_setup(bundle_sim_params(runtime.manifest.provenance,
+                                                           params_file=config_file))
+    return SimWorld(world_config), rates
+
+
+def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, *,
+            rates: StreamRates = StreamRates(camera_rate_hz=30.0),
+            mask=(), config_file: str | pathlib.Path = SIM_CONFIG,
+            latency_s: float = 0.0,
+            policy_overrides: Mapping[str, object] | None = None,
+            on_chunk: Callable[[float, InferenceResult], None] | None = None,
+            corrupt: Corruption | None = None) -> SuccessMonitor:
+    """
+    Run one episode with the node's configuration (``config_file`` + ``policy_overrides``).
+
+    Returns the judged :class:`SuccessMonitor`. ``latency_s``: simulated inference time [s]
+    from the frame that requested a chunk to the chunk reaching the scheduler. ``on_chunk(t,
+    result)``: called with the sim time [s] and every chunk that entered the scheduler.
+    ``corrupt``: a sensor fault applied to the streams before the sync core sees them.
+    """
+    from vla_ros.ros.params_file import policy_config_from_file
+    world.reset(seed)
+    policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
+        **(policy_overrides or {}), 'bundle': str(runtime.bundle.path)})
+    now = {'ns': 0}  # the simulated node clock [ns]
+    sync = MultimodalSynchronizer(sync_cfg, clock=lambda: now['ns'])
+    loop = PolicyLoop(runtime, policy_cfg, mask=mask, clock=lambda: now['ns'])
+    loop.activate()
+    layout = TactileLayout(tuple(p.name for p in ROBOT.pads),
+                           tuple((p.rows, p.cols, 1) for p in ROBOT.pads))
+    mon = SuccessMonitor(task, seed)
+    _, q0, _ = world.joint_state()
+    ctl = SimControllers(q0)
+    ts = world.model.opt.timestep
+    periods = {'camera': 1 / rates.camera_rate_hz, 'audio': 1 / rates.audio_chunk_rate_hz,
+               'tactile': 1 / rates.tactile_rate_hz, 'joints': 1 / rates.joint_rate_hz,
+               'control': loop.period_s}
+    due = dict.fromkeys(periods, 0.0)
+    n_audio = int(round(world.config.mic.sample_rate / rates.audio_chunk_rate_hz))
+    pending_infer_at: float | None = None
+    pending_frame = None
+    commanded = False
+    while True:
+        t = world.time
+        eps = 0.5 * ts
+        ns = now['ns'] = int(round(t * NS))
+        if ns > 0 and not commanded:
+            loop.on_command(task.command, ns)
+            sync.set_command(loop.command, ns)
+            commanded = True
+        if t + eps >= due['audio']:
+            due['audio'] += periods['audio']
+            a = world.audio(n_audio)
+            a = a if corrupt is None else corrupt.audio(a, t)
+            if ns > 0 and a is not None:
+                sync.add_audio(max(1, ns - n_audio * NS // world.config.mic.sample_rate),
+                               a[:, None], world.config.mic.sample_rate)
+        if t + eps >= due['tactile']:
+            due['tactile'] += periods['tactile']
+            tac = world.tactile()
+            tac = tac if corrupt is None else corrupt.tactile(tac, t)
+            if ns > 0 and tac is not None:
+                sync.add_tactile(ns, tac, layout)
+        if t + eps >= due['joints']:
+            due['joints'] += periods['joints']
+            names, q, v = world.joint_state()
+            if ns > 0:
+                sync.add_joints(ns, names, q, v)
+                loop.on_joint_state(names, q)
+        if t + eps >= due['camera']:
+            due['camera'] += periods['camera']
+            if ns > 0:
+                for cam in sync_cfg.cameras:
+                    img = world.render(cam.name)
+                    img = img if corrupt is None else corrupt.image(img, t)
+                    if img is not None:
+                        sync.add_image(cam.name, ns, img)
+                try:
+                    frame = sync.assemble(ns)
+                except SyncError as e:
+                    loop.on_reject('frame', f'frame: {e}')
+                else:
+                    if loop.on_frame(frame) and pending_infer_at is None:
+                        # the chunk of this frame reaches the scheduler latency_s later
+                        pending_infer_at, pending_frame = t + latency_s, frame
+        if pending_infer_at is not None and t + eps >= pending_infer_at:
+            pending_infer_at = None
+            res = loop.infer(pending_frame)  # raises on a fault: a diagnostic should stop there
+            if on_chunk is not None and res is not None:
+                on_chunk(t, res)
+        if t + eps >= due['control']:
+            due['control'] += periods['control']
+            if mon.update(world.task_state()):
+                return mon
+            if mon.beep_due(t):
+                world.play_sound('beep')
+                mon.beep_time = t
+            out = loop.tick(ns)
+            if out.command is not None:
+                ctl.arm_point(t, out.command.points[0], float(out.command.times_s[0]))
+                if out.command.gripper is not None:
+                    ctl.gripper = out.command.gripper
+        arm, grip = ctl.setpoint(t)
+        world.set_arm_command(arm)
+        world.set_gripper_command(grip)
+        world.step(1)
+
+
+def main() -> None:
+    import argparse
+
+    from vla_ros.harness.sim_config import bundle_sim_params, lockstep_setup
+    from vla_ros.sim.task_suite import EVAL_SEED_BASE, make_task, TaskKind
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('bundle', help='policy bundle directory')
+    p.add_argument('--episodes', type=int, default=2, help='episodes per task kind')
+    p.add_argument('--kinds', default='all', help="comma-separated task kinds or 'all'")
+    p.add_argument('--mask', action='append', default=[], help='modality to mask (repeat)')
+    p.add_argument('--latency', type=float, default=0.0, help='simulated inference time [s]')
+    p.add_argument('--config', default=str(SIM_CONFIG), help='params file of vla_policy')
+    a = p.parse_args()
+    rt = PolicyRuntime.from_bundle(a.bundle)
+    # the sim as eval runs it for this bundle: config + provenance.recorded_with, printed
+    sim = bundle_sim_params(rt.manifest.provenance, params_file=a.config)
+    print(f'parameters: {sim.describe()}', flush=True)
+    world_config, rates = lockstep_setup(sim)
+    world = SimWorld(world_config)
+    kinds = [k.value for k in TaskKind] if a.kinds == 'all' else a.kinds.split(',')
+    ok = n = 0
+    for i in range(a.episodes):
+        for j, kind in enumerate(kinds):
+            seed = EVAL_SEED_BASE + 3000 + i * 6 + j
+            task = make_task(kind, seed, held_out=i % 2 == 1)
+            m = rollout(world, rt, task, seed, rates=rates, mask=a.mask,
+                        config_file=a.config, latency_s=a.latency)
+            ok += m.success
+            n += 1
+            print(f'{"OK  " if m.success else "FAIL"} {task.name:18s} {task.command!r}: '
+                  f'{m.reason} [{m.last_time:.1f} s]', flush=True)
+    print(f'success {ok}/{n} ({np.mean([ok / max(n, 1)]) * 100:.0f} %)')
+
+
+if __name__ == '__main__':
+    main()

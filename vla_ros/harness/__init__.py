@@ -1,0 +1,1 @@
+"""Process infrastructure: child processes, network namespaces, locating files, sim config."""

@@ -1,0 +1,1 @@
+"""rclpy adapters shared by the nodes: messages, parameters, sensor inputs, spinning."""

@@ -1,1 +1,0 @@
-"""Developer tools: process supervision, demo, benchmarks helpers (no rclpy at import)."""
