@@ -14,7 +14,7 @@ test: setup
 	@$(ENV) python -m pytest -q $(PYTEST_ARGS)
 
 demo: setup
-	@$(ENV) python -m vla_ros.eval.demo
+	@$(ENV) python -m vla_ros.cli.main demo
 
 # Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags; half of them
 # with DART noise on the executed arm targets) -> training (<= 30 min on 2 CPU cores) ->
@@ -49,7 +49,7 @@ eval: setup
 # the default's demonstrations with its budget (FUSION_STEPS optimizer steps, batch 64, seed 0,
 # word dropout 0.15; cross_attention is models/default itself), each run continuing from its
 # last 1000-step state when interrupted (--resume), then evaluated by
-# vla_ros.eval.fusion_study (skips what is already in docs/results/fusion/). ~26 min of
+# vla_ros.cli.fusion_study (skips what is already in docs/results/fusion/). ~26 min of
 # training per fusion on 2 cores (1 torch thread: 2 threads thrash when anything else runs).
 FUSION_STEPS ?= 16834
 FUSIONS ?= early late moe
@@ -57,7 +57,7 @@ FUSION_TRAIN = python -m vla_ros.cli.main train out/demos/clean out/demos/dart -
 fusion-study: setup
 	@test -d out/demos/dart || $(MAKE) demos
 	@for f in $(FUSIONS); do test -f out/fusion/$$f/bundle.yaml || $(ENV) $(FUSION_TRAIN) --fusion $$f --out out/fusion/$$f --work-dir out/fusion/train/$$f --model-id vla-sim-$$f || exit 1; done
-	@$(ENV) python -m vla_ros.eval.fusion_study --bundles out/fusion
+	@$(ENV) python -m vla_ros.cli.fusion_study --bundles out/fusion
 
 # `make bench BENCH=sync` runs one; SMOKE=1 runs the smoke modes (seconds each, as make test does)
 bench: setup

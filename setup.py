@@ -6,16 +6,17 @@ from setuptools import find_packages, setup
 
 PACKAGE_NAME = 'vla_ros'
 
-# console script name -> module:function; tests check every entry resolves to a `main`.
+# console script name -> module:function, all in vla_ros/cli (the node executables in
+# vla_ros/cli/nodes/); tests check every entry resolves to a `main`.
 CONSOLE_SCRIPTS = [
     'vla-ros = vla_ros.cli.main:main',
-    'fake_sensors = vla_ros.nodes.fake_sensors:main',
-    'vla_policy = vla_ros.nodes.vla_policy:main',
-    'vla_inference = vla_ros.nodes.vla_inference:main',
-    'multimodal_sync = vla_ros.nodes.multimodal_sync:main',
-    'mujoco_sim = vla_ros.nodes.mujoco_sim:main',
-    'gz_tactile = vla_ros.nodes.gz_tactile:main',
-    'sim_microphone = vla_ros.nodes.sim_microphone:main',
+    'fake_sensors = vla_ros.cli.nodes.fake_sensors:main',
+    'vla_policy = vla_ros.cli.nodes.vla_policy:main',
+    'vla_inference = vla_ros.cli.nodes.vla_inference:main',
+    'multimodal_sync = vla_ros.cli.nodes.multimodal_sync:main',
+    'mujoco_sim = vla_ros.cli.nodes.mujoco_sim:main',
+    'gz_tactile = vla_ros.cli.nodes.gz_tactile:main',
+    'sim_microphone = vla_ros.cli.nodes.sim_microphone:main',
 ]
 
 setup(

@@ -44,7 +44,9 @@ def _timing(out: str) -> dict[str, float]:
 def test_init_drafts_the_lerobot_and_openpi_names(tmp_path, capsys):
     from vla_ros.model.reference_graphs import export_pi0
 
-    out = init(export_pi0(tmp_path / 'src' / 'model.onnx'), tmp_path / 'b')
+    out = tmp_path / 'b'
+    assert main(['bundle', 'init', str(export_pi0(tmp_path / 'src' / 'model.onnx')),
+                 '--out', str(out)]) == 0
     printed = capsys.readouterr().out
     raw = yaml.safe_load((out / 'bundle.yaml').read_text())
     kinds = {i['name']: i['preprocessing']['kind'] for i in raw['inputs']}

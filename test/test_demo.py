@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(180)]
 def test_demo_runs_the_closed_loop_and_writes_a_gif(tmp_path):
     """Run from a directory that is not the repo: the default bundle is still found."""
     gif = tmp_path / 'demo.gif'
-    res = subprocess.run([sys.executable, '-m', 'vla_ros.eval.demo', '--out', str(gif)],
+    res = subprocess.run([sys.executable, '-m', 'vla_ros.cli.main', 'demo', '--out', str(gif)],
                          cwd=tmp_path, capture_output=True, text=True, timeout=170)
     out = res.stdout
     assert 'default trained' in out and 'RANDOM' not in out, out + res.stderr

@@ -33,7 +33,8 @@ def test_server_launch_sets_only_declared_parameters_of_a_console_script():
     assert all(d is not None and len(ast.unparse(d)) > 15 for d in args.values())
     (node,) = _calls(tree, 'Node')
     assert ast.literal_eval(_kw(node, 'executable')) == 'vla_inference'
-    assert "'vla_inference = vla_ros.nodes.vla_inference:main'" in (ROOT / 'setup.py').read_text()
+    setup_py = (ROOT / 'setup.py').read_text()
+    assert "'vla_inference = vla_ros.cli.nodes.vla_inference:main'" in setup_py
     params = _kw(node, 'parameters').elts[0]
     names = {ast.literal_eval(k) for k in params.keys}
     assert names <= set(INFERENCE_PARAMETERS), names - set(INFERENCE_PARAMETERS)

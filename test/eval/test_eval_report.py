@@ -112,7 +112,7 @@ def test_language_ratio_against_the_training_twin_and_report_markers(tmp_path):
 
 @pytest.mark.parametrize('every, held', [(0, 0), (1, 4), (2, 2)])
 def test_eval_tasks_hold_out_every_kth_episode(every, held):
-    from vla_ros.sim.task_suite import eval_tasks
+    from vla_ros.sim.eval_sets import eval_tasks
     pairs = eval_tasks(4, ['pick'], block='dev', paraphrase_every=every,
                        language='held_out_words')
     assert sum(t.held_out for t, _ in pairs) == held

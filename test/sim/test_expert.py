@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from vla_ros.sim.eval_sets import eval_tasks
 from vla_ros.sim.ik import IkSolver
 from vla_ros.sim.lockstep import run_expert_episode
 from vla_ros.sim.task_suite import (
     EVAL_SEED_BASE,
-    eval_tasks,
     HELD_OUT_PHRASES,
     make_task,
     SuccessMonitor,

@@ -2,6 +2,7 @@
 
 import pytest
 from vla_ros.errors import ConfigError
+from vla_ros.sim.eval_sets import eval_tasks
 from vla_ros.sim.language import (
     held_out_word_commands,
     held_out_word_task,
@@ -11,8 +12,8 @@ from vla_ros.sim.language import (
     VARIANTS,
     words,
 )
-from vla_ros.sim.task_suite import (all_phrases, COLOURS, eval_tasks, HELD_OUT_PHRASES,
-                                    make_task, TaskKind, TRAIN_PHRASES)
+from vla_ros.sim.task_suite import (all_phrases, COLOURS, HELD_OUT_PHRASES, make_task, TaskKind,
+                                    TRAIN_PHRASES)
 
 
 def test_no_held_out_word_appears_in_any_training_phrasing():

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from helpers.params import flatten
 import pytest
 from vla_ros import constants as C
+from vla_ros.cli import gazebo_files
 from vla_ros.sim import gazebo
 from vla_ros.sim.robot import ROBOT
 import yaml
@@ -108,9 +109,11 @@ def test_bridge_topics_equal_the_node_defaults():
 
 def test_generated_gazebo_files_are_up_to_date_and_well_formed():
     for path, text in gazebo.generated_files().items():
-        assert path.read_text() == text, f'{path.name} is stale: python -m vla_ros.sim.gazebo'
+        stale = f'{path.name} is stale: python -m vla_ros.cli.gazebo_files'
+        assert path.read_text() == text, stale
         ET.fromstring(text.split('\n', 2)[2] if text.startswith('<?xml') else text)
-    assert gazebo.main(['--check']) == 0
+    assert gazebo.stale_files() == []
+    assert gazebo_files.main(['--check']) == 0
     world = ET.parse(gazebo.WORLD_PATH).getroot()
     models = {m.get('name') for m in world.iter('model')}
     assert {'table', 'red_cube', 'green_cube', 'blue_cube', 'front_camera'} <= models

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         from vla_ros.core.bundle.manifest import load_bundle
         from vla_ros.eval.episode import run_episodes
         from vla_ros.eval.report import bundle_provenance, git_commit
-        from vla_ros.sim.task_suite import eval_tasks
+        from vla_ros.sim.eval_sets import eval_tasks
         load_bundle(args.bundle)  # a wrong path fails here, in milliseconds
         try:
             pairs = eval_tasks(args.episodes, kinds, block=args.block,

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig
     from vla_ros.model.export import NormStats, export_bundle
     from vla_ros.model.policy import VlaPolicyNet
-    from vla_ros.model.text import make_text_encoder
+    from vla_ros.model.text_factory import make_text_encoder
     from vla_ros.model.train import competence_for
     from vla_ros.model.train_utils import checkpoint_commands, load_checkpoint, train_steps
     t0 = time.monotonic()

@@ -1,5 +1,5 @@
 """
-``make demo``: the whole system, closed loop, in the headless MuJoCo world.
+``make demo`` / ``vla-ros demo``: the whole system, closed loop, in the headless MuJoCo world.
 
 Starts ``mujoco_sim`` and ``vla_policy`` as processes (what ``ros2 launch vla_ros
 mujoco.launch.py`` starts on a ROS install), waits until both are ready, resets the world with
@@ -18,75 +18,70 @@ broke; 2 for bad usage; 128 + signal when interrupted (the nodes are stopped).
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass, field
 import pathlib
-import sys
 import tempfile
 import time
 
+from vla_ros.core.bundle.manifest import load_bundle
+from vla_ros.eval.episode import EpisodeRunner, write_gif
+from vla_ros.harness.locate import find_default_bundle
+from vla_ros.sim.task_suite import make_task, TaskKind
+
 MIN_CONTROL_RATE_FRACTION = 0.5
 GIF_HEIGHT = 240  # [px]: the 96x96 camera images, upscaled so the arm is visible
+DEFAULT_SEED = 100_007  # a held-out world seed
+DEFAULT_GIF = pathlib.Path('out/demo.gif')
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the demo's options (shared by ``vla-ros demo`` and ``python -m vla_ros.eval.demo``)."""
-    from vla_ros.sim.task_suite import TaskKind
-    parser.add_argument('--bundle', type=pathlib.Path, default=None,
-                        help='policy bundle (default: models/default of this checkout or of '
-                             'the installed package)')
-    parser.add_argument('--random-weights', action='store_true',
-                        help='use a random-weights bundle: the plumbing is real, the task '
-                             'will fail (implies --allow-fail)')
-    parser.add_argument('--task', default=TaskKind.PICK.value,
-                        choices=[k.value for k in TaskKind], help='task kind')
-    parser.add_argument('--colour', default='red', choices=('red', 'green', 'blue'),
-                        help='cube colour')
-    parser.add_argument('--seed', type=int, default=100_007, help='world seed (held-out)')
-    parser.add_argument('--out', '--gif', dest='out', type=pathlib.Path,
-                        default=pathlib.Path('out/demo.gif'),
-                        help='GIF of the episode (front | wrist camera)')
-    parser.add_argument('--allow-fail', action='store_true',
-                        help='exit 0 when the loop worked even if the task failed')
-    parser.add_argument('--namespace', '-n', default='',
-                        help='ROS namespace of both nodes (as mujoco.launch.py '
-                             "namespace:=robot1); '' = the root namespace")
+@dataclass(frozen=True)
+class DemoOptions:
+    """What ``vla-ros demo`` runs (its command-line options, see :mod:`vla_ros.cli.demo_cmd`)."""
+
+    bundle: pathlib.Path | None = None  # None: the default bundle (vla_ros.harness.locate)
+    random_weights: bool = False        # a random-weights bundle: the task will fail
+    task: str = TaskKind.PICK.value     # a TaskKind value
+    colour: str = 'red'                 # cube colour
+    seed: int = DEFAULT_SEED            # world seed
+    out: pathlib.Path = field(default=DEFAULT_GIF)  # GIF of the episode (front | wrist)
+    allow_fail: bool = False            # exit 0 when the loop worked, even if the task failed
+    namespace: str = ''                 # ROS namespace of both nodes; '' = the root namespace
 
 
-def _bundle(args: argparse.Namespace) -> tuple[pathlib.Path, str]:
-    from vla_ros.core.bundle.manifest import load_bundle
-    from vla_ros.harness.locate import find_default_bundle
-    if args.random_weights:
-        from vla_ros.model.config import tiny_model_config  # torch: dev tools only
+def _bundle(opts: DemoOptions) -> tuple[pathlib.Path, str]:
+    if opts.random_weights:
+        # optional heavy dependency: torch (via vla_ros.model), for --random-weights only
+        from vla_ros.model.config import tiny_model_config
         from vla_ros.model.export import export_random_bundle
         out = pathlib.Path(tempfile.mkdtemp(prefix='vla_demo_bundle_'))
         cfg = tiny_model_config(cameras=('front', 'wrist'))
         return export_random_bundle(out, cfg), 'RANDOM weights'
-    path, origin = (args.bundle, 'given') if args.bundle else (find_default_bundle(),
+    path, origin = (opts.bundle, 'given') if opts.bundle else (find_default_bundle(),
                                                                'default trained')
     load_bundle(path)  # a wrong path fails here, before any node starts
     return path, origin
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the demo; raises VlaRosError (one line in the CLI) when the loop cannot start."""
-    from vla_ros.core.bundle.manifest import load_bundle
-    from vla_ros.sim.task_suite import make_task
-    from vla_ros.eval.episode import EpisodeRunner, write_gif
+def run_demo(opts: DemoOptions) -> int:
+    """
+    Run the demo; returns the exit status (0 OK, 1 the task failed or the loop broke).
 
+    Raises VlaRosError (one line in the CLI) when the loop cannot start.
+    """
     t0 = time.monotonic()
-    bundle, origin = _bundle(args)
-    task = make_task(args.task, args.seed, colour=args.colour)
+    bundle, origin = _bundle(opts)
+    task = make_task(opts.task, opts.seed, colour=opts.colour)
     expected_rate_hz = 1.0 / load_bundle(bundle).manifest.dt  # control runs at the bundle rate
     print(f'[demo] bundle {bundle} ({origin}); starting mujoco_sim + vla_policy', flush=True)
-    runner = EpisodeRunner(bundle, namespace=getattr(args, 'namespace', ''))
+    runner = EpisodeRunner(bundle, namespace=opts.namespace)
     print(f'[demo] parameters: {runner.describe()}'.replace('\n', '\n[demo] parameters: '),
           flush=True)
     with runner:
-        print(f'[demo] ready after {time.monotonic() - t0:.1f} s; seed {args.seed}; '
+        print(f'[demo] ready after {time.monotonic() - t0:.1f} s; seed {opts.seed}; '
               f'command on {runner.namespace.rstrip("/")}/vla/command: "{task.command}"',
               flush=True)
-        result = runner.run(task, args.seed, record_video=True)
-    gif = write_gif(args.out, result.frames, height=GIF_HEIGHT) if result.frames else None
+        result = runner.run(task, opts.seed, record_video=True)
+    gif = write_gif(opts.out, result.frames, height=GIF_HEIGHT) if result.frames else None
 
     rows = [('command', f'"{result.command}"'),
             ('task success', f'{"YES" if result.success else "no"} ({result.reason})'),
@@ -112,20 +107,8 @@ def run(args: argparse.Namespace) -> int:
         problems.append('no synchronized frames')
     if not result.frames:
         problems.append('no camera images reached the demo')
-    if not result.success and not (args.allow_fail or args.random_weights):
+    if not result.success and not (opts.allow_fail or opts.random_weights):
         problems.append(f'task failed: {result.reason} (--allow-fail to accept)')
     print(f'[demo] total {time.monotonic() - t0:.1f} s: '
           + ('OK' if not problems else 'FAILED: ' + '; '.join(problems)))
     return 1 if problems else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    from vla_ros.cli.common import ArgumentParser, run_command
-    parser = ArgumentParser(prog='vla-ros demo', description=__doc__.strip().splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run_command('vla-ros demo', lambda: run(args))
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+from vla_ros.eval.fusion_conditions import CONDITIONS, FUSIONS, KINDS
 from vla_ros.eval.stats import format_rate, wilson_interval
 
 BEGIN, END = '<!-- fusion-study:begin -->', '<!-- fusion-study:end -->'
-FUSIONS = ('early', 'late', 'cross_attention', 'moe')
-KINDS = ('pick', 'push_left', 'push_right', 'touch', 'gentle', 'beep')
 
 
 def _load(results: Path) -> dict[str, dict]:
@@ -43,7 +42,6 @@ def _rate(rows: list[dict]) -> tuple[int, int]:
 
 def conditions(data: dict[str, dict]) -> list[str]:
     """Conditions present in any robustness file, in study order."""
-    from vla_ros.eval.fusion_study import CONDITIONS
     seen = {r['condition'] for d in data.values() for r in d.get('robust', [])}
     return [c for c in CONDITIONS if c in seen]
 

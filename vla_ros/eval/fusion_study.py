@@ -1,10 +1,10 @@
 """
 The fusion study: early / late / cross_attention / moe at the default's training budget.
 
-Run by ``make fusion-study`` after the bundles are trained (``out/fusion/<fusion>``;
-cross_attention is ``models/default`` itself). Every stage writes its per-episode results to
-``docs/results/fusion/`` and is skipped when they are there (resumable; delete a file to
-re-run it); the report is regenerated from those files only:
+Run by ``make fusion-study`` (``python -m vla_ros.cli.fusion_study``) after the bundles are
+trained (``out/fusion/<fusion>``; cross_attention is ``models/default`` itself). Every stage
+writes its per-episode results to ``docs/results/fusion/`` and is skipped when they are there
+(resumable; delete a file to re-run it); the report is regenerated from those files only:
 
 1. ``<fusion>.eval.json``: closed loop through the real ``mujoco_sim`` + ``vla_policy``
    processes, test seed block, ``--episodes`` per task kind, training phrasings;
@@ -19,22 +19,28 @@ Writes ``docs/fusion.md`` between its markers and ``docs/img/fusion_robustness.p
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 from pathlib import Path
 import shutil
 import time
 
 import numpy as np
+from vla_ros.core.bundle.manifest import load_bundle, MANIFEST_NAME, write_manifest
+from vla_ros.core.runtime.bundle_check import synthetic_frame
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.eval.episode import run_episodes
+from vla_ros.eval.fusion_conditions import CONDITIONS, CORRUPTIONS, FUSIONS
+from vla_ros.eval.fusion_report import write_report
+from vla_ros.eval.report import save_results
+from vla_ros.eval.sim_rollout import lockstep_world, rollout
+from vla_ros.sim.corruption import Corruption
+from vla_ros.sim.eval_sets import eval_tasks
+import yaml
 
-FUSIONS = ('early', 'late', 'cross_attention', 'moe')
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / 'docs' / 'results' / 'fusion'
 TEST_OFFSET = 14_000  # index into the test block reserved for this study
-MASKS = ('image/front', 'image/wrist', 'audio', 'tactile', 'language')
-CORRUPTIONS = ('drop_frames', 'image_noise', 'audio_clip', 'taxels_zero', 'stall_audio',
-               'stall_tactile')
-CONDITIONS = ('none', *(f'mask:{m}' for m in MASKS), *CORRUPTIONS, 'int8')
 
 
 def bundle_of(fusion: str, bundles: Path) -> Path:
@@ -44,15 +50,12 @@ def bundle_of(fusion: str, bundles: Path) -> Path:
 
 def seeds(episodes: int) -> list[tuple[object, int]]:
     """(task, seed) pairs: ``episodes`` per kind from the study's range of the test block."""
-    from vla_ros.sim.task_suite import eval_tasks
     return eval_tasks(episodes, block='test', seed_offset=TEST_OFFSET, paraphrase_every=0)
 
 
 def int8_twin(bundle: Path, work: Path) -> Path:
     """Copy ``bundle`` with its policy graph dynamically quantized to int8 (cached)."""
-    import yaml
-
-    from vla_ros.core.bundle.manifest import load_bundle, MANIFEST_NAME, write_manifest
+    # optional heavy dependency: torch (via vla_ros.model.export), for the int8 twin only
     from vla_ros.model.export import quantize_int8
     out = work / f'{bundle.name}_int8'
     if not (out / MANIFEST_NAME).exists():
@@ -74,8 +77,6 @@ def int8_twin(bundle: Path, work: Path) -> Path:
 
 def headline(fusion: str, bundle: Path, episodes: int, results: Path = RESULTS) -> Path:
     """Stage 1: the node closed loop (skipped when its JSON exists)."""
-    from vla_ros.eval.episode import run_episodes
-    from vla_ros.eval.report import save_results
     path = results / f'{fusion}.eval.json'
     if not path.exists():
         pairs = seeds(episodes)
@@ -88,9 +89,6 @@ def headline(fusion: str, bundle: Path, episodes: int, results: Path = RESULTS) 
 def robustness(fusion: str, bundle: Path, episodes: int, work: Path,
                results: Path = RESULTS) -> Path:
     """Stage 2: lockstep rollouts per condition; appends rows not yet in the file."""
-    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-    from vla_ros.sim.corruption import Corruption
-    from vla_ros.eval.sim_rollout import lockstep_world, rollout
     path = results / f'{fusion}.robust.jsonl'
     rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()] \
         if path.exists() else []
@@ -123,11 +121,6 @@ def robustness(fusion: str, bundle: Path, episodes: int, work: Path,
 def timing(fusion: str, bundle: Path, work: Path, runs: int = 200,
            results: Path = RESULTS) -> Path:
     """Stage 3: run() latency (fp32, int8), parameters, ONNX size."""
-    import dataclasses
-
-    from vla_ros.core.bundle.manifest import load_bundle
-    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-    from vla_ros.core.runtime.bundle_check import synthetic_frame
     path = results / f'{fusion}.timing.json'
     if path.exists():
         return path
@@ -155,37 +148,28 @@ def timing(fusion: str, bundle: Path, work: Path, runs: int = 200,
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the stages that are missing, then regenerate the report."""
-    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    p.add_argument('--bundles', type=Path, default=ROOT / 'out' / 'fusion')
-    p.add_argument('--fusions', default=','.join(FUSIONS))
-    p.add_argument('--episodes', type=int, default=10, help='episodes per task kind')
-    p.add_argument('--stages', default='timing,robust,eval',
-                   help='comma-separated subset of timing, robust, eval')
-    p.add_argument('--report-only', action='store_true', help='only regenerate the report')
-    p.add_argument('--results', type=Path, default=RESULTS, help='per-episode results')
-    p.add_argument('--md', type=Path, default=ROOT / 'docs' / 'fusion.md')
-    a = p.parse_args(argv)
-    from vla_ros.eval.fusion_report import write_report
-    a.results.mkdir(parents=True, exist_ok=True)
-    work = a.bundles / 'int8'
+def run_study(bundles: Path, *, fusions: tuple[str, ...] = FUSIONS, episodes: int = 10,
+              stages: tuple[str, ...] = ('timing', 'robust', 'eval'),
+              results: Path = RESULTS, md: Path = ROOT / 'docs' / 'fusion.md') -> None:
+    """
+    Run the ``stages`` that are missing for each fusion, then regenerate the report.
+
+    ``bundles``: where the trained bundles are (``<bundles>/<fusion>``); ``episodes`` per task
+    kind; ``results``: the per-episode results; ``md``: the report (its images beside it in
+    ``img/``). An empty ``stages`` only regenerates the report.
+    """
+    results.mkdir(parents=True, exist_ok=True)
+    work = bundles / 'int8'
     work.mkdir(parents=True, exist_ok=True)
-    stages = [] if a.report_only else a.stages.split(',')
-    for fusion in a.fusions.split(','):
-        b = bundle_of(fusion, a.bundles)
+    for fusion in fusions:
+        b = bundle_of(fusion, bundles)
         if not (b / 'bundle.yaml').exists():
             print(f'{fusion}: no bundle at {b} yet (make fusion-study trains it); skipped')
             continue
         if 'timing' in stages:
-            timing(fusion, b, work, results=a.results)
+            timing(fusion, b, work, results=results)
         if 'robust' in stages:
-            robustness(fusion, b, a.episodes, work, results=a.results)
+            robustness(fusion, b, episodes, work, results=results)
         if 'eval' in stages:
-            headline(fusion, b, a.episodes, results=a.results)
-    write_report(a.results, a.md, a.md.parent / 'img')
-    return 0
-
-
-if __name__ == '__main__':
-    raise SystemExit(main())
+            headline(fusion, b, episodes, results=results)
+    write_report(results, md, md.parent / 'img')

@@ -5,7 +5,7 @@ Each is trained on the same data with the same budget (optimizer steps, batch, s
 stem), and evaluated closed loop through the real ``mujoco_sim`` + ``vla_policy`` processes on
 the same held-out episodes.
 
-    python -m vla_ros.eval.fusion_table out/demos --steps 4000 --episodes 2
+    python -m vla_ros.cli.fusion_table out/demos --steps 4000 --episodes 2
 
 Writes one bundle per fusion (``out/fusion/<fusion>``), the episode JSONs, ``docs/fusion.md``
 (success per task, policy run() latency, parameters, training time) and a bar chart.
@@ -13,13 +13,17 @@ Writes one bundle per fusion (``out/fusion/<fusion>``), the episode JSONs, ``doc
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
 import json
 from pathlib import Path
 import time
 
 import numpy as np
+from vla_ros.eval.episode import run_episodes
+from vla_ros.eval.report import bar_chart, load_results, markdown, save_results, summarize
+from vla_ros.eval.stats import format_rate
 from vla_ros.model.config import Fusion
+from vla_ros.sim.eval_sets import eval_tasks
 
 FUSIONS = tuple(f.value for f in Fusion)
 
@@ -27,6 +31,7 @@ FUSIONS = tuple(f.value for f in Fusion)
 def train_one(fusion: str, data: list[str], out_dir: Path, *, steps: int, threads: int,
               cache: str) -> dict:
     """Train and export one fusion; returns its training record."""
+    # optional heavy dependency: torch (via vla_ros.model.train)
     from vla_ros.model.train import TrainConfig, default_policy_config, train
     res = train(TrainConfig(data=tuple(data), out=str(out_dir / fusion), fusion=fusion,
                             steps=steps, threads=threads, cache_dir=cache,
@@ -40,9 +45,6 @@ def train_one(fusion: str, data: list[str], out_dir: Path, *, steps: int, thread
 
 def eval_one(bundle: Path, episodes: int, out_json: Path, name: str) -> Path:
     """Closed-loop episodes through the real nodes; results JSON (``vla-ros eval`` format)."""
-    from vla_ros.sim.task_suite import eval_tasks
-    from vla_ros.eval.episode import run_episodes
-    from vla_ros.eval.report import save_results
     pairs = eval_tasks(episodes)
     results = run_episodes(bundle, [t for t, _ in pairs], [s for _, s in pairs])
     return save_results(out_json, results, {'name': name, 'bundle': str(bundle), 'mask': [],
@@ -51,8 +53,6 @@ def eval_one(bundle: Path, episodes: int, out_json: Path, name: str) -> Path:
 
 def table(records: list[dict], runs: list[tuple[dict, list[dict]]]) -> str:
     """Markdown: one row per fusion (success, latency, parameters, training)."""
-    from vla_ros.eval.report import summarize
-    from vla_ros.eval.stats import format_rate
     lines = ['| fusion | success (held-out) | policy run() [ms] | parameters | '
              'training | final loss |', '|---|---|---|---|---|---|']
     for rec, (_, rs) in zip(records, runs):
@@ -64,48 +64,41 @@ def table(records: list[dict], runs: list[tuple[dict, list[dict]]]) -> str:
     return '\n'.join(lines)
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('data', nargs='+', help='bag directories (as for vla-ros train)')
-    p.add_argument('--steps', type=int, default=4000, help='optimizer steps per fusion')
-    p.add_argument('--episodes', type=int, default=2, help='eval episodes per task kind')
-    p.add_argument('--fusions', default=','.join(FUSIONS))
-    p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--cache', default='out/cache')
-    p.add_argument('--out', type=Path, default=Path('out/fusion'))
-    p.add_argument('--md', type=Path, default=Path('docs/fusion.md'))
-    p.add_argument('--png', type=Path, default=Path('docs/img/fusion.png'))
-    p.add_argument('--skip-train', action='store_true', help='reuse bundles under --out')
-    a = p.parse_args()
-    from vla_ros.eval.report import bar_chart, load_results, markdown
-    a.out.mkdir(parents=True, exist_ok=True)
+def compare(data: Sequence[str], out: Path, *, fusions: Sequence[str] = FUSIONS,
+            steps: int = 4000, episodes: int = 2, threads: int = 2, cache: str = 'out/cache',
+            skip_train: bool = False) -> tuple[list[dict], list[tuple[dict, list[dict]]]]:
+    """
+    Train (or reuse, ``skip_train``) and evaluate each fusion; (records, results) per fusion.
+
+    ``data``: bag directories; ``out``: bundles, training records and episode JSONs.
+    """
+    out.mkdir(parents=True, exist_ok=True)
     records, runs = [], []
-    for fusion in a.fusions.split(','):
-        rec_file = a.out / f'{fusion}.train.json'
+    for fusion in fusions:
+        rec_file = out / f'{fusion}.train.json'
         t0 = time.monotonic()
-        if a.skip_train and rec_file.exists():
+        if skip_train and rec_file.exists():
             rec = json.loads(rec_file.read_text())
         else:
-            rec = train_one(fusion, a.data, a.out, steps=a.steps, threads=a.threads,
-                            cache=a.cache)
+            rec = train_one(fusion, list(data), out, steps=steps, threads=threads, cache=cache)
             rec_file.write_text(json.dumps(rec))
-        js = eval_one(a.out / fusion, a.episodes, a.out / f'{fusion}.eval.json', fusion)
+        js = eval_one(out / fusion, episodes, out / f'{fusion}.eval.json', fusion)
         records.append(rec)
         runs.append(load_results(js))
         ok = sum(r['success'] for r in runs[-1][1])
         print(f'{fusion}: {ok}/{len(runs[-1][1])} in {time.monotonic() - t0:.0f} s', flush=True)
+    return records, runs
+
+
+def write_comparison(records: list[dict], runs: list[tuple[dict, list[dict]]], md: Path,
+                     png: Path) -> str:
+    """Write the comparison page ``md`` and its bar chart ``png``; returns the page."""
     text = ('# Fusion comparison\n\nSame demonstrations, same optimizer steps, batch, seed and '
             'image stem for every fusion; closed loop through the real `mujoco_sim` + '
             '`vla_policy` processes on the same held-out episodes. Written by '
-            '`python -m vla_ros.eval.fusion_table`.\n\n'
-            f'![success per task and fusion](img/{a.png.name})\n\n'
+            '`python -m vla_ros.cli.fusion_table`.\n\n'
+            f'![success per task and fusion](img/{png.name})\n\n'
             + table(records, runs) + '\n\nPer task:\n\n' + markdown(runs))
-    a.md.write_text(text)
-    bar_chart(runs, a.png, title='Closed-loop success per fusion (held-out seeds)')
-    print(text)
-    return 0
-
-
-if __name__ == '__main__':
-    raise SystemExit(main())
+    md.write_text(text)
+    bar_chart(runs, png, title='Closed-loop success per fusion (held-out seeds)')
+    return text

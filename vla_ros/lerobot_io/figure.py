@@ -2,17 +2,21 @@
 The round-trip figure of docs/lerobot.md (matplotlib).
 
 One recorded episode -> LeRobotDataset -> bags -> the sync core again, source and round trip
-side by side: ``python -m vla_ros.lerobot_io.figure BAG --png docs/img/lerobot_round_trip.png``.
+side by side: ``python -m vla_ros.cli.lerobot_figure BAG --png docs/img/lerobot_round_trip.png``.
+The round trip is the one ``vla-ros dataset export`` and ``vla-ros dataset import`` run.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-import shutil
-import tempfile
 
 import numpy as np
+from vla_ros.lerobot_io.from_bags import stage_bags
+from vla_ros.lerobot_io.runner import run_worker
+from vla_ros.lerobot_io.staging import read_episode
+from vla_ros.lerobot_io.to_bags import staging_to_bags
+
+REPO_ID = 'local/vla_ros'  # the dataset repo_id (as vla-ros dataset's default)
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -21,14 +25,15 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def round_trip(bag: Path, work: Path) -> tuple[dict, dict, dict]:
-    """(source episode, round-tripped episode, numbers) of one bag."""
-    from vla_ros.cli.main import main
-    from vla_ros.lerobot_io.from_bags import stage_bags
-    from vla_ros.lerobot_io.staging import read_episode
+    """
+    (source episode, round-tripped episode, numbers) of one bag; ``work``: scratch directory.
 
+    bag -> staging -> LeRobotDataset (the LeRobot venv's worker) -> staging -> bag -> staging.
+    """
     meta = stage_bags([bag], work / 'src')
-    assert main(['dataset', 'export', str(bag), '--out', str(work / 'ds')]) == 0
-    assert main(['dataset', 'import', str(work / 'ds'), '--out', str(work / 'bags')]) == 0
+    run_worker(['write', str(work / 'src'), str(work / 'ds'), '--repo-id', REPO_ID])
+    run_worker(['read', str(work / 'ds'), str(work / 'staging'), '--repo-id', REPO_ID])
+    staging_to_bags(work / 'staging', work / 'bags')
     stage_bags([work / 'bags' / 'episode_000000'], work / 'back')
     a, b = read_episode(work / 'src', 0), read_episode(work / 'back', 0)
     nums = {f'psnr_{c}_db': float(np.mean([_psnr(x, y) for x, y in zip(
@@ -43,7 +48,8 @@ def round_trip(bag: Path, work: Path) -> tuple[dict, dict, dict]:
 
 
 def plot(a: dict, b: dict, nums: dict, png: Path, fps: int = 10) -> None:
-    import matplotlib
+    """Draw the round-trip figure (frames, state, action, audio, tactile) to ``png``."""
+    import matplotlib  # optional heavy dependency: matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
@@ -85,22 +91,3 @@ def plot(a: dict, b: dict, nums: dict, png: Path, fps: int = 10) -> None:
                  f'{nums["max_abs_audio"]:.0e} / {nums["max_abs_tactile"]:.0e}', fontsize=10)
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=90, bbox_inches='tight')
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument('bag', type=Path)
-    p.add_argument('--png', type=Path, default=Path('docs/img/lerobot_round_trip.png'))
-    a = p.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix='vla_ros_rt_'))
-    try:
-        src, back, nums = round_trip(a.bag, work)
-        plot(src, back, nums, a.png)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print('ROUNDTRIP ' + ' '.join(f'{k}={v:.4g}' for k, v in nums.items()))
-    return 0
-
-
-if __name__ == '__main__':
-    raise SystemExit(main())

@@ -1,11 +1,11 @@
 """
 Foreign reference graphs made into bundles the way a person would (needs torch; ~1 s each).
 
-Each maker exports its graph (:mod:`vla_ros.model.reference_graphs`), runs
-``vla-ros bundle init`` on it, then makes the few edits ``bundle init`` asks for -- joint names,
-stats, dt, the camera names, the action slice and reference -- on the drafted bundle.yaml, as a
-person would with an editor. The stats put the sim arm's home pose at the centre, so random
-weights move it little.
+Each maker exports its graph (:mod:`vla_ros.model.reference_graphs`), drafts its bundle.yaml
+as ``vla-ros bundle init`` does (:func:`~vla_ros.core.bundle.draft.write_draft`), then makes
+the few edits ``bundle init`` asks for -- joint names, stats, dt, the camera names, the action
+slice and reference -- on the drafted bundle.yaml, as a person would with an editor. The stats
+put the sim arm's home pose at the centre, so random weights move it little.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
+from vla_ros.core.bundle.draft import write_draft
 from vla_ros.model.reference_graphs import (export_act, export_act_full, export_diffusion,
                                             export_pi0, write_tokenizer)
 import yaml
@@ -22,11 +23,9 @@ HOME = [0.0, 0.3, 1.3, 1.54, 0.0, 0.0, 0.02]  # sim home pose [rad], gripper hal
 UNITS = ['rad'] * 6 + ['m']
 
 
-def init(onnx: Path, out: Path, *extra: str) -> Path:
-    """``vla-ros bundle init ONNX --out OUT`` in-process; returns OUT."""
-    from vla_ros.cli.main import main
-
-    assert main(['bundle', 'init', str(onnx), '--out', str(out), *extra]) == 0
+def init(onnx: Path, out: Path, *, tokenizer: Path | None = None) -> Path:
+    """Draft OUT/bundle.yaml for ``onnx`` (what ``vla-ros bundle init`` writes); returns OUT."""
+    write_draft(onnx, out, tokenizer=tokenizer)
     return out
 
 
@@ -71,7 +70,7 @@ def make_pi0_bundle(out: Path) -> Path:
     """pi0-shaped: stacked front + wrist in [-1, 1], prompt with the state, delta chunk."""
     src = out.parent / f'{out.name}_src'
     onnx = export_pi0(src / 'pi0_policy.onnx')
-    init(onnx, out, '--tokenizer', str(write_tokenizer(src / 'tokenizer.json')))
+    init(onnx, out, tokenizer=write_tokenizer(src / 'tokenizer.json'))
 
     def fill(raw: dict) -> None:
         ins = _inputs(raw)

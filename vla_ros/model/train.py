@@ -29,7 +29,7 @@ from vla_ros.model.dataset import find_bags, load_bags, Samples
 from vla_ros.model.export import export_bundle, NormStats
 from vla_ros.model.grounded_text import SEMANTIC_DIM
 from vla_ros.model.policy import VlaPolicyNet
-from vla_ros.model.text import make_text_encoder
+from vla_ros.model.text_factory import make_text_encoder
 from vla_ros.model.text_table import drop_words, FrozenTextTable
 from vla_ros.model.train_utils import (count_params, load_train_state, modality_dropout,
                                        save_checkpoint, save_train_state, TRAIN_STATE)

@@ -19,7 +19,6 @@ from sensor_msgs.msg import Image, JointState
 from vla_ros import constants as C
 from vla_ros.qos import SENSOR_QOS
 from vla_ros.ros.param_table import warn_unknown_parameters
-from vla_ros.ros.spin import run_node
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
 STREAMS = ('camera', 'audio', 'tactile', 'joints')
@@ -159,11 +158,3 @@ class FakeSensors(Node):
         msg.position = (self.joint_center + self.joint_amplitude * np.sin(phase)).tolist()
         msg.velocity = (0.5 * self.joint_amplitude * np.cos(phase)).tolist()
         self.joint_pub.publish(msg)
-
-
-def main(args: list[str] | None = None) -> None:
-    run_node(FakeSensors, args)
-
-
-if __name__ == '__main__':
-    main()

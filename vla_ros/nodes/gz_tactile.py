@@ -16,7 +16,6 @@ from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 from vla_ros.qos import SENSOR_QOS
 from vla_ros.ros.param_table import warn_unknown_parameters
-from vla_ros.ros.spin import run_node
 from vla_ros.sim.gazebo import ROS_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT
@@ -64,11 +63,3 @@ class GzTactile(Node):
             values.append(self.values[p.name] if fresh else np.zeros_like(self.values[p.name]))
         msg.values = np.concatenate(values).tolist()
         self.pub.publish(msg)
-
-
-def main(args: list[str] | None = None) -> None:
-    run_node(GzTactile, args)
-
-
-if __name__ == '__main__':
-    main()

@@ -30,7 +30,6 @@ from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.nodes.sim_params import RATE_PARAMETERS, SIM_PARAMETERS
 from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
 from vla_ros.ros.param_table import declare_table, read_table, warn_unknown_parameters
-from vla_ros.ros.spin import run_node
 from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
@@ -322,11 +321,3 @@ class MujocoSim(Node):
         if self.thread.is_alive():
             self.thread.join(timeout=5.0)
         super().destroy_node()
-
-
-def main(args: list[str] | None = None) -> None:
-    run_node(MujocoSim, args)
-
-
-if __name__ == '__main__':
-    main()

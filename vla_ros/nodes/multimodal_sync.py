@@ -19,7 +19,6 @@ from vla_ros.qos import FRAME_QOS
 from vla_ros.ros.frame_msgs import frame_to_msg
 from vla_ros.ros.param_table import warn_unknown_parameters
 from vla_ros.ros.sensor_inputs import declare_sync_parameters, SensorInputs
-from vla_ros.ros.spin import run_node
 from vla_ros_msgs.msg import MultimodalFrame
 
 __all__ = ['frame_to_msg', 'MultimodalSync']
@@ -61,11 +60,3 @@ class MultimodalSync(Node):
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.status = self.inputs.diagnostics()
         self.diag_pub.publish(msg)
-
-
-def main(args: list[str] | None = None) -> None:
-    run_node(MultimodalSync, args)
-
-
-if __name__ == '__main__':
-    main()

@@ -19,7 +19,6 @@ from vla_ros import constants as C
 from vla_ros.errors import VlaRosError
 from vla_ros.qos import RELIABLE_QOS, SENSOR_QOS
 from vla_ros.ros.param_table import warn_unknown_parameters
-from vla_ros.ros.spin import run_node
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
 from vla_ros_msgs.msg import AudioChunk, TactileArray
 
@@ -72,11 +71,3 @@ class SimMicrophone(Node):
         msg.encoding = AudioChunk.ENCODING_S16LE
         msg.data = (samples * 32767).astype('<i2').tobytes()
         self.pub.publish(msg)
-
-
-def main(args: list[str] | None = None) -> None:
-    run_node(SimMicrophone, args)
-
-
-if __name__ == '__main__':
-    main()

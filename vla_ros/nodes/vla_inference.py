@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import functools
-import sys
 import threading
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -38,7 +37,6 @@ from vla_ros.ros.controller_outputs import action_chunk_msg
 from vla_ros.ros.frame_msgs import frame_from_remote
 from vla_ros.ros.param_table import (as_mapping, declare_table, PType, read_table, spec,
                                      warn_unknown_parameters)
-from vla_ros.ros.spin import run_node
 from vla_ros_msgs.msg import ActionChunk, RemoteFrame
 
 S, I, D, B, SA = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL, PType.STRING_ARRAY
@@ -212,14 +210,3 @@ class VlaInference(Node):
         self.queue.close()
         self._thread.join(timeout=5.0)
         super().destroy_node()
-
-
-def main(args: list[str] | None = None) -> None:
-    # the inference thread, woken by a request, needs the GIL the executor thread holds: with
-    # Python's 5 ms switch interval that wait was most of a round trip (as in vla_policy)
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    run_node(VlaInference, args)
-
-
-if __name__ == '__main__':
-    main()

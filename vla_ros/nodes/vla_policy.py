@@ -19,15 +19,12 @@ threads (docs/policy.md has the measurements behind them):
 
 from __future__ import annotations
 
-import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
-import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-import rclpy.logging
 from std_msgs.msg import Bool, String
 from vla_ros import constants as C
 from vla_ros.core.control.adapters import ControllerCommand
@@ -43,9 +40,8 @@ from vla_ros.qos import LATCHED_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
 from vla_ros.ros.param_table import warn_unknown_parameters
 from vla_ros.ros.policy_monitor import PolicyReporter, weights_msg
-from vla_ros.ros.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
-                                 ThreadScheduling, Worker)
-from vla_ros.ros.spin import init, spin_until_shutdown
+from vla_ros.ros.rt_loop import (ControlLoop, thread_ids, thread_scheduling, ThreadScheduling,
+                                 Worker)
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
 WATCH_PERIOD_MAX_S = 0.1
@@ -365,24 +361,3 @@ class VlaPolicy(LifecycleNode):
     def _send(self, command: ControllerCommand | None, now: int | None = None) -> None:
         if command is not None and self.outputs is not None:  # dry run: previews only
             self.outputs.publish(command, self._now() if now is None else now)
-
-
-def main(args: list[str] | None = None) -> None:
-    stop = init(args)
-    try:
-        node = VlaPolicy()
-    except VlaRosError as e:  # bad sync parameters: one line, no traceback
-        rclpy.logging.get_logger('vla_policy').fatal(str(e))
-        rclpy.try_shutdown()
-        sys.exit(1)
-    # A thread woken from sleep needs the GIL; the holder drops it only every switch
-    # interval (default 5 ms): the classic cause of multi-ms wake-up latency of the control
-    # thread beside busy sensor/inference threads.
-    switch_ms = float(node.get_parameter('gil_switch_interval_ms').value)
-    if switch_ms > 0:
-        sys.setswitchinterval(switch_ms * 1e-3)
-    spin_until_shutdown(node, make_executor(str(node.get_parameter('executor').value)), stop)
-
-
-if __name__ == '__main__':
-    main()

@@ -1,8 +1,8 @@
 """
 Gazebo (gz sim Harmonic+) files generated from :data:`vla_ros.sim.robot.ROBOT`.
 
-``python -m vla_ros.sim.gazebo`` rewrites the committed files; ``--check`` exits 1 when they
-differ from a fresh generation (test/sim/test_sim_launch_files.py runs the same check):
+``python -m vla_ros.cli.gazebo_files`` rewrites the committed files; ``--check`` exits 1 when
+they differ from a fresh generation (test/sim/test_sim_launch_files.py runs the same check):
 
 - ``config/vla_arm.urdf``: the robot with ``<ros2_control>`` (gz_ros2_control), camera and
   contact sensors. The launch file replaces ``@CONTROLLERS_YAML@`` with the installed path of
@@ -13,11 +13,9 @@ differ from a fresh generation (test/sim/test_sim_launch_files.py runs the same 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 import math
 import pathlib
-import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -279,26 +277,20 @@ def _box_model(world: ET.Element, name: str, pos, size, rgba, *, yaw: float = 0.
 
 
 def generated_files() -> dict[pathlib.Path, str]:
+    """Return path -> text of every generated file (the URDF and the world SDF)."""
     return {URDF_PATH: robot_urdf(), WORLD_PATH: world_sdf()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--check', action='store_true', help='exit 1 if files are stale')
-    args = parser.parse_args(argv)
-    stale = []
+def stale_files() -> list[pathlib.Path]:
+    """Return the committed files that differ from a fresh generation (or are missing)."""
+    return [path for path, text in generated_files().items()
+            if not path.exists() or path.read_text() != text]
+
+
+def write_files() -> list[pathlib.Path]:
+    """Rewrite the committed files from :data:`~vla_ros.sim.robot.ROBOT`; returns their paths."""
+    paths = []
     for path, text in generated_files().items():
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(str(path))
-        else:
-            path.write_text(text)
-            print(f'wrote {path}')
-    if stale:
-        print(f'stale generated files: {stale}; run python -m vla_ros.sim.gazebo', file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())
+        path.write_text(text)
+        paths.append(path)
+    return paths

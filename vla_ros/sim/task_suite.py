@@ -5,7 +5,8 @@ A :class:`TaskSpec` = kind x colour + one command text. Training uses :data:`TRA
 evaluation also uses :data:`HELD_OUT_PHRASES` (paraphrases never seen in training) or the
 held-out-words set built by rule (:mod:`vla_ros.sim.language`), and seeds from a named block of
 :data:`SEED_BLOCKS` (``dev`` for tuning, ``test`` for reported numbers only), all from
-:data:`EVAL_SEED_BASE` upwards (training seeds stay below it).
+:data:`EVAL_SEED_BASE` upwards (training seeds stay below it); :mod:`vla_ros.sim.eval_sets`
+draws the evaluation sets.
 
 Success is judged from :class:`~vla_ros.sim.tasks.TaskState` snapshots (what ``/sim/task_state``
 carries), accumulated by :class:`SuccessMonitor`, so the lockstep generator, the ROS expert and
@@ -35,7 +36,6 @@ SEED_BLOCKS: dict[str, range] = {'dev': range(200_000, 220_000),
 GENTLE_MAX_FORCE_N = 4.0   # peak summed pad force [N] allowed in the gentle (touch) task
 BEEP_DELAY_S = (0.6, 1.6)  # beep this long after the cube is first lifted [s] (uniform)
 START_DELAY_S = (0.3, 0.9)  # the demonstrator starts moving this long after the command [s]
-LANGUAGE_SETS = ('paraphrases', 'held_out_words')  # what eval's held-out commands are
 
 
 class TaskKind(str, Enum):
@@ -124,35 +124,6 @@ def block_seed(block: str, index: int) -> int:
         raise ConfigError(f'seed index {index} outside the {block} block '
                           f'({seeds.start}-{seeds.stop - 1})')
     return seeds[index]
-
-
-def eval_tasks(episodes: int, kinds: list[str] | None = None, *, block: str = 'dev',
-               seed_offset: int = 0, paraphrase_every: int = 2,
-               language: str = 'paraphrases') -> list[tuple[TaskSpec, int]]:
-    """
-    Return the held-out evaluation set: ``episodes`` per kind as (task, seed) pairs.
-
-    Seeds come from ``block`` (``'dev'`` or ``'test'``, :data:`SEED_BLOCKS`), starting
-    ``seed_offset`` into it. Every ``paraphrase_every``-th episode (index 1, 3, ... for 2; all
-    of them for 1; none for 0) uses a held-out command: a paraphrase
-    (``language='paraphrases'``) or a command with words no training phrasing contains
-    (``'held_out_words'``, :mod:`vla_ros.sim.language`). The seed of (episode, kind) does not
-    depend on which kinds are asked for.
-    """
-    if language not in LANGUAGE_SETS:
-        raise ConfigError(f'language must be one of {LANGUAGE_SETS}, got {language!r}')
-    every = [k.value for k in TaskKind]
-    out = []
-    for i in range(episodes):
-        for k in kinds or every:
-            seed = block_seed(block, seed_offset + i * len(every) + every.index(k))
-            held = paraphrase_every > 0 and (i + 1) % paraphrase_every == 0
-            if held and language == 'held_out_words':
-                from vla_ros.sim.language import held_out_word_task
-                out.append((held_out_word_task(k, seed), seed))
-            else:
-                out.append((make_task(k, seed, held_out=held), seed))
-    return out
 
 
 def beep_delay(seed: int) -> float:
