@@ -293,15 +293,16 @@ def function_level_problems(imports: list[ig.Import]) -> list[str]:
     """
     Function-level imports that are not an optional heavy dependency, or not commented.
 
-    A vla_ros module counts when importing it loads one (its module-level import closure);
-    the comment (in the function, above or on the import) must name that dependency.
+    A vla_ros module counts when importing it loads one (its module-level import closure)
+    that the importing module does not load anyway; the comment (in the function, above or on
+    the import) must name that dependency.
     """
     bad = []
     for imp in imports:
-        if not imp.function_level:
+        if not imp.function_level or imp.source in MOVING_TO_PARAMS:  # being rewritten
             continue
-        heavy = ({n for n in ig.import_closure(imp.target, imports) if n in OPTIONAL_HEAVY}
-                 if imp.internal else {imp.target} & OPTIONAL_HEAVY)
+        loads = ig.import_closure(imp.target, imports) if imp.internal else {imp.target}
+        heavy = (loads & OPTIONAL_HEAVY) - ig.import_closure(imp.source, imports)
         if not heavy:
             bad.append(f'{imp.where()} imports {imp.target} inside a function: no optional '
                        'heavy dependency to keep optional, import it at module level')

@@ -15,6 +15,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import onnxruntime as ort
+from vla_ros.cli.inspect_cmd import table
+from vla_ros.core.bundle.draft import write_draft
+from vla_ros.core.bundle.manifest import load_bundle
+from vla_ros.core.runtime.bundle_check import check_bundle_dir
+from vla_ros.core.runtime.token_view import command_tokens
 from vla_ros.errors import UsageError
 
 
@@ -54,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from vla_ros.core.bundle.draft import write_draft
 
     draft = write_draft(args.model, args.out, tokenizer=args.tokenizer, force=args.force)
     print(f'wrote {args.out / "bundle.yaml"} ({len(draft.manifest["inputs"])} inputs); '
@@ -68,12 +73,9 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from vla_ros.cli.inspect_cmd import table
-    from vla_ros.core.runtime.bundle_check import check_bundle_dir
 
     if args.runs < 1:
         raise UsageError(f'--runs must be >= 1, got {args.runs}')
-    import onnxruntime as ort
     ort.set_default_logger_severity(4)  # a failing run is reported in one line, not logged too
     r = check_bundle_dir(args.bundle, runs=args.runs, verify_hashes=not args.no_verify)
     print(f'bundle {args.bundle}: {r.model_id} (format {r.format_version}) OK')
@@ -104,9 +106,6 @@ def _floats(text: str | None) -> list[float] | None:
 
 
 def _tokens(args: argparse.Namespace) -> int:
-    from vla_ros.cli.inspect_cmd import table
-    from vla_ros.core.bundle.manifest import load_bundle
-    from vla_ros.core.runtime.token_view import command_tokens
 
     b = load_bundle(args.bundle, verify_hashes=not args.no_verify)
     views = command_tokens(b, args.command, state=_floats(args.state))

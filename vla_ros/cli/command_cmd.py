@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 import time
 
+import rclpy
+from std_msgs.msg import Bool, String
 from vla_ros import constants as C
 from vla_ros.cli.common import add_namespace_argument, ros_namespace
 from vla_ros.errors import NoNodeError
+from vla_ros.qos import LATCHED_QOS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,10 +51,6 @@ def message_for(args: argparse.Namespace) -> tuple[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import rclpy
-    from std_msgs.msg import Bool, String
-
-    from vla_ros.qos import LATCHED_QOS
 
     topic, value = message_for(args)
     rclpy.init()

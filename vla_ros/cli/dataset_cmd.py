@@ -21,7 +21,13 @@ import shlex
 import shutil
 import tempfile
 
+from tqdm import tqdm
 from vla_ros.errors import UsageError
+from vla_ros.lerobot_io.from_bags import stage_bags
+from vla_ros.lerobot_io.runner import lerobot_python, run_worker
+from vla_ros.lerobot_io.to_bags import staging_to_bags
+from vla_ros.lerobot_io.train import checkpoint_dir, SMALL_ACT, train_lerobot
+from vla_ros.model.dataset import find_bags
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,13 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _bar(total: int, desc: str):
-    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit='ep', leave=False)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.lerobot_io.runner import lerobot_python, run_worker
 
     lerobot_python()  # fail before any work when the LeRobot venv is missing
     tmp = Path(tempfile.mkdtemp(prefix='vla_ros_lerobot_'))
@@ -76,8 +80,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(args, tmp: Path, run_worker) -> int:
-    from vla_ros.lerobot_io.from_bags import stage_bags
-    from vla_ros.model.dataset import find_bags
 
     if args.out.exists():
         raise UsageError(f'--out {args.out} exists; choose a new dataset directory')
@@ -97,7 +99,6 @@ def _export(args, tmp: Path, run_worker) -> int:
 
 
 def _import(args, tmp: Path, run_worker) -> int:
-    from vla_ros.lerobot_io.to_bags import staging_to_bags
 
     if not (args.dataset / 'meta' / 'info.json').exists():
         raise UsageError(f'{args.dataset} is not a LeRobotDataset (no meta/info.json)')
@@ -109,7 +110,6 @@ def _import(args, tmp: Path, run_worker) -> int:
 
 
 def _train(args, run_worker) -> int:
-    from vla_ros.lerobot_io.train import checkpoint_dir, SMALL_ACT, train_lerobot
 
     extra = [*(SMALL_ACT if args.small else ()), *shlex.split(args.lerobot_args)]
     losses = train_lerobot(args.dataset, args.out, run_worker=run_worker, policy=args.policy,

@@ -20,7 +20,15 @@ import argparse
 from pathlib import Path
 import time
 
+from vla_ros.cli.common import parse_choices
+from vla_ros.core.bundle.manifest import load_bundle
+from vla_ros.core.runtime.masking import check_mask
 from vla_ros.errors import ConfigError, UsageError
+from vla_ros.eval.episode import run_episodes
+from vla_ros.eval.report import (bar_chart, bundle_provenance, condition_name, git_commit,
+                                 load_results, markdown, save_results, write_report)
+from vla_ros.sim.eval_sets import eval_tasks
+from vla_ros.sim.task_suite import TaskKind
 
 OUT_DIR = Path('out/eval')
 
@@ -67,9 +75,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _check_args(args: argparse.Namespace) -> list[str]:
     """Validate before any node starts; returns the task kinds."""
-    from vla_ros.cli.common import parse_choices
-    from vla_ros.core.runtime.masking import check_mask
-    from vla_ros.sim.task_suite import TaskKind
     kinds = parse_choices(args.kinds, [k.value for k in TaskKind], 'task kind')
     try:
         check_mask(args.mask)
@@ -88,15 +93,9 @@ def _check_args(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.eval.report import (bar_chart, condition_name, load_results, markdown,
-                                     save_results, write_report)
     kinds = _check_args(args)
     jsons = list(args.report or [])
     if args.bundle is not None:
-        from vla_ros.core.bundle.manifest import load_bundle
-        from vla_ros.eval.episode import run_episodes
-        from vla_ros.eval.report import bundle_provenance, git_commit
-        from vla_ros.sim.eval_sets import eval_tasks
         load_bundle(args.bundle)  # a wrong path fails here, in milliseconds
         try:
             pairs = eval_tasks(args.episodes, kinds, block=args.block,

@@ -17,7 +17,11 @@ import argparse
 from pathlib import Path
 import time
 
+from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.errors import UsageError
+from vla_ros.lerobot_io.runner import run_worker
+from vla_ros.lerobot_io.to_bundle import from_lerobot
+from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,10 +72,9 @@ def run(args: argparse.Namespace) -> int:
         return _run_lerobot(args)
     if args.checkpoint and not args.checkpoint.is_file():
         raise UsageError(f'--checkpoint: no such file {str(args.checkpoint)!r}')
+    # optional heavy dependency: torch
     import torch
 
-    from vla_ros.core.bundle.manifest import load_bundle
-    from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig
     from vla_ros.model.export import NormStats, export_bundle
     from vla_ros.model.policy import VlaPolicyNet
     from vla_ros.model.text_factory import make_text_encoder
@@ -130,8 +133,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_lerobot(args: argparse.Namespace) -> int:
-    from vla_ros.lerobot_io.runner import run_worker
-    from vla_ros.lerobot_io.to_bundle import from_lerobot
 
     joints = [j for j in args.joint_names.split(',') if j] or None
     b = from_lerobot(args.from_lerobot, args.out, run_worker=run_worker, fps=args.fps,

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 import sys
 
+from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.errors import BundleError
 
 
@@ -74,7 +75,6 @@ def _fl(xs: list[float]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vla_ros.core.bundle.manifest import load_bundle
 
     try:
         b = load_bundle(args.bundle, verify_hashes=not args.no_verify)

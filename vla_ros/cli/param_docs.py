@@ -14,16 +14,16 @@ import pathlib
 import re
 import sys
 
+from vla_ros.nodes.policy_params import POLICY_PARAMETERS
+from vla_ros.nodes.sim_params import SIM_PARAMETERS
+from vla_ros.nodes.sync_params import SYNC_PARAMETERS
+from vla_ros.nodes.vla_inference import INFERENCE_PARAMETERS
 from vla_ros.ros.param_table import ParamSpec
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _tables() -> dict[str, tuple[pathlib.Path, list[ParamSpec]]]:
-    from vla_ros.nodes.policy_params import POLICY_PARAMETERS
-    from vla_ros.nodes.sim_params import SIM_PARAMETERS
-    from vla_ros.nodes.sync_params import SYNC_PARAMETERS
-    from vla_ros.nodes.vla_inference import INFERENCE_PARAMETERS
 
     return {'vla_inference': (ROOT / 'docs/distributed.md', list(INFERENCE_PARAMETERS.values())),
             'mujoco_sim': (ROOT / 'docs/sim.md', list(SIM_PARAMETERS.values())),

@@ -22,8 +22,16 @@ from pathlib import Path
 import sys
 import time
 
-from vla_ros.cli.common import add_namespace_argument, ros_namespace
-from vla_ros.errors import UsageError
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from tqdm import tqdm
+from vla_ros.cli.common import add_namespace_argument, nearest, parse_choices, ros_namespace
+from vla_ros.data import bagio
+from vla_ros.data.expert_ros import record_expert_ros
+from vla_ros.errors import ConfigError, UsageError
+from vla_ros.harness.sim_config import sim_node_params
+from vla_ros.sim.task_suite import TaskKind
+import yaml
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,17 +69,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _kinds(args) -> list[str]:
-    from vla_ros.cli.common import parse_choices
-    from vla_ros.sim.task_suite import TaskKind
     return parse_choices(args.kinds, [k.value for k in TaskKind], 'task kind')
 
 
 def _sim_params(args):
     """config/sim.yaml + the --image-size / --param overrides, validated and printed."""
-    import yaml
-
-    from vla_ros.errors import ConfigError
-    from vla_ros.harness.sim_config import sim_node_params
     overrides: dict[str, object] = {}
     for item in args.param:
         name, sep, value = item.partition('=')
@@ -89,8 +91,8 @@ def _sim_params(args):
 
 
 def _lockstep(args) -> int:
-    from tqdm import tqdm
 
+    # optional heavy dependency: mujoco (via vla_ros.data.datagen)
     from vla_ros.data.datagen import generate
     sim = _sim_params(args)
     kinds = _kinds(args)
@@ -111,11 +113,8 @@ def _lockstep(args) -> int:
 
 
 def _live(args) -> int:
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
 
-    from vla_ros.cli.common import nearest
-    from vla_ros.data import bagio
+    # optional heavy dependency: mujoco (via vla_ros.data.recorder)
     from vla_ros.data.recorder import TopicRecorder
     topics = dict(bagio.DEFAULT_TOPICS)
     if args.topics:
@@ -172,7 +171,6 @@ def _ros_expert(args) -> int:
     kinds = _kinds(args)
     if len(kinds) != 1:
         raise UsageError('--expert ros records one episode: give --kinds <kind>')
-    from vla_ros.data.expert_ros import record_expert_ros
     res = record_expert_ros(args.out, kinds[0], args.seed, sim=_sim_params(args))
     print(f"{res['task']} seed {res['seed']} {res['command']!r}: "
           f"{'success' if res['success'] else 'FAILED'} ({res['reason']})")

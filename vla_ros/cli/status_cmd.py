@@ -19,8 +19,11 @@ from __future__ import annotations
 import argparse
 import time
 
+import rclpy
 from vla_ros.cli.common import add_namespace_argument, ros_namespace
 from vla_ros.errors import NoNodeError
+from vla_ros.qos import LATCHED_QOS
+from vla_ros_msgs.msg import PolicyStatus
 
 POLICY_NODE = 'vla_policy'
 EXIT_FAULT = 3  # the node reports state fault (1 = nothing answered, 2 = usage: vla_ros.cli)
@@ -72,10 +75,7 @@ def no_status_error(node, topic: str, timeout_s: float, domain: int) -> NoNodeEr
 
 
 def run(args: argparse.Namespace) -> int:
-    import rclpy
-    from vla_ros_msgs.msg import PolicyStatus
 
-    from vla_ros.qos import LATCHED_QOS
     got: list = []
     rclpy.init()
     node = rclpy.create_node('vla_ros_status', namespace=ros_namespace(

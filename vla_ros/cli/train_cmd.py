@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     for p in args.data:
         if not p.is_dir():
             raise UsageError(f'no such bag or directory of bags: {str(p)!r}')
+    # optional heavy dependency: torch (via vla_ros.model.train)
     from vla_ros.model.train import (LOSS_WINDOW, TrainConfig, default_policy_config,
                                      default_work_dir, train)
     policy = default_policy_config(args.fusion, image_size=args.image_size,

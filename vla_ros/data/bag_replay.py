@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from rosbags.rosbag2 import Reader
 from vla_ros import constants as C
 from vla_ros.core import convert
 from vla_ros.core.frame import Frame
@@ -67,8 +68,6 @@ class Replay:
 
 def bag_topics(bag: str | Path) -> dict[str, str]:
     """Topic -> message type of a bag (from its metadata; no message is read)."""
-    from rosbags.rosbag2 import Reader
-
     with Reader(Path(bag)) as reader:
         return {c.topic: c.msgtype for c in reader.connections}
 

@@ -11,9 +11,17 @@ from pathlib import Path
 import random
 import time
 
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from std_msgs.msg import UInt32
 from vla_ros import constants as C
+from vla_ros.data import bagio
 from vla_ros.errors import ProcessError
+from vla_ros.harness.procs import NodeProcess, wait_until
 from vla_ros.harness.sim_config import NodeParams, sim_node_params
+from vla_ros.qos import RELIABLE_QOS
+from vla_ros.sim.robot import ROBOT
+from vla_ros.sim.task_suite import make_task
 
 
 def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None = None,
@@ -23,16 +31,8 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None
 
     ``sim``: the ``mujoco_sim`` parameters (default: config/sim.yaml); the seed is added.
     """
-    import rclpy
-    from rclpy.executors import MultiThreadedExecutor
-    from std_msgs.msg import UInt32
-
-    from vla_ros.qos import RELIABLE_QOS
-    from vla_ros.sim.robot import ROBOT
-    from vla_ros.sim.task_suite import make_task
+    # optional heavy dependency: mujoco (via vla_ros.sim.world)
     from vla_ros.sim.world import SimWorld, WorldConfig
-    from vla_ros.data import bagio
-    from vla_ros.harness.procs import NodeProcess, wait_until
     from vla_ros.data.recorder import ExpertTeleop, TopicRecorder
     domain = random.randint(20, 200)
     task = make_task(kind, seed)

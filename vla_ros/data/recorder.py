@@ -16,6 +16,8 @@ import threading
 
 import numpy as np
 from rclpy.node import Node
+from std_msgs.msg import Float64MultiArray, String
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from vla_ros import constants as C
 from vla_ros.data import bagio
 from vla_ros.qos import LATCHED_QOS, RECORDER_QOS, RELIABLE_QOS, SENSOR_QOS
@@ -73,8 +75,6 @@ class ExpertTeleop:
 
     def __init__(self, node: Node, world_model, home_q: np.ndarray, task: TaskSpec,
                  seed: int, dt: float = 0.1) -> None:
-        from std_msgs.msg import Float64MultiArray, String
-        from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
         self.node, self.task, self.seed, self.dt = node, task, seed, dt
         self.expert = ScriptedExpert(task, IkSolver(world_model), home_q, dt)
         self.monitor = SuccessMonitor(task, seed)

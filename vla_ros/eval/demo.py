@@ -26,6 +26,7 @@ import time
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.eval.episode import EpisodeRunner, write_gif
 from vla_ros.harness.locate import find_default_bundle
+from vla_ros.model.config import tiny_model_config
 from vla_ros.sim.task_suite import make_task, TaskKind
 
 MIN_CONTROL_RATE_FRACTION = 0.5
@@ -51,7 +52,6 @@ class DemoOptions:
 def _bundle(opts: DemoOptions) -> tuple[pathlib.Path, str]:
     if opts.random_weights:
         # optional heavy dependency: torch (via vla_ros.model), for --random-weights only
-        from vla_ros.model.config import tiny_model_config
         from vla_ros.model.export import export_random_bundle
         out = pathlib.Path(tempfile.mkdtemp(prefix='vla_demo_bundle_'))
         cfg = tiny_model_config(cameras=('front', 'wrist'))

@@ -26,7 +26,12 @@ import tempfile
 import threading
 import time
 
+import cv2
 import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import Image
+from std_msgs.msg import String, UInt32
 from vla_ros import constants as C
 from vla_ros.core.bundle.competence import REFUSAL_PREFIX
 from vla_ros.core.bundle.manifest import load_bundle
@@ -35,8 +40,10 @@ from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.harness.procs import check_all, NodeProcess, wait_until
 from vla_ros.harness.sim_config import (bundle_sim_params, NodeParams, policy_node_params,
                                         sim_node_params)
+from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
+from vla_ros_msgs.msg import PolicyStatus
 
 VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
 
@@ -146,13 +153,6 @@ class EpisodeRunner:
             raise
 
     def _start(self, timeout_s: float) -> EpisodeRunner:
-        import rclpy
-        from rclpy.executors import SingleThreadedExecutor
-        from sensor_msgs.msg import Image
-        from std_msgs.msg import String, UInt32
-        from vla_ros_msgs.msg import PolicyStatus
-
-        from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
         env = self._env = {'ROS_DOMAIN_ID': str(self.domain_id)}
         self.procs = [
             NodeProcess('mujoco_sim', self.sim_params.ros_args(self.log_dir, self.namespace),
@@ -393,8 +393,8 @@ def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[
 def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 10.0, *,
               height: int | None = None) -> Path:
     """Write an animated GIF of ``frames`` (H x W x 3 uint8), optionally resized to ``height``."""
-    import cv2
-    from PIL import Image
+    # optional heavy dependency: PIL (Pillow, not part of the runtime), for GIFs only
+    from PIL import Image as PilImage
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = list(frames)
@@ -404,7 +404,7 @@ def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 10.0,
         out = [cv2.resize(f, size, interpolation=cv2.INTER_CUBIC) for f in out]
     if not out:
         raise ValueError('write_gif: no frames')
-    images = [Image.fromarray(f) for f in out]
+    images = [PilImage.fromarray(f) for f in out]
     images[0].save(path, save_all=True, append_images=images[1:],
                    duration=int(round(1000.0 / fps)), loop=0)
     return path

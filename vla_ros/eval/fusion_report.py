@@ -110,6 +110,7 @@ def separations(data: dict[str, dict], conds: list[str]) -> list[str]:
 
 def heat_map(data: dict[str, dict], conds: list[str], path: Path) -> None:
     """Fusion x condition success rates (lockstep), annotated with k/n."""
+    # optional heavy dependency: matplotlib
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt

@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from dataclasses import asdict
 import json
 from pathlib import Path
+import re
+import subprocess
 
 import numpy as np
+from vla_ros.core.bundle.manifest import sha256_file
 from vla_ros.eval.stats import format_rate
 from vla_ros.sim.task_suite import TaskKind
+import yaml
 
 
 def save_results(path: str | Path, results: Sequence, meta: dict) -> Path:
@@ -34,7 +38,6 @@ def load_results(path: str | Path) -> tuple[dict, list[dict]]:
 
 def git_commit(repo: str | Path | None = None) -> str | None:
     """Return HEAD of the checkout holding ``repo`` (+ ``-dirty`` if tracked files changed)."""
-    import subprocess
     cwd = Path(repo) if repo else Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True,
@@ -54,8 +57,6 @@ def bundle_provenance(bundle: str | Path) -> dict:
     ``bundle.yaml`` holds the sha256 of every other file of the bundle (verified on load), so
     its own sha256 identifies the whole bundle.
     """
-    from vla_ros.core.bundle.manifest import sha256_file
-    import yaml
     manifest = Path(bundle) / 'bundle.yaml'
     files = (yaml.safe_load(manifest.read_text()) or {}).get('files') or {}
     return {'bundle_sha256': sha256_file(manifest), 'bundle_files': dict(files)}
@@ -208,7 +209,6 @@ def summaries_from_markdown(md: str) -> list[tuple[str, dict[str, tuple[int, int
     The table is the one in ``docs/eval.md``: this re-draws the chart from a published report
     without re-running it.
     """
-    import re
     rows = [ln for ln in md.splitlines() if ln.startswith('|')]
     if len(rows) < 3 or not rows[0].startswith('| task |'):
         raise ValueError('no "| task | ..." table found')
@@ -236,6 +236,7 @@ def chart_figure(names: Sequence[str], sums: Sequence[dict[str, tuple[int, int]]
     'n/a' (grey, no bar) where a condition was not evaluated, a thin stub at 0 %, the legend
     below the axes so it never covers a bar.
     """
+    # optional heavy dependency: matplotlib
     import matplotlib
     matplotlib.use('Agg')
     from matplotlib.patches import Patch
@@ -276,6 +277,7 @@ def chart_figure(names: Sequence[str], sums: Sequence[dict[str, tuple[int, int]]
 
 def save_chart(names: Sequence[str], sums: Sequence[dict[str, tuple[int, int]]],
                path: str | Path, title: str = 'Closed-loop success on held-out seeds') -> Path:
+    # optional heavy dependency: matplotlib
     import matplotlib.pyplot as plt
     fig, _, legend = chart_figure(names, sums, title)
     path = Path(path)

@@ -20,6 +20,8 @@ from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
 from vla_ros.errors import SyncError
 from vla_ros.harness.locate import config_file
+from vla_ros.harness.sim_config import bundle_sim_params, lockstep_setup
+from vla_ros.ros.params_file import policy_config_from_file
 from vla_ros.sim.corruption import Corruption
 from vla_ros.sim.lockstep import SimControllers, StreamRates
 from vla_ros.sim.robot import ROBOT
@@ -33,7 +35,6 @@ SIM_CONFIG = config_file()
 def lockstep_world(runtime: PolicyRuntime,
                    config_file: str | pathlib.Path = SIM_CONFIG) -> tuple[SimWorld, StreamRates]:
     """(world, stream rates) as ``mujoco_sim`` runs for this bundle: config + recorded_with."""
-    from vla_ros.harness.sim_config import bundle_sim_params, lockstep_setup
     world_config, rates = lockstep_setup(bundle_sim_params(runtime.manifest.provenance,
                                                            params_file=config_file))
     return SimWorld(world_config), rates
@@ -54,7 +55,6 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
     result)``: called with the sim time [s] and every chunk that entered the scheduler.
     ``corrupt``: a sensor fault applied to the streams before the sync core sees them.
     """
-    from vla_ros.ros.params_file import policy_config_from_file
     world.reset(seed)
     policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
         **(policy_overrides or {}), 'bundle': str(runtime.bundle.path)})

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from vla_ros.core.bundle.manifest import MANIFEST_NAME
-from vla_ros.errors import BundleMissingFileError
+from vla_ros.errors import BundleMissingFileError, ConfigError
 
 PACKAGE = 'vla_ros'
 BUNDLE_ENV = 'VLA_ROS_BUNDLE'
@@ -29,6 +29,7 @@ def default_bundle_candidates() -> list[Path]:
         out.append(Path(os.environ[BUNDLE_ENV]))
     out.append(Path(__file__).resolve().parents[2] / DEFAULT_BUNDLE_DIR)
     try:
+        # optional dependency: ament_index_python (a ROS install; else the checkout)
         from ament_index_python.packages import (PackageNotFoundError,
                                                  get_package_share_directory)
         try:
@@ -64,9 +65,9 @@ def config_file(name: str = SIM_CONFIG_NAME) -> Path:
 
     Raises ConfigError naming both places when neither has it.
     """
-    from vla_ros.errors import ConfigError
     candidates = [Path(__file__).resolve().parents[2] / 'config' / name]
     try:
+        # optional dependency: ament_index_python (a ROS install; else the checkout)
         from ament_index_python.packages import (PackageNotFoundError,
                                                  get_package_share_directory)
         try:

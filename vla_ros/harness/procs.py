@@ -35,7 +35,8 @@ _PR_SET_PDEATHSIG = 1
 
 def executable_path(name: str) -> pathlib.Path:
     """Path of an installed console script, as ``ros2 run vla_ros NAME`` would find it."""
-    from ament_index_python.packages import get_package_prefix  # ROS python, no rclpy
+    # optional dependency: ament_index_python (ROS python, no rclpy)
+    from ament_index_python.packages import get_package_prefix
 
     path = pathlib.Path(get_package_prefix(PACKAGE)) / 'lib' / PACKAGE / name
     if not path.exists():

@@ -179,6 +179,7 @@ def recorded_overrides(provenance: Mapping[str, object],
 
 def lockstep_setup(params: NodeParams):
     """(WorldConfig, StreamRates) that mimic ``mujoco_sim`` run with ``params`` in lockstep."""
+    # optional heavy dependency: mujoco (via vla_ros.sim.lockstep)
     from vla_ros.sim.lockstep import StreamRates
     from vla_ros.sim.world import WorldConfig
 

@@ -26,6 +26,7 @@ def apply() -> None:
     """Install both fixes (idempotent). Call before importing lerobot."""
     if _DONE:
         return
+    # optional heavy dependency: torch
     import torch
 
     lib = torch.library.Library('torchvision', 'DEF')
@@ -37,6 +38,7 @@ def apply() -> None:
                 pass  # the real extension loaded: its schema exists
     _DONE.append(True)
     globals()['_LIB'] = lib  # keep the registration alive
+    # optional heavy dependency: lerobot
     from lerobot.datasets import video_utils
 
     video_utils.decode_video_frames_torchvision = decode_video_frames_pyav
@@ -46,8 +48,11 @@ def decode_video_frames_pyav(video_path: Path | str, timestamps: list[float],
                              tolerance_s: float, backend: str = 'pyav',
                              log_loaded_timestamps: bool = False):
     """Frames nearest ``timestamps`` [s]: torch float32 [N, 3, H, W] in [0, 1]."""
+    # optional heavy dependency: av
     import av
+    # optional heavy dependency: torch
     import torch
+    # optional heavy dependency: lerobot
     from lerobot.datasets.video_utils import FrameTimestampError
 
     first, last = min(timestamps), max(timestamps)

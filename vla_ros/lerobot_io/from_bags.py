@@ -22,8 +22,10 @@ from vla_ros.core.sync.synchronizer import SyncConfig
 from vla_ros.data import bagio
 from vla_ros.data.bag_replay import bag_topics, Replay, replay
 from vla_ros.errors import ConfigError, DatasetError
+from vla_ros.harness.locate import config_file
 from vla_ros.harness.sim_config import read_recorded_with
 from vla_ros.lerobot_io.staging import IMAGE_PREFIX, StagingMeta, write_episode
+from vla_ros.ros.params_file import policy_config_from_file
 
 ARM, GRIPPER = C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT
 ACTION_NAMES = [*ARM, GRIPPER]
@@ -31,8 +33,6 @@ MODALITY_KEYS = ('joints', 'audio', 'tactile', 'language')
 
 
 def _sync_config(cameras: Sequence[str], fps: int, rate: int) -> SyncConfig:
-    from vla_ros.harness.locate import config_file
-    from vla_ros.ros.params_file import policy_config_from_file
 
     _, sync = policy_config_from_file(config_file(), overrides={'bundle': '-'})
     known = {c.name: c for c in sync.cameras}

@@ -24,6 +24,7 @@ def fold_identities(src: Path, dst: Path) -> int:
     Returns the number of nodes removed. Graphs over 2 GB keep their weights in external data
     (``dst`` + ``.data``).
     """
+    # optional heavy dependency: onnx
     import onnx
 
     model = onnx.load(str(src))

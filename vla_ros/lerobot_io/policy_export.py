@@ -14,10 +14,13 @@ robot side replays it through :class:`~vla_ros.core.runtime.policy_runtime.Polic
 
 from __future__ import annotations
 
+from importlib.metadata import version
 import json
 from pathlib import Path
+import time
 
 import numpy as np
+from vla_ros.lerobot_io import smolvla_export as sx
 
 SUPPORTED = ('act', 'smolvla')
 EXPORT_JSON = 'lerobot_export.json'
@@ -63,6 +66,7 @@ def _mode(step, ftype) -> str:
 
 def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
     """Write ``out/policy.onnx``, ``lerobot_export.json`` and ``parity.npz``; return the json."""
+    # optional heavy dependency: lerobot
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.configs.types import FeatureType
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
@@ -107,7 +111,6 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
         chunk = _act(policy, pre, post, inputs, raw, state_key, cams, out)
     np.savez(out / PARITY_NPZ, expected=chunk.astype(np.float32), **raw,
              **{k: v for k, v in extra.items() if isinstance(v, np.ndarray)})
-    from importlib.metadata import version
 
     info = {'policy_type': cfg.type, 'lerobot_version': version('lerobot'),
             'checkpoint': str(ckpt), 'inputs': inputs, 'chunk_size': int(cfg.chunk_size),
@@ -125,6 +128,7 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
 def _act(policy, pre, post, inputs: list[dict], raw: dict, state_key: str | None,
          cams: list[str], out: Path) -> np.ndarray:
     """ACT: the model between normaliser and unnormaliser; return LeRobot's chunk on ``raw``."""
+    # optional heavy dependency: torch
     import torch
 
     class Graph(torch.nn.Module):
@@ -155,8 +159,6 @@ def _act(policy, pre, post, inputs: list[dict], raw: dict, state_key: str | None
 def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *,
              seed: int) -> tuple[np.ndarray, dict]:
     """SmolVLA: the whole sampling path (:mod:`~vla_ros.lerobot_io.smolvla_export`)."""
-    from vla_ros.lerobot_io import smolvla_export as sx
-
     for i in inputs:
         if i['kind'] == 'image':
             i['resize_in_graph'] = list(cfg.resize_imgs_with_padding or [])
@@ -187,9 +189,9 @@ def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:
     Each chunk is the full pipeline: preprocessor -> ``predict_action_chunk`` ->
     postprocessor, after one warm-up chunk; ``peak_rss_mb`` is this process's (VmHWM).
     """
-    import time
-
+    # optional heavy dependency: torch
     import torch
+    # optional heavy dependency: lerobot
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 

@@ -32,6 +32,7 @@ import contextlib
 from pathlib import Path
 
 import numpy as np
+from vla_ros.lerobot_io.smolvlm_standin import write_vlm_dir
 
 PROMPT = '{command}\n'
 STATE_KEY = 'observation.state'
@@ -54,13 +55,13 @@ def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
     (:mod:`~vla_ros.lerobot_io.smolvlm_standin`) goes to ``out/vlm`` and ``vlm_model_name``
     points at it. ``cameras``: name -> (height, width) of the dataset images.
     """
+    # optional heavy dependency: torch
     import torch
+    # optional heavy dependency: lerobot
     from lerobot.configs.types import FeatureType, PolicyFeature
     from lerobot.policies.factory import make_pre_post_processors
     from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig
     from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
-
-    from vla_ros.lerobot_io.smolvlm_standin import write_vlm_dir
 
     out = Path(out).resolve()
     vlm = write_vlm_dir(out / 'vlm', reduced=reduced)
@@ -93,7 +94,9 @@ def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
 @contextlib.contextmanager
 def _exportable(policy, image_hw: tuple[int, int]):
     """Apply the export patches (see the module docstring); undo them on exit."""
+    # optional heavy dependency: torch
     import torch
+    # optional heavy dependency: lerobot
     from lerobot.policies.smolvla import smolvlm_with_expert as swe
 
     orig_cumsum = torch.cumsum
@@ -141,6 +144,7 @@ def _exportable(policy, image_hw: tuple[int, int]):
 
 def graph_module(policy, cams: list[str]):
     """Return the module ``(state, tokens, mask, noise, *images) -> action`` (LeRobot's)."""
+    # optional heavy dependency: torch
     import torch
 
     class SmolVLAGraph(torch.nn.Module):
@@ -161,6 +165,7 @@ def graph_module(policy, cams: list[str]):
 
 def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
     """Trace the sampling path to ``out/policy.onnx`` (batch 2 example, dynamic batch)."""
+    # optional heavy dependency: torch
     import torch
 
     cams = list(cfg.image_features)
@@ -184,6 +189,7 @@ def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
 def reference(policy, pre, post, raw: dict[str, np.ndarray], command: str,
               noise: np.ndarray) -> np.ndarray:
     """Run LeRobot's pipeline: preprocessor -> predict_action_chunk(noise) -> postprocessor."""
+    # optional heavy dependency: torch
     import torch
 
     obs = {k: torch.from_numpy(v) for k, v in raw.items() if k == STATE_KEY}

@@ -12,7 +12,11 @@ trained values. Where every value comes from: :data:`SOURCES`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+from tokenizers import (AddedToken, decoders, models, pre_tokenizers, processors, Tokenizer,
+                        trainers)
 
 # SmolVLM2-500M-Video-Instruct values (text = the SmolLM2-360M decoder, vision = SigLIP
 # base-patch16-512). SmolVLA keeps the first 16 of the 32 text layers (num_vlm_layers).
@@ -73,8 +77,6 @@ def config_dict(*, reduced: bool = False) -> dict:
 
 def _tokenizer_json(vocab_size: int):
     """Build a byte-level BPE tokenizer of ``vocab_size`` ids with SPECIAL at their ids."""
-    from tokenizers import decoders, models, pre_tokenizers, processors, Tokenizer, trainers
-
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -96,7 +98,6 @@ def _tokenizer_json(vocab_size: int):
     out = Tokenizer(bpe)
     out.pre_tokenizer, out.decoder, out.post_processor = (tok.pre_tokenizer, tok.decoder,
                                                           tok.post_processor)
-    from tokenizers import AddedToken
 
     out.add_special_tokens([AddedToken(t, special=True, normalized=False)
                             for t in sorted(SPECIAL, key=SPECIAL.get)])
@@ -105,8 +106,7 @@ def _tokenizer_json(vocab_size: int):
 
 def write_vlm_dir(path: Path, *, reduced: bool = False) -> Path:
     """Write config, processor and tokenizer of a SmolVLM2-500M stand-in at ``path``."""
-    import json
-
+    # optional heavy dependency: transformers
     from transformers import PreTrainedTokenizerFast, SmolVLMConfig
     from transformers.models.smolvlm import SmolVLMImageProcessor, SmolVLMProcessor
 

@@ -24,6 +24,7 @@ from vla_ros import constants as C
 from vla_ros.core.bundle.draft import draft_manifest
 from vla_ros.core.bundle.manifest import load_bundle, write_manifest
 from vla_ros.core.frame import Frame
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.errors import ParityError, UsageError
 from vla_ros.lerobot_io.onnx_tidy import fold_identities
 from vla_ros.lerobot_io.policy_export import EXPORT_JSON, PARITY_NPZ
@@ -156,8 +157,6 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
     in units of the dataset's action spread). A bundle with a noise input must draw the very
     noise LeRobot was given for this frame stamp.
     """
-    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-
     rt = PolicyRuntime(load_bundle(bundle))
     with np.load(sample) as z:
         expected = z['expected'][0]

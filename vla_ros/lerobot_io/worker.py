@@ -20,8 +20,9 @@ from pathlib import Path
 import sys
 
 import numpy as np
-
 from vla_ros.lerobot_io import compat  # isort: skip  (before lerobot)
+from vla_ros.lerobot_io.policy_export import export_checkpoint, time_chunks
+from vla_ros.lerobot_io.smolvla_export import make_checkpoint
 from vla_ros.lerobot_io.staging import (CAMERA_FEATURE, FEATURE, IMAGE_PREFIX, pads_from_names,
                                         read_episode, SIDECAR, StagingMeta, taxel_names,
                                         write_episode)
@@ -44,6 +45,7 @@ def _features(meta: StagingMeta) -> dict:
 
 def write(staging: Path, root: Path, repo_id: str) -> None:
     """Write a staging directory as a LeRobotDataset at ``root`` (LeRobot encodes videos)."""
+    # optional heavy dependency: lerobot
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     meta = StagingMeta.read(staging)
@@ -72,6 +74,7 @@ def write(staging: Path, root: Path, repo_id: str) -> None:
 
 def read(root: Path, staging: Path, repo_id: str) -> None:
     """Read a LeRobotDataset (ours or any v3.0) into staging, through LeRobot's class."""
+    # optional heavy dependency: lerobot
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     ds = LeRobotDataset(repo_id, root=root)
@@ -135,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     compat.apply()
     if argv and argv[0] == 'train':
+        # optional heavy dependency: lerobot
         from lerobot.scripts import lerobot_train
 
         sys.argv = ['lerobot-train', *argv[1:]]
@@ -161,13 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument('--threads', type=int, default=1)
     a = p.parse_args(argv)
     if a.cmd == 'time':
-        from vla_ros.lerobot_io.policy_export import time_chunks
-
         print(json.dumps(time_chunks(a.checkpoint, runs=a.runs, threads=a.threads)), flush=True)
     elif a.cmd == 'smolvla-checkpoint':
+        # optional heavy dependency: torch
         import torch
-
-        from vla_ros.lerobot_io.smolvla_export import make_checkpoint
 
         torch.set_num_threads(a.threads)
         cams = {c.split('=')[0]: tuple(int(x) for x in c.split('=')[1].split('x'))
@@ -178,8 +179,6 @@ def main(argv: list[str] | None = None) -> int:
     elif a.cmd == 'read':
         read(a.src, a.dst, a.repo_id)
     else:
-        from vla_ros.lerobot_io.policy_export import export_checkpoint
-
         export_checkpoint(a.checkpoint, a.out)
     return 0
 

@@ -23,7 +23,9 @@ from vla_ros.core.features.image import image_to_tensor, IMAGENET_MEAN, IMAGENET
 from vla_ros.core.sync.synchronizer import SyncConfig
 from vla_ros.data.bag_replay import replay, Timeline
 from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.harness.locate import config_file
 from vla_ros.model.config import ModelConfig
+from vla_ros.ros.params_file import policy_config_from_file
 
 LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample caches)
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
@@ -37,9 +39,6 @@ def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> 
     model's cameras (in the file's order and ``required`` flags; ConfigError for a camera the
     file does not configure), its joints and its audio window.
     """
-    from vla_ros.harness.locate import config_file
-    from vla_ros.ros.params_file import policy_config_from_file
-
     _, sync = policy_config_from_file(params_file or config_file(), overrides={'bundle': '-'})
     known = {c.name: c for c in sync.cameras}
     missing = [c for c in cfg.cameras if c not in known]

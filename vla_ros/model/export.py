@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 import datetime
+import logging
 from pathlib import Path
 import time
 from typing import Any
@@ -17,6 +18,7 @@ import warnings
 
 import numpy as np
 import onnxruntime as ort
+from onnxruntime.quantization import quantize_dynamic, QuantType
 import torch
 from torch import nn
 from vla_ros import __version__ as VLA_ROS_VERSION
@@ -117,9 +119,6 @@ def check_parity(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path,
 
 def quantize_int8(src: Path, dst: Path) -> Path:
     """Dynamic int8 quantization of the MatMul/Gemm weights."""
-    import logging
-
-    from onnxruntime.quantization import quantize_dynamic, QuantType
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # silence its 'consider pre-processing' warning

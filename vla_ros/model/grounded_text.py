@@ -28,9 +28,10 @@ import colorsys
 import functools
 
 import numpy as np
+from tokenizers import Tokenizer
 import torch
 from torch import nn
-from vla_ros.model.text import MiniLMTextEncoder
+from vla_ros.model.text import minilm_dir, MiniLMTextEncoder
 
 SEMANTIC_DIM = 384
 COLOUR_DIM = 3
@@ -52,6 +53,7 @@ def colour_vector(rgb: tuple[float, float, float]) -> np.ndarray:
 @functools.cache
 def colour_names() -> dict[str, tuple[float, float, float]]:
     """Return colour name -> RGB in [0, 1]: the XKCD survey names, then CSS4 for the rest."""
+    # optional heavy dependency: matplotlib
     import matplotlib.colors as mc
     names: dict[str, tuple[float, float, float]] = {}
     for table, prefix in ((mc.XKCD_COLORS, 'xkcd:'), (mc.CSS4_COLORS, '')):
@@ -69,7 +71,6 @@ def colour_table(tokenizer_json: str) -> tuple[np.ndarray, np.ndarray, dict[str,
     Only names that are exactly one word piece are in the table (a piece of a longer word
     must not count as a colour).
     """
-    from tokenizers import Tokenizer
     tok = Tokenizer.from_file(tokenizer_json)
     vocab = tok.get_vocab()
     is_colour = np.zeros(len(vocab), np.float32)
@@ -89,7 +90,6 @@ class GroundedTextEncoder(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from vla_ros.model.text import minilm_dir
         self.minilm = MiniLMTextEncoder()
         is_colour, vectors, _ = colour_table(str(minilm_dir() / 'tokenizer.json'))
         self.register_buffer('is_colour', torch.from_numpy(is_colour))

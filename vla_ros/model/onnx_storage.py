@@ -23,6 +23,7 @@ def store_weights_fp16(path: Path) -> tuple[int, int]:
 
     Returns (bytes before, bytes after).
     """
+    # optional heavy dependency: onnx
     import onnx
     from onnx import helper, numpy_helper, TensorProto
     before = path.stat().st_size
@@ -56,6 +57,7 @@ def store_weights_fp16(path: Path) -> tuple[int, int]:
 
 
 def _constant_value(node) -> np.ndarray | None:
+    # optional heavy dependency: onnx
     from onnx import numpy_helper
     if node.op_type != 'Constant' or len(node.attribute) != 1:
         return None

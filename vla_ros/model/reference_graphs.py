@@ -30,6 +30,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from tokenizers import processors, Tokenizer
+from tokenizers.models import WordLevel
+from tokenizers.pre_tokenizers import Whitespace
 import torch
 from torch import nn
 
@@ -221,10 +224,6 @@ def export_diffusion(path: Path, *, obs: int = 2, image: int = 64, chunk: int = 
 
 def write_tokenizer(path: Path) -> Path:
     """Write a word-level HuggingFace ``tokenizer.json`` over :data:`VOCAB` (BOS prepended)."""
-    from tokenizers import processors, Tokenizer
-    from tokenizers.models import WordLevel
-    from tokenizers.pre_tokenizers import Whitespace
-
     tok = Tokenizer(WordLevel({w: i for i, w in enumerate(VOCAB)}, unk_token='[UNK]'))
     tok.pre_tokenizer = Whitespace()
     tok.post_processor = processors.TemplateProcessing(single='[BOS] $A',

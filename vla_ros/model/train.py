@@ -19,11 +19,13 @@ import time
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 from vla_ros.core.bundle.competence import (CompetenceSpec, DEFAULT_MIN_SIMILARITY,
                                             training_commands)
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.features.audio import MelConfig
 from vla_ros.errors import ConfigError
+from vla_ros.harness.sim_config import read_recorded_with
 from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig, TextEncoderKind
 from vla_ros.model.dataset import find_bags, load_bags, Samples
 from vla_ros.model.export import export_bundle, NormStats
@@ -256,7 +258,6 @@ class Batcher:
 def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
           progress: bool = True) -> TrainResult:
     """Train, checkpoint and export; returns where the bundle went and the loss curve."""
-    from tqdm import tqdm
     t_start = time.monotonic()
     torch.manual_seed(tc.seed)
     torch.set_num_threads(tc.threads)
@@ -270,7 +271,6 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     bags = find_bags(list(tc.data))
     if not bags:
         raise ConfigError(f'no bags (directories with metadata.yaml) in {list(tc.data)}')
-    from vla_ros.harness.sim_config import read_recorded_with
     recorded = read_recorded_with(list(tc.data))
     log(f'sync: the vla_policy section of config/sim.yaml; data recorded with '
         f'{recorded or "(no recorded_with.yaml)"}')

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from vla_ros.constants import Modality
 from vla_ros.core.features.audio import log_mel
+from vla_ros.core.features.tokenizer import BYTE_VOCAB_SIZE
+from vla_ros.errors import ConfigError
 from vla_ros.model.config import ModelConfig
 from vla_ros.model.policy import VlaPolicyNet
 
@@ -111,8 +113,6 @@ def checkpoint_commands(path) -> list[str]:
 
 def load_checkpoint(path) -> tuple[VlaPolicyNet, dict | None, dict]:
     """(policy, text-encoder state dict or None, stats dict) from :func:`save_checkpoint`."""
-    from vla_ros.core.features.tokenizer import BYTE_VOCAB_SIZE
-    from vla_ros.errors import ConfigError
     try:
         ck = torch.load(path, map_location='cpu', weights_only=False)
     except (OSError, RuntimeError, EOFError) as e:

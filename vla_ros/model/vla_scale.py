@@ -23,11 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 from pathlib import Path
+import shutil
 
 import torch
 from torch import nn
 from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
+from vla_ros.core.bundle.manifest import BATCH, load_bundle, write_manifest
+from vla_ros.model.export import check_parity, export_onnx, quantize_in_place
 from vla_ros.model.layers import DecoderBlock, EncoderBlock
+import yaml
 
 
 @dataclass(frozen=True)
@@ -155,11 +159,6 @@ def export_vla_scale(out_dir: str | Path, text_bundle: str | Path, *,
     weights (the right kind for transformers: activations are quantized per call, no
     calibration set), with the error against fp32 logged.
     """
-    import shutil
-
-    import yaml
-    from vla_ros.core.bundle.manifest import BATCH, load_bundle, write_manifest
-    from vla_ros.model.export import check_parity, export_onnx, quantize_in_place
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     policy = VlaScalePolicy(cfg).eval()

@@ -18,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from vla_ros.core.features.tokenizer import TextTokenizer
 from vla_ros.model.text import minilm_dir
 
 
 @functools.cache
 def minilm_word_embeddings() -> np.ndarray:
     """Load MiniLM's input token embedding table, vocab x 384 float32."""
+    # optional heavy dependency: transformers
     from transformers import AutoModel
     model = AutoModel.from_pretrained(str(minilm_dir()))
     return model.embeddings.word_embeddings.weight.detach().numpy().copy()
@@ -68,7 +70,6 @@ def tokenizer_file() -> Path:
 
 def tokenize(texts: list[str], max_length: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
     """Tokenize to padded (ids, mask) B x L with the same tokenizer file the runtime loads."""
-    from vla_ros.core.features.tokenizer import TextTokenizer
     tok = TextTokenizer('hf_tokenizers', max_length=max_length, file=tokenizer_file())
     enc = [tok(t) for t in texts]
     n = max(e[0].shape[1] for e in enc)

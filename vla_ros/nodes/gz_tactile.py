@@ -33,6 +33,7 @@ class GzTactile(Node):
             read_only=True)).value)
         warn_unknown_parameters(self)
         try:
+            # optional dependency: ros_gz_interfaces (installed with Gazebo only)
             from ros_gz_interfaces.msg import Contacts
         except ImportError as e:
             raise ConfigError('gz_tactile needs ros_gz_interfaces (install ros-<distro>-ros-gz)'

@@ -32,6 +32,7 @@ from vla_ros.core.remote.wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
 from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
 from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.harness.locate import find_default_bundle
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg
 from vla_ros.ros.frame_msgs import frame_from_remote
@@ -89,7 +90,6 @@ class VlaInference(Node):
         warn_unknown_parameters(self)
         path = str(v['bundle'])
         if not path:
-            from vla_ros.harness.locate import find_default_bundle
             path = str(find_default_bundle())
         robots = list(dict.fromkeys(str(r) for r in v['robots'])) or ['']
         if len({topic(r, '') for r in robots}) != len(robots):

@@ -27,21 +27,29 @@ from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from std_msgs.msg import Bool, String
 from vla_ros import constants as C
+from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.control.adapters import ControllerCommand
 from vla_ros.core.control.config import check_bundle, fit_tactile, PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.watchdog import ClockWatchdog
+from vla_ros.core.remote.loop import RemotePolicyLoop, RemoteRuntime
 from vla_ros.core.runtime.masking import check_mask
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.core.runtime.session import release_free_memory
 from vla_ros.core.sync.config import fit_history
 from vla_ros.errors import InputMismatchError, VlaRosError
 from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
                                          read_policy_config, remote_config, session_settings)
+from vla_ros.nodes.sync_params import declare_sync_parameters
 from vla_ros.qos import LATCHED_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
 from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.policy_debug import DebugImage
 from vla_ros.ros.policy_monitor import PolicyReporter, weights_msg
+from vla_ros.ros.remote_client import RemoteClient
 from vla_ros.ros.rt_loop import (ControlLoop, thread_ids, thread_scheduling, ThreadScheduling,
                                  Worker)
+from vla_ros.ros.sensor_inputs import SensorInputs
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
 WATCH_PERIOD_MAX_S = 0.1
@@ -60,7 +68,6 @@ class VlaPolicy(LifecycleNode):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('vla_policy', **kwargs)
-        from vla_ros.nodes.sync_params import declare_sync_parameters
         declare_policy_parameters(self)
         self.sync_config = declare_sync_parameters(self)
         self._groups = {k: MutuallyExclusiveCallbackGroup()
@@ -118,12 +125,6 @@ class VlaPolicy(LifecycleNode):
     # -- lifecycle ------------------------------------------------------------------------
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        from vla_ros.core.bundle.manifest import load_bundle
-        from vla_ros.core.remote.loop import RemotePolicyLoop, RemoteRuntime
-        from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-        from vla_ros.core.runtime.session import release_free_memory
-        from vla_ros.ros.remote_client import RemoteClient
-        from vla_ros.ros.sensor_inputs import SensorInputs
         self.report.note = 'configuring: loading the bundle'
         self.report.publish_status()
         try:
@@ -170,7 +171,6 @@ class VlaPolicy(LifecycleNode):
         if not cfg.dry_run:
             self.outputs = ControllerOutputs(self, cfg.adapter)
         if cfg.debug_image:
-            from vla_ros.ros.policy_debug import DebugImage
             self.debug_pub = DebugImage(self)
         loop = self.loop
         self.sensors = SensorInputs(

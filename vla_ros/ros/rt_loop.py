@@ -23,6 +23,8 @@ import os
 import threading
 import time
 
+from rclpy.clock import JumpThreshold
+from rclpy.duration import Duration
 from rclpy.exceptions import InvalidHandle
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
@@ -116,8 +118,6 @@ class ControlLoop:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> ControlLoop:
         if self._clock is not None:
-            from rclpy.clock import JumpThreshold
-            from rclpy.duration import Duration
             self._jump_handle = self._clock.create_jump_callback(
                 JumpThreshold(min_forward=Duration(nanoseconds=1),
                               min_backward=Duration(nanoseconds=-1), on_clock_change=True),

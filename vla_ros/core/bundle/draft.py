@@ -22,6 +22,8 @@ import re
 import shutil
 from typing import Any
 
+import numpy as np
+import onnxruntime as ort
 from vla_ros.core.bundle.manifest import BATCH, FILL_IN, MANIFEST_NAME, sha256_file
 from vla_ros.core.bundle.schema import placeholders
 from vla_ros.core.features.tokenizer import pad_token
@@ -86,6 +88,7 @@ IO = tuple[str, list, str]  # (name, dims with None for symbolic, dtype)
 
 def _graph_io(onnx_path: Path) -> tuple[list[IO], list[IO], list[str]]:
     """Return the graph's inputs, outputs and external-data files (relative paths)."""
+    # optional heavy dependency: onnx
     import onnx
     from onnx.external_data_helper import ExternalDataInfo, uses_external_data
 
@@ -107,9 +110,6 @@ def _graph_io(onnx_path: Path) -> tuple[list[IO], list[IO], list[str]]:
 
 def _probe(onnx_path: Path, ins: list, outs: list) -> list:
     """Fill symbolic output dims by running the graph once on zeros (batch 1); else keep."""
-    import numpy as np
-    import onnxruntime as ort
-
     if all(all(d for d in dims[1:]) for _, dims, _ in outs):
         return outs
     try:

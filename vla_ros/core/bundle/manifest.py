@@ -298,6 +298,7 @@ def check_onnx_against_specs(onnx_path: Path, inputs: tuple[TensorSpec, ...],
 
     Raises BundleManifestError or UnsupportedOpsetError.
     """
+    # optional heavy dependency: onnx
     import onnx  # protobuf only, torch-free
     from onnx import helper
 

@@ -16,6 +16,7 @@ import dataclasses
 import difflib
 from typing import Any
 
+from vla_ros.core.bundle.competence import CompetenceSpec
 from vla_ros.core.features.audio import MelConfig
 from vla_ros.errors import BundleManifestError, FormatVersionError
 
@@ -171,7 +172,6 @@ def check_keys(raw: dict[str, Any]) -> None:
         if te.get('tokenizer') is not None:
             _section(te['tokenizer'], 'text_encoder.tokenizer', TOKENIZER)
         if te.get('competence') is not None:
-            from vla_ros.core.bundle.competence import CompetenceSpec
             CompetenceSpec.from_manifest(_mapping(te['competence'], 'text_encoder.competence'))
     if raw.get('provenance') is not None:
         _mapping(raw['provenance'], 'provenance')

@@ -8,13 +8,15 @@ Validated settings, language command checks and the bundle-vs-robot compatibilit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 import math
 from typing import Any
 import unicodedata
 
-from vla_ros.core.control.adapters import AdapterConfig, AdapterKind, TrajectoryMode
+import numpy as np
+from vla_ros.core.control.adapters import ActionMapping, AdapterConfig, AdapterKind, TrajectoryMode
 from vla_ros.core.control.scheduler import SchedulerConfig
 from vla_ros.errors import ConfigError
 
@@ -161,10 +163,6 @@ def fit_tactile(sync_config: Any, manifest: Any) -> Any:
     Only when no layout is configured: tactile readings the policy cannot use are then rejected at
     ingest (counted) instead of faulting the runtime.
     """
-    import dataclasses
-
-    import numpy as np
-
     spec = next((s for s in manifest.inputs if s.kind == 'tactile'), None)
     if spec is None or sync_config.tactile_layout is not None or sync_config.tactile_size:
         return sync_config
@@ -179,8 +177,6 @@ def check_bundle(manifest: Any, config: PolicyConfig, *, cameras: Sequence[str] 
     Checks: adapter vs action kind, every controller joint (and gripper) produced by the
     bundle, the bundle's cameras configured in sync, proprio joints in ``joint_names``.
     """
-    from vla_ros.core.control.adapters import ActionMapping
-
     problems: list[str] = []
     try:
         config.adapter.control_mode(manifest.action_kind)

@@ -11,6 +11,7 @@ from enum import Enum
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
 from vla_ros.errors import BundleError, ConfigError
 
 BYTE_VOCAB_SIZE = 259
@@ -67,8 +68,6 @@ class TextTokenizer:
         if self._hf is None:
             return len(text.encode('utf-8')) + 2
         if self._hf_full is None:
-            from tokenizers import Tokenizer  # light, torch-free
-
             self._hf_full = Tokenizer.from_str(self._hf.to_str())
             self._hf_full.no_truncation()
             self._hf_full.no_padding()
@@ -90,8 +89,6 @@ class TextTokenizer:
 
 def load_hf(file: Path):  # -> tokenizers.Tokenizer
     """Load a HuggingFace ``tokenizer.json``; a broken file raises BundleError."""
-    from tokenizers import Tokenizer  # light, torch-free
-
     try:
         return Tokenizer.from_file(str(file))
     except Exception as e:  # noqa: BLE001 -- tokenizers raises a bare Exception

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from vla_ros.core.bundle.manifest import InputKind, Manifest
+from vla_ros.core.bundle.manifest import InputKind, load_bundle, Manifest
 from vla_ros.core.frame import Frame, TactileLayout
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.errors import ContractCheckError, InferenceError
 
 PHASES = ('preprocess', 'run', 'postprocess', 'total')
@@ -107,9 +108,6 @@ def check_bundle_dir(path: str | Path, *, runs: int = 20, verify_hashes: bool = 
     Raises the loader's BundleError subclasses, or ContractCheckError where the graph
     disagrees with the contract when it runs.
     """
-    from vla_ros.core.bundle.manifest import load_bundle
-    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-
     rt = PolicyRuntime(load_bundle(path, verify_hashes=verify_hashes))
     m = rt.manifest
     rng = np.random.default_rng(seed)
