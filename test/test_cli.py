@@ -63,10 +63,9 @@ def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_pa
     import json
     from types import SimpleNamespace
 
-    import vla_ros.core.bundle.manifest
-    from vla_ros.sim.task_suite import SEED_BLOCKS
-    import vla_ros.eval.episode
+    import vla_ros.cli.eval_cmd
     from vla_ros.eval.episode import EpisodeResult
+    from vla_ros.sim.task_suite import SEED_BLOCKS
     bundle = tmp_path / 'b'
     bundle.mkdir()
     (bundle / 'bundle.yaml').write_text('files:\n  policy.onnx: abc123\n')
@@ -84,8 +83,8 @@ def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_pa
                                      held_out=t.held_out, variant=t.variant))
             progress(out[-1])
         return out
-    monkeypatch.setattr(vla_ros.core.bundle.manifest, 'load_bundle', lambda p: None)
-    monkeypatch.setattr(vla_ros.eval.episode, 'run_episodes', fake_run)
+    monkeypatch.setattr(vla_ros.cli.eval_cmd, 'load_bundle', lambda p: None)
+    monkeypatch.setattr(vla_ros.cli.eval_cmd, 'run_episodes', fake_run)
     monkeypatch.chdir(tmp_path)
     assert main(['eval', str(bundle), '--episodes', '2', '--kinds', 'pick,touch']) == 0
     assert {s for _, s in played} <= set(SEED_BLOCKS['dev'])       # dev unless told
@@ -105,7 +104,7 @@ def test_eval_writes_every_episode_with_provenance_and_report_regenerates(tmp_pa
     printed = capsys.readouterr().out
     assert 'TEST' in printed and f'(held out {played[1][0].variant})' in printed
     # --report alone regenerates the tables from the JSON, nothing is run
-    monkeypatch.setattr(vla_ros.eval.episode, 'run_episodes', None)
+    monkeypatch.setattr(vla_ros.cli.eval_cmd, 'run_episodes', None)
     assert main(['eval', '--report', 'ho.json', '--md', 'r.md', '--png', 'r.png']) == 0
     md = (tmp_path / 'r.md').read_text()
     assert 'test block seeds' in md and 'not for reported numbers' not in md
