@@ -12,6 +12,21 @@ def test_every_subcommand_module_has_the_interface(name):
     assert callable(module.add_arguments) and callable(module.run)
 
 
+# Maintainer tools: cli modules run as `python -m vla_ros.cli.NAME`, not vla-ros subcommands.
+MAINTAINER_TOOLS = ('fusion_study', 'fusion_table', 'gazebo_files', 'lerobot_figure',
+                    'sim_rollout')
+
+
+@pytest.mark.parametrize('name', MAINTAINER_TOOLS)
+def test_every_maintainer_tool_has_a_main_with_help(name, capsys):
+    module = importlib.import_module(f'vla_ros.cli.{name}')
+    with pytest.raises(SystemExit) as exc:
+        module.main(['--help'])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert f'python -m vla_ros.cli.{name}' in out and '--help' in out
+
+
 def test_unknown_subcommand_exits_with_usage(capsys):
     with pytest.raises(SystemExit) as exc:
         main(['no-such-command'])
