@@ -148,11 +148,10 @@ def _topic_argument(call: ast.Call) -> ast.expr | None:
 
 
 def test_no_absolute_topic_literal_in_the_nodes_and_tools():
-    """A literal '/camera/...' passed to create_* fails here (in every node and tool)."""
+    """A literal '/camera/...' passed to create_* fails here (every package that uses rclpy)."""
     wrong, checked = [], 0
-    for path in sorted([*(ROOT / 'vla_ros' / 'nodes').glob('*.py'),
-                        *(ROOT / 'vla_ros' / 'tools').glob('*.py'),
-                        *(ROOT / 'vla_ros' / 'cli').glob('*.py')]):
+    for path in sorted(p for pkg in ('nodes', 'ros', 'data', 'eval', 'harness', 'cli')
+                       for p in (ROOT / 'vla_ros' / pkg).rglob('*.py')):
         for call in ast.walk(ast.parse(path.read_text())):
             if not isinstance(call, ast.Call):
                 continue
