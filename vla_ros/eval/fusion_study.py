@@ -52,7 +52,8 @@ def int8_twin(bundle: Path, work: Path) -> Path:
     """Copy ``bundle`` with its policy graph dynamically quantized to int8 (cached)."""
     import yaml
 
-    from vla_ros.core.bundle.manifest import load_bundle, MANIFEST_NAME, write_manifest
+    from vla_ros.core.bundle.contract import MANIFEST_NAME
+    from vla_ros.core.bundle.manifest import load_bundle, write_manifest
     from vla_ros.model.export import quantize_int8
     out = work / f'{bundle.name}_int8'
     if not (out / MANIFEST_NAME).exists():
@@ -89,8 +90,8 @@ def robustness(fusion: str, bundle: Path, episodes: int, work: Path,
                results: Path = RESULTS) -> Path:
     """Stage 2: lockstep rollouts per condition; appends rows not yet in the file."""
     from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-    from vla_ros.sim.corruption import Corruption
     from vla_ros.eval.sim_rollout import lockstep_world, rollout
+    from vla_ros.sim.corruption import Corruption
     path = results / f'{fusion}.robust.jsonl'
     rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()] \
         if path.exists() else []
@@ -126,8 +127,8 @@ def timing(fusion: str, bundle: Path, work: Path, runs: int = 200,
     import dataclasses
 
     from vla_ros.core.bundle.manifest import load_bundle
-    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
     from vla_ros.core.runtime.bundle_check import synthetic_frame
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
     path = results / f'{fusion}.timing.json'
     if path.exists():
         return path

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 from vla_ros import constants as C
+from vla_ros.core.sync import SyncConfig
 from vla_ros.core.sync.config import CameraConfig
-from vla_ros.core.sync.synchronizer import SyncConfig
 from vla_ros.data import bagio
 from vla_ros.data.bag_replay import bag_topics, Replay, replay
 from vla_ros.errors import ConfigError, DatasetError

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from vla_ros.core.features.audio import log_mel
 from vla_ros.core.features.image import image_to_tensor, IMAGENET_MEAN, IMAGENET_STD
-from vla_ros.core.sync.synchronizer import SyncConfig
+from vla_ros.core.sync import SyncConfig
 from vla_ros.data.bag_replay import replay, Timeline
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.model.config import ModelConfig

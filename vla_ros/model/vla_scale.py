@@ -157,9 +157,10 @@ def export_vla_scale(out_dir: str | Path, text_bundle: str | Path, *,
     """
     import shutil
 
-    import yaml
-    from vla_ros.core.bundle.manifest import BATCH, load_bundle, write_manifest
+    from vla_ros.core.bundle.contract import BATCH
+    from vla_ros.core.bundle.manifest import load_bundle, write_manifest
     from vla_ros.model.export import check_parity, export_onnx, quantize_in_place
+    import yaml
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     policy = VlaScalePolicy(cfg).eval()

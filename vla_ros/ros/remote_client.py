@@ -17,7 +17,7 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from vla_ros.core.bundle.manifest import Manifest
+from vla_ros.core.bundle.contract import Manifest
 from vla_ros.core.control.outcomes import InferenceResult
 from vla_ros.core.convert import stamp_to_ns
 from vla_ros.core.frame import Frame

@@ -21,9 +21,10 @@ from std_msgs.msg import Float32MultiArray, String
 from vla_ros.constants import image_key, Modality
 from vla_ros.core import convert
 from vla_ros.core.frame import Frame
+from vla_ros.core.sync import SyncConfig, Trigger
 from vla_ros.core.sync.buffers import AddResult
 from vla_ros.core.sync.config import AUDIO_MSG_TYPES, TACTILE_MSG_TYPES
-from vla_ros.core.sync.synchronizer import MultimodalSynchronizer, SyncConfig, Trigger
+from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
 from vla_ros.errors import (CommandTooLongError, ConfigError, ConversionError,
                             MissingModalityError, SyncError, VlaRosError)
 from vla_ros.nodes.sync_params import declare_sync_parameters

@@ -109,7 +109,8 @@ def test_manifest_round_trip_and_colour_offset_must_fit():
 def strict_bundle(tmp_path_factory):
     """Make a random bundle whose competence accepts its two training commands only."""
     from helpers.bundles import make_random_bundle
-    from vla_ros.core.bundle.manifest import MANIFEST_NAME, write_manifest
+    from vla_ros.core.bundle.contract import MANIFEST_NAME
+    from vla_ros.core.bundle.manifest import write_manifest
     import yaml
     d = make_random_bundle(tmp_path_factory.mktemp('competence'))
     raw = yaml.safe_load((d / MANIFEST_NAME).read_text())

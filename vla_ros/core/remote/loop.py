@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from vla_ros.core.bundle.competence import CommandNotUnderstood
-from vla_ros.core.bundle.manifest import Bundle
+from vla_ros.core.bundle.contract import Bundle
 from vla_ros.core.control.adapters import to_command_space
 from vla_ros.core.control.config import PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop

@@ -18,7 +18,7 @@ from enum import Enum
 
 import cv2
 import numpy as np
-from vla_ros.core.bundle.manifest import Manifest
+from vla_ros.core.bundle.contract import Manifest
 from vla_ros.core.bundle.spec_fields import input_specs
 from vla_ros.core.bundle.specs import ImageResize, ImageSpec
 from vla_ros.core.features.image import _resize

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from vla_ros.core.bundle.manifest import InputKind, Manifest
+from vla_ros.core.bundle.contract import InputKind, Manifest
 from vla_ros.core.frame import Frame, TactileLayout
 from vla_ros.errors import ContractCheckError, InferenceError
 
