@@ -9,11 +9,10 @@ server). A host (the node, the offline rollout, a test) feeds it events and call
 messages (ros2_control's controller shape: the controller keeps its state, the manager owns
 the clock). :func:`vla_ros.core.policy.build_policy` builds it for a bundle.
 
-A source whose chunks come later (remote) is never trusted: a chunk whose frame is older than
-its ``max_chunk_age_s`` on arrival is dropped (``stale``), as is one for an older command
-(``superseded``) or one that does not fit (``rejected``); no chunk for ``max_chunk_age_s``
-while commanded holds, and ``hold_latch_s`` more stops the command (a new one is needed); a
-request unanswered for ``max_chunk_age_s`` is given up and the next frame asks again.
+Chunks that come later (remote) are never trusted (docs/distributed.md): one whose frame is
+older than ``max_chunk_age_s`` on arrival, for an older command or that does not fit is
+dropped; none for ``max_chunk_age_s`` holds, ``hold_latch_s`` more stops the command; a
+request unanswered for ``max_chunk_age_s`` is asked again.
 
 Thread safety: every method may be called from any thread; one internal lock guards the
 state and is never held while the policy runs (:meth:`infer` computes outside it); a
@@ -24,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import dataclasses
-from dataclasses import dataclass
 import threading
 
 import numpy as np
@@ -49,14 +47,6 @@ __all__ = ['CommandOutcome', 'InferenceResult', 'LOG_COMMAND_CHARS', 'PolicyLoop
            'TickOutput']
 
 _REASON_CHARS = 300
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    """A chunk from the source: command-space actions [H, A] and the source's output."""
-
-    command_actions: np.ndarray
-    output: PolicyOutput
 
 
 class PolicyLoop:
@@ -302,17 +292,18 @@ class PolicyLoop:
                 return None
             req = ChunkRequest(mask_frame(dataclasses.replace(frame, command=command),
                                           self.mask), gen, command, self._clock())
-            out = self._request(req)
-            if out is None:
+            chunk = self._request(req)
+            if chunk is None:
                 waiting = True  # in flight until on_chunk or max_chunk_age_s
                 return None
-            return self._accept(out.command_actions, out.output, req.frame, gen, command)
+            return self._accept(*chunk, req.frame, gen, command)
         finally:
             if not waiting:
                 with self._lock:
                     self.inflight = False
 
-    def _request(self, req: ChunkRequest) -> _Chunk | None:
+    def _request(self, req: ChunkRequest) -> tuple[np.ndarray, PolicyOutput] | None:
+        """(command-space actions [H, A], the source's output), or None: it comes later."""
         frame, gen = req.frame, req.gen
         try:
             out = self.source.request(req)
@@ -334,7 +325,7 @@ class PolicyLoop:
                         self.scheduler.reset()
                         self.state, self.reason = self.safety.check(self._clock(), None)
             raise
-        return _Chunk(actions, out)
+        return actions, out
 
     def on_chunk(self, req: ChunkRequest, out: PolicyOutput | None,
                  problem: str = '') -> InferenceResult | ChunkDrop:
