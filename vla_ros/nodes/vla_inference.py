@@ -28,9 +28,10 @@ from vla_ros import constants as C
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.control.counters import RateMeter
 from vla_ros.core.frame import Frame
+from vla_ros.core.policy import open_runtime, RuntimeOptions
 from vla_ros.core.remote.batching import BatchQueue
 from vla_ros.core.remote.wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
-from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
+from vla_ros.core.runtime.policy_runtime import PolicyOutput
 from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
@@ -96,10 +97,10 @@ class VlaInference(Node):
         robots = list(dict.fromkeys(str(r) for r in v['robots'])) or ['']
         if len({topic(r, '') for r in robots}) != len(robots):
             raise ConfigError(f'robots {robots}: two entries name the same namespace')
-        self.runtime = PolicyRuntime(
-            load_bundle(path), providers=tuple(v['providers']), text_encoder_resident=True,
+        self.runtime = open_runtime(load_bundle(path), RuntimeOptions(
+            providers=tuple(v['providers']), text_encoder_resident=True,
             session=SessionSettings(intra_op_threads=int(v['intra_op_threads']),
-                                    allow_spinning=bool(v['onnxruntime.allow_spinning'])))
+                                    allow_spinning=bool(v['onnxruntime.allow_spinning']))))
         m = self.runtime.manifest
         self.model_id, max_batch = m.model_id, int(v['max_batch'])
         fixed = [s.name for s in (*m.inputs, *m.outputs) if s.shape[:1] != (-1,)]

@@ -1,8 +1,8 @@
 """
 Policy node configuration (ROS-free).
 
-Validated settings, language command checks and the bundle-vs-robot compatibility check done in
-``on_configure``.
+Validated settings and language command checks (the bundle-vs-robot checks:
+:mod:`~vla_ros.core.control.bundle_fit`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 import math
-from typing import Any
 import unicodedata
 
-from vla_ros.core.control.adapters import AdapterConfig, AdapterKind, TrajectoryMode
+from vla_ros.core.control.adapters import AdapterConfig
 from vla_ros.core.control.scheduler import SchedulerConfig
 from vla_ros.errors import ConfigError
 
@@ -152,55 +151,3 @@ def parse_joint_limits(names: Sequence[str], values: Mapping[str, Sequence[float
         for n, v in zip(names, arr):
             out[n][key] = float(v)
     return out
-
-
-def fit_tactile(sync_config: Any, manifest: Any) -> Any:
-    """
-    Return the sync config with ``tactile_size`` set to the bundle's tactile input size.
-
-    Only when no layout is configured: tactile readings the policy cannot use are then rejected at
-    ingest (counted) instead of faulting the runtime.
-    """
-    import dataclasses
-
-    import numpy as np
-
-    spec = next((s for s in manifest.inputs if s.kind == 'tactile'), None)
-    if spec is None or sync_config.tactile_layout is not None or sync_config.tactile_size:
-        return sync_config
-    return dataclasses.replace(sync_config, tactile_size=int(np.prod(spec.shape[1:])))
-
-
-def check_bundle(manifest: Any, config: PolicyConfig, *, cameras: Sequence[str] = (),
-                 joint_names: Sequence[str] = ()) -> list[str]:
-    """
-    Problems between a bundle manifest and the robot config ([] = compatible).
-
-    Checks: adapter vs action kind, every controller joint (and gripper) produced by the
-    bundle, the bundle's cameras configured in sync, proprio joints in ``joint_names``.
-    """
-    from vla_ros.core.control.adapters import ActionMapping
-
-    problems: list[str] = []
-    try:
-        config.adapter.control_mode(manifest.action_kind)
-    except ConfigError as e:
-        problems.append(str(e))
-    try:
-        ActionMapping(manifest.action_names, config.adapter)
-    except ConfigError as e:
-        problems.append(str(e))
-    if cameras:
-        missing = [c for c in manifest.cameras if c not in cameras]
-        if missing:
-            problems.append(f'bundle cameras {missing} not configured (sync cameras '
-                            f'{list(cameras)})')
-    if joint_names:
-        missing = [j for j in manifest.joint_names if j not in joint_names]
-        if missing:
-            problems.append(f'bundle proprio joints {missing} not in sync joint_names '
-                            f'{list(joint_names)}')
-    if (config.adapter.kind is AdapterKind.JOINT_TRAJECTORY and
-            config.adapter.trajectory_mode is TrajectoryMode.CHUNK and manifest.horizon < 2):
-        problems.append('trajectory_mode chunk needs a bundle horizon >= 2')
-    return problems

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 import math
-from typing import Any
 
 from vla_ros import constants as C
 from vla_ros.constants import image_key, Modality
@@ -92,7 +90,8 @@ class SyncConfig:
         vla_policy sets it from the bundle so a foreign layout never reaches the model).
     :ivar history_frames / history_spacing_s: frames per observation incl. the current one,
         ``history_spacing_s`` apart; the past ones go to ``Frame.history`` (1 = none;
-        vla_policy sets them from the bundle's ``history`` section, :func:`fit_history`).
+        vla_policy sets them from the bundle's ``history`` section,
+        :func:`~vla_ros.core.control.bundle_fit.fit_history`).
     """
 
     cameras: tuple[CameraConfig, ...] = (CameraConfig('front'),
@@ -232,18 +231,3 @@ class SyncConfig:
         if age is None:
             age = self.max_age_s.get(key.split('/', 1)[0], 0.0)
         return int(age * 1e9)
-
-
-def fit_history(config: SyncConfig, manifest: Any) -> SyncConfig:
-    """
-    Return ``config`` set up for a bundle's ``history`` section (unchanged without one).
-
-    The buffers are lengthened when the history span does not fit in ``buffer_s``.
-    """
-    hist = getattr(manifest, 'history', None)
-    if hist is None:
-        return config
-    need = hist.span_s + config.image_slop_s + 0.5
-    return dataclasses.replace(config, history_frames=hist.frames,
-                               history_spacing_s=hist.spacing_s,
-                               buffer_s=max(config.buffer_s, need))
