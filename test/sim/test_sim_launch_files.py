@@ -139,7 +139,7 @@ def test_controllers_match_the_description():
 def test_sim_yaml_overrides_declared_parameters():
     cfg = yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
     assert cfg['/**']['ros__parameters']['use_sim_time'] is True
-    from vla_ros.nodes.sim_params import SIM_PARAMETERS
+    from vla_ros.params import SIM_PARAMETERS
     declared = set(SIM_PARAMETERS)
     assert set(cfg) == {'/**', '/**/mujoco_sim', '/**/vla_policy'}  # any namespace
     for key in cfg['/**/mujoco_sim']['ros__parameters']:
@@ -147,12 +147,11 @@ def test_sim_yaml_overrides_declared_parameters():
 
 
 def test_sim_yaml_policy_section_matches_the_robot():
-    from vla_ros.nodes.policy_params import POLICY_PARAMETERS
-    from vla_ros.nodes.sync_params import declare_sync_parameters  # noqa: F401 (exists)
+    from vla_ros.params import POLICY_PARAMETERS, SYNC_PARAMETERS
 
     cfg = flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
                   ['/**/vla_policy']['ros__parameters'])
-    sync_names = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'sync_params.py')
+    sync_names = set(SYNC_PARAMETERS)
     for key in cfg:
         assert key in POLICY_PARAMETERS or key in sync_names, f'undeclared parameter {key}'
     names = cfg['limits.joints']

@@ -34,14 +34,14 @@ from vla_ros.core.control.adapters import ControllerCommand
 from vla_ros.core.control.config import check_bundle, fit_tactile, PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.watchdog import ClockWatchdog
+from vla_ros.core.remote.wire import RemoteConfig
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.core.sync.config import fit_history
 from vla_ros.errors import InputMismatchError, VlaRosError
-from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
-                                         read_policy_config, remote_config, session_settings)
 from vla_ros.qos import LATCHED_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
-from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.params import (declare_policy_parameters, declare_sync_parameters,
+                                policy_values, read_policy_config, warn_unknown_parameters)
 from vla_ros.ros.policy_monitor import PolicyReporter, weights_msg
 from vla_ros.ros.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
                                  ThreadScheduling, Worker)
@@ -64,7 +64,6 @@ class VlaPolicy(LifecycleNode):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('vla_policy', **kwargs)
-        from vla_ros.nodes.sync_params import declare_sync_parameters
         declare_policy_parameters(self)
         self.sync_config = declare_sync_parameters(self)
         self._groups = {k: MutuallyExclusiveCallbackGroup()
@@ -125,7 +124,7 @@ class VlaPolicy(LifecycleNode):
         from vla_ros.core.bundle.manifest import load_bundle
         from vla_ros.core.remote.loop import RemotePolicyLoop, RemoteRuntime
         from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-        from vla_ros.core.runtime.session import release_free_memory
+        from vla_ros.core.runtime.session import release_free_memory, SessionSettings
         from vla_ros.ros.remote_client import RemoteClient
         from vla_ros.ros.sensor_inputs import SensorInputs
         self.report.note = 'configuring: loading the bundle'
@@ -136,10 +135,10 @@ class VlaPolicy(LifecycleNode):
             if not cfg.bundle:
                 raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
             before = thread_ids()
-            remote = remote_config(values)
+            remote = RemoteConfig.from_values(values)
             bundle, resident = load_bundle(cfg.bundle), bool(values['text_encoder_resident'])
             runtime = PolicyRuntime(bundle, providers=tuple(values['providers']),
-                                    session=session_settings(values),
+                                    session=SessionSettings.from_values(values),
                                     text_encoder_resident=resident) if remote is None else \
                 RemoteRuntime(bundle, providers=tuple(values['providers']),
                               text_encoder_resident=resident)

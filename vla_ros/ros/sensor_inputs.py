@@ -26,7 +26,7 @@ from vla_ros.core.sync.config import AUDIO_MSG_TYPES, TACTILE_MSG_TYPES
 from vla_ros.core.sync.synchronizer import MultimodalSynchronizer, SyncConfig, Trigger
 from vla_ros.errors import (CommandTooLongError, ConfigError, ConversionError,
                             MissingModalityError, SyncError, VlaRosError)
-from vla_ros.nodes.sync_params import declare_sync_parameters
+from vla_ros.ros.params import declare_sync_parameters
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
 from vla_ros_msgs.msg import AudioChunk, TactileArray
 
