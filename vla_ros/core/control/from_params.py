@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 import os
 
-from vla_ros.core.control.adapters import AdapterConfig
+from vla_ros.core.control.adapters import ADAPTER_PARAMETERS, AdapterConfig
 from vla_ros.core.control.config import (FIELD_PARAMETERS, LIMIT_KEYS, parse_joint_limits,
                                          PolicyConfig)
 from vla_ros.core.control.scheduler import FIELDS as SCHEDULER_FIELDS, SchedulerConfig
@@ -30,14 +30,9 @@ def policy_config_from_values(values: Mapping[str, object]) -> PolicyConfig:
     limits = parse_joint_limits(list(g('limits.joints')), {
         k: list(g(f'limits.{k}')) for k in LIMIT_KEYS})
     scheduler = SchedulerConfig(**{f: g(f'scheduler.{f}') for f in SCHEDULER_FIELDS})
-    kind = g('controller.kind')
     adapter = AdapterConfig(
-        kind=kind, controller=g('controller.name'),
-        joints=tuple(g('controller.joints')) if kind != 'twist' else (),
-        trajectory_mode=g('controller.trajectory_mode'),
-        point_time_s=float(g('controller.point_time_s')),
-        gripper_controller=g('gripper.controller'), gripper_action=g('gripper.action'),
-        twist_topic=g('twist.topic'), twist_stamped=bool(g('twist.stamped')))
+        joints=tuple(g('controller.joints')) if g('controller.kind') != 'twist' else (),
+        **{f: g(p) for f, p in ADAPTER_PARAMETERS.items()})
     fields = {f: POLICY_PARAMETERS[p].check(g(p)) * scale if scale != 1 else g(p)
               for f, (p, scale) in FIELD_PARAMETERS.items()}
     return PolicyConfig(scheduler=scheduler, adapter=adapter,
