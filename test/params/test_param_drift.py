@@ -31,11 +31,19 @@ from vla_ros.core.control.from_params import policy_config_from_values
 from vla_ros.core.control.scheduler import FIELDS as SCHEDULER_FIELDS, SchedulerConfig
 from vla_ros.core.remote.wire import RemoteConfig
 from vla_ros.core.runtime.session import SESSION_PARAMETERS, SessionSettings
-from vla_ros.core.sync.config import _FIELD_PARAMETERS as SYNC_FIELDS
+from vla_ros.core.sync.config import FIELD_PARAMETERS as SYNC_FIELDS
 from vla_ros.core.sync.config import sync_config_from_values, SyncConfig
 from vla_ros.errors import ConfigError
-from vla_ros.params import (defaults, INFERENCE_PARAMETERS, node_table, NODE_PARAMETERS,
-                            ParamSpec, ParamType, POLICY_PARAMETERS, SYNC_PARAMETERS)
+from vla_ros.params import (
+    defaults,
+    INFERENCE_PARAMETERS,
+    NODE_PARAMETERS,
+    node_table,
+    ParamSpec,
+    ParamType,
+    POLICY_PARAMETERS,
+    SYNC_PARAMETERS,
+)
 from vla_ros.params.files import merge_values
 import yaml
 
@@ -118,8 +126,8 @@ def test_out_of_range_is_rejected_by_configs_and_the_file_reader(node, s):
     for bad in _outside(s):
         with pytest.raises(ConfigError, match=re.escape(f'{bad!r}')):
             merge_values(node_table(node), {s.name: bad}, 'file')
-        for cls, f, scale in _config_of(s.name) if node in ('vla_policy',
-                                                             'multimodal_sync') else ():
+        configs = _config_of(s.name) if node in ('vla_policy', 'multimodal_sync') else []
+        for cls, f, scale in configs:
             value = bad * scale if scale != 1.0 else bad
             with pytest.raises(ConfigError, match=f):
                 dataclasses.replace(_base(cls), **{f: value})

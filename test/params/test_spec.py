@@ -32,11 +32,11 @@ def test_check_quotes_the_value_and_coerces():
         s.check(11)
     with pytest.raises(ConfigError, match='must be in'):
         s.check(float('nan'))
-    with pytest.raises(ConfigError, match="field_s must be in .* got 0.5"):
+    with pytest.raises(ConfigError, match='field_s must be in .* got 0.5'):
         s.check(0.5, label='field_s', scale=1e-3)  # the field is in s, the parameter in ms
     with pytest.raises(ConfigError, match="must be a number, got 'x'"):
         s.check('x')
-    with pytest.raises(ConfigError, match="must be a number, got True"):
+    with pytest.raises(ConfigError, match='must be a number, got True'):
         s.check(True)
     m = spec('mode', ParamType.STRING, 'a', 'a | b', choices=('a', 'b'))
     with pytest.raises(ConfigError, match=r"mode must be one of \['a', 'b'\], got 'c'"):
@@ -61,7 +61,7 @@ def test_params_file_values_are_checked_and_completed(tmp_path):
         node_values(path, 'vla_policy', overrides={'control_rate_hz': 5000})
     with pytest.raises(ConfigError, match=r"unknown parameters \['dry_rn'\]"):
         node_values(path, 'vla_policy', overrides={'dry_rn': True})
-    with pytest.raises(ConfigError, match="one of"):
+    with pytest.raises(ConfigError, match='one of'):
         merge_values(node_table('vla_policy'), {'executor': 'threads'}, 'x')
     assert sim_parameters_from_file(path)['camera_rate_hz'] == 30.0
 

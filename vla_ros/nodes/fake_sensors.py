@@ -18,7 +18,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
-from vla_ros.params.fake_sensors import FAKE_SENSORS_PARAMETERS, STREAMS
+from vla_ros.params.fake_sensors import FAKE_SENSORS_PARAMETERS
 from vla_ros.qos import SENSOR_QOS
 from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros.ros.spin import run_node

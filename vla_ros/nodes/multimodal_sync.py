@@ -14,9 +14,9 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from vla_ros import constants as C
 from vla_ros.core.frame import Frame
+from vla_ros.core.sync.config import sync_config_from_values
 from vla_ros.qos import FRAME_QOS
 from vla_ros.ros.frame_msgs import frame_to_msg
-from vla_ros.core.sync.config import sync_config_from_values
 from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros.ros.sensor_inputs import SensorInputs
 from vla_ros.ros.spin import run_node

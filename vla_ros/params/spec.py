@@ -32,17 +32,17 @@ class ParamType(str, Enum):
 
     @property
     def is_array(self) -> bool:
-        """True for the list types."""
+        """Return True for the list types."""
         return self.value.endswith('_array')
 
     @property
     def element(self) -> ParamType:
-        """Type of one element (the type itself for scalars)."""
+        """Return the scalar type of an array type (a scalar type itself)."""
         return ParamType(self.value[:-len('_array')]) if self.is_array else self
 
     @property
     def phrase(self) -> str:
-        """'a number', 'a list of strings', ... (for error messages)."""
+        """Return 'a number', 'a list of strings', ... (for error messages)."""
         return TYPE_PHRASES[self]
 
 
@@ -54,7 +54,7 @@ TYPE_PHRASES = {
 
 
 def type_of(value: object) -> ParamType | None:
-    """The parameter type of a Python value (None: no parameter type; ``[]``: None)."""
+    """Return the parameter type of a Python value (None: none, or ``[]``)."""
     if isinstance(value, bool):
         return ParamType.BOOL
     if isinstance(value, int):
@@ -71,7 +71,7 @@ def type_of(value: object) -> ParamType | None:
 
 
 def _fits(t: ParamType, value: object) -> bool:
-    """True when ``value`` is of type ``t`` (integers fit doubles; ``[]`` fits every array)."""
+    """Return True when ``value`` fits type ``t`` (ints fit doubles; ``[]`` fits any array)."""
     given = type_of(value)
     if given is t:
         return True
@@ -127,7 +127,7 @@ class ParamSpec:
         self.check(self.default)
 
     def type_cast(self, v: float) -> float | int:
-        """A range bound as this parameter's number type."""
+        """Return a range bound as this parameter's number type."""
         return float(v) if self.type is ParamType.DOUBLE else int(v)
 
     def coerce(self, value: object) -> object:
@@ -166,7 +166,7 @@ class ParamSpec:
 
     @property
     def value(self) -> object:
-        """The default, a fresh copy for lists (safe to hand out)."""
+        """Return the default, a fresh copy for lists (safe to hand out)."""
         return list(self.default) if isinstance(self.default, list) else self.default
 
 

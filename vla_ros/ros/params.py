@@ -47,7 +47,7 @@ def _phrase(t: PType) -> str:
 
 
 def descriptor(s: ParamSpec) -> ParameterDescriptor:
-    """The ``ParameterDescriptor`` of a spec: type, description, range, read_only, choices."""
+    """Return the ``ParameterDescriptor`` of a spec (type, description, range, read_only)."""
     d = ParameterDescriptor(description=s.description, read_only=s.read_only,
                             type=ROS_TYPES[s.type].value)
     if s.range is not None:

@@ -22,12 +22,12 @@ from vla_ros.constants import image_key, Modality
 from vla_ros.core import convert
 from vla_ros.core.frame import Frame
 from vla_ros.core.sync.buffers import AddResult
-from vla_ros.core.sync.config import AUDIO_MSG_TYPES, TACTILE_MSG_TYPES
 from vla_ros.core.sync.synchronizer import MultimodalSynchronizer, SyncConfig, Trigger
 from vla_ros.errors import (CommandTooLongError, ConfigError, ConversionError,
                             MissingModalityError, SyncError, VlaRosError)
-from vla_ros.ros.params import declare_sync_parameters
+from vla_ros.params.sync import AUDIO_MSG_TYPES, TACTILE_MSG_TYPES
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
+from vla_ros.ros.params import declare_sync_parameters
 from vla_ros_msgs.msg import AudioChunk, TactileArray
 
 __all__ = ['SensorInputs', 'declare_sync_parameters']

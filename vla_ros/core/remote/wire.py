@@ -75,12 +75,12 @@ class RemoteConfig:
 
     @classmethod
     def from_values(cls, values: Mapping[str, object]) -> RemoteConfig | None:
-        """The split's settings when parameter ``inference`` is remote, else None."""
+        """Return the split's settings when parameter ``inference`` is remote, else None."""
         mode = _P['inference'].check(values['inference'])
         if mode == 'local':
             return None
-        return cls(**{n: values[f'remote.{n}'] for n in ('max_chunk_age_s', 'jpeg_quality',
-                                                          'audio')})
+        names = ('max_chunk_age_s', 'jpeg_quality', 'audio')
+        return cls(**{n: values[f'remote.{n}'] for n in names})
 
 
 def chunk_age_limit(configured_s: float, horizon: int, dt_s: float, threshold: int) -> float:

@@ -95,7 +95,7 @@ class SessionSettings:
 
     @classmethod
     def from_values(cls, values: Mapping[str, object]) -> SessionSettings:
-        """Settings from parameter values (those of :data:`SESSION_PARAMETERS` present)."""
+        """Build the settings from parameter values (those of :data:`SESSION_PARAMETERS`)."""
         return cls(**{f: values[p] for f, p in SESSION_PARAMETERS.items() if p in values})
 
     def options(self) -> ort.SessionOptions:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -14,8 +14,8 @@ from vla_ros.core.config_utils import coerce_enums
 from vla_ros.core.convert import layout_from_params
 from vla_ros.core.frame import TactileLayout
 from vla_ros.errors import ConfigError, VlaRosError
-from vla_ros.params.sync import (ALL_MODALITIES, AUDIO_MSG_TYPES, DEFAULT_MAX_AGE_S,
-                                 SYNC_PARAMETERS, TACTILE_MSG_TYPES)
+from vla_ros.params.sync import (ALL_MODALITIES, DEFAULT_MAX_AGE_S, SYNC_PARAMETERS,
+                                 TACTILE_MSG_TYPES)
 
 
 class Trigger(str, Enum):
@@ -42,7 +42,7 @@ class StampPolicy(str, Enum):
 
 _P = SYNC_PARAMETERS
 # SyncConfig field -> its parameter (the default and the range check come from there)
-_FIELD_PARAMETERS = {
+FIELD_PARAMETERS = {
     'primary_camera': 'primary_camera', 'trigger': 'trigger', 'timer_rate_hz': 'timer_rate_hz',
     'image_slop_s': 'image_slop_s', 'audio_window_s': 'audio_window_s',
     'audio_rate': 'audio_rate', 'tactile_mode': 'tactile_mode',
@@ -58,7 +58,7 @@ _FIELD_PARAMETERS = {
 
 
 def _default(name: str):
-    """Default of parameter ``name`` (lists as tuples, for a frozen field)."""
+    """Return the default of parameter ``name`` (lists as tuples, for a frozen field)."""
     v = _P[name].value
     return tuple(v) if isinstance(v, list) else v
 
@@ -174,7 +174,7 @@ class SyncConfig:
         bad = [r for r in self.required if r not in keys]
         if bad:
             raise ConfigError(f'required modalities {bad} are not configured; known: {keys}')
-        for name, param in _FIELD_PARAMETERS.items():  # type, range and choices: the spec
+        for name, param in FIELD_PARAMETERS.items():  # type, range and choices: the spec
             _P[param].check(getattr(self, name), label=name)
         if self.image_buffer_s < self.image_slop_s:
             raise ConfigError(f'image_buffer_s ({self.image_buffer_s}) must be >= image_slop_s '
@@ -274,7 +274,7 @@ def sync_config_from_values(v: Mapping[str, object]) -> SyncConfig:
                                         v['tactile_pad_cols'], v['tactile_pad_channels'])
         cameras = tuple(CameraConfig(n, t, n in v['required_cameras'],
                                      n in v['compressed_cameras']) for n, t in zip(cams, topics))
-        fields = {f: v[p] for f, p in _FIELD_PARAMETERS.items()}
+        fields = {f: v[p] for f, p in FIELD_PARAMETERS.items()}
         return SyncConfig(
             cameras=cameras, tactile_layout=layout,
             max_age_s={k.split('.', 1)[1]: v[k] for k in v if k.startswith('max_age_s.')},
