@@ -121,8 +121,9 @@ def read_table(node: Node, table: Iterable[ParamSpec], *, prefix: str = '') -> d
             value = None
         if value is None:
             value = s.value
-        values[s.name] = s.check(list(value) if isinstance(value, (list, tuple)) else value,
-                                 label=prefix + s.name)
+        if s.type.is_array:  # rclpy may hand out array.array for number arrays
+            value = list(value)
+        values[s.name] = s.check(value, label=prefix + s.name)
     return values
 
 
