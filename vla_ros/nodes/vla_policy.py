@@ -32,6 +32,7 @@ from std_msgs.msg import Bool, String
 from vla_ros import constants as C
 from vla_ros.core.control.adapters import ControllerCommand
 from vla_ros.core.control.config import check_bundle, fit_tactile, PolicyConfig
+from vla_ros.core.control.from_params import policy_config_from_values
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.watchdog import ClockWatchdog
 from vla_ros.core.remote.wire import RemoteConfig
@@ -40,11 +41,12 @@ from vla_ros.core.sync.config import fit_history
 from vla_ros.errors import InputMismatchError, VlaRosError
 from vla_ros.qos import LATCHED_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
-from vla_ros.ros.params import (declare_policy_parameters, declare_sync_parameters,
-                                policy_values, read_policy_config, warn_unknown_parameters)
+from vla_ros.ros.params import (declare_policy_parameters, policy_values,
+                                warn_unknown_parameters)
 from vla_ros.ros.policy_monitor import PolicyReporter, weights_msg
 from vla_ros.ros.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
                                  ThreadScheduling, Worker)
+from vla_ros.ros.sensor_inputs import declare_sync_parameters
 from vla_ros.ros.spin import init, spin_until_shutdown
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
@@ -130,8 +132,8 @@ class VlaPolicy(LifecycleNode):
         self.report.note = 'configuring: loading the bundle'
         self.report.publish_status()
         try:
-            cfg = self.cfg = read_policy_config(self)
             values = policy_values(self)
+            cfg = self.cfg = policy_config_from_values(values)
             if not cfg.bundle:
                 raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
             before = thread_ids()

@@ -21,11 +21,8 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from vla_ros.core.control.config import PolicyConfig
-from vla_ros.core.control.from_params import policy_config_from_values
-from vla_ros.core.sync.config import sync_config_from_values, SyncConfig
 from vla_ros.errors import ConfigError
-from vla_ros.params import NODE_PARAMETERS, POLICY_PARAMETERS, SYNC_PARAMETERS
+from vla_ros.params import NODE_PARAMETERS, POLICY_PARAMETERS
 from vla_ros.params.spec import ParamSpec, ParamType
 
 PType = Parameter.Type
@@ -142,16 +139,6 @@ def declare_node_parameters(node: Node, name: str) -> dict[str, object]:
     return values
 
 
-def declare_sync_parameters(node: Node, *, prefix: str = '') -> SyncConfig:
-    """
-    Declare every sync parameter on ``node`` and return the validated :class:`SyncConfig`.
-
-    Names are prefixed by ``prefix``. Raises :class:`ConfigError` quoting bad values.
-    """
-    declare_table(node, SYNC_PARAMETERS.values(), prefix=prefix)
-    return sync_config_from_values(read_table(node, SYNC_PARAMETERS.values(), prefix=prefix))
-
-
 def declare_policy_parameters(node: Node) -> None:
     """Declare every policy parameter once (no-op for already declared ones)."""
     declare_table(node, POLICY_PARAMETERS.values())
@@ -160,11 +147,6 @@ def declare_policy_parameters(node: Node) -> None:
 def policy_values(node: Node) -> dict[str, object]:
     """Return the current value of every policy parameter (unset arrays read as their default)."""
     return read_table(node, POLICY_PARAMETERS.values())
-
-
-def read_policy_config(node: Node) -> PolicyConfig:
-    """Build the PolicyConfig from the declared parameters (ConfigError quotes bad values)."""
-    return policy_config_from_values(policy_values(node))
 
 
 def unknown_overrides(node: Node) -> dict[str, str]:
