@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import sys
 
@@ -69,10 +70,13 @@ def test_params_file_values_are_checked_and_completed(tmp_path):
 def test_the_params_package_and_the_offline_reader_import_no_rclpy():
     """Training reads params files through vla_ros.params: no rclpy, no node code."""
     code = ('import sys, vla_ros.params, vla_ros.params.files, vla_ros.core.control.from_params\n'
-            'import vla_ros.model.dataset\n'
+            'import vla_ros.model.train, vla_ros.harness.sim_config\n'
+            'import vla_ros.lerobot_io.from_bags\n'
+            'from vla_ros.harness.sim_config import policy_node_params, sim_node_params\n'
+            "policy_node_params({'bundle': '-'}); sim_node_params()\n"
             "print(sorted(m for m in sys.modules if m.startswith(('rclpy', 'vla_ros.ros', "
             "'vla_ros.nodes'))))\n")
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, cwd=pathlib.Path(__file__).resolve().parents[2])
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == '[]'
