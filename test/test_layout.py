@@ -29,7 +29,7 @@ import subprocess
 import sys
 
 import pytest
-from vla_ros.ros.params_file import flatten
+from vla_ros.params.files import flatten
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

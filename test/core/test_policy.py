@@ -49,8 +49,9 @@ def build(bundle, cfg: PolicyConfig, **kw):
 
 
 def test_a_local_policy_runs_here_with_the_sync_config_fitted_to_its_bundle(bundle):
-    stack = build(bundle, config(bundle))
+    stack = build(bundle, config(bundle, attribution_rate_hz=0.0))
     assert isinstance(stack.source, LocalChunkSource) and stack.loop.attribution is None
+    assert build(bundle, config(bundle)).loop.attribution is not None  # the default: 1 Hz
     m = stack.loop.manifest
     tactile = next((s for s in m.inputs if s.kind == 'tactile'), None)
     if tactile is not None:  # readings the policy cannot use are rejected at ingest

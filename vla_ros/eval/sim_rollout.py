@@ -57,7 +57,7 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
     result)``: called with the sim time [s] and every chunk that entered the scheduler.
     ``corrupt``: a sensor fault applied to the streams before the sync core sees them.
     """
-    from vla_ros.ros.params_file import policy_config_from_file
+    from vla_ros.core.control.from_params import policy_config_from_file
     world.reset(seed)
     policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
         **(policy_overrides or {}), 'bundle': str(runtime.bundle.path)})

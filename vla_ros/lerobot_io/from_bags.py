@@ -31,8 +31,8 @@ MODALITY_KEYS = ('joints', 'audio', 'tactile', 'language')
 
 
 def _sync_config(cameras: Sequence[str], fps: int, rate: int) -> SyncConfig:
+    from vla_ros.core.control.from_params import policy_config_from_file
     from vla_ros.harness.locate import config_file
-    from vla_ros.ros.params_file import policy_config_from_file
 
     _, sync = policy_config_from_file(config_file(), overrides={'bundle': '-'})
     known = {c.name: c for c in sync.cameras}

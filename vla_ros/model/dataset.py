@@ -37,8 +37,8 @@ def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> 
     model's cameras (in the file's order and ``required`` flags; ConfigError for a camera the
     file does not configure), its joints and its audio window.
     """
+    from vla_ros.core.control.from_params import policy_config_from_file
     from vla_ros.harness.locate import config_file
-    from vla_ros.ros.params_file import policy_config_from_file
 
     _, sync = policy_config_from_file(params_file or config_file(), overrides={'bundle': '-'})
     known = {c.name: c for c in sync.cameras}

@@ -32,17 +32,18 @@ from std_msgs.msg import Bool, String
 from vla_ros import constants as C
 from vla_ros.core.control.adapters import ControllerCommand
 from vla_ros.core.control.config import PolicyConfig
+from vla_ros.core.control.from_params import policy_config_from_values
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.watchdog import ClockWatchdog
+from vla_ros.core.remote.wire import RemoteConfig
 from vla_ros.errors import InputMismatchError, VlaRosError
-from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
-                                         read_policy_config, remote_config, session_settings)
 from vla_ros.qos import LATCHED_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
-from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.params import declare_policy_parameters, policy_values, warn_unknown_parameters
 from vla_ros.ros.policy_monitor import PolicyReporter, weights_msg
 from vla_ros.ros.rt_loop import (ControlLoop, make_executor, thread_ids, thread_scheduling,
                                  ThreadScheduling, Worker)
+from vla_ros.ros.sensor_inputs import declare_sync_parameters
 from vla_ros.ros.spin import init, spin_until_shutdown
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
@@ -62,7 +63,6 @@ class VlaPolicy(LifecycleNode):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('vla_policy', **kwargs)
-        from vla_ros.nodes.sync_params import declare_sync_parameters
         declare_policy_parameters(self)
         self.sync_config = declare_sync_parameters(self)
         self._groups = {k: MutuallyExclusiveCallbackGroup()
@@ -122,17 +122,17 @@ class VlaPolicy(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         from vla_ros.core.bundle.manifest import load_bundle
         from vla_ros.core.policy import build_policy, RemoteLink, RuntimeOptions
-        from vla_ros.core.runtime.session import release_free_memory
+        from vla_ros.core.runtime.session import release_free_memory, SessionSettings
         from vla_ros.ros.remote_client import RemoteClient
         from vla_ros.ros.sensor_inputs import SensorInputs
         self.report.note = 'configuring: loading the bundle'
         self.report.publish_status()
         try:
-            cfg = self.cfg = read_policy_config(self)
             values = policy_values(self)
+            cfg = self.cfg = policy_config_from_values(values)
             if not cfg.bundle:
                 raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
-            remote = remote_config(values)
+            remote = RemoteConfig.from_values(values)
             bundle = load_bundle(cfg.bundle)
             if remote is not None:  # the graph runs on vla_inference; everything else here
                 self.remote = RemoteClient(self, bundle.manifest, remote)
@@ -142,7 +142,7 @@ class VlaPolicy(LifecycleNode):
                 mask=values['mask_modalities'],
                 runtime=RuntimeOptions(
                     providers=tuple(values['providers']),
-                    session=session_settings(values),
+                    session=SessionSettings.from_values(values),
                     text_encoder_resident=bool(values['text_encoder_resident'])),
                 remote=None if remote is None else RemoteLink(remote, self.remote.send))
             self._ort_tids = thread_ids() - before  # onnxruntime's intra-op pool

@@ -12,6 +12,7 @@ from vla_ros.core.control.command_gate import CommandGate, CommandTarget, shown
 from vla_ros.core.control.config import (classify_command, CommandAction, parse_joint_limits,
                                          PolicyConfig)
 from vla_ros.core.control.counters import PolicyCounters, RateMeter
+from vla_ros.core.control.from_params import policy_config_from_file, policy_config_from_values
 from vla_ros.core.control.latency import LeadEstimator
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.measured_pose import MeasuredPose
@@ -65,6 +66,8 @@ __all__ = [
     'limit_step',
     'make_command',
     'parse_joint_limits',
+    'policy_config_from_file',
+    'policy_config_from_values',
     'positions_for',
     'shown',
     'to_command_space',
