@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vla_ros.core.control.actuation import Actuation
 from vla_ros.core.control.adapters import (ActionMapping, AdapterConfig, AdapterKind,
                                            ControllerCommand, make_command, positions_for,
                                            to_command_space, TrajectoryMode)
@@ -25,6 +26,7 @@ from vla_ros.core.control.watchdog import ClockWatchdog
 
 __all__ = [
     'ActionMapping',
+    'Actuation',
     'AdapterConfig',
     'AdapterKind',
     'ChunkDrop',

@@ -26,25 +26,21 @@ import dataclasses
 import threading
 
 import numpy as np
-from vla_ros.core.control.adapters import (ActionMapping, ControllerCommand, make_command,
-                                           positions_for, to_command_space)
+from vla_ros.core.control.actuation import Actuation
+from vla_ros.core.control.adapters import ControllerCommand, to_command_space
 from vla_ros.core.control.chunk_source import ChunkDrop, ChunkRequest, ChunkSource
-from vla_ros.core.control.command_gate import CommandGate, LOG_COMMAND_CHARS
+from vla_ros.core.control.command_gate import CommandGate
 from vla_ros.core.control.config import CommandAction, PolicyConfig
 from vla_ros.core.control.counters import PolicyCounters
 from vla_ros.core.control.latency import LeadEstimator
-from vla_ros.core.control.measured_pose import MeasuredPose
 from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
-from vla_ros.core.control.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
+from vla_ros.core.control.safety import SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.control.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.attribution import LiveAttribution
 from vla_ros.core.runtime.masking import mask_frame
 from vla_ros.core.runtime.policy_runtime import PolicyOutput
 from vla_ros.errors import ConfigError, InputMismatchError, VlaRosError
-
-__all__ = ['CommandOutcome', 'InferenceResult', 'LOG_COMMAND_CHARS', 'PolicyLoop',
-           'TickOutput']
 
 _REASON_CHARS = 300
 
@@ -71,19 +67,16 @@ class PolicyLoop:
         self.source, self.manifest = source, m
         self.config, self.mask, self._clock = config, tuple(mask), clock
         self.period_s = config.period_s(m.dt)
-        self.mode = config.adapter.control_mode(m.action_kind)
-        self.mapping = ActionMapping(m.action_names, config.adapter)
+        mode = config.adapter.control_mode(m.action_kind)
         self.safety = SafetyFilter(SafetyConfig.from_named(
-            m.action_names, config.joint_limits, mode=self.mode, period_s=self.period_s,
+            m.action_names, config.joint_limits, mode=mode, period_s=self.period_s,
             max_frame_age_s=config.max_frame_age_s, max_motion_time_s=config.max_motion_time_s,
             hold_latch_s=config.hold_latch_s))
         self.scheduler = ChunkScheduler(config.scheduler)
-        grip = config.adapter.gripper_action
-        self.aliases = {grip: config.gripper_joint_state or grip}
+        self.actuation = Actuation(m.action_names, config, mode=mode, period_s=self.period_s,
+                                   bounds=self.safety.plausible_bounds())
         self.counters = PolicyCounters()
         self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
-        self._pose = MeasuredPose(self.mapping.action_names, self.aliases,
-                                  *self.safety.plausible_bounds())
         self._lock = threading.Lock()
         self.attribution = attribution
         self.gate = CommandGate(source, max_chars=config.max_command_chars,
@@ -135,14 +128,14 @@ class PolicyLoop:
 
     def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
         """Keep the newest measured joints (``/joint_states``): what a position hold latches."""
-        if not self._pose.update(names, positions):
+        if not self.actuation.pose.update(names, positions):
             self.counters.rejected_messages += 1
             self.counters.last_reject = 'joints: measured position far outside the limits'
 
     @property
     def measured(self) -> np.ndarray | None:
         """Return the newest plausible measured positions [A] in action order, or None."""
-        return self._pose.value
+        return self.actuation.pose.value
 
     def on_reject(self, key: str, reason: str) -> None:
         """
@@ -171,7 +164,7 @@ class PolicyLoop:
             self.lead.reset()
             self.last_inferred_stamp = -1
             self.latest_frame = None
-            self._pose.clear()
+            self.actuation.pose.clear()
             self._last_chunk_ns = None
             if self.source.max_chunk_age_s is not None:
                 self.inflight = False  # requests of the old timeline are forgotten
@@ -449,29 +442,15 @@ class PolicyLoop:
                 pass  # recorded as a frame problem or a fault; the tick below holds
 
     def _current_locked(self) -> np.ndarray | None:
-        """Measured positions in action order: the newest joint_states, else the frame's."""
-        pose = self._pose.value
-        if pose is not None:
-            return pose
-        f = self.latest_frame
-        if f is None:
-            return None
-        pos = positions_for(self.mapping.action_names, f.joint_names, f.joint_positions,
-                            self.aliases)
-        return pos if pos is not None and self.safety.plausible(pos) else None
+        return self.actuation.current(self.latest_frame, self.safety.plausible)
 
     def _command_locked(self, values: np.ndarray, now_ns: int, *,
                         hold: bool) -> ControllerCommand:
-        dt = self.manifest.dt
-        future = None
-        if not hold and self.config.adapter.trajectory_mode.value == 'chunk':
+        dt, future = self.manifest.dt, None
+        if not hold and self.actuation.sends_chunk:
             ahead = self.scheduler.upcoming()
             future = self.safety.limit_future(ahead, dt) if len(ahead) else None
-        cmd = make_command(self.mapping, values, period_s=self.period_s, future=future,
-                           dt_s=dt, hold=hold)
-        if hold and self.mode is ControlMode.VELOCITY:
-            cmd = dataclasses.replace(cmd, gripper=None)  # zero "velocity" would close it
-        return cmd
+        return self.actuation.command(values, hold=hold, dt_s=dt, future=future)
 
     def _hold_locked(self, now_ns: int) -> ControllerCommand | None:
         d = self.safety.step(None, now_ns=now_ns, current=self._current_locked(),
