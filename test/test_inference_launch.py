@@ -24,7 +24,7 @@ def _kw(call: ast.Call, name: str):
 
 
 def test_server_launch_sets_only_declared_parameters_of_a_console_script():
-    from vla_ros.nodes.vla_inference import INFERENCE_PARAMETERS
+    from vla_ros.params import INFERENCE_PARAMETERS
 
     tree = ast.parse(LAUNCH.read_text())
     args = {ast.literal_eval(c.args[0]): _kw(c, 'description')
@@ -43,7 +43,7 @@ def test_server_launch_sets_only_declared_parameters_of_a_console_script():
 
 
 def test_robot_launch_passes_the_inference_mode():
-    from vla_ros.nodes.policy_params import POLICY_PARAMETERS
+    from vla_ros.params import POLICY_PARAMETERS
 
     text = (ROOT / 'launch/robot.launch.py').read_text()
     assert "'inference': LaunchConfiguration('inference')" in text

@@ -9,8 +9,8 @@ README and docs against the launch files and the declared parameter tables (no l
   named in the lines before it), and every such table in README and docs lists exactly the
   file's arguments with the declared defaults;
 - the parameter lists of README (vla_policy, multimodal_sync, fake_sensors) and every
-  ``| Parameter |`` table of the docs name declared parameters (the tables of docs/policy.md,
-  docs/sync.md and docs/sim.md are generated from the declarations: test_param_table.py).
+  ``| Parameter |`` table of the docs name declared parameters (the tables of every node's
+  parameters are generated from vla_ros.params: test/params/test_param_drift.py).
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import pathlib
 import re
 
 import pytest
-from vla_ros.nodes.policy_params import POLICY_PARAMETERS
-from vla_ros.nodes.sim_params import SIM_PARAMETERS
-from vla_ros.nodes.sync_params import SYNC_PARAMETERS
-from vla_ros.nodes.vla_inference import INFERENCE_PARAMETERS
+from vla_ros.params import (FAKE_SENSORS_PARAMETERS, NODE_PARAMETERS, node_table,
+                            POLICY_PARAMETERS, SYNC_PARAMETERS)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAUNCH = {p.name: p for p in sorted((ROOT / 'launch').glob('*.launch.py'))}
@@ -31,19 +29,7 @@ DOCS = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
 BUILTIN = {'use_sim_time'}
 
 
-def _declare_parameter_calls() -> set[str]:
-    """Names the nodes declare one by one (``self.declare_parameter('name', ...)``)."""
-    out = set()
-    for path in (ROOT / 'vla_ros' / 'nodes').glob('*.py'):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and getattr(node.func, 'attr', '') ==
-                    'declare_parameter' and node.args and isinstance(node.args[0], ast.Constant)):
-                out.add(node.args[0].value)
-    return out
-
-
-DECLARED = (set(POLICY_PARAMETERS) | set(SYNC_PARAMETERS) | set(SIM_PARAMETERS) | BUILTIN
-            | set(INFERENCE_PARAMETERS) | _declare_parameter_calls())
+DECLARED = {name for node in NODE_PARAMETERS for name in node_table(node)} | BUILTIN
 ASSIGN = re.compile(r'(?P<p>-p\s+)?(?<![\w.:/-])(?P<name>[A-Za-z_][\w.]*):=')
 LAUNCH_CMD = re.compile(r'ros2 launch vla_ros (?P<file>\S+\.launch\.py)')
 TICKED = re.compile(r'`([a-z][a-z0-9_]*(?:\.(?:[a-z0-9_]+|\*|<[a-z]+>))*)`')
@@ -260,14 +246,13 @@ def _matches(name: str, table: set[str]) -> bool:
 
 def test_readme_parameter_lists_name_declared_parameters():
     readme = (ROOT / 'README.md').read_text()
-    fake = set(_calls(ROOT / 'vla_ros' / 'nodes' / 'fake_sensors.py', 'd'))
     lists = {
         'vla_policy': (_ticked_after(readme, 'Main parameters', 'plus the sync parameters'),
                        set(POLICY_PARAMETERS) | set(SYNC_PARAMETERS)),
         'multimodal_sync': (_ticked_after(readme, 'Key parameters:', 'Full table'),
                             set(SYNC_PARAMETERS)),
-        'fake_sensors': (_ticked_after(readme, '`/joint_states` (100 Hz). Parameters:', '##'),
-                         fake)}
+        'fake_sensors': (_ticked_after(readme, '`/joint_states` (100 Hz). Parameters', '##'),
+                         set(FAKE_SENSORS_PARAMETERS))}
     for node, (names, table) in lists.items():
         assert len(names) >= 5, node
         unknown = [n for n in names if not _matches(n, table)]

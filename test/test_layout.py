@@ -30,7 +30,7 @@ import sys
 
 from helpers import import_graph as ig
 import pytest
-from vla_ros.ros.params_file import flatten
+from vla_ros.params.files import flatten
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -170,30 +170,32 @@ def test_env_sh_puts_the_executables_on_path_in_a_clean_shell():
 # -- import rules (issue 27 items 4-6) -----------------------------------------------------
 # What each part of vla_ros may import (besides itself). A part is a subpackage of vla_ros or
 # one of its top-level modules; '' is vla_ros/__init__.py. Lower parts never import higher
-# ones. harness (process and file infrastructure, the sim's node parameters) sits below data
-# and model because recording and training start nodes and read the sim's parameters;
-# eval drives all of them; only cli (the entry points) imports cli, and nothing imports cli.
-_BASE = {'', 'errors', 'constants'}
+# ones. params (the ROS-free parameter spec) sits below core: the core's config dataclasses
+# are built from it. harness (process and file infrastructure, the sim's node parameters)
+# sits below data and model because recording and training start nodes and read the sim's
+# parameters; eval drives all of them; only cli (the entry points) imports cli, and nothing
+# imports cli.
+_BASE = {'', 'errors', 'constants', 'params'}
 LAYERS: dict[str, set[str]] = {
     '': set(),
     'errors': set(),
     'constants': {'errors'},
     'qos': set(),                                        # rclpy QoS profiles
+    'params': {'', 'errors', 'constants'},               # the ROS-free parameter spec
     'core': _BASE,                                       # ROS-free, torch-free
-    'params': _BASE | {'core'},                          # the ROS-free parameter spec
-    'ros': _BASE | {'core', 'params', 'qos'},            # rclpy adapters
+    'ros': _BASE | {'core', 'qos'},                      # rclpy adapters
     'sim': _BASE | {'core'},
-    'harness': _BASE | {'core', 'params', 'sim'},
-    'nodes': _BASE | {'core', 'params', 'qos', 'ros', 'sim', 'harness'},
-    'data': _BASE | {'core', 'params', 'qos', 'sim', 'harness'},
-    'model': _BASE | {'core', 'params', 'harness', 'data'},
-    'lerobot_io': _BASE | {'core', 'params', 'harness', 'data'},
-    'eval': _BASE | {'core', 'params', 'qos', 'sim', 'harness', 'data', 'model'},
+    'harness': _BASE | {'core', 'sim'},
+    'nodes': _BASE | {'core', 'qos', 'ros', 'sim', 'harness'},
+    'data': _BASE | {'core', 'qos', 'sim', 'harness'},
+    'model': _BASE | {'core', 'harness', 'data'},
+    'lerobot_io': _BASE | {'core', 'harness', 'data'},
+    'eval': _BASE | {'core', 'qos', 'sim', 'harness', 'data', 'model'},
     'cli': {'', 'errors', 'constants', 'qos', 'core', 'params', 'ros', 'sim', 'harness',
             'nodes', 'data', 'model', 'lerobot_io', 'eval', 'cli'},
 }
-# Inside core: frame (and the other top-level modules) <- sync, features <- bundle <- runtime
-# <- control (its factory too) <- remote.
+# Inside core: frame (and the other shared top-level modules, 'top') <- sync, features <-
+# bundle <- runtime <- control <- remote <- policy (core/policy.py: the build_policy factory).
 CORE_LAYERS: dict[str, set[str]] = {
     'top': set(),
     'sync': {'top'},
@@ -202,13 +204,9 @@ CORE_LAYERS: dict[str, set[str]] = {
     'runtime': {'top', 'features', 'bundle'},
     'control': {'top', 'features', 'bundle', 'runtime', 'sync'},
     'remote': {'top', 'features', 'bundle', 'runtime', 'sync', 'control'},
+    'policy': {'top', 'features', 'bundle', 'runtime', 'sync', 'control', 'remote'},
 }
 CORE_TOP_MODULES_MAX = 5
-# Modules the "params" helper of issue 27 is moving into vla_ros/params/ (ROS-free spec);
-# counted as that part until they have moved. Delete each entry as its module moves.
-MOVING_TO_PARAMS = {'vla_ros.ros.params_file', 'vla_ros.ros.param_table',
-                    'vla_ros.nodes.policy_params', 'vla_ros.nodes.sync_params',
-                    'vla_ros.nodes.sim_params'}
 # Optional dependencies: the on-robot runtime (numpy, opencv, onnxruntime, rclpy, tokenizers,
 # yaml) runs without them, so a module that needs them only in one function imports them there.
 OPTIONAL_HEAVY = {'torch', 'transformers', 'lerobot', 'mujoco', 'matplotlib', 'onnx', 'av',
@@ -225,7 +223,7 @@ def imports() -> list[ig.Import]:
 
 
 def _part(module: str) -> str:
-    return 'params' if module in MOVING_TO_PARAMS else ig.package_of(module)
+    return ig.package_of(module)
 
 
 def test_every_part_is_in_the_layer_table():
@@ -238,7 +236,7 @@ def test_every_part_is_in_the_layer_table():
 def _core_part(module: str) -> str:
     """``vla_ros.core.sync.buffers`` -> ``sync``; ``vla_ros.core.frame`` -> ``top``."""
     parts = module.split('.')
-    return parts[2] if len(parts) > 2 and (PACKAGE / 'core' / parts[2]).is_dir() else 'top'
+    return parts[2] if len(parts) > 2 and parts[2] in CORE_LAYERS else 'top'
 
 
 def layer_violations(imports: list[ig.Import]) -> list[str]:
@@ -299,7 +297,7 @@ def function_level_problems(imports: list[ig.Import]) -> list[str]:
     """
     bad = []
     for imp in imports:
-        if not imp.function_level or imp.source in MOVING_TO_PARAMS:  # being rewritten
+        if not imp.function_level:
             continue
         loads = ig.import_closure(imp.target, imports) if imp.internal else {imp.target}
         heavy = (loads & OPTIONAL_HEAVY) - ig.import_closure(imp.source, imports)

@@ -40,8 +40,7 @@ def _kw(call: ast.Call, name: str):
 
 
 def _declared_policy_parameters() -> set[str]:
-    from vla_ros.nodes.policy_params import POLICY_PARAMETERS
-    from vla_ros.nodes.sync_params import SYNC_PARAMETERS
+    from vla_ros.params import POLICY_PARAMETERS, SYNC_PARAMETERS
     return set(POLICY_PARAMETERS) | set(SYNC_PARAMETERS) | {'use_sim_time'}
 
 

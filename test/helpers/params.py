@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from vla_ros.ros.params_file import flatten
+from vla_ros.params.files import flatten
 
 __all__ = ['flatten']

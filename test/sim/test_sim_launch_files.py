@@ -142,7 +142,7 @@ def test_controllers_match_the_description():
 def test_sim_yaml_overrides_declared_parameters():
     cfg = yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
     assert cfg['/**']['ros__parameters']['use_sim_time'] is True
-    from vla_ros.nodes.sim_params import SIM_PARAMETERS
+    from vla_ros.params import SIM_PARAMETERS
     declared = set(SIM_PARAMETERS)
     assert set(cfg) == {'/**', '/**/mujoco_sim', '/**/vla_policy'}  # any namespace
     for key in cfg['/**/mujoco_sim']['ros__parameters']:
@@ -150,12 +150,11 @@ def test_sim_yaml_overrides_declared_parameters():
 
 
 def test_sim_yaml_policy_section_matches_the_robot():
-    from vla_ros.nodes.policy_params import POLICY_PARAMETERS
-    from vla_ros.nodes.sync_params import declare_sync_parameters  # noqa: F401 (exists)
+    from vla_ros.params import POLICY_PARAMETERS, SYNC_PARAMETERS
 
     cfg = flatten(yaml.safe_load((ROOT / 'config' / 'sim.yaml').read_text())
                   ['/**/vla_policy']['ros__parameters'])
-    sync_names = _string_constants(ROOT / 'vla_ros' / 'nodes' / 'sync_params.py')
+    sync_names = set(SYNC_PARAMETERS)
     for key in cfg:
         assert key in POLICY_PARAMETERS or key in sync_names, f'undeclared parameter {key}'
     names = cfg['limits.joints']
@@ -211,7 +210,7 @@ def test_every_node_of_a_launch_file_gets_the_namespace_argument(path):
 
 def test_mujoco_launch_takes_the_bundles_recorded_sensors(tmp_path):
     """mujoco.launch.py = demo/eval: provenance.recorded_with over sim.yaml, then arguments."""
-    from vla_ros.harness.sim_config import bundle_sim_params, bundle_provenance, launch_sim_params
+    from vla_ros.harness.sim_config import bundle_provenance, bundle_sim_params, launch_sim_params
     text = (ROOT / 'launch' / 'mujoco.launch.py').read_text()
     assert "launch_sim_params(LaunchConfiguration('bundle').perform(context)" in text
     bundle = ROOT / 'models' / 'default'

@@ -1,5 +1,5 @@
 """
-Parameter tables of docs/policy.md, sync.md, sim.md and distributed.md, from the declared tables.
+Parameter tables of the docs (one per node, and the shared sync table), from vla_ros.params.
 
 ``python -m vla_ros.cli.param_docs`` rewrites the tables between the markers
 ``<!-- params:NAME -->`` and ``<!-- /params:NAME -->``; ``--check`` exits 1 when a doc
@@ -14,21 +14,24 @@ import pathlib
 import re
 import sys
 
-from vla_ros.nodes.policy_params import POLICY_PARAMETERS
-from vla_ros.nodes.sim_params import SIM_PARAMETERS
-from vla_ros.nodes.sync_params import SYNC_PARAMETERS
-from vla_ros.nodes.vla_inference import INFERENCE_PARAMETERS
-from vla_ros.ros.param_table import ParamSpec
+from vla_ros.params import NODE_PARAMETERS, ParamSpec, SYNC_PARAMETERS
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# marker name -> (doc, the rows of its table); the sync table is shared by two nodes, so the
+# node tables here are each node's own parameters (NODE_PARAMETERS minus the sync table)
+DOCS = {'vla_policy': 'docs/policy.md', 'sync': 'docs/sync.md',
+        'multimodal_sync': 'docs/sync.md', 'mujoco_sim': 'docs/sim.md',
+        'vla_inference': 'docs/distributed.md', 'sim_microphone': 'docs/sim.md',
+        'gz_tactile': 'docs/sim.md', 'fake_sensors': 'README.md'}
 
 
-def _tables() -> dict[str, tuple[pathlib.Path, list[ParamSpec]]]:
-
-    return {'vla_inference': (ROOT / 'docs/distributed.md', list(INFERENCE_PARAMETERS.values())),
-            'mujoco_sim': (ROOT / 'docs/sim.md', list(SIM_PARAMETERS.values())),
-            'vla_policy': (ROOT / 'docs/policy.md', list(POLICY_PARAMETERS.values())),
-            'sync': (ROOT / 'docs/sync.md', list(SYNC_PARAMETERS.values()))}
+def tables() -> dict[str, tuple[pathlib.Path, list[ParamSpec]]]:
+    """Marker name -> (doc path, the rows of its table), one per node plus the sync table."""
+    out = {'sync': (ROOT / DOCS['sync'], list(SYNC_PARAMETERS.values()))}
+    for node, node_tables in NODE_PARAMETERS.items():
+        rows = [s for t in node_tables if t is not SYNC_PARAMETERS for s in t.values()]
+        out[node] = (ROOT / DOCS[node], rows)
+    return out
 
 
 def _default(s: ParamSpec) -> str:
@@ -48,7 +51,11 @@ def markdown(table: Iterable[ParamSpec]) -> str:
         meaning = s.description.replace('|', '/')
         if s.range is not None:
             meaning += f' (range {s.range[0]:g}..{s.range[1]:g})'
-        rows.append(f'| `{s.name}` | {s.type.name.lower()} | {_default(s)} | {meaning} |')
+        if s.choices and not all(c in s.description for c in s.choices):
+            meaning += f' (one of {", ".join(s.choices)})'
+        if not s.read_only:
+            meaning += ' (settable at run time)' if 'settable' not in meaning else ''
+        rows.append(f'| `{s.name}` | {s.type.value} | {_default(s)} | {meaning} |')
     return '\n'.join(rows)
 
 
@@ -66,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--check', action='store_true', help='only compare, exit 1 on drift')
     args = parser.parse_args(argv)
     stale = []
-    for name, (path, table) in _tables().items():
+    for name, (path, table) in tables().items():
         text = path.read_text()
         new = render(text, name, table)
         if new != text:

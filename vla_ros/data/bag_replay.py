@@ -18,7 +18,8 @@ from rosbags.rosbag2 import Reader
 from vla_ros import constants as C
 from vla_ros.core import convert
 from vla_ros.core.frame import Frame
-from vla_ros.core.sync.synchronizer import MultimodalSynchronizer, SyncConfig
+from vla_ros.core.sync import SyncConfig
+from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
 from vla_ros.data import bagio
 from vla_ros.errors import SyncError, VlaRosError
 

@@ -26,7 +26,8 @@ import shutil
 import time
 
 import numpy as np
-from vla_ros.core.bundle.manifest import load_bundle, MANIFEST_NAME, write_manifest
+from vla_ros.core.bundle.contract import MANIFEST_NAME
+from vla_ros.core.bundle.manifest import load_bundle, write_manifest
 from vla_ros.core.runtime.bundle_check import synthetic_frame
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.eval.episode import run_episodes

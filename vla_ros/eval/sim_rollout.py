@@ -2,10 +2,12 @@
 Closed-loop policy rollouts in lockstep with SimWorld, without ROS (a fast diagnostic).
 
 The node's decisions run here unchanged: the same sync core (MultimodalSynchronizer ->
-Frame), the same :class:`~vla_ros.core.control.loop.PolicyLoop` (scheduler, safety filter with
-the limits of ``config/sim.yaml``, holds, masking) and the same controller semantics as the
-sim node. What is missing is DDS and the node's threads: inference takes no simulated time
-(``latency_s`` adds it back), so it tells model problems from deployment problems.
+Frame), the same :class:`~vla_ros.core.control.loop.PolicyLoop` built by the same factory
+(:func:`~vla_ros.core.policy.build_policy`: bundle checks, tactile and history fitting,
+scheduler, safety filter with the limits of ``config/sim.yaml``, holds, masking) and the same
+controller semantics as the sim node. What is missing is DDS and the node's threads:
+inference takes no simulated time (``latency_s`` adds it back), so it tells model problems
+from deployment problems.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 import pathlib
 
-from vla_ros.core.control.loop import PolicyLoop
+from vla_ros.core.control.from_params import policy_config_from_file
 from vla_ros.core.control.outcomes import InferenceResult
 from vla_ros.core.frame import TactileLayout
+from vla_ros.core.policy import build_policy
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
 from vla_ros.errors import SyncError
 from vla_ros.harness.locate import config_file
 from vla_ros.harness.sim_config import bundle_sim_params, lockstep_setup
-from vla_ros.ros.params_file import policy_config_from_file
 from vla_ros.sim.corruption import Corruption
 from vla_ros.sim.lockstep import SimControllers, StreamRates
 from vla_ros.sim.robot import ROBOT
@@ -59,8 +61,10 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
     policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
         **(policy_overrides or {}), 'bundle': str(runtime.bundle.path)})
     now = {'ns': 0}  # the simulated node clock [ns]
+    stack = build_policy(runtime, policy_cfg, clock=lambda: now['ns'], sync_config=sync_cfg,
+                         mask=mask)
+    loop, sync_cfg = stack.loop, stack.sync_config
     sync = MultimodalSynchronizer(sync_cfg, clock=lambda: now['ns'])
-    loop = PolicyLoop(runtime, policy_cfg, mask=mask, clock=lambda: now['ns'])
     loop.activate()
     layout = TactileLayout(tuple(p.name for p in ROBOT.pads),
                            tuple((p.rows, p.cols, 1) for p in ROBOT.pads))

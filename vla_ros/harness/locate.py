@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vla_ros.core.bundle.manifest import MANIFEST_NAME
+from vla_ros.core.bundle.contract import MANIFEST_NAME
 from vla_ros.errors import BundleMissingFileError, ConfigError
 
 PACKAGE = 'vla_ros'
@@ -30,8 +30,7 @@ def default_bundle_candidates() -> list[Path]:
     out.append(Path(__file__).resolve().parents[2] / DEFAULT_BUNDLE_DIR)
     try:
         # optional dependency: ament_index_python (a ROS install; else the checkout)
-        from ament_index_python.packages import (PackageNotFoundError,
-                                                 get_package_share_directory)
+        from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
         try:
             out.append(Path(get_package_share_directory(PACKAGE)) / DEFAULT_BUNDLE_DIR)
         except PackageNotFoundError:
@@ -68,8 +67,7 @@ def config_file(name: str = SIM_CONFIG_NAME) -> Path:
     candidates = [Path(__file__).resolve().parents[2] / 'config' / name]
     try:
         # optional dependency: ament_index_python (a ROS install; else the checkout)
-        from ament_index_python.packages import (PackageNotFoundError,
-                                                 get_package_share_directory)
+        from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
         try:
             candidates.append(Path(get_package_share_directory(PACKAGE)) / 'config' / name)
         except PackageNotFoundError:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import os
 from pathlib import Path
 
+from vla_ros.core.control.from_params import policy_config_from_file
 from vla_ros.errors import ConfigError
 from vla_ros.harness.locate import config_file
 from vla_ros.harness.procs import ros_args
-from vla_ros.ros.params_file import (node_parameters, policy_config_from_file,
-                                     sim_parameters_from_file)
+from vla_ros.params.files import node_parameters, sim_parameters_from_file
 import yaml
 
 SIM_NODE = 'mujoco_sim'

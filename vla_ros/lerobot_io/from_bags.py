@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 from vla_ros import constants as C
+from vla_ros.core.control.from_params import policy_config_from_file
+from vla_ros.core.sync import SyncConfig
 from vla_ros.core.sync.config import CameraConfig
-from vla_ros.core.sync.synchronizer import SyncConfig
 from vla_ros.data import bagio
 from vla_ros.data.bag_replay import bag_topics, Replay, replay
 from vla_ros.errors import ConfigError, DatasetError
 from vla_ros.harness.locate import config_file
 from vla_ros.harness.sim_config import read_recorded_with
 from vla_ros.lerobot_io.staging import IMAGE_PREFIX, StagingMeta, write_episode
-from vla_ros.ros.params_file import policy_config_from_file
 
 ARM, GRIPPER = C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT
 ACTION_NAMES = [*ARM, GRIPPER]

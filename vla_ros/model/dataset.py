@@ -18,14 +18,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+from vla_ros.core.control.from_params import policy_config_from_file
 from vla_ros.core.features.audio import log_mel
 from vla_ros.core.features.image import image_to_tensor, IMAGENET_MEAN, IMAGENET_STD
-from vla_ros.core.sync.synchronizer import SyncConfig
+from vla_ros.core.sync import SyncConfig
 from vla_ros.data.bag_replay import replay, Timeline
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.harness.locate import config_file
 from vla_ros.model.config import ModelConfig
-from vla_ros.ros.params_file import policy_config_from_file
 
 LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample caches)
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 from vla_ros import __version__ as VLA_ROS_VERSION
 from vla_ros.core.bundle.competence import CompetenceSpec
-from vla_ros.core.bundle.manifest import BATCH, write_manifest
+from vla_ros.core.bundle.contract import BATCH
+from vla_ros.core.bundle.manifest import write_manifest
 from vla_ros.core.features.image import IMAGENET_MEAN, IMAGENET_STD
 from vla_ros.errors import ConfigError, ParityError
 from vla_ros.model.config import FROZEN_TEXT_DIMS, Fusion, ModelConfig, TextEncoderKind

@@ -28,7 +28,8 @@ import shutil
 import torch
 from torch import nn
 from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
-from vla_ros.core.bundle.manifest import BATCH, load_bundle, write_manifest
+from vla_ros.core.bundle.contract import BATCH
+from vla_ros.core.bundle.manifest import load_bundle, write_manifest
 from vla_ros.model.export import check_parity, export_onnx, quantize_in_place
 from vla_ros.model.layers import DecoderBlock, EncoderBlock
 import yaml

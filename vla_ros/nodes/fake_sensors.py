@@ -13,15 +13,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from vla_ros import constants as C
+from vla_ros.errors import ConfigError
+from vla_ros.params.fake_sensors import FAKE_SENSORS_PARAMETERS
 from vla_ros.qos import SENSOR_QOS
-from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 
-STREAMS = ('camera', 'audio', 'tactile', 'joints')
 N_PREGENERATED_FRAMES = 8
 
 
@@ -30,22 +31,18 @@ class FakeSensors(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('fake_sensors', **kwargs)
-        d = self._declare
-        self.cameras = list(d('cameras', list(C.DEFAULT_CAMERAS), 'camera names'))
-        self.width = int(d('image_width', 640, 'image width [px]'))
-        self.height = int(d('image_height', 480, 'image height [px]'))
-        camera_hz = float(d('camera_rate_hz', 30.0, 'image rate per camera [Hz]'))
-        self.sample_rate = int(d('sample_rate', C.DEFAULT_SAMPLE_RATE_HZ, 'audio rate [Hz]'))
-        audio_hz = float(d('audio_chunk_rate_hz', 50.0, 'audio chunks per second [Hz]'))
-        tactile_hz = float(d('tactile_rate_hz', 100.0, 'tactile rate [Hz]'))
-        joint_hz = float(d('joint_rate_hz', 100.0, 'joint-state rate [Hz]'))
-        self.joint_names = list(d(
-            'joint_names', [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT], 'joints'))
-        self.enabled = set(d('enabled_streams', list(STREAMS), f'subset of {STREAMS}'))
-        self.joint_center = self._per_joint(d(
-            'joint_center', [0.0], 'sine centre per joint (one value = all joints) [rad, m]'))
-        self.joint_amplitude = self._per_joint(d(
-            'joint_amplitude', [0.3], 'sine amplitude per joint (one value = all) [rad, m]'))
+        v = declare_node_parameters(self, 'fake_sensors')
+        self.cameras = list(v['cameras'])
+        self.width, self.height = int(v['image_width']), int(v['image_height'])
+        camera_hz = float(v['camera_rate_hz'])
+        self.sample_rate = int(v['sample_rate'])
+        audio_hz = float(v['audio_chunk_rate_hz'])
+        tactile_hz = float(v['tactile_rate_hz'])
+        joint_hz = float(v['joint_rate_hz'])
+        self.joint_names = list(v['joint_names'])
+        self.enabled = set(v['enabled_streams'])
+        self.joint_center = self._per_joint(v['joint_center'])
+        self.joint_amplitude = self._per_joint(v['joint_amplitude'])
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self.image_pubs = {
@@ -71,10 +68,6 @@ class FakeSensors(Node):
             f'audio {self.sample_rate}Hz in {self.samples_per_chunk}-sample chunks, '
             f'tactile@{tactile_hz}Hz, joints@{joint_hz}Hz')
 
-    def _declare(self, name: str, default, description: str):
-        return self.declare_parameter(
-            name, default, ParameterDescriptor(description=description)).value
-
     def _per_joint(self, values) -> np.ndarray:
         v = np.asarray(values, dtype=np.float64)
         n = len(self.joint_names)
@@ -87,6 +80,10 @@ class FakeSensors(Node):
     def _on_set_parameters(self, params) -> SetParametersResult:
         for p in params:
             if p.name == 'enabled_streams':
+                try:
+                    FAKE_SENSORS_PARAMETERS['enabled_streams'].check(list(p.value))
+                except ConfigError as e:
+                    return SetParametersResult(successful=False, reason=str(e))
                 self.enabled = set(p.value)
         return SetParametersResult(successful=True)
 

@@ -10,12 +10,11 @@ gz only reports while touching, so a pad without a report for ``hold_s`` reads z
 from __future__ import annotations
 
 import numpy as np
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 from vla_ros.qos import SENSOR_QOS
-from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros.sim.gazebo import ROS_TACTILE_TOPIC_FMT
 from vla_ros.sim.gz_contacts import contacts_to_taxels
 from vla_ros.sim.robot import ROBOT
@@ -26,11 +25,9 @@ class GzTactile(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('gz_tactile', **kwargs)
-        rate = self.declare_parameter('tactile_rate_hz', 100.0, ParameterDescriptor(
-            description='TactileArray rate [Hz]', read_only=True)).value
-        self.hold_ns = int(1e9 * self.declare_parameter('hold_s', 0.05, ParameterDescriptor(
-            description='a pad without a contact report for this long reads 0 [s]',
-            read_only=True)).value)
+        v = declare_node_parameters(self, 'gz_tactile')
+        rate = float(v['tactile_rate_hz'])
+        self.hold_ns = int(1e9 * float(v['hold_s']))
         warn_unknown_parameters(self)
         try:
             # optional dependency: ros_gz_interfaces (installed with Gazebo only)

@@ -27,9 +27,9 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 from vla_ros import constants as C
 from vla_ros.errors import ConfigError, VlaRosError
-from vla_ros.nodes.sim_params import RATE_PARAMETERS, SIM_PARAMETERS
+from vla_ros.params.sim import RATE_PARAMETERS
 from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
-from vla_ros.ros.param_table import declare_table, read_table, warn_unknown_parameters
+from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros.sim.audio import speak
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.trajectory import TrajectoryFollower
@@ -56,8 +56,7 @@ class MujocoSim(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('mujoco_sim', **kwargs)
-        declare_table(self, SIM_PARAMETERS.values())
-        p = read_table(self, SIM_PARAMETERS.values())
+        p = declare_node_parameters(self, 'mujoco_sim')
         self.seed, self.rtf = int(p['seed']), float(p['real_time_factor'])
         cameras = tuple(p['cameras'])
         width, height = int(p['image_width']), int(p['image_height'])
@@ -68,9 +67,6 @@ class MujocoSim(Node):
                                               cameras=cameras), seed=self.seed)
         except VlaRosError as e:
             raise ConfigError(f'mujoco_sim: {e}') from e
-        for name, hz in self.rates.items():
-            if not 0 < hz <= 1000:
-                raise ConfigError(f'{name} rate must be in (0, 1000] Hz, got {hz}')
         self.sample_rate = self.world.config.mic.sample_rate
         self.add_on_set_parameters_callback(self._on_set_parameters)
 

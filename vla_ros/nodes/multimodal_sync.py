@@ -10,15 +10,15 @@ node's fully qualified name). Sensor topics are relative: resolved in the node's
 from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from vla_ros import constants as C
 from vla_ros.core.frame import Frame
+from vla_ros.core.sync.config import sync_config_from_values
 from vla_ros.qos import FRAME_QOS
 from vla_ros.ros.frame_msgs import frame_to_msg
-from vla_ros.ros.param_table import warn_unknown_parameters
-from vla_ros.ros.sensor_inputs import declare_sync_parameters, SensorInputs
+from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
+from vla_ros.ros.sensor_inputs import SensorInputs
 from vla_ros_msgs.msg import MultimodalFrame
 
 __all__ = ['frame_to_msg', 'MultimodalSync']
@@ -29,14 +29,9 @@ class MultimodalSync(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('multimodal_sync', **kwargs)
-        self.publish_images = self.declare_parameter(
-            'publish_images', True, ParameterDescriptor(
-                description='copy images into ~/frame (false: empty Image per camera)',
-                read_only=True)).value
-        period = self.declare_parameter(
-            'diagnostics_period_s', 1.0, ParameterDescriptor(
-                description='period of /diagnostics [s]', read_only=True)).value
-        config = declare_sync_parameters(self)
+        v = declare_node_parameters(self, 'multimodal_sync')
+        self.publish_images, period = bool(v['publish_images']), v['diagnostics_period_s']
+        config = sync_config_from_values(v)
         warn_unknown_parameters(self)
         self.frame_pub = self.create_publisher(MultimodalFrame, '~/frame', FRAME_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, C.DIAGNOSTICS_TOPIC, 10)

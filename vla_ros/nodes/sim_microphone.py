@@ -11,14 +11,13 @@ relative (resolved in the node's namespace).
 from __future__ import annotations
 
 import numpy as np
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from vla_ros import constants as C
 from vla_ros.errors import VlaRosError
 from vla_ros.qos import RELIABLE_QOS, SENSOR_QOS
-from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
 from vla_ros_msgs.msg import AudioChunk, TactileArray
 
@@ -27,9 +26,8 @@ class SimMicrophone(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('sim_microphone', **kwargs)
-        ro = ParameterDescriptor(read_only=True)
-        rate = int(self.declare_parameter('sample_rate', C.DEFAULT_SAMPLE_RATE_HZ, ro).value)
-        chunk_hz = float(self.declare_parameter('audio_chunk_rate_hz', 50.0, ro).value)
+        v = declare_node_parameters(self, 'sim_microphone')
+        rate, chunk_hz = int(v['sample_rate']), float(v['audio_chunk_rate_hz'])
         warn_unknown_parameters(self)
         self.synth = MicrophoneSynth(MicConfig(sample_rate=rate))
         self.n = max(1, round(rate / chunk_hz))

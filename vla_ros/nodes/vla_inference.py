@@ -27,38 +27,19 @@ from vla_ros import constants as C
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.control.counters import RateMeter
 from vla_ros.core.frame import Frame
+from vla_ros.core.policy import open_runtime, RuntimeOptions
 from vla_ros.core.remote.batching import BatchQueue
 from vla_ros.core.remote.wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
-from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
+from vla_ros.core.runtime.policy_runtime import PolicyOutput
 from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.harness.locate import find_default_bundle
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg
 from vla_ros.ros.frame_msgs import frame_from_remote
-from vla_ros.ros.param_table import (as_mapping, declare_table, PType, read_table, spec,
-                                     warn_unknown_parameters)
+from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros_msgs.msg import ActionChunk, RemoteFrame
 
-S, I, D, B, SA = PType.STRING, PType.INTEGER, PType.DOUBLE, PType.BOOL, PType.STRING_ARRAY
-_TABLE = (
-    spec('bundle', S, '', "policy bundle directory ('' = the package's default bundle)"),
-    spec('robots', SA, [''], "namespaces of the robots served, e.g. ['/robot1', '/robot2'] "
-         "('' = this node's namespace)"),
-    spec('batch_window_ms', D, 5.0, 'after the first request, wait at most this long for more '
-         'to run them as one batch (a batch closes early once every robot has one) [ms]',
-         range=(0.0, 1000.0)),
-    spec('max_batch', I, 8, 'most frames in one run (1 = one frame at a time)',
-         range=(1, 1024)),
-    spec('providers', SA, ['CPUExecutionProvider'], 'onnxruntime execution providers, in order '
-         "(e.g. ['CUDAExecutionProvider'] on a GPU server)"),
-    spec('intra_op_threads', I, 0, 'onnxruntime intra-op threads (0 = onnxruntime picks: a '
-         'server has no control loop to leave a core to)', range=(0, 256)),
-    spec('onnxruntime.allow_spinning', B, True, 'intra-op threads spin-wait between operators '
-         '(throughput; a server has no control thread to leave the CPU to)'),
-    spec('diagnostics_period_s', D, 1.0, 'period of /diagnostics [s]', range=(0.01, 3600.0)),
-)
-INFERENCE_PARAMETERS = as_mapping(_TABLE)
 LOG_THROTTLE_S = 2.0
 GIL_SWITCH_INTERVAL_S = 0.0005
 
@@ -85,8 +66,7 @@ class VlaInference(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('vla_inference', **kwargs)
-        declare_table(self, _TABLE)
-        v = read_table(self, _TABLE)
+        v = declare_node_parameters(self, 'vla_inference')
         warn_unknown_parameters(self)
         path = str(v['bundle'])
         if not path:
@@ -94,10 +74,9 @@ class VlaInference(Node):
         robots = list(dict.fromkeys(str(r) for r in v['robots'])) or ['']
         if len({topic(r, '') for r in robots}) != len(robots):
             raise ConfigError(f'robots {robots}: two entries name the same namespace')
-        self.runtime = PolicyRuntime(
-            load_bundle(path), providers=tuple(v['providers']), text_encoder_resident=True,
-            session=SessionSettings(intra_op_threads=int(v['intra_op_threads']),
-                                    allow_spinning=bool(v['onnxruntime.allow_spinning'])))
+        self.runtime = open_runtime(load_bundle(path), RuntimeOptions(
+            providers=tuple(v['providers']), text_encoder_resident=True,
+            session=SessionSettings.from_values(v)))
         m = self.runtime.manifest
         self.model_id, max_batch = m.model_id, int(v['max_batch'])
         fixed = [s.name for s in (*m.inputs, *m.outputs) if s.shape[:1] != (-1,)]

@@ -29,27 +29,23 @@ from std_msgs.msg import Bool, String
 from vla_ros import constants as C
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.control.adapters import ControllerCommand
-from vla_ros.core.control.config import check_bundle, fit_tactile, PolicyConfig
+from vla_ros.core.control.config import PolicyConfig
+from vla_ros.core.control.from_params import policy_config_from_values
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.watchdog import ClockWatchdog
-from vla_ros.core.remote.loop import RemotePolicyLoop, RemoteRuntime
-from vla_ros.core.runtime.masking import check_mask
-from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-from vla_ros.core.runtime.session import release_free_memory
-from vla_ros.core.sync.config import fit_history
+from vla_ros.core.policy import build_policy, RemoteLink, RuntimeOptions
+from vla_ros.core.remote.wire import RemoteConfig
+from vla_ros.core.runtime.session import release_free_memory, SessionSettings
 from vla_ros.errors import InputMismatchError, VlaRosError
-from vla_ros.nodes.policy_params import (declare_policy_parameters, policy_values,
-                                         read_policy_config, remote_config, session_settings)
-from vla_ros.nodes.sync_params import declare_sync_parameters
 from vla_ros.qos import LATCHED_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg, ControllerOutputs, to_time
-from vla_ros.ros.param_table import warn_unknown_parameters
+from vla_ros.ros.params import declare_policy_parameters, policy_values, warn_unknown_parameters
 from vla_ros.ros.policy_debug import DebugImage
 from vla_ros.ros.policy_monitor import PolicyReporter, weights_msg
 from vla_ros.ros.remote_client import RemoteClient
 from vla_ros.ros.rt_loop import (ControlLoop, thread_ids, thread_scheduling, ThreadScheduling,
                                  Worker)
-from vla_ros.ros.sensor_inputs import SensorInputs
+from vla_ros.ros.sensor_inputs import declare_sync_parameters, SensorInputs
 from vla_ros_msgs.msg import ActionChunk, ModalityWeights, PolicyStatus
 
 WATCH_PERIOD_MAX_S = 0.1
@@ -128,36 +124,30 @@ class VlaPolicy(LifecycleNode):
         self.report.note = 'configuring: loading the bundle'
         self.report.publish_status()
         try:
-            cfg = self.cfg = read_policy_config(self)
             values = policy_values(self)
+            cfg = self.cfg = policy_config_from_values(values)
             if not cfg.bundle:
                 raise VlaRosError('parameter bundle is empty: point it at a policy bundle')
+            remote = RemoteConfig.from_values(values)
+            bundle = load_bundle(cfg.bundle)
+            if remote is not None:  # the graph runs on vla_inference; everything else here
+                self.remote = RemoteClient(self, bundle.manifest, remote)
             before = thread_ids()
-            remote = remote_config(values)
-            bundle, resident = load_bundle(cfg.bundle), bool(values['text_encoder_resident'])
-            runtime = PolicyRuntime(bundle, providers=tuple(values['providers']),
-                                    session=session_settings(values),
-                                    text_encoder_resident=resident) if remote is None else \
-                RemoteRuntime(bundle, providers=tuple(values['providers']),
-                              text_encoder_resident=resident)
+            stack = build_policy(
+                bundle, cfg, clock=self._now, sync_config=self.sync_config,
+                mask=values['mask_modalities'],
+                runtime=RuntimeOptions(
+                    providers=tuple(values['providers']),
+                    session=SessionSettings.from_values(values),
+                    text_encoder_resident=bool(values['text_encoder_resident'])),
+                remote=None if remote is None else RemoteLink(remote, self.remote.send))
             self._ort_tids = thread_ids() - before  # onnxruntime's intra-op pool
             self._inference_sched = (thread_scheduling(values['inference_scheduling'],
                                                        values['inference_nice']),
                                      int(values['inference_nice']))
-            m = runtime.manifest
-            problems = check_bundle(m, cfg, cameras=[c.name for c in self.sync_config.cameras],
-                                    joint_names=self.sync_config.joint_names)
-            if problems:
-                raise VlaRosError('bundle does not fit the robot config: ' + '; '.join(problems))
-            mask = check_mask(values['mask_modalities'])
-            if remote is None:
-                self.loop = PolicyLoop(runtime, cfg, clock=self._now, mask=mask)
-            else:  # the graph runs on vla_inference; everything else stays here
-                self.remote = RemoteClient(self, m, remote)
-                self.loop = self.remote.loop = RemotePolicyLoop(
-                    runtime, cfg, remote, self.remote.send, clock=self._now, mask=mask)
-                self.remote.on_result = self._publish_result
-            self.sync_config = fit_history(fit_tactile(self.sync_config, m), m)
+            self.loop, self.sync_config, m = stack.loop, stack.sync_config, stack.loop.manifest
+            if self.remote is not None:
+                self.remote.bind(stack.source, self._publish_result)
         except VlaRosError as e:
             self.get_logger().error(f'configure failed: {e}')
             self.report.config_fault = f'configure failed: {e}'
@@ -338,7 +328,7 @@ class VlaPolicy(LifecycleNode):
 
     def _publish_result(self, res) -> None:
         """Preview a chunk that entered the scheduler (and its weights / debug image)."""
-        m, out = self.loop.runtime.manifest, res.output
+        m, out = self.loop.manifest, res.output
         self.chunk_pub.publish(action_chunk_msg(
             res.actions, names=m.action_names, units=m.action_units, kind=out.kind, dt=out.dt,
             model_id=m.model_id, due_ns=out.frame_stamp_ns, frame_stamp_ns=out.frame_stamp_ns,

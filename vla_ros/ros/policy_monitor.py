@@ -167,7 +167,7 @@ class PolicyReporter:
         if loop is not None and loop.active:
             state, reason, command = loop.snapshot()
             return status_msg(stamp=stamp, state=state, reason=self._reason(reason),
-                              command=command, model_id=loop.runtime.manifest.model_id,
+                              command=command, model_id=loop.manifest.model_id,
                               dry_run=node.cfg.dry_run, c=loop.counters)
         dry_run = bool(node.get_parameter('dry_run').value)
         if self.config_fault:
@@ -178,7 +178,7 @@ class PolicyReporter:
                                         model_id='', dry_run=dry_run)
         return lifecycle_status_msg(stamp=stamp, state=Lifecycle.INACTIVE,
                                     reason=self._reason(NOT_ACTIVE),
-                                    model_id=loop.runtime.manifest.model_id, dry_run=dry_run)
+                                    model_id=loop.manifest.model_id, dry_run=dry_run)
 
     def publish_status(self) -> None:
         """Publish ``~/status`` (at status_rate_hz while active, 1 Hz before, and on changes)."""

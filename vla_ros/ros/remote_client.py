@@ -4,7 +4,8 @@
 Publishes each frame the loop wants a chunk for as a ``RemoteFrame`` on ``vla/remote/frame``
 (relative: a robot launched in namespace ``/robot1`` uses ``/robot1/vla/remote/frame``) and
 hands every ``ActionChunk`` from ``vla/remote/chunk`` to
-:meth:`~vla_ros.core.remote.loop.RemotePolicyLoop.on_chunk`, which decides whether it is used.
+:meth:`~vla_ros.core.remote.source.RemoteChunkSource.on_chunk`, which matches it to its request
+(the policy loop decides whether it is used).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from vla_ros.core.bundle.manifest import Manifest
+from vla_ros.core.bundle.contract import Manifest
+from vla_ros.core.control.chunk_source import ChunkSource
 from vla_ros.core.control.outcomes import InferenceResult
 from vla_ros.core.convert import stamp_to_ns
 from vla_ros.core.frame import Frame
-from vla_ros.core.remote.loop import RemotePolicyLoop
+from vla_ros.core.remote.source import RemoteChunkSource
 from vla_ros.core.remote.wire import (camera_wires, REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC,
                                       RemoteConfig)
+from vla_ros.errors import ConfigError
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
 from vla_ros.ros.frame_msgs import remote_frame_msg
 from vla_ros.ros.spin import SHUTDOWN_POLL_S
@@ -47,16 +50,18 @@ def remote_client_name(policy_node: str) -> str:
 
 class RemoteClient:
     """
-    Publisher of requests and subscriber of chunks for one :class:`RemotePolicyLoop`.
+    Publisher of requests and subscriber of chunks for one :class:`RemoteChunkSource`.
 
-    :param on_result: called with every chunk that entered the scheduler (the preview).
+    ``send`` is the source's way out (:class:`~vla_ros.core.policy.RemoteLink`); :meth:`bind`
+    names the source that takes the chunks and ``on_result``, called with every chunk that
+    entered the scheduler (the preview).
     """
 
     def __init__(self, node: Node, manifest: Manifest, config: RemoteConfig) -> None:
         self.node, self.config = node, config
         self.model_id, self.wires = manifest.model_id, camera_wires(manifest)
         self.modalities = manifest.modalities
-        self.loop: RemotePolicyLoop | None = None
+        self.source: RemoteChunkSource | None = None
         self.on_result: Callable[[InferenceResult], None] | None = None
         self.last_bytes = 0
         self.pub = node.create_publisher(RemoteFrame, REMOTE_FRAME_TOPIC, REMOTE_FRAME_QOS)
@@ -83,6 +88,13 @@ class RemoteClient:
         while not self._stop.is_set() and self._node.context.ok():
             self._executor.spin_once(timeout_sec=SHUTDOWN_POLL_S)
 
+    def bind(self, source: ChunkSource,
+             on_result: Callable[[InferenceResult], None] | None = None) -> None:
+        """Hand the chunks to ``source`` (the one that sends through :meth:`send`)."""
+        if not isinstance(source, RemoteChunkSource):
+            raise ConfigError(f'the remote client feeds a RemoteChunkSource, not {source!r}')
+        self.source, self.on_result = source, on_result
+
     def send(self, frame: Frame) -> None:
         """Encode and publish one request (the loop's inference worker calls this)."""
         msg = remote_frame_msg(frame, model_id=self.model_id, wires=self.wires,
@@ -91,27 +103,27 @@ class RemoteClient:
         self.pub.publish(msg)
 
     def _on_chunk(self, msg: ActionChunk) -> None:
-        loop = self.loop
-        if loop is None:
+        source = self.source
+        if source is None:
             return
         names = list(msg.action_names)
         try:
             values = np.asarray(msg.values, np.float64).reshape(int(msg.horizon), len(names))
         except ValueError:
-            loop.remote_counters.rejected += 1
+            source.reject()
             self.node.get_logger().warning(
                 f'remote chunk rejected: {len(msg.values)} values for horizon {msg.horizon} x '
                 f'{len(names)} actions', throttle_duration_sec=2.0)
             return
-        res = loop.on_chunk(stamp_to_ns(msg.frame_stamp), values, kind=msg.kind, names=names,
-                            dt=float(msg.dt), model_id=msg.model_id,
-                            latency_ms=float(msg.inference_latency) * 1e3)
+        res = source.on_chunk(stamp_to_ns(msg.frame_stamp), values, kind=msg.kind,
+                              names=names, dt=float(msg.dt), model_id=msg.model_id,
+                              latency_ms=float(msg.inference_latency) * 1e3)
         if res is not None and self.on_result is not None:
             self.on_result(res)
 
     def diagnostics(self) -> list[KeyValue]:
         """Key-values of the split for the policy's diagnostic status."""
-        c = self.loop.remote_counters if self.loop is not None else None
+        c = self.source.counters if self.source is not None else None
         if c is None:
             return []
         values = {'remote_requests': c.requests, 'remote_chunks': c.chunks,

@@ -21,13 +21,15 @@ from std_msgs.msg import Float32MultiArray, String
 from vla_ros.constants import image_key, Modality
 from vla_ros.core import convert
 from vla_ros.core.frame import Frame
+from vla_ros.core.sync import SyncConfig, Trigger
 from vla_ros.core.sync.buffers import AddResult
-from vla_ros.core.sync.config import AUDIO_MSG_TYPES, TACTILE_MSG_TYPES
-from vla_ros.core.sync.synchronizer import MultimodalSynchronizer, SyncConfig, Trigger
+from vla_ros.core.sync.config import sync_config_from_values
+from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
 from vla_ros.errors import (CommandTooLongError, ConfigError, ConversionError,
                             MissingModalityError, SyncError, VlaRosError)
-from vla_ros.nodes.sync_params import declare_sync_parameters
+from vla_ros.params.sync import AUDIO_MSG_TYPES, SYNC_PARAMETERS, TACTILE_MSG_TYPES
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
+from vla_ros.ros.params import declare_table, read_table
 from vla_ros_msgs.msg import AudioChunk, TactileArray
 
 __all__ = ['SensorInputs', 'declare_sync_parameters']
@@ -37,6 +39,16 @@ LOG_THROTTLE_S = 5.0
 # smaller max_command_chars); they are logged truncated to LOG_COMMAND_CHARS.
 MAX_COMMAND_CHARS = 4096
 LOG_COMMAND_CHARS = 80
+
+
+def declare_sync_parameters(node: Node, *, prefix: str = '') -> SyncConfig:
+    """
+    Declare every sync parameter on ``node`` and return the validated :class:`SyncConfig`.
+
+    Names are prefixed by ``prefix``. Raises :class:`ConfigError` quoting bad values.
+    """
+    declare_table(node, SYNC_PARAMETERS.values(), prefix=prefix)
+    return sync_config_from_values(read_table(node, SYNC_PARAMETERS.values(), prefix=prefix))
 
 
 class SensorInputs:

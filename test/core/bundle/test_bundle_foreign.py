@@ -17,8 +17,9 @@ import numpy as np
 import onnx
 from onnx import helper, TensorProto
 import pytest
+from vla_ros.core.bundle.contract import FILL_IN
 from vla_ros.core.bundle.draft import draft_manifest, ExportStyle, write_draft
-from vla_ros.core.bundle.manifest import FILL_IN, load_bundle, write_manifest
+from vla_ros.core.bundle.manifest import load_bundle, write_manifest
 from vla_ros.core.runtime.prompt_tokens import PromptTokens
 from vla_ros.errors import BundleIncompleteError, BundleManifestError
 import yaml

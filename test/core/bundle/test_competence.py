@@ -109,7 +109,8 @@ def test_manifest_round_trip_and_colour_offset_must_fit():
 def strict_bundle(tmp_path_factory):
     """Make a random bundle whose competence accepts its two training commands only."""
     from helpers.bundles import make_random_bundle
-    from vla_ros.core.bundle.manifest import MANIFEST_NAME, write_manifest
+    from vla_ros.core.bundle.contract import MANIFEST_NAME
+    from vla_ros.core.bundle.manifest import write_manifest
     import yaml
     d = make_random_bundle(tmp_path_factory.mktemp('competence'))
     raw = yaml.safe_load((d / MANIFEST_NAME).read_text())
@@ -124,6 +125,7 @@ def strict_bundle(tmp_path_factory):
 def test_runtime_and_loop_refuse_and_hold(strict_bundle):
     from vla_ros import constants as C
     from vla_ros.core.control.adapters import AdapterConfig
+    from vla_ros.core.control.chunk_source import LocalChunkSource
     from vla_ros.core.control.config import CommandAction, PolicyConfig
     from vla_ros.core.control.loop import PolicyLoop
     from vla_ros.core.control.safety import SafetyState
@@ -136,7 +138,7 @@ def test_runtime_and_loop_refuse_and_hold(strict_bundle):
                        adapter=AdapterConfig(joints=C.DEFAULT_ARM_JOINTS,
                                              gripper_controller='gripper_controller'),
                        max_command_rate_hz=0.0)
-    loop = PolicyLoop(rt, cfg, clock=lambda: 10**10)
+    loop = PolicyLoop(LocalChunkSource(rt), cfg, clock=lambda: 10**10)
     loop.activate()
     loop.on_joint_state(C.DEFAULT_ARM_JOINTS + (C.DEFAULT_GRIPPER_JOINT,), np.zeros(7))
     out = loop.on_command('push the blue cube left', 10**10)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from vla_ros.core.control.adapters import (ActionMapping, AdapterConfig, AdapterKind, make_command,
                                            positions_for, to_command_space)
-from vla_ros.core.control.config import (check_bundle, classify_command, CommandAction,
-                                         parse_joint_limits, PolicyConfig)
+from vla_ros.core.control.bundle_fit import check_bundle
+from vla_ros.core.control.config import (classify_command, CommandAction, parse_joint_limits,
+                                         PolicyConfig)
 from vla_ros.core.control.safety import ControlMode, SafetyConfig, SafetyFilter
 from vla_ros.errors import ConfigError
 

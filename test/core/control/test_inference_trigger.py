@@ -1,8 +1,8 @@
 """
 When the policy loop asks for a new chunk.
 
-The frame trigger and its rate cap, and the evaluation-only added latency (a tiny random
-bundle, a fake clock, no ROS).
+The frame trigger and its rate cap, and the evaluation-only added latency, a wrapper around the
+chunk source built by ``build_policy`` (a tiny random bundle, a fake clock, no ROS).
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from helpers.runtime_fixtures import full_frame, JOINTS
 import pytest
 from vla_ros import constants as C
 from vla_ros.core.control.adapters import AdapterConfig
+from vla_ros.core.control.chunk_source import DelayedChunkSource, LocalChunkSource
 from vla_ros.core.control.config import PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.scheduler import SchedulerConfig
+from vla_ros.core.policy import build_policy
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.core.sync.config import SyncConfig
 from vla_ros.errors import ConfigError
 
 MS = 1_000_000
@@ -29,14 +32,20 @@ def bundle(tmp_path_factory):
     return make_random_bundle(tmp_path_factory.mktemp('trigger'))
 
 
-def make_loop(bundle, **sched) -> tuple[PolicyLoop, list[int]]:
+def make_loop(bundle, *, added_latency_s: float = 0.0,
+              **sched) -> tuple[PolicyLoop, list[int]]:
     clock = [10_000 * MS]
     cfg = PolicyConfig(bundle=str(bundle), control_rate_hz=50.0,
                        scheduler=SchedulerConfig(smoothing='none', **sched),
                        adapter=AdapterConfig(joints=C.DEFAULT_ARM_JOINTS,
                                              gripper_controller='gripper_controller'),
-                       max_command_rate_hz=0.0)
-    loop = PolicyLoop(PolicyRuntime.from_bundle(bundle), cfg, clock=lambda: clock[0])
+                       max_command_rate_hz=0.0, eval_added_latency_s=added_latency_s)
+    if added_latency_s > 0:  # as the node builds it
+        loop = build_policy(PolicyRuntime.from_bundle(bundle), cfg, clock=lambda: clock[0],
+                            sync_config=SyncConfig()).loop
+    else:
+        loop = PolicyLoop(LocalChunkSource(PolicyRuntime.from_bundle(bundle)), cfg,
+                          clock=lambda: clock[0])
     loop.activate()
     loop.on_command('pick up the red cube', clock[0])
     return loop, clock
@@ -80,12 +89,14 @@ def test_frame_trigger_rate_cap(bundle):
 
 
 def test_added_latency_delays_every_chunk_and_is_validated(bundle):
-    loop, clock = make_loop(bundle)
-    loop.config = dataclasses.replace(loop.config, eval_added_latency_s=0.15)
+    loop, clock = make_loop(bundle, added_latency_s=0.15)
+    assert isinstance(loop.source, DelayedChunkSource) and loop.source.delay_s == 0.15
     clock[0] += 20 * MS
     t0 = time.monotonic()
     assert frame(loop, clock[0])
     assert time.monotonic() - t0 >= 0.15
+    assert loop.counters.chunks == 1
+    assert not isinstance(make_loop(bundle)[0].source, DelayedChunkSource)
     with pytest.raises(ConfigError, match='eval_added_latency_s'):
         dataclasses.replace(loop.config, eval_added_latency_s=-1.0)
     with pytest.raises(ConfigError, match='max_inference_rate_hz'):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from vla_ros import constants as C
 from vla_ros.core.control.adapters import AdapterConfig
+from vla_ros.core.control.chunk_source import LocalChunkSource
 from vla_ros.core.control.config import CommandAction, PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.safety import SafetyState
@@ -53,8 +54,8 @@ def make_loop(bundles, kind='ok', mask=(), **cfg) -> tuple[PolicyLoop, Clock]:
                               gripper_controller='gripper_controller'),
         **{'hold_latch_s': 0.5, 'max_command_rate_hz': 0.0, **cfg})
     clock = Clock()
-    loop = PolicyLoop(PolicyRuntime.from_bundle(bundles[kind]), config, clock=clock,
-                      mask=mask)
+    loop = PolicyLoop(LocalChunkSource(PolicyRuntime.from_bundle(bundles[kind])), config,
+                      clock=clock, mask=mask)
     loop.activate()
     return loop, clock
 
@@ -213,7 +214,7 @@ def test_masked_language_reaches_neither_frame_nor_runtime(bundles):
     assert loop.on_frame(frame_at(clock.t, command='pick up the red cube'))
     res = loop.infer()
     assert res is not None and res.frame.command == '' and not res.frame.present['language']
-    assert loop.runtime._command == ''
+    assert loop.source.runtime._command == ''
 
 
 class GatedRuntime(PolicyRuntime):
@@ -236,7 +237,7 @@ def test_new_command_resets_the_chunk_even_with_one_in_flight(bundles):
 
     loop, clock = make_loop(bundles)
     rt = GatedRuntime.from_bundle(bundles['ok'])
-    loop.runtime = rt
+    loop.source = LocalChunkSource(rt)
     loop.on_command('pick up the red cube', clock.t)
     assert not run_for(loop, clock, 0.3)[-1].command.hold  # moving on the first command
     n = loop.counters.chunks
@@ -303,7 +304,7 @@ def test_a_command_never_waits_for_a_running_inference(bundles):
     busy, release = threading.Event(), threading.Event()
 
     def inference():
-        with loop._runtime_lock:  # what infer() holds while the graph runs
+        with loop.source.lock:  # what infer() holds while the graph runs
             busy.set()
             release.wait(2.0)
 

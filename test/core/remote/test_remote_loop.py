@@ -1,5 +1,5 @@
 """
-The robot side of the split without ROS: RemotePolicyLoop with a real bundle and a fake clock.
+The robot side of the split without ROS: PolicyLoop on a RemoteChunkSource, a fake clock.
 
 The "server" is a real PolicyRuntime on the same bundle, called by the test where a network
 would deliver; what the robot does with late, lost, foreign and superseded chunks is checked
@@ -16,11 +16,12 @@ import pytest
 from vla_ros import constants as C
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.control.adapters import AdapterConfig
+from vla_ros.core.control.chunk_source import ChunkRequest, LocalChunkSource
 from vla_ros.core.control.config import PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.safety import SafetyState
 from vla_ros.core.control.scheduler import SchedulerConfig
-from vla_ros.core.remote.loop import RemotePolicyLoop, RemoteRuntime
+from vla_ros.core.remote.source import RemoteChunkSource
 from vla_ros.core.remote.wire import RemoteConfig
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.errors import ConfigError, InputMismatchError
@@ -52,14 +53,16 @@ def config(bundle, **kw) -> PolicyConfig:
 
 
 class Robot:
-    """A RemotePolicyLoop, its clock and the requests it sent (the network in between)."""
+    """A PolicyLoop on a remote source, its clock and the requests it sent (the network)."""
 
     def __init__(self, bundle, **kw) -> None:
         self.t = 10_000 * MS
         self.sent: list = []
-        self.loop = RemotePolicyLoop(
-            RemoteRuntime(load_bundle(bundle)), config(bundle, **kw),
-            RemoteConfig(max_chunk_age_s=MAX_AGE_S), self.sent.append, clock=lambda: self.t)
+        cfg = config(bundle, **kw)
+        self.source = RemoteChunkSource(
+            load_bundle(bundle), RemoteConfig(max_chunk_age_s=MAX_AGE_S), self.sent.append,
+            clock=lambda: self.t, inference_threshold=cfg.scheduler.inference_threshold)
+        self.loop = PolicyLoop(self.source, cfg, clock=lambda: self.t)
         self.loop.activate()
 
     def frame(self):
@@ -76,7 +79,7 @@ class Robot:
         actions = override.pop('actions', out.actions)
         kw = {'kind': out.kind, 'names': m.action_names, 'dt': out.dt, 'model_id': m.model_id}
         kw.update(override)
-        return self.loop.on_chunk(f.stamp_ns, actions, **kw)
+        return self.source.on_chunk(f.stamp_ns, actions, **kw)
 
     def tick(self, n: int = 1):
         for _ in range(n):
@@ -87,7 +90,7 @@ class Robot:
 
 def test_the_remote_chunk_equals_the_local_one(bundle, server):
     robot = Robot(bundle)
-    local = PolicyLoop(PolicyRuntime.from_bundle(bundle), config(bundle),
+    local = PolicyLoop(LocalChunkSource(PolicyRuntime.from_bundle(bundle)), config(bundle),
                        clock=lambda: robot.t)
     local.activate()
     for loop in (robot.loop, local):
@@ -100,7 +103,7 @@ def test_the_remote_chunk_equals_the_local_one(bundle, server):
     ref = local.infer(f)
     np.testing.assert_array_equal(res.actions, ref.actions)
     assert robot.tick().state is SafetyState.RUNNING
-    assert robot.loop.remote_counters.chunks == 1
+    assert robot.source.counters.chunks == 1
 
 
 def test_no_chunk_for_max_chunk_age_holds_then_a_new_command_is_needed(bundle, server):
@@ -123,7 +126,7 @@ def test_no_chunk_for_max_chunk_age_holds_then_a_new_command_is_needed(bundle, s
         robot.frame()
         out = robot.tick()
     assert out.state is SafetyState.IDLE and 'send a new command' in out.reason
-    lost = robot.loop.remote_counters.lost
+    lost = robot.source.counters.lost
     assert lost >= 1  # unanswered requests were given up and asked again
     # the link is back: a chunk for a frame sent now is not obeyed without a new command
     robot.frame()
@@ -138,7 +141,7 @@ def test_no_chunk_for_max_chunk_age_holds_then_a_new_command_is_needed(bundle, s
 
 def test_late_foreign_unknown_and_superseded_chunks_are_dropped_and_counted(bundle, server):
     robot = Robot(bundle)
-    c = robot.loop.remote_counters
+    c = robot.source.counters
     robot.loop.on_command('pick up the red cube', robot.t)
     robot.frame()
     robot.t += int(MAX_AGE_S * 1e9) + MS  # the chunk arrives after max_chunk_age_s
@@ -151,7 +154,7 @@ def test_late_foreign_unknown_and_superseded_chunks_are_dropped_and_counted(bund
     robot.frame()
     robot.loop.on_command('pick up the blue cube', robot.t)  # the command changed meanwhile
     assert robot.answer(server) is None and c.superseded == 1
-    bad = np.full((robot.loop.runtime.manifest.horizon, 7), np.nan)
+    bad = np.full((robot.loop.manifest.horizon, 7), np.nan)
     robot.t += MS
     robot.frame()
     assert robot.answer(server, actions=bad) is None and c.rejected == 2
@@ -164,16 +167,19 @@ def test_sync_scheduler_mode_is_refused(bundle):
         Robot(bundle, scheduler=SchedulerConfig(mode='sync'))
 
 
-def test_remote_runtime_refuses_to_run_the_graph(bundle):
-    rt = RemoteRuntime(load_bundle(bundle))
-    with pytest.raises(Exception, match='vla_inference'):
-        rt.infer(full_frame(0))
+def test_the_remote_source_sends_and_answers_later(bundle):
+    sent: list = []
+    source = RemoteChunkSource(load_bundle(bundle), RemoteConfig(), sent.append,
+                               clock=lambda: 0, inference_threshold=4)
+    f = full_frame(0)
+    assert source.request(ChunkRequest(f, 0, f.command, 0)) is None and sent == [f]
+    assert source.max_chunk_age_s > 0 and source.name == 'vla_inference'
 
 
 def test_a_frame_the_server_would_refuse_is_a_frame_problem_here(bundle):
     robot = Robot(bundle)
     robot.loop.on_command('pick up the red cube', robot.t)
-    assert 'joints' in robot.loop.runtime.manifest.required_modalities
+    assert 'joints' in robot.loop.manifest.required_modalities
     f = dataclasses.replace(full_frame(0, joints=False), stamp_ns=robot.t)
     assert robot.loop.on_frame(f)
     with pytest.raises(InputMismatchError, match='joints'):

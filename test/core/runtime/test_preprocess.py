@@ -130,8 +130,8 @@ def test_slice_and_delta_from_state_make_absolute_targets():
 
 
 def test_sync_core_serves_the_history_from_its_buffers():
-    from vla_ros.core.sync.config import fit_history
-    from vla_ros.core.sync.synchronizer import CameraConfig, MultimodalSynchronizer, SyncConfig
+    from vla_ros.core.control.bundle_fit import fit_history
+    from vla_ros.core.sync import CameraConfig, MultimodalSynchronizer, SyncConfig
 
     cfg = fit_history(SyncConfig(cameras=(CameraConfig('front'),), joint_names=tuple(J),
                                  modalities=('image', 'joints')), parse_manifest(dp_raw()))

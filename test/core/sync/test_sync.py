@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from vla_ros.core.frame import TactileLayout
+from vla_ros.core.sync import CameraConfig, SyncConfig
 from vla_ros.core.sync.buffers import AddResult, StampedBuffer
-from vla_ros.core.sync.synchronizer import CameraConfig, MultimodalSynchronizer, SyncConfig
+from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
 from vla_ros.errors import (ConfigError, JointNameError, LayoutError, MissingModalityError,
                             NonFiniteError, SampleRateError, StampError, StampOutlierError)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from vla_ros.core.frame import TactileLayout
-from vla_ros.core.sync.synchronizer import CameraConfig, MultimodalSynchronizer, SyncConfig
+from vla_ros.core.sync import CameraConfig, SyncConfig
+from vla_ros.core.sync.synchronizer import MultimodalSynchronizer
 from vla_ros.errors import ConfigError, LayoutError, SampleRateError, ValueRangeError
 
 MS = 1_000_000

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from vla_ros.core.bundle.competence import (CommandNotUnderstood, CompetenceCheck, CompetenceSpec,
                                             training_commands, Verdict)
+from vla_ros.core.bundle.contract import ActionKind, Bundle, InputKind, Manifest, TensorSpec
 from vla_ros.core.bundle.draft import Draft, draft_manifest, export_style, ExportStyle, write_draft
-from vla_ros.core.bundle.manifest import (ActionKind, Bundle, check_onnx_against_specs, InputKind,
-                                          load_bundle, Manifest, manifest_warnings, parse_manifest,
-                                          sha256_file, TensorSpec, write_manifest)
+from vla_ros.core.bundle.manifest import (check_onnx_against_specs, load_bundle, manifest_warnings,
+                                          parse_manifest, sha256_file, write_manifest)
 from vla_ros.core.bundle.schema import check_keys, name_diff, placeholders
 from vla_ros.core.bundle.spec_fields import (action_post, input_specs, tokenizer_files,
                                              tokenizer_path)

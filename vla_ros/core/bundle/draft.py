@@ -8,7 +8,7 @@ or history axis, uint8); the export style (:class:`ExportStyle`: openpi, SmolVLA
 plain) sets the image defaults (``resize: pad`` and ``[-1, 1]`` for the SigLIP towers of
 openpi and SmolVLA). What the graph cannot say -- joint names, normalization stats, the
 action step ``dt``, the history spacing, the prompt template, an unrecognised input -- is
-written as :data:`~vla_ros.core.bundle.manifest.FILL_IN`, which
+written as :data:`~vla_ros.core.bundle.contract.FILL_IN`, which
 :func:`~vla_ros.core.bundle.load_bundle` refuses (``BundleIncompleteError``, naming each
 place) until a person fills it in.
 """
@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from vla_ros.core.bundle.manifest import BATCH, FILL_IN, MANIFEST_NAME, sha256_file
+from vla_ros.core.bundle.contract import BATCH, FILL_IN, MANIFEST_NAME
+from vla_ros.core.bundle.manifest import sha256_file
 from vla_ros.core.bundle.schema import placeholders
 from vla_ros.core.features.tokenizer import pad_token
 from vla_ros.errors import BundleError, UsageError

@@ -1,5 +1,5 @@
 """
-Parse and validate the version-2 fields of a manifest into the :mod:`bundle_v2` specs.
+Parse and validate the version-2 fields of a manifest into the :mod:`.specs` dataclasses.
 
 :func:`input_specs` (per input) and :func:`action_post` (the action section) are called by
 :func:`~vla_ros.core.bundle.parse_manifest`, so a bad field fails the load with its specific
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from vla_ros.core.bundle.contract import Manifest, TensorSpec
 from vla_ros.core.bundle.specs import (ActionPost, ActionReference, enum_value, float_values,
                                        HistorySpec, ImageSpec, int_value, NoiseSpec, TokensSpec)
 from vla_ros.errors import (ActionSpecError, HistorySpecError, ImageSpecError, StateSpecError,
@@ -20,11 +21,11 @@ IMAGE_KINDS = ('image', 'image_stack')
 HISTORY_KINDS = ('image', 'image_stack', 'joints')
 
 
-def _pre(spec: Any) -> dict[str, Any]:
+def _pre(spec: TensorSpec) -> dict[str, Any]:
     return spec.preprocessing
 
 
-def _image(spec: Any, frames: int) -> ImageSpec:
+def _image(spec: TensorSpec, frames: int) -> ImageSpec:
     pre = _pre(spec)
     w = f'input {spec.name!r}'
     stacked = pre['kind'] == 'image_stack'
@@ -52,7 +53,7 @@ def _image(spec: Any, frames: int) -> ImageSpec:
     return img
 
 
-def _history_flag(spec: Any) -> bool:
+def _history_flag(spec: TensorSpec) -> bool:
     flag = _pre(spec).get('history', False)
     if not isinstance(flag, bool):
         raise HistorySpecError(f'bundle.yaml input {spec.name!r}.history: expected true or '
@@ -60,7 +61,7 @@ def _history_flag(spec: Any) -> bool:
     return flag
 
 
-def _joint_stats(spec: Any) -> None:
+def _joint_stats(spec: TensorSpec) -> None:
     """Stats as many numbers as joints, std > 0 (a single value would broadcast silently)."""
     pre = _pre(spec)
     w = f'input {spec.name!r}'
@@ -78,7 +79,7 @@ def _joint_stats(spec: Any) -> None:
                                  f'{pre[key]!r}')
 
 
-def _joints(spec: Any, frames: int) -> None:
+def _joints(spec: TensorSpec, frames: int) -> None:
     pre = _pre(spec)
     n = len(pre['joint_names']) * (2 if pre.get('use_velocities') else 1)
     width = pre.get('pad_to', n)
@@ -94,7 +95,7 @@ def _joints(spec: Any, frames: int) -> None:
                              + (f' padded to {width}' if width != n else '') + ')')
 
 
-def _tokens(spec: Any) -> TokensSpec:
+def _tokens(spec: TensorSpec) -> TokensSpec:
     pre = _pre(spec)
     tok = pre['tokenizer']
     t = TokensSpec(name=spec.name, tokenizer_kind=tok.get('kind'),
@@ -109,7 +110,7 @@ def _tokens(spec: Any) -> TokensSpec:
     return t
 
 
-def input_specs(m: Any) -> dict[str, Any]:
+def input_specs(m: Manifest) -> dict[str, ImageSpec | TokensSpec | NoiseSpec]:
     """
     Validate the version-2 fields of a parsed manifest; return the typed spec per input name.
 
@@ -119,7 +120,7 @@ def input_specs(m: Any) -> dict[str, Any]:
     hist: HistorySpec | None = m.history
     frames = hist.frames if hist else 1
     by_name = {s.name: s for s in m.inputs}
-    out: dict[str, Any] = {}
+    out: dict[str, ImageSpec | TokensSpec | NoiseSpec] = {}
     for s in m.inputs:
         kind = s.kind
         if kind in HISTORY_KINDS and _history_flag(s) and hist is None:
@@ -162,7 +163,7 @@ def input_specs(m: Any) -> dict[str, Any]:
     return out
 
 
-def action_post(m: Any, act: dict[str, Any]) -> ActionPost:
+def action_post(m: Manifest, act: dict[str, Any]) -> ActionPost:
     """Validate ``action.slice`` / ``reference`` / ``delta_joints`` against the output shape."""
     out = next(o for o in m.outputs if o.name == m.action_output)
     a = len(m.action_names)
@@ -205,7 +206,7 @@ def action_post(m: Any, act: dict[str, Any]) -> ActionPost:
                       delta_joints=tuple(delta or ()))
 
 
-def tokenizer_files(m: Any) -> set[str]:
+def tokenizer_files(m: Manifest) -> set[str]:
     """Tokenizer files that ``text_tokens`` inputs name (must be in the bundle and hashed)."""
     return {str(s.preprocessing['tokenizer']['file']) for s in m.inputs
             if s.kind == 'text_tokens' and s.preprocessing['tokenizer'].get('file')}

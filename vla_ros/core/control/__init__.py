@@ -1,14 +1,19 @@
-"""The decisions of vla_policy: policy loop, chunk scheduler, safety, adapters."""
+"""The decisions of vla_policy: policy loop, chunk sources, chunk scheduler, safety, adapters."""
 
 from __future__ import annotations
 
+from vla_ros.core.control.actuation import Actuation
 from vla_ros.core.control.adapters import (ActionMapping, AdapterConfig, AdapterKind,
                                            ControllerCommand, make_command, positions_for,
                                            to_command_space, TrajectoryMode)
+from vla_ros.core.control.bundle_fit import check_bundle, fit_history, fit_sync, fit_tactile
+from vla_ros.core.control.chunk_source import (ChunkDrop, ChunkRequest, ChunkSource,
+                                               DelayedChunkSource, LocalChunkSource)
 from vla_ros.core.control.command_gate import CommandGate, CommandTarget, shown
-from vla_ros.core.control.config import (check_bundle, classify_command, CommandAction,
-                                         fit_tactile, parse_joint_limits, PolicyConfig)
+from vla_ros.core.control.config import (classify_command, CommandAction, parse_joint_limits,
+                                         PolicyConfig)
 from vla_ros.core.control.counters import PolicyCounters, RateMeter
+from vla_ros.core.control.from_params import policy_config_from_file, policy_config_from_values
 from vla_ros.core.control.latency import LeadEstimator
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.measured_pose import MeasuredPose
@@ -21,9 +26,13 @@ from vla_ros.core.control.watchdog import ClockWatchdog
 
 __all__ = [
     'ActionMapping',
+    'Actuation',
     'AdapterConfig',
     'AdapterKind',
+    'ChunkDrop',
+    'ChunkRequest',
     'ChunkScheduler',
+    'ChunkSource',
     'ClockWatchdog',
     'CommandAction',
     'CommandGate',
@@ -31,9 +40,11 @@ __all__ = [
     'CommandTarget',
     'ControlMode',
     'ControllerCommand',
+    'DelayedChunkSource',
     'InferenceResult',
     'InferenceTrigger',
     'LeadEstimator',
+    'LocalChunkSource',
     'MeasuredPose',
     'PolicyConfig',
     'PolicyCounters',
@@ -51,10 +62,14 @@ __all__ = [
     'TrajectoryMode',
     'check_bundle',
     'classify_command',
+    'fit_history',
+    'fit_sync',
     'fit_tactile',
     'limit_step',
     'make_command',
     'parse_joint_limits',
+    'policy_config_from_file',
+    'policy_config_from_values',
     'positions_for',
     'shown',
     'to_command_space',

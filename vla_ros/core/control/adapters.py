@@ -14,10 +14,19 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
-from vla_ros import constants as C
 from vla_ros.core.config_utils import coerce_enums
 from vla_ros.core.control.safety import ControlMode
 from vla_ros.errors import ConfigError
+from vla_ros.params.policy import POLICY_PARAMETERS
+
+_P = POLICY_PARAMETERS
+# AdapterConfig field -> its parameter (default and checks from there); joints: see
+# PolicyConfig (``controller.joints``, empty for twist)
+ADAPTER_PARAMETERS = {
+    'kind': 'controller.kind', 'controller': 'controller.name',
+    'trajectory_mode': 'controller.trajectory_mode', 'point_time_s': 'controller.point_time_s',
+    'gripper_controller': 'gripper.controller', 'gripper_action': 'gripper.action',
+    'twist_topic': 'twist.topic', 'twist_stamped': 'twist.stamped'}
 
 
 class AdapterKind(str, Enum):
@@ -57,15 +66,15 @@ class AdapterConfig:
     :ivar twist_stamped: publish TwistStamped instead of Twist.
     """
 
-    kind: AdapterKind = AdapterKind.JOINT_TRAJECTORY
-    controller: str = 'arm_controller'
+    kind: AdapterKind = AdapterKind(_P['controller.kind'].default)
+    controller: str = _P['controller.name'].default
     joints: tuple[str, ...] = ()
-    trajectory_mode: TrajectoryMode = TrajectoryMode.POINT
-    point_time_s: float = 0.0
-    gripper_controller: str = ''
-    gripper_action: str = 'gripper_joint'
-    twist_topic: str = C.TWIST_TOPIC
-    twist_stamped: bool = False
+    trajectory_mode: TrajectoryMode = TrajectoryMode(_P['controller.trajectory_mode'].default)
+    point_time_s: float = _P['controller.point_time_s'].default
+    gripper_controller: str = _P['gripper.controller'].default
+    gripper_action: str = _P['gripper.action'].default
+    twist_topic: str = _P['twist.topic'].default
+    twist_stamped: bool = _P['twist.stamped'].default
 
     def __post_init__(self) -> None:
         coerce_enums(self, {'kind': AdapterKind, 'trajectory_mode': TrajectoryMode})
@@ -80,6 +89,8 @@ class AdapterConfig:
             raise ConfigError(f'twist fields must be among {TWIST_FIELDS}, got {bad!r}')
         if self.point_time_s < 0:
             raise ConfigError(f'point_time_s must be >= 0, got {self.point_time_s!r}')
+        for name, param in ADAPTER_PARAMETERS.items():  # type, range, choices: the spec
+            _P[param].check(getattr(self, name), label=name)
         if not self.controller and self.kind is not AdapterKind.TWIST:
             raise ConfigError('controller name must not be empty')
 

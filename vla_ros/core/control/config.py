@@ -1,36 +1,47 @@
 """
 Policy node configuration (ROS-free).
 
-Validated settings, language command checks and the bundle-vs-robot compatibility check done in
-``on_configure``.
+Validated settings and language command checks (the bundle-vs-robot checks:
+:mod:`~vla_ros.core.control.bundle_fit`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
-import math
-from typing import Any
 import unicodedata
 
-import numpy as np
-from vla_ros.core.control.adapters import ActionMapping, AdapterConfig, AdapterKind, TrajectoryMode
+from vla_ros.core.control.adapters import AdapterConfig
 from vla_ros.core.control.scheduler import SchedulerConfig
 from vla_ros.errors import ConfigError
+from vla_ros.params.policy import LIMIT_KEYS, POLICY_PARAMETERS
 
+_P = POLICY_PARAMETERS
+MS = 1e-3  # [s] per [ms]
 STOP_WORDS = ('stop', 'halt')
 # Texts longer than this many times max_command_chars are rejected unscanned (whitespace
 # collapsing could at most shrink them by this factor in any plausible command).
 COMMAND_SCAN_FACTOR = 4
-LIMIT_KEYS = ('lower', 'upper', 'max_velocity', 'max_acceleration')
+# PolicyConfig field -> (its parameter, field value per parameter unit): default and range
+FIELD_PARAMETERS = {
+    'bundle': ('bundle', 1), 'control_rate_hz': ('control_rate_hz', 1),
+    'dry_run': ('dry_run', 1), 'max_command_chars': ('max_command_chars', 1),
+    'max_command_rate_hz': ('max_command_rate_hz', 1),
+    'max_frame_age_s': ('max_frame_age_s', 1), 'hold_latch_s': ('hold_latch_s', 1),
+    'clock_timeout_s': ('clock_timeout_s', 1), 'max_motion_time_s': ('max_motion_time_s', 1),
+    'status_rate_hz': ('status_rate_hz', 1), 'gripper_joint_state': ('gripper.joint_state', 1),
+    'debug_image': ('debug_image', 1), 'eval_added_latency_s': ('eval_added_latency_ms', MS),
+    'attribution_rate_hz': ('attribution_rate_hz', 1)}
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
     """
     Settings of the ``vla_policy`` node (one ROS parameter each, see docs/policy.md).
+
+    Defaults and range checks come from :data:`~vla_ros.params.policy.POLICY_PARAMETERS`
+    (:data:`FIELD_PARAMETERS` maps the fields to parameters).
 
     :ivar bundle: policy bundle directory.
     :ivar control_rate_hz: control tick rate [Hz]; 0 = the bundle's 1/dt.
@@ -46,7 +57,6 @@ class PolicyConfig:
         wall time stops the robot until a new command [s].
     :ivar max_motion_time_s: hold after moving this long without a new command (0 = off) [s].
     :ivar status_rate_hz: PolicyStatus rate (also published on every change) [Hz].
-    :ivar intra_op_threads: onnxruntime intra-op threads (1 keeps the control timer on time).
     :ivar joint_limits: ``{name: {lower, upper, max_velocity, max_acceleration}}`` [rad, rad/s..].
     :ivar gripper_joint_state: joint_states name of the gripper (position hold) ('' = same
         as the gripper action name).
@@ -57,46 +67,28 @@ class PolicyConfig:
         later than its inference finished, as if the policy were that much slower [s].
     """
 
-    bundle: str = ''
-    control_rate_hz: float = 0.0
+    bundle: str = _P['bundle'].default
+    control_rate_hz: float = _P['control_rate_hz'].default
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
-    adapter: AdapterConfig = field(default_factory=lambda: AdapterConfig(joints=('j',)))
-    dry_run: bool = True
-    max_command_chars: int = 200
-    max_command_rate_hz: float = 20.0
-    max_frame_age_s: float = 0.2
-    hold_latch_s: float = 1.0
-    clock_timeout_s: float = 0.5
-    max_motion_time_s: float = 0.0
-    status_rate_hz: float = 2.0
-    intra_op_threads: int = 1
+    adapter: AdapterConfig = field(default_factory=lambda: AdapterConfig(
+        joints=tuple(_P['controller.joints'].default)))
+    dry_run: bool = _P['dry_run'].default
+    max_command_chars: int = _P['max_command_chars'].default
+    max_command_rate_hz: float = _P['max_command_rate_hz'].default
+    max_frame_age_s: float = _P['max_frame_age_s'].default
+    hold_latch_s: float = _P['hold_latch_s'].default
+    clock_timeout_s: float = _P['clock_timeout_s'].default
+    max_motion_time_s: float = _P['max_motion_time_s'].default
+    status_rate_hz: float = _P['status_rate_hz'].default
     joint_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    gripper_joint_state: str = ''
-    debug_image: bool = False
-    eval_added_latency_s: float = 0.0
-    attribution_rate_hz: float = 0.0
+    gripper_joint_state: str = _P['gripper.joint_state'].default
+    debug_image: bool = _P['debug_image'].default
+    eval_added_latency_s: float = _P['eval_added_latency_ms'].default * MS
+    attribution_rate_hz: float = _P['attribution_rate_hz'].default
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.control_rate_hz) and 0 <= self.control_rate_hz <= 1000):
-            raise ConfigError(f'control_rate_hz must be in [0, 1000] (0 = bundle rate), got '
-                              f'{self.control_rate_hz!r}')
-        if self.max_command_chars < 1:
-            raise ConfigError(f'max_command_chars must be >= 1, got {self.max_command_chars!r}')
-        if not (self.max_frame_age_s > 0):
-            raise ConfigError(f'max_frame_age_s must be > 0, got {self.max_frame_age_s!r}')
-        for key in ('max_command_rate_hz', 'hold_latch_s', 'eval_added_latency_s',
-                    'attribution_rate_hz'):
-            v = getattr(self, key)
-            if not (math.isfinite(v) and v >= 0):
-                raise ConfigError(f'{key} must be >= 0, got {v!r}')
-        if not (math.isfinite(self.clock_timeout_s) and self.clock_timeout_s > 0):
-            raise ConfigError(f'clock_timeout_s must be > 0, got {self.clock_timeout_s!r}')
-        if not (self.max_motion_time_s >= 0):
-            raise ConfigError(f'max_motion_time_s must be >= 0, got {self.max_motion_time_s!r}')
-        if not (self.status_rate_hz > 0):
-            raise ConfigError(f'status_rate_hz must be > 0, got {self.status_rate_hz!r}')
-        if self.intra_op_threads < 0:
-            raise ConfigError(f'intra_op_threads must be >= 0, got {self.intra_op_threads!r}')
+        for name, (param, scale) in FIELD_PARAMETERS.items():  # type, range: from the spec
+            _P[param].check(getattr(self, name), label=name, scale=scale)
         for name, lim in self.joint_limits.items():
             bad = set(lim) - set(LIMIT_KEYS)
             if bad:
@@ -154,49 +146,3 @@ def parse_joint_limits(names: Sequence[str], values: Mapping[str, Sequence[float
         for n, v in zip(names, arr):
             out[n][key] = float(v)
     return out
-
-
-def fit_tactile(sync_config: Any, manifest: Any) -> Any:
-    """
-    Return the sync config with ``tactile_size`` set to the bundle's tactile input size.
-
-    Only when no layout is configured: tactile readings the policy cannot use are then rejected at
-    ingest (counted) instead of faulting the runtime.
-    """
-    spec = next((s for s in manifest.inputs if s.kind == 'tactile'), None)
-    if spec is None or sync_config.tactile_layout is not None or sync_config.tactile_size:
-        return sync_config
-    return dataclasses.replace(sync_config, tactile_size=int(np.prod(spec.shape[1:])))
-
-
-def check_bundle(manifest: Any, config: PolicyConfig, *, cameras: Sequence[str] = (),
-                 joint_names: Sequence[str] = ()) -> list[str]:
-    """
-    Problems between a bundle manifest and the robot config ([] = compatible).
-
-    Checks: adapter vs action kind, every controller joint (and gripper) produced by the
-    bundle, the bundle's cameras configured in sync, proprio joints in ``joint_names``.
-    """
-    problems: list[str] = []
-    try:
-        config.adapter.control_mode(manifest.action_kind)
-    except ConfigError as e:
-        problems.append(str(e))
-    try:
-        ActionMapping(manifest.action_names, config.adapter)
-    except ConfigError as e:
-        problems.append(str(e))
-    if cameras:
-        missing = [c for c in manifest.cameras if c not in cameras]
-        if missing:
-            problems.append(f'bundle cameras {missing} not configured (sync cameras '
-                            f'{list(cameras)})')
-    if joint_names:
-        missing = [j for j in manifest.joint_names if j not in joint_names]
-        if missing:
-            problems.append(f'bundle proprio joints {missing} not in sync joint_names '
-                            f'{list(joint_names)}')
-    if (config.adapter.kind is AdapterKind.JOINT_TRAJECTORY and
-            config.adapter.trajectory_mode is TrajectoryMode.CHUNK and manifest.horizon < 2):
-        problems.append('trajectory_mode chunk needs a bundle horizon >= 2')
-    return problems

@@ -1,14 +1,22 @@
 """
 The decisions of ``vla_policy`` in one ROS-free object: :class:`PolicyLoop`.
 
-It owns the runtime, the chunk scheduler, the safety filter, the controller mapping, the
-modality mask, the language command and its generation, holds and clock jumps. A host (the
-node, the offline rollout, a test) feeds it events and calls :meth:`PolicyLoop.infer` and
-:meth:`PolicyLoop.tick`; the host owns threads, timing and messages (ros2_control's
-controller shape: the controller keeps its state, the manager owns the clock).
+It owns the chunk scheduler, the safety filter, the controller mapping, the modality mask,
+the language command and its generation, holds and clock jumps; chunks come from a
+:class:`~vla_ros.core.control.chunk_source.ChunkSource` (the bundle run here, or a remote
+server). A host (the node, the offline rollout, a test) feeds it events and calls
+:meth:`PolicyLoop.infer` and :meth:`PolicyLoop.tick`; the host owns threads, timing and
+messages (ros2_control's controller shape: the controller keeps its state, the manager owns
+the clock). :func:`vla_ros.core.policy.build_policy` builds it for a bundle.
+
+Chunks that come later (remote) are never trusted (docs/distributed.md): one whose frame is
+older than ``max_chunk_age_s`` on arrival, for an older command or that does not fit is
+dropped; none for ``max_chunk_age_s`` holds, ``hold_latch_s`` more stops the command; a
+request unanswered for ``max_chunk_age_s`` is asked again.
 
 Thread safety: every method may be called from any thread; one internal lock guards the
-state and is never held while the policy runs (:meth:`infer` computes outside it).
+state and is never held while the policy runs (:meth:`infer` computes outside it); a
+source's own lock is never held while it calls :meth:`on_chunk`.
 """
 
 from __future__ import annotations
@@ -16,27 +24,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 import dataclasses
 import threading
-import time
 
 import numpy as np
-from vla_ros.core.control.adapters import (ActionMapping, ControllerCommand, make_command,
-                                           positions_for, to_command_space)
-from vla_ros.core.control.command_gate import CommandGate, LOG_COMMAND_CHARS
+from vla_ros.core.control.actuation import Actuation
+from vla_ros.core.control.adapters import ControllerCommand, to_command_space
+from vla_ros.core.control.chunk_source import ChunkDrop, ChunkRequest, ChunkSource
+from vla_ros.core.control.command_gate import CommandGate
 from vla_ros.core.control.config import CommandAction, PolicyConfig
 from vla_ros.core.control.counters import PolicyCounters
 from vla_ros.core.control.latency import LeadEstimator
-from vla_ros.core.control.measured_pose import MeasuredPose
 from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
-from vla_ros.core.control.safety import ControlMode, SafetyConfig, SafetyFilter, SafetyState
+from vla_ros.core.control.safety import SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.control.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.attribution import LiveAttribution
 from vla_ros.core.runtime.masking import mask_frame
-from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
-from vla_ros.errors import InputMismatchError, VlaRosError
-
-__all__ = ['CommandOutcome', 'InferenceResult', 'LOG_COMMAND_CHARS', 'PolicyLoop',
-           'TickOutput']
+from vla_ros.core.runtime.policy_runtime import PolicyOutput
+from vla_ros.errors import ConfigError, InputMismatchError, VlaRosError
 
 _REASON_CHARS = 300
 
@@ -45,41 +49,42 @@ class PolicyLoop:
     """
     Runs one bundle under one :class:`PolicyConfig`.
 
-    :param runtime: the loaded bundle.
+    :param source: where chunks come from (the bundle run here, or a remote server).
     :param config: the node settings (limits, scheduler, adapter, timeouts).
     :param mask: modalities the policy sees as absent (``mask_modalities``).
     :param clock: ``() -> ns`` on the host's clock (the clock the frames are stamped on: ROS
         time, sim time); stamps chunk arrival after inference. Required (no uptime default).
+    :param attribution: per-modality weights computed after a chunk entered (local only).
     """
 
-    def __init__(self, runtime: PolicyRuntime, config: PolicyConfig, *,
-                 clock: Callable[[], int], mask: Sequence[str] = ()) -> None:
-        m = runtime.manifest
-        self.runtime, self.config, self.mask, self._clock = runtime, config, tuple(mask), clock
+    def __init__(self, source: ChunkSource, config: PolicyConfig, *,
+                 clock: Callable[[], int], mask: Sequence[str] = (),
+                 attribution: LiveAttribution | None = None) -> None:
+        m = source.manifest
+        if source.max_chunk_age_s is not None and config.scheduler.mode is SchedulerMode.SYNC:
+            raise ConfigError('scheduler.mode sync blocks the control tick on inference; it '
+                              'cannot wait for a remote server (use async)')
+        self.source, self.manifest = source, m
+        self.config, self.mask, self._clock = config, tuple(mask), clock
         self.period_s = config.period_s(m.dt)
-        self.mode = config.adapter.control_mode(m.action_kind)
-        self.mapping = ActionMapping(m.action_names, config.adapter)
+        mode = config.adapter.control_mode(m.action_kind)
         self.safety = SafetyFilter(SafetyConfig.from_named(
-            m.action_names, config.joint_limits, mode=self.mode, period_s=self.period_s,
+            m.action_names, config.joint_limits, mode=mode, period_s=self.period_s,
             max_frame_age_s=config.max_frame_age_s, max_motion_time_s=config.max_motion_time_s,
             hold_latch_s=config.hold_latch_s))
         self.scheduler = ChunkScheduler(config.scheduler)
-        grip = config.adapter.gripper_action
-        self.aliases = {grip: config.gripper_joint_state or grip}
+        self.actuation = Actuation(m.action_names, config, mode=mode, period_s=self.period_s,
+                                   bounds=self.safety.plausible_bounds())
         self.counters = PolicyCounters()
         self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
-        self._pose = MeasuredPose(self.mapping.action_names, self.aliases,
-                                  *self.safety.plausible_bounds())
         self._lock = threading.Lock()
-        self._runtime_lock = threading.Lock()  # PolicyRuntime is one-caller-at-a-time
-        self.attribution = (LiveAttribution(runtime, config.attribution_rate_hz,
-                                            lock=self._runtime_lock)
-                            if config.attribution_rate_hz > 0 else None)
-        self.gate = CommandGate(runtime, max_chars=config.max_command_chars,
+        self.attribution = attribution
+        self.gate = CommandGate(source, max_chars=config.max_command_chars,
                                 max_rate_hz=config.max_command_rate_hz,
                                 language_masked='language' in self.mask)
         self.active = False
         self._reset_state()
+        source.attach(self.on_chunk)
 
     def _reset_state(self) -> None:
         self.latest_frame: Frame | None = None
@@ -91,6 +96,7 @@ class PolicyLoop:
         self.moved = False
         self.last_inferred_stamp = -1
         self._last_request_ns = -(1 << 62)   # when the last inference was requested [ns]
+        self._last_chunk_ns: int | None = None  # when the last chunk entered [ns]
         self.state, self.reason = SafetyState.IDLE, 'not active'
         self._last_status_key: tuple | None = None
 
@@ -122,14 +128,14 @@ class PolicyLoop:
 
     def on_joint_state(self, names: Sequence[str], positions: np.ndarray) -> None:
         """Keep the newest measured joints (``/joint_states``): what a position hold latches."""
-        if not self._pose.update(names, positions):
+        if not self.actuation.pose.update(names, positions):
             self.counters.rejected_messages += 1
             self.counters.last_reject = 'joints: measured position far outside the limits'
 
     @property
     def measured(self) -> np.ndarray | None:
         """Return the newest plausible measured positions [A] in action order, or None."""
-        return self._pose.value
+        return self.actuation.pose.value
 
     def on_reject(self, key: str, reason: str) -> None:
         """
@@ -158,7 +164,11 @@ class PolicyLoop:
             self.lead.reset()
             self.last_inferred_stamp = -1
             self.latest_frame = None
-            self._pose.clear()
+            self.actuation.pose.clear()
+            self._last_chunk_ns = None
+            if self.source.max_chunk_age_s is not None:
+                self.inflight = False  # requests of the old timeline are forgotten
+            self.source.on_time_jump()
 
     def on_command(self, text: str, now_ns: int, *,
                    wall_s: float | None = None) -> CommandOutcome:
@@ -227,6 +237,11 @@ class PolicyLoop:
     # -- inference ------------------------------------------------------------------------
 
     def _want_inference_locked(self, now_ns: int) -> bool:
+        limit = self.source.max_chunk_age_s
+        if (limit is not None and self.inflight
+                and now_ns - self._last_request_ns > limit * 1e9):
+            self.inflight = False  # the request or its chunk was lost: ask again
+            self.source.on_request_lost()
         f = self.latest_frame
         if (not self.active or self.inflight or f is None
                 or f.stamp_ns <= self.last_inferred_stamp
@@ -252,30 +267,41 @@ class PolicyLoop:
 
     def infer(self, frame: Frame | None = None) -> InferenceResult | None:
         """
-        Run the policy on the newest frame (or ``frame``) and hand the chunk to the scheduler.
+        Ask the source for a chunk of the newest frame (or ``frame``) and schedule it.
 
         Returns the chunk (for the ``~/action_chunk`` preview), or None when there was no
-        frame or the command changed meanwhile. Raises the runtime's error after recording
-        it: an :class:`InputMismatchError` (a frame the runtime cannot use) holds until the
-        next good frame and never faults (sensor input alone must not latch one); any other
-        :class:`VlaRosError` faults until a new command.
+        frame, the command changed meanwhile or the chunk comes later (:meth:`on_chunk`).
+        Raises the source's error after recording it: an :class:`InputMismatchError` (a frame
+        the policy cannot use) holds until the next good frame and never faults (sensor input
+        alone must not latch one); any other :class:`VlaRosError` of a source that answers at
+        once faults until a new command (a remote one is asked again with the next frame).
         """
+        waiting = False
         try:
             with self._lock:
                 frame = frame or self.latest_frame
                 gen, command = self.command_gen, self.command
             if frame is None:
                 return None
-            return self._run(frame, gen, command)
+            req = ChunkRequest(mask_frame(dataclasses.replace(frame, command=command),
+                                          self.mask), gen, command, self._clock())
+            chunk = self._request(req)
+            if chunk is None:
+                waiting = True  # in flight until on_chunk or max_chunk_age_s
+                return None
+            return self._accept(*chunk, req.frame, gen, command)
         finally:
-            with self._lock:
-                self.inflight = False
+            if not waiting:
+                with self._lock:
+                    self.inflight = False
 
-    def _run(self, frame: Frame, gen: int, command: str) -> InferenceResult | None:
-        frame = mask_frame(dataclasses.replace(frame, command=command), self.mask)
+    def _request(self, req: ChunkRequest) -> tuple[np.ndarray, PolicyOutput] | None:
+        """(command-space actions [H, A], the source's output), or None: it comes later."""
+        frame, gen = req.frame, req.gen
         try:
-            with self._runtime_lock:
-                out = self.runtime.infer(frame)
+            out = self.source.request(req)
+            if out is None:
+                return None
             actions = to_command_space(out.actions, out.kind, out.action_names,
                                        frame.joint_names, frame.joint_positions)
         except InputMismatchError as e:
@@ -285,15 +311,44 @@ class PolicyLoop:
                 self.counters.rejected_frames += 1
             raise
         except VlaRosError as e:
-            with self._lock:
-                if gen == self.command_gen:
-                    self.safety.fault(f'inference failed: {e}'[:_REASON_CHARS])
-                    self.scheduler.reset()
-                    self.state, self.reason = self.safety.check(self._clock(), None)
+            if self.source.max_chunk_age_s is None:
+                with self._lock:
+                    if gen == self.command_gen:
+                        self.safety.fault(f'inference failed: {e}'[:_REASON_CHARS])
+                        self.scheduler.reset()
+                        self.state, self.reason = self.safety.check(self._clock(), None)
             raise
-        if self.config.eval_added_latency_s > 0:  # evaluation only: a slower policy
-            time.sleep(self.config.eval_added_latency_s)
-        return self._accept(actions, out, frame, gen, command)
+        return actions, out
+
+    def on_chunk(self, req: ChunkRequest, out: PolicyOutput | None,
+                 problem: str = '') -> InferenceResult | ChunkDrop:
+        """
+        Take a chunk that came later for ``req`` (a remote source), in the bundle's action space.
+
+        ``out`` None with ``problem``: the answer did not fit the bundle. Returns the chunk as it
+        entered the scheduler, or why it did not (the source counts it).
+        """
+        now = self._clock()
+        with self._lock:
+            if req.frame.stamp_ns == self.last_inferred_stamp:
+                self.inflight = False  # the answer to the newest request
+            if out is None or problem:
+                self.counters.last_reject = f'remote chunk rejected: {problem}'
+                return ChunkDrop.REJECTED
+            limit = self.source.max_chunk_age_s or 0.0
+            if (now - req.frame.stamp_ns) * 1e-9 > limit:
+                return ChunkDrop.STALE
+            if req.gen != self.command_gen:
+                return ChunkDrop.SUPERSEDED
+        try:
+            actions = to_command_space(out.actions, out.kind, out.action_names,
+                                       req.frame.joint_names, req.frame.joint_positions)
+        except InputMismatchError as e:
+            with self._lock:
+                self.counters.last_reject = f'remote chunk rejected: {e}'
+            return ChunkDrop.REJECTED
+        res = self._accept(actions, out, req.frame, req.gen, req.command)
+        return ChunkDrop.INACTIVE if res is None else res
 
     def _accept(self, actions: np.ndarray, out: PolicyOutput, frame: Frame, gen: int,
                 command: str) -> InferenceResult | None:
@@ -304,6 +359,7 @@ class PolicyLoop:
                 return None  # the command changed while this chunk was computed
             self.lead.add(out.frame_stamp_ns, now)
             self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
+            self._last_chunk_ns = now
             c = self.counters
             c.e2e_ms = (now - out.frame_stamp_ns) * 1e-6
             c.latencies_ms.append(out.timings_ms.get('run', 0.0))
@@ -349,8 +405,25 @@ class PolicyLoop:
             return TickOutput(command, self.state, self.reason, changed)
 
     def _link_problem_locked(self, now_ns: int) -> str:
-        """Why the chunk source cannot be trusted now ('' = it can; remote mode overrides)."""
-        return ''
+        """
+        Say why chunks that come later cannot be trusted now ('' = they can, or come at once).
+
+        No chunk for max_chunk_age_s -> hold; hold_latch_s longer -> stop (new command).
+        """
+        s, limit = self.safety, self.source.max_chunk_age_s
+        if limit is None or not self.active or not s.command_active:
+            return ''
+        ref = max(self._last_chunk_ns or 0, s.command_stamp_ns)
+        age_s = (now_ns - ref) * 1e-9
+        if age_s <= limit:
+            return ''
+        latch, who = self.config.hold_latch_s, self.source.name
+        if latch > 0 and age_s > limit + latch:
+            s.stop(f'no chunk from {who} for over {limit + latch:g} s: send a new command')
+            self.scheduler.reset()
+            self.command_gen += 1  # a chunk of the stopped command is not used
+            return ''
+        return f'no chunk from {who} for {age_s * 1e3:.0f} ms > {limit * 1e3:.0f} ms'
 
     def _sync_inference(self, now_ns: int) -> None:
         """Debug mode: infer inside the tick when the chunk is used up (blocks the tick)."""
@@ -369,29 +442,15 @@ class PolicyLoop:
                 pass  # recorded as a frame problem or a fault; the tick below holds
 
     def _current_locked(self) -> np.ndarray | None:
-        """Measured positions in action order: the newest joint_states, else the frame's."""
-        pose = self._pose.value
-        if pose is not None:
-            return pose
-        f = self.latest_frame
-        if f is None:
-            return None
-        pos = positions_for(self.mapping.action_names, f.joint_names, f.joint_positions,
-                            self.aliases)
-        return pos if pos is not None and self.safety.plausible(pos) else None
+        return self.actuation.current(self.latest_frame, self.safety.plausible)
 
     def _command_locked(self, values: np.ndarray, now_ns: int, *,
                         hold: bool) -> ControllerCommand:
-        dt = self.runtime.manifest.dt
-        future = None
-        if not hold and self.config.adapter.trajectory_mode.value == 'chunk':
+        dt, future = self.manifest.dt, None
+        if not hold and self.actuation.sends_chunk:
             ahead = self.scheduler.upcoming()
             future = self.safety.limit_future(ahead, dt) if len(ahead) else None
-        cmd = make_command(self.mapping, values, period_s=self.period_s, future=future,
-                           dt_s=dt, hold=hold)
-        if hold and self.mode is ControlMode.VELOCITY:
-            cmd = dataclasses.replace(cmd, gripper=None)  # zero "velocity" would close it
-        return cmd
+        return self.actuation.command(values, hold=hold, dt_s=dt, future=future)
 
     def _hold_locked(self, now_ns: int) -> ControllerCommand | None:
         d = self.safety.step(None, now_ns=now_ns, current=self._current_locked(),

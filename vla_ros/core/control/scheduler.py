@@ -17,6 +17,12 @@ import math
 import numpy as np
 from vla_ros.core.config_utils import coerce_enums
 from vla_ros.errors import ConfigError
+from vla_ros.params.policy import POLICY_PARAMETERS
+
+_P = POLICY_PARAMETERS
+# SchedulerConfig fields that are parameters ``scheduler.<field>`` (default, range: from there)
+FIELDS = ('mode', 'smoothing', 'inference_threshold', 'ensemble_coeff', 'blend_steps',
+          'trigger', 'max_inference_rate_hz', 'min_execution_steps')
 
 
 class SchedulerMode(str, Enum):
@@ -59,32 +65,21 @@ class SchedulerConfig:
         measured latency; 0 = off. Keeps a slow policy from re-planning on every chunk.
     """
 
-    mode: SchedulerMode = SchedulerMode.ASYNC
-    smoothing: Smoothing = Smoothing.BLEND
-    inference_threshold: int = 8
-    ensemble_coeff: float = 0.01
-    blend_steps: int = 4
+    mode: SchedulerMode = SchedulerMode(_P['scheduler.mode'].default)
+    smoothing: Smoothing = Smoothing(_P['scheduler.smoothing'].default)
+    inference_threshold: int = _P['scheduler.inference_threshold'].default
+    ensemble_coeff: float = _P['scheduler.ensemble_coeff'].default
+    blend_steps: int = _P['scheduler.blend_steps'].default
     max_chunks: int = 8
-    trigger: InferenceTrigger = InferenceTrigger.THRESHOLD
-    max_inference_rate_hz: float = 0.0
-    min_execution_steps: int = 2
+    trigger: InferenceTrigger = InferenceTrigger(_P['scheduler.trigger'].default)
+    max_inference_rate_hz: float = _P['scheduler.max_inference_rate_hz'].default
+    min_execution_steps: int = _P['scheduler.min_execution_steps'].default
 
     def __post_init__(self) -> None:
         coerce_enums(self, {'mode': SchedulerMode, 'smoothing': Smoothing,
                             'trigger': InferenceTrigger})
-        if not (math.isfinite(self.max_inference_rate_hz) and self.max_inference_rate_hz >= 0):
-            raise ConfigError(f'max_inference_rate_hz must be >= 0, got '
-                              f'{self.max_inference_rate_hz!r}')
-        if self.inference_threshold < 0:
-            raise ConfigError(
-                f'inference_threshold must be >= 0, got {self.inference_threshold!r}')
-        if not math.isfinite(self.ensemble_coeff) or self.ensemble_coeff < 0:
-            raise ConfigError(f'ensemble_coeff must be >= 0, got {self.ensemble_coeff!r}')
-        if self.blend_steps < 1:
-            raise ConfigError(f'blend_steps must be >= 1, got {self.blend_steps!r}')
-        if self.min_execution_steps < 0:
-            raise ConfigError(f'min_execution_steps must be >= 0, got '
-                              f'{self.min_execution_steps!r}')
+        for name in FIELDS:  # type, range and choices: from the parameter spec
+            _P[f'scheduler.{name}'].check(getattr(self, name), label=name)
         if self.max_chunks < 1:
             raise ConfigError(f'max_chunks must be >= 1, got {self.max_chunks!r}')
 

@@ -13,22 +13,25 @@ F32LE.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 
 import cv2
 import numpy as np
-from vla_ros.core.bundle.manifest import Manifest
+from vla_ros.core.bundle.contract import Manifest
 from vla_ros.core.bundle.spec_fields import input_specs
 from vla_ros.core.bundle.specs import ImageResize, ImageSpec
 from vla_ros.core.features.image import _resize
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.preprocess import letterbox
 from vla_ros.errors import ConfigError, ConversionError
+from vla_ros.params.policy import POLICY_PARAMETERS
 
 REMOTE_FRAME_TOPIC = 'vla/remote/frame'   # relative: resolved in the robot's namespace
 REMOTE_CHUNK_TOPIC = 'vla/remote/chunk'
-MAX_JPEG_QUALITY = 100
+_P = POLICY_PARAMETERS
+MAX_JPEG_QUALITY = int(_P['remote.jpeg_quality'].range[1])
 MIN_AUTO_CHUNK_AGE_S = 0.5
 
 
@@ -51,9 +54,9 @@ class RemoteConfig:
     :ivar audio: sample format of the audio window.
     """
 
-    max_chunk_age_s: float = 0.0
-    jpeg_quality: int = 0
-    audio: AudioWire = AudioWire.S16LE
+    max_chunk_age_s: float = _P['remote.max_chunk_age_s'].default
+    jpeg_quality: int = _P['remote.jpeg_quality'].default
+    audio: AudioWire = AudioWire(_P['remote.audio'].default)
 
     def __post_init__(self) -> None:
         if not self.max_chunk_age_s >= 0:
@@ -67,6 +70,17 @@ class RemoteConfig:
         except ValueError:
             raise ConfigError(f'remote.audio must be one of {[a.value for a in AudioWire]}, '
                               f'got {self.audio!r}') from None
+        for name in ('max_chunk_age_s', 'jpeg_quality', 'audio'):  # the spec's range
+            _P[f'remote.{name}'].check(getattr(self, name), label=f'remote.{name}')
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, object]) -> RemoteConfig | None:
+        """Return the split's settings when parameter ``inference`` is remote, else None."""
+        mode = _P['inference'].check(values['inference'])
+        if mode == 'local':
+            return None
+        names = ('max_chunk_age_s', 'jpeg_quality', 'audio')
+        return cls(**{n: values[f'remote.{n}'] for n in names})
 
 
 def chunk_age_limit(configured_s: float, horizon: int, dt_s: float, threshold: int) -> float:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from vla_ros.core.bundle.manifest import InputKind, load_bundle, Manifest
+from vla_ros.core.bundle.contract import InputKind, Manifest
+from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.frame import Frame, TactileLayout
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.errors import ContractCheckError, InferenceError

@@ -22,7 +22,8 @@ import numpy as np
 import onnxruntime as ort
 from vla_ros.core.bundle.competence import (CommandNotUnderstood, CompetenceCheck, CompetenceSpec,
                                             Verdict)
-from vla_ros.core.bundle.manifest import Bundle, load_bundle, Manifest, TensorSpec
+from vla_ros.core.bundle.contract import Bundle, Manifest, TensorSpec
+from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.features.tokenizer import TextTokenizer
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.postprocess import to_chunk

@@ -11,7 +11,7 @@ filter -- sees absolute targets.
 from __future__ import annotations
 
 import numpy as np
-from vla_ros.core.bundle.manifest import Manifest
+from vla_ros.core.bundle.contract import Manifest
 from vla_ros.core.bundle.specs import ActionPost, ActionReference
 from vla_ros.core.frame import Frame
 from vla_ros.errors import InferenceError, InputMismatchError

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from vla_ros.core.bundle.manifest import InputKind, Manifest, TensorSpec
+from vla_ros.core.bundle.contract import InputKind, Manifest, TensorSpec
 from vla_ros.core.bundle.spec_fields import input_specs, tokenizer_path
 from vla_ros.core.bundle.specs import (ImageLayout, ImageResize, ImageSpec, NoiseDistribution,
                                        NoiseSpec)

@@ -9,7 +9,7 @@ has the measurements behind the defaults.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 import ctypes
 from dataclasses import dataclass
 from enum import Enum
@@ -18,6 +18,16 @@ from typing import Any
 
 import onnxruntime as ort
 from vla_ros.errors import BundleError, ConfigError
+from vla_ros.params.policy import POLICY_PARAMETERS
+
+_P = POLICY_PARAMETERS  # vla_policy's defaults (vla_inference states its own where they differ)
+# SessionSettings field -> its parameter (of vla_policy; vla_inference has a subset)
+SESSION_PARAMETERS = {
+    'intra_op_threads': 'intra_op_threads', 'inter_op_threads': 'onnxruntime.inter_op_threads',
+    'graph_optimization': 'onnxruntime.graph_optimization',
+    'allow_spinning': 'onnxruntime.allow_spinning', 'cpu_mem_arena': 'onnxruntime.cpu_mem_arena',
+    'parallel_execution': 'onnxruntime.parallel_execution',
+    'thread_affinities': 'onnxruntime.thread_affinities'}
 
 
 class GraphOptimization(str, Enum):
@@ -56,13 +66,14 @@ class SessionSettings:
         logical processors of each pool thread, e.g. ``'1;2'`` for 3 intra-op threads.
     """
 
-    intra_op_threads: int = 1
-    inter_op_threads: int = 1
-    graph_optimization: GraphOptimization = GraphOptimization.ALL
-    allow_spinning: bool = False
-    cpu_mem_arena: bool = True
-    parallel_execution: bool = False
-    thread_affinities: str = ''
+    intra_op_threads: int = _P['intra_op_threads'].default
+    inter_op_threads: int = _P['onnxruntime.inter_op_threads'].default
+    graph_optimization: GraphOptimization = GraphOptimization(
+        _P['onnxruntime.graph_optimization'].default)
+    allow_spinning: bool = _P['onnxruntime.allow_spinning'].default
+    cpu_mem_arena: bool = _P['onnxruntime.cpu_mem_arena'].default
+    parallel_execution: bool = _P['onnxruntime.parallel_execution'].default
+    thread_affinities: str = _P['onnxruntime.thread_affinities'].default
 
     def __post_init__(self) -> None:
         try:
@@ -75,10 +86,17 @@ class SessionSettings:
         for name in ('intra_op_threads', 'inter_op_threads'):
             if int(getattr(self, name)) < 0:
                 raise ConfigError(f'{name} must be >= 0, got {getattr(self, name)!r}')
+        for name, param in SESSION_PARAMETERS.items():  # the rest of the range: the spec
+            _P[param].check(getattr(self, name), label=name)
         if self.thread_affinities and self.intra_op_threads < 2:
             raise ConfigError(f'thread_affinities {self.thread_affinities!r} needs '
                               f'intra_op_threads >= 2 (got {self.intra_op_threads}): the '
                               'calling thread is never pinned by onnxruntime')
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, object]) -> SessionSettings:
+        """Build the settings from parameter values (those of :data:`SESSION_PARAMETERS`)."""
+        return cls(**{f: values[p] for f, p in SESSION_PARAMETERS.items() if p in values})
 
     def options(self) -> ort.SessionOptions:
         """Build the onnxruntime SessionOptions."""

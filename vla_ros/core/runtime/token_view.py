@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from vla_ros.core.bundle.manifest import Bundle, InputKind
+from vla_ros.core.bundle.contract import Bundle, InputKind
 from vla_ros.core.bundle.spec_fields import input_specs, tokenizer_path
 from vla_ros.core.bundle.specs import TokensSpec
 from vla_ros.core.features.tokenizer import TextTokenizer

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-import math
-from typing import Any
 
 from vla_ros import constants as C
 from vla_ros.constants import image_key, Modality
 from vla_ros.core.config_utils import coerce_enums
+from vla_ros.core.convert import layout_from_params
 from vla_ros.core.frame import TactileLayout
-from vla_ros.errors import ConfigError
+from vla_ros.errors import ConfigError, VlaRosError
+from vla_ros.params.sync import (ALL_MODALITIES, DEFAULT_MAX_AGE_S, SYNC_PARAMETERS,
+                                 TACTILE_MSG_TYPES)
 
 
 class Trigger(str, Enum):
@@ -37,11 +38,27 @@ class StampPolicy(str, Enum):
     ARRIVAL = 'arrival'
 
 
-ALL_MODALITIES = tuple(m.value for m in Modality)
-AUDIO_MSG_TYPES = ('vla_ros_msgs/msg/AudioChunk', 'audio_common_msgs/msg/AudioData')
-TACTILE_MSG_TYPES = ('vla_ros_msgs/msg/TactileArray', 'std_msgs/msg/Float32MultiArray')
-DEFAULT_MAX_AGE_S = {'image': 0.2, 'audio': 0.2, 'tactile': 0.1, 'joints': 0.1,
-                     'language': 0.0}
+_P = SYNC_PARAMETERS
+# SyncConfig field -> its parameter (the default and the range check come from there)
+FIELD_PARAMETERS = {
+    'primary_camera': 'primary_camera', 'trigger': 'trigger', 'timer_rate_hz': 'timer_rate_hz',
+    'image_slop_s': 'image_slop_s', 'audio_window_s': 'audio_window_s',
+    'audio_rate': 'audio_rate', 'tactile_mode': 'tactile_mode',
+    'tactile_window_s': 'tactile_window_s', 'joint_names': 'joint_names',
+    'required': 'required_modalities', 'modalities': 'modalities',
+    'stamp_policy': 'stamp_policy', 'buffer_s': 'buffer_s', 'image_buffer_s': 'image_buffer_s',
+    'clock_jump_s': 'clock_jump_s', 'max_wait_s': 'max_wait_s',
+    'max_message_bytes': 'max_message_bytes', 'audio_topic': 'audio_topic',
+    'audio_msg_type': 'audio_msg_type', 'audio_data_rate': 'audio_data_rate',
+    'audio_data_channels': 'audio_data_channels', 'audio_data_encoding': 'audio_data_encoding',
+    'tactile_topic': 'tactile_topic', 'tactile_msg_type': 'tactile_msg_type',
+    'joint_states_topic': 'joint_states_topic', 'command_topic': 'command_topic'}
+
+
+def _default(name: str):
+    """Return the default of parameter ``name`` (lists as tuples, for a frozen field)."""
+    v = _P[name].value
+    return tuple(v) if isinstance(v, list) else v
 
 
 @dataclass(frozen=True)
@@ -92,43 +109,46 @@ class SyncConfig:
         vla_policy sets it from the bundle so a foreign layout never reaches the model).
     :ivar history_frames / history_spacing_s: frames per observation incl. the current one,
         ``history_spacing_s`` apart; the past ones go to ``Frame.history`` (1 = none;
-        vla_policy sets them from the bundle's ``history`` section, :func:`fit_history`).
+        vla_policy sets them from the bundle's ``history`` section,
+        :func:`~vla_ros.core.control.bundle_fit.fit_history`).
     """
 
-    cameras: tuple[CameraConfig, ...] = (CameraConfig('front'),
-                                         CameraConfig('wrist', required=False))
-    primary_camera: str = ''
-    trigger: Trigger = Trigger.PRIMARY_CAMERA
-    timer_rate_hz: float = 10.0
-    image_slop_s: float = 0.02
-    audio_window_s: float = 1.0
-    audio_rate: int = C.DEFAULT_SAMPLE_RATE_HZ
-    tactile_mode: TactileMode = TactileMode.LATEST
-    tactile_window_s: float = 0.05
-    joint_names: tuple[str, ...] = (*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT)
+    cameras: tuple[CameraConfig, ...] = tuple(
+        CameraConfig(n, required=n in _P['required_cameras'].default,
+                     compressed=n in _P['compressed_cameras'].default)
+        for n in _P['cameras'].default)
+    primary_camera: str = _default('primary_camera')
+    trigger: Trigger = Trigger(_default('trigger'))
+    timer_rate_hz: float = _default('timer_rate_hz')
+    image_slop_s: float = _default('image_slop_s')
+    audio_window_s: float = _default('audio_window_s')
+    audio_rate: int = _default('audio_rate')
+    tactile_mode: TactileMode = TactileMode(_default('tactile_mode'))
+    tactile_window_s: float = _default('tactile_window_s')
+    joint_names: tuple[str, ...] = _default('joint_names')
     max_age_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAX_AGE_S))
-    required: tuple[str, ...] = ('joints',)
-    modalities: tuple[str, ...] = ALL_MODALITIES
-    stamp_policy: StampPolicy = StampPolicy.REJECT
-    buffer_s: float = 2.0
-    image_buffer_s: float = 0.25
-    clock_jump_s: float = 1.0
-    max_wait_s: float = 0.05
-    max_message_bytes: int = 64 * 1024 * 1024
+    required: tuple[str, ...] = _default('required_modalities')
+    modalities: tuple[str, ...] = _default('modalities')
+    stamp_policy: StampPolicy = StampPolicy(_default('stamp_policy'))
+    buffer_s: float = _default('buffer_s')
+    image_buffer_s: float = _default('image_buffer_s')
+    clock_jump_s: float = _default('clock_jump_s')
+    max_wait_s: float = _default('max_wait_s')
+    max_message_bytes: int = _default('max_message_bytes')
     # Inputs (used by the ROS front end; the core ignores them).
-    audio_topic: str = C.AUDIO_TOPIC
-    audio_msg_type: str = 'vla_ros_msgs/msg/AudioChunk'
-    audio_data_rate: int = C.DEFAULT_SAMPLE_RATE_HZ  # AudioData adapter: format from params
-    audio_data_channels: int = 1
-    audio_data_encoding: str = 'S16LE'
-    tactile_topic: str = C.TACTILE_TOPIC
-    tactile_msg_type: str = 'vla_ros_msgs/msg/TactileArray'
+    audio_topic: str = _default('audio_topic')
+    audio_msg_type: str = _default('audio_msg_type')
+    audio_data_rate: int = _default('audio_data_rate')  # AudioData adapter: format from params
+    audio_data_channels: int = _default('audio_data_channels')
+    audio_data_encoding: str = _default('audio_data_encoding')
+    tactile_topic: str = _default('tactile_topic')
+    tactile_msg_type: str = _default('tactile_msg_type')
     tactile_layout: TactileLayout | None = None  # layout from params: adapter / ingest check
     tactile_size: int = 0  # values per tactile reading accepted at ingest (0 = any)
     history_frames: int = 1
     history_spacing_s: float = 0.0
-    joint_states_topic: str = C.JOINT_STATES_TOPIC
-    command_topic: str = C.COMMAND_TOPIC
+    joint_states_topic: str = _default('joint_states_topic')
+    command_topic: str = _default('command_topic')
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -153,35 +173,20 @@ class SyncConfig:
         bad = [r for r in self.required if r not in keys]
         if bad:
             raise ConfigError(f'required modalities {bad} are not configured; known: {keys}')
-        for name in ('image_slop_s', 'audio_window_s', 'tactile_window_s', 'buffer_s',
-                     'image_buffer_s',
-                     'clock_jump_s', 'timer_rate_hz'):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ConfigError(f'{name} must be a finite number > 0, got {v!r}')
-        if not (0 <= self.max_wait_s < 10):
-            raise ConfigError(f'max_wait_s must be in [0, 10), got {self.max_wait_s!r}')
-        if not (1000 <= self.audio_rate <= 384000):
-            raise ConfigError(f'audio_rate must be in [1000, 384000] Hz, got {self.audio_rate}')
+        for name, param in FIELD_PARAMETERS.items():  # type, range and choices: the spec
+            _P[param].check(getattr(self, name), label=name)
         if self.image_buffer_s < self.image_slop_s:
             raise ConfigError(f'image_buffer_s ({self.image_buffer_s}) must be >= image_slop_s '
                               f'({self.image_slop_s})')
         if self.buffer_s < self.audio_window_s:
             raise ConfigError(f'buffer_s ({self.buffer_s}) must be >= audio_window_s '
                               f'({self.audio_window_s})')
-        for k, v in self.max_age_s.items():
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ConfigError(f'max_age_s[{k!r}] must be >= 0, got {v!r}')
+        for k, v in self.max_age_s.items():  # the range of max_age_s.<modality>
+            _P['max_age_s.image'].check(v, label=f'max_age_s[{k!r}]')
         if Modality.JOINTS.value in self.modalities and not self.joint_names:
             raise ConfigError('joint_names must not be empty when joints are used')
         if len(set(self.joint_names)) != len(self.joint_names):
             raise ConfigError(f'joint_names must be unique, got {list(self.joint_names)}')
-        if self.audio_msg_type not in AUDIO_MSG_TYPES:
-            raise ConfigError(f'audio_msg_type must be one of {AUDIO_MSG_TYPES}, '
-                              f'got {self.audio_msg_type!r}')
-        if self.tactile_msg_type not in TACTILE_MSG_TYPES:
-            raise ConfigError(f'tactile_msg_type must be one of {TACTILE_MSG_TYPES}, '
-                              f'got {self.tactile_msg_type!r}')
         if self.tactile_msg_type == TACTILE_MSG_TYPES[1] and self.tactile_layout is None:
             raise ConfigError('tactile_msg_type Float32MultiArray needs tactile_layout '
                               '(tactile_pad_names/rows/cols)')
@@ -196,8 +201,6 @@ class SyncConfig:
             raise ConfigError(f'history of {self.history_frames} frames '
                               f'{self.history_spacing_s!r} s apart needs spacing > 0 and a '
                               f'span + image_slop_s <= buffer_s ({self.buffer_s} s)')
-        if self.max_message_bytes <= 0:
-            raise ConfigError(f'max_message_bytes must be > 0, got {self.max_message_bytes}')
 
     @property
     def image_horizon_s(self) -> float:
@@ -234,16 +237,33 @@ class SyncConfig:
         return int(age * 1e9)
 
 
-def fit_history(config: SyncConfig, manifest: Any) -> SyncConfig:
+def sync_config_from_values(v: Mapping[str, object]) -> SyncConfig:
     """
-    Return ``config`` set up for a bundle's ``history`` section (unchanged without one).
+    Build a SyncConfig from parameter values keyed like ``SYNC_PARAMETERS``.
 
-    The buffers are lengthened when the history span does not fit in ``buffer_s``.
+    The values are a node's (:mod:`vla_ros.ros.params`) or a params file's
+    (:mod:`vla_ros.params.files`). Raises :class:`ConfigError` quoting bad values.
     """
-    hist = getattr(manifest, 'history', None)
-    if hist is None:
-        return config
-    need = hist.span_s + config.image_slop_s + 0.5
-    return dataclasses.replace(config, history_frames=hist.frames,
-                               history_spacing_s=hist.spacing_s,
-                               buffer_s=max(config.buffer_s, need))
+    cams = list(v['cameras'])
+    topics = list(v['camera_topics']) or [''] * len(cams)
+    if len(topics) != len(cams):
+        raise ConfigError(f'camera_topics {topics} must list one topic per camera {cams}')
+    unknown = set(v['required_cameras']) - set(cams) | set(v['compressed_cameras']) - set(cams)
+    if unknown:
+        raise ConfigError(f'required/compressed cameras {sorted(unknown)} not in {cams}')
+    try:
+        layout = None
+        if v['tactile_pad_names']:
+            layout = layout_from_params(v['tactile_pad_names'], v['tactile_pad_rows'],
+                                        v['tactile_pad_cols'], v['tactile_pad_channels'])
+        cameras = tuple(CameraConfig(n, t, n in v['required_cameras'],
+                                     n in v['compressed_cameras']) for n, t in zip(cams, topics))
+        fields = {f: v[p] for f, p in FIELD_PARAMETERS.items()}
+        return SyncConfig(
+            cameras=cameras, tactile_layout=layout,
+            max_age_s={k.split('.', 1)[1]: v[k] for k in v if k.startswith('max_age_s.')},
+            **fields)
+    except ConfigError:
+        raise
+    except VlaRosError as e:
+        raise ConfigError(str(e)) from e

@@ -20,15 +20,10 @@ from vla_ros.core.sync.assemble import (assemble_audio, assemble_images, assembl
 from vla_ros.core.sync.audio_ring import AudioRing, mix_down, NS_PER_S
 from vla_ros.core.sync.buffers import AddResult, StampedBuffer
 from vla_ros.core.sync.checks import audio_error, joints_error, tactile_error
-from vla_ros.core.sync.config import (ALL_MODALITIES, CameraConfig, StampPolicy, SyncConfig,
-                                      TactileMode, Trigger)
+from vla_ros.core.sync.config import StampPolicy, SyncConfig
 from vla_ros.core.sync.state import JUMP_CONFIRM, ModalityStats, NO_STAMP, StreamState, SyncStats
 from vla_ros.errors import (JointNameError, LayoutError, MissingModalityError, StampError,
                             StampOutlierError, SyncError, VlaRosError)
-
-__all__ = ['ALL_MODALITIES', 'AddResult', 'CameraConfig', 'ModalityStats',
-           'MultimodalSynchronizer', 'StampPolicy', 'SyncConfig', 'SyncStats', 'TactileMode',
-           'Trigger']
 
 IMAGE, AUDIO, TACTILE, JOINTS, LANGUAGE = (m.value for m in (
     Modality.IMAGE, Modality.AUDIO, Modality.TACTILE, Modality.JOINTS, Modality.LANGUAGE))

@@ -1,0 +1,113 @@
+"""
+One factory for the policy stack (ROS-free): :func:`build_policy`.
+
+The node (local and remote inference), the simulator rollout and the benchmarks call it, so one
+bundle is configured one way everywhere (openpi's ``create_trained_policy``): the bundle is
+checked against the robot config, the synchronizer fitted to it (tactile size, history window),
+the modality mask checked, the chunk source chosen (the bundle run here, or ``vla_inference``)
+and wrapped (evaluation-only latency), and the live attribution set up where the graph runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from vla_ros.core.bundle.contract import Bundle
+from vla_ros.core.control.bundle_fit import check_bundle, fit_sync
+from vla_ros.core.control.chunk_source import ChunkSource, DelayedChunkSource, LocalChunkSource
+from vla_ros.core.control.config import PolicyConfig
+from vla_ros.core.control.loop import PolicyLoop
+from vla_ros.core.frame import Frame
+from vla_ros.core.remote.source import RemoteChunkSource
+from vla_ros.core.remote.wire import RemoteConfig
+from vla_ros.core.runtime.attribution import LiveAttribution
+from vla_ros.core.runtime.masking import check_mask
+from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.core.runtime.session import SessionSettings
+from vla_ros.core.sync.config import SyncConfig
+from vla_ros.errors import ConfigError
+
+__all__ = ['PolicyStack', 'RemoteLink', 'RuntimeOptions', 'build_policy', 'open_runtime']
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """
+    How the bundle's graphs are opened on this host.
+
+    ``providers``: onnxruntime execution providers (aliases allowed); ``session``: the policy
+    graph's SessionOptions (None: the runtime's defaults); ``text_encoder_resident``: keep the
+    text encoder open instead of opening it per new command.
+    """
+
+    providers: tuple[str, ...] = ('CPUExecutionProvider',)
+    session: SessionSettings | None = None
+    text_encoder_resident: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteLink:
+    """``inference: remote``: the split's settings and ``send(frame)``, the host's publisher."""
+
+    config: RemoteConfig
+    send: Callable[[Frame], None]
+
+
+@dataclass(frozen=True)
+class PolicyStack:
+    """What :func:`build_policy` built: the loop, and the sync config fitted to its bundle."""
+
+    loop: PolicyLoop
+    sync_config: SyncConfig
+
+    @property
+    def source(self) -> ChunkSource:
+        """Return where the loop's chunks come from."""
+        return self.loop.source
+
+
+def open_runtime(bundle: Bundle, options: RuntimeOptions = RuntimeOptions()) -> PolicyRuntime:
+    """Open ``bundle``'s graphs on this host as ``options`` say (vla_policy, vla_inference)."""
+    return PolicyRuntime(bundle, providers=options.providers, session=options.session,
+                         text_encoder_resident=options.text_encoder_resident)
+
+
+def build_policy(bundle: Bundle | PolicyRuntime, config: PolicyConfig, *,
+                 clock: Callable[[], int], sync_config: SyncConfig,
+                 mask: Sequence[str] = (), runtime: RuntimeOptions = RuntimeOptions(),
+                 remote: RemoteLink | None = None) -> PolicyStack:
+    """
+    Build the policy loop for ``bundle`` under ``config`` on the host's ``clock`` (``() -> ns``).
+
+    ``bundle``: a loaded bundle, or a :class:`PolicyRuntime` already open on one (reused: a
+    rollout plays many episodes on one runtime). ``sync_config``: the robot's synchronizer
+    settings (its cameras and joints are checked; the fitted copy is returned). ``mask``:
+    ``mask_modalities``. ``remote``: the graph runs on ``vla_inference``, everything else here.
+
+    Raises :class:`ConfigError` when the bundle does not fit the robot config or the mask is
+    invalid, the runtime's :class:`~vla_ros.errors.BundleError` when it cannot open.
+    """
+    rt = bundle if isinstance(bundle, PolicyRuntime) else None
+    b = bundle.bundle if isinstance(bundle, PolicyRuntime) else bundle
+    m = b.manifest
+    problems = check_bundle(m, config, cameras=[c.name for c in sync_config.cameras],
+                            joint_names=sync_config.joint_names)
+    if problems:
+        raise ConfigError('bundle does not fit the robot config: ' + '; '.join(problems))
+    mask = check_mask(mask)
+    attribution = None
+    if remote is not None:  # attribution re-runs the graph: not on the robot (it has none)
+        source: ChunkSource = RemoteChunkSource(
+            b, remote.config, remote.send, clock=clock,
+            inference_threshold=config.scheduler.inference_threshold,
+            providers=runtime.providers, text_encoder_resident=runtime.text_encoder_resident)
+    else:
+        rt = rt or open_runtime(b, runtime)
+        local = LocalChunkSource(rt)
+        if config.attribution_rate_hz > 0:
+            attribution = LiveAttribution(rt, config.attribution_rate_hz, lock=local.lock)
+        source = (DelayedChunkSource(local, config.eval_added_latency_s)
+                  if config.eval_added_latency_s > 0 else local)
+    loop = PolicyLoop(source, config, clock=clock, mask=mask, attribution=attribution)
+    return PolicyStack(loop, fit_sync(sync_config, m))

@@ -1,0 +1,27 @@
+"""The parameters of ``vla_inference`` (docs/distributed.md's table is generated from them)."""
+
+from __future__ import annotations
+
+from vla_ros.params.spec import as_mapping, ParamSpec, ParamType, spec
+
+S, I, D, B = ParamType.STRING, ParamType.INTEGER, ParamType.DOUBLE, ParamType.BOOL
+SA = ParamType.STRING_ARRAY
+
+_TABLE = (
+    spec('bundle', S, '', "policy bundle directory ('' = the package's default bundle)"),
+    spec('robots', SA, [''], "namespaces of the robots served, e.g. ['/robot1', '/robot2'] "
+         "('' = this node's namespace)"),
+    spec('batch_window_ms', D, 5.0, 'after the first request, wait at most this long for more '
+         'to run them as one batch (a batch closes early once every robot has one) [ms]',
+         range=(0.0, 1000.0)),
+    spec('max_batch', I, 8, 'most frames in one run (1 = one frame at a time)',
+         range=(1, 1024)),
+    spec('providers', SA, ['CPUExecutionProvider'], 'onnxruntime execution providers, in order '
+         "(e.g. ['CUDAExecutionProvider'] on a GPU server)"),
+    spec('intra_op_threads', I, 0, 'onnxruntime intra-op threads (0 = onnxruntime picks: a '
+         'server has no control loop to leave a core to)', range=(0, 256)),
+    spec('onnxruntime.allow_spinning', B, True, 'intra-op threads spin-wait between operators '
+         '(throughput; a server has no control thread to leave the CPU to)'),
+    spec('diagnostics_period_s', D, 1.0, 'period of /diagnostics [s]', range=(0.01, 3600.0)),
+)
+INFERENCE_PARAMETERS: dict[str, ParamSpec] = as_mapping(_TABLE)
