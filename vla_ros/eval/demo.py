@@ -24,7 +24,8 @@ import tempfile
 import time
 
 from vla_ros.core.bundle.manifest import load_bundle
-from vla_ros.eval.episode import EpisodeRunner, write_gif
+from vla_ros.eval.episode import EpisodeRunner
+from vla_ros.eval.video import write_gif
 from vla_ros.harness.locate import find_default_bundle
 from vla_ros.model.config import tiny_model_config
 from vla_ros.sim.task_suite import make_task, TaskKind

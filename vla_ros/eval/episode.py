@@ -26,7 +26,6 @@ import tempfile
 import threading
 import time
 
-import cv2
 import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -37,6 +36,7 @@ from vla_ros.core.bundle.competence import REFUSAL_PREFIX
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
+from vla_ros.eval.video import write_gif
 from vla_ros.harness.procs import check_all, NodeProcess, wait_until
 from vla_ros.harness.sim_config import (bundle_sim_params, NodeParams, policy_node_params,
                                         sim_node_params)
@@ -388,23 +388,3 @@ def run_episodes(bundle: str | Path, tasks: Sequence[TaskSpec], seeds: Sequence[
             if progress:
                 progress(r)
     return results
-
-
-def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 10.0, *,
-              height: int | None = None) -> Path:
-    """Write an animated GIF of ``frames`` (H x W x 3 uint8), optionally resized to ``height``."""
-    # optional heavy dependency: PIL (Pillow, not part of the runtime), for GIFs only
-    from PIL import Image as PilImage
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = list(frames)
-    if height and out and out[0].shape[0] != height:
-        k = height / out[0].shape[0]
-        size = (int(round(out[0].shape[1] * k)), height)
-        out = [cv2.resize(f, size, interpolation=cv2.INTER_CUBIC) for f in out]
-    if not out:
-        raise ValueError('write_gif: no frames')
-    images = [PilImage.fromarray(f) for f in out]
-    images[0].save(path, save_all=True, append_images=images[1:],
-                   duration=int(round(1000.0 / fps)), loop=0)
-    return path
