@@ -50,20 +50,22 @@ def _actions(raw: dict, *, dt: float, mean: list, std: list, **more) -> None:
                          normalization={'mean': mean, 'std': std}, **more)
 
 
+def _act_fill(raw: dict, cameras: tuple[str, ...]) -> None:
+    """Fill an ACT draft: state stats, ImageNet image stats, the 50 Hz absolute chunk."""
+    ins = _inputs(raw)
+    _state(ins['observation.state'])
+    for c in cameras:
+        ins[f'observation.images.{c}'].update(mean=[0.485, 0.456, 0.406],
+                                              std=[0.229, 0.224, 0.225])
+    _actions(raw, dt=0.02, mean=HOME, std=[0.05] * 6 + [0.005])
+    raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cameras)]
+
+
 def make_act_bundle(out: Path, *, cameras: tuple[str, ...] = ('front',)) -> Path:
     """ACT-shaped: state + cameras (ImageNet stats), absolute chunk of 50 at 50 Hz."""
     onnx = export_act(out.parent / f'{out.name}_src' / 'act_policy.onnx', cameras=cameras)
     init(onnx, out)
-
-    def fill(raw: dict) -> None:
-        ins = _inputs(raw)
-        _state(ins['observation.state'])
-        for c in cameras:
-            ins[f'observation.images.{c}'].update(mean=[0.485, 0.456, 0.406],
-                                                  std=[0.229, 0.224, 0.225])
-        _actions(raw, dt=0.02, mean=HOME, std=[0.05] * 6 + [0.005])
-        raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cameras)]
-    return edit(out, fill)
+    return edit(out, lambda raw: _act_fill(raw, cameras))
 
 
 def make_pi0_bundle(out: Path) -> Path:
@@ -106,13 +108,4 @@ def make_act_full_bundle(out: Path, *, cameras: tuple[str, ...] = ('front', 'wri
     onnx = export_act_full(out.parent / f'{out.name}_src' / 'act_full_policy.onnx',
                            cameras=cameras, image=image)
     init(onnx, out)
-
-    def fill(raw: dict) -> None:
-        ins = _inputs(raw)
-        _state(ins['observation.state'])
-        for c in cameras:
-            ins[f'observation.images.{c}'].update(mean=[0.485, 0.456, 0.406],
-                                                  std=[0.229, 0.224, 0.225])
-        _actions(raw, dt=0.02, mean=HOME, std=[0.05] * 6 + [0.005])
-        raw['required_modalities'] = ['joints', *(f'image/{c}' for c in cameras)]
-    return edit(out, fill)
+    return edit(out, lambda raw: _act_fill(raw, cameras))
