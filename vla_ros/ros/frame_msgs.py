@@ -94,8 +94,13 @@ def msg_to_frame(msg: MultimodalFrame, compressed: list | None = None) -> Frame:
     for i, (cam, img) in enumerate(zip(msg.camera_names, msg.images)):
         if not present.get(f'image/{cam}', False):
             continue
-        images[str(cam)] = (compressed_to_rgb8(compressed[i]) if compressed
-                            else image_to_rgb8(img))
+        if compressed:
+            if len(compressed[i].data):
+                images[str(cam)] = compressed_to_rgb8(compressed[i])
+        elif img.encoding or len(img.data):
+            images[str(cam)] = image_to_rgb8(img)
+        # else: present at the sender, not carried (a camera the bundle does not read,
+        # a frame published without images): the presence flag stays, the image is absent
     frame = Frame(stamp_ns=stamp_to_ns(msg.header.stamp), images=images, present=present,
                   source_stamps=stamps, command=str(msg.command),
                   command_stamp_ns=stamp_to_ns(msg.command_stamp),

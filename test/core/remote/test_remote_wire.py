@@ -57,6 +57,28 @@ def test_raw_wire_frames_give_the_local_chunk_bit_for_bit(bundle):
     np.testing.assert_array_equal(back.joint_positions, frame.joint_positions)
 
 
+@pytest.mark.parametrize('jpeg_quality', [0, 90])
+def test_a_camera_the_bundle_does_not_read_stays_on_the_robot(bundle, jpeg_quality):
+    """A robot with more cameras than the bundle reads: only the bundle's travel, and decode."""
+    rt = PolicyRuntime.from_bundle(bundle)
+    frame = full_frame(5, image_wrist=True)
+    frame.images['wrist'] = np.full((120, 160, 3), 7, np.uint8)
+    m = rt.manifest
+    from vla_ros.ros.frame_msgs import remote_frame_msg
+    msg = remote_frame_msg(frame, model_id=m.model_id, wires=camera_wires(m),
+                           config=RemoteConfig(jpeg_quality=jpeg_quality),
+                           modalities=m.modalities)
+    assert 'wrist' not in m.cameras
+    back, _ = _roundtrip(frame, bundle, jpeg_quality=jpeg_quality)  # no modalities: all travel
+    assert set(back.images) == {'front', 'wrist'}
+    from rclpy.serialization import deserialize_message, serialize_message
+    from vla_ros.ros.frame_msgs import frame_from_remote
+    from vla_ros_msgs.msg import RemoteFrame
+    small = frame_from_remote(deserialize_message(serialize_message(msg), RemoteFrame))
+    assert set(small.images) == {'front'} and small.present['image/wrist']
+    np.testing.assert_allclose(rt.infer(small).actions, rt.infer(back).actions, atol=1e-6)
+
+
 def test_jpeg_and_s16_shrink_the_frame_and_stay_close(bundle):
     rt = PolicyRuntime.from_bundle(bundle)
     yy, xx = np.mgrid[0:120, 0:160]
