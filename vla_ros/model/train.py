@@ -250,12 +250,12 @@ class Batcher:
         if cfg.tactile_pads:
             xs.append(torch.from_numpy(s.tactile[idx]))
         y = (s.actions[idx] - self.a_mean) / self.a_std
-        mask = None
+        pmask = None
         if cfg.delay_aware:
             d = sample_delays(self.rng, batch, cfg.max_delay) if delays is None else delays
-            prefix, mask = make_prefix(y, d, self.rng, prefix_noise if train else 0.0)
-            mask = torch.from_numpy(mask)
-            xs += [torch.from_numpy(prefix), mask]
+            prefix, pmask = make_prefix(y, d, self.rng, prefix_noise if train else 0.0)
+            pmask = torch.from_numpy(pmask)
+            xs += [torch.from_numpy(prefix), pmask]
         prop = [(s.positions[idx] - self.p_mean) / self.p_std]
         if cfg.use_velocities:
             prop.append(s.velocities[idx] / self.v_std)
@@ -272,7 +272,7 @@ class Batcher:
         if train:
             pres = modality_dropout(pres, self.dropout, cfg.modality_keys, self.g)
         xs.append(pres)
-        return tuple(xs), torch.from_numpy(y.astype(np.float32)), mask
+        return tuple(xs), torch.from_numpy(y.astype(np.float32)), pmask
 
 
 def train(tc: TrainConfig, *, log: Callable[[str], None] = print,

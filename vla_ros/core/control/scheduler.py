@@ -194,8 +194,10 @@ class ChunkScheduler:
         Return the actions [K, A] this scheduler serves at ``start_ns + k * dt_s`` (k < steps).
 
         K < ``steps`` where the newest chunk ends first (the robot would hold there); K = 0
-        without a chunk. Read-only. Temporal ensembling is applied as in :meth:`next_action`;
-        a blend in progress is not (its target chunk's values: the blend lasts a few ticks).
+        without a chunk. Read-only. Exact for ticks every ``dt`` (``control_rate_hz`` 0, the
+        default: a faster tick serves at least one new action each, ahead of time). Temporal
+        ensembling is applied as in :meth:`next_action`; a blend in progress is not (its
+        target chunk's values: the blend lasts ``blend_steps`` ticks).
         """
         if not self._chunks or steps <= 0:
             return np.zeros((0, 0))
