@@ -57,6 +57,17 @@ def test_planned_is_what_next_action_serves():
     assert ChunkScheduler().planned(0, 3, DT).shape[0] == 0
 
 
+def test_planned_includes_temporal_ensembling():
+    sched = ChunkScheduler(SchedulerConfig(smoothing='temporal_ensemble'))
+    sched.add_chunk(np.zeros((H, 2)), 1 * S, DT)
+    sched.add_chunk(np.ones((H, 2)), 1 * S + 300 * MS, DT)
+    start = 1 * S + 400 * MS
+    plan = sched.planned(start, 4, DT)
+    served = [sched.next_action(start + k * 100 * MS).values for k in range(4)]
+    np.testing.assert_allclose(plan, served)
+    assert 0 < plan[0, 0] < 1                     # a mix of both chunks
+
+
 class Clock:
 
     def __init__(self) -> None:

@@ -61,6 +61,8 @@ class PrefixPlanner:
         d = delay_steps(self.lead.quantile_ns(PREFIX_QUANTILE), m.dt, m.horizon)
         acts = self.scheduler.planned(frame.stamp_ns, d, m.dt)
         if acts.shape[0] and m.action_kind == ActionKind.DELTA_JOINT_POSITION.value:
+            if frame.joint_positions is None:  # no reference to take off: commit nothing
+                return ActionPrefix(np.zeros((0, len(m.action_names))), d)
             pos = dict(zip(frame.joint_names, np.asarray(frame.joint_positions, np.float64)))
             acts = acts - np.array([pos.get(n, 0.0) for n in m.action_names])[None, :]
         if not acts.shape[0]:
