@@ -50,7 +50,7 @@ def _prep(pre: dict) -> str:
     if kind == 'history_mask':
         return '1 per observed history frame, 0 padded'
     if kind == 'action_prefix':
-        return (f"committed actions, (a - mean) / std, zero-padded; d <= "
+        return ('committed actions, (a - mean) / std, zero-padded; d <= '
                 f"{pre.get('max_delay', 'horizon - 1')}")
     if kind == 'prefix_mask':
         return f"1 per committed step of {pre['prefix']}"
