@@ -59,6 +59,7 @@ def demos(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_cli_delay_aware_training_exports_a_prefix_conditioned_bundle(demos, tmp_path):
     from vla_ros.cli.main import main
@@ -85,7 +86,8 @@ def test_cli_delay_aware_training_exports_a_prefix_conditioned_bundle(demos, tmp
         np.zeros((0, 7)), 0)).actions)                          # no prefix = d 0
 
 
-def test_max_delay_must_leave_a_step_after_the_prefix(demos, tmp_path):
+def test_max_delay_must_leave_a_step_after_the_prefix(tmp_path, capsys):
     from vla_ros.cli.main import main
-    assert main(['train', str(demos), '--out', str(tmp_path / 'x'), '--delay-aware',
+    assert main(['train', str(tmp_path), '--out', str(tmp_path / 'x'), '--delay-aware',
                  '--max-delay', '10', '--horizon', '10', '--no-progress']) != 0
+    assert '--max-delay must be in 1..9' in capsys.readouterr().err
