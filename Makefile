@@ -28,8 +28,15 @@ demos: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 $(TRAIN_SIM) --out out/demos/clean
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 $(TRAIN_SIM) --out out/demos/dart
 
+# DELAY_AWARE=1: train with an action prefix (`--delay-aware`, real-time chunking, docs/bundle.md
+# "Action prefix"); TRAIN_OUT / TRAIN_WORK elsewhere to compare before replacing models/default,
+# e.g. make train DELAY_AWARE=1 TRAIN_OUT=out/delay_aware TRAIN_WORK=out/train/delay_aware
+DELAY_AWARE ?= 0
+TRAIN_OUT ?= models/default
+TRAIN_WORK ?= out/train/default
+TRAIN_DELAY = $(if $(filter 1,$(DELAY_AWARE)),--delay-aware,)
 train: demos
-	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out models/default --work-dir out/train/default --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --word-dropout 0.15 --model-id vla-sim-default
+	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out $(TRAIN_OUT) --work-dir $(TRAIN_WORK) --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --word-dropout 0.15 --model-id vla-sim-default $(TRAIN_DELAY)
 
 # The published evaluation of models/default (docs/eval.md), unattended (~40 min on 2 cores):
 # test-block seeds, EVAL_EPISODES per kind with training phrasings and the same seeds with

@@ -11,6 +11,12 @@ skips the rows already there, so an interrupted sweep resumes); ``--plot`` draws
 
     python bench/regime_map.py                       # sweep (~20 min on 2 cores), resumable
     python bench/regime_map.py --plot                # figure + table from the committed rows
+
+Another bundle's rows beside them (e.g. a delay-aware retrain, issue #29), tagged:
+
+    python bench/regime_map.py --bundle out/delay_aware --tag 'delay-aware'
+        --setting 'threshold 8, min_exec 2 (default)' --latencies 0,300,600,1000,1500
+        --out out/regime_delay_aware.jsonl --figure out/regime_delay_aware.png
 """
 
 from __future__ import annotations
@@ -46,8 +52,15 @@ def _done(path: pathlib.Path) -> set[tuple[str, float, int]]:
     return {(r['setting'], r['latency_ms'], r['seed']) for r in rows}
 
 
-def sweep(path: pathlib.Path, episodes: int, bundle: str) -> None:
-    """Play every (setting, latency, seed) not yet in ``path``; append one row each."""
+def sweep(path: pathlib.Path, episodes: int, bundle: str, *,
+          settings: dict[str, dict[str, object]] | None = None, tag: str = '',
+          latencies: tuple[float, ...] = LATENCIES_MS) -> None:
+    """
+    Play every (setting, latency, seed) not yet in ``path``; append one row each.
+
+    ``tag``: prefixed to the setting names of these rows (another bundle beside the default).
+    """
+    settings = {f'{tag}: {k}' if tag else k: v for k, v in (settings or SETTINGS).items()}
     from vla_ros.core.runtime.policy_runtime import PolicyRuntime
     from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
     from vla_ros.eval.sim_rollout import lockstep_world, rollout
@@ -58,11 +71,11 @@ def sweep(path: pathlib.Path, episodes: int, bundle: str) -> None:
              for i in range(episodes) for j in range(len(kinds))]
     done = _done(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    total = len(SETTINGS) * len(LATENCIES_MS) * len(seeds)
+    total = len(settings) * len(latencies) * len(seeds)
     n, t0 = len(done), time.monotonic()
     with path.open('a') as f:
-        for name, over in SETTINGS.items():
-            for lat in LATENCIES_MS:
+        for name, over in settings.items():
+            for lat in latencies:
                 for seed, kind in seeds:
                     if (name, float(lat), seed) in done:
                         continue
@@ -86,7 +99,8 @@ def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
     import matplotlib.pyplot as plt
     from vla_ros.eval.stats import wilson_interval
     rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
-    names = [s for s in SETTINGS if any(r['setting'] == s for r in rows)]
+    names = list(dict.fromkeys([s for s in SETTINGS if any(r['setting'] == s for r in rows)]
+                               + [r['setting'] for r in rows]))
     lats = sorted({r['latency_ms'] for r in rows})
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     table = ['| setting | ' + ' | '.join(f'+{lat:g} ms' for lat in lats) + ' |',
@@ -125,10 +139,18 @@ def main() -> int:
     p.add_argument('--episodes', type=int, default=10, help='episodes per task kind and cell')
     p.add_argument('--out', type=pathlib.Path, default=OUT, help='per-episode rows (JSONL)')
     p.add_argument('--plot', action='store_true', help='only draw the figure and the table')
+    p.add_argument('--setting', action='append', choices=list(SETTINGS),
+                   help='only these settings (repeatable; default: all)')
+    p.add_argument('--tag', default='', help="prefix of these rows' setting names")
+    p.add_argument('--figure', type=pathlib.Path, default=FIGURE, help='where the plot goes')
+    p.add_argument('--latencies', default=','.join(map(str, LATENCIES_MS)),
+                   help='comma-separated added latencies [ms]')
     a = p.parse_args()
     if not a.plot:
-        sweep(a.out, a.episodes, a.bundle)
-    print(plot(a.out, FIGURE))
+        sweep(a.out, a.episodes, a.bundle, tag=a.tag,
+              settings={k: SETTINGS[k] for k in a.setting} if a.setting else None,
+              latencies=tuple(float(x) for x in a.latencies.split(',')))
+    print(plot(a.out, a.figure))
     return 0
 
 

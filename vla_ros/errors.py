@@ -116,6 +116,10 @@ class HistorySpecError(BundleManifestError):
     """The ``history`` section, an input's ``history: true`` or a ``history_mask`` input."""
 
 
+class PrefixSpecError(BundleManifestError):
+    """An ``action_prefix`` / ``prefix_mask`` input: shape, ``max_delay`` or its reference."""
+
+
 class ContractCheckError(BundleError):
     """``vla-ros bundle check``: the contract and the graph disagree when run on frames."""
 

@@ -49,6 +49,11 @@ def _prep(pre: dict) -> str:
                 f"{pre.get('seed', 0)} + frame stamp")
     if kind == 'history_mask':
         return '1 per observed history frame, 0 padded'
+    if kind == 'action_prefix':
+        return ('committed actions, (a - mean) / std, zero-padded; d <= '
+                f"{pre.get('max_delay', 'horizon - 1')}")
+    if kind == 'prefix_mask':
+        return f"1 per committed step of {pre['prefix']}"
     if kind in ('log_mel', 'audio_waveform'):
         m = pre['mel']
         return (f"{kind} {m['sample_rate']} Hz, {m['window_s']} s window, n_fft "

@@ -61,6 +61,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='model id in bundle.yaml (default: vla-sim-<fusion>)')
     parser.add_argument('--int8', action='store_true', help='int8 dynamic quantization')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+    parser.add_argument('--delay-aware', action='store_true',
+                        help='train with an action prefix (real-time chunking, docs/bundle.md '
+                             '"Action prefix"): d steps of the demo\'s own actions, d per '
+                             'example 0 (25 %%) or uniform in 1..--max-delay; loss on the steps '
+                             'after the prefix')
+    parser.add_argument('--max-delay', type=int, default=0,
+                        help='delay-aware: the longest prefix [steps] (default: horizon - 2)')
+    parser.add_argument('--prefix-noise', type=float, default=0.0,
+                        help='delay-aware: Gaussian noise on the prefix [normalized units]')
     parser.add_argument('--resume', action='store_true',
                         help='continue an interrupted run from <work-dir>/train_state.pt '
                              '(saved every 1000 steps) when its settings match')
@@ -70,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     for p in args.data:
         if not p.is_dir():
             raise UsageError(f'no such bag or directory of bags: {str(p)!r}')
+    max_delay = (args.max_delay or args.horizon - 2) if args.delay_aware else 0
+    if args.delay_aware and not 0 < max_delay < args.horizon:
+        raise UsageError(f'--max-delay must be in 1..{args.horizon - 1} (horizon - 1), got '
+                         f'{max_delay}')
     # optional heavy dependency: torch (via vla_ros.model.train)
     from vla_ros.model.train import (LOSS_WINDOW, TrainConfig, default_policy_config,
                                      default_work_dir, train)
@@ -77,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                                    d_model=args.d_model, horizon=args.horizon, dt=args.dt,
                                    modality_dropout=args.modality_dropout,
                                    image_stem=args.image_stem,
-                                   text_encoder=args.text_encoder)
+                                   text_encoder=args.text_encoder, max_delay=max_delay)
     tc = TrainConfig(data=tuple(str(p) for p in args.data), out=str(args.out),
                      fusion=args.fusion, steps=args.steps, minutes=args.minutes,
                      batch=args.batch, lr=args.lr, modality_dropout=args.modality_dropout,
@@ -86,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                      cache_dir=str(args.cache or args.out.parent / 'cache'),
                      work_dir=str(args.work_dir or default_work_dir(args.out)),
                      model_id=args.model_id, int8=args.int8, policy=policy,
-                     resume=args.resume)
+                     resume=args.resume, prefix_noise=args.prefix_noise)
     res = train(tc, progress=not args.no_progress)
     size = sum(f.stat().st_size for f in res.bundle.iterdir()) / 1e6
     print(f'\n  bundle      {res.bundle} ({size:.1f} MB)\n  checkpoint  {res.checkpoint}\n'

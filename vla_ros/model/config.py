@@ -74,6 +74,8 @@ class ModelConfig:
     horizon: int = 16                            # H
     dt: float = 0.02                             # [s] between actions
     modality_dropout: float = 0.2                # training only
+    delay_aware: bool = False                    # action_prefix + prefix_mask inputs (RTC)
+    max_delay: int = 0                           # largest prefix trained [steps] (< horizon)
 
     def __post_init__(self) -> None:
         try:
@@ -110,6 +112,9 @@ class ModelConfig:
         if self.horizon < 1 or self.dt <= 0:
             raise ConfigError(f'need horizon >= 1 and dt > 0, got {self.horizon!r}, '
                               f'{self.dt!r}')
+        if self.delay_aware and not 0 < self.max_delay < self.horizon:
+            raise ConfigError(f'delay_aware needs 0 < max_delay < horizon ({self.horizon}), '
+                              f'got {self.max_delay!r}')
         if not 0.0 <= self.modality_dropout < 1.0:
             raise ConfigError(f'modality_dropout must be in [0, 1), got '
                               f'{self.modality_dropout!r}')
@@ -153,13 +158,18 @@ class ModelConfig:
         return cls(**d)
 
 
+PREFIX_INPUTS = ('action_prefix', 'prefix_mask')  # delay-aware models, before proprio
+
+
 def input_names(cfg: ModelConfig) -> list[str]:
-    """ONNX input names, in graph order."""
+    """ONNX input names, in graph order (proprio, text_embedding, presence always last)."""
     names = [f'image_{c}' for c in cfg.cameras]
     if cfg.use_audio:
         names.append('audio_mel')
     if cfg.tactile_pads:
         names.append('tactile')
+    if cfg.delay_aware:
+        names += PREFIX_INPUTS
     return names + ['proprio', 'text_embedding', 'presence']
 
 

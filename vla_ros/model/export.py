@@ -163,6 +163,12 @@ def policy_manifest_inputs(cfg: ModelConfig, stats: NormStats) -> list[dict[str,
                                       'pads': [{'name': n, 'rows': r, 'cols': c,
                                                 'channels': 1}
                                                for n, r, c in cfg.tactile_pads]}})
+    if cfg.delay_aware:  # docs/bundle.md "Action prefix"
+        out.append({'name': 'action_prefix', 'shape': [BATCH, cfg.horizon, cfg.action_dim],
+                    'dtype': 'float32', 'preprocessing': {'kind': 'action_prefix',
+                                                          'max_delay': cfg.max_delay}})
+        out.append({'name': 'prefix_mask', 'shape': [BATCH, cfg.horizon], 'dtype': 'float32',
+                    'preprocessing': {'kind': 'prefix_mask', 'prefix': 'action_prefix'}})
     j = len(cfg.joint_names)
     out.append({'name': 'proprio', 'modality': 'joints', 'shape': [BATCH, cfg.proprio_dim],
                 'dtype': 'float32', 'preprocessing': {

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from vla_ros.model.config import Fusion, ImageStem, input_names, ModelConfig
+from vla_ros.model.config import Fusion, ImageStem, input_names, ModelConfig, PREFIX_INPUTS
 from vla_ros.model.conv_stem import ConvImageEncoder
 from vla_ros.model.encoders import AudioEncoder, ImageEncoder, TactileEncoder, VectorEncoder
 from vla_ros.model.fusion import FUSIONS
 from vla_ros.model.keypoints import KeypointImageEncoder
+from vla_ros.model.prefix import inpaint, PrefixEncoder
 
 IMAGE_ENCODERS: dict[str, type[nn.Module]] = {
     ImageStem.VIT.value: ImageEncoder, ImageStem.CONV.value: ConvImageEncoder,
@@ -24,8 +25,9 @@ class VlaPolicyNet(nn.Module):
 
     image_<cam> B x 3 x H x W, audio_mel B x n_mels x T, tactile B x N_taxels, proprio
     B x J(*2) (normalized), text_embedding B x D, presence B x M (``cfg.modality_keys`` order,
-    1 = present). Returns actions B x H x A (normalized units) and, for ``moe``, gate weights
-    B x E.
+    1 = present); delay-aware models also action_prefix B x H x A (normalized) and prefix_mask
+    B x H (before proprio). Returns actions B x H x A (normalized units; a delay-aware model's
+    masked steps are the prefix itself) and, for ``moe``, gate weights B x E.
 
     A modality with presence 0 is replaced by its learned "missing" tokens (not zeros), so
     absence is distinguishable from a black image or silence. With the ``keypoints`` image
@@ -50,6 +52,8 @@ class VlaPolicyNet(nn.Module):
         self.type_emb = nn.Parameter(torch.randn(m, d) * 0.02)
         self.missing = nn.Parameter(torch.randn(m, d) * 0.02)
         self.fusion = FUSIONS[cfg.fusion](cfg)
+        self.prefix = PrefixEncoder(cfg.horizon, cfg.action_dim, d, cfg.ff_mult) \
+            if cfg.delay_aware else None
 
     @property
     def input_names(self) -> list[str]:
@@ -64,7 +68,8 @@ class VlaPolicyNet(nn.Module):
         """Reorder graph inputs to encoder order (cams, audio, tactile, language, joints)."""
         names = self.input_names
         by = dict(zip(names, inputs))
-        order = [n for n in names if n not in ('proprio', 'text_embedding', 'presence')]
+        order = [n for n in names
+                 if n not in ('proprio', 'text_embedding', 'presence', *PREFIX_INPUTS)]
         return [by[n] for n in order] + [by['text_embedding'], by['proprio']]
 
     def _gated(self, i: int, t: torch.Tensor, presence: torch.Tensor) -> torch.Tensor:
@@ -86,5 +91,11 @@ class VlaPolicyNet(nn.Module):
             else:
                 t = self._gated(i, enc(x), presence)
             tokens.append(t + self.type_emb[i])
+        if self.prefix is not None:  # the committed actions join the joints token
+            by = dict(zip(self.input_names, inputs))
+            prefix, mask = by[PREFIX_INPUTS[0]], by[PREFIX_INPUTS[1]]
+            tokens[-1] = tokens[-1] + self.prefix(prefix, mask)
         actions, gate = self.fusion(tokens, presence)
+        if self.prefix is not None:
+            actions = inpaint(actions, prefix, mask)
         return (actions, gate) if gate is not None else actions

@@ -31,6 +31,7 @@ from vla_ros.model.dataset import find_bags, load_bags, Samples
 from vla_ros.model.export import export_bundle, NormStats
 from vla_ros.model.grounded_text import SEMANTIC_DIM
 from vla_ros.model.policy import VlaPolicyNet
+from vla_ros.model.prefix import make_prefix, postfix_loss, sample_delays
 from vla_ros.model.text_factory import make_text_encoder
 from vla_ros.model.text_table import drop_words, FrozenTextTable
 from vla_ros.model.train_utils import (count_params, load_train_state, modality_dropout,
@@ -42,13 +43,15 @@ def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 
                           d_model: int = 96, horizon: int = 10, dt: float = 0.1,
                           modality_dropout: float = 0.15,
                           image_stem: str = 'keypoints',
-                          text_encoder: str = TextEncoderKind.GROUNDED.value) -> ModelConfig:
+                          text_encoder: str = TextEncoderKind.GROUNDED.value,
+                          max_delay: int = 0) -> ModelConfig:
     """
     Return the model config of the default policy.
 
     Front + wrist 64x64 through language-conditioned keypoint encoders (16 channels, 16
     keypoints each), 1 s audio as 32x49 log-mel, two 4x4 taxel pads, 7 joint positions, the
     grounded text embedding (387-d; 64-d for wordbag), H=10 actions 0.1 s apart.
+    ``max_delay`` > 0: delay-aware (``action_prefix`` input of up to that many steps).
     """
     return ModelConfig(
         fusion=fusion, cameras=('front', 'wrist'), image_size=(image_size, image_size),
@@ -57,7 +60,8 @@ def default_policy_config(fusion: str = 'cross_attention', *, image_size: int = 
         text_dim=FROZEN_TEXT_DIMS.get(text_encoder, 64), d_model=d_model, n_heads=4,
         n_layers=2, ff_mult=2, n_experts=4,
         horizon=horizon, dt=dt, modality_dropout=modality_dropout, text_encoder=text_encoder,
-        use_velocities=False)  # velocities let the policy copy its own motion (copycat)
+        use_velocities=False,  # velocities let the policy copy its own motion (copycat)
+        delay_aware=max_delay > 0, max_delay=max_delay)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ class TrainConfig:
 
     ``minutes`` > 0 caps wall time (the schedule follows whichever of steps and time runs out
     first). Every ``checkpoint_every`` steps the full training state is saved; ``resume``
-    continues from it (same result as an uninterrupted run) when the settings match.
+    continues from it (same result as an uninterrupted run) when the settings match. A
+    delay-aware policy (``policy.delay_aware``) is trained on prefixes of the demo's own actions
+    with ``prefix_noise`` (normalized units) added (:mod:`vla_ros.model.prefix`).
     """
 
     data: tuple[str, ...]
@@ -87,6 +93,7 @@ class TrainConfig:
     work_dir: str = ''           # checkpoints (default: <out>/../train/<out name>)
     checkpoint_every: int = 1000
     resume: bool = False         # continue from <work_dir>/train_state.pt when it matches
+    prefix_noise: float = 0.0    # delay-aware: Gaussian noise on the prefix [normalized units]
     model_id: str = ''
     int8: bool = False
     policy: ModelConfig | None = None
@@ -219,8 +226,15 @@ class Batcher:
         if self.table is not None:
             self.table.rng.bit_generator.state = st['table']
 
-    def __call__(self, batch: int, train: bool = True) -> tuple[tuple[torch.Tensor, ...],
-                                                                torch.Tensor]:
+    def __call__(self, batch: int, train: bool = True, *, delays: np.ndarray | None = None,
+                 prefix_noise: float = 0.0
+                 ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor, torch.Tensor | None]:
+        """
+        Return (inputs, normalized targets B x H x A, prefix mask B x H or None).
+
+        Delay-aware configs get a prefix of the targets' first d steps, d per example from
+        :func:`sample_delays` unless ``delays`` are given.
+        """
         s, cfg = self.s, self.cfg
         idx = self.rng.integers(0, len(s), batch)
         imgs = torch.from_numpy(s.images[idx].astype(np.float32))   # B x cams x 3 x h x w
@@ -235,6 +249,13 @@ class Batcher:
             xs.append(torch.from_numpy(s.mel[idx].astype(np.float32)))
         if cfg.tactile_pads:
             xs.append(torch.from_numpy(s.tactile[idx]))
+        y = (s.actions[idx] - self.a_mean) / self.a_std
+        pmask = None
+        if cfg.delay_aware:
+            d = sample_delays(self.rng, batch, cfg.max_delay) if delays is None else delays
+            prefix, pmask = make_prefix(y, d, self.rng, prefix_noise if train else 0.0)
+            pmask = torch.from_numpy(pmask)
+            xs += [torch.from_numpy(prefix), pmask]
         prop = [(s.positions[idx] - self.p_mean) / self.p_std]
         if cfg.use_velocities:
             prop.append(s.velocities[idx] / self.v_std)
@@ -251,8 +272,7 @@ class Batcher:
         if train:
             pres = modality_dropout(pres, self.dropout, cfg.modality_keys, self.g)
         xs.append(pres)
-        y = torch.from_numpy((s.actions[idx] - self.a_mean) / self.a_std)
-        return tuple(xs), y
+        return tuple(xs), torch.from_numpy(y.astype(np.float32)), pmask
 
 
 def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
@@ -294,7 +314,8 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     ck, state_file = work / 'checkpoint.pt', work / TRAIN_STATE
     sig = {'bags': [str(b) for b in bags], 'samples': len(samples), 'policy': cfg.to_dict(),
            **{k: getattr(tc, k) for k in ('steps', 'minutes', 'batch', 'lr', 'weight_decay',
-                                          'word_dropout', 'shift_px', 'seed')}}
+                                          'word_dropout', 'shift_px', 'seed',
+                                          'prefix_noise')}}
     start, elapsed0 = 1, 0.0
     state = load_train_state(state_file, sig) if tc.resume else None
     if state is not None:
@@ -322,10 +343,10 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
         warm = min(1.0, step / 200)
         for gp in opt.param_groups:
             gp['lr'] = tc.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
-        xs, y = batcher(tc.batch)
+        xs, y, mask = batcher(tc.batch, prefix_noise=tc.prefix_noise)
         out_ = policy(*xs)
         pred = out_[0] if isinstance(out_, tuple) else out_
-        loss = nn.functional.smooth_l1_loss(pred, y, beta=0.05)
+        loss = postfix_loss(pred, y, mask)  # the steps after the prefix (all without one)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(params, 1.0)
@@ -353,6 +374,9 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
                       'trained_on': [str(p) for p in tc.data], 'episodes': len(bags),
                       'samples': len(samples), 'steps': step, 'batch': tc.batch,
                       'final_loss': round(last, 5),
+                      **({'delay_aware': {'max_delay': cfg.max_delay,
+                                          'prefix_noise': tc.prefix_noise}}
+                         if cfg.delay_aware else {}),
                       **({'recorded_with': recorded} if recorded else {}), **tc.extra},
                   competence=competence_for(cfg.text_encoder, batcher.phrases), log=log)
     return TrainResult(out, ck, len(samples), len(bags), count_params(policy), step,

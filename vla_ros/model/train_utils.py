@@ -33,6 +33,11 @@ def example_inputs(cfg: ModelConfig, *, batch: int = 2, seed: int = 0,
         xs.append(torch.from_numpy(np.stack(mels)))
     if cfg.tactile_pads:
         xs.append(torch.rand(batch, cfg.tactile_dim, generator=g))
+    if cfg.delay_aware:  # a different prefix length per example, the first with none
+        mask = (torch.arange(cfg.horizon)[None, :]
+                < torch.arange(batch)[:, None] % (cfg.max_delay + 1)).float()
+        xs += [torch.randn(batch, cfg.horizon, cfg.action_dim, generator=g) * mask[..., None],
+               mask]
     xs.append(torch.randn(batch, cfg.proprio_dim, generator=g))
     xs.append(torch.randn(batch, cfg.text_dim, generator=g))
     m = len(cfg.modality_keys)

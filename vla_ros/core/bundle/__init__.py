@@ -13,7 +13,8 @@ from vla_ros.core.bundle.spec_fields import (action_post, input_specs, tokenizer
                                              tokenizer_path)
 from vla_ros.core.bundle.specs import (ActionPost, ActionReference, enum_value, float_values,
                                        HistorySpec, ImageLayout, ImageResize, ImageSpec, int_value,
-                                       NoiseDistribution, NoiseSpec, PaddingSide, TokensSpec)
+                                       NoiseDistribution, NoiseSpec, PaddingSide, PrefixSpec,
+                                       TokensSpec)
 
 __all__ = [
     'ActionKind',
@@ -34,6 +35,7 @@ __all__ = [
     'NoiseDistribution',
     'NoiseSpec',
     'PaddingSide',
+    'PrefixSpec',
     'TensorSpec',
     'TokensSpec',
     'Verdict',

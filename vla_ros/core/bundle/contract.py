@@ -38,6 +38,14 @@ class InputKind(str, Enum):
     TOKEN_MASK = 'token_mask'          # attention mask of a text_tokens input
     NOISE = 'noise'                    # seeded per chunk, for flow-matching / diffusion heads
     HISTORY_MASK = 'history_mask'      # 1/0 per history frame (0 = not yet observed)
+    ACTION_PREFIX = 'action_prefix'    # committed actions, normalized, zero-padded -> H x W
+    PREFIX_MASK = 'prefix_mask'        # 1 per committed step of an action_prefix -> H
+
+
+# inputs made from something other than a sensor: never a modality key
+NOT_MODALITIES = tuple(k.value for k in (
+    InputKind.PRESENCE, InputKind.TOKEN_MASK, InputKind.NOISE, InputKind.HISTORY_MASK,
+    InputKind.ACTION_PREFIX, InputKind.PREFIX_MASK))
 
 
 class ActionKind(str, Enum):
@@ -118,8 +126,7 @@ class Manifest:
         for s in self.inputs:
             if s.kind == InputKind.IMAGE_STACK.value:
                 keys.extend(f'image/{c}' for c in s.preprocessing['cameras'])
-            elif s.kind not in (InputKind.PRESENCE.value, InputKind.TOKEN_MASK.value,
-                                InputKind.NOISE.value, InputKind.HISTORY_MASK.value):
+            elif s.kind not in NOT_MODALITIES:
                 keys.append(s.modality)
         return tuple(dict.fromkeys(k for k in keys if k))
 

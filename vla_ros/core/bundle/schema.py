@@ -55,9 +55,12 @@ PREPROCESSING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     'token_mask': (('kind', 'tokens'), ()),
     'noise': (('kind',), ('distribution', 'seed', 'scale')),
     'history_mask': (('kind',), ()),
+    'action_prefix': (('kind',), ('max_delay',)),
+    'prefix_mask': (('kind', 'prefix'), ()),
 }
 # format version 2: new kinds, and new keys per section (section name -> keys)
-V2_KINDS = ('image_stack', 'text_tokens', 'token_mask', 'noise', 'history_mask')
+V2_KINDS = ('image_stack', 'text_tokens', 'token_mask', 'noise', 'history_mask',
+            'action_prefix', 'prefix_mask')
 V2_KEYS = {'(top level)': ('history',), 'action': ('slice', 'reference', 'delta_joints'),
            'image': ('value_range', 'resize', 'history'), 'joints': ('pad_to', 'history')}
 COLOR_ORDERS = ('rgb', 'bgr')

@@ -13,9 +13,10 @@ from typing import Any
 
 from vla_ros.core.bundle.contract import Manifest, TensorSpec
 from vla_ros.core.bundle.specs import (ActionPost, ActionReference, enum_value, float_values,
-                                       HistorySpec, ImageSpec, int_value, NoiseSpec, TokensSpec)
-from vla_ros.errors import (ActionSpecError, HistorySpecError, ImageSpecError, StateSpecError,
-                            TextTokensSpecError)
+                                       HistorySpec, ImageSpec, int_value, NoiseSpec, PrefixSpec,
+                                       TokensSpec)
+from vla_ros.errors import (ActionSpecError, HistorySpecError, ImageSpecError, PrefixSpecError,
+                            StateSpecError, TextTokensSpecError)
 
 IMAGE_KINDS = ('image', 'image_stack')
 HISTORY_KINDS = ('image', 'image_stack', 'joints')
@@ -110,17 +111,45 @@ def _tokens(spec: TensorSpec) -> TokensSpec:
     return t
 
 
-def input_specs(m: Manifest) -> dict[str, ImageSpec | TokensSpec | NoiseSpec]:
+def _prefix(m: Manifest, spec: TensorSpec) -> PrefixSpec:
+    """Check an ``action_prefix`` input: ``[batch, horizon, width of the action output]``."""
+    out = next((o for o in m.outputs if o.name == m.action_output), None)
+    width = out.shape[-1] if out is not None else len(m.action_names)
+    pre = _pre(spec)
+    p = PrefixSpec(name=spec.name, horizon=m.horizon, width=width,
+                   max_delay=pre.get('max_delay', m.horizon - 1), dtype=spec.dtype)
+    if tuple(spec.shape[1:]) != (m.horizon, width):
+        raise PrefixSpecError(f'bundle.yaml input {spec.name!r}: shape {list(spec.shape)} != '
+                              f'[batch, horizon={m.horizon}, width={width}] (that of the '
+                              'action output)')
+    return p
+
+
+def _prefix_mask(m: Manifest, spec: TensorSpec, by_name: dict[str, TensorSpec]) -> None:
+    ref = by_name.get(_pre(spec)['prefix'])
+    if ref is None or ref.kind != 'action_prefix':
+        raise PrefixSpecError(f'bundle.yaml input {spec.name!r}.prefix: '
+                              f'{_pre(spec)["prefix"]!r} is not an action_prefix input')
+    if tuple(spec.shape[1:]) != (m.horizon,):
+        raise PrefixSpecError(f'bundle.yaml input {spec.name!r}: shape {list(spec.shape)} != '
+                              f'[batch, horizon={m.horizon}]')
+
+
+Spec = ImageSpec | TokensSpec | NoiseSpec | PrefixSpec
+
+
+def input_specs(m: Manifest) -> dict[str, Spec]:
     """
     Validate the version-2 fields of a parsed manifest; return the typed spec per input name.
 
     Image inputs map to :class:`ImageSpec`, ``text_tokens`` to :class:`TokensSpec`, ``noise``
-    to :class:`NoiseSpec`; other inputs are checked but not listed.
+    to :class:`NoiseSpec`, ``action_prefix`` to :class:`PrefixSpec`; other inputs are checked
+    but not listed.
     """
     hist: HistorySpec | None = m.history
     frames = hist.frames if hist else 1
     by_name = {s.name: s for s in m.inputs}
-    out: dict[str, ImageSpec | TokensSpec | NoiseSpec] = {}
+    out: dict[str, Spec] = {}
     for s in m.inputs:
         kind = s.kind
         if kind in HISTORY_KINDS and _history_flag(s) and hist is None:
@@ -152,11 +181,17 @@ def input_specs(m: Manifest) -> dict[str, ImageSpec | TokensSpec | NoiseSpec]:
                 name=s.name, shape=tuple(s.shape[1:]), seed=pre.get('seed', 0),
                 distribution=pre.get('distribution', 'normal'),
                 scale=pre.get('scale', 1.0), dtype=s.dtype)
+        elif kind == 'action_prefix':
+            out[s.name] = _prefix(m, s)
+        elif kind == 'prefix_mask':
+            _prefix_mask(m, s, by_name)
         elif kind == 'history_mask':
             if hist is None or tuple(s.shape[1:]) != (hist.frames,):
                 raise HistorySpecError(f'bundle.yaml input {s.name!r}: a history_mask needs '
                                        f'the history section and shape [batch, frames], got '
                                        f'{list(s.shape)}')
+    if sum(s.kind == 'action_prefix' for s in m.inputs) > 1:
+        raise PrefixSpecError('bundle.yaml: at most one action_prefix input')
     if hist is not None and not any(_history_flag(s) for s in m.inputs
                                     if s.kind in HISTORY_KINDS):
         raise HistorySpecError('bundle.yaml history: no input has history: true')

@@ -20,7 +20,7 @@ import string
 from typing import Any
 
 from vla_ros.errors import (ActionSpecError, HistorySpecError, ImageSpecError, NoiseSpecError,
-                            TextTokensSpecError)
+                            PrefixSpecError, TextTokensSpecError)
 
 PROMPT_FIELDS = ('command', 'state')
 # a backslash before one of these is a YAML double-quote escape written where it stays two
@@ -265,6 +265,35 @@ class NoiseSpec:
         if self.dtype not in ('float32', 'float16'):
             raise NoiseSpecError(f'bundle.yaml {w}: noise dtype must be float32 or float16, '
                                  f'got {self.dtype!r}')
+
+
+@dataclass(frozen=True)
+class PrefixSpec:
+    """
+    An ``action_prefix`` input: the actions committed for the chunk's first ``d`` steps.
+
+    Shape ``[horizon, width]`` after the batch (``width`` = the action output's last axis): row
+    ``k`` is the action due at ``frame stamp + k * dt``, normalized as the output
+    (``(a - mean) / std``, in the output's ``slice`` columns), rows ``>= d`` zero. ``d`` is
+    clipped to ``max_delay`` (the largest delay the policy was trained with).
+    """
+
+    name: str
+    horizon: int
+    width: int
+    max_delay: int
+    dtype: str = 'float32'
+
+    def __post_init__(self) -> None:
+        w = f'input {self.name!r}'
+        int_value(self.max_delay, f'{w}.max_delay', PrefixSpecError)
+        if self.max_delay >= self.horizon:
+            raise PrefixSpecError(f'bundle.yaml {w}.max_delay: {self.max_delay} must be less '
+                                  f'than the horizon {self.horizon} (a chunk needs a step '
+                                  'after its prefix)')
+        if self.dtype not in ('float32', 'float16'):
+            raise PrefixSpecError(f'bundle.yaml {w}: an action prefix must be float32 or '
+                                  f'float16, got {self.dtype!r}')
 
 
 @dataclass(frozen=True)

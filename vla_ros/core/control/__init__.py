@@ -18,6 +18,7 @@ from vla_ros.core.control.latency import LeadEstimator
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.measured_pose import MeasuredPose
 from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
+from vla_ros.core.control.prefix import delay_steps, PREFIX_QUANTILE, PrefixPlanner
 from vla_ros.core.control.safety import (ControlMode, limit_step, SafetyConfig, SafetyDecision,
                                          SafetyFilter, SafetyState)
 from vla_ros.core.control.scheduler import (ChunkScheduler, InferenceTrigger, ScheduledAction,
@@ -46,9 +47,11 @@ __all__ = [
     'LeadEstimator',
     'LocalChunkSource',
     'MeasuredPose',
+    'PREFIX_QUANTILE',
     'PolicyConfig',
     'PolicyCounters',
     'PolicyLoop',
+    'PrefixPlanner',
     'RateMeter',
     'SafetyConfig',
     'SafetyDecision',
@@ -62,6 +65,7 @@ __all__ = [
     'TrajectoryMode',
     'check_bundle',
     'classify_command',
+    'delay_steps',
     'fit_history',
     'fit_sync',
     'fit_tactile',

@@ -23,6 +23,7 @@ from vla_ros.core.bundle.contract import Manifest
 from vla_ros.core.control.outcomes import InferenceResult
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
+from vla_ros.core.runtime.prefix import ActionPrefix
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,16 @@ class ChunkRequest:
     One chunk the loop asked for.
 
     ``frame`` as the policy sees it (masked, carrying ``command``); ``gen`` the loop's command
-    generation then; ``sent_ns`` when it was asked [ns, host clock].
+    generation then; ``sent_ns`` when it was asked [ns, host clock]; ``prefix`` the actions the
+    scheduler executes while this chunk is computed (bundles with an ``action_prefix`` input,
+    else None; :mod:`vla_ros.core.control.prefix`).
     """
 
     frame: Frame
     gen: int
     command: str
     sent_ns: int
+    prefix: ActionPrefix | None = None
 
 
 class ChunkDrop(str, Enum):
@@ -107,7 +111,9 @@ class LocalChunkSource(ChunkSource):
 
     def request(self, req: ChunkRequest) -> PolicyOutput:
         with self.lock:
-            return self.runtime.infer(req.frame)
+            if req.prefix is None:  # a bundle without an action_prefix input: as before
+                return self.runtime.infer(req.frame)
+            return self.runtime.infer(req.frame, req.prefix)
 
 
 class DelayedChunkSource(ChunkSource):

@@ -38,6 +38,10 @@ class LeadEstimator:
     @property
     def lead_ns(self) -> int:
         """Return the estimated latency [ns] (0 before the first chunk)."""
+        return self.quantile_ns(LEAD_QUANTILE)
+
+    def quantile_ns(self, q: float) -> int:
+        """Return the ``q`` quantile (0..1) of the recent latencies [ns] (0 before the first)."""
         if not self._leads:
             return 0
-        return int(np.quantile(np.fromiter(self._leads, float), LEAD_QUANTILE))
+        return int(np.quantile(np.fromiter(self._leads, float), q))

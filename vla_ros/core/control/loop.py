@@ -34,6 +34,7 @@ from vla_ros.core.control.config import CommandAction, PolicyConfig
 from vla_ros.core.control.counters import PolicyCounters
 from vla_ros.core.control.latency import LeadEstimator
 from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
+from vla_ros.core.control.prefix import PrefixPlanner
 from vla_ros.core.control.safety import SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.control.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
 from vla_ros.core.frame import Frame
@@ -77,6 +78,7 @@ class PolicyLoop:
                                    bounds=self.safety.plausible_bounds())
         self.counters = PolicyCounters()
         self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
+        self.prefix = PrefixPlanner.for_bundle(m, self.scheduler, self.lead)  # action_prefix
         self._lock = threading.Lock()
         self.attribution = attribution
         self.gate = CommandGate(source, max_chars=config.max_command_chars,
@@ -281,10 +283,11 @@ class PolicyLoop:
             with self._lock:
                 frame = frame or self.latest_frame
                 gen, command = self.command_gen, self.command
+                prefix = self.prefix.plan(frame) if self.prefix and frame else None
             if frame is None:
                 return None
             req = ChunkRequest(mask_frame(dataclasses.replace(frame, command=command),
-                                          self.mask), gen, command, self._clock())
+                                          self.mask), gen, command, self._clock(), prefix)
             chunk = self._request(req)
             if chunk is None:
                 waiting = True  # in flight until on_chunk or max_chunk_age_s

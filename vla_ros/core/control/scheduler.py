@@ -189,6 +189,28 @@ class ChunkScheduler:
         c = self._chunks[-1]
         return c.actions[c.last_index + 1:]
 
+    def planned(self, start_ns: int, steps: int, dt_s: float) -> np.ndarray:
+        """
+        Return the actions [K, A] this scheduler serves at ``start_ns + k * dt_s`` (k < steps).
+
+        K < ``steps`` where the newest chunk ends first (the robot would hold there); K = 0
+        without a chunk. Read-only. Exact for ticks every ``dt`` (``control_rate_hz`` 0, the
+        default: a faster tick serves at least one new action each, ahead of time). Temporal
+        ensembling is applied as in :meth:`next_action`; a blend in progress is not (its
+        target chunk's values: the blend lasts ``blend_steps`` ticks).
+        """
+        if not self._chunks or steps <= 0:
+            return np.zeros((0, 0))
+        c = self._chunks[-1]
+        ensemble = self.config.smoothing is Smoothing.TEMPORAL_ENSEMBLE and len(self._chunks) > 1
+        out = []
+        for k in range(steps):
+            idx = c.time_index(int(start_ns + round(k * dt_s * 1e9)))
+            if not 0 <= idx < c.actions.shape[0]:
+                break
+            out.append(self._ensemble(c, idx) if ensemble else c.actions[idx])
+        return np.array(out, np.float64).reshape(len(out), c.actions.shape[1])
+
     def needs_inference(self, now_ns: int, *, lead_ns: int = 0) -> bool:
         """
         Tell whether a new chunk should be requested (below threshold; sync: chunk used up).

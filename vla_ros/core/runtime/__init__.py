@@ -10,6 +10,7 @@ from vla_ros.core.runtime.masking import check_mask, mask_frame
 from vla_ros.core.runtime.policy_runtime import (open_language, PolicyOutput, PolicyRuntime,
                                                  resolve_providers)
 from vla_ros.core.runtime.postprocess import state_offset, to_chunk
+from vla_ros.core.runtime.prefix import ActionPrefix, prefix_feed
 from vla_ros.core.runtime.preprocess import (draw_noise, image_values, InputBuilder, joint_values,
                                              letterbox)
 from vla_ros.core.runtime.prompt_tokens import discretize_state, PromptTokens
@@ -19,6 +20,7 @@ from vla_ros.core.runtime.text_encoder import DEFAULT_CACHE_SIZE, TextEncoder
 from vla_ros.core.runtime.token_view import command_tokens, TokenView
 
 __all__ = [
+    'ActionPrefix',
     'CheckReport',
     'DEFAULT_CACHE_SIZE',
     'GraphOptimization',
@@ -45,6 +47,7 @@ __all__ = [
     'mask_frame',
     'open_language',
     'open_session',
+    'prefix_feed',
     'release_free_memory',
     'resolve_providers',
     'state_offset',

@@ -27,6 +27,7 @@ from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.features.tokenizer import TextTokenizer
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.postprocess import to_chunk
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.core.runtime.preprocess import InputBuilder, NP_DTYPES
 from vla_ros.core.runtime.session import open_session, SessionSettings
 from vla_ros.core.runtime.text_encoder import DEFAULT_CACHE_SIZE, TextEncoder
@@ -155,24 +156,31 @@ class PolicyRuntime:
         return self.text_encoder.embed(text)
 
     # -- inputs ---------------------------------------------------------------------------
-    def build_inputs(self, frame: Frame, *, use_set_command: bool = True
-                     ) -> dict[str, np.ndarray]:
+    def build_inputs(self, frame: Frame, *, use_set_command: bool = True,
+                     prefix: ActionPrefix | None = None) -> dict[str, np.ndarray]:
         """
         Model inputs (batch 1) for a frame, checked against the manifest.
 
         The language is ``frame.command``, else the :meth:`set_command` one unless
         ``use_set_command`` is False (then a frame without a command has no language).
+        ``prefix``: the committed actions for an ``action_prefix`` input (None: d = 0; ignored
+        by a bundle without one).
         """
-        feeds = self._inputs.build(frame, self._command if use_set_command else '')
+        feeds = self._inputs.build(frame, self._command if use_set_command else '', prefix)
         for spec in self.manifest.inputs:
             _check_input(spec, feeds[spec.name])
         return feeds
 
     # -- inference ------------------------------------------------------------------------
-    def infer(self, frame: Frame) -> PolicyOutput:
-        """Run the policy on one frame. Raises InferenceError (incl. InputMismatchError)."""
+    def infer(self, frame: Frame, prefix: ActionPrefix | None = None) -> PolicyOutput:
+        """
+        Run the policy on one frame. Raises InferenceError (incl. InputMismatchError).
+
+        ``prefix``: the actions committed for the chunk's first steps (bundles with an
+        ``action_prefix`` input; the chunk still starts at the frame stamp, prefix included).
+        """
         t0 = time.monotonic()
-        feeds = self.build_inputs(frame)
+        feeds = self.build_inputs(frame, prefix=prefix)
         t1 = time.monotonic()
         outs = self.run_raw(feeds)
         t2 = time.monotonic()

@@ -24,18 +24,19 @@ import numpy as np
 from vla_ros.core.bundle.contract import InputKind, Manifest, TensorSpec
 from vla_ros.core.bundle.spec_fields import input_specs, tokenizer_path
 from vla_ros.core.bundle.specs import (ImageLayout, ImageResize, ImageSpec, NoiseDistribution,
-                                       NoiseSpec)
-from vla_ros.core.bundle.specs import TokensSpec
+                                       NoiseSpec, TokensSpec)
 from vla_ros.core.features.audio import fit_window, log_mel, MelConfig
 from vla_ros.core.features.image import _resize, image_to_tensor
 from vla_ros.core.frame import Frame
+from vla_ros.core.runtime.prefix import ActionPrefix, prefix_feed
 from vla_ros.core.runtime.prompt_tokens import PromptTokens
 from vla_ros.errors import InputMismatchError
 
 NP_DTYPES = {'float32': np.float32, 'float16': np.float16, 'int64': np.int64,
              'int32': np.int32, 'bool': np.bool_, 'uint8': np.uint8}
 _DEPENDENT = (InputKind.PRESENCE.value, InputKind.TOKEN_MASK.value,
-              InputKind.HISTORY_MASK.value)
+              InputKind.HISTORY_MASK.value, InputKind.ACTION_PREFIX.value,
+              InputKind.PREFIX_MASK.value)
 
 
 def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -147,8 +148,13 @@ class InputBuilder:
                 slots[i] = slots[i + 1]
         return slots, real
 
-    def build(self, frame: Frame, command: str = '') -> dict[str, np.ndarray]:
-        """Return the feeds (batch 1) for ``frame``; ``command`` when the frame has none."""
+    def build(self, frame: Frame, command: str = '',
+              prefix: ActionPrefix | None = None) -> dict[str, np.ndarray]:
+        """
+        Return the feeds (batch 1) for ``frame``; ``command`` when the frame has none.
+
+        ``prefix``: the committed actions for an ``action_prefix`` input (None: d = 0).
+        """
         m = self.manifest
         feeds: dict[str, np.ndarray] = {}
         present: dict[str, bool] = {}
@@ -180,6 +186,13 @@ class InputBuilder:
                 value = masks[pre['tokens']]
             elif spec.kind == InputKind.HISTORY_MASK.value:
                 value = np.asarray(real, np.float64)
+            elif spec.kind == InputKind.ACTION_PREFIX.value:
+                value, masks[spec.name] = prefix_feed(self.specs[spec.name], m, frame, prefix)
+            elif spec.kind == InputKind.PREFIX_MASK.value:
+                if pre['prefix'] not in masks:  # listed before its prefix
+                    masks[pre['prefix']] = prefix_feed(self.specs[pre['prefix']], m, frame,
+                                                       prefix)[1]
+                value = masks[pre['prefix']]
             else:
                 continue
             feeds[spec.name] = value.astype(dtype if self._cast else np.float32)[None]
