@@ -28,8 +28,10 @@ from helpers.policy_graph import FAKE_SENSORS, POLICY
 import pytest
 from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
-ROUNDS = 20
-ROUNDS_PER_SIM = 2  # mujoco_sim in every 2nd round (10 stops): its start costs ~2 s of CPU
+# 10 rounds in the suite (~45 s); a stress run:
+# VLA_ROS_SHUTDOWN_ROUNDS=60 python -m pytest test/nodes/test_shutdown.py
+ROUNDS = int(os.environ.get('VLA_ROS_SHUTDOWN_ROUNDS', '10'))
+ROUNDS_PER_SIM = 2  # mujoco_sim in every 2nd round: its start costs ~2 s of CPU
 BUSY_S = 0.5  # [s] the policy publishes this long (after its first chunk) before the stop
 STOP_TIMEOUT_S = 10.0
 FORBIDDEN = ('Traceback', 'RuntimeError', 'RCLError', 'KeyboardInterrupt', 'Exception ignored')
