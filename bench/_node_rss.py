@@ -35,8 +35,9 @@ POLICY_ENV = {'FASTDDS_DEFAULT_PROFILES_FILE': str(G.ROOT / 'config' / 'fastdds_
 def node_rss(bundle: Path, params: dict | None = None, warmup_s: float = WARMUP_S,
              first_chunk_s: float = 30.0) -> dict:
     """
-    Start the graph, command the robot, return the node's memory [MB] ``warmup_s`` after the
-    first chunk (waited for up to ``first_chunk_s``).
+    Start the graph, command the robot, return the node's memory [MB] after ``warmup_s``.
+
+    The warm-up starts at the first chunk (waited for up to ``first_chunk_s``).
 
     Keys: rss, anon, file, shmem (MB), chunks (received during the warm-up).
     Needs rclpy initialised; raises RuntimeError with the node's log when it does not start.
