@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import signal
+import subprocess
 import sys
 import time
 
@@ -33,6 +35,7 @@ OBJECT_STORE_BYTES = 200 * 1024 * 1024  # frames are small; Ray's default is 30 
 RAY_SYSTEM_CONFIG = {'health_check_period_ms': 500, 'health_check_failure_threshold': 3,
                      'health_check_timeout_ms': 1000}
 POLL_S = 0.2
+STOP_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,22 @@ def ray_executable() -> str:
     return str(path)
 
 
-def node_argv(*, node_ip: str, num_cpus: int, temp_dir: str, head: bool,
+def node_argv(*, node_ip: str, num_cpus: int, temp_dir: str | None, head: bool,
               address: str = '', port: int = DEFAULT_PORT, num_gpus: int | None = None,
               ) -> list[str]:
     """
     Return the ``ray start --block`` command of a head (``head``) or a worker (``address``).
 
-    ``node_ip``: this host's address on the cluster network; ``num_cpus``: CPUs Ray may give
-    replicas here; ``temp_dir``: Ray's session directory (short: it holds unix sockets).
+    ``node_ip``: this host's address on the cluster network ('' = Ray picks); ``num_cpus``:
+    CPUs Ray may give replicas here; ``temp_dir``: Ray's session directory (short: it holds
+    unix sockets; None = /tmp/ray).
     """
-    argv = [ray_executable(), 'start', '--block', f'--node-ip-address={node_ip}',
-            f'--num-cpus={num_cpus}', f'--temp-dir={temp_dir}',
+    argv = [ray_executable(), 'start', '--block', f'--num-cpus={num_cpus}',
             f'--object-store-memory={OBJECT_STORE_BYTES}', '--disable-usage-stats']
+    if node_ip:
+        argv.append(f'--node-ip-address={node_ip}')
+    if temp_dir:
+        argv.append(f'--temp-dir={temp_dir}')
     if num_gpus is not None:
         argv.append(f'--num-gpus={num_gpus}')
     if head:
@@ -83,6 +90,35 @@ def node_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def start_node(argv: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
+    """Start a :func:`node_argv` command in a process group of its own (see stop_node)."""
+    return subprocess.Popen(argv, env=node_env(env), start_new_session=True)
+
+
+def stop_node(proc: subprocess.Popen) -> None:
+    """
+    Take a node down: SIGTERM to its process group, SIGKILL after STOP_TIMEOUT_S.
+
+    ``ray start --block`` does not always take its GCS, raylet and agents down on SIGTERM
+    (measured with Ray 2.60); they share its process group, so the group is signalled. The
+    replica processes (groups of their own) exit when their raylet is gone.
+    """
+    for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, STOP_TIMEOUT_S)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; what else was in the group goes the same way
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        break
+
+
 def connect(address: str) -> None:
     """Join the cluster at ``address`` as a driver (once per process)."""
     if ray.is_initialized():
@@ -95,12 +131,18 @@ def connect(address: str) -> None:
 
 
 def deploy(config: ServeConfig, address: str, *, app: str = APP_NAME,
-           timeout_s: float = 120.0) -> None:
-    """Deploy the bundle on the cluster; wait until every replica runs (ServingError else)."""
+           timeout_s: float | None = 120.0) -> None:
+    """
+    Deploy the bundle on the cluster (no HTTP proxy: the gateway calls it through a handle).
+
+    Waits until every replica runs (ServingError after ``timeout_s``); None: do not wait
+    (replicas stay pending until hosts with free CPUs join).
+    """
     connect(address)
     serve.start(http_options={'location': 'NoServer'})
     serve._run(build_app(config), name=app, route_prefix=None, _blocking=False)
-    wait_running(config.replicas, app=app, timeout_s=timeout_s)
+    if timeout_s is not None:
+        wait_running(config.replicas, app=app, timeout_s=timeout_s)
 
 
 def wait_running(count: int, *, app: str = APP_NAME, timeout_s: float = 120.0) -> list[Replica]:
