@@ -90,9 +90,20 @@ def node_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_node(argv: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
-    """Start a :func:`node_argv` command in a process group of its own (see stop_node)."""
-    return subprocess.Popen(argv, env=node_env(env), start_new_session=True)
+def start_node(argv: list[str], env: Mapping[str, str] | None = None, *,
+               log: Path | None = None) -> subprocess.Popen:
+    """
+    Start a :func:`node_argv` command in a process group of its own (see stop_node).
+
+    ``log``: a file for its output (default: this process's stdout and stderr).
+    """
+    out = open(log, 'w') if log is not None else None  # noqa: SIM115 - the child keeps it
+    try:
+        return subprocess.Popen(argv, env=node_env(env), start_new_session=True, stdout=out,
+                                stderr=subprocess.STDOUT if out else None)
+    finally:
+        if out is not None:
+            out.close()
 
 
 def stop_node(proc: subprocess.Popen) -> None:
