@@ -13,6 +13,10 @@ Printed: chunk rate per robot and p50/p95 frame -> chunk latency per (replicas, 
 ``replica_scaling`` = total chunk rate with 2 replicas / with 1 at the largest N (target
 >= 1.6); ``ray_overhead_ms`` = p50 latency through Ray minus through ``backend: local``
 (one intra-op thread, the same host) at N = 1 with models/default (small: the hop shows);
+``gateway_cpu_ms_per_chunk`` = the gateway process's CPU per chunk above its idle CPU (2
+replicas, largest N), ``gateway_idle_cores`` its CPU with no request (Ray's driver threads);
+``r1_replica_cores`` / ``r2_replica_cores`` = the CPU the replicas got at the largest N
+(1.0 and 2.0 on an idle machine; less when others run: the bound on ``replica_scaling``);
 ``load`` = the 1-minute load average at the start and end (the machine is shared), ``cpus``.
 Where namespaces cannot be made (not root), and in smoke mode, one host runs both replicas
 (``hosts=1``).
@@ -46,6 +50,7 @@ ACT_DIR = ROOT / 'out' / 'bench' / 'fleet' / 'act'  # shared with BENCH fleet
 FLEET = S.pick((4, 8, 16), (2,))
 WARM_S, MEASURE_S = S.pick(3.0, 0.5), S.pick(8.0, 1.0)
 PORT = 6391
+IDLE_S = S.pick(2.0, 0.5)
 DEFAULT = ROOT / 'models' / 'default'
 
 
@@ -77,7 +82,8 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
-def run_fleet(robots: list[str], bundle: Path, tag: str, server) -> dict:
+def run_fleet(robots: list[str], bundle: Path, tag: str, server,
+              replica_pids: tuple[int, ...] = ()) -> dict:
     """Run closed-loop robots against the running server; chunk rate, latency, server CPU."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -93,7 +99,9 @@ def run_fleet(robots: list[str], bundle: Path, tag: str, server) -> dict:
     try:
         if not wait_until(probe.connected, 60.0):
             raise RuntimeError('the server never subscribed')
-        time.sleep(0.5)
+        c0, t0 = cpu_s(server.proc.pid), time.time()
+        time.sleep(IDLE_S)  # the server's own CPU with no request (Ray's driver threads)
+        idle = (cpu_s(server.proc.pid) - c0) / (time.time() - t0)
         probe.start()
         t_end = time.time() + WARM_S + MEASURE_S
         t_start = t_end - MEASURE_S
@@ -102,12 +110,14 @@ def run_fleet(robots: list[str], bundle: Path, tag: str, server) -> dict:
             time.sleep(0.5)
             if cpu0 is None and time.time() >= t_start:
                 cpu0, t_cpu = cpu_s(server.proc.pid), time.time()
+                rep0 = sum(cpu_s(p) for p in replica_pids)
             now = time.time()
             for r in robots:
                 last = [x.received_s for x in probe.records[-4 * len(robots):] if x.robot == r]
                 if not last or now - last[-1] > 2.0:
                     probe.send(r)
         cpu = (cpu_s(server.proc.pid) - cpu0) / (time.time() - t_cpu)  # cores busy
+        rep = (sum(cpu_s(p) for p in replica_pids) - rep0) / (time.time() - t_cpu)
         probe.stop()
         window = [x.latency_ms for x in probe.window(t_start, t_end)]
     finally:
@@ -118,7 +128,8 @@ def run_fleet(robots: list[str], bundle: Path, tag: str, server) -> dict:
     rate = len(window) / MEASURE_S
     return {'n': len(robots), 'chunks_per_s': rate, 'per_robot_hz': rate / len(robots),
             'p50_ms': float(np.median(window)), 'p95_ms': float(np.percentile(window, 95)),
-            'server_cores': cpu, 'server_cpu_ms_per_chunk': cpu * 1e3 / rate}
+            'server_cores': cpu, 'server_idle_cores': idle, 'replica_cores': rep,
+            'server_cpu_ms_per_chunk': max(0.0, cpu - idle) * 1e3 / rate}
 
 
 def inside(a: argparse.Namespace) -> int:
@@ -154,12 +165,14 @@ def inside(a: argparse.Namespace) -> int:
             cluster.deploy(ServeConfig(bundle=str(act), replicas=replicas,
                                        max_replicas_per_node=1 if a.hosts > 1 else 0),
                            a.address, timeout_s=180)
-            placed = sorted(r.node_ip for r in cluster.replicas() if r.state == 'ALIVE')
+            alive = [r for r in cluster.replicas() if r.state == 'ALIVE']
+            placed = sorted(r.node_ip for r in alive)
             srv = start_server(act, robots, tmp / f'ray_act_{replicas}.log', backend='ray',
                                **{'ray.address': a.address})
             try:
                 for n in FLEET:
-                    row = run_fleet(robots[:n], act, f'r{replicas}n{n}', srv)
+                    row = run_fleet(robots[:n], act, f'r{replicas}n{n}', srv,
+                                    tuple(r.pid for r in alive))
                     row.update(replicas=replicas, placed=placed)
                     print(json.dumps(row), file=sys.stderr, flush=True)
                     res['rows'].append(row)
@@ -242,11 +255,14 @@ def main() -> int:
     scaling = rows[(2, n)]['chunks_per_s'] / rows[(1, n)]['chunks_per_s']
     overhead = res['ray_n1']['p50_ms'] - res['local_n1']['p50_ms']
     hosts = len(set(rows[(2, n)]['placed']))
+    cores = [rows[(r, n)].get('replica_cores', 0.0) for r in (1, 2)]
     print(f'BENCH fleet_ray bundle={bundle.name} ' + ' '.join(keys)
           + f' replica_scaling={scaling:.2f} ray_overhead_ms={overhead:.1f} '
           f'ray_n1_p50_ms={res["ray_n1"]["p50_ms"]:.1f} '
           f'local_n1_p50_ms={res["local_n1"]["p50_ms"]:.1f} '
           f'gateway_cpu_ms_per_chunk={rows[(2, n)]["server_cpu_ms_per_chunk"]:.2f} '
+          f'gateway_idle_cores={rows[(2, n)].get("server_idle_cores", 0.0):.3f} '
+          f'r1_replica_cores={cores[0]:.2f} r2_replica_cores={cores[1]:.2f} '
           f'hosts={hosts} '
           f'cpus={os.cpu_count()} load={load0:.1f}/{load():.1f}' + S.tag())
     return 0

@@ -79,8 +79,10 @@ class BundleClass:
 def gateway_ms() -> float:
     """Gateway CPU per request [ms]: measured by BENCH fleet_ray when its JSON exists."""
     if FLEET_RAY_JSON.exists():
-        rows = json.loads(FLEET_RAY_JSON.read_text())['rows']
-        return max(r['server_cpu_ms_per_chunk'] for r in rows if 'server_cpu_ms_per_chunk' in r)
+        rows = [r for r in json.loads(FLEET_RAY_JSON.read_text())['rows']
+                if 'server_idle_cores' in r]  # per chunk above the gateway's idle CPU
+        if rows:
+            return sorted(r['server_cpu_ms_per_chunk'] for r in rows)[len(rows) // 2]
     return GW_MS
 
 
