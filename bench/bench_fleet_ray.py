@@ -16,7 +16,9 @@ Printed: chunk rate per robot and p50/p95 frame -> chunk latency per (replicas, 
 ``gateway_cpu_ms_per_chunk`` = the gateway process's CPU per chunk above its idle CPU (2
 replicas, largest N), ``gateway_idle_cores`` its CPU with no request (Ray's driver threads);
 ``r1_replica_cores`` / ``r2_replica_cores`` = the CPU the replicas got at the largest N
-(1.0 and 2.0 on an idle machine; less when others run: the bound on ``replica_scaling``);
+(1.0 and 2.0 on an idle machine; less when others run: the bound on ``replica_scaling``),
+``scaling_per_core`` = ``replica_scaling`` / (r2 / r1 replica cores): chunks per replica-core
+with 2 replicas relative to 1 (1.0 = perfect; x 2 = the scaling on two free cores);
 ``load`` = the 1-minute load average at the start and end (the machine is shared), ``cpus``.
 Where namespaces cannot be made (not root), and in smoke mode, one host runs both replicas
 (``hosts=1``).
@@ -263,6 +265,7 @@ def main() -> int:
           f'gateway_cpu_ms_per_chunk={rows[(2, n)]["server_cpu_ms_per_chunk"]:.2f} '
           f'gateway_idle_cores={rows[(2, n)].get("server_idle_cores", 0.0):.3f} '
           f'r1_replica_cores={cores[0]:.2f} r2_replica_cores={cores[1]:.2f} '
+          f'scaling_per_core={scaling * cores[0] / cores[1] if all(cores) else 0.0:.2f} '
           f'hosts={hosts} '
           f'cpus={os.cpu_count()} load={load0:.1f}/{load():.1f}' + S.tag())
     return 0

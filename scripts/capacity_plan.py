@@ -91,9 +91,11 @@ def bundle_classes() -> list[BundleClass]:
     if FLEET_RAY_JSON.exists():  # the replica's own throughput under Serve, N = 16
         rows = json.loads(FLEET_RAY_JSON.read_text())['rows']
         r1 = max((r for r in rows if r['replicas'] == 1), key=lambda r: r['n'])
-        act_add = 1e3 / r1['chunks_per_s']
-        act_s1 = max(act_s1, act_add)
-        src = f'BENCH fleet_ray: 1 replica {r1["chunks_per_s"]:.1f} chunks/s at N={r1["n"]}'
+        cores = r1.get('replica_cores') or 1.0  # what the replica got of its core (shared)
+        act_s1, act_add = (act_s1 / act_add) * 1e3 * cores / r1['chunks_per_s'], \
+            1e3 * cores / r1['chunks_per_s']
+        src = (f'BENCH fleet_ray: 1 replica {r1["chunks_per_s"]:.1f} chunks/s at N={r1["n"]} on '
+               f'{cores:.2f} of a core; batch-1 cost scaled by 81 / 72.6 ms')
     return [
         BundleClass('default', 2.7, 1.8, 10, 0.1, 7, 56_816,
                     source='BENCH fleet: 752 chunks/s on 2 cores at N=8, batch gain 1.55'),
@@ -208,7 +210,8 @@ def main() -> None:
             p = plan(b, n)
             up = n * b.rate_hz * b.request_bytes
             down = n * b.rate_hz * b.chunk_bytes
-            reps = f'{p["replicas"]} {b.unit}s' if p['replicas'] else f'-- ({p["why"]})'
+            plural = 's' if p['replicas'] != 1 else ''
+            reps = f'{p["replicas"]} {b.unit}{plural}' if p['replicas'] else f'-- ({p["why"]})'
             lat = f'{p["p95_ms"]:.0f} / {b.budget_ms:.0f} ms' if p['replicas'] else \
                 f'-- / {b.budget_ms:.0f} ms'
             print(f'| {b.name} | {n} | {n * b.rate_hz:.0f} | {reps} | {p["gateways"]} | {lat} '
