@@ -139,7 +139,7 @@ def inside(a: argparse.Namespace) -> int:
     from vla_ros.serving import cluster
     from vla_ros.serving.deployment import ServeConfig
 
-    cluster.connect(a.address)
+    cluster.connect(a.address, wait_s=120.0)
     import ray
     deadline = time.monotonic() + 120
     while sum(n['Alive'] for n in ray.nodes()) < a.hosts and time.monotonic() < deadline:

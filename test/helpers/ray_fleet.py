@@ -7,7 +7,8 @@ The Ray head (``vla-ros serve head``) runs here, a worker (``vla-ros serve worke
 requests at ``--period``). Then, writing a JSON report (``--out``):
 
 - ``equal``: for ``--phase-s`` every robot gets chunks; the largest difference of any chunk
-  from local inference (PolicyRuntime.infer on the frame the server decodes);
+  from local inference (PolicyRuntime.infer on the frame the server decodes); then what
+  ``vla-ros serve status`` prints (``status``);
 - ``kill``: SIGKILL to the replica process on host b; per robot the longest gap between
   chunks, the chunks' largest frame age, when Ray had two live replicas again (a new pid)
   and whether every robot gets chunks at the end;
@@ -64,7 +65,7 @@ def main() -> None:
     a = ap.parse_args()
     report: dict = {}
     t_start = time.monotonic()
-    cluster.connect(a.address)
+    cluster.connect(a.address, wait_s=120.0)
     alive = cluster.wait_running(2, timeout_s=120.0)
     report['replicas'] = sorted(r.node_ip for r in alive)
     report['cluster_ready_s'] = time.monotonic() - t_start
@@ -96,6 +97,10 @@ def main() -> None:
             'chunks': {r: sum(x.robot == r for x in got) for r in robots},
             'max_abs_diff': max(float(np.max(np.abs(x.actions - reference))) for x in got),
             'p50_ms': float(np.median([x.latency_ms for x in got]))}
+        status = subprocess.run([sys.executable, '-m', 'vla_ros.cli.main', 'serve', 'status',
+                                 '--address', a.address], capture_output=True, text=True,
+                                timeout=60)
+        report['status'] = {'rc': status.returncode, 'lines': status.stdout.splitlines()}
         # kill the worker host's replica process
         victim = next(r for r in cluster.replicas() if r.state == 'ALIVE'
                       and r.node_ip == a.worker_ip)

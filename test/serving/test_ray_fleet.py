@@ -80,6 +80,9 @@ def test_ray_replicas_on_both_hosts_serve_chunks_equal_to_local(report, record_p
     # every robot is served at its frame rate (at least half of it on this shared machine)
     assert all(n >= 0.5 * PHASE_S / PERIOD_S for n in eq['chunks'].values()), eq
     assert eq['max_abs_diff'] < 1e-4, eq
+    st = report['status']  # `vla-ros serve status` lists both, one per host
+    assert st['rc'] == 0 and sorted(ln.split()[1] for ln in st['lines']
+                                    if ln.startswith('ALIVE')) == report['replicas'], st
     record_property('measured: ray fleet', f'{ROBOTS} robots, p50 frame->chunk '
                     f'{eq["p50_ms"]:.1f} ms, |chunk - local| <= {eq["max_abs_diff"]:.1e}; '
                     f'cluster up in {report["cluster_ready_s"]:.1f} s, module '

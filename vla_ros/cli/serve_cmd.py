@@ -33,7 +33,8 @@ HEAD_START_S = 60.0  # the head's GCS must accept a driver within this
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest='role', required=True, metavar='ROLE')
+    sub = parser.add_subparsers(dest='role', required=True, metavar='ROLE',
+                                help='head (start + deploy), worker (join), status')
     head = sub.add_parser('head', help='start the Ray head here and deploy the bundle')
     head.add_argument('--bundle', required=True, help='policy bundle directory (same path on '
                       'every host)')

@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,7 +36,8 @@ OBJECT_STORE_BYTES = 200 * 1024 * 1024  # frames are small; Ray's default is 30 
 RAY_SYSTEM_CONFIG = {'health_check_period_ms': 500, 'health_check_failure_threshold': 3,
                      'health_check_timeout_ms': 1000}
 POLL_S = 0.2
-STOP_TIMEOUT_S = 10.0
+STOP_GRACE_S = 1.5  # after SIGTERM, then after SIGKILL
+CONNECT_CHECK_S = 3.0  # the head's GCS port must accept a TCP connection within this
 
 
 @dataclass(frozen=True)
@@ -106,34 +108,84 @@ def start_node(argv: list[str], env: Mapping[str, str] | None = None, *,
             out.close()
 
 
+def _descendants(pid: int) -> list[int]:
+    """Return the processes below ``pid`` (children, grandchildren, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
 def stop_node(proc: subprocess.Popen) -> None:
     """
-    Take a node down: SIGTERM to its process group, SIGKILL after STOP_TIMEOUT_S.
+    Take a node down: SIGTERM to its process group, SIGKILL to what is left after a moment.
 
-    ``ray start --block`` does not always take its GCS, raylet and agents down on SIGTERM
-    (measured with Ray 2.60); they share its process group, so the group is signalled. The
-    replica processes (groups of their own) exit when their raylet is gone.
+    ``ray start --block`` does not take its GCS, raylet and agents down on SIGTERM (measured
+    with Ray 2.60), and the replica and controller processes have process groups of their
+    own, so every process below the node (read from /proc first) is signalled. Done within
+    ~3 s (a supervisor's stop timeout is often 5 s).
     """
-    for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, STOP_TIMEOUT_S)):
+    below = _descendants(proc.pid)
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        pass
+    for pid in [proc.pid, *below]:
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=wait_s)
-        except subprocess.TimeoutExpired:
-            continue
-        try:  # the leader is gone; what else was in the group goes the same way
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
-        break
+    try:
+        proc.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        pass
 
 
-def connect(address: str) -> None:
-    """Join the cluster at ``address`` as a driver (once per process)."""
+def check_reachable(address: str, timeout_s: float = CONNECT_CHECK_S) -> None:
+    """
+    Raise ServingError unless something accepts TCP connections at ``HOST:PORT``.
+
+    ``ray.init`` on an address nobody listens at retries for minutes; this fails in seconds.
+    ``auto`` (the cluster this host belongs to) is not checked.
+    """
+    if address in ('', 'auto'):
+        return
+    host, sep, port = address.rpartition(':')
+    if not sep or not port.isdigit():
+        raise ServingError(f'ray address {address!r}: expected HOST:PORT')
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as e:
+        raise ServingError(f'no Ray head at {address} ({e}): start it with `vla-ros serve '
+                           'head`, or check ray.address') from e
+
+
+def connect(address: str, *, wait_s: float = 0.0) -> None:
+    """Join the cluster at ``address`` as a driver (once per process); wait for its head."""
     if ray.is_initialized():
         return
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            check_reachable(address)
+            break
+        except ServingError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(POLL_S)
     try:
         ray.init(address=address, logging_level='WARNING', log_to_driver=False,
                  configure_logging=False)

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import threading
 import time
 
-import ray
 from ray import serve
 from ray.exceptions import RayError
 from vla_ros.core.frame import Frame
 from vla_ros.core.remote.served import ReplicaInfo, ServedChunk
 from vla_ros.errors import ServingError
+from vla_ros.serving.cluster import connect
 from vla_ros.serving.deployment import APP_NAME, DEPLOYMENT_NAME
 
 CONNECT_TIMEOUT_S = 60.0  # the deployment must answer describe() within this at start-up
@@ -63,10 +63,8 @@ class ServeGateway:
         self._lock = threading.Lock()
         self._in_flight: set[str] = set()
         self._next: dict[str, Frame] = {}
+        connect(address)
         try:
-            if not ray.is_initialized():
-                ray.init(address=address, logging_level='WARNING', log_to_driver=False,
-                         configure_logging=False)
             self._handle = serve.get_deployment_handle(DEPLOYMENT_NAME, app_name=app)
             self.info: ReplicaInfo = self._handle.describe.remote().result(
                 timeout_s=CONNECT_TIMEOUT_S)
