@@ -30,7 +30,7 @@ ROBOTS = 4
 PERIOD_S = 0.1          # the robots' frame period; models/default: dt 0.1
 REQUEST_TIMEOUT_S = 0.4  # ray.request_timeout_s: below the robots' max_chunk_age_s
 MAX_CHUNK_AGE_S = 0.5    # remote.max_chunk_age_s auto for models/default
-PHASE_S = 3.0
+PHASE_S = 2.0
 PORT = 6390
 
 
