@@ -7,6 +7,8 @@ PYTEST_ARGS ?=
 
 .PHONY: setup test demo bench clean train eval demos fusion-study lerobot-env lerobot-act
 
+# VLA_ROS_RAY=0 skips Ray Serve (requirements/ray.txt, for vla_inference backend ray): a robot
+# never needs it.
 setup:
 	@mkdir -p .stamps && flock .stamps/setup.lock bash scripts/setup.sh
 

@@ -12,6 +12,10 @@ use a discovery server (ROS_DISCOVERY_SERVER). Without launch (this repo's dev s
 ``robots`` entries are namespaces; a relative entry (``robot1``) and ``''`` resolve in the
 server's own ``namespace``: ``namespace:=robot1`` with the default ``robots`` serves the robot
 of that namespace (``/robot1/vla/remote/frame`` -> ``/robot1/vla/remote/chunk``).
+
+``backend:=ray ray_address:=HEAD:6379`` makes it the gateway to a Ray Serve deployment of the
+bundle (``vla-ros serve head`` on the head host, ``vla-ros serve worker`` on the others; run
+this launch on a host of that cluster, e.g. the head). docs/distributed.md, "Ray Serve".
 """
 
 from typing import List
@@ -47,6 +51,14 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             'providers', default_value="['CPUExecutionProvider']",
             description="onnxruntime execution providers, e.g. \"['CUDAExecutionProvider']\""),
+        DeclareLaunchArgument(
+            'backend', default_value='local',
+            description="'local': run the bundle here; 'ray': gateway to the Ray Serve "
+                        'deployment at ray_address (vla-ros serve head)'),
+        DeclareLaunchArgument(
+            'ray_address', default_value='',
+            description="the Ray head, HOST:PORT ('' = the cluster this host belongs to); "
+                        'backend ray only'),
         Node(package='vla_ros', executable='vla_inference', name='vla_inference',
              namespace=LaunchConfiguration('namespace'), output='screen',
              parameters=[{
@@ -57,5 +69,7 @@ def generate_launch_description() -> LaunchDescription:
                  'batch_window_ms': ParameterValue(LaunchConfiguration('batch_window_ms'),
                                                    value_type=float),
                  'providers': ParameterValue(LaunchConfiguration('providers'),
-                                             value_type=List[str])}]),
+                                             value_type=List[str]),
+                 'backend': LaunchConfiguration('backend'),
+                 'ray.address': LaunchConfiguration('ray_address')}]),
     ])

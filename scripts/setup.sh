@@ -33,7 +33,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 
-req_hash=$(cat requirements/*.txt | sha256sum | cut -c1-16)
+req_hash=$(cat requirements/{constraints,ros,runtime,tools}.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$STAMPS/pip" 2>/dev/null)" != "$req_hash" ]; then
   echo '[setup] pip install (pinned by requirements/constraints.txt)'
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check 'pip==25.3' 'setuptools<80'
@@ -60,6 +60,8 @@ if [ "$(cat "$STAMPS/colcon" 2>/dev/null)" != "$src_hash" ] || [ ! -d install/vl
   )
   echo "$src_hash" > "$STAMPS/colcon"
 fi
+# Ray Serve for vla_inference's backend: ray (own stamp; VLA_ROS_RAY=0 skips it on a robot).
+bash scripts/setup_ray.sh
 # The LeRobot bridge's tooling venv (own stamp; see the script for why it is separate).
 bash scripts/setup_lerobot.sh
 echo '[setup] workspace ready: source scripts/env.sh'

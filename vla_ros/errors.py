@@ -54,6 +54,10 @@ class NoNodeError(VlaRosError):
     """The node a command talks to is not on the ROS graph (wrong ROS_DOMAIN_ID, not started)."""
 
 
+class ServingError(VlaRosError):
+    """The Ray Serve cluster is unreachable, serves another bundle, or a request failed."""
+
+
 class UsageError(VlaRosError):
     """A command-line argument is invalid (the CLI exits with status 2)."""
 

@@ -26,6 +26,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'dataset': ('vla_ros.cli.dataset_cmd', 'recordings to LeRobotDatasets and back'),
     'train': ('vla_ros.cli.train_cmd', 'train a policy on recorded bags and export a bundle'),
     'eval': ('vla_ros.cli.eval_cmd', 'closed-loop success per task through the real nodes'),
+    'serve': ('vla_ros.cli.serve_cmd',
+              'Ray Serve for vla_inference backend ray: start a head (+ deploy) or a worker'),
 }
 EPILOG = 'Run `vla-ros SUBCOMMAND --help` for the options of one subcommand.'
 

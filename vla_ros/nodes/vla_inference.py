@@ -12,6 +12,12 @@ graph's dynamic batch axis (:class:`~vla_ros.core.remote.batching.BatchQueue`); 
 serves one frame at a time. A bad request (undecodable, another bundle, a frame the bundle
 cannot use) is dropped with a throttled log and counted on ``/diagnostics``; the robot's
 chunk timeout makes it hold.
+
+``backend: ray`` makes the node a gateway (docs/distributed.md, "Ray Serve"): the DDS side is
+the same, but each decoded frame goes to the Ray Serve deployment of the bundle
+(:class:`~vla_ros.serving.gateway.ServeGateway`; replicas on the cluster's hosts, Serve's
+batching instead of ours, replicas restarted by Ray). A request that fails or times out is
+answered with nothing, so the robot holds as on a lost link. Ray is imported only then.
 """
 
 from __future__ import annotations
@@ -24,16 +30,19 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from vla_ros import constants as C
+from vla_ros.core.bundle.contract import Manifest
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.control.counters import RateMeter
 from vla_ros.core.frame import Frame
 from vla_ros.core.policy import open_runtime, RuntimeOptions
 from vla_ros.core.remote.batching import BatchQueue
+from vla_ros.core.remote.served import FrameService, ServedChunk
 from vla_ros.core.remote.wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
 from vla_ros.core.runtime.policy_runtime import PolicyOutput
 from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.harness.locate import find_default_bundle
+from vla_ros.params.inference import BACKENDS
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg
 from vla_ros.ros.frame_msgs import frame_from_remote
@@ -74,16 +83,26 @@ class VlaInference(Node):
         robots = list(dict.fromkeys(str(r) for r in v['robots'])) or ['']
         if len({topic(r, '') for r in robots}) != len(robots):
             raise ConfigError(f'robots {robots}: two entries name the same namespace')
-        self.runtime = open_runtime(load_bundle(path), RuntimeOptions(
-            providers=tuple(v['providers']), text_encoder_resident=True,
-            session=SessionSettings.from_values(v)))
-        m = self.runtime.manifest
-        self.model_id, max_batch = m.model_id, int(v['max_batch'])
-        fixed = [s.name for s in (*m.inputs, *m.outputs) if s.shape[:1] != (-1,)]
-        if fixed and max_batch > 1:
-            self.get_logger().warning(f'{fixed} have a fixed batch size: serving one frame at '
-                                      'a time (max_batch 1)')
-            max_batch = 1
+        self.backend = str(v['backend'])
+        if self.backend not in BACKENDS:
+            raise ConfigError(f'backend {self.backend!r}: expected one of {list(BACKENDS)}')
+        bundle = load_bundle(path)
+        self.manifest: Manifest = bundle.manifest
+        self.model_id, max_batch = self.manifest.model_id, int(v['max_batch'])
+        self.gateway: FrameService | None = None
+        if self.backend == 'ray':
+            self.gateway = self._open_gateway(v)
+            max_batch = 1  # nothing batches here: Serve does, in the replicas
+        else:
+            self.runtime = open_runtime(bundle, RuntimeOptions(
+                providers=tuple(v['providers']), text_encoder_resident=True,
+                session=SessionSettings.from_values(v)))
+            m = self.manifest
+            fixed = [s.name for s in (*m.inputs, *m.outputs) if s.shape[:1] != (-1,)]
+            if fixed and max_batch > 1:
+                self.get_logger().warning(f'{fixed} have a fixed batch size: serving one '
+                                          'frame at a time (max_batch 1)')
+                max_batch = 1
         self.queue: BatchQueue[Frame] = BatchQueue(
             robots, window_s=float(v['batch_window_ms']) * 1e-3, max_batch=max_batch)
         self.counters = ServerCounters()
@@ -101,11 +120,30 @@ class VlaInference(Node):
         self._run_lock = threading.Lock()  # one batch at a time through the session
         self._thread = threading.Thread(target=self._serve, name='vla_inference_batches',
                                         daemon=True)
-        self._thread.start()
+        if self.gateway is None:
+            self._thread.start()
+        where = (f'Ray Serve app {v["ray.app"]!r} (replica {self.gateway.info.replica}, '
+                 f'batches of <= {self.gateway.info.max_batch})' if self.gateway else
+                 f'{list(self.runtime.active_providers)}, batches of <= {self.queue.max_batch} '
+                 f'within {self.queue.window_s * 1e3:g} ms')
         self.get_logger().info(
-            f'serving {self.model_id} ({list(self.runtime.active_providers)}) to '
-            f'{[self.resolve_topic_name(topic(r, REMOTE_FRAME_TOPIC)) for r in robots]}, '
-            f'batches of <= {self.queue.max_batch} within {self.queue.window_s * 1e3:g} ms')
+            f'serving {self.model_id} to '
+            f'{[self.resolve_topic_name(topic(r, REMOTE_FRAME_TOPIC)) for r in robots]} '
+            f'with {where}')
+
+    def _open_gateway(self, v: dict) -> FrameService:
+        """Connect to the Serve deployment; it must serve this bundle."""
+        # optional heavy dependency: ray (only backend ray imports it)
+        from vla_ros.serving.gateway import ServeGateway
+
+        gateway = ServeGateway(str(v['ray.address']) or 'auto', self._on_served,
+                               app=str(v['ray.app']),
+                               timeout_s=float(v['ray.request_timeout_s']))
+        if gateway.info.model_id != self.model_id:
+            gateway.close()
+            raise ConfigError(f'the Ray Serve app {v["ray.app"]!r} serves '
+                              f'{gateway.info.model_id!r}, the bundle here is {self.model_id!r}')
+        return gateway
 
     def _reject(self, robot: str, why: str) -> None:
         self.counters.rejected += 1
@@ -122,6 +160,9 @@ class VlaInference(Node):
             frame = frame_from_remote(msg)
         except VlaRosError as e:
             self._reject(robot, f'undecodable frame: {e}')
+            return
+        if self.gateway is not None:
+            self.gateway.submit(robot, frame)
             return
         batch = self.queue.put(robot, frame)
         if batch:  # complete: run it here (a hand-off to the batch thread costs ~1 ms)
@@ -144,17 +185,31 @@ class VlaInference(Node):
         except VlaRosError:
             outs = [self._one(robot, f) for robot, f in batch]  # find the bad frame(s)
         for (robot, _), out in zip(batch, outs):
-            if out is None:
-                continue
-            self.counters.run_ms = out.timings_ms.get('run', 0.0)
-            m = self.runtime.manifest
-            self._pubs[robot].publish(action_chunk_msg(
-                out.actions, names=m.action_names, units=m.action_units, kind=out.kind,
-                dt=out.dt, model_id=self.model_id, due_ns=out.frame_stamp_ns,
-                frame_stamp_ns=out.frame_stamp_ns,
-                latency_s=out.timings_ms.get('total', 0.0) * 1e-3))
-            self.counters.chunks += 1
-            self.rate.tick()
+            if out is not None:
+                self.counters.run_ms = out.timings_ms.get('run', 0.0)
+                self._publish(robot, out.actions, kind=out.kind, dt=out.dt,
+                              stamp_ns=out.frame_stamp_ns,
+                              latency_s=out.timings_ms.get('total', 0.0) * 1e-3)
+
+    def _publish(self, robot: str, actions: object, *, kind: str, dt: float, stamp_ns: int,
+                 latency_s: float) -> None:
+        m = self.manifest
+        self._pubs[robot].publish(action_chunk_msg(
+            actions, names=m.action_names, units=m.action_units, kind=kind, dt=dt,
+            model_id=self.model_id, due_ns=stamp_ns, frame_stamp_ns=stamp_ns,
+            latency_s=latency_s))
+        self.counters.chunks += 1
+        self.rate.tick()
+
+    def _on_served(self, robot: str, frame: Frame, out: ServedChunk | None, why: str) -> None:
+        """Publish a chunk from Ray Serve (on the gateway's thread); count a failure."""
+        if out is None or why or out.actions is None:
+            self.counters.failed += 1
+            self._reject(robot, why or 'no chunk')
+            return
+        self.counters.run_ms = out.run_ms
+        self._publish(robot, out.actions, kind=out.kind, dt=out.dt, stamp_ns=out.frame_stamp_ns,
+                      latency_s=out.run_ms * 1e-3)
 
     def _one(self, robot: str, frame: Frame) -> PolicyOutput | None:
         try:
@@ -168,12 +223,14 @@ class VlaInference(Node):
 
     def _publish_diagnostics(self) -> None:
         c, s = self.counters, self.queue.stats
-        values = {'model_id': self.model_id, 'robots': len(self._pubs),
+        values = {'model_id': self.model_id, 'backend': self.backend, 'robots': len(self._pubs),
                   'requests': s.requests, 'superseded': s.superseded, 'chunks': c.chunks,
                   'chunk_rate_hz': f'{self.rate.rate():.1f}', 'batches': s.batches,
                   'mean_batch': f'{s.mean_batch:.2f}', 'largest_batch': s.largest,
                   'run_ms': f'{c.run_ms:.1f}', 'rejected': c.rejected, 'failed': c.failed,
                   'last_reject': c.last_reject}
+        if self.gateway is not None:
+            values.update(self.gateway.diagnostics())
         msg = DiagnosticArray()
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.status = [DiagnosticStatus(
@@ -187,5 +244,8 @@ class VlaInference(Node):
     def destroy_node(self) -> None:
         self._running = False
         self.queue.close()
-        self._thread.join(timeout=5.0)
+        if self.gateway is not None:
+            self.gateway.close()
+        elif self._thread.is_alive():
+            self._thread.join(timeout=5.0)
         super().destroy_node()

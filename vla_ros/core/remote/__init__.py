@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vla_ros.core.remote.batching import BatchQueue, BatchStats
+from vla_ros.core.remote.served import FrameService, ReplicaInfo, ServedChunk
 from vla_ros.core.remote.source import RemoteChunkSource, RemoteCounters
 from vla_ros.core.remote.wire import (audio_bytes, AudioWire, camera_wires, CameraWire,
                                       chunk_age_limit, encode_jpeg, RemoteConfig, shrink_frame,
@@ -13,9 +14,12 @@ __all__ = [
     'BatchQueue',
     'BatchStats',
     'CameraWire',
+    'FrameService',
     'RemoteChunkSource',
     'RemoteConfig',
     'RemoteCounters',
+    'ReplicaInfo',
+    'ServedChunk',
     'audio_bytes',
     'camera_wires',
     'chunk_age_limit',
