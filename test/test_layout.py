@@ -188,8 +188,9 @@ LAYERS: dict[str, set[str]] = {
     'harness': _BASE | {'core', 'sim'},
     'nodes': _BASE | {'core', 'qos', 'ros', 'sim', 'harness'},
     'data': _BASE | {'core', 'qos', 'sim', 'harness'},
-    'model': _BASE | {'core', 'harness', 'data'},
-    'lerobot_io': _BASE | {'core', 'harness', 'data'},
+    'rtc_guidance': {'', 'errors'},                      # RTC guidance math (numpy or torch)
+    'model': _BASE | {'core', 'harness', 'data', 'rtc_guidance'},
+    'lerobot_io': _BASE | {'core', 'harness', 'data', 'rtc_guidance'},
     'eval': _BASE | {'core', 'qos', 'sim', 'harness', 'data', 'model'},
     'cli': {'', 'errors', 'constants', 'qos', 'core', 'params', 'ros', 'sim', 'harness',
             'nodes', 'data', 'model', 'lerobot_io', 'eval', 'cli'},

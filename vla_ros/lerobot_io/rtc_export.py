@@ -1,124 +1,26 @@
 """
-Inference-time real-time chunking (RTC) inside an exported flow-matching graph (torch side).
+LeRobot's RTC inside an exported SmolVLA graph, and LeRobot's own RTC chunk (LeRobot side).
 
-LeRobot 0.4.4's ``RTCProcessor.denoise_step`` guides every Euler step towards the committed
-prefix: ``x1 = x_t - time * v_t``, ``err = (prefix - x1) * w`` and ``v_t - g(time) * J^T err``
-with ``J = d x1 / d x_t`` by autograd. But ``v_t`` is computed *before* ``x_t.requires_grad_``,
-so ``x1`` depends on ``x_t`` only through the identity and ``J^T err = err`` exactly: LeRobot's
-RTC is Jacobian-free, and this module writes it as plain tensor ops that trace into ONNX
-inside the unrolled loop. ``time`` is a constant per unrolled step, so ``g(time)`` is a float
-baked into the graph; the prefix weights ``w`` are computed in the graph from
-``d = sum(prefix_mask)`` (the ``action_prefix`` / ``prefix_mask`` inputs, docs/bundle.md).
-``d = 0`` (no prefix) turns the guidance off: the plain chunk, as LeRobot without
-``prev_chunk_left_over``.
-
-Only numpy at import (torch is imported where used), so the pi0-shaped reference graph
-(:mod:`vla_ros.model.reference_graphs`) shares it.
+The guidance is :mod:`vla_ros.rtc_guidance` (LeRobot's ``RTCProcessor.denoise_step``,
+Jacobian-free, written as plain ops) applied to every step of LeRobot's own sampling loop:
+:func:`smolvla_sample` is ``VLAFlowMatching.sample_actions`` with it. ``d = 0`` (an all-zero
+``prefix_mask``) is the plain chunk, as LeRobot without ``prev_chunk_left_over``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
-import math
-
 import numpy as np
+from vla_ros.rtc_guidance import guided_velocity, prefix_weights, RTCSettings
 
 
-class Schedule(str, Enum):
-    """LeRobot's ``RTCAttentionSchedule``: how the prefix weights fall off after ``d``."""
-
-    ZEROS = 'ZEROS'    # 1 for k < d, else 0
-    ONES = 'ONES'      # 1 for k < E, else 0
-    LINEAR = 'LINEAR'  # 1 for k < d, (E - k) / (E - d + 1) for d <= k < E, 0 after
-    EXP = 'EXP'        # LINEAR's tail l times expm1(l) / (e - 1)
-
-
-@dataclass(frozen=True)
-class RTCSettings:
-    """
-    LeRobot's ``RTCConfig`` as the graph bakes it in.
-
-    :ivar execution_horizon: E, the rows the guidance reaches (clipped to the chunk length).
-    :ivar max_guidance_weight: the clamp of the per-step guidance weight.
-    :ivar schedule: the prefix-weight schedule (:class:`Schedule`).
-    """
-
-    execution_horizon: int = 10
-    max_guidance_weight: float = 10.0
-    schedule: Schedule = Schedule.LINEAR
-
-    @classmethod
-    def from_lerobot(cls, rtc_config) -> RTCSettings:
-        """Return the settings of a LeRobot ``RTCConfig`` (or its JSON dict)."""
-        get = rtc_config.get if isinstance(rtc_config, dict) else (
-            lambda k, dflt: getattr(rtc_config, k, dflt))
-        sched = get('prefix_attention_schedule', 'LINEAR')
-        return cls(int(get('execution_horizon', 10)),
-                   float(get('max_guidance_weight', 10.0)),
-                   Schedule(getattr(sched, 'value', sched)))
-
-    def as_dict(self) -> dict:
-        """Return the JSON form (bundle provenance)."""
-        return {'execution_horizon': self.execution_horizon,
-                'max_guidance_weight': self.max_guidance_weight,
-                'schedule': self.schedule.value}
-
-
-def guidance_weight(time: float, max_weight: float) -> float:
-    """
-    Return LeRobot's guidance weight at flow time ``time`` (1 = noise, 0 = data).
-
-    ``tau = 1 - time``; ``min(c * inv_r2, max)`` with ``c = (1 - tau) / tau`` and ``inv_r2 =
-    ((1 - tau)^2 + tau^2) / (1 - tau)^2``; infinities (``tau`` = 0 or 1) become ``max``.
-    """
-    tau = 1.0 - time
-    if tau <= 0.0 or tau >= 1.0:
-        return float(max_weight)
-    c = (1.0 - tau) / tau
-    inv_r2 = ((1.0 - tau) ** 2 + tau ** 2) / (1.0 - tau) ** 2
-    return float(min(c * inv_r2, max_weight))
-
-
-def prefix_weights(prefix_mask, rtc: RTCSettings):
-    """
-    Return the guidance weights ``[B, T, 1]`` from ``prefix_mask`` ``[B, T]`` (torch ops).
-
-    LeRobot's ``get_prefix_weights(d, E, T)`` per batch row with ``d = sum(mask)``,
-    ``E = min(execution_horizon, T)``, times ``d > 0`` (no prefix: no guidance).
-    """
+def _weights(prefix_mask, rtc: RTCSettings):
+    """Return the guidance weights ``[B, T, 1]`` of ``prefix_mask`` ``[B, T]`` (torch)."""
     # optional heavy dependency: torch
     import torch
 
-    t = prefix_mask.shape[-1]
-    e = float(min(rtc.execution_horizon, t))
-    d = prefix_mask.sum(-1, keepdim=True)                          # [B, 1]
-    s = torch.clamp(d, max=e)
-    k = torch.arange(t, dtype=prefix_mask.dtype, device=prefix_mask.device)[None]  # [1, T]
-    lead = (k < s).to(prefix_mask.dtype)
-    tail = ((k >= s) & (k < e)).to(prefix_mask.dtype)
-    if rtc.schedule is Schedule.ZEROS:
-        w = lead
-    elif rtc.schedule is Schedule.ONES:
-        w = lead + tail
-    else:
-        lin = (e - k) / (e - s + 1.0)
-        if rtc.schedule is Schedule.EXP:
-            lin = lin * torch.expm1(lin) / (math.e - 1.0)
-        w = lead + tail * lin
-    return (w * (d > 0).to(prefix_mask.dtype))[..., None]
-
-
-def guided_velocity(v_t, x_t, time: float, prefix, weights, rtc: RTCSettings):
-    """
-    Return LeRobot's RTC-guided velocity for one Euler step (Jacobian-free, torch ops).
-
-    ``x_t``, ``v_t``, ``prefix``: ``[B, T, A]`` (model space: normalised, padded);
-    ``weights``: ``[B, T, 1]`` (:func:`prefix_weights`); ``time``: this step's flow time.
-    """
-    x1 = x_t - time * v_t
-    err = (prefix - x1) * weights
-    return v_t - guidance_weight(time, rtc.max_guidance_weight) * err
+    t = int(prefix_mask.shape[-1])  # the chunk length: fixed in the graph
+    k = torch.arange(t, dtype=prefix_mask.dtype)[None]
+    return prefix_weights(prefix_mask.sum(-1, keepdim=True), k, t, rtc)[..., None]
 
 
 def smolvla_sample(model, images, img_masks, tokens, mask, state, noise, prefix, prefix_mask,
@@ -143,7 +45,7 @@ def smolvla_sample(model, images, img_masks, tokens, mask, state, noise, prefix,
                                           use_cache=model.config.use_cache, fill_kv_cache=True)
     steps = model.config.num_steps
     dt = -1.0 / steps
-    weights = prefix_weights(prefix_mask, rtc)
+    weights = _weights(prefix_mask, rtc)
     x_t = noise
     for step in range(steps):
         time = 1.0 + step * dt
@@ -188,20 +90,20 @@ def enable_lerobot_rtc(policy, rtc: RTCSettings) -> None:
     policy.init_rtc_processor()
 
 
-def parity_prefix(chunk: np.ndarray, mean, std, d: int, seed: int) -> np.ndarray:
+def parity_prefix(chunk: np.ndarray, std, seed: int) -> np.ndarray:
     """
-    Return a physical prefix ``[d, A]`` for the parity sample: LeRobot's plain chunk, moved.
+    Return a physical leftover ``[T, A]`` for the parity sample: LeRobot's plain chunk, moved.
 
     An offset of 0.5 action std per column (plus a little noise) makes the guidance visible.
     """
     rng = np.random.default_rng(seed + 7)
     std = np.asarray(std, np.float64)
-    off = (0.5 + 0.1 * rng.standard_normal((d, len(std)))) * std
-    return (np.asarray(chunk[0, :d], np.float64) + off).astype(np.float32)
+    off = (0.5 + 0.1 * rng.standard_normal((chunk.shape[1], len(std)))) * std
+    return (np.asarray(chunk[0], np.float64) + off).astype(np.float32)
 
 
-def reference_rtc(policy, pre, post, obs: dict, noise: np.ndarray, prefix: np.ndarray,
-                  mean, std, rtc: RTCSettings) -> np.ndarray:
+def reference_rtc(policy, pre, post, obs: dict, noise: np.ndarray, leftover: np.ndarray,
+                  d: int, mean, std, rtc: RTCSettings) -> np.ndarray:
     """
     Return LeRobot's RTC chunk: preprocessor -> ``predict_action_chunk`` -> postprocessor.
 
@@ -209,16 +111,15 @@ def reference_rtc(policy, pre, post, obs: dict, noise: np.ndarray, prefix: np.nd
     execution_horizon=E)`` with RTC enabled (:func:`enable_lerobot_rtc`).
 
     ``prev_chunk_left_over`` is in the model's space, as LeRobot's ``ActionQueue`` keeps it
-    (the policy's output before the postprocessor: normalised, unpadded): ``(prefix - mean) /
-    std`` for the ``d`` rows, zero after -- the very rows our runtime feeds as
-    ``action_prefix``. ``obs``: LeRobot's raw observation (torch, with ``task``).
+    (the policy's output before the postprocessor: normalised, unpadded): ``(leftover - mean)
+    / std`` -- the very rows our runtime feeds as a ``tail: planned`` ``action_prefix``
+    (``leftover`` [T, A] physical: d committed rows, then the plan). ``obs``: LeRobot's raw
+    observation (torch, with ``task``).
     """
     # optional heavy dependency: torch
     import torch
 
-    d = prefix.shape[0]
-    left = np.zeros((1, policy.config.chunk_size, prefix.shape[1]), np.float32)
-    left[0, :d] = (prefix - np.asarray(mean)) / np.asarray(std)
+    left = ((leftover - np.asarray(mean)) / np.asarray(std)).astype(np.float32)[None]
     orig = policy.config.rtc_config
     enable_lerobot_rtc(policy, rtc)
     try:
@@ -248,14 +149,19 @@ def settings_for(cfg, *, force: bool) -> RTCSettings | None:
 def rtc_inputs(cfg) -> list[dict]:
     """Return the export's descriptions of the ``action_prefix`` / ``prefix_mask`` inputs."""
     return [{'name': 'action_prefix', 'kind': 'action_prefix',
-             'max_delay': int(cfg.chunk_size) - 1},
+             'max_delay': int(cfg.chunk_size) - 1, 'tail': 'planned'},
             {'name': 'prefix_mask', 'kind': 'prefix_mask', 'prefix': 'action_prefix'}]
 
 
 def rtc_parity(policy, pre, post, obs: dict, noise: np.ndarray, chunk: np.ndarray, mean, std,
                rtc: RTCSettings, seed: int) -> dict:
-    """Return the parity sample's RTC part: ``prefix`` [d, A], ``expected_rtc`` [1, T, A]."""
-    prefix = parity_prefix(chunk, mean, std, PARITY_DELAY, seed)
-    guided = reference_rtc(policy, pre, post, obs, noise, prefix, mean, std, rtc)
-    return {'prefix': prefix, 'expected_rtc': guided.astype(np.float32),
-            'rtc': rtc.as_dict()}
+    """
+    Return the parity sample's RTC part (LeRobot's guided chunk for a leftover).
+
+    ``prefix`` [d, A] + ``prefix_tail`` [T - d, A] (physical), ``expected_rtc`` [1, T, A],
+    ``rtc``: the settings.
+    """
+    left = parity_prefix(chunk, std, seed)
+    guided = reference_rtc(policy, pre, post, obs, noise, left, PARITY_DELAY, mean, std, rtc)
+    return {'prefix': left[:PARITY_DELAY], 'prefix_tail': left[PARITY_DELAY:],
+            'expected_rtc': guided.astype(np.float32), 'rtc': rtc.as_dict()}

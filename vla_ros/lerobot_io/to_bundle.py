@@ -173,7 +173,8 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
         images = {c: z[f'observation.images.{c}'][0] for c in cams}
         noise = z['noise'] if 'noise' in z.files else None
         guided = z['expected_rtc'][0] if 'expected_rtc' in z.files else None
-        prefix = z['prefix'].astype(np.float64) if guided is not None else None
+        prefix = ActionPrefix(z['prefix'].astype(np.float64), len(z['prefix']),
+                              z['prefix_tail'].astype(np.float64)) if guided is not None else None
     present = {**{f'image/{c}': True for c in cams}, 'joints': True}
     if command:
         present['language'] = True
@@ -193,7 +194,7 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
         raise ParityError(f'bundle chunk differs from LeRobot by {err:.3g} action std '
                           f'(> {atol})')
     if guided is not None:  # RTC: the same frame with LeRobot's prefix and delay
-        got = rt.infer(frame, ActionPrefix(prefix, prefix.shape[0])).actions
+        got = rt.infer(frame, prefix).actions
         rtc_err = float(np.max(np.abs(got - guided) / std))
         if rtc_err > atol:
             raise ParityError(f'bundle chunk with an action prefix (RTC) differs from '
