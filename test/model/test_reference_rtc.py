@@ -70,3 +70,24 @@ def test_the_guided_flow_follows_the_prefix_and_is_plain_without_one(runtimes):
     assert after.max() < 0.25 * before.min(), (before.min(), after.max())
     moved = np.abs(guided - base) / std
     assert moved[10:].max() < 0.1 * moved[:D].min()         # past E = 10: only attention's echo
+
+
+def test_rtc_removes_the_jump_where_the_new_chunk_takes_over(runtimes):
+    import dataclasses
+
+    from vla_ros.core.runtime.prefix import ActionPrefix
+
+    rt = runtimes['rtc']
+    std = np.asarray(rt.manifest.action_std)
+    shift = 6                                               # steps the old chunk ran meanwhile
+    plain, guided = [], []
+    for seed in range(4):
+        f1 = full_frame(seed)
+        f2 = dataclasses.replace(f1, stamp_ns=f1.stamp_ns + shift * 20_000_000,
+                                 images=full_frame(seed + 100).images)   # new image + noise
+        old = rt.infer(f1).actions[shift:]                  # what the robot would go on with
+        new = rt.infer(f2).actions
+        rtc = rt.infer(f2, ActionPrefix(old[:D], D, old[D:])).actions
+        plain.append(np.max(np.abs(new[D] - old[D]) / std))   # at the first new action
+        guided.append(np.max(np.abs(rtc[D] - old[D]) / std))
+    assert max(guided) < 0.1 * min(plain), (plain, guided)
