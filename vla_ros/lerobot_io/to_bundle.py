@@ -34,6 +34,7 @@ from vla_ros.lerobot_io.staging import SIDECAR
 DEFAULT_JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
 UNIT_GRIPPER = 'm'
 PARITY_STD = 1e-3  # max |bundle - LeRobot| in units of the action std (issue 28)
+RTC_TYPES = ('smolvla',)  # policies whose export can carry RTC guidance (flow matching)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,10 @@ def from_lerobot(ckpt: Path, out: Path, *, run_worker: Callable, fps: float | No
     if not (ckpt / 'config.json').exists() or not (ckpt / 'model.safetensors').exists():
         raise UsageError(f'{ckpt} is not a LeRobot checkpoint (config.json + '
                          'model.safetensors); give its pretrained_model directory')
+    kind = json.loads((ckpt / 'config.json').read_text()).get('type')
+    if rtc and kind not in RTC_TYPES:
+        raise UsageError(f'--rtc: real-time chunking guidance needs a flow-matching policy '
+                         f'({", ".join(RTC_TYPES)}); {ckpt} is {kind!r}')
     info = _dataset_info(ckpt)
     fps = fps or info.get('fps')
     if not fps:
