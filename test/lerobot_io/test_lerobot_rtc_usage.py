@@ -16,6 +16,5 @@ def test_rtc_export_of_a_non_flow_policy_is_refused_before_any_work(tmp_path, ca
                  '--fps', '10'])
     assert code != 0
     err = capsys.readouterr().err
-    assert "--rtc: real-time chunking guidance needs a flow-matching policy (smolvla)" in err
+    assert '--rtc: real-time chunking guidance needs a flow-matching policy (smolvla)' in err
     assert "'act'" in err and not (tmp_path / 'b').exists()
-
