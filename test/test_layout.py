@@ -191,8 +191,9 @@ LAYERS: dict[str, set[str]] = {
     'serving': _BASE | {'core'},                         # Ray Serve (server side only)
     'nodes': _BASE | {'core', 'qos', 'ros', 'sim', 'harness', 'serving'},
     'data': _BASE | {'core', 'qos', 'sim', 'harness'},
-    'model': _BASE | {'core', 'harness', 'data'},
-    'lerobot_io': _BASE | {'core', 'harness', 'data'},
+    'rtc_guidance': {'', 'errors'},                      # RTC guidance math (numpy or torch)
+    'model': _BASE | {'core', 'harness', 'data', 'rtc_guidance'},
+    'lerobot_io': _BASE | {'core', 'harness', 'data', 'rtc_guidance'},
     'eval': _BASE | {'core', 'qos', 'sim', 'harness', 'data', 'model'},
     'cli': {'', 'errors', 'constants', 'qos', 'core', 'params', 'ros', 'sim', 'harness',
             'nodes', 'data', 'model', 'lerobot_io', 'eval', 'serving', 'cli'},

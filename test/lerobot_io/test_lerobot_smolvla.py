@@ -5,7 +5,12 @@ A reduced SmolVLA (every structural feature of the 450 M model -- SigLIP + pixel
 text layers, the cross-attention action expert, flow matching -- at small widths; random
 weights) is saved with LeRobot's ``save_pretrained`` and its processors, exported with
 ``export --from-lerobot``, and the bundle's chunk is compared with LeRobot's own pipeline on
-the same observation, command and noise. The full-size numbers: bench/bench_real_vla.py.
+the same observation, command and noise. The export is made with LeRobot's real-time chunking
+in the graph (``--rtc``, one export for both: without a prefix the RTC graph is the plain
+chunk, which the parity checks). With a prefix, the export's second parity sample is the
+chunk for d = 3 committed actions plus a planned tail against LeRobot's
+``predict_action_chunk(..., inference_delay=3, prev_chunk_left_over=..., execution_horizon=10)``
+with RTC enabled. The full-size numbers: bench/bench_real_vla.py.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ def smolvla(tmp_path_factory):
 
     root = tmp_path_factory.mktemp('smolvla')
     (root / 'ckpt').symlink_to(smolvla_checkpoint())
-    run_worker(['export', str(root / 'ckpt'), str(root / 'export')], quiet=True)
+    run_worker(['export', str(root / 'ckpt'), str(root / 'export'), '--rtc'], quiet=True)
     return root
 
 
@@ -36,7 +41,7 @@ def _bundle(root: Path, name: str) -> Path:
 
     b = build_bundle(root / 'export', root / name, fps=10.0, joint_names=list(DEFAULT_JOINTS),
                      action_names=list(DEFAULT_JOINTS), model_id='lerobot-smolvla')
-    assert b.parity_std <= 1e-3, b
+    assert b.parity_std <= 1e-3, b  # both samples: no prefix, and LeRobot's RTC
     return b.path
 
 
@@ -66,7 +71,8 @@ def test_smolvla_bundle_matches_lerobots_pipeline(smolvla, capsys):
     kinds = {i['name']: i['preprocessing']['kind'] for i in raw['inputs']}
     assert kinds == {'observation.state': 'joints', 'observation.images.front': 'image',
                      'observation.language.tokens': 'text_tokens',
-                     'observation.language.attention_mask': 'token_mask', 'noise': 'noise'}
+                     'observation.language.attention_mask': 'token_mask', 'noise': 'noise',
+                     'action_prefix': 'action_prefix', 'prefix_mask': 'prefix_mask'}
     pre = {i['name']: i['preprocessing'] for i in raw['inputs']}
     assert pre['observation.state']['pad_to'] == 32
     assert pre['observation.language.tokens']['prompt'] == '{command}\n'
@@ -118,5 +124,63 @@ def test_smolvla_parity_error_names_the_gap(smolvla, tmp_path):
     arrays['expected'] = arrays['expected'] + 2e-3 * std  # LeRobot said something else
     np.savez(export / PARITY_NPZ, **arrays)
     with pytest.raises(ParityError, match='action std'):
+        build_bundle(export, tmp_path / 'b', fps=10.0, joint_names=list(DEFAULT_JOINTS),
+                     action_names=list(DEFAULT_JOINTS), model_id='x')
+
+
+def _frame(stamp_ns: int = 5):
+    from vla_ros.core.frame import Frame
+    from vla_ros.lerobot_io.to_bundle import DEFAULT_JOINTS
+
+    img = np.random.default_rng(1).integers(0, 256, (96, 128, 3), np.uint8)
+    return Frame(stamp_ns=stamp_ns, images={'front': img}, joint_names=tuple(DEFAULT_JOINTS),
+                 joint_positions=np.linspace(-0.3, 0.3, 7), joint_velocities=np.zeros(7),
+                 command='pick up the red cube',
+                 present={'image/front': True, 'joints': True, 'language': True})
+
+
+def test_smolvla_rtc_inputs_and_settings(smolvla):
+    import yaml
+
+    raw = yaml.safe_load((_bundle(smolvla, 'rtc') / 'bundle.yaml').read_text())
+    pre = {i['name']: i['preprocessing'] for i in raw['inputs']}
+    assert pre['action_prefix'] == {'kind': 'action_prefix', 'max_delay': 9, 'tail': 'planned'}
+    assert pre['prefix_mask'] == {'kind': 'prefix_mask', 'prefix': 'action_prefix'}
+    assert raw['provenance']['rtc'] == {'execution_horizon': 10, 'max_guidance_weight': 10.0,
+                                        'schedule': 'LINEAR'}
+
+
+def test_smolvla_rtc_moves_the_first_d_actions_to_the_prefix(smolvla):
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+    from vla_ros.core.runtime.prefix import ActionPrefix
+
+    rt = PolicyRuntime.from_bundle(_bundle(smolvla, 'rtc2'))
+    frame, d = _frame(), 3
+    plain = rt.infer(frame).actions
+    std = np.asarray(rt.manifest.action_std)
+    plan = plain + 0.5 * std                                # a plan half a std away
+    guided = rt.infer(frame, ActionPrefix(plan[:d], d, plan[d:])).actions
+    before = np.abs(plain[:d] - plan[:d]) / std
+    after = np.abs(guided[:d] - plan[:d]) / std
+    assert after.max() < 0.5 * before.min(), (before, after)
+    # no prefix (d = 0: an all-zero mask) is the plain chunk, whatever the tail says
+    np.testing.assert_array_equal(rt.infer(frame, ActionPrefix(plan[:0], 0, plan)).actions,
+                                  plain)
+
+
+def test_smolvla_rtc_parity_error_names_the_prefix(smolvla, tmp_path):
+    import shutil
+
+    from vla_ros.errors import ParityError
+    from vla_ros.lerobot_io.policy_export import PARITY_NPZ
+    from vla_ros.lerobot_io.to_bundle import build_bundle, DEFAULT_JOINTS
+
+    export = tmp_path / 'export'
+    shutil.copytree(smolvla / 'export', export)
+    with np.load(export / PARITY_NPZ) as z:
+        arrays = dict(z)
+    arrays['prefix_tail'] = arrays['prefix_tail'] * 0.0     # not the leftover LeRobot was given
+    np.savez(export / PARITY_NPZ, **arrays)
+    with pytest.raises(ParityError, match=r'with an action prefix \(RTC\)'):
         build_bundle(export, tmp_path / 'b', fps=10.0, joint_names=list(DEFAULT_JOINTS),
                      action_names=list(DEFAULT_JOINTS), model_id='x')

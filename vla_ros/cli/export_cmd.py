@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--joint-names', default='',
                         help='--from-lerobot: comma-separated state joint names (default: the '
                              "training dataset's feature names)")
+    parser.add_argument('--rtc', action='store_true',
+                        help="--from-lerobot SmolVLA: LeRobot's real-time chunking guidance in "
+                             'the graph (action_prefix + prefix_mask inputs; also when the '
+                             "checkpoint's rtc_config is enabled)")
     parser.add_argument('--fusion', default='cross_attention',
                         choices=['early', 'late', 'cross_attention', 'moe'],
                         help='fresh model: how modality tokens are fused (docs/models.md)')
@@ -136,7 +140,7 @@ def _run_lerobot(args: argparse.Namespace) -> int:
 
     joints = [j for j in args.joint_names.split(',') if j] or None
     b = from_lerobot(args.from_lerobot, args.out, run_worker=run_worker, fps=args.fps,
-                     joint_names=joints, model_id=args.model_id)
+                     joint_names=joints, model_id=args.model_id, rtc=args.rtc)
     print(f'wrote {b.path} ({b.policy_type}, chunk {b.chunk_size}, cameras '
           f'{list(b.cameras)}); parity with LeRobot: max |diff| {b.parity_std:.2e} action std')
     print(f'then: vla-ros bundle check {b.path}')

@@ -50,7 +50,8 @@ def _prep(pre: dict) -> str:
     if kind == 'history_mask':
         return '1 per observed history frame, 0 padded'
     if kind == 'action_prefix':
-        return ('committed actions, (a - mean) / std, zero-padded; d <= '
+        after = 'then the planned rest' if pre.get('tail') == 'planned' else 'zero-padded'
+        return (f'committed actions, (a - mean) / std, {after}; d <= '
                 f"{pre.get('max_delay', 'horizon - 1')}")
     if kind == 'prefix_mask':
         return f"1 per committed step of {pre['prefix']}"

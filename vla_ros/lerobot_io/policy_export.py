@@ -20,6 +20,7 @@ from pathlib import Path
 import time
 
 import numpy as np
+from vla_ros.lerobot_io import rtc_export as rx
 from vla_ros.lerobot_io import smolvla_export as sx
 
 SUPPORTED = ('act', 'smolvla')
@@ -64,8 +65,13 @@ def _mode(step, ftype) -> str:
     return 'IDENTITY' if m is None else str(m.value)
 
 
-def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
-    """Write ``out/policy.onnx``, ``lerobot_export.json`` and ``parity.npz``; return the json."""
+def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0, rtc: bool = False) -> dict:
+    """
+    Write ``out/policy.onnx``, ``lerobot_export.json`` and ``parity.npz``; return the json.
+
+    ``rtc``: SmolVLA with LeRobot's real-time chunking in the graph (also when the
+    checkpoint's ``rtc_config`` is enabled; :mod:`~vla_ros.lerobot_io.rtc_export`).
+    """
     # optional heavy dependency: lerobot
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.configs.types import FeatureType
@@ -106,7 +112,8 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     extra: dict = {}
     if cfg.type == 'smolvla':
-        chunk, extra = _smolvla(policy, cfg, pre, post, inputs, raw, out, seed=seed)
+        chunk, extra = _smolvla(policy, cfg, pre, post, inputs, raw, out, seed=seed,
+                                rtc=rx.settings_for(cfg, force=rtc), action=(amean, astd))
     else:
         chunk = _act(policy, pre, post, inputs, raw, state_key, cams, out)
     np.savez(out / PARITY_NPZ, expected=chunk.astype(np.float32), **raw,
@@ -157,7 +164,8 @@ def _act(policy, pre, post, inputs: list[dict], raw: dict, state_key: str | None
 
 
 def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *,
-             seed: int) -> tuple[np.ndarray, dict]:
+             seed: int, rtc: rx.RTCSettings | None = None,
+             action: tuple[list, list] = ([], [])) -> tuple[np.ndarray, dict]:
     """SmolVLA: the whole sampling path (:mod:`~vla_ros.lerobot_io.smolvla_export`)."""
     for i in inputs:
         if i['kind'] == 'image':
@@ -174,12 +182,17 @@ def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *
     noise = np.random.default_rng([seed, stamp_ns]).standard_normal(
         (1, cfg.chunk_size, cfg.max_action_dim)).astype(np.float32)
     chunk = sx.reference(policy, pre, post, raw, command, noise)
-    sx.export_graph(policy, cfg, out, opset=OPSET)
+    sx.export_graph(policy, cfg, out, opset=OPSET, rtc=rtc)
     sx.tokenizer_json(pre, out)
     step = next(s for s in pre.steps if hasattr(s, 'input_tokenizer'))
-    return chunk, {'noise': noise, 'command': command, 'stamp_ns': stamp_ns,
-                   'pad_id': int(step.input_tokenizer.pad_token_id or 0),
-                   'num_steps': int(cfg.num_steps)}
+    extra = {'noise': noise, 'command': command, 'stamp_ns': stamp_ns,
+             'pad_id': int(step.input_tokenizer.pad_token_id or 0),
+             'num_steps': int(cfg.num_steps)}
+    if rtc is not None:
+        inputs += rx.rtc_inputs(cfg)
+        extra.update(rx.rtc_parity(policy, pre, post, sx.lerobot_obs(raw, command), noise, chunk,
+                                   *action, rtc, seed))
+    return chunk, extra
 
 
 def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:

@@ -32,6 +32,7 @@ import contextlib
 from pathlib import Path
 
 import numpy as np
+from vla_ros.lerobot_io.rtc_export import RTCSettings, smolvla_rtc_module
 from vla_ros.lerobot_io.smolvlm_standin import write_vlm_dir
 
 PROMPT = '{command}\n'
@@ -39,6 +40,8 @@ STATE_KEY = 'observation.state'
 TOKENS_KEY = 'observation.language.tokens'
 MASK_KEY = 'observation.language.attention_mask'
 NOISE_KEY = 'noise'
+PREFIX_KEY = 'action_prefix'
+PREFIX_MASK_KEY = 'prefix_mask'
 # the test / tiny size: every structural feature of the full model, small widths
 REDUCED = {'chunk_size': 10, 'n_action_steps': 10, 'num_steps': 3, 'num_vlm_layers': 4,
            'tokenizer_max_length': 16, 'resize_imgs_with_padding': (128, 128)}
@@ -163,8 +166,14 @@ def graph_module(policy, cams: list[str]):
     return SmolVLAGraph().eval()
 
 
-def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
-    """Trace the sampling path to ``out/policy.onnx`` (batch 2 example, dynamic batch)."""
+def export_graph(policy, cfg, out: Path, *, opset: int = 17,
+                 rtc: RTCSettings | None = None) -> list[str]:
+    """
+    Trace the sampling path to ``out/policy.onnx`` (batch 2 example, dynamic batch).
+
+    ``rtc``: with LeRobot's RTC guidance (:mod:`~vla_ros.lerobot_io.rtc_export`) and the
+    ``action_prefix`` [B, T, max_action_dim] / ``prefix_mask`` [B, T] inputs after the noise.
+    """
     # optional heavy dependency: torch
     import torch
 
@@ -174,12 +183,19 @@ def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
     mask = torch.ones(b, L, dtype=torch.bool)
     mask[:, L // 2:] = False
     example = (torch.zeros(b, cfg.max_state_dim), torch.ones(b, L, dtype=torch.long), mask,
-               torch.randn(b, cfg.chunk_size, cfg.max_action_dim),
-               *(torch.rand(b, *cfg.image_features[c].shape) for c in cams))
-    names = [STATE_KEY, TOKENS_KEY, MASK_KEY, NOISE_KEY, *cams]
+               torch.randn(b, cfg.chunk_size, cfg.max_action_dim))
+    names = [STATE_KEY, TOKENS_KEY, MASK_KEY, NOISE_KEY]
+    module = graph_module(policy, cams)
+    if rtc is not None:
+        example += (torch.randn(b, cfg.chunk_size, cfg.max_action_dim),
+                    (torch.arange(cfg.chunk_size) < 3).float().expand(b, -1))
+        names += [PREFIX_KEY, PREFIX_MASK_KEY]
+        module = smolvla_rtc_module(policy, cams, rtc, STATE_KEY)
+    example += tuple(torch.rand(b, *cfg.image_features[c].shape) for c in cams)
+    names += cams
     pad = cfg.resize_imgs_with_padding or tuple(shape0[1:])
     with torch.no_grad(), _exportable(policy, tuple(pad)):
-        torch.onnx.export(graph_module(policy, cams), example, str(out / 'policy.onnx'),
+        torch.onnx.export(module, example, str(out / 'policy.onnx'),
                           input_names=names, output_names=['action'], opset_version=opset,
                           dynamo=False, dynamic_axes={**{n: {0: 'batch'} for n in names},
                                                       'action': {0: 'batch'}})
@@ -192,14 +208,22 @@ def reference(policy, pre, post, raw: dict[str, np.ndarray], command: str,
     # optional heavy dependency: torch
     import torch
 
+    with torch.no_grad():
+        batch = pre(lerobot_obs(raw, command))
+        return post(policy.predict_action_chunk(batch, noise=torch.from_numpy(noise))).numpy()
+
+
+def lerobot_obs(raw: dict[str, np.ndarray], command: str) -> dict:
+    """Return LeRobot's raw observation (torch; images [B, 3, H, W] in [0, 1]; ``task``)."""
+    # optional heavy dependency: torch
+    import torch
+
     obs = {k: torch.from_numpy(v) for k, v in raw.items() if k == STATE_KEY}
     for k, v in raw.items():
         if k != STATE_KEY:
             obs[k] = torch.from_numpy(v).permute(0, 3, 1, 2).float() / 255
     obs['task'] = command
-    with torch.no_grad():
-        batch = pre(obs)
-        return post(policy.predict_action_chunk(batch, noise=torch.from_numpy(noise))).numpy()
+    return obs
 
 
 def tokenizer_json(pre, out: Path) -> None:

@@ -25,6 +25,7 @@ from vla_ros.core.bundle.draft import draft_manifest
 from vla_ros.core.bundle.manifest import load_bundle, write_manifest
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.errors import ParityError, UsageError
 from vla_ros.lerobot_io.onnx_tidy import fold_identities
 from vla_ros.lerobot_io.policy_export import EXPORT_JSON, PARITY_NPZ
@@ -33,6 +34,7 @@ from vla_ros.lerobot_io.staging import SIDECAR
 DEFAULT_JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
 UNIT_GRIPPER = 'm'
 PARITY_STD = 1e-3  # max |bundle - LeRobot| in units of the action std (issue 28)
+RTC_TYPES = ('smolvla',)  # policies whose export can carry RTC guidance (flow matching)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[s
                          'params': ex.get('params')}
     if 'num_steps' in ex:
         raw['provenance']['num_steps'] = ex['num_steps']
+    if 'rtc' in ex:
+        raw['provenance']['rtc'] = ex['rtc']
     if recorded_with:
         raw['provenance']['recorded_with'] = dict(recorded_with)
     language = ['language'] if any(i['kind'] == 'text_tokens' for i in ex['inputs']) else []
@@ -146,6 +150,9 @@ def _fill_input(src: dict, d: dict, pre: dict, joint_names: list[str]) -> None:
         pre.update(tokens=src['tokens'])
     elif kind == 'noise':
         pre.update(distribution='normal', seed=int(src['seed']))
+    elif kind in ('action_prefix', 'prefix_mask'):  # RTC (rtc_export): not drafted
+        pre.clear()
+        pre.update({k: v for k, v in src.items() if k != 'name'})
 
 
 def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], *,
@@ -155,7 +162,9 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
 
     The bound is ``atol`` x the action std per column (a chunk in physical units is compared
     in units of the dataset's action spread). A bundle with a noise input must draw the very
-    noise LeRobot was given for this frame stamp.
+    noise LeRobot was given for this frame stamp. An RTC sample (``expected_rtc``, ``prefix``)
+    is replayed too, with the prefix as the frame's :class:`ActionPrefix`; the larger error is
+    returned.
     """
     rt = PolicyRuntime(load_bundle(bundle))
     with np.load(sample) as z:
@@ -164,6 +173,9 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
             'observation.state' in z.files) else np.zeros(len(joint_names))
         images = {c: z[f'observation.images.{c}'][0] for c in cams}
         noise = z['noise'] if 'noise' in z.files else None
+        guided = z['expected_rtc'][0] if 'expected_rtc' in z.files else None
+        prefix = ActionPrefix(z['prefix'].astype(np.float64), len(z['prefix']),
+                              z['prefix_tail'].astype(np.float64)) if guided is not None else None
     present = {**{f'image/{c}': True for c in cams}, 'joints': True}
     if command:
         present['language'] = True
@@ -182,23 +194,39 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
     if err > atol:
         raise ParityError(f'bundle chunk differs from LeRobot by {err:.3g} action std '
                           f'(> {atol})')
+    if guided is not None:  # RTC: the same frame with LeRobot's prefix and delay
+        got = rt.infer(frame, prefix).actions
+        rtc_err = float(np.max(np.abs(got - guided) / std))
+        if rtc_err > atol:
+            raise ParityError(f'bundle chunk with an action prefix (RTC) differs from '
+                              f'LeRobot by {rtc_err:.3g} action std (> {atol})')
+        err = max(err, rtc_err)
     return err
 
 
 def from_lerobot(ckpt: Path, out: Path, *, run_worker: Callable, fps: float | None = None,
                  joint_names: Sequence[str] | None = None, model_id: str | None = None,
-                 atol: float = PARITY_STD) -> LeRobotBundle:
-    """Export ``ckpt`` with LeRobot's classes and build the bundle at ``out``."""
+                 atol: float = PARITY_STD, rtc: bool = False) -> LeRobotBundle:
+    """
+    Export ``ckpt`` with LeRobot's classes and build the bundle at ``out``.
+
+    ``rtc``: SmolVLA with LeRobot's real-time chunking guidance in the graph
+    (:mod:`~vla_ros.lerobot_io.rtc_export`; also when the checkpoint's ``rtc_config`` is on).
+    """
     if not (ckpt / 'config.json').exists() or not (ckpt / 'model.safetensors').exists():
         raise UsageError(f'{ckpt} is not a LeRobot checkpoint (config.json + '
                          'model.safetensors); give its pretrained_model directory')
+    kind = json.loads((ckpt / 'config.json').read_text()).get('type')
+    if rtc and kind not in RTC_TYPES:
+        raise UsageError(f'--rtc: real-time chunking guidance needs a flow-matching policy '
+                         f'({", ".join(RTC_TYPES)}); {ckpt} is {kind!r}')
     info = _dataset_info(ckpt)
     fps = fps or info.get('fps')
     if not fps:
         raise UsageError('the training dataset is not readable from the checkpoint: pass --fps')
     tmp = Path(tempfile.mkdtemp(prefix='vla_ros_lerobot_export_'))
     try:
-        run_worker(['export', str(ckpt), str(tmp)])
+        run_worker(['export', str(ckpt), str(tmp), *(['--rtc'] if rtc else [])])
         ex = json.loads((tmp / EXPORT_JSON).read_text())
         state = next((i for i in ex['inputs'] if i['kind'] == 'state'), None)
         joints = _names(info, 'observation.state', state['shape'][0] if state else 0,

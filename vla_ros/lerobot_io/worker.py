@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser('export')
     s.add_argument('checkpoint', type=Path)
     s.add_argument('out', type=Path)
+    s.add_argument('--rtc', action='store_true', help='SmolVLA: RTC guidance in the graph')
     s = sub.add_parser('smolvla-checkpoint')
     s.add_argument('out', type=Path)
     s.add_argument('--reduced', action='store_true', help='the test size')
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     elif a.cmd == 'read':
         read(a.src, a.dst, a.repo_id)
     else:
-        export_checkpoint(a.checkpoint, a.out)
+        export_checkpoint(a.checkpoint, a.out, rtc=a.rtc)
     return 0
 
 

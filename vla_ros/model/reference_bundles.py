@@ -16,6 +16,7 @@ from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
 from vla_ros.core.bundle.draft import write_draft
 from vla_ros.model.reference_graphs import (export_act, export_act_full, export_diffusion,
                                             export_pi0, write_tokenizer)
+from vla_ros.rtc_guidance import RTCSettings
 import yaml
 
 JOINTS = [*DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT]
@@ -68,10 +69,15 @@ def make_act_bundle(out: Path, *, cameras: tuple[str, ...] = ('front',)) -> Path
     return edit(out, lambda raw: _act_fill(raw, cameras))
 
 
-def make_pi0_bundle(out: Path) -> Path:
-    """pi0-shaped: stacked front + wrist in [-1, 1], prompt with the state, delta chunk."""
+def make_pi0_bundle(out: Path, *, rtc: RTCSettings | None = None) -> Path:
+    """
+    pi0-shaped: stacked front + wrist in [-1, 1], prompt with the state, delta chunk.
+
+    ``rtc``: with LeRobot's RTC guidance in the flow (``action_prefix`` with ``tail: planned``
+    + ``prefix_mask``; the same weights as without).
+    """
     src = out.parent / f'{out.name}_src'
-    onnx = export_pi0(src / 'pi0_policy.onnx')
+    onnx = export_pi0(src / 'pi0_policy.onnx', rtc=rtc)
     init(onnx, out, tokenizer=write_tokenizer(src / 'tokenizer.json'))
 
     def fill(raw: dict) -> None:
@@ -85,6 +91,13 @@ def make_pi0_bundle(out: Path) -> Path:
         _actions(raw, dt=0.02, mean=[0.0] * 6 + [0.02], std=[0.02] * 6 + [0.005],
                  slice=[0, 7], reference='delta_from_state', delta_joints=JOINTS[:6])
         raw['required_modalities'] = ['joints', 'image/front', 'language']
+        if rtc is not None:
+            ins['action_prefix'].clear()
+            ins['action_prefix'].update(kind='action_prefix', max_delay=raw['action']['horizon']
+                                        - 1, tail='planned')
+            ins['prefix_mask'].clear()
+            ins['prefix_mask'].update(kind='prefix_mask', prefix='action_prefix')
+            raw['provenance'] = {'rtc': rtc.as_dict()}
     return edit(out, fill)
 
 

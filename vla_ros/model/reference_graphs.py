@@ -14,6 +14,9 @@ take them through ``vla-ros bundle init`` -> the edits a person makes -> ``bundl
   prefix ``input_ids`` / ``attention_mask`` [B, L] int64, ``observation.state`` padded to 32,
   and an action expert that integrates a flow from ``noise`` [B, chunk, 32] over ``steps``
   unrolled Euler steps -> ``actions`` [B, chunk, 32] (the real 7 sliced off by the manifest).
+  With ``rtc`` settings it also takes ``action_prefix`` [B, chunk, 32] + ``prefix_mask``
+  [B, chunk] and guides every step towards the prefix as LeRobot's RTC does
+  (:mod:`vla_ros.rtc_guidance`; an all-zero mask is the plain flow).
 - :func:`export_diffusion`: Diffusion-Policy-shaped with ``n_obs_steps`` = 2: state and image
   with a history axis, a few unrolled denoising steps from ``noise`` -> ``action``.
 
@@ -35,6 +38,7 @@ from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
 import torch
 from torch import nn
+from vla_ros.rtc_guidance import guided_velocity, prefix_weights, RTCSettings
 
 VOCAB = ['[PAD]', '[UNK]', '[BOS]', 'pick', 'up', 'the', 'red', 'blue', 'green', 'cube',
          'push', 'open', 'drawer', 'task', ':', ',', 'state', ';', 'action', 'and', 'lift',
@@ -119,9 +123,10 @@ class Pi0Like(nn.Module):
     """pi0: ViT patches + token prefix; an action expert integrates the flow from the noise."""
 
     def __init__(self, cameras: int, image: int, tokens: int, chunk: int, steps: int,
-                 d: int = 48, width: int = 32) -> None:
+                 d: int = 48, width: int = 32, rtc: RTCSettings | None = None) -> None:
         super().__init__()
-        self.cameras, self.steps, self.patch = cameras, steps, 16
+        self.cameras, self.steps, self.patch, self.rtc = cameras, steps, 16, rtc
+        self.chunk = chunk
         self.patches = (image // self.patch) ** 2
         self.vit = nn.Conv2d(3, d, self.patch, self.patch)
         self.img_pos = nn.Parameter(torch.randn(1, cameras * self.patches, d) * 0.02)
@@ -140,7 +145,8 @@ class Pi0Like(nn.Module):
         emb = torch.cat([freqs.sin(), freqs.cos()])[None, None]
         return self.time(emb).expand(b, 1, -1)
 
-    def forward(self, images, image_mask, input_ids, attention_mask, state, noise):
+    def forward(self, images, image_mask, input_ids, attention_mask, state, noise, *rtc_in):
+        """``rtc_in``: ``(action_prefix, prefix_mask)`` with ``rtc`` settings, else empty."""
         b = images.shape[0]
         patches = self.vit(images.flatten(0, 1)).flatten(2).transpose(1, 2)
         img = patches.reshape(b, self.cameras * self.patches, self.d) + self.img_pos
@@ -151,10 +157,16 @@ class Pi0Like(nn.Module):
             prefix = blk(prefix, bias)
         st = self.state(state)[:, None]
         x, dt = noise, -1.0 / self.steps
+        if self.rtc is not None:
+            target, mask = rtc_in
+            k = torch.arange(self.chunk, dtype=mask.dtype)[None]
+            w = prefix_weights(mask.sum(-1, keepdim=True), k, self.chunk, self.rtc)[..., None]
         for i in range(self.steps):  # flow matching, t = 1 (noise) -> 0, unrolled in the graph
             t = 1.0 + i * dt
             h = torch.cat([st, self.act_in(x) + self._time(t, b)], dim=1)
             v = self.act_out(self.expert(h, memory=prefix, memory_bias=bias)[:, 1:])
+            if self.rtc is not None:
+                v = guided_velocity(v, x, t, target, w, self.rtc)
             x = x + dt * v
         return x
 
@@ -201,15 +213,20 @@ def export_act(path: Path, *, cameras: tuple[str, ...] = ('front',), image: int 
 
 
 def export_pi0(path: Path, *, cameras: int = 2, image: int = 64, tokens: int = 24,
-               chunk: int = 50, steps: int = 5, seed: int = 0) -> Path:
-    """Export the pi0-shaped graph to ``path``."""
+               chunk: int = 50, steps: int = 5, seed: int = 0,
+               rtc: RTCSettings | None = None) -> Path:
+    """Export the pi0-shaped graph to ``path`` (``rtc``: with RTC guidance, same weights)."""
     torch.manual_seed(seed)
     inputs = {'observation.images': torch.rand(2, cameras, 3, image, image) * 2 - 1,
               'image_mask': torch.ones(2, cameras, dtype=torch.bool),
               'input_ids': torch.randint(0, len(VOCAB), (2, tokens)),
               'attention_mask': torch.ones(2, tokens, dtype=torch.int64),
               'observation.state': torch.randn(2, 32), 'noise': torch.randn(2, chunk, 32)}
-    return _export(Pi0Like(cameras, image, tokens, chunk, steps), inputs, ['actions'], path)
+    model = Pi0Like(cameras, image, tokens, chunk, steps, rtc=rtc)  # the same weights
+    if rtc is not None:
+        inputs.update({'action_prefix': torch.randn(2, chunk, 32),
+                       'prefix_mask': (torch.arange(chunk) < 3).float().expand(2, -1)})
+    return _export(model, inputs, ['actions'], path)
 
 
 def export_diffusion(path: Path, *, obs: int = 2, image: int = 64, chunk: int = 16,

@@ -106,6 +106,7 @@ def test_delta_from_state_and_slice_are_inverted(bundles):
     (lambda i: i['preprocessing'].update(max_delay=H), 'must be less than the horizon'),
     (lambda i: i.update(shape=[-1, H, 5]), r'!= \[batch, horizon=10, width=7\]'),
     (lambda i: i['preprocessing'].update(max_delay=-1), 'expected an integer >= 0'),
+    (lambda i: i['preprocessing'].update(tail='soon'), r"tail: 'soon' is not one of"),
 ])
 def test_bad_prefix_specs_are_refused(bundles, edit, match):
     raw = yaml.safe_load((bundles['aware'] / 'bundle.yaml').read_text())
@@ -130,3 +131,36 @@ def test_prefix_inputs_are_not_modalities(runtime):
     m = runtime.manifest
     assert not {'action_prefix', 'prefix_mask', ''} & set(m.modalities)
     assert m.input('action_prefix').preprocessing['max_delay'] == MAX_DELAY
+
+
+def test_a_planned_tail_fills_the_rows_after_d_and_holds_the_last(bundles):
+    from vla_ros.core.bundle.contract import Manifest
+    from vla_ros.core.control.latency import LeadEstimator
+    from vla_ros.core.control.prefix import PrefixPlanner
+    from vla_ros.core.control.scheduler import ChunkScheduler, SchedulerConfig
+
+    raw = yaml.safe_load((bundles['aware'] / 'bundle.yaml').read_text())
+    pre = next(i for i in raw['inputs'] if i['name'] == 'action_prefix')['preprocessing']
+    pre['tail'] = 'planned'
+    m: Manifest = parse_manifest(raw)
+    rng = np.random.default_rng(3)
+    acts, tail = rng.uniform(-0.5, 0.5, (2, 7)), rng.uniform(-0.5, 0.5, (4, 7))
+    value, mask = prefix_feed(input_specs(m)['action_prefix'], m, full_frame(0),
+                              ActionPrefix(acts, 2, tail))
+    norm = (np.concatenate([acts, tail, np.repeat(tail[-1:], H - 6, 0)])
+            - np.asarray(m.action_mean)) / np.asarray(m.action_std)
+    np.testing.assert_allclose(value, norm)                  # rows >= d: the plan, then held
+    assert mask.tolist() == [1, 1] + [0] * (H - 2)           # only d rows are committed
+    zero, _ = prefix_feed(input_specs(parse_manifest(yaml.safe_load(
+        (bundles['aware'] / 'bundle.yaml').read_text())))['action_prefix'], m, full_frame(0),
+        ActionPrefix(acts, 2, tail))
+    assert not zero[2:].any()                                # tail: zero (default) ignores it
+    # the planner hands over the rest of the scheduler's plan as the tail
+    sched = ChunkScheduler(SchedulerConfig(smoothing='none'))
+    chunk = rng.uniform(-0.5, 0.5, (H, 7))
+    sched.add_chunk(chunk, 1_000_000_000, 0.1)              # full_frame(s): stamp 1 s + s
+    lead = LeadEstimator()
+    lead.add(0, 250_000_000)                                 # d = ceil(0.25 s / 0.1 s) = 3
+    p = PrefixPlanner(m, sched, lead).plan(full_frame(200_000_000))
+    np.testing.assert_array_equal(p.actions, chunk[2:5])
+    np.testing.assert_array_equal(p.tail, chunk[5:])

@@ -14,7 +14,7 @@ from vla_ros.core.bundle.spec_fields import (action_post, input_specs, tokenizer
 from vla_ros.core.bundle.specs import (ActionPost, ActionReference, enum_value, float_values,
                                        HistorySpec, ImageLayout, ImageResize, ImageSpec, int_value,
                                        NoiseDistribution, NoiseSpec, PaddingSide, PrefixSpec,
-                                       TokensSpec)
+                                       PrefixTail, TokensSpec)
 
 __all__ = [
     'ActionKind',
@@ -36,6 +36,7 @@ __all__ = [
     'NoiseSpec',
     'PaddingSide',
     'PrefixSpec',
+    'PrefixTail',
     'TensorSpec',
     'TokensSpec',
     'Verdict',

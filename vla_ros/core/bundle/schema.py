@@ -55,7 +55,7 @@ PREPROCESSING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     'token_mask': (('kind', 'tokens'), ()),
     'noise': (('kind',), ('distribution', 'seed', 'scale')),
     'history_mask': (('kind',), ()),
-    'action_prefix': (('kind',), ('max_delay',)),
+    'action_prefix': (('kind',), ('max_delay', 'tail')),
     'prefix_mask': (('kind', 'prefix'), ()),
 }
 # format version 2: new kinds, and new keys per section (section name -> keys)

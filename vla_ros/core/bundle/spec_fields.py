@@ -117,7 +117,8 @@ def _prefix(m: Manifest, spec: TensorSpec) -> PrefixSpec:
     width = out.shape[-1] if out is not None else len(m.action_names)
     pre = _pre(spec)
     p = PrefixSpec(name=spec.name, horizon=m.horizon, width=width,
-                   max_delay=pre.get('max_delay', m.horizon - 1), dtype=spec.dtype)
+                   max_delay=pre.get('max_delay', m.horizon - 1), dtype=spec.dtype,
+                   tail=pre.get('tail', 'zero'))
     if tuple(spec.shape[1:]) != (m.horizon, width):
         raise PrefixSpecError(f'bundle.yaml input {spec.name!r}: shape {list(spec.shape)} != '
                               f'[batch, horizon={m.horizon}, width={width}] (that of the '

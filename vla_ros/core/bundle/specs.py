@@ -48,6 +48,13 @@ class NoiseDistribution(str, Enum):
     UNIFORM = 'uniform'  # U(-scale, scale)
 
 
+class PrefixTail(str, Enum):
+    """What an ``action_prefix`` holds after its ``d`` committed rows."""
+
+    ZERO = 'zero'        # zeros (training-time conditioning: the policy saw only d rows)
+    PLANNED = 'planned'  # the rest of the executing plan (LeRobot's prev_chunk_left_over; RTC)
+
+
 class ActionReference(str, Enum):
     ABSOLUTE = 'absolute'
     DELTA_FROM_STATE = 'delta_from_state'  # model output + state at the frame's stamp
@@ -274,8 +281,10 @@ class PrefixSpec:
 
     Shape ``[horizon, width]`` after the batch (``width`` = the action output's last axis): row
     ``k`` is the action due at ``frame stamp + k * dt``, normalized as the output
-    (``(a - mean) / std``, in the output's ``slice`` columns), rows ``>= d`` zero. ``d`` is
-    clipped to ``max_delay`` (the largest delay the policy was trained with).
+    (``(a - mean) / std``, in the output's ``slice`` columns), rows ``>= d`` zero -- or, with
+    ``tail: planned``, what the scheduler would serve there (the rest of its plan, its last
+    action held after it ends). ``d`` is clipped to ``max_delay`` (the largest delay the policy
+    was trained with).
     """
 
     name: str
@@ -283,9 +292,11 @@ class PrefixSpec:
     width: int
     max_delay: int
     dtype: str = 'float32'
+    tail: PrefixTail = PrefixTail.ZERO
 
     def __post_init__(self) -> None:
         w = f'input {self.name!r}'
+        _coerce(self, 'tail', PrefixTail, f'{w}.tail', PrefixSpecError)
         int_value(self.max_delay, f'{w}.max_delay', PrefixSpecError)
         if self.max_delay >= self.horizon:
             raise PrefixSpecError(f'bundle.yaml {w}.max_delay: {self.max_delay} must be less '

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 from vla_ros.core.bundle.contract import ActionKind, InputKind, Manifest
+from vla_ros.core.bundle.specs import PrefixTail
 from vla_ros.core.control.latency import LeadEstimator
 from vla_ros.core.control.scheduler import ChunkScheduler
 from vla_ros.core.frame import Frame
@@ -41,6 +42,8 @@ class PrefixPlanner:
     def __init__(self, manifest: Manifest, scheduler: ChunkScheduler,
                  lead: LeadEstimator) -> None:
         self.manifest, self.scheduler, self.lead = manifest, scheduler, lead
+        pre = manifest.input(InputKind.ACTION_PREFIX).preprocessing
+        self.planned_tail = pre.get('tail') == PrefixTail.PLANNED.value
 
     @classmethod
     def for_bundle(cls, manifest: Manifest, scheduler: ChunkScheduler,
@@ -54,12 +57,15 @@ class PrefixPlanner:
         """
         Return the actions the scheduler serves at ``frame.stamp_ns + k * dt``, k < d.
 
+        A ``tail: planned`` prefix also gets the rest of the plan (k >= d) as its ``tail``.
+
         In the bundle's action space: command-space deltas (``delta_joint_position``) get the
         frame's joint positions taken off again, as the chunk will have them added.
         """
         m = self.manifest
         d = delay_steps(self.lead.quantile_ns(PREFIX_QUANTILE), m.dt, m.horizon)
-        acts = self.scheduler.planned(frame.stamp_ns, d, m.dt)
+        acts = self.scheduler.planned(frame.stamp_ns, m.horizon if self.planned_tail else d,
+                                      m.dt)
         if acts.shape[0] and m.action_kind == ActionKind.DELTA_JOINT_POSITION.value:
             if frame.joint_positions is None:  # no reference to take off: commit nothing
                 return ActionPrefix(np.zeros((0, len(m.action_names))), d)
@@ -67,4 +73,4 @@ class PrefixPlanner:
             acts = acts - np.array([pos.get(n, 0.0) for n in m.action_names])[None, :]
         if not acts.shape[0]:
             acts = np.zeros((0, len(m.action_names)))
-        return ActionPrefix(acts, d)
+        return ActionPrefix(acts[:d], d, acts[d:] if self.planned_tail else None)

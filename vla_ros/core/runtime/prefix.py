@@ -8,7 +8,8 @@ in the bundle's physical action space (what :class:`PolicyOutput.actions
 <vla_ros.core.runtime.policy_runtime.PolicyOutput>` holds); :func:`prefix_feed` applies the
 inverse of the output's post-processing (:func:`~vla_ros.core.runtime.postprocess.to_chunk`):
 the state offset of ``delta_from_state`` removed, ``(a - mean) / std``, the ``slice`` columns
-of the output width, rows ``>= d`` zero.
+of the output width, rows ``>= d`` zero -- or, for a ``tail: planned`` prefix (inference-time
+RTC of a flow-matching graph), the rest of the executing plan, its last action held.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from vla_ros.core.bundle.contract import Manifest
-from vla_ros.core.bundle.specs import ActionPost, ActionReference, PrefixSpec
+from vla_ros.core.bundle.specs import ActionPost, ActionReference, PrefixSpec, PrefixTail
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.postprocess import state_offset
 from vla_ros.errors import InputMismatchError
@@ -32,10 +33,13 @@ class ActionPrefix:
         order; row ``k`` is due at ``frame stamp + k * dt``. ``d`` = 0: nothing committed.
     :ivar delay_steps: the delay the control side estimated, in steps (>= ``len(actions)``:
         fewer rows when the executing chunk ends before it).
+    :ivar tail: [n, A] what the scheduler serves after those rows (rows d, d+1, ...), same
+        space; read only by ``tail: planned`` prefixes. None: nothing planned.
     """
 
     actions: np.ndarray
     delay_steps: int
+    tail: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -49,7 +53,8 @@ def prefix_feed(spec: PrefixSpec, m: Manifest, frame: Frame,
     Return the ``action_prefix`` value ``[H, W]`` and its mask ``[H]`` (1 = committed) for a frame.
 
     ``prefix`` None (the first chunk, a source that sends none) is d = 0: zeros. Rows beyond
-    ``spec.max_delay`` are dropped (the policy never saw longer prefixes). Raises
+    ``spec.max_delay`` are dropped (the policy never saw longer prefixes) -- with ``tail:
+    planned`` they and ``prefix.tail`` fill the rows after d, the last one held to H. Raises
     InputMismatchError for a prefix of the wrong width or with non-finite values.
     """
     h, a = spec.horizon, len(m.action_names)
@@ -64,11 +69,26 @@ def prefix_feed(spec: PrefixSpec, m: Manifest, frame: Frame,
     if not np.all(np.isfinite(acts)):
         raise InputMismatchError('action prefix contains NaN or inf')
     d = min(acts.shape[0], spec.max_delay)
+    if spec.tail is PrefixTail.PLANNED:
+        acts = _with_tail(acts, prefix.tail, h)
+    else:
+        acts = acts[:d]
     post = m.action_post or ActionPost(a, 0, a)
-    acts = acts[:d]
     if post.reference is ActionReference.DELTA_FROM_STATE:
         acts = acts - state_offset(m.action_names, post.delta_joints, frame)[None, :]
-    value[:d, post.start:post.stop] = (acts - np.asarray(m.action_mean)) \
+    value[:len(acts), post.start:post.stop] = (acts - np.asarray(m.action_mean)) \
         / np.asarray(m.action_std)
     mask[:d] = 1.0
     return value, mask
+
+
+def _with_tail(acts: np.ndarray, tail: np.ndarray | None, h: int) -> np.ndarray:
+    """Return ``[H, A]``: the committed rows, then the planned tail, the last row held."""
+    if tail is not None and len(tail):
+        tail = np.asarray(tail, np.float64)
+        if tail.shape[1:] != acts.shape[1:] or not np.all(np.isfinite(tail)):
+            raise InputMismatchError(f'action prefix tail {list(tail.shape)}: expected '
+                                     f'[n, {acts.shape[1]}] finite values')
+        acts = np.concatenate([acts, tail])
+    acts = acts[:h]
+    return np.concatenate([acts, np.repeat(acts[-1:], h - len(acts), axis=0)])
