@@ -128,7 +128,7 @@ def fed_noise(noise):
 
 def lerobot_chunk(policy, frames: list[dict], noise=None):
     """
-    LeRobot's chunk after the observations ``frames`` (oldest first, preprocessed batches).
+    Return LeRobot's chunk after the observations ``frames`` (oldest first, preprocessed).
 
     Fills the policy's observation queues exactly as ``select_action`` does (images stacked
     under ``observation.images``, ``populate_queues``; the first frame repeated to fill), then
@@ -216,7 +216,7 @@ def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
     import torch
 
     if cfg.resize_shape is not None:
-        raise ValueError(f'resize_shape {cfg.resize_shape}: torchvision\'s antialiased Resize '
+        raise ValueError(f'resize_shape {cfg.resize_shape}: the antialiased torchvision Resize '
                          'is not exported yet (crop_shape alone is); see docs/lerobot.md')
     cams = list(cfg.image_features)
     b, k = 2, cfg.n_obs_steps
@@ -235,7 +235,7 @@ def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
 
 def reference(policy, pre, post, raw: dict[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
     """
-    LeRobot's pipeline on a history: preprocessor per frame -> chunk -> postprocessor.
+    Run LeRobot's pipeline on a history: preprocessor per frame -> chunk -> postprocessor.
 
     ``raw``: state ``[1, k, J]`` and uint8 images ``[1, k, H, W, 3]`` per camera, oldest first.
     """

@@ -21,7 +21,9 @@ def fold_identities(src: Path, dst: Path) -> int:
     """
     Write ``src`` to ``dst`` with every ``Identity`` of an initializer folded away.
 
-    Returns the number of nodes removed. Graphs over 2 GB keep their weights in external data
+    Chains of them (the exporter's Identity of an Identity, e.g. Diffusion Policy's GroupNorm
+    constants shared across the unrolled UNet steps) fold to the initializer too. Returns the
+    number of nodes removed. Graphs over 2 GB keep their weights in external data
     (``dst`` + ``.data``).
     """
     # optional heavy dependency: onnx
@@ -31,8 +33,14 @@ def fold_identities(src: Path, dst: Path) -> int:
     g = model.graph
     inits = {i.name for i in g.initializer}
     outputs = {o.name for o in g.output}
-    alias = {n.output[0]: n.input[0] for n in g.node
-             if n.op_type == 'Identity' and n.input[0] in inits and n.output[0] not in outputs}
+    ident = {n.output[0]: n.input[0] for n in g.node
+             if n.op_type == 'Identity' and n.output[0] not in outputs}
+    alias = {}
+    for out, src in ident.items():  # chains (Identity of an Identity) end at the initializer
+        while src in ident:
+            src = ident[src]
+        if src in inits:
+            alias[out] = src
     if alias:
         keep = [n for n in g.node if not (n.op_type == 'Identity' and n.output[0] in alias)]
         for n in keep:

@@ -188,7 +188,8 @@ def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *
 
 def _diffusion(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *,
                seed: int) -> tuple[np.ndarray, dict]:
-    """Diffusion Policy: encoder + unrolled scheduler (:mod:`~vla_ros.lerobot_io.diffusion_export`).
+    """
+    Diffusion Policy: encoder + unrolled scheduler (:mod:`~vla_ros.lerobot_io.diffusion_export`).
 
     ``raw`` becomes a history of ``n_obs_steps`` distinct observations (oldest first); the
     parity frame carries the older ones in ``Frame.history``.

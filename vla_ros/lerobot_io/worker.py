@@ -9,8 +9,9 @@ finalize), ``read DATASET STAGING`` (LeRobotDataset -> staging), ``export CHECKP
 (:mod:`~vla_ros.lerobot_io.policy_export`), ``train ARGS...`` (LeRobot's ``lerobot-train``),
 ``smolvla-checkpoint OUT [--reduced]`` (a random SmolVLA saved as LeRobot saves it;
 :mod:`~vla_ros.lerobot_io.smolvla_export`), ``diffusion-checkpoint OUT [--reduced]`` (the same
-for Diffusion Policy; :mod:`~vla_ros.lerobot_io.diffusion_export`), ``time CHECKPOINT`` (LeRobot's own chunk latency:
-preprocessor -> ``predict_action_chunk`` -> postprocessor; one JSON line).
+for Diffusion Policy; :mod:`~vla_ros.lerobot_io.diffusion_export`), ``time CHECKPOINT``
+(LeRobot's own chunk latency: preprocessor -> ``predict_action_chunk`` -> postprocessor; one
+JSON line).
 """
 
 from __future__ import annotations
