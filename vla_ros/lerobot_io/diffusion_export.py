@@ -14,6 +14,14 @@ and the output is the ``n_action_steps`` actions LeRobot executes,
   the global torch generator inside diffusers' ``step``; :func:`fed_noise` hands diffusers these
   slots instead, in its draw order, for the trace and for the parity reference alike.
 - normalisation stays outside the graph (bundle mean / std, as for ACT).
+
+The UNet's ``Conv1d`` layers are exported as the same product in im2col form (the ``K`` shifted
+windows of the padded input concatenated, one ``MatMul`` with the weight reshaped once to
+``[K * C_in, C_out]``; :func:`_matmul_convs`). At batch 1 over a 16-step horizon every weight is
+used on a few columns only, so a chunk streams the 1 GB of UNet weights 100 times: onnxruntime's
+``Conv`` over such short sequences ran ~2x slower than this ``MatMul`` here, and the dynamic int8
+quantizer turns a ``MatMul`` into an int8 ``MatMulInteger`` (4x fewer weight bytes) where its
+``ConvInteger`` was slower still. Same arithmetic up to float summation order (parity measures it).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ REDUCED = {'down_dims': (32, 64), 'num_inference_steps': 4, 'crop_shape': (40, 5
            'diffusion_step_embed_dim': 16, 'spatial_softmax_num_keypoints': 8,
            'kernel_size': 3, 'n_groups': 4}
 REDUCED_CAMERA = (48, 64)
+WT = '_vla_ros_im2col_weight'  # the Conv1d weight as [K * C_in, C_out], during the export
 
 
 def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
@@ -175,6 +184,44 @@ def graph_module(policy, cams: list[str]):
 
 
 @contextlib.contextmanager
+def _matmul_convs(module):
+    """Run every ``Conv1d`` under ``module`` as im2col + ``MatMul`` (undone on exit)."""
+    # optional heavy dependency: torch
+    import torch
+    import torch.nn.functional as F
+
+    convs = [m for m in module.modules() if isinstance(m, torch.nn.Conv1d)]
+    for conv in convs:
+        if conv.groups != 1 or conv.padding_mode != 'zeros' or isinstance(conv.padding, str):
+            raise ValueError(f'Conv1d {conv} is not exported in MatMul form')
+        w = conv.weight.detach()
+        k, p, s, d = conv.kernel_size[0], conv.padding[0], conv.stride[0], conv.dilation[0]
+        # [C_out, C_in, K] -> [K * C_in, C_out], row k * C_in + c: the window order below
+        # a buffer, so that the trace shares one initializer across the unrolled steps (a
+        # captured tensor becomes a Constant node per use)
+        conv.register_buffer(WT, w.permute(2, 1, 0).reshape(k * w.shape[1], w.shape[0])
+                             .contiguous())  # persistent: the exporter lifts only those
+
+        def forward(x, conv=conv, k=k, p=p, s=s, d=d):
+            length = int(x.shape[-1])  # the horizon is fixed: static windows
+            n = (length + 2 * p - d * (k - 1) - 1) // s + 1
+            x = F.pad(x, (p, p)) if p else x
+            cols = torch.cat([x[:, :, i * d:i * d + s * (n - 1) + 1:s] for i in range(k)], 1)
+            y = torch.matmul(cols.transpose(1, 2), getattr(conv, WT))
+            if conv.bias is not None:
+                y = y + conv.bias
+            return y.transpose(1, 2)
+
+        conv.forward = forward
+    try:
+        yield len(convs)
+    finally:
+        for conv in convs:
+            del conv.forward
+            delattr(conv, WT)
+
+
+@contextlib.contextmanager
 def _static_crop(policy, image_hw: tuple[int, int]):
     """
     Replace torchvision's ``CenterCrop`` by the same slice for the known image size.
@@ -225,7 +272,7 @@ def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
                *(torch.rand(b, k, *cfg.image_features[c].shape) for c in cams))
     names = [STATE_KEY, NOISE_KEY, *cams]
     hw = tuple(cfg.image_features[cams[0]].shape[1:]) if cams else (0, 0)
-    with torch.no_grad(), _static_crop(policy, hw):
+    with torch.no_grad(), _static_crop(policy, hw), _matmul_convs(policy.diffusion.unet):
         torch.onnx.export(graph_module(policy, cams), example, str(out / 'policy.onnx'),
                           input_names=names, output_names=['action'], opset_version=opset,
                           dynamo=False, dynamic_axes={**{n: {0: 'batch'} for n in names},
