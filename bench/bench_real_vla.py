@@ -49,11 +49,12 @@ POLICIES = {'smolvla': {'fps': 30.0, 'files': ['tokenizer.json'], 'runs': RUNS},
             'diffusion': {'fps': 10.0, 'files': [], 'runs': 3}}
 
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 import numpy as np
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=int(sys.argv[2]))
+rt = PolicyRuntime.from_bundle(sys.argv[1], intra_op_threads=int(sys.argv[2]),
+                               graph_optimization=os.environ.get('VLA_BENCH_GRAPH_OPT', 'all'))
 m = rt.manifest
 img = next(s for s in m.inputs if s.kind == 'image').preprocessing['size']
 names = m.joint_names
