@@ -15,9 +15,9 @@ and the output is the ``n_action_steps`` actions LeRobot executes,
   slots instead, in its draw order, for the trace and for the parity reference alike.
 - normalisation stays outside the graph (bundle mean / std, as for ACT).
 
-The UNet's ``Conv1d`` layers are exported as the same product in im2col form (the ``K`` shifted
-windows of the padded input concatenated, one ``MatMul`` with the weight reshaped once to
-``[K * C_in, C_out]``; :func:`_matmul_convs`). At batch 1 over a 16-step horizon every weight is
+The UNet's ``Conv1d`` layers are exported as the same product in im2col form (a 0/1 matrix
+gathers the ``K`` padded windows, one ``MatMul`` with the weight reshaped once to
+``[C_in * K, C_out]``; :func:`_matmul_convs`). At batch 1 over a 16-step horizon every weight is
 used on a few columns only, so a chunk streams the 1 GB of UNet weights 100 times: onnxruntime's
 ``Conv`` over such short sequences ran ~2x slower than this ``MatMul`` here, and the dynamic int8
 quantizer turns a ``MatMul`` into an int8 ``MatMulInteger`` (4x fewer weight bytes) where its
@@ -39,7 +39,8 @@ REDUCED = {'down_dims': (32, 64), 'num_inference_steps': 4, 'crop_shape': (40, 5
            'diffusion_step_embed_dim': 16, 'spatial_softmax_num_keypoints': 8,
            'kernel_size': 3, 'n_groups': 4}
 REDUCED_CAMERA = (48, 64)
-WT = '_vla_ros_im2col_weight'  # the Conv1d weight as [K * C_in, C_out], during the export
+WT = '_vla_ros_im2col_weight'  # the Conv1d weight as [C_in * K, C_out], during the export
+SEL = '_vla_ros_windows'  # the 0/1 window matrix of the conv's input length, during the export
 
 
 def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
@@ -184,30 +185,46 @@ def graph_module(policy, cams: list[str]):
 
 
 @contextlib.contextmanager
-def _matmul_convs(module):
-    """Run every ``Conv1d`` under ``module`` as im2col + ``MatMul`` (undone on exit)."""
+def _matmul_convs(module, example: tuple):
+    """
+    Run every ``Conv1d`` under ``module`` as two MatMuls (undone on exit).
+
+    ``example``: arguments of one ``module`` call (a dry run finds each convolution's length).
+
+    ``x [B, C, L] @ S [L, K * L_out]`` gathers the K (padded, strided) windows -- ``S`` holds one
+    1 per column, zero columns for the padding: exact --, then ``[B, L_out, C * K] @ W`` with the
+    weight reshaped once to ``[C * K, C_out]``. Nine ONNX nodes per convolution, ``S`` and ``W``
+    initializers shared by the unrolled steps (registered as buffers while tracing: a captured
+    tensor would become a Constant per use, and the exporter lifts only persistent buffers).
+    """
     # optional heavy dependency: torch
     import torch
-    import torch.nn.functional as F
 
     convs = [m for m in module.modules() if isinstance(m, torch.nn.Conv1d)]
+    lengths: dict[int, int] = {}  # the input length of each conv, from one dry run
+
+    def record(m, args) -> None:  # a pre-hook's return value would replace the input
+        lengths[id(m)] = int(args[0].shape[-1])
+
+    hooks = [c.register_forward_pre_hook(record) for c in convs]
+    with torch.no_grad():
+        module(*example)
+    for h in hooks:
+        h.remove()
     for conv in convs:
         if conv.groups != 1 or conv.padding_mode != 'zeros' or isinstance(conv.padding, str):
             raise ValueError(f'Conv1d {conv} is not exported in MatMul form')
         w = conv.weight.detach()
-        k, p, s, d = conv.kernel_size[0], conv.padding[0], conv.stride[0], conv.dilation[0]
-        # [C_out, C_in, K] -> [K * C_in, C_out], row k * C_in + c: the window order below
-        # a buffer, so that the trace shares one initializer across the unrolled steps (a
-        # captured tensor becomes a Constant node per use)
-        conv.register_buffer(WT, w.permute(2, 1, 0).reshape(k * w.shape[1], w.shape[0])
-                             .contiguous())  # persistent: the exporter lifts only those
+        conv.register_buffer(WT, w.reshape(w.shape[0], -1).t().contiguous())  # row c * K + k
+        conv.register_buffer(SEL, _window_matrix(conv, lengths[id(conv)]))
 
-        def forward(x, conv=conv, k=k, p=p, s=s, d=d):
-            length = int(x.shape[-1])  # the horizon is fixed: static windows
-            n = (length + 2 * p - d * (k - 1) - 1) // s + 1
-            x = F.pad(x, (p, p)) if p else x
-            cols = torch.cat([x[:, :, i * d:i * d + s * (n - 1) + 1:s] for i in range(k)], 1)
-            y = torch.matmul(cols.transpose(1, 2), getattr(conv, WT))
+        def forward(x, conv=conv):
+            c = int(x.shape[1])  # the horizon is fixed: static sizes
+            k = conv.kernel_size[0]
+            n = getattr(conv, SEL).shape[1] // k
+            cols = torch.matmul(x, getattr(conv, SEL))  # [B, C, K * L_out], k-major
+            cols = cols.reshape(-1, c, k, n).permute(0, 3, 1, 2).reshape(-1, n, c * k)
+            y = torch.matmul(cols, getattr(conv, WT))
             if conv.bias is not None:
                 y = y + conv.bias
             return y.transpose(1, 2)
@@ -218,7 +235,24 @@ def _matmul_convs(module):
     finally:
         for conv in convs:
             del conv.forward
-            delattr(conv, WT)
+            for name in [b for b, _ in conv.named_buffers() if b.startswith('_vla_ros_')]:
+                delattr(conv, name)
+
+
+def _window_matrix(conv, length: int):
+    """Return ``S [length, K * L_out]``: column ``k * L_out + j`` picks input ``j*s + k*d - p``."""
+    # optional heavy dependency: torch
+    import torch
+
+    k, p, s, d = conv.kernel_size[0], conv.padding[0], conv.stride[0], conv.dilation[0]
+    n = (length + 2 * p - d * (k - 1) - 1) // s + 1
+    sel = torch.zeros(length, k * n, dtype=conv.weight.dtype)
+    for i in range(k):
+        for j in range(n):
+            src = j * s + i * d - p
+            if 0 <= src < length:
+                sel[src, i * n + j] = 1.0
+    return sel
 
 
 @contextlib.contextmanager
@@ -272,7 +306,11 @@ def export_graph(policy, cfg, out: Path, *, opset: int = 17) -> list[str]:
                *(torch.rand(b, k, *cfg.image_features[c].shape) for c in cams))
     names = [STATE_KEY, NOISE_KEY, *cams]
     hw = tuple(cfg.image_features[cams[0]].shape[1:]) if cams else (0, 0)
-    with torch.no_grad(), _static_crop(policy, hw), _matmul_convs(policy.diffusion.unet):
+    unet = policy.diffusion.unet
+    cond = unet.down_modules[0][0].cond_encoder[1].in_features - cfg.diffusion_step_embed_dim
+    dry = (torch.zeros(1, cfg.horizon, cfg.action_feature.shape[0]),
+           torch.zeros(1, dtype=torch.long), torch.zeros(1, cond))
+    with torch.no_grad(), _static_crop(policy, hw), _matmul_convs(unet, dry):
         torch.onnx.export(graph_module(policy, cams), example, str(out / 'policy.onnx'),
                           input_names=names, output_names=['action'], opset_version=opset,
                           dynamo=False, dynamic_axes={**{n: {0: 'batch'} for n in names},
