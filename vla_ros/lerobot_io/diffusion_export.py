@@ -20,8 +20,9 @@ gathers the ``K`` padded windows, one ``MatMul`` with the weight reshaped once t
 ``[C_in * K, C_out]``; :func:`_matmul_convs`). At batch 1 over a 16-step horizon every weight is
 used on a few columns only, so a chunk streams the 1 GB of UNet weights 100 times: onnxruntime's
 ``Conv`` over such short sequences ran ~2x slower than this ``MatMul`` here, and the dynamic int8
-quantizer turns a ``MatMul`` into an int8 ``MatMulInteger`` (4x fewer weight bytes) where its
-``ConvInteger`` was slower still. Same arithmetic up to float summation order (parity measures it).
+quantizer turns a ``MatMul`` into ``MatMulInteger`` (4x fewer weight bytes, ~4x faster than its
+``ConvInteger``; bench/_conv_forms.py). Same arithmetic up to float summation order (parity
+measures it).
 """
 
 from __future__ import annotations
