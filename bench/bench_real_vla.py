@@ -45,8 +45,11 @@ RUNS = 5
 CAMERA = 'front=480x640'
 # per policy type: dataset fps (Diffusion: its 2 observations 1 / fps apart), files beside the
 # graph, runs at full size (a Diffusion chunk is 100 UNet passes: seconds)
-POLICIES = {'smolvla': {'fps': 30.0, 'files': ['tokenizer.json'], 'runs': RUNS},
-            'diffusion': {'fps': 10.0, 'files': [], 'runs': 3}}
+# int8: onnxruntime's quantize_dynamic for SmolVLA; for Diffusion each shared weight quantized
+# once (vla_ros/lerobot_io/onnx_tidy.py: quantize_dynamic did not finish its 100-step graph)
+POLICIES = {'smolvla': {'fps': 30.0, 'files': ['tokenizer.json'], 'runs': RUNS,
+                        'shared_int8': False},
+            'diffusion': {'fps': 10.0, 'files': [], 'runs': 3, 'shared_int8': True}}
 
 CHILD = r"""
 import json, os, sys, time
@@ -85,6 +88,7 @@ def _load() -> str:
 def build(out: Path, kind: str, *, reduced: bool) -> dict:
     """Checkpoint (LeRobot side), fp32 bundle with parity, int8 bundle; cached in ``out``."""
     from vla_ros.core.bundle.manifest import write_manifest
+    from vla_ros.lerobot_io.onnx_tidy import quantize_shared_matmuls
     from vla_ros.lerobot_io.runner import run_worker
     from vla_ros.lerobot_io.to_bundle import from_lerobot
     from vla_ros.model.export import quantize_int8
@@ -103,7 +107,10 @@ def build(out: Path, kind: str, *, reduced: bool) -> dict:
     if not (int8 / 'bundle.yaml').exists():
         shutil.rmtree(int8, ignore_errors=True)
         int8.mkdir(parents=True)
-        quantize_int8(fp32 / 'policy.onnx', int8 / 'policy.onnx')
+        if POLICIES[kind]['shared_int8']:
+            quantize_shared_matmuls(fp32 / 'policy.onnx', int8 / 'policy.onnx')
+        else:
+            quantize_int8(fp32 / 'policy.onnx', int8 / 'policy.onnx')
         for f in POLICIES[kind]['files']:
             shutil.copyfile(fp32 / f, int8 / f)
         raw = yaml.safe_load((fp32 / 'bundle.yaml').read_text())

@@ -109,6 +109,36 @@ def test_diffusion_chunk_follows_the_history_and_the_noise(diffusion):
     assert np.abs(a - chunk(5, past=False)).max() > 1e-4
 
 
+def test_diffusion_int8_quantizes_each_shared_weight_once(diffusion, tmp_path):
+    import onnx
+    import yaml
+
+    from vla_ros.core.bundle.manifest import write_manifest
+    from vla_ros.core.frame import Frame
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+    from vla_ros.lerobot_io.onnx_tidy import quantize_shared_matmuls
+    from vla_ros.lerobot_io.to_bundle import DEFAULT_JOINTS
+
+    fp32 = _bundle(diffusion, 'b3')
+    int8 = tmp_path / 'int8'
+    int8.mkdir()
+    # 4 unrolled steps x 22 UNet convolutions (2 MatMuls each) + the encoder / FiLM Linears
+    assert quantize_shared_matmuls(fp32 / 'policy.onnx', int8 / 'policy.onnx') > 4 * 22 * 2
+    raw = yaml.safe_load((fp32 / 'bundle.yaml').read_text())
+    raw.pop('files')
+    write_manifest(int8, raw)
+    g = onnx.load(str(int8 / 'policy.onnx')).graph
+    assert 'MatMul' not in {n.op_type for n in g.node}
+    assert len([i for i in g.initializer if i.name.endswith('_int8')]) < 40  # once per weight
+    img = np.random.default_rng(0).integers(0, 256, (48, 64, 3), np.uint8)
+    f = Frame(stamp_ns=7, images={'front': img}, joint_names=tuple(DEFAULT_JOINTS),
+              joint_positions=np.linspace(-0.3, 0.3, 7), joint_velocities=np.zeros(7),
+              present={'image/front': True, 'joints': True})
+    a, b = (PolicyRuntime.from_bundle(p).infer(f).actions for p in (fp32, int8))
+    err = np.max(np.abs(a - b) / np.asarray(raw['action']['normalization']['std']))
+    assert 1e-6 < err < 0.1, err  # int8, not a copy; within the int8 budget of SmolVLA's
+
+
 def test_diffusion_parity_error_names_the_gap(diffusion, tmp_path):
     import shutil
 
