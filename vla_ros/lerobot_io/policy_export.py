@@ -20,10 +20,11 @@ from pathlib import Path
 import time
 
 import numpy as np
+from vla_ros.lerobot_io import diffusion_export as dx
 from vla_ros.lerobot_io import rtc_export as rx
 from vla_ros.lerobot_io import smolvla_export as sx
 
-SUPPORTED = ('act', 'smolvla')
+SUPPORTED = ('act', 'smolvla', 'diffusion')
 EXPORT_JSON = 'lerobot_export.json'
 PARITY_NPZ = 'parity.npz'
 OPSET = 17
@@ -114,14 +115,17 @@ def export_checkpoint(ckpt: Path, out: Path, *, seed: int = 0, rtc: bool = False
     if cfg.type == 'smolvla':
         chunk, extra = _smolvla(policy, cfg, pre, post, inputs, raw, out, seed=seed,
                                 rtc=rx.settings_for(cfg, force=rtc), action=(amean, astd))
+    elif cfg.type == 'diffusion':
+        chunk, extra = _diffusion(policy, cfg, pre, post, inputs, raw, out, seed=seed)
     else:
         chunk = _act(policy, pre, post, inputs, raw, state_key, cams, out)
     np.savez(out / PARITY_NPZ, expected=chunk.astype(np.float32), **raw,
              **{k: v for k, v in extra.items() if isinstance(v, np.ndarray)})
 
     info = {'policy_type': cfg.type, 'lerobot_version': version('lerobot'),
-            'checkpoint': str(ckpt), 'inputs': inputs, 'chunk_size': int(cfg.chunk_size),
-            'n_action_steps': int(getattr(cfg, 'n_action_steps', cfg.chunk_size)),
+            'checkpoint': str(ckpt), 'inputs': inputs,
+            'chunk_size': int(getattr(cfg, 'chunk_size', None) or cfg.n_action_steps),
+            'n_action_steps': int(getattr(cfg, 'n_action_steps', None) or cfg.chunk_size),
             'action_dim': int(cfg.action_feature.shape[0]),
             'action_mean': amean, 'action_std': astd, 'opset': OPSET,
             'params': sum(p.numel() for p in policy.parameters()),
@@ -195,6 +199,42 @@ def _smolvla(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *
     return chunk, extra
 
 
+def _diffusion(policy, cfg, pre, post, inputs: list[dict], raw: dict, out: Path, *,
+               seed: int) -> tuple[np.ndarray, dict]:
+    """
+    Diffusion Policy: encoder + unrolled scheduler (:mod:`~vla_ros.lerobot_io.diffusion_export`).
+
+    ``raw`` becomes a history of ``n_obs_steps`` distinct observations (oldest first); the
+    parity frame carries the older ones in ``Frame.history``.
+    """
+    k = int(cfg.n_obs_steps)
+    rng = np.random.default_rng(seed + 1)
+    for i in inputs:
+        i['history'] = k
+        v = raw[i['name']]
+        if i['kind'] == 'state':
+            step = 0.05 * np.asarray(i['std']) * rng.standard_normal((1, k, v.shape[-1]))
+            raw[i['name']] = (v[:, None] + np.cumsum(step, 1) - step.sum(1, keepdims=True)
+                              ).astype(np.float32)
+        else:
+            past = rng.integers(0, 256, (1, k - 1, *v.shape[1:]), dtype=np.uint8)
+            raw[i['name']] = np.concatenate([past, v[:, None]], 1)
+    draws = dx.noise_draws(policy)
+    shape = [draws, int(cfg.horizon), int(cfg.action_feature.shape[0])]
+    inputs.append({'name': dx.NOISE_KEY, 'kind': 'noise', 'seed': seed, 'shape': shape})
+    stamp_ns = 1_000_000_000
+    # the runtime's noise for this frame stamp (vla_ros.core.runtime.preprocess.draw_noise)
+    noise = np.random.default_rng([seed, stamp_ns]).standard_normal((1, *shape)).astype(
+        np.float32)
+    chunk = dx.reference(policy, pre, post, raw, noise)
+    dx.export_graph(policy, cfg, out, opset=OPSET)
+    sched = policy.diffusion.noise_scheduler
+    return chunk, {'noise': noise, 'stamp_ns': stamp_ns, 'n_obs_steps': k,
+                   'horizon': int(cfg.horizon), 'scheduler': type(sched).__name__,
+                   'num_steps': int(policy.diffusion.num_inference_steps),
+                   'crop_shape': list(cfg.crop_shape or []) or None}
+
+
 def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:
     """
     Time LeRobot's own chunk [ms] on a random observation (the torch baseline).
@@ -223,7 +263,10 @@ def time_chunks(ckpt: Path, *, runs: int, threads: int) -> dict:
         for i in range(runs + 1):
             t0 = time.monotonic()
             policy.reset()
-            post(policy.predict_action_chunk(pre(dict(obs))))
+            if cfg.type == 'diffusion':  # its queues hold the observations (select_action's)
+                post(dx.lerobot_chunk(policy, [pre(dict(obs))]))
+            else:
+                post(policy.predict_action_chunk(pre(dict(obs))))
             if i:
                 ms.append((time.monotonic() - t0) * 1e3)
     return {'policy_type': cfg.type, 'threads': threads, 'runs': runs,

@@ -111,10 +111,11 @@ def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[s
                          'exported_by': 'vla-ros export --from-lerobot',
                          'n_action_steps': ex['n_action_steps'],
                          'params': ex.get('params')}
-    if 'num_steps' in ex:
-        raw['provenance']['num_steps'] = ex['num_steps']
-    if 'rtc' in ex:
-        raw['provenance']['rtc'] = ex['rtc']
+    for key in ('num_steps', 'rtc', 'scheduler', 'n_obs_steps', 'horizon', 'crop_shape'):
+        if ex.get(key) is not None:
+            raw['provenance'][key] = ex[key]
+    if 'history' in raw:  # Diffusion Policy: n_obs_steps observations, one dataset frame apart
+        raw['history']['spacing_s'] = round(1.0 / fps, 6)
     if recorded_with:
         raw['provenance']['recorded_with'] = dict(recorded_with)
     language = ['language'] if any(i['kind'] == 'text_tokens' for i in ex['inputs']) else []
@@ -167,6 +168,7 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
     returned.
     """
     rt = PolicyRuntime(load_bundle(bundle))
+    m = rt.bundle.manifest
     with np.load(sample) as z:
         expected = z['expected'][0]
         state = z['observation.state'][0].astype(np.float64) if (
@@ -179,9 +181,21 @@ def parity(bundle: Path, sample: Path, joint_names: list[str], cams: list[str], 
     present = {**{f'image/{c}': True for c in cams}, 'joints': True}
     if command:
         present['language'] = True
-    frame = Frame(stamp_ns=stamp_ns, images=images, joint_names=tuple(joint_names),
-                  joint_positions=state, joint_velocities=np.zeros_like(state),
-                  command=command, present=present)
+
+    def frame_at(i: int | None, stamp: int, history: tuple = ()) -> Frame:
+        q = state if i is None else state[i]
+        return Frame(stamp_ns=stamp, images={c: v if i is None else v[i]
+                                             for c, v in images.items()},
+                     joint_names=tuple(joint_names), joint_positions=q,
+                     joint_velocities=np.zeros_like(q), command=command, present=present,
+                     history=history)
+
+    if m.history:  # the sample holds the window, oldest first; the runtime gets it as history
+        k, dt = m.history.frames, int(round(m.history.spacing_s * 1e9))
+        past = tuple(frame_at(i, stamp_ns - (k - 1 - i) * dt) for i in range(k - 1))
+        frame = frame_at(k - 1, stamp_ns, past)
+    else:
+        frame = frame_at(None, stamp_ns)
     if noise is not None:
         spec = rt.bundle.manifest.input('noise')
         built = rt.build_inputs(frame)[spec.name]

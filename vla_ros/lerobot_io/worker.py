@@ -8,8 +8,10 @@ Commands: ``write STAGING DATASET`` (LeRobotDataset.create / add_frame / save_ep
 finalize), ``read DATASET STAGING`` (LeRobotDataset -> staging), ``export CHECKPOINT OUT``
 (:mod:`~vla_ros.lerobot_io.policy_export`), ``train ARGS...`` (LeRobot's ``lerobot-train``),
 ``smolvla-checkpoint OUT [--reduced]`` (a random SmolVLA saved as LeRobot saves it;
-:mod:`~vla_ros.lerobot_io.smolvla_export`), ``time CHECKPOINT`` (LeRobot's own chunk latency:
-preprocessor -> ``predict_action_chunk`` -> postprocessor; one JSON line).
+:mod:`~vla_ros.lerobot_io.smolvla_export`), ``diffusion-checkpoint OUT [--reduced]`` (the same
+for Diffusion Policy; :mod:`~vla_ros.lerobot_io.diffusion_export`), ``time CHECKPOINT``
+(LeRobot's own chunk latency: preprocessor -> ``predict_action_chunk`` -> postprocessor; one
+JSON line).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 
 import numpy as np
 from vla_ros.lerobot_io import compat  # isort: skip  (before lerobot)
+from vla_ros.lerobot_io import diffusion_export
 from vla_ros.lerobot_io.policy_export import export_checkpoint, time_chunks
 from vla_ros.lerobot_io.smolvla_export import make_checkpoint
 from vla_ros.lerobot_io.staging import (CAMERA_FEATURE, FEATURE, IMAGE_PREFIX, pads_from_names,
@@ -155,11 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument('checkpoint', type=Path)
     s.add_argument('out', type=Path)
     s.add_argument('--rtc', action='store_true', help='SmolVLA: RTC guidance in the graph')
-    s = sub.add_parser('smolvla-checkpoint')
-    s.add_argument('out', type=Path)
-    s.add_argument('--reduced', action='store_true', help='the test size')
-    s.add_argument('--camera', action='append', default=[], metavar='NAME=HxW')
-    s.add_argument('--threads', type=int, default=1)
+    for name in ('smolvla-checkpoint', 'diffusion-checkpoint'):
+        s = sub.add_parser(name)
+        s.add_argument('out', type=Path)
+        s.add_argument('--reduced', action='store_true', help='the test size')
+        s.add_argument('--camera', action='append', default=[], metavar='NAME=HxW')
+        s.add_argument('--threads', type=int, default=1)
     s = sub.add_parser('time')
     s.add_argument('checkpoint', type=Path)
     s.add_argument('--runs', type=int, default=5)
@@ -167,14 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.cmd == 'time':
         print(json.dumps(time_chunks(a.checkpoint, runs=a.runs, threads=a.threads)), flush=True)
-    elif a.cmd == 'smolvla-checkpoint':
+    elif a.cmd.endswith('-checkpoint'):
         # optional heavy dependency: torch
         import torch
 
         torch.set_num_threads(a.threads)
         cams = {c.split('=')[0]: tuple(int(x) for x in c.split('=')[1].split('x'))
                 for c in a.camera}
-        make_checkpoint(a.out, reduced=a.reduced, cameras=cams or None)
+        make = make_checkpoint if a.cmd == 'smolvla-checkpoint' else \
+            diffusion_export.make_checkpoint
+        make(a.out, reduced=a.reduced, cameras=cams or None)
     elif a.cmd == 'write':
         write(a.src, a.dst, a.repo_id)
     elif a.cmd == 'read':
