@@ -96,15 +96,19 @@ def smolvla_checkpoint() -> Path:
     return root / 'ckpt'
 
 
+def _export(ckpt: Path, kind: str) -> Path:
+    """``vla-ros export --from-lerobot`` of ``ckpt`` (10 Hz, 7 joints) beside it."""
+    from vla_ros.cli.main import main
+
+    out = ckpt.parent / f'lerobot-{kind}'  # the directory name is the model_id
+    assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10']) == 0
+    return out
+
+
 @functools.cache
 def smolvla_bundle() -> Path:
     """``vla-ros export --from-lerobot`` of :func:`smolvla_checkpoint` (10 Hz, 7 joints)."""
-    from vla_ros.cli.main import main
-
-    ckpt = smolvla_checkpoint()
-    out = ckpt.parent / 'lerobot-smolvla'  # the directory name is the model_id
-    assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10']) == 0
-    return out
+    return _export(smolvla_checkpoint(), 'smolvla')
 
 
 @functools.cache
@@ -122,9 +126,4 @@ def diffusion_checkpoint() -> Path:
 @functools.cache
 def diffusion_bundle() -> Path:
     """``vla-ros export --from-lerobot`` of :func:`diffusion_checkpoint` (10 Hz, 7 joints)."""
-    from vla_ros.cli.main import main
-
-    ckpt = diffusion_checkpoint()
-    out = ckpt.parent / 'lerobot-diffusion'  # the directory name is the model_id
-    assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10']) == 0
-    return out
+    return _export(diffusion_checkpoint(), 'diffusion')
