@@ -31,8 +31,9 @@ import contextlib
 from pathlib import Path
 
 import numpy as np
+from vla_ros.lerobot_io.random_policy import (policy_features, save_with_processors,
+                                              STATE_KEY)
 
-STATE_KEY = 'observation.state'
 NOISE_KEY = 'noise'
 # the test size: every structural feature (ResNet18 + GroupNorm + spatial softmax, center crop,
 # 2 observations, a 2-level FiLM UNet, DDPM with its per-step noise) at small widths / steps
@@ -59,20 +60,13 @@ def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
     # optional heavy dependency: torch
     import torch
     # optional heavy dependency: lerobot
-    from lerobot.configs.types import FeatureType, PolicyFeature
     from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
     from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
-    from lerobot.policies.factory import make_pre_post_processors
 
     out = Path(out).resolve()
     cameras = cameras or {'front': REDUCED_CAMERA if reduced else (480, 640)}
-    feats = {STATE_KEY: PolicyFeature(type=FeatureType.STATE, shape=(state_dim,))}
-    for c, (h, w) in cameras.items():
-        feats[f'observation.images.{c}'] = PolicyFeature(type=FeatureType.VISUAL,
-                                                         shape=(3, h, w))
-    cfg = DiffusionConfig(input_features=feats, device='cpu',
-                          output_features={'action': PolicyFeature(type=FeatureType.ACTION,
-                                                                   shape=(action_dim,))},
+    feats, outputs = policy_features(cameras, state_dim, action_dim)
+    cfg = DiffusionConfig(input_features=feats, output_features=outputs, device='cpu',
                           **(REDUCED if reduced else {}))
     torch.manual_seed(seed)
     policy = DiffusionPolicy(cfg).eval()
@@ -86,13 +80,7 @@ def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
     for key in cfg.image_features:
         stats[key] = {'mean': (torch.rand(3, 1, 1, generator=g) * 0.2 + 0.4),
                       'std': (torch.rand(3, 1, 1, generator=g) * 0.1 + 0.2)}
-    pre, post = make_pre_post_processors(cfg, dataset_stats=stats)
-    policy.save_pretrained(out)
-    pre.save_pretrained(out)
-    post.save_pretrained(out)
-    n = sum(p.numel() for p in policy.parameters())
-    print(f'[lerobot] saved a random DiffusionPolicy ({n} parameters) to {out}', flush=True)
-    return out
+    return save_with_processors(policy, cfg, stats, out, 'DiffusionPolicy')
 
 
 def noise_draws(policy) -> int:

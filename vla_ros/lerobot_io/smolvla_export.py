@@ -32,11 +32,12 @@ import contextlib
 from pathlib import Path
 
 import numpy as np
+from vla_ros.lerobot_io.random_policy import (policy_features, save_with_processors,
+                                              STATE_KEY)
 from vla_ros.lerobot_io.rtc_export import RTCSettings, smolvla_rtc_module
 from vla_ros.lerobot_io.smolvlm_standin import write_vlm_dir
 
 PROMPT = '{command}\n'
-STATE_KEY = 'observation.state'
 TOKENS_KEY = 'observation.language.tokens'
 MASK_KEY = 'observation.language.attention_mask'
 NOISE_KEY = 'noise'
@@ -61,22 +62,14 @@ def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
     # optional heavy dependency: torch
     import torch
     # optional heavy dependency: lerobot
-    from lerobot.configs.types import FeatureType, PolicyFeature
-    from lerobot.policies.factory import make_pre_post_processors
     from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig
     from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
 
     out = Path(out).resolve()
     vlm = write_vlm_dir(out / 'vlm', reduced=reduced)
-    cameras = cameras or {'front': (480, 640)}
-    feats = {STATE_KEY: PolicyFeature(type=FeatureType.STATE, shape=(state_dim,))}
-    for c, (h, w) in cameras.items():
-        feats[f'observation.images.{c}'] = PolicyFeature(type=FeatureType.VISUAL,
-                                                         shape=(3, h, w))
-    cfg = SmolVLAConfig(input_features=feats, device='cpu', vlm_model_name=str(vlm),
-                        load_vlm_weights=False,
-                        output_features={'action': PolicyFeature(type=FeatureType.ACTION,
-                                                                 shape=(action_dim,))},
+    feats, outputs = policy_features(cameras or {'front': (480, 640)}, state_dim, action_dim)
+    cfg = SmolVLAConfig(input_features=feats, output_features=outputs, device='cpu',
+                        vlm_model_name=str(vlm), load_vlm_weights=False,
                         **(REDUCED if reduced else {}))
     torch.manual_seed(seed)
     policy = SmolVLAPolicy(cfg).eval()
@@ -85,13 +78,7 @@ def make_checkpoint(out: Path, *, reduced: bool = False, state_dim: int = 7,
                          'std': torch.rand(state_dim, generator=g) * 0.5 + 0.2},
              'action': {'mean': torch.randn(action_dim, generator=g) * 0.3,
                         'std': torch.rand(action_dim, generator=g) * 0.5 + 0.2}}
-    pre, post = make_pre_post_processors(cfg, dataset_stats=stats)
-    policy.save_pretrained(out)
-    pre.save_pretrained(out)
-    post.save_pretrained(out)
-    n = sum(p.numel() for p in policy.parameters())
-    print(f'[lerobot] saved a random SmolVLA ({n} parameters) to {out}', flush=True)
-    return out
+    return save_with_processors(policy, cfg, stats, out, 'SmolVLA')
 
 
 @contextlib.contextmanager
