@@ -14,8 +14,9 @@ from pathlib import Path
 
 from vla_ros.constants import DEFAULT_ARM_JOINTS, DEFAULT_GRIPPER_JOINT
 from vla_ros.core.bundle.draft import write_draft
-from vla_ros.model.reference_graphs import (export_act, export_act_full, export_diffusion,
-                                            export_pi0, write_tokenizer)
+from vla_ros.model.reference_act import export_act_full
+from vla_ros.model.reference_graphs import (export_act, export_diffusion, export_pi0,
+                                            write_tokenizer)
 from vla_ros.rtc_guidance import RTCSettings
 import yaml
 
