@@ -42,6 +42,9 @@ SETTINGS: dict[str, dict[str, object]] = {
                                   'scheduler.max_inference_rate_hz': 10.0},
     'temporal ensemble, min_exec 2': {'scheduler.smoothing': 'temporal_ensemble'},
     'no smoothing, min_exec 2': {'scheduler.smoothing': 'none'},
+    # explicit triggers, for a bundle whose default (`auto`) is not the threshold (#29)
+    'trigger threshold 8, min_exec 2': {'scheduler.trigger': 'threshold'},
+    'trigger frame, no cap': {'scheduler.trigger': 'frame'},
 }
 
 

@@ -11,13 +11,14 @@ and wrapped (evaluation-only latency), and the live attribution set up where the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from vla_ros.core.bundle.contract import Bundle
+from vla_ros.core.bundle.contract import Bundle, InputKind
 from vla_ros.core.control.bundle_fit import check_bundle, fit_sync
 from vla_ros.core.control.chunk_source import ChunkSource, DelayedChunkSource, LocalChunkSource
 from vla_ros.core.control.config import PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop
+from vla_ros.core.control.scheduler import resolve_trigger
 from vla_ros.core.frame import Frame
 from vla_ros.core.remote.source import RemoteChunkSource
 from vla_ros.core.remote.wire import RemoteConfig
@@ -96,6 +97,9 @@ def build_policy(bundle: Bundle | PolicyRuntime, config: PolicyConfig, *,
     if problems:
         raise ConfigError('bundle does not fit the robot config: ' + '; '.join(problems))
     mask = check_mask(mask)
+    trigger = resolve_trigger(config.scheduler.trigger,
+                              m.input(InputKind.ACTION_PREFIX) is not None)
+    config = replace(config, scheduler=replace(config.scheduler, trigger=trigger))
     attribution = None
     if remote is not None:  # attribution re-runs the graph: not on the robot (it has none)
         source: ChunkSource = RemoteChunkSource(

@@ -21,7 +21,7 @@ THREAD_SCHEDULING = ('normal', 'batch', 'idle')
 EXECUTORS = ('single', 'multi')
 SCHEDULER_MODES = ('async', 'sync')
 SMOOTHINGS = ('none', 'blend', 'temporal_ensemble')
-TRIGGERS = ('threshold', 'frame')
+TRIGGERS = ('threshold', 'frame', 'auto')
 CONTROLLER_KINDS = ('joint_trajectory', 'forward_command', 'twist')
 TRAJECTORY_MODES = ('point', 'chunk')
 LIMIT_KEYS = ('lower', 'upper', 'max_velocity', 'max_acceleration')
@@ -91,9 +91,11 @@ _TABLE = (
          choices=SMOOTHINGS),
     spec('scheduler.inference_threshold', I, 8, 'request a new chunk when fewer actions remain',
          range=(0, 10000)),
-    spec('scheduler.trigger', S, 'threshold', 'threshold (request a chunk when fewer than '
+    spec('scheduler.trigger', S, 'auto', 'threshold (request a chunk when fewer than '
          'inference_threshold actions remain) | frame (also on every new frame while the '
-         'worker is idle: reacts to new evidence within a frame period + inference)',
+         'worker is idle: reacts to new evidence within a frame period + inference) | auto '
+         '(frame for a bundle with an action_prefix input, whose chunks continue what is '
+         'executing; threshold otherwise)',
          choices=TRIGGERS),
     spec('scheduler.max_inference_rate_hz', D, 0.0, 'cap on frame-triggered inference '
          '(0 = no cap) [Hz]', range=(0.0, 1000.0)),

@@ -101,3 +101,15 @@ def test_added_latency_delays_every_chunk_and_is_validated(bundle):
         dataclasses.replace(loop.config, eval_added_latency_s=-1.0)
     with pytest.raises(ConfigError, match='max_inference_rate_hz'):
         SchedulerConfig(max_inference_rate_hz=-1.0)
+
+
+def test_auto_trigger_is_frame_only_for_a_bundle_that_takes_a_prefix(bundle, tmp_path):
+    from helpers.bundles import make_random_bundle
+    prefixed = make_random_bundle(tmp_path / 'prefix', max_delay=8)
+    for b, expected in ((bundle, 'threshold'), (prefixed, 'frame')):
+        cfg = PolicyConfig(bundle=str(b), scheduler=SchedulerConfig(trigger='auto'),
+                           adapter=AdapterConfig(joints=C.DEFAULT_ARM_JOINTS,
+                                                 gripper_controller='gripper_controller'))
+        loop = build_policy(PolicyRuntime.from_bundle(b), cfg, clock=lambda: 0,
+                            sync_config=SyncConfig()).loop
+        assert loop.config.scheduler.trigger.value == expected

@@ -21,8 +21,9 @@ from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickO
 from vla_ros.core.control.prefix import delay_steps, PREFIX_QUANTILE, PrefixPlanner
 from vla_ros.core.control.safety import (ControlMode, limit_step, SafetyConfig, SafetyDecision,
                                          SafetyFilter, SafetyState)
-from vla_ros.core.control.scheduler import (ChunkScheduler, InferenceTrigger, ScheduledAction,
-                                            SchedulerConfig, SchedulerMode, Smoothing)
+from vla_ros.core.control.scheduler import (ChunkScheduler, InferenceTrigger, resolve_trigger,
+                                            ScheduledAction, SchedulerConfig, SchedulerMode,
+                                            Smoothing)
 from vla_ros.core.control.watchdog import ClockWatchdog
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     'DelayedChunkSource',
     'InferenceResult',
     'InferenceTrigger',
+    'resolve_trigger',
     'LeadEstimator',
     'LocalChunkSource',
     'MeasuredPose',

@@ -45,6 +45,21 @@ class InferenceTrigger(str, Enum):
 
     THRESHOLD = 'threshold'  # when fewer than inference_threshold actions remain
     FRAME = 'frame'          # also on every new frame while the worker is idle (rate-capped)
+    AUTO = 'auto'            # FRAME for a bundle that takes an action prefix, else THRESHOLD
+
+
+def resolve_trigger(trigger: InferenceTrigger, takes_prefix: bool) -> InferenceTrigger:
+    """
+    Return the trigger a loop runs with: ``auto`` resolved for a bundle.
+
+    ``auto`` is ``frame`` for a bundle with an ``action_prefix`` input (its chunks continue the
+    actions committed while they are computed, so re-planning on every frame does not switch
+    plans mid-motion) and ``threshold`` for every other bundle (re-planning on every frame
+    without that consistency cost the default 12/60 episodes at +0 ms: docs/policy.md).
+    """
+    if trigger is not InferenceTrigger.AUTO:
+        return trigger
+    return InferenceTrigger.FRAME if takes_prefix else InferenceTrigger.THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,8 @@ class SchedulerConfig:
     :ivar ensemble_coeff: ACT ``m`` in ``w_i = exp(-m * i)``, i = 0 for the oldest chunk.
     :ivar blend_steps: ticks over which the blend moves from the old to the new chunk.
     :ivar max_chunks: chunks kept for temporal ensembling.
-    :ivar trigger: threshold only, or also every new frame (react to new evidence at once).
+    :ivar trigger: threshold only, or also every new frame (react to new evidence at once), or
+        auto (:func:`resolve_trigger`, done when the loop is built for a bundle).
     :ivar max_inference_rate_hz: cap on frame-triggered requests (0 = no cap) [Hz].
     :ivar min_execution_steps: serve at least this many actions of a chunk after it lands before
         the next is requested (threshold trigger), unless what is left would not cover the
