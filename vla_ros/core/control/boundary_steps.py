@@ -4,9 +4,10 @@ How hard the arm is jerked where one chunk hands over to the next: :class:`Bound
 ROS-free. Real-time chunking exists to remove the jump at chunk boundaries (issue #29), so the
 control loop measures it, twice (:class:`BoundaryMeter`): on the positions it commands (after
 the safety filter, what the controller gets) and on the positions the scheduler planned
-(before it). The filter limits each velocity step to ``max_acceleration x T`` (0.8 rad/s with
-config/sim.yaml at 10 Hz), so a jump in the plan shows in the commanded steps only as steps at
-that cap (and as an arm that lags the plan); the planned steps show the jump itself.
+(before it). While the arm moves, the filter limits each velocity change to ``max_acceleration
+x T`` (0.8 rad/s with config/sim.yaml at 10 Hz; holds are not rate limited), so a jump in the
+plan shows in the commanded steps mostly as steps at that cap (and as an arm that lags the
+plan); the planned steps show the jump itself.
 Definitions (:class:`BoundarySteps`, per control tick k, period ``T``):
 
 - ``q_k`` [A]: the positions of tick k, in action order (commanded: what was sent, a hold's
