@@ -82,12 +82,15 @@ def sweep(path: pathlib.Path, episodes: int, bundle: str, *,
                 for seed, kind in seeds:
                     if (name, float(lat), seed) in done:
                         continue
+                    steps = {}
                     m = rollout(world, rt, make_task(kind, seed), seed, rates=rates,
-                                latency_s=lat / 1e3, policy_overrides=over)
+                                latency_s=lat / 1e3, policy_overrides=over,
+                                on_done=lambda loop: steps.update(  # noqa: B023 - called now
+                                    _boundary_fields(loop.boundary_steps)))
                     f.write(json.dumps({'setting': name, 'overrides': over,
                                         'latency_ms': float(lat), 'seed': seed, 'kind': kind,
                                         'success': bool(m.success), 'reason': m.reason,
-                                        'sim_s': round(m.last_time, 2)}) + '\n')
+                                        'sim_s': round(m.last_time, 2), **steps}) + '\n')
                     f.flush()
                     n += 1
                     print(f'[{n}/{total} {time.monotonic() - t0:.0f} s] {name} +{lat} ms '
@@ -95,11 +98,19 @@ def sweep(path: pathlib.Path, episodes: int, bundle: str, *,
                           flush=True)
 
 
+def _boundary_fields(meter) -> dict[str, object]:
+    """Return the row's boundary steps [rad/s] (vla_ros/core/control/boundary_steps.py)."""
+    return {'boundary_step_max': round(meter.commanded.max_step, 4),
+            'boundary_step_max_planned': round(meter.planned.max_step, 4),
+            'chunk_boundaries': meter.commanded.boundaries}
+
+
 def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
     """Draw success vs latency per setting (Wilson bands); return the markdown table."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    import numpy as np
     from vla_ros.eval.stats import wilson_interval
     rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
     names = list(dict.fromkeys([s for s in SETTINGS if any(r['setting'] == s for r in rows)]
@@ -108,6 +119,7 @@ def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     table = ['| setting | ' + ' | '.join(f'+{lat:g} ms' for lat in lats) + ' |',
              '|---|' + '---|' * len(lats)]
+    jerk = table[:]  # p99 over episodes of the boundary step (rows that have it)
     for name in names:
         cells, ys, los, his = [], [], [], []
         for lat in lats:
@@ -121,6 +133,12 @@ def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
         ax.plot(lats, ys, marker='o', label=name)
         ax.fill_between(lats, los, his, alpha=0.05)
         table.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+        steps = [[r['boundary_step_max_planned'] for r in rows if r['setting'] == name
+                  and r['latency_ms'] == lat and 'boundary_step_max_planned' in r]
+                 for lat in lats]
+        if any(steps):
+            jerk.append(f'| {name} | ' + ' | '.join(
+                f'{np.percentile(v, 99):.2f}' if v else '' for v in steps) + ' |')
     ax.axvline(200, color='grey', lw=0.8, ls=':')   # 2 actions = min_execution_steps x dt
     ax.text(205, 0.97, 'min_exec x dt', color='grey', fontsize=8)
     ax.set_xlabel('inference latency (simulated, frame -> chunk) [ms]')
@@ -132,6 +150,9 @@ def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
     fig.tight_layout()
     figure.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(figure, dpi=110)
+    if len(jerk) > 2:
+        table += ['', 'p99 over episodes of the largest joint-velocity step at a chunk boundary '
+                  '(planned actions, before the safety filter) [rad/s]:', '', *jerk]
     return '\n'.join(table)
 
 

@@ -81,14 +81,14 @@ def test_attribution_and_the_added_latency_go_around_the_local_runtime(bundle):
 def test_a_remote_policy_sends_its_frames_and_never_attributes(bundle):
     sent: list = []
     cfg = config(bundle, attribution_rate_hz=5.0, eval_added_latency_s=0.01)
-    stack = build(bundle, cfg, remote=RemoteLink(RemoteConfig(), sent.append))
+    stack = build(bundle, cfg, remote=RemoteLink(RemoteConfig(), lambda f, p: sent.append(f)))
     m, src = stack.loop.manifest, stack.source
     assert isinstance(src, RemoteChunkSource) and stack.loop.attribution is None
     assert src.max_chunk_age_s == chunk_age_limit(0.0, m.horizon, m.dt,
                                                   cfg.scheduler.inference_threshold)
     with pytest.raises(ConfigError, match='sync'):
         build(bundle, config(bundle, scheduler=SchedulerConfig(mode='sync')),
-              remote=RemoteLink(RemoteConfig(), sent.append))
+              remote=RemoteLink(RemoteConfig(), lambda f, p: sent.append(f)))
 
 
 def test_only_the_factory_builds_policy_loops_and_chunk_sources():

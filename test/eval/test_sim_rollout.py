@@ -33,8 +33,12 @@ def test_default_bundle_solves_fresh_episodes_through_the_policy_loop(world_and_
 
     world, runtime = world_and_runtime
     seed = EVAL_SEED_BASE + 7100 + (kind == 'touch')
-    mon = rollout(world, runtime, make_task(kind, seed), seed)
+    loops = []
+    mon = rollout(world, runtime, make_task(kind, seed), seed, on_done=loops.append)
     assert mon.success, mon.reason
+    steps = loops[0].boundary_steps  # measured where chunks hand over, as the node reports it
+    assert steps.commanded.boundaries >= 3 and steps.planned.boundaries >= 3
+    assert 0.0 < steps.commanded.max_step < 100.0 and 0.0 < steps.planned.max_step < 100.0
 
 
 def test_masked_images_fail_the_task(world_and_runtime):

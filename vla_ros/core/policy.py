@@ -25,6 +25,7 @@ from vla_ros.core.remote.wire import RemoteConfig
 from vla_ros.core.runtime.attribution import LiveAttribution
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.core.sync.config import SyncConfig
 from vla_ros.errors import ConfigError
@@ -49,10 +50,10 @@ class RuntimeOptions:
 
 @dataclass(frozen=True)
 class RemoteLink:
-    """``inference: remote``: the split's settings and ``send(frame)``, the host's publisher."""
+    """``inference: remote``: the split's settings and ``send(frame, prefix)`` (the publisher)."""
 
     config: RemoteConfig
-    send: Callable[[Frame], None]
+    send: Callable[[Frame, ActionPrefix | None], None]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from vla_ros.sim.tasks import TaskState
 from vla_ros_msgs.msg import PolicyStatus
 
 VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
+STOP_STATUS_S = 2.0  # [s] wall: how long an episode's end waits for the stop's status
 
 
 @dataclass
@@ -70,6 +71,11 @@ class EpisodeResult:
     held_out: bool = False     # the command was held out (paraphrase or held-out words)
     variant: str = ''          # held-out-words rule of the command (vla_ros.sim.language)
     policy_command: str = ''   # the command ~/status reported while running ('' = never ran)
+    # largest velocity step at a chunk boundary [rad/s], commanded and planned, and the
+    # boundaries, from ~/status (vla_ros/core/control/boundary_steps.py defines them)
+    boundary_step_max: float = 0.0
+    boundary_step_max_planned: float = 0.0
+    chunk_boundaries: int = 0
     frames: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
@@ -263,6 +269,11 @@ class EpisodeRunner:
                 else:  # before every camera was seen (or a robot without a wrist camera)
                     self._front_only.append(img)
 
+    def _stopped_status(self, since: int):
+        """Return the first status after index ``since`` without a command, or None."""
+        with self._lock:
+            return next((s for s in self._status_hist[since:] if not s.command), None)
+
     def _state_name(self) -> str:
         with self._lock:
             return self._status.state_name if self._status is not None else ''
@@ -336,13 +347,19 @@ class EpisodeRunner:
         if not done:
             monitor.reason = 'wall-clock timeout (sim or policy too slow)'
         wall = time.monotonic() - t_wall
+        with self._lock:
+            n_before_stop = len(self._status_hist)
         self.cmd_pub.publish(self._String(data='stop'))
         self._want_frames = False
+        # the stop's status still has this command's boundary steps, up to its last tick
+        wait_until(lambda: self._stopped_status(n_before_stop) is not None, STOP_STATUS_S)
         with self._lock:
             hist = list(self._status_hist)
             frames = self._frames or self._front_only  # same-size frames for one video
             self._frames, self._front_only = [], []
         run = [s for s in hist if s.state_name == 'running'] or hist
+        # this command's statuses (one before it was taken shows the last episode's steps)
+        ours = [s for s in hist if s.command] + [self._stopped_status(n_before_stop)]
         mean = lambda k: float(np.mean([getattr(s, k) for s in run])) if run else 0.0  # noqa
         return EpisodeResult(
             task=task.name, kind=task.kind.value, colour=task.colour, command=task.command,
@@ -354,6 +371,10 @@ class EpisodeRunner:
             held_out=task.held_out, variant=task.variant,
             policy_command=next((s.command for s in reversed(hist)
                                  if s.state_name == 'running'), ''),
+            boundary_step_max=max((s.boundary_step_max for s in ours if s), default=0.0),
+            boundary_step_max_planned=max((s.boundary_step_max_planned for s in ours if s),
+                                          default=0.0),
+            chunk_boundaries=max((s.chunk_boundaries for s in ours if s), default=0),
             frames=frames[::max(1, video_every)])
 
 

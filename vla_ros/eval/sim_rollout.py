@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 import pathlib
 
 from vla_ros.core.control.from_params import policy_config_from_file
+from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.outcomes import InferenceResult
 from vla_ros.core.frame import TactileLayout
 from vla_ros.core.policy import build_policy
@@ -48,7 +49,8 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
             latency_s: float = 0.0,
             policy_overrides: Mapping[str, object] | None = None,
             on_chunk: Callable[[float, InferenceResult], None] | None = None,
-            corrupt: Corruption | None = None) -> SuccessMonitor:
+            corrupt: Corruption | None = None,
+            on_done: Callable[[PolicyLoop], None] | None = None) -> SuccessMonitor:
     """
     Run one episode with the node's configuration (``config_file`` + ``policy_overrides``).
 
@@ -56,6 +58,8 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
     from the frame that requested a chunk to the chunk reaching the scheduler. ``on_chunk(t,
     result)``: called with the sim time [s] and every chunk that entered the scheduler.
     ``corrupt``: a sensor fault applied to the streams before the sync core sees them.
+    ``on_done(loop)``: called with the episode's loop once it is judged (e.g. its
+    ``boundary_steps``: the velocity steps at chunk boundaries, as the node reports them).
     """
     world.reset(seed)
     policy_cfg, sync_cfg = policy_config_from_file(config_file, overrides={
@@ -131,6 +135,8 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
         if t + eps >= due['control']:
             due['control'] += periods['control']
             if mon.update(world.task_state()):
+                if on_done is not None:
+                    on_done(loop)
                 return mon
             if mon.beep_due(t):
                 world.play_sound('beep')

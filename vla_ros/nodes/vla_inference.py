@@ -4,7 +4,10 @@ Node ``vla_inference``: runs a policy bundle for robots elsewhere (docs/distribu
 The other half of ``vla_policy`` with ``inference: remote``: takes ``RemoteFrame`` requests on
 ``<robot>/vla/remote/frame`` and answers each with an ``ActionChunk`` on
 ``<robot>/vla/remote/chunk`` whose ``frame_stamp`` is the request's stamp. It keeps no robot
-state and decides nothing about safety: the robot schedules, filters and holds.
+state and decides nothing about safety: the robot schedules, filters and holds. A request's
+action prefix (``prefix_*``: what the robot commits while the chunk is computed, bundles with an
+``action_prefix`` input) goes to the runtime with its frame; a request without one (an older
+robot) is inferred with d = 0, as the robot's first chunk is.
 
 One server, many robots: ``robots`` lists the namespaces served (``['']`` = this node's own).
 Requests that arrive within ``batch_window_ms`` of each other run as one batch through the
@@ -17,7 +20,8 @@ chunk timeout makes it hold.
 the same, but each decoded frame goes to the Ray Serve deployment of the bundle
 (:class:`~vla_ros.serving.gateway.ServeGateway`; replicas on the cluster's hosts, Serve's
 batching instead of ours, replicas restarted by Ray). A request that fails or times out is
-answered with nothing, so the robot holds as on a lost link. Ray is imported only then.
+answered with nothing, so the robot holds as on a lost link. Ray is imported only then. The
+Ray path does not carry the action prefix yet: its chunks are d = 0 (a warning says so).
 """
 
 from __future__ import annotations
@@ -39,13 +43,14 @@ from vla_ros.core.remote.batching import BatchQueue
 from vla_ros.core.remote.served import FrameService, ServedChunk
 from vla_ros.core.remote.wire import REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC
 from vla_ros.core.runtime.policy_runtime import PolicyOutput
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.core.runtime.session import SessionSettings
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.harness.locate import find_default_bundle
 from vla_ros.params.inference import BACKENDS
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
 from vla_ros.ros.controller_outputs import action_chunk_msg
-from vla_ros.ros.frame_msgs import frame_from_remote
+from vla_ros.ros.frame_msgs import frame_from_remote, prefix_from_remote
 from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros_msgs.msg import ActionChunk, RemoteFrame
 
@@ -103,7 +108,7 @@ class VlaInference(Node):
                 self.get_logger().warning(f'{fixed} have a fixed batch size: serving one '
                                           'frame at a time (max_batch 1)')
                 max_batch = 1
-        self.queue: BatchQueue[Frame] = BatchQueue(
+        self.queue: BatchQueue[tuple[Frame, ActionPrefix | None]] = BatchQueue(
             robots, window_s=float(v['batch_window_ms']) * 1e-3, max_batch=max_batch)
         self.counters = ServerCounters()
         self.rate = RateMeter()
@@ -158,13 +163,18 @@ class VlaInference(Node):
             return
         try:
             frame = frame_from_remote(msg)
+            prefix = prefix_from_remote(msg, len(self.manifest.action_names))
         except VlaRosError as e:
             self._reject(robot, f'undecodable frame: {e}')
             return
         if self.gateway is not None:
+            if prefix is not None:
+                self.get_logger().warning(
+                    'backend ray does not carry the action prefix yet: chunks are d = 0',
+                    once=True)
             self.gateway.submit(robot, frame)
             return
-        batch = self.queue.put(robot, frame)
+        batch = self.queue.put(robot, (frame, prefix))
         if batch:  # complete: run it here (a hand-off to the batch thread costs ~1 ms)
             with self._run_lock:
                 self._answer(batch)
@@ -178,12 +188,12 @@ class VlaInference(Node):
                 with self._run_lock:
                     self._answer(batch)
 
-    def _answer(self, batch: list[tuple[str, Frame]]) -> None:
+    def _answer(self, batch: list[tuple[str, tuple[Frame, ActionPrefix | None]]]) -> None:
         try:
-            outs: list[PolicyOutput | None] = list(
-                self.runtime.infer_batch([f for _, f in batch]))
+            outs: list[PolicyOutput | None] = list(self.runtime.infer_batch(
+                [f for _, (f, _) in batch], [p for _, (_, p) in batch]))
         except VlaRosError:
-            outs = [self._one(robot, f) for robot, f in batch]  # find the bad frame(s)
+            outs = [self._one(robot, *req) for robot, req in batch]  # find the bad frame(s)
         for (robot, _), out in zip(batch, outs):
             if out is not None:
                 self.counters.run_ms = out.timings_ms.get('run', 0.0)
@@ -211,9 +221,10 @@ class VlaInference(Node):
         self._publish(robot, out.actions, kind=out.kind, dt=out.dt, stamp_ns=out.frame_stamp_ns,
                       latency_s=out.run_ms * 1e-3)
 
-    def _one(self, robot: str, frame: Frame) -> PolicyOutput | None:
+    def _one(self, robot: str, frame: Frame,
+             prefix: ActionPrefix | None) -> PolicyOutput | None:
         try:
-            return self.runtime.infer(frame)
+            return self.runtime.infer(frame, prefix)
         except VlaRosError as e:
             self.counters.failed += 1
             self._reject(robot, f'frame unusable: {e}')

@@ -18,7 +18,9 @@ from vla_ros.core.convert import (compressed_to_rgb8, image_to_rgb8, joint_state
                                   pcm_to_float, stamp_to_ns, tactile_to_array)
 from vla_ros.core.frame import Frame
 from vla_ros.core.remote.wire import (audio_bytes, AudioWire, CameraWire, encode_jpeg,
+                                      prefix_from_wire, prefix_to_wire, PrefixWire,
                                       RemoteConfig, shrink_frame)
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.errors import LayoutError
 from vla_ros_msgs.msg import MultimodalFrame, RemoteFrame, TactilePad
 
@@ -120,12 +122,13 @@ def msg_to_frame(msg: MultimodalFrame, compressed: list | None = None) -> Frame:
 
 
 def remote_frame_msg(frame: Frame, *, model_id: str, wires: dict[str, CameraWire],
-                     config: RemoteConfig,
-                     modalities: tuple[str, ...] | None = None) -> RemoteFrame:
+                     config: RemoteConfig, modalities: tuple[str, ...] | None = None,
+                     prefix: ActionPrefix | None = None) -> RemoteFrame:
     """
     Build the request for ``frame``: shrunk to the input sizes, JPEG when configured.
 
-    ``modalities``: the bundle's (what it does not read is left out, see ``shrink_frame``).
+    ``modalities``: the bundle's (what it does not read is left out, see ``shrink_frame``);
+    ``prefix``: the actions committed while the chunk is computed (None: d = 0).
     """
     small = shrink_frame(frame, wires, modalities)
     jpeg = config.jpeg_quality > 0
@@ -141,6 +144,9 @@ def remote_frame_msg(frame: Frame, *, model_id: str, wires: dict[str, CameraWire
                 c.data = encode_jpeg(arr, config.jpeg_quality)
             msg.compressed_images.append(c)
     msg.history = [frame_to_msg(h, audio=config.audio) for h in small.history]
+    w = prefix_to_wire(prefix)
+    msg.prefix_steps, msg.prefix_delay_steps = w.steps, w.delay_steps
+    msg.prefix_actions, msg.prefix_tail = list(w.actions), list(w.tail)
     return msg
 
 
@@ -151,5 +157,17 @@ def frame_from_remote(msg: RemoteFrame) -> Frame:
     return frame
 
 
-__all__ = ['frame_from_remote', 'frame_to_msg', 'msg_to_frame',
+def prefix_from_remote(msg: RemoteFrame, n_actions: int) -> ActionPrefix | None:
+    """
+    Return the request's action prefix for a bundle of ``n_actions`` actions (None: d = 0).
+
+    A request of an older robot has no ``prefix_*`` values: d = 0. ConversionError when the
+    counts do not match.
+    """
+    return prefix_from_wire(PrefixWire(
+        int(msg.prefix_steps), int(msg.prefix_delay_steps), tuple(msg.prefix_actions),
+        tuple(msg.prefix_tail)), n_actions)
+
+
+__all__ = ['frame_from_remote', 'frame_to_msg', 'msg_to_frame', 'prefix_from_remote',
            'remote_frame_msg']

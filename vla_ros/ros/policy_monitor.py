@@ -58,6 +58,10 @@ def status_msg(*, stamp, state: SafetyState, reason: str, command: str, model_id
     msg.e2e_latency_ms = float(c.e2e_ms)
     msg.chunks = c.chunks
     msg.holds = c.holds
+    if c.boundary_steps is not None:
+        msg.boundary_step_max = float(c.boundary_steps.commanded.max_step)
+        msg.boundary_step_max_planned = float(c.boundary_steps.planned.max_step)
+        msg.chunk_boundaries = int(c.boundary_steps.commanded.boundaries)
     return msg
 
 

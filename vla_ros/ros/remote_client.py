@@ -26,6 +26,7 @@ from vla_ros.core.frame import Frame
 from vla_ros.core.remote.source import RemoteChunkSource
 from vla_ros.core.remote.wire import (camera_wires, REMOTE_CHUNK_TOPIC, REMOTE_FRAME_TOPIC,
                                       RemoteConfig)
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.errors import ConfigError
 from vla_ros.qos import REMOTE_CHUNK_QOS, REMOTE_FRAME_QOS
 from vla_ros.ros.frame_msgs import remote_frame_msg
@@ -95,10 +96,10 @@ class RemoteClient:
             raise ConfigError(f'the remote client feeds a RemoteChunkSource, not {source!r}')
         self.source, self.on_result = source, on_result
 
-    def send(self, frame: Frame) -> None:
+    def send(self, frame: Frame, prefix: ActionPrefix | None = None) -> None:
         """Encode and publish one request (the loop's inference worker calls this)."""
         msg = remote_frame_msg(frame, model_id=self.model_id, wires=self.wires,
-                               config=self.config, modalities=self.modalities)
+                               config=self.config, modalities=self.modalities, prefix=prefix)
         self.last_bytes = payload_bytes(msg)
         self.pub.publish(msg)
 

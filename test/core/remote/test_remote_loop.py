@@ -57,13 +57,18 @@ class Robot:
 
     def __init__(self, bundle, **kw) -> None:
         self.t = 10_000 * MS
-        self.sent: list = []
+        self.sent: list = []      # the frames of the requests
+        self.prefixes: list = []  # and their action prefixes (None: the bundle takes none)
         cfg = config(bundle, **kw)
         self.source = RemoteChunkSource(
-            load_bundle(bundle), RemoteConfig(max_chunk_age_s=MAX_AGE_S), self.sent.append,
+            load_bundle(bundle), RemoteConfig(max_chunk_age_s=MAX_AGE_S), self._send,
             clock=lambda: self.t, inference_threshold=cfg.scheduler.inference_threshold)
         self.loop = PolicyLoop(self.source, cfg, clock=lambda: self.t)
         self.loop.activate()
+
+    def _send(self, frame, prefix) -> None:
+        self.sent.append(frame)
+        self.prefixes.append(prefix)
 
     def frame(self):
         f = dataclasses.replace(full_frame(0), stamp_ns=self.t)
@@ -74,7 +79,7 @@ class Robot:
     def answer(self, server, *, request=-1, **override):
         """Deliver the server's chunk for one request (default: the newest)."""
         f = self.sent[request]
-        out = server.infer(f)
+        out = server.infer(f, self.prefixes[request])
         m = server.manifest
         actions = override.pop('actions', out.actions)
         kw = {'kind': out.kind, 'names': m.action_names, 'dt': out.dt, 'model_id': m.model_id}
@@ -169,10 +174,11 @@ def test_sync_scheduler_mode_is_refused(bundle):
 
 def test_the_remote_source_sends_and_answers_later(bundle):
     sent: list = []
-    source = RemoteChunkSource(load_bundle(bundle), RemoteConfig(), sent.append,
-                               clock=lambda: 0, inference_threshold=4)
+    source = RemoteChunkSource(load_bundle(bundle), RemoteConfig(),
+                               lambda f, p: sent.append((f, p)), clock=lambda: 0,
+                               inference_threshold=4)
     f = full_frame(0)
-    assert source.request(ChunkRequest(f, 0, f.command, 0)) is None and sent == [f]
+    assert source.request(ChunkRequest(f, 0, f.command, 0)) is None and sent == [(f, None)]
     assert source.max_chunk_age_s > 0 and source.name == 'vla_inference'
 
 
@@ -190,3 +196,24 @@ def test_a_frame_the_server_would_refuse_is_a_frame_problem_here(bundle):
     robot.t += MS
     robot.frame()  # the next good frame is sent at once (nothing in flight)
     assert len(robot.sent) == 1
+
+
+def test_a_delay_aware_robot_sends_the_actions_it_commits(tmp_path_factory):
+    from helpers.bundles import make_random_bundle
+    aware = make_random_bundle(tmp_path_factory.mktemp('remote_prefix') / 'aware', horizon=10,
+                               dt=0.1, max_delay=6)
+    robot, server = Robot(aware), PolicyRuntime.from_bundle(aware)
+    robot.loop.on_command('pick up the red cube', robot.t)
+    robot.frame()
+    assert robot.prefixes[0].steps == 0  # no latency measured yet: nothing committed
+    robot.t += 5 * PERIOD_NS  # the chunk arrives 100 ms after its frame
+    assert robot.answer(server) is not None
+    robot.tick(12)
+    robot.frame()
+    assert len(robot.sent) == 2
+    sent = robot.prefixes[1]
+    assert sent.steps == 1 and sent.delay_steps == 1  # ceil(100 ms / dt)
+    planned = robot.loop.scheduler.planned(robot.sent[1].stamp_ns, 1, 0.1)
+    np.testing.assert_allclose(sent.actions, planned)
+    res = robot.answer(server)  # the server infers with it (vla_inference: test_inference_prefix)
+    np.testing.assert_allclose(res.actions, server.infer(robot.sent[1], sent).actions)

@@ -150,3 +150,40 @@ def test_batch_queue_closes_when_every_robot_waits_or_the_window_ends():
     assert q.take() == []
     with pytest.raises(ConfigError):
         BatchQueue(['a'], window_s=0.0, max_batch=0)
+
+
+def _prefix_roundtrip(prefix, n_actions: int = 7):
+    from rclpy.serialization import deserialize_message, serialize_message
+    from vla_ros.ros.frame_msgs import prefix_from_remote, remote_frame_msg
+    from vla_ros_msgs.msg import RemoteFrame
+
+    msg = remote_frame_msg(full_frame(0), model_id='m', wires={}, config=RemoteConfig(),
+                           prefix=prefix)
+    back = deserialize_message(serialize_message(msg), RemoteFrame)
+    return prefix_from_remote(back, n_actions), back
+
+
+def test_the_action_prefix_crosses_the_wire_unchanged():
+    from vla_ros.core.runtime.prefix import ActionPrefix
+
+    rng = np.random.default_rng(0)
+    sent = ActionPrefix(rng.normal(size=(3, 7)), 5, rng.normal(size=(4, 7)))
+    got, msg = _prefix_roundtrip(sent)
+    assert (msg.prefix_steps, msg.prefix_delay_steps) == (3, 5) and got.delay_steps == 5
+    np.testing.assert_array_equal(got.actions, sent.actions)
+    np.testing.assert_array_equal(got.tail, sent.tail)
+    plain, _ = _prefix_roundtrip(ActionPrefix(sent.actions[:2], 2))
+    assert plain.steps == 2 and plain.tail is None
+
+
+def test_no_prefix_or_nothing_committed_is_d_zero_and_bad_counts_are_refused():
+    from vla_ros.core.remote.wire import prefix_from_wire, PrefixWire
+    from vla_ros.core.runtime.prefix import ActionPrefix
+    from vla_ros.errors import ConversionError
+
+    assert _prefix_roundtrip(None)[0] is None  # an older robot sends none: d = 0
+    assert _prefix_roundtrip(ActionPrefix(np.zeros((0, 7)), 3))[0] is None  # none committed
+    with pytest.raises(ConversionError, match='6 values for 1 steps x 7 actions'):
+        prefix_from_wire(PrefixWire(1, 1, (0.0,) * 6), 7)
+    with pytest.raises(ConversionError, match='tail'):
+        prefix_from_wire(PrefixWire(1, 1, (0.0,) * 7, (0.0,) * 3), 7)

@@ -6,6 +6,7 @@ from vla_ros.core.control.actuation import Actuation
 from vla_ros.core.control.adapters import (ActionMapping, AdapterConfig, AdapterKind,
                                            ControllerCommand, make_command, positions_for,
                                            to_command_space, TrajectoryMode)
+from vla_ros.core.control.boundary_steps import BoundaryMeter, BoundarySteps
 from vla_ros.core.control.bundle_fit import check_bundle, fit_history, fit_sync, fit_tactile
 from vla_ros.core.control.chunk_source import (ChunkDrop, ChunkRequest, ChunkSource,
                                                DelayedChunkSource, LocalChunkSource)
@@ -19,6 +20,7 @@ from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.measured_pose import MeasuredPose
 from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
 from vla_ros.core.control.prefix import delay_steps, PREFIX_QUANTILE, PrefixPlanner
+from vla_ros.core.control.requests import RequestBook
 from vla_ros.core.control.safety import (ControlMode, limit_step, SafetyConfig, SafetyDecision,
                                          SafetyFilter, SafetyState)
 from vla_ros.core.control.scheduler import (ChunkScheduler, InferenceTrigger, resolve_trigger,
@@ -31,6 +33,8 @@ __all__ = [
     'Actuation',
     'AdapterConfig',
     'AdapterKind',
+    'BoundaryMeter',
+    'BoundarySteps',
     'ChunkDrop',
     'ChunkRequest',
     'ChunkScheduler',
@@ -55,6 +59,7 @@ __all__ = [
     'PolicyLoop',
     'PrefixPlanner',
     'RateMeter',
+    'RequestBook',
     'SafetyConfig',
     'SafetyDecision',
     'SafetyFilter',

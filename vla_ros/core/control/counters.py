@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import time
 
 import numpy as np
+from vla_ros.core.control.boundary_steps import BoundaryMeter
 
 
 class RateMeter:
@@ -46,6 +47,14 @@ class PolicyCounters:
     rejected_messages: int = 0   # sensor messages rejected (counted only)
     rejected_commands: int = 0   # language commands over the rate limit
     last_reject: str = ''
+    boundary_steps: BoundaryMeter | None = None  # velocity steps at chunk boundaries
+
+    def chunk_entered(self, e2e_ms: float, run_ms: float) -> None:
+        """Count a chunk that entered the scheduler: frame -> arrival [ms], policy run() [ms]."""
+        self.e2e_ms = e2e_ms
+        self.latencies_ms.append(run_ms)
+        self.chunks += 1
+        self.chunks_rate.tick()
 
     def p95(self) -> float:
         return float(np.percentile(self.latencies_ms, 95)) if self.latencies_ms else 0.0

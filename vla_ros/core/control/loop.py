@@ -9,10 +9,8 @@ server). A host (the node, the offline rollout, a test) feeds it events and call
 messages (ros2_control's controller shape: the controller keeps its state, the manager owns
 the clock). :func:`vla_ros.core.policy.build_policy` builds it for a bundle.
 
-Chunks that come later (remote) are never trusted (docs/distributed.md): one whose frame is
-older than ``max_chunk_age_s`` on arrival, for an older command or that does not fit is
-dropped; none for ``max_chunk_age_s`` holds, ``hold_latch_s`` more stops the command; a
-request unanswered for ``max_chunk_age_s`` is asked again.
+Chunks that come later (remote) are never trusted (docs/distributed.md): what was asked, what
+is stale, lost or missing too long is :class:`~vla_ros.core.control.requests.RequestBook`'s.
 
 Thread safety: every method may be called from any thread; one internal lock guards the
 state and is never held while the policy runs (:meth:`infer` computes outside it); a
@@ -28,6 +26,7 @@ import threading
 import numpy as np
 from vla_ros.core.control.actuation import Actuation
 from vla_ros.core.control.adapters import ControllerCommand, to_command_space
+from vla_ros.core.control.boundary_steps import BoundaryMeter
 from vla_ros.core.control.chunk_source import ChunkDrop, ChunkRequest, ChunkSource
 from vla_ros.core.control.command_gate import CommandGate
 from vla_ros.core.control.config import CommandAction, PolicyConfig
@@ -35,8 +34,9 @@ from vla_ros.core.control.counters import PolicyCounters
 from vla_ros.core.control.latency import LeadEstimator
 from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
 from vla_ros.core.control.prefix import PrefixPlanner
+from vla_ros.core.control.requests import RequestBook
 from vla_ros.core.control.safety import SafetyConfig, SafetyFilter, SafetyState
-from vla_ros.core.control.scheduler import ChunkScheduler, InferenceTrigger, SchedulerMode
+from vla_ros.core.control.scheduler import ChunkScheduler, SchedulerMode
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.attribution import LiveAttribution
 from vla_ros.core.runtime.masking import mask_frame
@@ -76,9 +76,12 @@ class PolicyLoop:
         self.scheduler = ChunkScheduler(config.scheduler)
         self.actuation = Actuation(m.action_names, config, mode=mode, period_s=self.period_s,
                                    bounds=self.safety.plausible_bounds())
-        self.counters = PolicyCounters()
+        self.boundary_steps = BoundaryMeter(self.period_s)  # jerk at chunk boundaries
+        self.counters = PolicyCounters(boundary_steps=self.boundary_steps)
         self.lead = LeadEstimator()  # frame stamp -> chunk arrival [ns], measured
         self.prefix = PrefixPlanner.for_bundle(m, self.scheduler, self.lead)  # action_prefix
+        self.requests = RequestBook(source, config.scheduler, self.scheduler, self.lead,
+                                    hold_latch_s=config.hold_latch_s)
         self._lock = threading.Lock()
         self.attribution = attribution
         self.gate = CommandGate(source, max_chars=config.max_command_chars,
@@ -93,12 +96,9 @@ class PolicyLoop:
         self.frame_problem = ''
         self.command = ''
         self.command_gen = 0
-        self.inflight = False
         self.reject_reason = ''
         self.moved = False
-        self.last_inferred_stamp = -1
-        self._last_request_ns = -(1 << 62)   # when the last inference was requested [ns]
-        self._last_chunk_ns: int | None = None  # when the last chunk entered [ns]
+        self.requests.reset()
         self.state, self.reason = SafetyState.IDLE, 'not active'
         self._last_status_key: tuple | None = None
 
@@ -164,12 +164,9 @@ class PolicyLoop:
             self.safety.on_time_jump()
             self.scheduler.reset()
             self.lead.reset()
-            self.last_inferred_stamp = -1
+            self.requests.on_time_jump()
             self.latest_frame = None
             self.actuation.pose.clear()
-            self._last_chunk_ns = None
-            if self.source.max_chunk_age_s is not None:
-                self.inflight = False  # requests of the old timeline are forgotten
             self.source.on_time_jump()
 
     def on_command(self, text: str, now_ns: int, *,
@@ -191,6 +188,7 @@ class PolicyLoop:
             self.scheduler.reset()
             if action is CommandAction.RUN:
                 self.command, self.reject_reason = detail, ''
+                self.boundary_steps.reset()
                 self.safety.on_command(now_ns)
             else:
                 self.command = ''
@@ -239,33 +237,14 @@ class PolicyLoop:
     # -- inference ------------------------------------------------------------------------
 
     def _want_inference_locked(self, now_ns: int) -> bool:
-        limit = self.source.max_chunk_age_s
-        if (limit is not None and self.inflight
-                and now_ns - self._last_request_ns > limit * 1e9):
-            self.inflight = False  # the request or its chunk was lost: ask again
-            self.source.on_request_lost()
-        f = self.latest_frame
-        if (not self.active or self.inflight or f is None
-                or f.stamp_ns <= self.last_inferred_stamp
-                or self.config.scheduler.mode is SchedulerMode.SYNC
-                or self.safety.check(now_ns, f.stamp_ns, self.frame_problem)[0]
-                is not SafetyState.RUNNING
-                or not self._triggered_locked(now_ns)):
-            return False
-        self.inflight = True
-        self.last_inferred_stamp = f.stamp_ns
-        self._last_request_ns = now_ns
-        return True
+        self.requests.check_lost(now_ns)  # counted even while inactive
+        return self.active and self.requests.want(now_ns, self.latest_frame,
+                                                  self._running_locked)
 
-    def _triggered_locked(self, now_ns: int) -> bool:
-        """Tell whether a new frame should start an inference (trigger + rate cap)."""
-        sc = self.config.scheduler
-        if self.scheduler.needs_inference(now_ns, lead_ns=self.lead.lead_ns):
-            return True
-        if sc.trigger is not InferenceTrigger.FRAME:
-            return False
-        rate = sc.max_inference_rate_hz
-        return rate <= 0 or now_ns - self._last_request_ns >= 1e9 / rate
+    def _running_locked(self, now_ns: int, frame: Frame) -> bool:
+        """Tell whether the safety filter lets the robot run on ``frame`` now."""
+        return self.safety.check(now_ns, frame.stamp_ns,
+                                 self.frame_problem)[0] is SafetyState.RUNNING
 
     def infer(self, frame: Frame | None = None) -> InferenceResult | None:
         """
@@ -296,7 +275,7 @@ class PolicyLoop:
         finally:
             if not waiting:
                 with self._lock:
-                    self.inflight = False
+                    self.requests.inflight = False
 
     def _request(self, req: ChunkRequest) -> tuple[np.ndarray, PolicyOutput] | None:
         """(command-space actions [H, A], the source's output), or None: it comes later."""
@@ -333,16 +312,12 @@ class PolicyLoop:
         """
         now = self._clock()
         with self._lock:
-            if req.frame.stamp_ns == self.last_inferred_stamp:
-                self.inflight = False  # the answer to the newest request
-            if out is None or problem:
+            drop = self.requests.judge(req, out is not None and not problem, now,
+                                       self.command_gen)
+            if drop is ChunkDrop.REJECTED:
                 self.counters.last_reject = f'remote chunk rejected: {problem}'
-                return ChunkDrop.REJECTED
-            limit = self.source.max_chunk_age_s or 0.0
-            if (now - req.frame.stamp_ns) * 1e-9 > limit:
-                return ChunkDrop.STALE
-            if req.gen != self.command_gen:
-                return ChunkDrop.SUPERSEDED
+            if drop is not None:
+                return drop
         try:
             actions = to_command_space(out.actions, out.kind, out.action_names,
                                        req.frame.joint_names, req.frame.joint_positions)
@@ -362,12 +337,9 @@ class PolicyLoop:
                 return None  # the command changed while this chunk was computed
             self.lead.add(out.frame_stamp_ns, now)
             self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
-            self._last_chunk_ns = now
-            c = self.counters
-            c.e2e_ms = (now - out.frame_stamp_ns) * 1e-6
-            c.latencies_ms.append(out.timings_ms.get('run', 0.0))
-            c.chunks += 1
-            c.chunks_rate.tick()
+            self.requests.last_chunk_ns = now
+            self.counters.chunk_entered((now - out.frame_stamp_ns) * 1e-6,
+                                        out.timings_ms.get('run', 0.0))
         weights = None if self.attribution is None else self.attribution.maybe(  # after the
             frame, now, out.timings_ms.get('run', 0.0))  # chunk entered: it never waits
         return InferenceResult(actions, out, frame, command, weights)
@@ -400,6 +372,10 @@ class PolicyLoop:
             elif self.moved and decision.command is not None:
                 self.counters.holds += 1
                 command = self._command_locked(decision.command, now_ns, hold=True)
+            served = None if decision.hold else sched
+            self.boundary_steps.add(None if served is None else served.values,
+                                    None if command is None else decision.command,
+                                    None if served is None else served.seq)
             if decision.state in (SafetyState.FAULT, SafetyState.ESTOPPED, SafetyState.IDLE):
                 self.scheduler.reset()
             self.state, self.reason = decision.state, self.reject_reason or decision.reason
@@ -413,31 +389,22 @@ class PolicyLoop:
 
         No chunk for max_chunk_age_s -> hold; hold_latch_s longer -> stop (new command).
         """
-        s, limit = self.safety, self.source.max_chunk_age_s
-        if limit is None or not self.active or not s.command_active:
+        s = self.safety
+        if not self.active or not s.command_active:
             return ''
-        ref = max(self._last_chunk_ns or 0, s.command_stamp_ns)
-        age_s = (now_ns - ref) * 1e-9
-        if age_s <= limit:
-            return ''
-        latch, who = self.config.hold_latch_s, self.source.name
-        if latch > 0 and age_s > limit + latch:
-            s.stop(f'no chunk from {who} for over {limit + latch:g} s: send a new command')
+        problem, stop = self.requests.link_problem(now_ns, s.command_stamp_ns)
+        if stop:
+            s.stop(problem)
             self.scheduler.reset()
             self.command_gen += 1  # a chunk of the stopped command is not used
             return ''
-        return f'no chunk from {who} for {age_s * 1e3:.0f} ms > {limit * 1e3:.0f} ms'
+        return problem
 
     def _sync_inference(self, now_ns: int) -> None:
         """Debug mode: infer inside the tick when the chunk is used up (blocks the tick)."""
         with self._lock:
-            f = self.latest_frame
-            want = (self.active and f is not None and not self.inflight
-                    and self.scheduler.needs_inference(now_ns)
-                    and self.safety.check(now_ns, f.stamp_ns, self.frame_problem)[0]
-                    is SafetyState.RUNNING)
-            if want:
-                self.inflight = True
+            want = self.active and self.requests.want_sync(now_ns, self.latest_frame,
+                                                           self._running_locked)
         if want:
             try:
                 self.infer()

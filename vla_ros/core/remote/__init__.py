@@ -6,7 +6,8 @@ from vla_ros.core.remote.batching import BatchQueue, BatchStats
 from vla_ros.core.remote.served import FrameService, ReplicaInfo, ServedChunk
 from vla_ros.core.remote.source import RemoteChunkSource, RemoteCounters
 from vla_ros.core.remote.wire import (audio_bytes, AudioWire, camera_wires, CameraWire,
-                                      chunk_age_limit, encode_jpeg, RemoteConfig, shrink_frame,
+                                      chunk_age_limit, encode_jpeg, prefix_from_wire,
+                                      prefix_to_wire, PrefixWire, RemoteConfig, shrink_frame,
                                       shrink_image)
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     'BatchStats',
     'CameraWire',
     'FrameService',
+    'PrefixWire',
     'RemoteChunkSource',
     'RemoteConfig',
     'RemoteCounters',
@@ -24,6 +26,8 @@ __all__ = [
     'camera_wires',
     'chunk_age_limit',
     'encode_jpeg',
+    'prefix_from_wire',
+    'prefix_to_wire',
     'shrink_frame',
     'shrink_image',
 ]

@@ -26,6 +26,7 @@ from vla_ros.core.control.outcomes import InferenceResult
 from vla_ros.core.frame import Frame
 from vla_ros.core.remote.wire import chunk_age_limit, RemoteConfig
 from vla_ros.core.runtime.policy_runtime import open_language, PolicyOutput, resolve_providers
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.errors import InputMismatchError, VlaRosError
 
 MAX_PENDING = 8  # requests remembered for matching chunks (one is in flight at a time)
@@ -54,8 +55,9 @@ class RemoteChunkSource(ChunkSource):
     robot holds) needs the bundle's text encoder, opened per new command unless resident; there
     is no policy session here.
 
-    :param send: ``frame -> None`` sends a request (the host encodes and publishes it); may
-        raise :class:`VlaRosError`.
+    :param send: ``(frame, prefix) -> None`` sends a request (the host encodes and publishes
+        it); ``prefix`` is the request's :class:`ActionPrefix` (None: the bundle takes none, or
+        nothing is committed yet). May raise :class:`VlaRosError`.
     :param remote: chunk age limits and the wire format (``max_chunk_age_s`` 0 resolved here
         with ``inference_threshold``: :func:`~vla_ros.core.remote.wire.chunk_age_limit`).
     :param clock: ``() -> ns`` on the host's clock (round-trip times).
@@ -63,7 +65,8 @@ class RemoteChunkSource(ChunkSource):
 
     name = SERVER
 
-    def __init__(self, bundle: Bundle, remote: RemoteConfig, send: Callable[[Frame], None], *,
+    def __init__(self, bundle: Bundle, remote: RemoteConfig,
+                 send: Callable[[Frame, ActionPrefix | None], None], *,
                  clock: Callable[[], int], inference_threshold: int,
                  providers: Sequence[str] = ('CPUExecutionProvider',),
                  text_encoder_resident: bool = False) -> None:
@@ -93,7 +96,7 @@ class RemoteChunkSource(ChunkSource):
     # -- requests -------------------------------------------------------------------------
 
     def request(self, req: ChunkRequest) -> None:
-        """Send ``req.frame`` to the server; its chunk comes to :meth:`on_chunk`."""
+        """Send ``req.frame`` and its prefix to the server; the chunk comes to :meth:`on_chunk`."""
         sent = req.frame
         missing = [k for k in self.manifest.required_modalities
                    if not (bool(sent.command) if k == 'language' else sent.present.get(k))]
@@ -106,7 +109,7 @@ class RemoteChunkSource(ChunkSource):
                 self._pending.popitem(last=False)
             self.counters.requests += 1
         try:
-            self._send(sent)
+            self._send(sent, req.prefix)
         except VlaRosError:
             with self._lock:
                 self._pending.pop(sent.stamp_ns, None)

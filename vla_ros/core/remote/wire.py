@@ -8,7 +8,8 @@ runtime would apply (stretch, or letterbox for ``resize: pad``), so the server's
 finds the image at its size and leaves it alone -- a raw (rgb8) remote chunk equals the local
 one bit for bit. Images may further be JPEG-compressed (``jpeg_quality`` > 0; lossy). Audio
 is the window the sync core assembled for the bundle, as S16LE (what microphones deliver) or
-F32LE.
+F32LE. A request for a bundle with an ``action_prefix`` input also carries the actions the robot
+commits while the chunk is computed (:func:`prefix_to_wire`); one without them is d = 0.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from vla_ros.core.bundle.spec_fields import input_specs
 from vla_ros.core.bundle.specs import ImageResize, ImageSpec
 from vla_ros.core.features.image import _resize
 from vla_ros.core.frame import Frame
+from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.core.runtime.preprocess import letterbox
 from vla_ros.errors import ConfigError, ConversionError
 from vla_ros.params.policy import POLICY_PARAMETERS
@@ -164,3 +166,49 @@ def audio_bytes(audio: np.ndarray, wire: AudioWire) -> bytes:
     if wire is AudioWire.S16LE:
         return np.clip(np.round(x * 32768.0), -32768, 32767).astype('<i2').tobytes()
     return x.astype('<f4').tobytes()
+
+
+@dataclass(frozen=True)
+class PrefixWire:
+    """
+    An :class:`ActionPrefix` as the ``RemoteFrame`` fields ``prefix_*`` carry it.
+
+    :ivar steps: d, the committed rows (0: nothing committed; an old robot sends 0).
+    :ivar delay_steps: the delay the robot estimated [steps] (>= ``steps``).
+    :ivar actions: ``steps x A`` values, row-major, the bundle's action space.
+    :ivar tail: ``n x A`` values of the planned rest (``tail: planned`` bundles), or empty.
+    """
+
+    steps: int = 0
+    delay_steps: int = 0
+    actions: tuple[float, ...] = ()
+    tail: tuple[float, ...] = ()
+
+
+def prefix_to_wire(prefix: ActionPrefix | None) -> PrefixWire:
+    """Return the wire fields of ``prefix`` (None: a request with nothing committed)."""
+    if prefix is None:
+        return PrefixWire()
+    acts = np.asarray(prefix.actions, np.float64)
+    tail = () if prefix.tail is None else tuple(np.asarray(prefix.tail, np.float64).ravel())
+    return PrefixWire(int(acts.shape[0]), int(prefix.delay_steps), tuple(acts.ravel()), tail)
+
+
+def prefix_from_wire(wire: PrefixWire, n_actions: int) -> ActionPrefix | None:
+    """
+    Return the :class:`ActionPrefix` of a request for a bundle of ``n_actions`` actions.
+
+    None when nothing is committed (``steps`` 0: what the runtime feeds as d = 0). Raises
+    :class:`ConversionError` when the value counts do not match ``steps`` x ``n_actions``.
+    """
+    if wire.steps == 0:
+        return None
+    if len(wire.actions) != wire.steps * n_actions:
+        raise ConversionError(f'action prefix: {len(wire.actions)} values for {wire.steps} '
+                              f'steps x {n_actions} actions')
+    if len(wire.tail) % n_actions:
+        raise ConversionError(f'action prefix tail: {len(wire.tail)} values is not a multiple '
+                              f'of {n_actions} actions')
+    tail = (np.asarray(wire.tail, np.float64).reshape(-1, n_actions) if wire.tail else None)
+    return ActionPrefix(np.asarray(wire.actions, np.float64).reshape(wire.steps, n_actions),
+                        max(int(wire.delay_steps), wire.steps), tail)

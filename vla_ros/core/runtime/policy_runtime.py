@@ -194,15 +194,21 @@ class PolicyRuntime:
                             kind=m.action_kind, dt=m.dt, frame_stamp_ns=frame.stamp_ns,
                             timings_ms=timings, gate_weights=gate)
 
-    def infer_batch(self, frames: Sequence[Frame]) -> list[PolicyOutput]:
+    def infer_batch(self, frames: Sequence[Frame],
+                    prefixes: Sequence[ActionPrefix | None] | None = None
+                    ) -> list[PolicyOutput]:
         """
         Run the policy once on N frames (the graph's dynamic batch axis), one output each.
 
         Every frame's inputs are built and checked as in :meth:`infer`; an unusable frame
-        raises before anything runs. The timings are those of the whole batch.
+        raises before anything runs. The timings are those of the whole batch. ``prefixes``:
+        one per frame (None: d = 0 for every frame), as :meth:`infer` takes them.
         """
+        prefixes = [None] * len(frames) if prefixes is None else list(prefixes)
+        if len(prefixes) != len(frames):
+            raise InferenceError(f'{len(frames)} frames but {len(prefixes)} prefixes')
         t0 = time.monotonic()
-        built = [self.build_inputs(f) for f in frames]
+        built = [self.build_inputs(f, prefix=p) for f, p in zip(frames, prefixes)]
         feeds = {k: np.concatenate([b[k] for b in built]) for k in built[0]} if built else {}
         t1 = time.monotonic()
         outs = self.run_raw(feeds) if built else {}
