@@ -134,7 +134,7 @@ def plot(path: pathlib.Path, figure: pathlib.Path) -> str:
         ax.fill_between(lats, los, his, alpha=0.05)
         table.append(f'| {name} | ' + ' | '.join(cells) + ' |')
         steps = [[r['boundary_step_max_planned'] for r in rows if r['setting'] == name
-                  and r['latency_ms'] == lat and 'boundary_step_max_planned' in r]
+                  and r['latency_ms'] == lat and r.get('chunk_boundaries')]  # had a boundary
                  for lat in lats]
         if any(steps):
             jerk.append(f'| {name} | ' + ' | '.join(
