@@ -28,7 +28,7 @@ from vla_ros.core.speech import (Heard, make_vad, SegmenterConfig, SpeechPipelin
                                  SpeechRecognizer, to_mono_16k, Utterance)
 from vla_ros.errors import ConfigError, ConversionError, InferenceError
 from vla_ros.harness.locate import find_default_bundle
-from vla_ros.qos import RELIABLE_QOS, SENSOR_QOS
+from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
 from vla_ros.ros.params import declare_node_parameters, warn_unknown_parameters
 from vla_ros_msgs.msg import AudioChunk, SpeechStatus
 
@@ -73,8 +73,9 @@ class SpeechCommand(Node):
                        'refused': 0, 'dropped_utterances': 0, 'failed': 0}
         self.last_error = ''
         self.last_frame_id = 'microphone'
-        self.command_pub = self.create_publisher(String, C.COMMAND_TOPIC, RELIABLE_QOS)
-        self.status_pub = self.create_publisher(SpeechStatus, STATUS_TOPIC, RELIABLE_QOS)
+        # as every command source (vla-ros command, the e-stop): reliable + transient local
+        self.command_pub = self.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
+        self.status_pub = self.create_publisher(SpeechStatus, STATUS_TOPIC, LATCHED_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, C.DIAGNOSTICS_TOPIC, 10)
         self.create_subscription(AudioChunk, C.AUDIO_TOPIC, self._on_audio, SENSOR_QOS)
         self.create_timer(1.0 / float(v['diagnostics_rate_hz']), self._publish_diagnostics)
