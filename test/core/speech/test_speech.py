@@ -87,3 +87,25 @@ def test_word_errors_and_agreement():
     assert word_errors('lift the cube', 'lift the cube') == (0, 3)
     assert agreement('lift the blue cube', 'lift the blue block') == pytest.approx(0.75)
     assert agreement('', 'lift') == 0.0
+
+
+def test_segmenter_splits_at_the_hangover_and_drops_short_sounds():
+    """Two commands 1.2 s apart are two utterances; a 0.25 s beep is none (min_speech_s)."""
+    from vla_ros.core.speech import UtteranceSegmenter
+    from vla_ros.sim.audio import speak, tone
+
+    cfg = SegmenterConfig()
+    gap = np.zeros(int(1.2 * SAMPLE_RATE_HZ), np.float32)
+    say = 0.6 * speak('touch the blue cube', SAMPLE_RATE_HZ)
+    beep = tone(1000.0, 0.25, SAMPLE_RATE_HZ, 0.4)
+    audio = np.concatenate([gap, say, gap, say, gap, beep, gap])
+    audio += np.random.default_rng(0).normal(0, 0.004, len(audio)).astype(np.float32)
+    seg = UtteranceSegmenter(SileroVad(), cfg)
+    utts = [u for i in range(0, len(audio), CHUNK)
+            for u in seg.push(audio[i:i + CHUNK], T0_NS + i * NS // SAMPLE_RATE_HZ)]
+    assert len(utts) == 2
+    first = T0_NS + 1.2 * NS
+    assert abs(utts[0].start_ns - first) < 0.15 * NS
+    assert utts[1].start_ns - utts[0].start_ns == pytest.approx(
+        (len(say) + len(gap)) / SAMPLE_RATE_HZ * NS, abs=0.1 * NS)
+    assert all(not u.cut and u.speech_s > cfg.min_speech_s for u in utts)
