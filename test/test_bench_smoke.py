@@ -47,6 +47,7 @@ EXPECTED = {
                  'diffusion_node_rss_mb'},
     'remote': {'e2e_ms', 'local_ms', 'ratio', 'bytes', 'act_ratio'},
     'speech': {'word_error_rate', 'command_accuracy', 'typed_accuracy', 'asr_ms_p50',
+               'asr_cpu_ms_p50',
                'speech_success_ratio', 'episodes', 'false_accepts', 'utterances', 'vad',
                'recognizer', 'load'},
     'runtime': {'ort_ms', 'torch_ms', 'ratio', 'int8_ratio', 'rss_mb', 'default_ratio',

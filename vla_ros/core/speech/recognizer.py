@@ -47,11 +47,12 @@ class RecognizerKind(str, Enum):
 
 @dataclass(frozen=True)
 class Recognition:
-    """What was heard: lower-case words ('' = nothing), confidence in [0, 1], time [ms]."""
+    """What was heard: lower-case words ('' = nothing), confidence in [0, 1], times [ms]."""
 
     text: str
     confidence: float
-    recognize_ms: float
+    recognize_ms: float      # wall time
+    cpu_ms: float = 0.0      # CPU time of the recognizing thread (wall minus waiting for a core)
 
 
 def words(text: str) -> list[str]:
@@ -157,7 +158,7 @@ class SpeechRecognizer:
             raise InferenceError(f'recognizer input must be finite, non-empty audio, got '
                                  f'{len(x)} samples')
         pcm = (np.clip(x, -1.0, 1.0) * 32767).astype('<i2').tobytes()
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), time.thread_time()
         hyps = []
         for d in self._decoders:
             d.start_utt()
@@ -165,8 +166,9 @@ class SpeechRecognizer:
             d.end_utt()
             h = d.hyp()
             hyps.append(((h.hypstr if h is not None else '').strip(), float(d.get_prob())))
-        ms = (time.monotonic() - t0) * 1e3
+        ms, cpu = (time.monotonic() - t0) * 1e3, (time.thread_time() - c0) * 1e3
         text = ' '.join(words(hyps[0][0]))
         if self.kind is RecognizerKind.COMMANDS_GRAMMAR:
-            return Recognition(text, agreement(hyps[0][0], hyps[1][0]), ms)
-        return Recognition(text, float(np.clip(hyps[0][1], 0.0, 1.0)) if text else 0.0, ms)
+            return Recognition(text, agreement(hyps[0][0], hyps[1][0]), ms, cpu)
+        return Recognition(text, float(np.clip(hyps[0][1], 0.0, 1.0)) if text else 0.0, ms,
+                           cpu)
