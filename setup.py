@@ -17,6 +17,7 @@ CONSOLE_SCRIPTS = [
     'mujoco_sim = vla_ros.cli.nodes.mujoco_sim:main',
     'gz_tactile = vla_ros.cli.nodes.gz_tactile:main',
     'sim_microphone = vla_ros.cli.nodes.sim_microphone:main',
+    'speech_command = vla_ros.cli.nodes.speech_command:main',
 ]
 
 setup(

@@ -15,6 +15,11 @@ overrides, and ``vla_policy --ros-args --params-file config/sim.yaml -p bundle:=
 is relative (``/robot1/camera/front/image_raw``, ``/robot1/vla/command``, ...). ``/clock`` is
 global: one simulator per ROS domain.
 
+``speech:=true`` also starts ``speech_command``: what is spoken into the simulator's microphone
+(``sim/sound`` ``say:<text>``, e.g. ``vla-ros demo --speak``) is recognized and published on
+``vla/command``. Do not combine it with ``speak_commands:=true``: every recognized command would
+be spoken again.
+
 The seed / real_time_factor / speak_commands arguments are passed as wildcard (``/**``)
 parameters, which a node-specific entry of a params file beats: none of them may be set in
 the node sections of ``config/sim.yaml`` (test/sim/test_sim_launch_files.py checks this). The
@@ -77,6 +82,9 @@ def generate_launch_description() -> LaunchDescription:
                               description='sim s per wall s; 0 = as fast as possible'),
         DeclareLaunchArgument('speak_commands', default_value='false',
                               description='speak vla/command into the microphone'),
+        DeclareLaunchArgument('speech', default_value='false',
+                              description='start speech_command: spoken commands from the '
+                                          'microphone to vla/command'),
         DeclareLaunchArgument(
             'image_width', default_value='',
             description="camera image width [px]; '' = the bundle's recorded_with, else "
@@ -102,4 +110,8 @@ def generate_launch_description() -> LaunchDescription:
              additional_env={'FASTDDS_DEFAULT_PROFILES_FILE':
                              LaunchConfiguration('fastdds_profile')},
              parameters=[sim_params, {'bundle': LaunchConfiguration('bundle')}]),
+        Node(package='vla_ros', executable='speech_command', name='speech_command',
+             output='screen', namespace=LaunchConfiguration('namespace'),
+             condition=IfCondition(LaunchConfiguration('speech')),
+             parameters=[{'bundle': LaunchConfiguration('bundle')}]),
     ])

@@ -120,12 +120,13 @@ def test_mujoco_launch_runs_what_the_readme_says():
         if isinstance(node, ast.Call) and getattr(node.func, 'id', '') == 'Node':
             kw = {k.arg: k.value for k in node.keywords}
             nodes[ast.literal_eval(kw['executable'])] = ast.unparse(kw['parameters'])
-    assert set(nodes) == {'mujoco_sim', 'vla_policy'}
+    assert set(nodes) == {'mujoco_sim', 'vla_policy', 'speech_command'}  # speech:=true
     # config/sim.yaml first (mujoco_sim: then the bundle's recorded sensors), then arguments
     assert nodes['vla_policy'].startswith('[sim_params')
     assert nodes['mujoco_sim'].startswith('[*files')
     assert 'files = [params_file]' in path.read_text()
     assert "'bundle': LaunchConfiguration('bundle')" in nodes['vla_policy']
+    assert "'bundle': LaunchConfiguration('bundle')" in nodes['speech_command']
 
 
 # -- launch-argument tables ('| Argument | Default | Meaning |') against the launch files ----

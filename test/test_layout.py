@@ -209,6 +209,7 @@ CORE_LAYERS: dict[str, set[str]] = {
     'control': {'top', 'features', 'bundle', 'runtime', 'sync'},
     'remote': {'top', 'features', 'bundle', 'runtime', 'sync', 'control'},
     'policy': {'top', 'features', 'bundle', 'runtime', 'sync', 'control', 'remote'},
+    'speech': {'top', 'sync'},                # VAD, segmentation, offline recognition
 }
 CORE_TOP_MODULES_MAX = 5
 # Optional dependencies: the on-robot runtime (numpy, opencv, onnxruntime, rclpy, tokenizers,

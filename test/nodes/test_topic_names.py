@@ -54,12 +54,15 @@ def test_sensor_sim_and_sync_nodes_use_relative_names(rclpy_init):
     from vla_ros.nodes.mujoco_sim import MujocoSim
     from vla_ros.nodes.multimodal_sync import MultimodalSync
     from vla_ros.nodes.sim_microphone import SimMicrophone
+    from vla_ros.nodes.speech_command import SpeechCommand
 
     makers = [
         lambda: FakeSensors(namespace=NS, parameter_overrides=_params(
             {'image_width': 16, 'image_height': 16})),
         lambda: MultimodalSync(namespace=NS),
         lambda: SimMicrophone(namespace=NS),
+        lambda: SpeechCommand(namespace=NS, parameter_overrides=_params(
+            {'phrases': ['pick up the red cube']})),
         lambda: MujocoSim(namespace=NS, parameter_overrides=_params(
             {'image_width': 32, 'image_height': 32, 'speak_commands': True,
              'use_sim_time': True})),

@@ -188,7 +188,7 @@ def test_launch_arguments_are_not_shadowed_by_sim_yaml():
                     for key in item.keys:
                         checked += 1
                         assert key.value not in section, (name, key.value)
-    assert checked == 4  # seed, real_time_factor, speak_commands; bundle
+    assert checked == 5  # seed, real_time_factor, speak_commands; bundle (policy, speech)
 
 
 @pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)

@@ -34,10 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--namespace', '-n', default='',
                         help='ROS namespace of both nodes (as mujoco.launch.py '
                              "namespace:=robot1); '' = the root namespace")
+    parser.add_argument('--speak', action='store_true',
+                        help='say the command into the sim microphone (espeak-ng) instead of '
+                             'typing it: speech_command recognizes it and commands the policy')
 
 
 def run(args: argparse.Namespace) -> int:
     return run_demo(DemoOptions(bundle=args.bundle, random_weights=args.random_weights,
                                 task=args.task, colour=args.colour, seed=args.seed,
                                 out=args.out, allow_fail=args.allow_fail,
-                                namespace=args.namespace))
+                                namespace=args.namespace, speak=args.speak))

@@ -22,7 +22,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = {'vla_policy': 'docs/policy.md', 'sync': 'docs/sync.md',
         'multimodal_sync': 'docs/sync.md', 'mujoco_sim': 'docs/sim.md',
         'vla_inference': 'docs/distributed.md', 'sim_microphone': 'docs/sim.md',
-        'gz_tactile': 'docs/sim.md', 'fake_sensors': 'README.md'}
+        'gz_tactile': 'docs/sim.md', 'fake_sensors': 'README.md',
+        'speech_command': 'docs/speech.md'}
 
 
 def tables() -> dict[str, tuple[pathlib.Path, list[ParamSpec]]]:

@@ -11,6 +11,8 @@ Subpackages, in import order (each imports only those before it):
 - :mod:`~vla_ros.core.control`: the policy loop, chunk scheduler, safety filter, adapters.
 - :mod:`~vla_ros.core.remote`: the split deployment (robot side, wire format, batching).
 - :mod:`~vla_ros.core.policy`: ``build_policy``, the one factory of the policy stack.
+- :mod:`~vla_ros.core.speech`: spoken commands (VAD, utterances, offline recognition); it
+  needs only sync.
 
 :mod:`~vla_ros.core.convert` (duck-typed ROS messages -> numpy) and
 :mod:`~vla_ros.core.config_utils` (frozen-config helpers) are shared by all of them.

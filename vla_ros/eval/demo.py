@@ -48,6 +48,7 @@ class DemoOptions:
     out: pathlib.Path = field(default=DEFAULT_GIF)  # GIF of the episode (front | wrist)
     allow_fail: bool = False            # exit 0 when the loop worked, even if the task failed
     namespace: str = ''                 # ROS namespace of both nodes; '' = the root namespace
+    speak: bool = False                 # say the command into the sim microphone (speech_command)
 
 
 def _bundle(opts: DemoOptions) -> tuple[pathlib.Path, str]:
@@ -73,13 +74,15 @@ def run_demo(opts: DemoOptions) -> int:
     bundle, origin = _bundle(opts)
     task = make_task(opts.task, opts.seed, colour=opts.colour)
     expected_rate_hz = 1.0 / load_bundle(bundle).manifest.dt  # control runs at the bundle rate
-    print(f'[demo] bundle {bundle} ({origin}); starting mujoco_sim + vla_policy', flush=True)
-    runner = EpisodeRunner(bundle, namespace=opts.namespace)
+    print(f'[demo] bundle {bundle} ({origin}); starting mujoco_sim + vla_policy'
+          + (' + speech_command' if opts.speak else ''), flush=True)
+    runner = EpisodeRunner(bundle, namespace=opts.namespace, speak=opts.speak)
     print(f'[demo] parameters: {runner.describe()}'.replace('\n', '\n[demo] parameters: '),
           flush=True)
     with runner:
         print(f'[demo] ready after {time.monotonic() - t0:.1f} s; seed {opts.seed}; '
-              f'command on {runner.namespace.rstrip("/")}/vla/command: "{task.command}"',
+              + (f'spoken into the microphone: "{task.command}"' if opts.speak else
+                 f'command on {runner.namespace.rstrip("/")}/vla/command: "{task.command}"'),
               flush=True)
         result = runner.run(task, opts.seed, record_video=True)
     gif = write_gif(opts.out, result.frames, height=GIF_HEIGHT) if result.frames else None
@@ -94,6 +97,8 @@ def run_demo(opts: DemoOptions) -> int:
             ('frame rate', f'{result.frame_rate_hz:.1f} Hz'),
             ('chunks computed', str(result.chunks)),
             ('camera GIF', f'{gif} ({len(result.frames)} frames)' if gif else '(no frames)')]
+    if opts.speak:  # what the policy got: the words speech_command heard
+        rows.insert(1, ('heard (speech_command)', f'"{result.policy_command}"'))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f'  {key:<{width}}  {value}')

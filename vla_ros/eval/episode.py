@@ -37,7 +37,7 @@ from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.eval.video import write_gif
-from vla_ros.harness.procs import check_all, NodeProcess, wait_until
+from vla_ros.harness.procs import check_all, NodeProcess, ros_args, wait_until
 from vla_ros.harness.sim_config import (bundle_sim_params, NodeParams, policy_node_params,
                                         sim_node_params)
 from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
@@ -103,7 +103,7 @@ class EpisodeRunner:
                  sim_overrides: Mapping[str, object] | None = None,
                  policy_overrides: Mapping[str, object] | None = None,
                  params_file: str | Path | None = None, restart_policy: bool = False,
-                 namespace: str = '') -> None:
+                 namespace: str = '', speak: bool = False) -> None:
         self.bundle = Path(bundle)
         self.namespace = '/' + namespace.strip().strip('/')
         self.mask = check_mask(mask)
@@ -125,6 +125,7 @@ class EpisodeRunner:
             {**pol, **(policy_overrides or {})}, params_file=params_file)
         self.procs: list[NodeProcess] = []
         self.restart_policy = restart_policy
+        self.speak = speak  # say commands into the sim microphone; speech_command hears them
         self.episodes = 0
         self._lock = threading.Lock()
         self._states: list[TaskState] = []
@@ -165,6 +166,11 @@ class EpisodeRunner:
                         env=env,
                         log_path=self.log_dir / 'mujoco_sim.log').start(),
             self._policy_process().start()]
+        if self.speak:
+            ns = ['-r', f'__ns:={self.namespace}'] if self.namespace != '/' else []
+            self.procs.append(NodeProcess(
+                'speech_command', ros_args(params={'bundle': str(self.bundle.resolve())}) + ns,
+                env=env, log_path=self.log_dir / 'speech_command.log').start())
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain_id)
         node = self.node = rclpy.create_node('vla_episode_runner', context=self.context,
@@ -189,7 +195,8 @@ class EpisodeRunner:
         # ends the wait within a poll period, quoting its own error
         ok = wait_until(lambda: self._check_procs(fault=True) or (
             self._latest() is not None and self._status is not None
-            and self._status.state_name in ('idle', 'running', 'holding')), timeout_s)
+            and self._status.state_name in ('idle', 'running', 'holding')
+            and (not self.speak or node.count_publishers('speech_command/status'))), timeout_s)
         if not ok:
             self._check_procs()
             raise ProcessError(f'sim/policy not ready within {timeout_s:.0f} s '
@@ -323,7 +330,10 @@ class EpisodeRunner:
         self._want_frames = record_video
         monitor = SuccessMonitor(task, seed, t0=t_command)
         t_wall = time.monotonic()
-        self.cmd_pub.publish(self._String(data=task.command))
+        if self.speak:  # spoken into the microphone; the policy gets what speech_command heard
+            self.sound_pub.publish(self._String(data=f'say:{task.command}'))
+        else:
+            self.cmd_pub.publish(self._String(data=task.command))
         deadline = t_wall + 10.0 + 3.0 * task.timeout_s / max(self.rtf, 0.05)
         done, seen, n_state = False, 0, 0
         while not done and time.monotonic() < deadline:

@@ -2,7 +2,8 @@
 Every node parameter, stated once (ROS-free: no rclpy anywhere in this package).
 
 One table module per node (``policy``, ``sync``, ``sim``, ``inference``, ``multimodal_sync``,
-``fake_sensors``, ``sim_microphone``, ``gz_tactile``); :data:`NODE_PARAMETERS` says which tables
+``fake_sensors``, ``sim_microphone``, ``gz_tactile``,
+``speech_command``); :data:`NODE_PARAMETERS` says which tables
 each node declares. The rclpy side (:mod:`vla_ros.ros.params`) declares them with
 descriptors, the config dataclasses of ``vla_ros.core`` take their defaults and range checks
 from them, ``vla_ros.cli.param_docs`` writes the docs tables, and :mod:`vla_ros.params.files`
@@ -20,6 +21,7 @@ from vla_ros.params.sim import RATE_PARAMETERS, SIM_PARAMETERS
 from vla_ros.params.sim_microphone import SIM_MICROPHONE_PARAMETERS
 from vla_ros.params.spec import (as_mapping, check_values, defaults, ParamSpec, ParamType, spec,
                                  Table, table_names, type_of)
+from vla_ros.params.speech_command import SPEECH_COMMAND_PARAMETERS
 from vla_ros.params.sync import SYNC_PARAMETERS
 
 # node name -> the tables it declares, in declaration order
@@ -31,6 +33,7 @@ NODE_PARAMETERS: dict[str, tuple[Table, ...]] = {
     'fake_sensors': (FAKE_SENSORS_PARAMETERS,),
     'sim_microphone': (SIM_MICROPHONE_PARAMETERS,),
     'gz_tactile': (GZ_TACTILE_PARAMETERS,),
+    'speech_command': (SPEECH_COMMAND_PARAMETERS,),
 }
 
 
@@ -51,6 +54,7 @@ __all__ = [
     'RATE_PARAMETERS',
     'SIM_MICROPHONE_PARAMETERS',
     'SIM_PARAMETERS',
+    'SPEECH_COMMAND_PARAMETERS',
     'SYNC_PARAMETERS',
     'Table',
     'as_mapping',
