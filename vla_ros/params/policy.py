@@ -18,6 +18,7 @@ INFERENCE_MODES = ('local', 'remote')
 REMOTE_AUDIO = ('S16LE', 'F32LE')
 GRAPH_OPTIMIZATIONS = ('disable', 'basic', 'extended', 'all')
 THREAD_SCHEDULING = ('normal', 'batch', 'idle')
+INFERENCE_WORKERS = ('thread', 'process')
 EXECUTORS = ('single', 'multi')
 SCHEDULER_MODES = ('async', 'sync')
 SMOOTHINGS = ('none', 'blend', 'temporal_ensemble')
@@ -66,6 +67,10 @@ _TABLE = (
     spec('text_encoder_resident', B, False, 'keep the text encoder session open (else it is '
          'opened for a command not in the embedding cache, ~70 ms, and closed again: -46 MB '
          'RSS with models/default)'),
+    spec('inference_worker', S, 'thread', 'where the local graph runs: thread (in this '
+         'process) | process (a child process with its own GIL: preprocessing and feeds never '
+         'hold the control thread; for graphs of 100s of ms; no ~/modality_weights)',
+         choices=INFERENCE_WORKERS),
     spec('inference_scheduling', S, 'normal', 'Linux scheduling class of the inference worker '
          'and its onnxruntime threads: normal | batch (SCHED_BATCH) | idle (SCHED_IDLE, runs '
          'only when nothing else wants the CPU)',
