@@ -1,7 +1,8 @@
 """
 vla_policy with ``inference_worker: process``: the graph in a child process.
 
-Chunks and commands flow as with the in-process worker; SIGINT stops the node and its worker
+Chunks and commands flow as with the in-process worker, the executor thread runs at
+``executor_priority`` and the child at normal scheduling; SIGINT stops the node and its worker
 (exit 0, no child left); a worker killed mid-run faults the policy (the robot holds).
 """
 
@@ -64,8 +65,14 @@ def _start(tmp_path, bundle, lis):
 def test_chunks_flow_and_sigint_stops_the_worker_too(tmp_path, bundle, listener):
     procs = _start(tmp_path, bundle, listener)
     try:
-        pid = _worker_pid(procs[1].proc.pid)
+        node = procs[1].proc.pid
+        pid = _worker_pid(node)
         assert pid is not None, 'no inference worker process under vla_policy'
+        # executor_priority: the executor thread (the main one here) at SCHED_FIFO 40, the
+        # worker process it started back at normal scheduling (root here: FIFO is allowed)
+        assert os.sched_getscheduler(node) == os.SCHED_FIFO
+        assert os.sched_getparam(node).sched_priority == 40
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER
         assert wait_until(lambda: listener.last_status().chunks >= 3, 5.0)
         code = procs[1].stop()  # SIGINT to the group: the worker ignores it, the node closes it
         assert code == 0, procs[1].log_tail()

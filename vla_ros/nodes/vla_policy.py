@@ -88,6 +88,7 @@ class VlaPolicy(LifecycleNode):
         self._worker: Worker | None = None
         self._ort_tids: set[int] = set()
         self._inference_sched = (ThreadScheduling.NORMAL, 0)
+        self._in_process = False  # inference_worker: process (the graph in a child process)
         self._control: ControlLoop | None = None
         self._watchdog: ClockWatchdog | None = None
         self._active_since_ns = 0  # wall clock [ns] of the last activation
@@ -138,6 +139,7 @@ class VlaPolicy(LifecycleNode):
             self._inference_sched = (thread_scheduling(values['inference_scheduling'],
                                                        values['inference_nice']),
                                      int(values['inference_nice']))
+            self._in_process = values['inference_worker'] == 'process' and remote is None
             before = thread_ids()
             stack = build_policy(
                 bundle, cfg, clock=self._now, sync_config=self.sync_config,
@@ -196,7 +198,8 @@ class VlaPolicy(LifecycleNode):
         scheduling, nice = self._inference_sched
         self._worker = Worker(self._infer_once, logger=log, name='vla_inference',
                               scheduling=scheduling, nice=nice,
-                              helper_tids=self._ort_tids).start()
+                              helper_tids=self._ort_tids,
+                              keep_realtime=self._in_process).start()
         sim = bool(self.get_parameter('use_sim_time').value)
         self._control = ControlLoop(
             self.loop.period_s, self._control_tick, logger=log,

@@ -85,6 +85,11 @@ _TABLE = (
     spec('gil_switch_interval_ms', D, 0.5, 'sys.setswitchinterval [ms] (Python default 5): '
          'bounds how long the control thread waits for the GIL; 0 = keep the default',
          range=(0.0, 100.0)),
+    spec('executor_priority', I, 40, 'SCHED_FIFO priority (1-99, below realtime_priority) of '
+         'the executor thread(s) with inference_worker: process, so a sensor callback holding '
+         'the GIL is never preempted by other processes while the control thread waits for it; '
+         '0 = normal. Ignored with thread (the inference threads it starts would inherit it)',
+         range=(0, 99)),
     spec('realtime_priority', I, 50, 'SCHED_FIFO priority (1-99) of the control thread, as '
          "ros2_control's controller manager; 0 = normal scheduling. Needs CAP_SYS_NICE or an "
          'rtprio limit, else a warning and normal scheduling', range=(0, 99)),

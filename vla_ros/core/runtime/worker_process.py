@@ -118,6 +118,7 @@ class RuntimeProcess:
         finally:  # the child's ends live in the child: its death reads as EOF here
             infer_child.close()
             cmd_child.close()
+        _drop_realtime(self.process.pid)
         try:
             self._send(self._infer_conn, ('open', spec))
             info = self._reply(self._infer_conn, start_timeout_s)
@@ -284,9 +285,18 @@ def _attach(blocks: dict[str, memoryview], name: str) -> memoryview:
     return blocks[name]
 
 
+def _drop_realtime(pid: int) -> None:
+    """Start the child at SCHED_OTHER even if the thread that started it is SCHED_FIFO."""
+    try:
+        if os.sched_getscheduler(pid) not in (os.SCHED_OTHER, os.SCHED_BATCH, os.SCHED_IDLE):
+            os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass  # not Linux, or it already exited (the open reply says why)
+
+
 def _set_scheduling(scheduling: str, nice: int) -> None:
-    if scheduling != 'normal':
-        os.sched_setscheduler(0, getattr(os, _SCHED[scheduling]), os.sched_param(0))
+    # always: a host thread at SCHED_FIFO (executor_priority) started us, and we inherited it
+    os.sched_setscheduler(0, getattr(os, _SCHED[scheduling]), os.sched_param(0))
     if nice:
         os.setpriority(os.PRIO_PROCESS, 0, int(nice))
 
