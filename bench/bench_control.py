@@ -69,6 +69,9 @@ def measure(tmp: Path, bundle: Path, policy: dict, sensors: dict | None = None) 
         rec.close()
         for p in procs:
             p.stop()
+    if len(t) < 2:  # e.g. a machine so loaded that no chunk came in time: no stream to time
+        raise RuntimeError(f'vla_policy sent {len(t)} commands in {MEASURE_S:g} s (last state '
+                           f'{status[-1].state_name if status else "?"}, load {load1:.1f})')
     jitter_ms = np.abs(np.diff(t) - 0.02) * 1e3
     return {'p99': float(np.percentile(jitter_ms, 99)), 'p50': float(np.median(jitter_ms)),
             'max': float(jitter_ms.max()), 'rate': (len(t) - 1) / (t[-1] - t[0]),

@@ -12,7 +12,9 @@ quantization needs a calibration set and mainly pays off for convolutions).
    process whose peak RSS (VmHWM; ru_maxrss would carry the exporting parent's peak across
    exec) is reported.
 2. The control loop while this graph runs in vla_policy's inference worker (fake_sensors with
-   two 30 Hz 640x480 cameras; the node's shipped thread settings: 1 intra-op thread, the
+   two 30 Hz 640x480 cameras; ``inference_worker: process``, the setting for graphs of 100s of
+   ms: the graph and its preprocessing in a child process, so they never hold the control
+   thread's GIL; otherwise the node's shipped thread settings: 1 intra-op thread, the
    setting that leaves a core to the control thread on this 2-core machine, intra-op spinning
    off, the control thread at SCHED_FIFO ``realtime_priority`` 50): p99 jitter of the 50 Hz
    commands as received, divided by the p99 of a bare rclpy timer beside a busy session of the
@@ -21,10 +23,14 @@ quantization needs a calibration set and mainly pays off for convolutions).
    single round swung 0.55..2.1 on this machine), the p99s reported are medians too.
 
 ``int8_ratio`` = int8 p50 / fp32 p50 (1 thread).
+
+Options: ``--jitter-only`` skips part 1 (the control loop on ``--graph``, int8 by default);
+``--worker thread`` runs the graph in the node's process instead (the comparison).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 import subprocess
@@ -50,6 +56,7 @@ SMOKE_GRAPH = {'image_size': 32, 'vision_dim': 32, 'vision_layers': 1, 'prefix_l
 # (the 50 Hz of the shared bench graph is for BENCH control's rate readings).
 NODE = {'cameras': ['front', 'wrist'], 'required_cameras': ['front', 'wrist'],
         'max_frame_age_s': 5.0}
+WORKERS = ('process', 'thread')  # inference_worker of the node case (the first: the default)
 STATUS_HZ = 2.0
 
 CHILD = r"""
@@ -95,10 +102,42 @@ def latency(bundle: Path, threads: int) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def jitter_rounds(bundle: Path, worker: str) -> list[dict]:
+    """Run ``ROUNDS`` rounds of (bare-timer baseline, node with ``inference_worker: worker``)."""
+    import _policy_graph as G
+    from bench_control import measure
+    G.rclpy.init()
+    rounds = []
+    for i in range(ROUNDS):  # baseline then node, ROUNDS times: one round's p99 is 4-8 samples
+        with tempfile.TemporaryDirectory() as tmp:
+            rounds.append(measure(Path(tmp), bundle,
+                                  {**NODE, 'status_rate_hz': STATUS_HZ,
+                                   'inference_worker': worker},
+                                  {'cameras': ['front', 'wrist']}))
+        r = rounds[-1]
+        print(f'round {i + 1}: node p99 {r["p99"]:.2f} ms, bare timer p99 {r["base_p99"]:.2f} ms,'
+              f' ratio {r["p99"] / r["base_p99"]:.2f}, load {r["load"]}', file=sys.stderr,
+              flush=True)
+    G.rclpy.try_shutdown()
+    return rounds
+
+
 def main() -> int:
     """Export, time, run the control loop beside it, print the summary line."""
     import yaml
+    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    ap.add_argument('--jitter-only', action='store_true', help='skip the latency part')
+    ap.add_argument('--graph', choices=('int8', 'fp32'), default='int8',
+                    help='the graph of --jitter-only')
+    ap.add_argument('--worker', choices=WORKERS, default=WORKERS[0],
+                    help='inference_worker of the node case')
+    a = ap.parse_args()
     b = bundles()
+    if a.jitter_only:
+        rounds = jitter_rounds(b[a.graph], a.worker)
+        print(f'BENCH vla_scale {_jitter_fields(rounds)} worker={a.graph} '
+              f'inference_worker={a.worker}{S.tag()}')
+        return 0
     params = yaml.safe_load((b['fp32'] / 'bundle.yaml').read_text())['provenance']['params']
     threads = S.pick((1, 2), (1,))  # smoke: one thread count (a child process each)
     lat = {(n, t): latency(b[n], t) for n in ('fp32', 'int8') for t in threads}
@@ -106,35 +145,29 @@ def main() -> int:
         print(f'{n} {t} thread(s): p50 {v["p50"]:.0f} ms, p95 {v["p95"]:.0f} ms, '
               f'peak RSS {v["rss_mb"]:.0f} MB', file=sys.stderr, flush=True)
     best = 'int8' if lat[('int8', 1)]['p50'] < lat[('fp32', 1)]['p50'] else 'fp32'
-    import _policy_graph as G
-    from bench_control import measure
-    G.rclpy.init()
-    rounds = []
-    for i in range(ROUNDS):  # baseline then node, ROUNDS times: one round's p99 is 4-8 samples
-        with tempfile.TemporaryDirectory() as tmp:
-            rounds.append(measure(Path(tmp), b[best], {**NODE, 'status_rate_hz': STATUS_HZ},
-                                  {'cameras': ['front', 'wrist']}))
-        r = rounds[-1]
-        print(f'round {i + 1}: node p99 {r["p99"]:.2f} ms, bare timer p99 {r["base_p99"]:.2f} ms,'
-              f' ratio {r["p99"] / r["base_p99"]:.2f}, load {r["load"]}', file=sys.stderr,
-              flush=True)
-    G.rclpy.try_shutdown()
-    ratios = [r['p99'] / r['base_p99'] for r in rounds]
-    m = {'p99': float(np.median([r['p99'] for r in rounds])),
-         'base_p99': float(np.median([r['base_p99'] for r in rounds])),
-         'rate': float(np.median([r['rate'] for r in rounds])),
-         'load': f'{rounds[0]["load"].split("..")[0]}..{rounds[-1]["load"].split("..")[-1]}'}
+    rounds = jitter_rounds(b[best], a.worker)
     f1, i1 = lat[('fp32', 1)], lat[('int8', 1)]
     f2, i2 = lat.get(('fp32', 2), f1), lat.get(('int8', 2), i1)  # smoke: the 1-thread runs
     print(f'BENCH vla_scale params_m={params / 1e6:.0f} chunk_ms_p50={f1["p50"]:.0f} '
           f'chunk_ms_p95={f1["p95"]:.0f} int8_ms_p50={i1["p50"]:.0f} '
           f'int8_ratio={i1["p50"] / f1["p50"]:.2f} fp32_2t_ms_p50={f2["p50"]:.0f} '
           f'int8_2t_ms_p50={i2["p50"]:.0f} rss_mb={f1["rss_mb"]:.0f} '
-          f'int8_rss_mb={i1["rss_mb"]:.0f} jitter_p99_ms={m["p99"]:.2f} '
-          f'baseline_p99_ms={m["base_p99"]:.2f} jitter_ratio={np.median(ratios):.2f} '
-          f'jitter_ratio_rounds={",".join(f"{x:.2f}" for x in ratios)} '
-          f'control_hz={m["rate"]:.1f} worker={best} load1={m["load"]}{S.tag()}')
+          f'int8_rss_mb={i1["rss_mb"]:.0f} {_jitter_fields(rounds)} worker={best} '
+          f'inference_worker={a.worker}{S.tag()}')
     return 0
+
+
+def _jitter_fields(rounds: list[dict]) -> str:
+    """Return the jitter part of the summary line (medians over the rounds)."""
+    ratios = [r['p99'] / r['base_p99'] for r in rounds]
+    m = {'p99': float(np.median([r['p99'] for r in rounds])),
+         'base_p99': float(np.median([r['base_p99'] for r in rounds])),
+         'rate': float(np.median([r['rate'] for r in rounds])),
+         'load': f'{rounds[0]["load"].split("..")[0]}..{rounds[-1]["load"].split("..")[-1]}'}
+    return (f'jitter_p99_ms={m["p99"]:.2f} baseline_p99_ms={m["base_p99"]:.2f} '
+            f'jitter_ratio={np.median(ratios):.2f} '
+            f'jitter_ratio_rounds={",".join(f"{x:.2f}" for x in ratios)} '
+            f'control_hz={m["rate"]:.1f} load1={m["load"]}')
 
 
 if __name__ == '__main__':

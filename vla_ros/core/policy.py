@@ -27,6 +27,7 @@ from vla_ros.core.runtime.masking import check_mask
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.core.runtime.prefix import ActionPrefix
 from vla_ros.core.runtime.session import SessionSettings
+from vla_ros.core.runtime.worker_process import InferenceWorker, RuntimeProcess, WorkerSpec
 from vla_ros.core.sync.config import SyncConfig
 from vla_ros.errors import ConfigError
 
@@ -40,12 +41,24 @@ class RuntimeOptions:
 
     ``providers``: onnxruntime execution providers (aliases allowed); ``session``: the policy
     graph's SessionOptions (None: the runtime's defaults); ``text_encoder_resident``: keep the
-    text encoder open instead of opening it per new command.
+    text encoder open instead of opening it per new command. ``worker``: in this process
+    (:class:`PolicyRuntime`) or a child process (:class:`RuntimeProcess`, run at
+    ``scheduling`` normal | batch | idle and ``nice`` 0-19; no live attribution there).
     """
 
     providers: tuple[str, ...] = ('CPUExecutionProvider',)
     session: SessionSettings | None = None
     text_encoder_resident: bool = False
+    worker: InferenceWorker = InferenceWorker.THREAD
+    scheduling: str = 'normal'
+    nice: int = 0
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, 'worker', InferenceWorker(self.worker))
+        except ValueError as e:
+            raise ConfigError(f'inference worker must be one of '
+                              f'{[w.value for w in InferenceWorker]}, got {self.worker!r}') from e
 
 
 @dataclass(frozen=True)
@@ -69,8 +82,14 @@ class PolicyStack:
         return self.loop.source
 
 
-def open_runtime(bundle: Bundle, options: RuntimeOptions = RuntimeOptions()) -> PolicyRuntime:
+def open_runtime(bundle: Bundle, options: RuntimeOptions = RuntimeOptions()
+                 ) -> PolicyRuntime | RuntimeProcess:
     """Open ``bundle``'s graphs on this host as ``options`` say (vla_policy, vla_inference)."""
+    if options.worker is InferenceWorker.PROCESS:
+        return RuntimeProcess(WorkerSpec(
+            bundle, providers=tuple(options.providers), session=options.session,
+            text_encoder_resident=options.text_encoder_resident,
+            scheduling=options.scheduling, nice=int(options.nice)))
     return PolicyRuntime(bundle, providers=options.providers, session=options.session,
                          text_encoder_resident=options.text_encoder_resident)
 
@@ -110,7 +129,7 @@ def build_policy(bundle: Bundle | PolicyRuntime, config: PolicyConfig, *,
     else:
         rt = rt or open_runtime(b, runtime)
         local = LocalChunkSource(rt)
-        if config.attribution_rate_hz > 0:
+        if config.attribution_rate_hz > 0 and isinstance(rt, PolicyRuntime):
             attribution = LiveAttribution(rt, config.attribution_rate_hz, lock=local.lock)
         source = (DelayedChunkSource(local, config.eval_added_latency_s)
                   if config.eval_added_latency_s > 0 else local)

@@ -12,6 +12,9 @@ threads (docs/policy.md has the measurements behind them):
   published in every lifecycle state (:class:`~vla_ros.ros.policy_monitor.PolicyReporter`).
 - inference: a :class:`~vla_ros.ros.rt_loop.Worker` thread runs ``PolicyLoop.infer``
   (onnxruntime releases the GIL), woken by the frame that wants a chunk, never by a tick.
+  With ``inference_worker: process`` the graph and its preprocessing run in a child process
+  (:class:`~vla_ros.core.runtime.worker_process.RuntimeProcess`) and this thread only waits for
+  it; a dead child faults the loop (the robot holds).
 - control: a :class:`~vla_ros.ros.rt_loop.ControlLoop` thread on absolute deadlines
   (monotonic clock, or the ROS clock with use_sim_time) calls ``PolicyLoop.tick`` and
   publishes its command.
@@ -85,6 +88,7 @@ class VlaPolicy(LifecycleNode):
         self._worker: Worker | None = None
         self._ort_tids: set[int] = set()
         self._inference_sched = (ThreadScheduling.NORMAL, 0)
+        self._in_process = False  # inference_worker: process (the graph in a child process)
         self._control: ControlLoop | None = None
         self._watchdog: ClockWatchdog | None = None
         self._active_since_ns = 0  # wall clock [ns] of the last activation
@@ -132,6 +136,10 @@ class VlaPolicy(LifecycleNode):
             bundle = load_bundle(cfg.bundle)
             if remote is not None:  # the graph runs on vla_inference; everything else here
                 self.remote = RemoteClient(self, bundle.manifest, remote)
+            self._inference_sched = (thread_scheduling(values['inference_scheduling'],
+                                                       values['inference_nice']),
+                                     int(values['inference_nice']))
+            self._in_process = values['inference_worker'] == 'process' and remote is None
             before = thread_ids()
             stack = build_policy(
                 bundle, cfg, clock=self._now, sync_config=self.sync_config,
@@ -139,12 +147,12 @@ class VlaPolicy(LifecycleNode):
                 runtime=RuntimeOptions(
                     providers=tuple(values['providers']),
                     session=SessionSettings.from_values(values),
-                    text_encoder_resident=bool(values['text_encoder_resident'])),
+                    text_encoder_resident=bool(values['text_encoder_resident']),
+                    worker=values['inference_worker'],
+                    scheduling=values['inference_scheduling'],
+                    nice=int(values['inference_nice'])),
                 remote=None if remote is None else RemoteLink(remote, self.remote.send))
             self._ort_tids = thread_ids() - before  # onnxruntime's intra-op pool
-            self._inference_sched = (thread_scheduling(values['inference_scheduling'],
-                                                       values['inference_nice']),
-                                     int(values['inference_nice']))
             self.loop, self.sync_config, m = stack.loop, stack.sync_config, stack.loop.manifest
             if self.remote is not None:
                 self.remote.bind(stack.source, self._publish_result)
@@ -190,7 +198,8 @@ class VlaPolicy(LifecycleNode):
         scheduling, nice = self._inference_sched
         self._worker = Worker(self._infer_once, logger=log, name='vla_inference',
                               scheduling=scheduling, nice=nice,
-                              helper_tids=self._ort_tids).start()
+                              helper_tids=self._ort_tids,
+                              keep_realtime=self._in_process).start()
         sim = bool(self.get_parameter('use_sim_time').value)
         self._control = ControlLoop(
             self.loop.period_s, self._control_tick, logger=log,
@@ -233,7 +242,13 @@ class VlaPolicy(LifecycleNode):
         if self.remote is not None:
             self.remote.destroy()
             self.remote = None
+        self._close_source()
         super().destroy_node()
+
+    def _close_source(self) -> None:
+        """Stop what computes the chunks (``inference_worker: process``: the child process)."""
+        if self.loop is not None:
+            self.loop.source.close()
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         for s in self._subs:
@@ -242,6 +257,7 @@ class VlaPolicy(LifecycleNode):
         for part in (self.outputs, self.remote):
             if part is not None:
                 part.destroy()
+        self._close_source()
         self.outputs = self.remote = self.loop = None
         self.report.note = ''
         self.report.publish_status()  # unconfigured

@@ -18,6 +18,7 @@ INFERENCE_MODES = ('local', 'remote')
 REMOTE_AUDIO = ('S16LE', 'F32LE')
 GRAPH_OPTIMIZATIONS = ('disable', 'basic', 'extended', 'all')
 THREAD_SCHEDULING = ('normal', 'batch', 'idle')
+INFERENCE_WORKERS = ('thread', 'process')
 EXECUTORS = ('single', 'multi')
 SCHEDULER_MODES = ('async', 'sync')
 SMOOTHINGS = ('none', 'blend', 'temporal_ensemble')
@@ -66,6 +67,10 @@ _TABLE = (
     spec('text_encoder_resident', B, False, 'keep the text encoder session open (else it is '
          'opened for a command not in the embedding cache, ~70 ms, and closed again: -46 MB '
          'RSS with models/default)'),
+    spec('inference_worker', S, 'thread', 'where the local graph runs: thread (in this '
+         'process) | process (a child process with its own GIL: preprocessing and feeds never '
+         'hold the control thread; for graphs of 100s of ms; no ~/modality_weights)',
+         choices=INFERENCE_WORKERS),
     spec('inference_scheduling', S, 'normal', 'Linux scheduling class of the inference worker '
          'and its onnxruntime threads: normal | batch (SCHED_BATCH) | idle (SCHED_IDLE, runs '
          'only when nothing else wants the CPU)',
@@ -80,6 +85,11 @@ _TABLE = (
     spec('gil_switch_interval_ms', D, 0.5, 'sys.setswitchinterval [ms] (Python default 5): '
          'bounds how long the control thread waits for the GIL; 0 = keep the default',
          range=(0.0, 100.0)),
+    spec('executor_priority', I, 40, 'SCHED_FIFO priority (1-99, below realtime_priority) of '
+         'the executor thread(s) with inference_worker: process, so a sensor callback holding '
+         'the GIL is never preempted by other processes while the control thread waits for it; '
+         '0 = normal. Ignored with thread (the inference threads it starts would inherit it)',
+         range=(0, 99)),
     spec('realtime_priority', I, 50, 'SCHED_FIFO priority (1-99) of the control thread, as '
          "ros2_control's controller manager; 0 = normal scheduling. Needs CAP_SYS_NICE or an "
          'rtprio limit, else a warning and normal scheduling', range=(0, 99)),

@@ -83,6 +83,30 @@ def set_thread_scheduling(tid: int, scheduling: ThreadScheduling | str, nice: in
     os.setpriority(os.PRIO_PROCESS, tid, int(nice))  # per thread on Linux
 
 
+def set_fifo_priority(priority: int, *, logger=None, what: str = 'this thread') -> bool:
+    """
+    Put the calling thread in SCHED_FIFO at ``priority`` (1-99); True when the kernel agreed.
+
+    Needs CAP_SYS_NICE or an rtprio limit; without them it logs a warning (``logger``) and the
+    thread keeps normal scheduling. Threads it starts later inherit the class.
+    """
+    try:  # pid 0 = the calling thread on Linux
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(int(priority)))
+        return True
+    except (AttributeError, OSError) as e:
+        if logger is not None:
+            logger.warning(f'{what} stays at normal priority: SCHED_FIFO {priority} refused '
+                           f'({e})')
+        return False
+
+
+def normal_scheduling() -> None:
+    """Put the calling thread back in SCHED_OTHER if it inherited a real-time class."""
+    rt = {getattr(os, n, None) for n in ('SCHED_FIFO', 'SCHED_RR')} - {None}
+    if hasattr(os, 'sched_getscheduler') and os.sched_getscheduler(0) in rt:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
 class ControlLoop:
     """
     Periodic ``tick()`` in its own thread.
@@ -141,14 +165,8 @@ class ControlLoop:
 
     # ------------------------------------------------------------------ loop
     def _set_priority(self) -> None:
-        if self._priority <= 0:
-            return
-        try:  # pid 0 = the calling thread on Linux
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(self._priority))
-        except (AttributeError, OSError) as e:
-            if self._log is not None:
-                self._log.warning(f'control thread stays at normal priority: SCHED_FIFO '
-                                  f'{self._priority} refused ({e})')
+        if self._priority > 0:
+            set_fifo_priority(self._priority, logger=self._log, what='control thread')
 
     def _run(self) -> None:
         self._set_priority()
@@ -225,12 +243,15 @@ class Worker:
     :param scheduling: :class:`ThreadScheduling` of the worker thread and of ``helper_tids``.
     :param nice: their nice value (0-19; higher yields the CPU to other threads sooner).
     :param helper_tids: other threads that work for ``fn`` (onnxruntime's intra-op pool).
+    :param keep_realtime: keep a SCHED_FIFO class inherited from the thread that started it
+        (``fn`` only waits for a child process and does short bookkeeping); else it drops it.
     """
 
     def __init__(self, fn: Callable[[], None], *, logger=None, name: str = 'vla_worker',
                  scheduling: ThreadScheduling | str = ThreadScheduling.NORMAL, nice: int = 0,
-                 helper_tids: Iterable[int] = ()) -> None:
+                 helper_tids: Iterable[int] = (), keep_realtime: bool = False) -> None:
         self._fn = fn
+        self._keep_realtime = keep_realtime
         self._log = logger
         self._sched = (thread_scheduling(scheduling, nice), int(nice))
         self._helpers = tuple(helper_tids)
@@ -254,6 +275,8 @@ class Worker:
             self._thread.join(timeout_s)
 
     def _lower_priority(self) -> None:
+        if not self._keep_realtime:  # started by a SCHED_FIFO executor thread
+            normal_scheduling()
         if self._sched == (ThreadScheduling.NORMAL, 0):
             return
         for tid in (threading.get_native_id(), *self._helpers):

@@ -8,7 +8,7 @@ import rclpy
 import rclpy.logging
 from vla_ros.errors import VlaRosError
 from vla_ros.nodes.vla_policy import VlaPolicy
-from vla_ros.ros.rt_loop import make_executor
+from vla_ros.ros.rt_loop import make_executor, set_fifo_priority
 from vla_ros.ros.spin import init, spin_until_shutdown
 
 
@@ -27,4 +27,10 @@ def main(args: list[str] | None = None) -> None:
     switch_ms = float(node.get_parameter('gil_switch_interval_ms').value)
     if switch_ms > 0:
         sys.setswitchinterval(switch_ms * 1e-3)
+    # With the graph in a child process, the GIL holders left here are the executor's
+    # callbacks; at SCHED_FIFO (below the control thread) none is preempted by another process
+    # while holding it. Not with the graph in a thread: configure starts it from this thread.
+    prio = int(node.get_parameter('executor_priority').value)
+    if prio > 0 and node.get_parameter('inference_worker').value == 'process':
+        set_fifo_priority(prio, logger=node.get_logger(), what='executor thread')
     spin_until_shutdown(node, make_executor(str(node.get_parameter('executor').value)), stop)

@@ -24,6 +24,7 @@ from vla_ros.core.control.outcomes import InferenceResult
 from vla_ros.core.frame import Frame
 from vla_ros.core.runtime.policy_runtime import PolicyOutput, PolicyRuntime
 from vla_ros.core.runtime.prefix import ActionPrefix
+from vla_ros.core.runtime.worker_process import RuntimeProcess
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,21 @@ class ChunkSource(ABC):
     def on_time_jump(self) -> None:
         """Forget requests stamped on the old timeline (sim reset)."""
 
+    def close(self) -> None:
+        """Release what the source holds (a worker process); idempotent."""
+
 
 class LocalChunkSource(ChunkSource):
     """
-    The bundle run here by :class:`PolicyRuntime`, one caller at a time.
+    The bundle run on this host, one caller at a time.
+
+    By :class:`PolicyRuntime` in the caller's thread, or by :class:`RuntimeProcess` in a child
+    process (``inference_worker: process``).
 
     :ivar lock: held while the runtime runs (the live attribution shares it).
     """
 
-    def __init__(self, runtime: PolicyRuntime) -> None:
+    def __init__(self, runtime: PolicyRuntime | RuntimeProcess) -> None:
         self.runtime, self.manifest = runtime, runtime.manifest
         self.lock = threading.Lock()
 
@@ -114,6 +121,9 @@ class LocalChunkSource(ChunkSource):
             if req.prefix is None:  # a bundle without an action_prefix input: as before
                 return self.runtime.infer(req.frame)
             return self.runtime.infer(req.frame, req.prefix)
+
+    def close(self) -> None:
+        self.runtime.close()
 
 
 class DelayedChunkSource(ChunkSource):
@@ -147,3 +157,6 @@ class DelayedChunkSource(ChunkSource):
 
     def on_time_jump(self) -> None:
         self.inner.on_time_jump()
+
+    def close(self) -> None:
+        self.inner.close()

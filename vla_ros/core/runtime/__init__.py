@@ -18,12 +18,14 @@ from vla_ros.core.runtime.session import (GraphOptimization, open_session, relea
                                           SessionSettings, text_session_options)
 from vla_ros.core.runtime.text_encoder import DEFAULT_CACHE_SIZE, TextEncoder
 from vla_ros.core.runtime.token_view import command_tokens, TokenView
+from vla_ros.core.runtime.worker_process import InferenceWorker, RuntimeProcess, WorkerSpec
 
 __all__ = [
     'ActionPrefix',
     'CheckReport',
     'DEFAULT_CACHE_SIZE',
     'GraphOptimization',
+    'InferenceWorker',
     'InputBuilder',
     'InputReport',
     'LiveAttribution',
@@ -32,9 +34,11 @@ __all__ = [
     'PolicyRuntime',
     'PresenceAttribution',
     'PromptTokens',
+    'RuntimeProcess',
     'SessionSettings',
     'TextEncoder',
     'TokenView',
+    'WorkerSpec',
     'attribution_keys',
     'check_bundle_dir',
     'check_mask',

@@ -126,6 +126,9 @@ class PolicyRuntime:
         return cls(load_bundle(path), providers=providers, intra_op_threads=intra_op_threads,
                    graph_optimization=graph_optimization)
 
+    def close(self) -> None:
+        """Nothing to stop here (the sessions go with this object); as RuntimeProcess.close."""
+
     # -- language -------------------------------------------------------------------------
     def set_command(self, text: str) -> None:
         """
