@@ -20,6 +20,9 @@ text as sent, ``off`` runs without the identifier (the bundle's nearest-command 
 - wrong_task_rate: held-out episodes (held-out words + multi-word) that were not refused and
   failed although the same seed with the training phrasing succeeded (the words, not the world,
   made it fail), / held-out episodes; refused_rate: held-out episodes refused / held-out;
+  never_ran: held-out episodes neither refused nor ever running (the policy held throughout);
+  misidentified: held-out episodes the policy ran as another task's canonical phrasing
+  (canonical instruction: the identifier's own wrong tasks, free of closed-loop noise);
 - ratio = success / 0.9 (the target, with success_lo >= 0.8, lang_ratio and multi_word_ratio
   >= 0.9 and wrong_task_rate <= 0.02).
 
@@ -47,6 +50,12 @@ INSTRUCTIONS = ('canonical', 'raw', 'off')
 REFUSED = 'refused: '  # an episode's reason when the policy refused its command (eval/episode)
 
 
+def canonical(kind: str, colour: str) -> str:
+    """Return the canonical instruction of a task (the first training phrasing)."""
+    from vla_ros.sim.task_suite import task_table
+    return task_table().canonical(kind, colour)
+
+
 def language_metrics(train: list, words: list, multi: list) -> str:
     """
     Return the held-out language fields of the summary line.
@@ -55,16 +64,22 @@ def language_metrics(train: list, words: list, multi: list) -> str:
     with training phrasings, held-out words and multi-word commands.
     """
     ok = sum(r.success for r in train)
-    held = [(t, h) for t, h in zip(train * 2, words + multi)]
+    held = list(zip(train * 2, words + multi))
     refused = sum(h.reason.startswith(REFUSED) for _, h in held)
     wrong = sum(t.success and not h.success and not h.reason.startswith(REFUSED)
                 for t, h in held)
+    # not refused, yet ~/status never said running (the policy held throughout: load, sync)
+    never_ran = sum(not h.policy_command and not h.reason.startswith(REFUSED) for _, h in held)
+    # canonical instruction: the policy ran another task's (or colour's) training phrasing
+    misidentified = sum(bool(h.policy_command) and h.policy_command != h.command
+                        and h.policy_command != canonical(h.kind, h.colour) for _, h in held)
     n = len(train)
     ok_words, ok_multi = sum(r.success for r in words), sum(r.success for r in multi)
     return (f'held_out_words_success={ok_words / n:.2f} lang_ratio={ok_words / max(ok, 1):.2f} '
             f'multi_word_success={ok_multi / n:.2f} multi_word_ratio={ok_multi / max(ok, 1):.2f} '
             f'wrong_task_rate={wrong / len(held):.3f} wrong_task={wrong} '
-            f'refused_rate={refused / len(held):.3f}')
+            f'refused_rate={refused / len(held):.3f} never_ran={never_ran} '
+            f'misidentified={misidentified}')
 
 
 def main() -> int:
