@@ -5,12 +5,26 @@ The loop runs through ``mujoco_sim`` + ``vla_policy`` (the shipped ``config/sim.
 the printed overrides of the bundle's recording), ``--episodes`` per task kind on fresh seeds of
 the *test* block (never tuned on; a range of it no other tool uses). Each seed is played twice:
 with a training phrasing, and with a command whose words no training phrasing contains
-(:mod:`vla_ros.sim.language`).
+(:mod:`vla_ros.sim.language`), and a third time with a ``multi_word`` command (several held-out
+words at once: verb, noun and colour synonyms in a polite frame, sometimes reordered).
+
+``vla_policy`` identifies the task of each command (``command_tasks`` = config/command_tasks.yaml,
+WordNet from ``wordnet-base``) and refuses what it cannot place; ``--instruction canonical``
+(default) hands the policy the canonical training phrasing of the identified task, ``raw`` the
+text as sent, ``off`` runs without the identifier (the bundle's nearest-command check only).
 
 - success: share of training-phrasing episodes solved; success_lo: its 95 % Wilson lower
   bound;
 - lang_ratio: success with held-out words / success with training phrasings (same seeds);
-- ratio = success / 0.9 (the target, with success_lo >= 0.8 and lang_ratio >= 0.9).
+- multi_word_success, multi_word_ratio: the same for the multi-word commands;
+- wrong_task_rate: held-out episodes (held-out words + multi-word) that were not refused and
+  failed although the same seed with the training phrasing succeeded (the words, not the world,
+  made it fail), / held-out episodes; refused_rate: held-out episodes refused / held-out;
+  never_ran: held-out episodes neither refused nor ever running (the policy held throughout);
+  misidentified: held-out episodes the policy ran as another task's canonical phrasing
+  (canonical instruction: the identifier's own wrong tasks, free of closed-loop noise);
+- ratio = success / 0.9 (the target, with success_lo >= 0.8, lang_ratio and multi_word_ratio
+  >= 0.9 and wrong_task_rate <= 0.02).
 
 Per-episode results go to ``out/bench/eval_<time>.json``.
 """
@@ -32,6 +46,40 @@ import _smoke as S  # noqa: E402, I100
 TARGET = 0.9
 BENCH_OFFSET = 10_000  # index into the test block reserved for this benchmark
 SMOKE_TIMEOUT_S = 1.0  # smoke: one seed, episodes of 1 s sim time (nothing is solved)
+INSTRUCTIONS = ('canonical', 'raw', 'off')
+REFUSED = 'refused: '  # an episode's reason when the policy refused its command (eval/episode)
+
+
+def canonical(kind: str, colour: str) -> str:
+    """Return the canonical instruction of a task (the first training phrasing)."""
+    from vla_ros.sim.task_suite import task_table
+    return task_table().canonical(kind, colour)
+
+
+def language_metrics(train: list, words: list, multi: list) -> str:
+    """
+    Return the held-out language fields of the summary line.
+
+    ``train``, ``words``, ``multi``: the episode results of the same seeds, in the same order,
+    with training phrasings, held-out words and multi-word commands.
+    """
+    ok = sum(r.success for r in train)
+    held = list(zip(train * 2, words + multi))
+    refused = sum(h.reason.startswith(REFUSED) for _, h in held)
+    wrong = sum(t.success and not h.success and not h.reason.startswith(REFUSED)
+                for t, h in held)
+    # not refused, yet ~/status never said running (the policy held throughout: load, sync)
+    never_ran = sum(not h.policy_command and not h.reason.startswith(REFUSED) for _, h in held)
+    # canonical instruction: the policy ran another task's (or colour's) training phrasing
+    misidentified = sum(bool(h.policy_command) and h.policy_command != h.command
+                        and h.policy_command != canonical(h.kind, h.colour) for _, h in held)
+    n = len(train)
+    ok_words, ok_multi = sum(r.success for r in words), sum(r.success for r in multi)
+    return (f'held_out_words_success={ok_words / n:.2f} lang_ratio={ok_words / max(ok, 1):.2f} '
+            f'multi_word_success={ok_multi / n:.2f} multi_word_ratio={ok_multi / max(ok, 1):.2f} '
+            f'wrong_task_rate={wrong / len(held):.3f} wrong_task={wrong} '
+            f'refused_rate={refused / len(held):.3f} never_ran={never_ran} '
+            f'misidentified={misidentified}')
 
 
 def main() -> int:
@@ -43,9 +91,12 @@ def main() -> int:
                         'with 30 episodes the Wilson lower bound of a policy that solves 95 in '
                         '100 falls below 0.8 about half of the time)')
     p.add_argument('--no-language', action='store_true',
-                   help='skip the held-out-words episodes (lang_ratio not measured)')
+                   help='skip the held-out episodes (lang_ratio, multi_word_* not measured)')
+    p.add_argument('--instruction', choices=INSTRUCTIONS, default='canonical',
+                   help='canonical / raw: vla_policy command_instruction with command_tasks; '
+                        'off: no task identification')
     args = p.parse_args()
-    from vla_ros.sim.language import held_out_word_task
+    from vla_ros.sim.language import held_out_word_task, multi_word_task
     from vla_ros.sim.task_suite import TaskKind, block_seed, make_task
     from vla_ros.eval.episode import run_episodes
     from vla_ros.eval.stats import wilson_interval
@@ -59,10 +110,15 @@ def main() -> int:
     tasks = list(train)
     if not args.no_language:
         tasks += [held_out_word_task(t.kind, s) for t, s in zip(train, seeds)]
+        tasks += [multi_word_task(t.kind, s) for t, s in zip(train, seeds)]
     if S.SMOKE:
         tasks = [dataclasses.replace(t, timeout_s=SMOKE_TIMEOUT_S) for t in tasks]
+    overrides = ({} if args.instruction == 'off' else
+                 {'command_tasks': str(ROOT / 'config' / 'command_tasks.yaml'),
+                  'command_instruction': args.instruction})
     t0 = time.monotonic()
-    res = run_episodes(args.bundle, tasks, seeds * (len(tasks) // len(seeds)))
+    res = run_episodes(args.bundle, tasks, seeds * (len(tasks) // len(seeds)),
+                       policy_overrides=overrides)
     n = len(train)
     ok = sum(r.success for r in res[:n])
     lo, _ = wilson_interval(ok, n)
@@ -70,14 +126,13 @@ def main() -> int:
     line = (f'BENCH eval success={succ:.2f} success_lo={lo:.2f} episodes={n} '
             f'successes={ok}')
     if not args.no_language:
-        ok_words = sum(r.success for r in res[n:])
-        ratio = (ok_words / ok) if ok else 0.0
-        line += f' held_out_words_success={ok_words / n:.2f} lang_ratio={ratio:.2f}'
+        line += ' ' + language_metrics(res[:n], res[n:2 * n], res[2 * n:])
     per_kind = {k: f'{sum(r.success for r in res[:n] if r.kind == k)}/'
                    f'{sum(r.kind == k for r in res[:n])}' for k in kinds}
     line += (f' per_kind={",".join(f"{k}:{v}" for k, v in per_kind.items())} '
              f'block=test seeds={seeds[0]}..{seeds[-1]} '
-             f'wall_s={time.monotonic() - t0:.0f} ratio={succ / TARGET:.2f}{S.tag()}')
+             f'instruction={args.instruction} wall_s={time.monotonic() - t0:.0f} '
+             f'ratio={succ / TARGET:.2f}{S.tag()}')
     out = S.out_dir(ROOT / 'out' / 'bench') / f'eval_{time.strftime("%Y%m%dT%H%M%S")}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = [{k: v for k, v in dataclasses.asdict(r).items() if k != 'frames'} for r in res]

@@ -14,7 +14,7 @@ mkdir -p "$STAMPS"
 # (libegl-mesa0 + libgl1-mesa-dri: the EGL vendor and software rasterizer behind libegl1;
 # libsdformat-dev carries the `ign sdf` plug-in, ignition-tools the `ign` front end)
 APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libosmesa6 libgl1 espeak-ng sox
-              libsdformat12-12 sdformat-sdf libsdformat-dev ignition-tools)
+              libsdformat12-12 sdformat-sdf libsdformat-dev ignition-tools wordnet-base)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \

@@ -206,9 +206,10 @@ CORE_LAYERS: dict[str, set[str]] = {
     'features': {'top'},
     'bundle': {'top', 'features'},
     'runtime': {'top', 'features', 'bundle'},
-    'control': {'top', 'features', 'bundle', 'runtime', 'sync'},
+    'language': {'top', 'features', 'bundle', 'runtime'},  # which task a command asks for
+    'control': {'top', 'features', 'bundle', 'runtime', 'sync', 'language'},
     'remote': {'top', 'features', 'bundle', 'runtime', 'sync', 'control'},
-    'policy': {'top', 'features', 'bundle', 'runtime', 'sync', 'control', 'remote'},
+    'policy': {'top', 'features', 'bundle', 'runtime', 'sync', 'control', 'remote', 'language'},
     'speech': {'top', 'sync'},                # VAD, segmentation, offline recognition
 }
 CORE_TOP_MODULES_MAX = 5

@@ -27,7 +27,7 @@ from vla_ros.errors import ConfigError, UsageError
 from vla_ros.eval.episode import run_episodes
 from vla_ros.eval.report import (bar_chart, bundle_provenance, condition_name, git_commit,
                                  load_results, markdown, save_results, write_report)
-from vla_ros.sim.eval_sets import eval_tasks
+from vla_ros.sim.eval_sets import eval_tasks, LANGUAGE_SETS
 from vla_ros.sim.task_suite import TaskKind
 
 OUT_DIR = Path('out/eval')
@@ -47,10 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'numbers a report publishes; never tune on it)')
     parser.add_argument('--seed-offset', type=int, default=0,
                         help='start this many seeds into the block')
-    parser.add_argument('--language', choices=('paraphrases', 'held_out_words'),
-                        default='paraphrases',
-                        help='what the held-out commands are: hand-written paraphrases or '
-                             'commands with words no training phrasing contains')
+    parser.add_argument('--language', choices=LANGUAGE_SETS, default='paraphrases',
+                        help='what the held-out commands are: hand-written paraphrases, '
+                             'commands with words no training phrasing contains, or several '
+                             'such words at once (multi_word)')
     parser.add_argument('--paraphrase-every', type=int, default=2,
                         help='every k-th episode uses a held-out command (0 = never)')
     parser.add_argument('--rtf', type=float, default=1.0, help='sim real-time factor')

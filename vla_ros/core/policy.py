@@ -20,6 +20,7 @@ from vla_ros.core.control.config import PolicyConfig
 from vla_ros.core.control.loop import PolicyLoop
 from vla_ros.core.control.scheduler import resolve_trigger
 from vla_ros.core.frame import Frame
+from vla_ros.core.language.command_tasks import open_intent
 from vla_ros.core.remote.source import RemoteChunkSource
 from vla_ros.core.remote.wire import RemoteConfig
 from vla_ros.core.runtime.attribution import LiveAttribution
@@ -133,5 +134,12 @@ def build_policy(bundle: Bundle | PolicyRuntime, config: PolicyConfig, *,
             attribution = LiveAttribution(rt, config.attribution_rate_hz, lock=local.lock)
         source = (DelayedChunkSource(local, config.eval_added_latency_s)
                   if config.eval_added_latency_s > 0 else local)
-    loop = PolicyLoop(source, config, clock=clock, mask=mask, attribution=attribution)
+    lang = source.inner if isinstance(source, DelayedChunkSource) else source
+    lang = lang.runtime if isinstance(lang, LocalChunkSource) else lang
+    intent = open_intent(config.command_tasks, encoder=getattr(lang, 'text_encoder', None),
+                         competence=getattr(lang, 'competence', None),
+                         lexicon_dir=config.command_lexicon,
+                         min_score=config.command_min_score, margin=config.command_margin)
+    loop = PolicyLoop(source, config, clock=clock, mask=mask, attribution=attribution,
+                      intent=intent)
     return PolicyStack(loop, fit_sync(sync_config, m))

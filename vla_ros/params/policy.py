@@ -20,6 +20,7 @@ GRAPH_OPTIMIZATIONS = ('disable', 'basic', 'extended', 'all')
 THREAD_SCHEDULING = ('normal', 'batch', 'idle')
 INFERENCE_WORKERS = ('thread', 'process')
 EXECUTORS = ('single', 'multi')
+COMMAND_INSTRUCTIONS = ('canonical', 'raw')
 SCHEDULER_MODES = ('async', 'sync')
 SMOOTHINGS = ('none', 'blend', 'temporal_ensemble')
 TRIGGERS = ('threshold', 'frame', 'auto')
@@ -145,6 +146,21 @@ _TABLE = (
          'truncated)', range=(1, 100000)),
     spec('max_command_rate_hz', D, 20.0, 'commands arriving faster than this are rejected and '
          'counted (0 = no limit) [Hz]', range=(0.0, 10000.0)),
+    spec('command_tasks', S, '', 'task table (YAML: colours, objects, task -> training '
+         "templates; the sim's is config/command_tasks.yaml): a run command is identified as "
+         'one task + colour or refused with the reason (none matches, two come close); '
+         "'' = off (only the bundle's nearest-training-command check)"),
+    spec('command_instruction', S, 'canonical', 'with command_tasks: what the policy is '
+         'given for an identified command: canonical (the training phrasing of its task and '
+         'colour) | raw (the text as sent)',
+         choices=COMMAND_INSTRUCTIONS),
+    spec('command_lexicon', S, '/usr/share/wordnet', 'with command_tasks: WordNet 3.0 '
+         "database directory (Debian wordnet-base) mapping unseen words onto trained ones ('' "
+         '= none)'),
+    spec('command_min_score', D, 0.45, "with command_tasks: the best task's score (word "
+         'evidence blended with the text-encoder cosine) must reach this', range=(0.0, 1.0)),
+    spec('command_margin', D, 0.06, 'with command_tasks: ... and lead the second task by this '
+         'much, else the command is refused as ambiguous', range=(0.0, 1.0)),
     spec('max_frame_age_s', D, 0.2, 'hold when the newest frame is older than this [s]',
          range=(0.001, 60.0)),
     spec('hold_latch_s', D, 1.0, 'a hold for lost or bad sensor data that lasts longer than '

@@ -10,6 +10,10 @@ changed by exactly one rule, named by its variant, so success can be broken down
 - ``polite``: a polite form around the command ('please ...', 'could you ...');
 - ``reorder``: the object named first, the action after ('the red cube, lift it').
 
+The ``multi_word`` rule (:func:`multi_word_command`) is a held-out rule of its own: all of them
+at once -- verb, noun and colour synonyms inside a polite frame, reordered on a coin flip
+('the scarlet brick, could you hoist it up'), drawn reproducibly from the seed.
+
 Every substituted word is in :data:`HELD_OUT_WORDS`, none of which appears in any training
 phrasing (``test/sim/test_language.py`` checks it); ``reorder`` adds no word, only order.
 Training must never use these words, not even as augmentation.
@@ -20,15 +24,16 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from vla_ros.sim.task_suite import (_rng, COLOURS, make_task, TaskKind, TaskSpec,
-                                    TRAIN_PHRASES)
+from vla_ros.sim.task_suite import (_rng, COLOURS, make_task, OBJECT_NOUNS, TaskKind,
+                                    TaskSpec, TRAIN_PHRASES)
 
 VARIANTS = ('colour', 'noun', 'verb', 'polite', 'reorder')
+MULTI_WORD = 'multi_word'   # the combined rule (not one of VARIANTS: drawn on its own)
 COLOUR_SYNONYMS: dict[str, tuple[str, ...]] = {'red': ('crimson', 'scarlet'),
                                                'green': ('emerald', 'jade'),
                                                'blue': ('navy', 'azure')}
 NOUN_SYNONYMS = ('box', 'cuboid', 'brick')
-TRAIN_NOUNS = ('cube', 'block')
+TRAIN_NOUNS = OBJECT_NOUNS
 VERB_SYNONYMS: dict[str, tuple[str, ...]] = {
     'pick': ('hoist',), 'lift': ('raise', 'elevate'), 'grab': ('seize',), 'grasp': ('clutch',),
     'push': ('shove',), 'slide': ('nudge',), 'touch': ('prod',), 'tap': ('poke',),
@@ -117,3 +122,41 @@ def held_out_word_task(kind: TaskKind | str, seed: int, *,
     cands = [c for c, v in held_out_word_commands(base.kind, base.colour) if v == variant]
     text = cands[int(rng.integers(len(cands)))]
     return TaskSpec(base.kind, base.colour, text, base.timeout_s, True, variant)
+
+
+def multi_word_command(kind: TaskKind | str, colour: str, rng: np.random.Generator) -> str:
+    """
+    Return a command for ``kind`` / ``colour`` with several held-out words at once.
+
+    A training template drawn by ``rng`` gets a verb synonym, a noun synonym, a colour synonym
+    and a polite frame, and on a coin flip the object first ('the azure box, would you kindly
+    nudge it to the left'); every word it does not share with the template is in
+    :data:`HELD_OUT_WORDS`.
+    """
+    kind = TaskKind(kind)
+    templates = TRAIN_PHRASES[kind]
+    t = templates[int(rng.integers(len(templates)))]
+    verb = next((w for w in words(t) if w in VERB_SYNONYMS), None)
+    if verb:
+        old = f'{verb} up' if f'{verb} up' in t else verb
+        syns = VERB_SYNONYMS[verb]
+        t = _sub_word(t, old, syns[int(rng.integers(len(syns)))])
+    noun = next((n for n in TRAIN_NOUNS if n in words(t)), None)
+    if noun:
+        t = _sub_word(t, noun, NOUN_SYNONYMS[int(rng.integers(len(NOUN_SYNONYMS)))])
+    syns = COLOUR_SYNONYMS[colour]
+    syn = syns[int(rng.integers(len(syns)))]
+    polite = POLITE_FORMS[int(rng.integers(len(POLITE_FORMS)))]
+    reordered = _reorder(t, syn) if rng.integers(2) else None
+    if reordered:
+        head, _, action = reordered.partition(', ')
+        return f'{head}, {polite.format(action)}'
+    return polite.format(t.format(c=syn))
+
+
+def multi_word_task(kind: TaskKind | str, seed: int) -> TaskSpec:
+    """Return the task of ``kind`` for ``seed`` with a :func:`multi_word_command` command."""
+    base = make_task(kind, seed)
+    rng = _rng(seed, f'{MULTI_WORD}_{base.kind.value}')
+    text = multi_word_command(base.kind, base.colour, rng)
+    return TaskSpec(base.kind, base.colour, text, base.timeout_s, True, MULTI_WORD)

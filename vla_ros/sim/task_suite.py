@@ -20,10 +20,12 @@ from enum import Enum
 import zlib
 
 import numpy as np
+from vla_ros.core.language.intent import TaskTable
 from vla_ros.errors import ConfigError
 from vla_ros.sim.tasks import TaskState
 
 COLOURS = ('red', 'green', 'blue')
+OBJECT_NOUNS = ('cube', 'block')   # what the training phrasings call the object
 EVAL_SEED_BASE = 100_000   # held-out evaluation seeds are >= this; training seeds below
 # `make train` records from seeds 30000 and 40000 upwards (< EVAL_SEED_BASE, datagen checks).
 # 100000-100029 were played while the node was tuned (learning.md): not held out any more.
@@ -113,6 +115,11 @@ def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
     text = phrases[int(rng.integers(len(phrases)))].format(c=colour)
     timeout = {TaskKind.BEEP: 16.0, TaskKind.TOUCH: 10.0}.get(kind, 12.0)
     return TaskSpec(kind, colour, text, timeout, held_out)
+
+
+def task_table() -> TaskTable:
+    """Return the training phrasings as a task table (what ``config/command_tasks.yaml`` holds)."""
+    return TaskTable({k.value: ts for k, ts in TRAIN_PHRASES.items()}, COLOURS, OBJECT_NOUNS)
 
 
 def block_seed(block: str, index: int) -> int:

@@ -32,7 +32,10 @@ FIELD_PARAMETERS = {
     'clock_timeout_s': ('clock_timeout_s', 1), 'max_motion_time_s': ('max_motion_time_s', 1),
     'status_rate_hz': ('status_rate_hz', 1), 'gripper_joint_state': ('gripper.joint_state', 1),
     'debug_image': ('debug_image', 1), 'eval_added_latency_s': ('eval_added_latency_ms', MS),
-    'attribution_rate_hz': ('attribution_rate_hz', 1)}
+    'attribution_rate_hz': ('attribution_rate_hz', 1), 'command_tasks': ('command_tasks', 1),
+    'command_instruction': ('command_instruction', 1),
+    'command_lexicon': ('command_lexicon', 1), 'command_min_score': ('command_min_score', 1),
+    'command_margin': ('command_margin', 1)}
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ class PolicyConfig:
     :ivar debug_image: publish ``~/debug_image`` with the command and predicted motion.
     :ivar attribution_rate_hz: per-modality weights (:mod:`~vla_ros.core.runtime.attribution`)
         at most this often [Hz]; 0 = off.
+    :ivar command_tasks: task table file: identify the task a command asks for ('' = off).
+    :ivar command_instruction: canonical | raw: what the policy gets for an identified command.
+    :ivar command_lexicon: WordNet directory ('' = none); command_min_score / command_margin:
+        the identifier's thresholds (:class:`~vla_ros.core.language.IntentIdentifier`).
     :ivar eval_added_latency_s: EVALUATION ONLY: each chunk reaches the scheduler this much
         later than its inference finished, as if the policy were that much slower [s].
     """
@@ -85,6 +92,11 @@ class PolicyConfig:
     debug_image: bool = _P['debug_image'].default
     eval_added_latency_s: float = _P['eval_added_latency_ms'].default * MS
     attribution_rate_hz: float = _P['attribution_rate_hz'].default
+    command_tasks: str = _P['command_tasks'].default
+    command_instruction: str = _P['command_instruction'].default
+    command_lexicon: str = _P['command_lexicon'].default
+    command_min_score: float = _P['command_min_score'].default
+    command_margin: float = _P['command_margin'].default
 
     def __post_init__(self) -> None:
         for name, (param, scale) in FIELD_PARAMETERS.items():  # type, range: from the spec

@@ -38,6 +38,7 @@ from vla_ros.core.control.requests import RequestBook
 from vla_ros.core.control.safety import SafetyConfig, SafetyFilter, SafetyState
 from vla_ros.core.control.scheduler import ChunkScheduler, SchedulerMode
 from vla_ros.core.frame import Frame
+from vla_ros.core.language.intent import IntentIdentifier
 from vla_ros.core.runtime.attribution import LiveAttribution
 from vla_ros.core.runtime.masking import mask_frame
 from vla_ros.core.runtime.policy_runtime import PolicyOutput
@@ -56,11 +57,13 @@ class PolicyLoop:
     :param clock: ``() -> ns`` on the host's clock (the clock the frames are stamped on: ROS
         time, sim time); stamps chunk arrival after inference. Required (no uptime default).
     :param attribution: per-modality weights computed after a chunk entered (local only).
+    :param intent: identifies the task of a run command (``command_tasks``; None: off).
     """
 
     def __init__(self, source: ChunkSource, config: PolicyConfig, *,
                  clock: Callable[[], int], mask: Sequence[str] = (),
-                 attribution: LiveAttribution | None = None) -> None:
+                 attribution: LiveAttribution | None = None,
+                 intent: IntentIdentifier | None = None) -> None:
         m = source.manifest
         if source.max_chunk_age_s is not None and config.scheduler.mode is SchedulerMode.SYNC:
             raise ConfigError('scheduler.mode sync blocks the control tick on inference; it '
@@ -86,7 +89,8 @@ class PolicyLoop:
         self.attribution = attribution
         self.gate = CommandGate(source, max_chars=config.max_command_chars,
                                 max_rate_hz=config.max_command_rate_hz,
-                                language_masked='language' in self.mask)
+                                language_masked='language' in self.mask, intent=intent,
+                                canonical=config.command_instruction == 'canonical')
         self.active = False
         self._reset_state()
         source.attach(self.on_chunk)

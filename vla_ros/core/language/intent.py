@@ -1,0 +1,355 @@
+"""
+Which task a command asks for: task kind + colour, or a refusal with the reason (ROS-free).
+
+The competence check (:mod:`vla_ros.core.bundle.competence`) asks "is this near *some* training
+command?"; a command near a training command of the wrong task passes it, and the robot does a
+different task than asked. :class:`IntentIdentifier` decides *which* task of a
+:class:`TaskTable` (task -> training templates with a ``{c}`` colour slot) the command asks
+for, and refuses when none matches or when two tasks come close:
+
+1. words no training phrasing contains are mapped onto training words through WordNet (when a
+   lexicon is given): a synonym (same synset), a hypernym or similar-to lemma, or a word of
+   the sense's gloss ("seize: take hold of; grab" -> grab; "crimson" -> red);
+2. the colour is the one training colour the command names (directly or through step 1);
+   none or several -> refused;
+3. each task scores the best of its templates: the text encoder's cosine (semantic dims)
+   blended with the word overlap (F1 of content words), both on the rewritten command;
+4. accepted when the best task scores >= ``min_score`` and leads the second by >= ``margin``.
+
+An accepted command names its canonical instruction: the task's first template with the
+colour, a phrasing the policy was trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+import re
+
+import numpy as np
+from vla_ros.core.bundle.competence import ONE_COLOUR_MIN_NORM, REFUSAL_PREFIX
+from vla_ros.core.language.wordnet import HYPERNYM_POINTERS, SIMILAR_POINTER, WordNet
+from vla_ros.errors import ConfigError
+
+SLOT = '{c}'
+# Words shared by commands of every task: not evidence for any one task.
+FUNCTION_WORDS = frozenset({'the', 'a', 'an', 'it', 'to', 'and', 'then', 'up', 'you', 'at',
+                            'when', 'until', 'of', 'on', 'me', 'my', 'i', 'this', 'that', 'its',
+                            'please', 'could', 'would', 'can', 'will', 'kindly', 'for', 'with',
+                            'object', 'thing'})
+SYNONYM_W, RELATED_W, GLOSS_W = 1.0, 0.8, 0.6    # lexical evidence by WordNet relation
+SENSE_DECAY = 0.85   # each later (rarer) sense of a word counts this much less
+MIN_REWRITE_W = 0.5  # weaker lexical evidence leaves the word as it is
+# A word WordNet cannot map is compared with the training words by the encoder: the training
+# words within WORD_SIM_BAND of the nearest count, when it is at least this near (cosine).
+DEFAULT_WORD_SIMILARITY = 0.55
+WORD_SIM_BAND = 0.05
+DEFAULT_MIN_SCORE = 0.45
+DEFAULT_MARGIN = 0.06
+DEFAULT_LEXICAL_WEIGHT = 0.7
+
+
+def words(text: str) -> list[str]:
+    """Return the lower-case words of ``text`` (letters only)."""
+    return re.findall(r'[a-z]+', text.lower())
+
+
+@dataclass(frozen=True)
+class TaskTable:
+    """
+    Task name -> its training templates (``{c}`` = the colour); the colours trained on.
+
+    ``objects``: the names the templates give the object ('cube', 'block'); interchangeable,
+    they say nothing about the task.
+    """
+
+    tasks: Mapping[str, tuple[str, ...]]
+    colours: tuple[str, ...]
+    objects: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.tasks or not self.colours:
+            raise ConfigError(f'a task table needs tasks and colours, got {dict(self.tasks)!r} '
+                              f'/ {self.colours!r}')
+        for name, templates in self.tasks.items():
+            if not templates or any(t.count(SLOT) != 1 for t in templates):
+                raise ConfigError(f'task {name!r}: every template needs exactly one {SLOT} slot,'
+                                  f' got {templates!r}')
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, object]) -> TaskTable:
+        """Build from ``{colours: [...], objects: [...], tasks: {name: [template, ...]}}``."""
+        tasks, colours, objects = raw.get('tasks'), raw.get('colours'), raw.get('objects', [])
+        if not isinstance(tasks, Mapping) or not isinstance(colours, list) or not isinstance(
+                objects, list) or not all(isinstance(v, list) for v in tasks.values()):
+            raise ConfigError('a task table is {colours: [names], objects: [names], tasks: '
+                              f'{{task: [templates]}}}}, got {dict(raw)!r}')
+        return cls({str(k): tuple(str(t) for t in v) for k, v in tasks.items()},
+                   tuple(str(c) for c in colours), tuple(str(o) for o in objects))
+
+    def to_mapping(self) -> dict[str, object]:
+        """Return the mapping :meth:`from_mapping` reads."""
+        return {'colours': list(self.colours), 'objects': list(self.objects),
+                'tasks': {k: list(v) for k, v in self.tasks.items()}}
+
+    def vocabulary(self) -> frozenset[str]:
+        """Return every word of every template (colours filled in)."""
+        return frozenset(w for ts in self.tasks.values() for t in ts for c in self.colours
+                         for w in words(t.replace(SLOT, c)))
+
+    def canonical(self, task: str, colour: str) -> str:
+        """Return the canonical instruction of ``task`` for ``colour`` (its first template)."""
+        return self.tasks[task][0].replace(SLOT, colour)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """
+    The verdict on one command.
+
+    ``task`` / ``colour`` / ``canonical`` are set when ``understood``; ``score`` is the best
+    task's, ``runner_up`` / ``second`` the next task and its score; ``rewritten`` the command in
+    training words (what was scored); ``reason`` says why it was refused.
+    """
+
+    understood: bool
+    task: str = ''
+    colour: str = ''
+    canonical: str = ''
+    score: float = 0.0
+    runner_up: str = ''
+    second: float = 0.0
+    rewritten: str = ''
+    reason: str = ''
+
+
+class IntentIdentifier:
+    """
+    Decides which task of ``table`` a command asks for.
+
+    :param table: the tasks and their training templates.
+    :param embed: ``text -> [D]`` the bundle's text encoder (None: word evidence alone).
+    :param semantic_dims: the first dims compared by cosine (0 = all).
+    :param lexicon: WordNet, to map unseen words onto training words (None: no mapping).
+    :param min_score: the best task's score must reach this [0, 1].
+    :param margin: ... and lead the second task's by this much.
+    :param lexical_weight: weight of the word evidence in a score (1 - it: the cosine).
+    :param colour_head: ``text -> colour or None``, asked when no colour word is recognized
+        (a grounded encoder's colour part, :func:`hue_colour`).
+    :param word_similarity: a word neither trained on nor mapped by WordNet stands for the
+        training words the encoder puts within this cosine of it (1 = never; needs ``embed``).
+    """
+
+    def __init__(self, table: TaskTable, embed: Callable[[str], np.ndarray] | None, *,
+                 semantic_dims: int = 0, lexicon: WordNet | None = None,
+                 min_score: float = DEFAULT_MIN_SCORE, margin: float = DEFAULT_MARGIN,
+                 lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+                 colour_head: Callable[[str], str | None] | None = None,
+                 word_similarity: float = DEFAULT_WORD_SIMILARITY) -> None:
+        if not 0 <= lexical_weight <= 1 or (embed is None and lexical_weight != 1):
+            raise ConfigError(f'lexical_weight must be in [0, 1] (1 without an encoder), got '
+                              f'{lexical_weight!r}')
+        self.table, self.lexicon = table, lexicon
+        self.min_score, self.margin, self.lexical_weight = min_score, margin, lexical_weight
+        self._embed, self._dims, self._colour_head = embed, semantic_dims, colour_head
+        self.vocab = table.vocabulary()
+        self.content = self.vocab - FUNCTION_WORDS - set(table.colours) - set(table.objects)
+        c0 = table.colours[0]
+        self._templates = [(task, t.replace(SLOT, c0)) for task, ts in table.tasks.items()
+                           for t in ts]
+        self._template_words = [set(words(t)) & self.content for _, t in self._templates]
+        self._task_words = {task: set().union(*(tw for (k, _), tw in zip(
+            self._templates, self._template_words) if k == task)) for task in table.tasks}
+        # a word's information: log(tasks / tasks using it); 'cube' (every task) carries none
+        n = len(table.tasks)
+        self.idf = {w: float(np.log(n / sum(w in tw for tw in self._task_words.values())))
+                    for w in self.content}
+        self._bank = None if embed is None else np.stack(
+            [self._semantic(t) for _, t in self._templates])
+        self._lex_cache: dict[tuple, dict[str, float]] = {}
+        self.word_similarity = word_similarity
+        self._content_list = sorted(self.content)
+        self._word_bank = None if embed is None or word_similarity >= 1 else np.stack(
+            [self._semantic(w) for w in self._content_list])
+
+    # -- lexical ----------------------------------------------------------------------------
+    def candidates(self, word: str, *, gloss: bool = True) -> dict[str, float]:
+        """
+        Return the training words ``word`` may stand for, with the evidence [0, 1].
+
+        A training word stands for itself (1); through WordNet: a lemma of one of its senses
+        (1), of a hypernym / similar-to sense (0.8), a word of a sense's gloss (0.6, unless
+        ``gloss`` is False); rarer senses count less (x0.85 per rank).
+        """
+        if word in self.vocab:
+            return {word: 1.0}
+        if self.lexicon is None or word in FUNCTION_WORDS:
+            return {}
+        key = (word, gloss)
+        if key not in self._lex_cache:
+            out: dict[str, float] = {}
+            for rank, s in enumerate(self.lexicon.synsets(word)):
+                decay = SENSE_DECAY ** rank
+                found = [(lemma, SYNONYM_W) for lemma in s.lemmas]
+                for r in self.lexicon.related(s, HYPERNYM_POINTERS + (SIMILAR_POINTER,)):
+                    found += [(lemma, RELATED_W) for lemma in r.lemmas]
+                if gloss:
+                    found += [(w, GLOSS_W) for w in words(s.gloss.split('"')[0])]
+                for lemma, w in found:
+                    if lemma in self.vocab and lemma not in FUNCTION_WORDS and lemma != word:
+                        out[lemma] = max(out.get(lemma, 0.0), w * decay)
+            self._lex_cache[key] = out
+        return self._lex_cache[key]
+
+    def colour_of(self, ws: Sequence[str]) -> tuple[list[str], set[str]]:
+        """
+        Return the words with colour words replaced by training colours, and the colours.
+
+        A colour word is a training colour or, through WordNet, a word whose sense has one as a
+        synonym, hypernym or similar-to lemma (crimson -> red, navy -> blue); glosses do not
+        count (a gloss mentions colours of many things).
+        """
+        out, found = [], set()
+        for w in ws:
+            cand = {c: v for c, v in self.candidates(w, gloss=False).items()
+                    if c in self.table.colours}
+            if cand and (w in self.table.colours or w not in self.vocab):
+                c = max(cand, key=cand.__getitem__)
+                found.add(c)
+                out.append(c)
+            else:
+                out.append(w)
+        return out, found
+
+    def evidence(self, ws: Sequence[str]) -> list[dict[str, float]]:
+        """Return, per content word of ``ws``, the training words it may be (with evidence)."""
+        out = []
+        for w in ws:
+            if w in FUNCTION_WORDS or w in self.table.colours or w in self.table.objects:
+                continue
+            cand = {c: v for c, v in self.candidates(w).items() if c in self.content}
+            cand = cand or self.similar_words(w)
+            if cand:
+                out.append(cand)
+        return out
+
+    def similar_words(self, word: str) -> dict[str, float]:
+        """Return the training words the encoder puts near ``word`` (cosine as evidence)."""
+        if self._word_bank is None or word in FUNCTION_WORDS:
+            return {}
+        key = (word, False, 'encoder')
+        if key not in self._lex_cache:
+            sims = self._word_bank @ self._semantic(word)
+            best = float(sims.max())
+            self._lex_cache[key] = {} if best < self.word_similarity else {
+                w: float(s) for w, s in zip(self._content_list, sims)
+                if s >= best - WORD_SIM_BAND}
+        return self._lex_cache[key]
+
+    def rewrite(self, ws: Sequence[str]) -> list[str]:
+        """Return ``ws`` with unseen content words replaced by their best training word."""
+        out = []
+        for w in ws:
+            cand = {} if w in self.vocab or w in FUNCTION_WORDS else {
+                c: v for c, v in self.candidates(w).items() if c in self.content}
+            best = max(cand, key=cand.__getitem__) if cand else ''
+            out.append(best if best and cand[best] >= MIN_REWRITE_W else w)
+        return out
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _semantic(self, text: str) -> np.ndarray:
+        v = np.asarray(self._embed(text), np.float32)
+        v = v[:self._dims or len(v)]
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
+    def lexical_scores(self, evidence: Sequence[Mapping[str, float]]) -> dict[str, float]:
+        """
+        Return task -> word evidence [0, 1]: F0.5 of precision and recall, idf-weighted.
+
+        Precision: how much of the command's information the task's words explain (a word no
+        template of the task uses speaks against it); recall: how much of the task's best
+        template the command covers. Precision weighs more (F0.5): an extra word of another
+        task ('gently') must count more than a missing one.
+        """
+        info = [max(self.idf[c] for c in cand) for cand in evidence]
+        total = sum(info)
+        out: dict[str, float] = {}
+        for task, tw in self._task_words.items():
+            got = sum(a * max((v for c, v in cand.items() if c in tw), default=0.0)
+                      for a, cand in zip(info, evidence))
+            prec = got / total if total > 0 else 0.0
+            rec = 0.0
+            for (k, _), words_t in zip(self._templates, self._template_words):
+                need = sum(self.idf[w] for w in words_t)
+                if k != task or need <= 0:
+                    continue
+                have = sum(self.idf[w] * max((cand.get(w, 0.0) for cand in evidence),
+                                             default=0.0) for w in words_t)
+                rec = max(rec, have / need)
+            out[task] = 0.0 if prec + rec == 0 else 1.25 * prec * rec / (0.25 * prec + rec)
+        return out
+
+    def scores(self, ws: Sequence[str]) -> dict[str, float]:
+        """Return task -> score of the command words ``ws`` (colour words already mapped)."""
+        lex = self.lexical_scores(self.evidence(ws))
+        if self._bank is None or self.lexical_weight >= 1:
+            return lex
+        c0 = self.table.colours[0]
+        text = ' '.join(c0 if w in self.table.colours else w for w in self.rewrite(ws))
+        cos: dict[str, float] = {}
+        for (task, _), c in zip(self._templates, self._bank @ self._semantic(text)):
+            cos[task] = max(cos.get(task, -1.0), float(c))
+        w = self.lexical_weight
+        return {t: w * lex[t] + (1 - w) * cos[t] for t in lex}
+
+    def identify(self, text: str) -> Intent:
+        """Return the task ``text`` asks for, or a refusal with the reason."""
+        ws, colours = self.colour_of(words(text))
+        if not colours and self._colour_head is not None:
+            heard = self._colour_head(text)
+            colours = {heard} if heard else colours
+        if not colours:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it names no colour I know '
+                          f'({", ".join(self.table.colours)})')
+        if len(colours) > 1:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it names more than one colour '
+                          f'({", ".join(sorted(colours))})')
+        colour = colours.pop()
+        ranked = sorted(self.scores(ws).items(), key=lambda kv: -kv[1])
+        (task, best), (second_task, second) = ranked[0], ranked[1] if len(ranked) > 1 else (
+            ('', 0.0))
+        shown = ' '.join(self.rewrite(ws))
+        common = {'score': best, 'runner_up': second_task, 'second': second,
+                  'rewritten': shown, 'colour': colour}
+        if best < self.min_score:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: no task matches (best: {task} '
+                          f'{best:.2f} < {self.min_score:.2f}; read as "{shown}")', **common)
+        if best - second < self.margin:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it could be {task} ({best:.2f}) '
+                          f'or {second_task} ({second:.2f}); read as "{shown}"', **common)
+        return Intent(True, task=task, canonical=self.table.canonical(task, colour), **common)
+
+
+def hue_colour(embed: Callable[[str], np.ndarray], offset: int, colours: Sequence[str], *,
+               max_angle_deg: float, template: str = 'the {c} cube'
+               ) -> Callable[[str], str | None]:
+    """
+    Return ``text -> colour``: the training colour whose hue the encoder's colour part is near.
+
+    The colour part is the 3-d vector at ``offset`` of a grounded encoder (a unit hue when one
+    colour is named, ~0 when none, shorter when several); None unless it is one colour within
+    ``max_angle_deg`` of a training colour's hue.
+    """
+    hues = np.stack([np.asarray(embed(template.format(c=c)), np.float32)[offset:offset + 3]
+                     for c in colours])
+    hues /= np.maximum(np.linalg.norm(hues, axis=1, keepdims=True), 1e-12)
+    min_cos = float(np.cos(np.radians(max_angle_deg)))
+
+    def colour(text: str) -> str | None:
+        v = np.asarray(embed(text), np.float32)[offset:offset + 3]
+        n = float(np.linalg.norm(v))
+        if n < ONE_COLOUR_MIN_NORM:
+            return None
+        cos = hues @ (v / n)
+        return colours[int(np.argmax(cos))] if float(cos.max()) >= min_cos else None
+    return colour
