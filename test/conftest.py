@@ -27,15 +27,18 @@ os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', str(REPO_ROOT / 'config/f
 
 # Parallel runs (make test: pytest-xdist, `-n 2 --dist loadscope`): the tests run in groups,
 # each group on one worker, in order. A module is a group (its module-scoped fixtures are built
-# once). These modules are one group, run one after another and first: they share process-wide
+# once). HEAVY_PATHS are one group, run one after another and first: they share process-wide
 # caches (the LeRobot checkpoints and exports of helpers.lerobot_chain, which the bench smoke's
 # real_vla reuses), start network namespaces or a Ray cluster, and load the CPU most (exports,
-# three bench lanes). (xdist's own `loadgroup` marks do nothing under pytest 9: node ids are
-# structured there, so the group name xdist appends to them is lost; hence this scheduler.)
+# three bench lanes); the closed-loop evaluation of the default bundle is with them, so it never
+# runs beside an export or the bench lanes (a starved CPU costs it episodes). xdist's own
+# `loadgroup` marks do nothing under pytest 9 (node ids are structured there: the group name
+# xdist appends to them is lost), hence GroupScheduling.
 HEAVY_GROUP = 'heavy'
-HEAVY_PATHS = ('test/test_bench_smoke.py', 'test/lerobot_io/',
-               'test/sim/test_foreign_bundles.py', 'test/serving/test_ray_fleet.py',
-               'test/harness/test_netns.py', 'test/sim/test_remote_netns.py')
+HEAVY_PATHS = ('test/eval/test_closed_loop_default.py', 'test/harness/test_netns.py',
+               'test/lerobot_io/', 'test/serving/test_ray_fleet.py',
+               'test/sim/test_foreign_bundles.py', 'test/sim/test_remote_netns.py',
+               'test/test_bench_smoke.py')
 
 
 def xdist_group_of(nodeid: str) -> str:
