@@ -21,6 +21,9 @@ deviation from fp32 in units of the action std. The load average is printed: the
 (bench/_node_rss.py).
 
 ``--smoke``: the reduced test-size policies, 2 runs each (a quick check that it all runs).
+``VLA_BENCH_REAL_VLA_CACHE=DIR``: take the cache from DIR instead (``<type>_ckpt``,
+``<type>_fp32``, ``<type>_export.json`` prebuilt there are used, the rest is built there):
+test/test_bench_smoke.py passes the reduced exports the LeRobot tests already made.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import _smoke as S  # noqa: E402, I100  (beside this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'out' / 'bench' / 'real_vla'
+CACHE_ENV = 'VLA_BENCH_REAL_VLA_CACHE'  # a cache directory to use instead of OUT
 THREADS = 1  # vla_policy's shipped intra-op setting (a core left to the control thread)
 RUNS = 5
 CAMERA = 'front=480x640'
@@ -193,7 +197,7 @@ def main() -> int:
     ap.add_argument('--only', choices=sorted(POLICIES), action='append',
                     help='run this policy type only (repeatable)')
     a = ap.parse_args()
-    out = S.out_dir(OUT)
+    out = Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else S.out_dir(OUT)
     out.mkdir(parents=True, exist_ok=True)
     load0 = _load()
     keys = [measure(k, out, a.threads, a.runs) for k in (a.only or list(POLICIES))]

@@ -17,7 +17,9 @@ import subprocess
 import sys
 import time
 
+from helpers.lerobot_chain import real_vla_cache
 import pytest
+from vla_ros.harness.domains import claim_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / 'bench'
@@ -101,24 +103,46 @@ SMOKE_LANES = 3  # smoke runs are mostly process start-up (imports) and DDS wait
 # the longest smoke runs start first (a LeRobot export, a Ray cluster, two namespaces), so
 # the lanes end together instead of waiting on one started last
 SLOW_FIRST = ('real_vla', 'fleet_ray', 'remote', 'runtime', 'fleet', 'fuzz')
-SMOKE_DOMAIN0 = 200  # each run in its own DDS domain (200..232), apart from this session's
+SMOKE_DOMAINS = (200, 232)  # each run in its own claimed DDS domain, apart from the sessions'
+REAL_VLA_CACHE_ENV = 'VLA_BENCH_REAL_VLA_CACHE'  # bench_real_vla.CACHE_ENV
+
+
+def _lerobot_available() -> bool:
+    from vla_ros.errors import LeRobotEnvError
+    from vla_ros.lerobot_io.runner import lerobot_python
+
+    try:
+        lerobot_python()
+    except LeRobotEnvError:
+        return False
+    return True
 
 
 @pytest.fixture(scope='module')
-def smoke_runs() -> dict[str, tuple[subprocess.CompletedProcess, float]]:
+def smoke_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, float]]:
     """Run every benchmark's smoke mode, SMOKE_LANES at a time, each in its own DDS domain."""
-    def run(item: tuple[int, str]) -> tuple[str, tuple[subprocess.CompletedProcess, float]]:
-        i, name = item
+    def run(name: str) -> tuple[str, tuple[subprocess.CompletedProcess, float]]:
         t0 = time.monotonic()
-        env = {**os.environ, 'VLA_BENCH_SMOKE': '1', 'ROS_DOMAIN_ID': str(SMOKE_DOMAIN0 + i)}
-        res = subprocess.run([sys.executable, '-m', 'bench', '--smoke', name], cwd=ROOT,
-                             env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+        extra = {}
+        # real_vla: the reduced SmolVLA / Diffusion exports of the LeRobot tests (built in this
+        # process, or here), not a second build of the same policies (~1.5 min of CPU)
+        if name == 'real_vla' and _lerobot_available():
+            try:
+                cache = real_vla_cache(tmp_path_factory.mktemp('real_vla_cache'))
+            except Exception as e:  # noqa: BLE001 - fails real_vla's test, not every lane's
+                return name, (subprocess.CompletedProcess(
+                    name, 1, '', f'building the reduced LeRobot exports failed: {e!r}'),
+                    time.monotonic() - t0)
+            extra = {REAL_VLA_CACHE_ENV: str(cache)}
+        with claim_domain(*SMOKE_DOMAINS) as domain:
+            env = {**os.environ, 'VLA_BENCH_SMOKE': '1', 'ROS_DOMAIN_ID': str(domain.domain_id),
+                   **extra}
+            res = subprocess.run([sys.executable, '-m', 'bench', '--smoke', name], cwd=ROOT,
+                                 env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
         return name, (res, time.monotonic() - t0)
 
-    names = benchmarks()
-    assert len(names) <= 232 - SMOKE_DOMAIN0, 'more benchmarks than smoke DDS domains'
-    order = sorted(enumerate(names), key=lambda item: (
-        SLOW_FIRST.index(item[1]) if item[1] in SLOW_FIRST else len(SLOW_FIRST)))
+    order = sorted(benchmarks(), key=lambda name: (
+        SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)))
     with ThreadPoolExecutor(SMOKE_LANES) as pool:
         return dict(pool.map(run, order))
 

@@ -11,9 +11,13 @@ Skips with the reason when the LeRobot tooling venv is missing (``make setup`` c
 from __future__ import annotations
 
 import atexit
+import contextlib
 from dataclasses import dataclass
 import functools
+import io
+import json
 from pathlib import Path
+import re
 import shutil
 import tempfile
 
@@ -22,6 +26,7 @@ import pytest
 SIM_OVERRIDES = {'image_width': 64, 'image_height': 64, 'camera_rate_hz': 10.0,
                  'tactile_rate_hz': 50.0, 'joint_rate_hz': 50.0}
 TRAIN_STEPS = 20
+_PARITY_STD: dict[str, float] = {}  # policy type -> the parity its export printed [action std]
 
 
 def require_lerobot() -> None:
@@ -101,7 +106,14 @@ def _export(ckpt: Path, kind: str) -> Path:
     from vla_ros.cli.main import main
 
     out = ckpt.parent / f'lerobot-{kind}'  # the directory name is the model_id
-    assert main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10']) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(['export', '--from-lerobot', str(ckpt), '--out', str(out), '--fps', '10'])
+    print(printed.getvalue(), end='')
+    assert code == 0, printed.getvalue()
+    parity = re.search(r'parity with LeRobot: max \|diff\| (\S+) action std', printed.getvalue())
+    assert parity, f'the export printed no parity: {printed.getvalue()}'
+    _PARITY_STD[kind] = float(parity.group(1))
     return out
 
 
@@ -127,3 +139,22 @@ def diffusion_checkpoint() -> Path:
 def diffusion_bundle() -> Path:
     """``vla-ros export --from-lerobot`` of :func:`diffusion_checkpoint` (10 Hz, 7 joints)."""
     return _export(diffusion_checkpoint(), 'diffusion')
+
+
+def real_vla_cache(out: Path) -> Path:
+    """
+    Lay the reduced SmolVLA / Diffusion checkpoints and bundles out as bench_real_vla's cache.
+
+    ``<type>_ckpt`` and ``<type>_fp32`` link to :func:`smolvla_checkpoint` / :func:`smolvla_bundle`
+    (and Diffusion's), ``<type>_export.json`` holds the export's parity: the bench smoke
+    (``VLA_BENCH_REAL_VLA_CACHE``) then serves, quantizes and times the very exports the LeRobot
+    tests checked instead of building the same reduced policies again. Returns ``out``.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, ckpt, bundle in (('smolvla', smolvla_checkpoint, smolvla_bundle),
+                               ('diffusion', diffusion_checkpoint, diffusion_bundle)):
+        b = bundle()  # builds the checkpoint too
+        (out / f'{kind}_ckpt').symlink_to(ckpt())
+        (out / f'{kind}_fp32').symlink_to(b)
+        (out / f'{kind}_export.json').write_text(json.dumps({'parity_std': _PARITY_STD[kind]}))
+    return out

@@ -26,6 +26,8 @@ import time
 from helpers.bundles import make_random_bundle
 from helpers.policy_graph import FAKE_SENSORS, POLICY
 import pytest
+from vla_ros.eval.episode import EPISODE_DOMAINS
+from vla_ros.harness.domains import claim_domain
 from vla_ros.harness.procs import NodeProcess, ros_args, wait_until
 
 # 10 rounds in the suite (~45 s); a stress run:
@@ -42,12 +44,7 @@ SIM = {'image_width': 32, 'image_height': 32, 'camera_rate_hz': 20.0, 'speak_com
 LIGHT_ORT = {'intra_op_threads': 1, 'onnxruntime.allow_spinning': False}
 
 
-def _sim_domain() -> str:
-    """Return a DDS domain beside this session's (conftest picks 1..100)."""
-    return str(int(os.environ['ROS_DOMAIN_ID']) % 100 + 1)
-
-
-def _round(r: int, bundle, log_dir) -> dict[str, NodeProcess]:
+def _round(r: int, bundle, log_dir, sim_domain: int) -> dict[str, NodeProcess]:
     remote = r % 2 == 1
     policy = {**POLICY, 'bundle': str(bundle), 'inference': 'remote' if remote else 'local'}
     args = {'fake_sensors': ros_args(params=FAKE_SENSORS),
@@ -60,7 +57,7 @@ def _round(r: int, bundle, log_dir) -> dict[str, NodeProcess]:
     env: dict[str, dict[str, str]] = defaultdict(dict)
     if r % ROUNDS_PER_SIM == 0:
         args['mujoco_sim'] = ros_args(params=SIM)
-        env['mujoco_sim'] = {'ROS_DOMAIN_ID': _sim_domain()}
+        env['mujoco_sim'] = {'ROS_DOMAIN_ID': str(sim_domain)}
     return {name: NodeProcess(name, a, env=env[name], log_path=log_dir / f'{name}_{r}.log')
             for name, a in args.items()}
 
@@ -92,14 +89,18 @@ def _run_command(listener, attempts: int = 3) -> bool:
 @pytest.mark.ros
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_nodes_stop_cleanly_on_sigint_while_busy(tmp_path, listener, record_property):
+def test_nodes_stop_cleanly_on_sigint_while_busy(tmp_path, listener, record_property, request):
     bundle = make_random_bundle(tmp_path / 'bundle')
+    # the sim's own domain, beside this session's (conftest): claimed, so no parallel worker
+    # or session runs nodes there
+    sim_domain = claim_domain(*EPISODE_DOMAINS)
+    request.addfinalizer(sim_domain.release)
     stops: Counter = Counter()
     slowest: dict[str, float] = defaultdict(float)
     bad: list[str] = []
     t_test = time.monotonic()
     for r in range(ROUNDS):
-        procs = _round(r, bundle, tmp_path)
+        procs = _round(r, bundle, tmp_path, sim_domain.domain_id)
         t_round = time.monotonic()
         try:
             for p in procs.values():

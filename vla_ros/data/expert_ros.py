@@ -8,7 +8,6 @@ The scripted expert as a teleoperator through the real ROS graph.
 from __future__ import annotations
 
 from pathlib import Path
-import random
 import time
 
 import rclpy
@@ -17,11 +16,14 @@ from std_msgs.msg import UInt32
 from vla_ros import constants as C
 from vla_ros.data import bagio
 from vla_ros.errors import ProcessError
+from vla_ros.harness.domains import claim_domain
 from vla_ros.harness.procs import NodeProcess, wait_until
 from vla_ros.harness.sim_config import NodeParams, sim_node_params
 from vla_ros.qos import RELIABLE_QOS
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.task_suite import make_task
+
+EXPERT_DOMAINS = (20, 200)  # ROS_DOMAIN_IDs of the recording's sim and recorder (inclusive)
 
 
 def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None = None,
@@ -34,7 +36,8 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None
     # optional heavy dependency: mujoco (via vla_ros.sim.world)
     from vla_ros.sim.world import SimWorld, WorldConfig
     from vla_ros.data.recorder import ExpertTeleop, TopicRecorder
-    domain = random.randint(20, 200)
+    claim = claim_domain(*EXPERT_DOMAINS)  # released when the episode is recorded
+    domain = claim.domain_id
     task = make_task(kind, seed)
     model = SimWorld(WorldConfig(image_width=32, image_height=32)).model  # IK model only
     log = (log_dir or out.parent) / f'{out.name}.mujoco_sim.log'
@@ -76,6 +79,7 @@ def record_expert_ros(out: Path, kind: str, seed: int, *, sim: NodeParams | None
         node.destroy_node()
         ctx.try_shutdown()
         sim.stop()
+        claim.release()
     m = teleop.monitor
     return {'bag': str(out), 'task': task.name, 'command': task.command, 'seed': seed,
             'success': m.success, 'reason': m.reason, 'counts': rec.counts}

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-import random
 import tempfile
 import threading
 import time
@@ -37,6 +36,7 @@ from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.eval.video import write_gif
+from vla_ros.harness.domains import claim_domain, DomainClaim
 from vla_ros.harness.procs import check_all, NodeProcess, ros_args, wait_until
 from vla_ros.harness.sim_config import (bundle_sim_params, NodeParams, policy_node_params,
                                         sim_node_params)
@@ -45,6 +45,7 @@ from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
 from vla_ros_msgs.msg import PolicyStatus
 
+EPISODE_DOMAINS = (20, 200)  # default ROS_DOMAIN_IDs of an episode's processes (inclusive)
 VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
 STOP_STATUS_S = 2.0  # [s] wall: how long an episode's end waits for the stop's status
 
@@ -87,7 +88,8 @@ class EpisodeRunner:
     :param mask: modalities the policy sees as absent (vla_policy ``mask_modalities``).
     :param log_dir: where process logs (and the override params files) go (default: a temp dir).
     :param rtf: sim real-time factor (1.0 = real time; the policy runs on sim time).
-    :param domain_id: ROS_DOMAIN_ID for the processes and this runner (default: random).
+    :param domain_id: ROS_DOMAIN_ID for the processes and this runner (default: a free one of
+        EPISODE_DOMAINS, claimed from :meth:`start` to :meth:`close`: vla_ros.harness.domains).
     :param sim_overrides / policy_overrides: more parameters to change (validated, printed).
     :param params_file: instead of ``config/sim.yaml``.
     :param restart_policy: start a fresh ``vla_policy`` for each episode after the first
@@ -110,7 +112,8 @@ class EpisodeRunner:
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix='vla_episode_'))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.rtf = rtf
-        self.domain_id = domain_id if domain_id is not None else random.randint(20, 200)
+        self.domain_id = domain_id  # None: claimed in start(), released in close()
+        self._domain_claim: DomainClaim | None = None
         # the sensors the bundle was trained on (provenance.recorded_with), then the rtf
         sim = dict(bundle_sim_params(load_bundle(self.bundle).manifest.provenance,
                                      params_file=params_file).overrides)
@@ -160,6 +163,9 @@ class EpisodeRunner:
             raise
 
     def _start(self, timeout_s: float) -> EpisodeRunner:
+        if self.domain_id is None:
+            self._domain_claim = claim_domain(*EPISODE_DOMAINS)
+            self.domain_id = self._domain_claim.domain_id
         env = self._env = {'ROS_DOMAIN_ID': str(self.domain_id)}
         self.procs = [
             NodeProcess('mujoco_sim', self.sim_params.ros_args(self.log_dir, self.namespace),
@@ -238,6 +244,10 @@ class EpisodeRunner:
         for p in reversed(self.procs):
             p.stop()
         self.procs = []
+        if self._domain_claim is not None:  # a domain start() claimed: free it again
+            self._domain_claim.release()
+            self._domain_claim = None
+            self.domain_id = None
 
     def __enter__(self) -> EpisodeRunner:
         return self.start()
