@@ -19,7 +19,6 @@ and record them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from vla_ros.core.bundle.competence import REFUSAL_PREFIX
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
+from vla_ros.eval.episode_result import EpisodeResult
 from vla_ros.eval.video import write_gif
 from vla_ros.harness.domains import claim_domain, DomainClaim
 from vla_ros.harness.procs import check_all, NodeProcess, ros_args, wait_until
@@ -48,36 +48,6 @@ from vla_ros_msgs.msg import PolicyStatus
 EPISODE_DOMAINS = (20, 200)  # default ROS_DOMAIN_IDs of an episode's processes (inclusive)
 VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
 STOP_STATUS_S = 2.0  # [s] wall: how long an episode's end waits for the stop's status
-
-
-@dataclass
-class EpisodeResult:
-    """One closed-loop episode. Times: ``duration_s`` sim time, ``wall_s`` wall time."""
-
-    task: str
-    kind: str
-    colour: str
-    command: str
-    seed: int
-    success: bool
-    reason: str
-    duration_s: float
-    wall_s: float
-    latency_ms: float          # mean policy run() time [ms] (from ~/status)
-    e2e_ms: float              # mean frame stamp -> chunk ready [ms]
-    control_rate_hz: float
-    frame_rate_hz: float
-    chunks: int
-    mask: tuple[str, ...] = ()
-    held_out: bool = False     # the command was held out (paraphrase or held-out words)
-    variant: str = ''          # held-out-words rule of the command (vla_ros.sim.language)
-    policy_command: str = ''   # the command ~/status reported while running ('' = never ran)
-    # largest velocity step at a chunk boundary [rad/s], commanded and planned, and the
-    # boundaries, from ~/status (vla_ros/core/control/boundary_steps.py defines them)
-    boundary_step_max: float = 0.0
-    boundary_step_max_planned: float = 0.0
-    chunk_boundaries: int = 0
-    frames: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
 class EpisodeRunner:
