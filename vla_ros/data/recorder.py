@@ -19,12 +19,14 @@ from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, String
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from vla_ros import constants as C
+from vla_ros.core.convert import audio_chunk_to_array
 from vla_ros.data import bagio
 from vla_ros.qos import LATCHED_QOS, RECORDER_QOS, RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim.expert import ScriptedExpert
 from vla_ros.sim.ik import IkSolver
 from vla_ros.sim.task_suite import start_delay, SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
+from vla_ros_msgs.msg import AudioChunk
 
 SENSOR_TYPES = ('sensor_msgs/msg/Image', 'vla_ros_msgs/msg/AudioChunk',
                 'vla_ros_msgs/msg/TactileArray', 'sensor_msgs/msg/JointState')
@@ -88,12 +90,21 @@ class ExpertTeleop:
         self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
         self.sound_pub = node.create_publisher(String, C.SIM_SOUND_TOPIC, RELIABLE_QOS)
         node.create_subscription(String, C.SIM_TASK_STATE_TOPIC, self._on_state, LATCHED_QOS)
+        if self.expert.listens:  # a keyword task's expert hears the policy's microphone stream
+            node.create_subscription(AudioChunk, C.AUDIO_TOPIC, self._on_audio, SENSOR_QOS)
         self.last_state: TaskState | None = None
 
     def start(self) -> None:
         self.t_start = self.last_state.sim_time if self.last_state else 0.0
         self.active = True
         self.cmd_pub.publish(self._types[1](data=self.task.command))
+
+    def _on_audio(self, msg: AudioChunk) -> None:
+        if not self.active:
+            return
+        x, rate = audio_chunk_to_array(msg)
+        t_end = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9 + x.shape[0] / rate
+        self.expert.hear(t_end, x.mean(axis=1), rate)
 
     def _on_state(self, msg) -> None:
         st = TaskState.from_json(msg.data)
@@ -102,9 +113,8 @@ class ExpertTeleop:
             return
         if self.done_at is None and self.monitor.update(st):
             self.done_at = st.sim_time
-        if self.monitor.beep_due(st.sim_time):
-            self.sound_pub.publish(self._types[1](data='beep'))
-            self.monitor.beep_time = st.sim_time
+        for spec in self.monitor.sounds_due(st.sim_time):  # the beep, a keyword task's words
+            self.sound_pub.publish(self._types[1](data=spec))
         if st.sim_time < self.t_start + start_delay(self.seed):
             return  # the demonstrator reacts after a moment, as in the lockstep recordings
         cmd = self.expert.act(st)

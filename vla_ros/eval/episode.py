@@ -325,9 +325,9 @@ class EpisodeRunner:
                 if monitor.update(st):
                     done = True
                     break
-                if monitor.beep_due(st.sim_time):
-                    self.sound_pub.publish(self._String(data='beep'))
-                    monitor.beep_time = st.sim_time  # referee's clock; confirmed by events
+                # the beep, a keyword task's words; referee's clock, confirmed by events
+                for spec in monitor.sounds_due(st.sim_time):
+                    self.sound_pub.publish(self._String(data=spec))
             refused = self._refusal()
             if refused:  # the policy holds and says why: nothing more will happen
                 monitor.reason, done = f'refused: {refused}', True

@@ -138,9 +138,8 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
                 if on_done is not None:
                     on_done(loop)
                 return mon
-            if mon.beep_due(t):
-                world.play_sound('beep')
-                mon.beep_time = t
+            for spec in mon.sounds_due(t):   # the beep, a keyword task's words
+                world.play_sound(spec)
             out = loop.tick(ns)
             if out.command is not None:
                 ctl.arm_point(t, out.command.points[0], float(out.command.times_s[0]))

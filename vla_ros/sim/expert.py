@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import math
 
 import numpy as np
+from vla_ros.sim.hearing_tasks import KEYWORD
 from vla_ros.sim.ik import grasp_yaw, IkSolver, top_down_rotation
+from vla_ros.sim.keyword_spotter import KeywordSpotter
 from vla_ros.sim.mjcf import TABLE_TOP_Z
 from vla_ros.sim.task_suite import TaskKind, TaskSpec
 from vla_ros.sim.tasks import TaskState
@@ -82,7 +84,9 @@ class ScriptedExpert:
         self.seg: _Segment | None = None
         self.hold_q: np.ndarray | None = None
         self.contact_opening: float | None = None
-        self.beep_at: float | None = None
+        self.beep_at: float | None = None   # when the cue was heard (beep; KEYWORD: the word)
+        self.listener: KeywordSpotter | None = None
+        self.lifted_seen = False
         self.phase_t0 = 0.0
         self.yaw = 0.0
         self.tcp, _ = ik.forward(self.home_q)
@@ -104,12 +108,31 @@ class ScriptedExpert:
     def _phase(self, name: str, t: float) -> None:
         self.phase, self.phase_t0 = name, t
 
+    @property
+    def listens(self) -> bool:
+        """Return whether the task needs the microphone stream (:meth:`hear`)."""
+        return self.task.kind is TaskKind.KEYWORD
+
+    def hear(self, t: float, samples: np.ndarray, sample_rate: int) -> None:
+        """
+        Take the microphone chunk ending at sim time ``t`` [s] (float32 [n], the policy's stream).
+
+        KEYWORD tasks: the keyword heard while the cube is up is the cue to release it.
+        """
+        if not self.listens:
+            return
+        if self.listener is None:
+            self.listener = KeywordSpotter(KEYWORD, sample_rate)
+        if self.listener.feed(samples) and self.lifted_seen and self.beep_at is None:
+            self.beep_at = t
+
     # -- policy -------------------------------------------------------------------------------
     def act(self, st: TaskState) -> ExpertCommand:
         t = st.sim_time
         obj = st.objects[self.task.obj]
         pos, yaw = np.array(obj['position']), float(obj['yaw'])
         k = self.task.kind
+        self.lifted_seen |= bool(st.predicates.get(f'{self.task.obj}_lifted'))
         if self.phase == 'start':
             self.yaw = grasp_yaw(yaw, 0.0) if self.align_yaw else 0.0
             if k in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT):
@@ -177,6 +200,13 @@ class ScriptedExpert:
     def _beep(self, t: float, st: TaskState, pos: np.ndarray) -> None:
         if self.beep_at is None and any(e.get('name') == 'beep' for e in st.events):
             self.beep_at = t
+        self._hold_release(t, st, pos)
+
+    def _keyword(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        self._hold_release(t, st, pos)   # beep_at: set by hear() when the keyword is heard
+
+    def _hold_release(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        """Pick, hold, release ``reaction_s`` after the cue (``beep_at``), go home."""
         if self.phase in ('approach', 'descend', 'close', 'lift'):
             self._pick(t, st, pos)
             if self.phase == 'lift' and self.seg.done(t + self.dt):

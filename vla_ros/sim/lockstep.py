@@ -84,7 +84,8 @@ class SimControllers:
 def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                        sink: EpisodeSink | None = None, rates: StreamRates = StreamRates(),
                        settle_s: float = 1.0, ik: IkSolver | None = None,
-                       react: bool = True, noise_rad: float = 0.0) -> EpisodeOutcome:
+                       react: bool = True, noise_rad: float = 0.0,
+                       expert: ScriptedExpert | None = None) -> EpisodeOutcome:
     """
     Reset to ``seed``, command ``task`` and let the expert act until success or the timeout.
 
@@ -97,11 +98,14 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
     grasping mostly knocks the cube away) while the sink records the expert's clean target,
     so the data shows how to get back onto the path from the states a learned policy drifts
     into.
+
+    ``expert``: another demonstrator for ``task`` (default: :class:`ScriptedExpert`); one that
+    listens (``expert.listens``) gets every microphone chunk, the stream the policy gets.
     """
     world.reset(seed)
     ik = ik or IkSolver(world.model)
     dt_ctl = 1.0 / rates.control_rate_hz
-    expert = ScriptedExpert(task, ik, world.home, dt_ctl)
+    expert = expert or ScriptedExpert(task, ik, world.home, dt_ctl)
     monitor = SuccessMonitor(task, seed)
     _, q0, _ = world.joint_state()
     ctl = SimControllers(q0)
@@ -119,21 +123,22 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
     while True:
         t = world.time
         eps = 0.5 * ts
-        if sink:
-            for stream in ('camera', 'audio', 'tactile', 'joints'):
-                if t + eps >= due[stream]:
-                    due[stream] += periods[stream]
-                    _emit(world, sink, stream, t, n_audio)
+        for stream in ('camera', 'audio', 'tactile', 'joints'):
+            if (sink or (stream == 'audio' and expert.listens)) and t + eps >= due[stream]:
+                due[stream] += periods[stream]
+                _emit(world, sink, stream, t, n_audio, expert)
         if t + eps >= due['control']:
             due['control'] += dt_ctl
             st = world.task_state()
             if not decided and monitor.update(st):
                 decided = True
                 end_t = t + (settle_s if monitor.success else 0.0)
-            if monitor.beep_due(t):
-                world.play_sound('beep')
+            sounds = monitor.sounds_due(t)
+            for spec in sounds:
+                world.play_sound(spec)
                 if sink:
-                    sink.sound(t, 'beep')
+                    sink.sound(t, spec)
+            if sounds:
                 st = world.task_state()
             if t >= end_t - eps:
                 break
@@ -176,14 +181,17 @@ class _ArmNoise:
         return self.x
 
 
-def _emit(world: SimWorld, sink: EpisodeSink, stream: str, t: float, n_audio: int) -> None:
-    if stream == 'camera':
+def _emit(world: SimWorld, sink: EpisodeSink | None, stream: str, t: float, n_audio: int,
+          expert: ScriptedExpert) -> None:
+    if stream == 'audio':
+        rate = world.config.mic.sample_rate
+        samples = world.audio(n_audio)
+        if sink:
+            sink.audio(max(0.0, t - n_audio / rate), samples, rate)
+        expert.hear(t, samples, rate)
+    elif stream == 'camera':
         for cam in world.config.cameras:
             sink.image(t, cam, world.render(cam))
-    elif stream == 'audio':
-        samples = world.audio(n_audio)
-        sink.audio(max(0.0, t - n_audio / world.config.mic.sample_rate), samples,
-                   world.config.mic.sample_rate)
     elif stream == 'tactile':
         sink.tactile(t, world.tactile())
     else:

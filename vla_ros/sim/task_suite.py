@@ -22,6 +22,7 @@ import zlib
 import numpy as np
 from vla_ros.core.language.intent import TaskTable
 from vla_ros.errors import ConfigError
+from vla_ros.sim import hearing_tasks
 from vla_ros.sim.tasks import TaskState
 
 COLOURS = ('red', 'green', 'blue')
@@ -47,6 +48,7 @@ class TaskKind(str, Enum):
     TOUCH = 'touch'            # touch it (only it)
     GENTLE = 'gentle'          # touch-dependent: close until contact force, then lift, gently
     BEEP = 'beep'              # sound-dependent: lift, hold, release at the beep, return home
+    KEYWORD = 'keyword'        # hearing: lift, hold, release at the spoken 'now' (hearing_tasks)
 
 
 TRAIN_PHRASES: dict[TaskKind, tuple[str, ...]] = {
@@ -62,6 +64,7 @@ TRAIN_PHRASES: dict[TaskKind, tuple[str, ...]] = {
     TaskKind.BEEP: ('pick up the {c} cube and drop it at the beep',
                     'lift the {c} cube and release it when you hear the beep',
                     'hold the {c} cube until the beep, then let go'),
+    TaskKind.KEYWORD: hearing_tasks.TRAIN_PHRASES,
 }
 HELD_OUT_PHRASES: dict[TaskKind, tuple[str, ...]] = {
     TaskKind.PICK: ('please raise the {c} cube', 'can you pick up the {c} box'),
@@ -71,6 +74,7 @@ HELD_OUT_PHRASES: dict[TaskKind, tuple[str, ...]] = {
     TaskKind.GENTLE: ('delicately pick up the {c} block', 'lift the {c} cube very gently'),
     TaskKind.BEEP: ('raise the {c} block and let it go at the beep',
                     'pick up the {c} cube, drop it when the beep sounds'),
+    TaskKind.KEYWORD: hearing_tasks.HELD_OUT_PHRASES,
 }
 
 
@@ -113,7 +117,8 @@ def make_task(kind: TaskKind | str, seed: int, *, held_out: bool = False,
     colour = colour or COLOURS[int(rng.integers(len(COLOURS)))]
     phrases = (HELD_OUT_PHRASES if held_out else TRAIN_PHRASES)[kind]
     text = phrases[int(rng.integers(len(phrases)))].format(c=colour)
-    timeout = {TaskKind.BEEP: 16.0, TaskKind.TOUCH: 10.0}.get(kind, 12.0)
+    timeout = {TaskKind.BEEP: 16.0, TaskKind.TOUCH: 10.0,
+               TaskKind.KEYWORD: hearing_tasks.TIMEOUT_S}.get(kind, 12.0)
     return TaskSpec(kind, colour, text, timeout, held_out)
 
 
@@ -160,7 +165,8 @@ class SuccessMonitor:
 
     ``update`` returns True once the episode is decided (success or an unrecoverable failure);
     ``success`` and ``reason`` give the verdict. ``beep_due(t)`` says when a BEEP task's beep
-    should be played (sim time, after the first lift).
+    should be played (sim time, after the first lift); ``sounds_due(t)`` hands out every sound
+    due (the beep, a KEYWORD task's words), each once.
     """
 
     task: TaskSpec
@@ -175,6 +181,21 @@ class SuccessMonitor:
     t0: float = 0.0              # sim time of the command; the timeout counts from here
     last_time: float = 0.0
     _history: list[str] = field(default_factory=list)
+    hearing: hearing_tasks.KeywordJudge | None = None   # KEYWORD tasks: words and judge
+
+    def __post_init__(self) -> None:
+        if self.task.kind is TaskKind.KEYWORD and self.hearing is None:
+            self.hearing = hearing_tasks.KeywordJudge(self.seed)
+
+    def sounds_due(self, t: float) -> list[str]:
+        """Return the ``/sim/sound`` specs to play at sim time ``t`` [s]; marks them played."""
+        out = []
+        if self.beep_due(t):
+            self.beep_time = t
+            out.append('beep')
+        if self.hearing is not None:
+            out += self.hearing.sounds_due(t, self.lift_time)
+        return out
 
     def beep_due(self, t: float) -> bool:
         return (self.task.kind is TaskKind.BEEP and self.beep_time is None
@@ -224,6 +245,12 @@ class SuccessMonitor:
             if (self.beep_time is not None and not lifted and p.get('gripper_open')
                     and p.get('arm_at_home')):
                 return self._done(True, 'released at the beep and returned home')
+        if self.hearing is not None:
+            verdict = self.hearing.judge(st.sim_time, self.lift_time, lifted,
+                                         p.get('gripper_open', False),
+                                         p.get('arm_at_home', False))
+            if verdict is not None:
+                return self._done(*verdict)
         if st.sim_time - self.t0 >= self.task.timeout_s:
             return self._done(False, self._timeout_reason(p))
         return False
@@ -232,7 +259,9 @@ class SuccessMonitor:
         obj, k = self.task.obj, self.task.kind
         if k is TaskKind.BEEP and self.beep_time is not None:
             return 'timeout after the beep (not released or not home)'
-        if k in (TaskKind.PICK, TaskKind.GENTLE, TaskKind.BEEP):
+        if self.hearing is not None and self.hearing.timeout_reason():
+            return self.hearing.timeout_reason()
+        if k in (TaskKind.PICK, TaskKind.GENTLE, TaskKind.BEEP, TaskKind.KEYWORD):
             return 'timeout: grasped but not lifted' if p.get(f'{obj}_touched') \
                 else 'timeout: never reached the cube'
         if k in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT):
