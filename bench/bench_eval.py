@@ -23,6 +23,10 @@ text as sent, ``off`` runs without the identifier (the bundle's nearest-command 
   never_ran: held-out episodes neither refused nor ever running (the policy held throughout);
   misidentified: held-out episodes the policy ran as another task's canonical phrasing
   (canonical instruction: the identifier's own wrong tasks, free of closed-loop noise);
+- hearing_drop_pts: success on the hearing tasks (:data:`~vla_ros.sim.hearing_tasks.
+  HEARING_KINDS`: beep, keyword) minus success on the same seeds and commands with audio masked
+  (``mask_modalities: [audio]``), in points (target >= 30); hearing_masked: the masked
+  successes; hearing_per_kind: the drop per kind;
 - ratio = success / 0.9 (the target, with success_lo >= 0.8, lang_ratio and multi_word_ratio
   >= 0.9 and wrong_task_rate <= 0.02).
 
@@ -82,6 +86,26 @@ def language_metrics(train: list, words: list, multi: list) -> str:
             f'misidentified={misidentified}')
 
 
+def drop_fields(name: str, full: list, masked: list) -> str:
+    """
+    Return the line fields of one modality's drop: ``<name>_drop_pts`` etc.
+
+    ``full``: the training-phrasing results of the modality's kinds; ``masked``: the same tasks
+    and seeds with the modality masked, in the same order. Points = 100 x success rate.
+    """
+    def pts(rs: list, kind: str | None = None) -> float:
+        rs = [r for r in rs if kind is None or r.kind == kind]
+        return 100.0 * sum(r.success for r in rs) / max(1, len(rs))
+
+    if not full:
+        return f'{name}_drop_pts=nan {name}_masked=0/0 {name}_per_kind=-'
+    per = ','.join(f'{k}:{pts(full, k) - pts(masked, k):+.0f}'
+                   for k in dict.fromkeys(r.kind for r in full))
+    return (f'{name}_drop_pts={pts(full) - pts(masked):.0f} '
+            f'{name}_masked={sum(r.success for r in masked)}/{len(masked)} '
+            f'{name}_per_kind={per}')
+
+
 def main() -> int:
     """Run the episodes and print the summary line."""
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -96,6 +120,7 @@ def main() -> int:
                    help='canonical / raw: vla_policy command_instruction with command_tasks; '
                         'off: no task identification')
     args = p.parse_args()
+    from vla_ros.sim.hearing_tasks import HEARING_KINDS
     from vla_ros.sim.language import held_out_word_task, multi_word_task
     from vla_ros.sim.task_suite import TaskKind, block_seed, make_task
     from vla_ros.eval.episode import run_episodes
@@ -120,6 +145,10 @@ def main() -> int:
     res = run_episodes(args.bundle, tasks, seeds * (len(tasks) // len(seeds)),
                        policy_overrides=overrides)
     n = len(train)
+    # the hearing tasks again, same seeds and commands, audio masked (this policy's drop)
+    hear = [i for i, t in enumerate(train) if t.kind.value in HEARING_KINDS]
+    masked = run_episodes(args.bundle, [tasks[i] for i in hear], [seeds[i] for i in hear],
+                          mask=['audio'], policy_overrides=overrides) if hear else []
     ok = sum(r.success for r in res[:n])
     lo, _ = wilson_interval(ok, n)
     succ = ok / n
@@ -127,6 +156,7 @@ def main() -> int:
             f'successes={ok}')
     if not args.no_language:
         line += ' ' + language_metrics(res[:n], res[n:2 * n], res[2 * n:])
+    line += ' ' + drop_fields('hearing', [res[i] for i in hear], masked)
     per_kind = {k: f'{sum(r.success for r in res[:n] if r.kind == k)}/'
                    f'{sum(r.kind == k for r in res[:n])}' for k in kinds}
     line += (f' per_kind={",".join(f"{k}:{v}" for k, v in per_kind.items())} '
@@ -135,7 +165,8 @@ def main() -> int:
              f'ratio={succ / TARGET:.2f}{S.tag()}')
     out = S.out_dir(ROOT / 'out' / 'bench') / f'eval_{time.strftime("%Y%m%dT%H%M%S")}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = [{k: v for k, v in dataclasses.asdict(r).items() if k != 'frames'} for r in res]
+    rows = [{k: v for k, v in dataclasses.asdict(r).items() if k != 'frames'}
+            for r in res + masked]
     out.write_text(json.dumps({'summary': line, 'bundle': args.bundle, 'episodes': rows},
                               indent=1, default=str))
     print(line)

@@ -37,6 +37,8 @@ EXPECTED = {
     'frame_latency': {'ms', 'dds_ms', 'ratio', 'ratio_rounds', 'verdict', 'frames'},
     'fuzz': {'messages', 'rejected', 'crashes', 'valid_frame_ratio', 'policy_chunk_ratio',
              'faults_latched', 'rss_growth_mb', 'out_of_limits'},
+    'hearing_task': {'expert_success', 'expert_success_lo', 'blind_success', 'blind_success_hi',
+                     'blind_grid_best', 'first_word_success', 'keyword_s', 'in_window_s'},
     'image': {'ms', 'opencv_ms', 'ratio', 'cv_bridge_ms', 'mean_abs_diff'},
     'latency': {'success_600ms', 'ratio_600ms', 'episodes_per_condition',
                 'boundary_jerk_ratio', 'boundary_jerk_ratio_commanded', 'wall_s'},

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--episodes', type=int, default=5, help='episodes per task kind')
     parser.add_argument('--kinds', default='all',
                         help='comma-separated task kinds (pick, push_left, push_right, touch, '
-                             'gentle, beep) or all')
+                             'gentle, beep, keyword) or all')
     parser.add_argument('--mask', action='append', default=[],
                         help='modality the policy sees as absent (image, image/<cam>, audio, '
                              'tactile, language); repeatable (default: none)')

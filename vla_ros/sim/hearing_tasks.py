@@ -20,6 +20,7 @@ it for ~0.6 s, six 10 Hz control ticks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import functools
 import zlib
 
 import numpy as np
@@ -32,6 +33,7 @@ WORD_GAP_S = (1.3, 2.0)        # from one word's start to the next [s] (words la
 REACT_MAX_S = 2.0              # release within this long after the keyword starts [s]
 TIMEOUT_S = 20.0               # episode time limit [s] (sim time)
 SOUND_SAY = 'say:'             # /sim/sound prefix of spoken words
+HEARING_KINDS = ('beep', 'keyword')   # task kinds solved only by listening (bench eval)
 
 TRAIN_PHRASES = ('pick up the {c} cube and drop it when I say now',
                  'lift the {c} cube and release it when you hear the word now',
@@ -49,6 +51,7 @@ class SpokenWord:
     keyword: bool
 
 
+@functools.lru_cache(maxsize=4096)
 def word_schedule(seed: int) -> tuple[SpokenWord, ...]:
     """Return the words of ``seed``'s episode, distractors first, ending with the keyword."""
     rng = np.random.default_rng([int(seed), zlib.crc32(b'keyword')])
