@@ -1,5 +1,5 @@
 """
-``BENCH hearing_task expert_success=... blind_success=...``: does the keyword task need hearing?
+``BENCH hearing_task expert_success=... blind_success=...``: the keyword task needs hearing.
 
 The ``keyword`` task (:mod:`vla_ros.sim.hearing_tasks`: lift the cube, hold it through 0-3
 distractor words, release at "now") on ``--episodes`` seeds of the *dev* block, lockstep sim
@@ -131,7 +131,8 @@ def main() -> int:
         lo, hi = wilson_interval(k, len(rs))
         return f'{key}={k / len(rs):.2f} {key}_lo={lo:.2f} {key}_hi={hi:.2f}'
 
-    line = (f'BENCH hearing_task {rate(rows, "expert_success")} {rate(blind_rows, "blind_success")}'
+    line = (f'BENCH hearing_task {rate(rows, "expert_success")} '
+            f'{rate(blind_rows, "blind_success")}'
             f' blind_grid_best={grid[best_d]:.2f} blind_release_s={best_d:.1f}'
             f' first_word_success={first_word_success(seeds):.2f} episodes={n}'
             f' release_latency_s={lat:.2f} keyword_s={keyword_s:.2f} window_s={window_s:.1f}'
