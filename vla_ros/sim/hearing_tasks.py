@@ -115,7 +115,9 @@ class KeywordJudge:
             if kt is None:
                 last = f' (after "{self.said[-1][1]}")' if self.said else ''
                 return False, f'released before the keyword{last}'
-        if self.release_time is None and kt is not None and t - kt > REACT_MAX_S:
+            if t - kt > REACT_MAX_S + 1e-6:   # came down between two task states
+                return False, f'released {t - kt:.1f} s after the keyword (> {REACT_MAX_S} s)'
+        if self.release_time is None and kt is not None and t - kt > REACT_MAX_S + 1e-6:
             return False, f'not released within {REACT_MAX_S:.1f} s of the keyword'
         if self.release_time is not None and gripper_open and at_home:
             return True, (f'released {self.release_time - kt:.1f} s after the keyword and '
