@@ -68,7 +68,7 @@ def out_dir(full: Path) -> Path:
 
 def random_bundle(out: Path, cfg) -> Path:
     """
-    Return ``export_random_bundle(out, cfg)`` (seed 0): exported, or copied in smoke mode.
+    Return a random-weights bundle of ``cfg`` (seed 0) in ``out``: exported, or a copy.
 
     In smoke mode with ``BUNDLES_ENV`` set, a bundle there whose recorded config is ``cfg``'s
     is copied to ``out`` instead (the same files: the export is seeded), so a smoke run needs
