@@ -84,12 +84,11 @@ def measure(tmp: Path, bundle: Path, policy: dict, sensors: dict | None = None) 
 
 def main() -> int:
     from vla_ros.model.config import tiny_model_config
-    from vla_ros.model.export import export_random_bundle
 
     G.rclpy.init()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=IMAGE_SIZE))
+        bundle = S.random_bundle(tmp / 'bundle', tiny_model_config(image_size=IMAGE_SIZE))
         extra = {k: yaml.safe_load(v) for k, v in (a.split('=', 1) for a in sys.argv[1:])}
         try:
             m = measure(tmp, bundle, {'scheduler.inference_threshold': 16, **extra})

@@ -81,12 +81,11 @@ def reactions_ms(chunks, traj) -> list[float]:
 
 def main() -> int:
     from vla_ros.model.config import tiny_model_config
-    from vla_ros.model.export import export_random_bundle
 
     G.rclpy.init()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(image_size=IMAGE_SIZE))
+        bundle = S.random_bundle(tmp / 'bundle', tiny_model_config(image_size=IMAGE_SIZE))
         load0 = G.load_avg()
         infer_ms = bare_infer_ms(bundle)
         procs = G.start(tmp, bundle, {})

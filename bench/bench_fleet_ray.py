@@ -53,6 +53,7 @@ FLEET = S.pick((4, 8, 16), (2,))
 WARM_S, MEASURE_S = S.pick(3.0, 0.5), S.pick(8.0, 1.0)
 PORT = 6391
 IDLE_S = S.pick(2.0, 0.5)
+LATE_CHUNK_S = 30.0  # [s] how long a measurement window with no chunk yet is kept open
 DEFAULT = ROOT / 'models' / 'default'
 
 
@@ -107,8 +108,12 @@ def run_fleet(robots: list[str], bundle: Path, tag: str, server,
         probe.start()
         t_end = time.time() + WARM_S + MEASURE_S
         t_start = t_end - MEASURE_S
+        give_up = t_end + LATE_CHUNK_S
         cpu0 = None
-        while time.time() < t_end:  # a robot whose request was lost starts again
+        # a robot whose request was lost starts again; the window is kept open past its end
+        # until it holds a chunk (a cold replica on a loaded machine can miss a short window)
+        while time.time() < t_end or (not probe.window(t_start, time.time())
+                                      and time.time() < give_up):
             time.sleep(0.5)
             if cpu0 is None and time.time() >= t_start:
                 cpu0, t_cpu = cpu_s(server.proc.pid), time.time()
@@ -118,8 +123,9 @@ def run_fleet(robots: list[str], bundle: Path, tag: str, server,
                 last = [x.received_s for x in probe.records[-4 * len(robots):] if x.robot == r]
                 if not last or now - last[-1] > 2.0:
                     probe.send(r)
-        cpu = (cpu_s(server.proc.pid) - cpu0) / (time.time() - t_cpu)  # cores busy
-        rep = (sum(cpu_s(p) for p in replica_pids) - rep0) / (time.time() - t_cpu)
+        t_end = time.time()
+        cpu = (cpu_s(server.proc.pid) - cpu0) / (t_end - t_cpu)  # cores busy
+        rep = (sum(cpu_s(p) for p in replica_pids) - rep0) / (t_end - t_cpu)
         probe.stop()
         window = [x.latency_ms for x in probe.window(t_start, t_end)]
     finally:
@@ -127,7 +133,7 @@ def run_fleet(robots: list[str], bundle: Path, tag: str, server,
         node.destroy_node()
     if not window:
         raise RuntimeError(f'no chunks in the window ({tag})')
-    rate = len(window) / MEASURE_S
+    rate = len(window) / (t_end - t_start)
     return {'n': len(robots), 'chunks_per_s': rate, 'per_robot_hz': rate / len(robots),
             'p50_ms': float(np.median(window)), 'p95_ms': float(np.percentile(window, 95)),
             'server_cores': cpu, 'server_idle_cores': idle, 'replica_cores': rep,

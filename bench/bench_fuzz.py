@@ -282,12 +282,11 @@ def rss_parts(procs: dict[str, NodeProcess]) -> dict[str, str]:
 
 def main() -> int:
     from vla_ros.model.config import tiny_model_config
-    from vla_ros.model.export import export_random_bundle
     G.rclpy.init()
     limits = sim_limits()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        bundle = export_random_bundle(tmp / 'bundle', tiny_model_config(cameras=tuple(CAMERAS)))
+        bundle = S.random_bundle(tmp / 'bundle', tiny_model_config(cameras=tuple(CAMERAS)))
         load0 = G.load_avg()
         mon = Monitor(limits)
         cmd_pub = mon.node.create_publisher(G.String, C.COMMAND_TOPIC, G.LATCHED)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from helpers.bundles import make_random_bundle
 from helpers.lerobot_chain import real_vla_cache
 import pytest
 from vla_ros.harness.domains import claim_domain
@@ -107,6 +108,10 @@ SMOKE_LANES = 3  # smoke runs are mostly process start-up (imports) and DDS wait
 SLOW_FIRST = ('real_vla', 'fleet_ray', 'remote', 'runtime', 'fleet', 'fuzz')
 SMOKE_DOMAINS = (200, 232)  # each run in its own claimed DDS domain, apart from the sessions'
 REAL_VLA_CACHE_ENV = 'VLA_BENCH_REAL_VLA_CACHE'  # bench_real_vla.CACHE_ENV
+SMOKE_BUNDLES_ENV = 'VLA_BENCH_SMOKE_BUNDLES'  # _smoke.BUNDLES_ENV
+# the random tiny bundles bench control / e2e (front) and fuzz (front + wrist) export: made
+# (or copied from this process's cache, helpers.bundles) once here, copied by each run
+SMOKE_BUNDLE_CAMERAS = (('front',), ('front', 'wrist'))
 
 
 def _lerobot_available() -> bool:
@@ -138,11 +143,14 @@ def smoke_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess,
             extra = {REAL_VLA_CACHE_ENV: str(cache)}
         with claim_domain(*SMOKE_DOMAINS) as domain:
             env = {**os.environ, 'VLA_BENCH_SMOKE': '1', 'ROS_DOMAIN_ID': str(domain.domain_id),
-                   **extra}
+                   SMOKE_BUNDLES_ENV: str(bundles), **extra}
             res = subprocess.run([sys.executable, '-m', 'bench', '--smoke', name], cwd=ROOT,
                                  env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
         return name, (res, time.monotonic() - t0)
 
+    bundles = tmp_path_factory.mktemp('smoke_bundles')
+    for cams in SMOKE_BUNDLE_CAMERAS:
+        make_random_bundle(bundles / '_'.join(cams), cameras=cams)
     order = sorted(benchmarks(), key=lambda name: (
         SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)))
     with ThreadPoolExecutor(SMOKE_LANES) as pool:
