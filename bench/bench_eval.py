@@ -122,16 +122,18 @@ def main() -> int:
     args = p.parse_args()
     from vla_ros.sim.hearing_tasks import HEARING_KINDS
     from vla_ros.sim.language import held_out_word_task, multi_word_task
-    from vla_ros.sim.task_suite import TaskKind, block_seed, make_task
+    from vla_ros.sim.task_suite import episode_seed, make_task
+    from vla_ros.eval.kinds import trained_kinds
     from vla_ros.eval.episode import run_episodes
     from vla_ros.eval.stats import wilson_interval
     if not (pathlib.Path(args.bundle) / 'bundle.yaml').exists():
         print(f'no bundle at {args.bundle}; run `make train`', file=sys.stderr)
         return 1
-    kinds = [k.value for k in TaskKind]
-    seeds = [block_seed('test', BENCH_OFFSET + i * len(kinds) + j)
-             for i in range(args.episodes) for j in range(len(kinds))][:S.pick(None, 1)]
-    train = [make_task(kinds[n % len(kinds)], s) for n, s in enumerate(seeds)]
+    kinds = trained_kinds(args.bundle)
+    pairs = [(k, episode_seed('test', BENCH_OFFSET, i, k))
+             for i in range(args.episodes) for k in kinds][:S.pick(None, 1)]
+    seeds = [s for _, s in pairs]
+    train = [make_task(k, s) for k, s in pairs]
     tasks = list(train)
     if not args.no_language:
         tasks += [held_out_word_task(t.kind, s) for t, s in zip(train, seeds)]

@@ -5,8 +5,8 @@ Episodes through the real nodes (``mujoco_sim`` + ``vla_policy``, :mod:`vla_ros.
 the shipped ``config/sim.yaml`` plus the bundle's recording overrides), with an
 EVALUATION-ONLY delay added to every chunk after inference (``vla_policy``
 ``eval_added_latency_ms``, i.e. ``vla-ros eval --added-latency-ms``). ``--episodes`` per task
-kind (6 kinds) and condition, on the same seeds of the test block (a range of it no other tool
-uses) for every condition, training phrasings.
+kind (the kinds the bundle was trained on) and condition, on the same seeds of the test block
+(a range of it no other tool uses) for every condition, training phrasings.
 
 Conditions:
 - NEW, ``--bundle`` (``models/default``) with the SHIPPED scheduler defaults (no override; a
@@ -86,13 +86,15 @@ def main() -> int:
     p.add_argument('--jerk-delay', type=float, default=JERK_DELAY_MS,
                    help='added latency [ms] of the OLD run (the boundary_jerk_ratio)')
     args = p.parse_args()
-    from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
+    from vla_ros.sim.task_suite import episode_seed, make_task
+    from vla_ros.eval.kinds import trained_kinds
     from vla_ros.eval.episode import run_episodes
     from vla_ros.eval.stats import wilson_interval
-    kinds = [k.value for k in TaskKind]
-    seeds = [block_seed('test', BENCH_OFFSET + i * len(kinds) + j)
-             for i in range(args.episodes) for j in range(len(kinds))][:S.pick(None, 1)]
-    tasks = [make_task(kinds[n % len(kinds)], s) for n, s in enumerate(seeds)]
+    kinds = trained_kinds(args.bundle)
+    pairs = [(k, episode_seed('test', BENCH_OFFSET, i, k))
+             for i in range(args.episodes) for k in kinds][:S.pick(None, 1)]
+    seeds = [s for _, s in pairs]
+    tasks = [make_task(k, s) for k, s in pairs]
     if S.SMOKE:
         tasks = [dataclasses.replace(t, timeout_s=SMOKE_TIMEOUT_S) for t in tasks]
     delays = sorted({float(d) for d in args.delays.split(',')} | {args.jerk_delay})

@@ -103,14 +103,15 @@ def commit() -> str:
 
 
 def main() -> int:
-    from vla_ros.sim.task_suite import TaskKind, make_task
+    from vla_ros.sim.task_suite import make_task
+    from vla_ros.eval.kinds import trained_kinds
     bundle = G.ROOT / 'models' / 'default'
     if not (bundle / 'bundle.yaml').exists():
         print(f'no bundle at {bundle}; run `make train`', file=sys.stderr)
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
-    kinds = [k.value for k in TaskKind]
+    kinds = trained_kinds(bundle)
     load0 = G.load_avg()
     results = []
     runner = EpisodeRunner(bundle, log_dir=S.out_dir(G.ROOT / 'out' / 'soak') / f'logs_{stamp}',

@@ -65,13 +65,13 @@ def sweep(path: pathlib.Path, episodes: int, bundle: str, *,
     """
     settings = {f'{tag}: {k}' if tag else k: v for k, v in (settings or SETTINGS).items()}
     from vla_ros.core.runtime.policy_runtime import PolicyRuntime
-    from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
+    from vla_ros.sim.task_suite import episode_seed, make_task
+    from vla_ros.eval.kinds import trained_kinds
     from vla_ros.eval.sim_rollout import lockstep_world, rollout
     rt = PolicyRuntime.from_bundle(bundle)
     world, rates = lockstep_world(rt)
-    kinds = [k.value for k in TaskKind]
-    seeds = [(block_seed('dev', DEV_OFFSET + i * len(kinds) + j), kinds[j])
-             for i in range(episodes) for j in range(len(kinds))]
+    kinds = trained_kinds(bundle)
+    seeds = [(episode_seed('dev', DEV_OFFSET, i, k), k) for i in range(episodes) for k in kinds]
     done = _done(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     total = len(settings) * len(latencies) * len(seeds)

@@ -22,9 +22,10 @@ MIN_SOLVED = 7
 
 def test_default_bundle_solves_most_fresh_episodes_through_the_nodes(repo_root, tmp_path):
     from vla_ros.sim.language import held_out_word_task
-    from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
+    from vla_ros.sim.task_suite import block_seed, make_task
     from vla_ros.eval.episode import run_episodes
-    kinds = [k.value for k in TaskKind]
+    from vla_ros.eval.kinds import trained_kinds
+    kinds = trained_kinds(repo_root / 'models' / 'default')
     seeds = [block_seed('dev', CI_OFFSET + i) for i in range(len(kinds))]
     tasks = [make_task(k, s) for k, s in zip(kinds, seeds)]
     tasks += [held_out_word_task(k, s) for k, s in zip(kinds, seeds)]

@@ -23,22 +23,25 @@ import time
 from vla_ros.cli.common import parse_choices
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.runtime.masking import check_mask
-from vla_ros.errors import ConfigError, UsageError
+from vla_ros.errors import ConfigError, UsageError, VlaRosError
 from vla_ros.eval.episode import run_episodes
+from vla_ros.eval.kinds import trained_kinds
 from vla_ros.eval.report import (bar_chart, bundle_provenance, condition_name, git_commit,
                                  load_results, markdown, save_results, write_report)
 from vla_ros.sim.eval_sets import eval_tasks, LANGUAGE_SETS
 from vla_ros.sim.task_suite import TaskKind
 
 OUT_DIR = Path('out/eval')
+TRAINED = 'trained'   # --kinds: the kinds of the bundle's demonstrations
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('bundle', nargs='?', type=Path, help='policy bundle to evaluate')
     parser.add_argument('--episodes', type=int, default=5, help='episodes per task kind')
-    parser.add_argument('--kinds', default='all',
+    parser.add_argument('--kinds', default='trained',
                         help='comma-separated task kinds (pick, push_left, push_right, touch, '
-                             'gentle, beep, keyword) or all')
+                             'gentle, beep, keyword), all, or trained (default: the kinds the '
+                             "bundle's demonstrations had, provenance.task_kinds)")
     parser.add_argument('--mask', action='append', default=[],
                         help='modality the policy sees as absent (image, image/<cam>, audio, '
                              'tactile, language); repeatable (default: none)')
@@ -75,7 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _check_args(args: argparse.Namespace) -> list[str]:
     """Validate before any node starts; returns the task kinds."""
-    kinds = parse_choices(args.kinds, [k.value for k in TaskKind], 'task kind')
+    kinds = parse_choices('all' if args.kinds == TRAINED else args.kinds,
+                          [k.value for k in TaskKind], 'task kind')
+    if args.kinds == TRAINED and args.bundle is not None:
+        try:
+            kinds = trained_kinds(args.bundle)
+        except VlaRosError:
+            pass   # run() loads the bundle and says what is wrong with it
     try:
         check_mask(args.mask)
     except ConfigError as e:

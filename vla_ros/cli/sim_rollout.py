@@ -13,6 +13,7 @@ import sys
 import numpy as np
 from vla_ros.cli.common import ArgumentParser
 from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+from vla_ros.eval.kinds import trained_kinds
 from vla_ros.eval.sim_rollout import rollout, SIM_CONFIG
 from vla_ros.harness.sim_config import bundle_sim_params, lockstep_setup
 from vla_ros.sim.task_suite import EVAL_SEED_BASE, make_task, TaskKind
@@ -24,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                        description=__doc__.strip().splitlines()[0])
     p.add_argument('bundle', help='policy bundle directory')
     p.add_argument('--episodes', type=int, default=2, help='episodes per task kind')
-    p.add_argument('--kinds', default='all', help="comma-separated task kinds or 'all'")
+    p.add_argument('--kinds', default='trained',
+                   help="comma-separated task kinds, 'all', or 'trained' (the bundle's)")
     p.add_argument('--mask', action='append', default=[], help='modality to mask (repeat)')
     p.add_argument('--latency', type=float, default=0.0, help='simulated inference time [s]')
     p.add_argument('--config', default=str(SIM_CONFIG), help='params file of vla_policy')
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f'parameters: {sim.describe()}', flush=True)
     world_config, rates = lockstep_setup(sim)
     world = SimWorld(world_config)
-    kinds = [k.value for k in TaskKind] if a.kinds == 'all' else a.kinds.split(',')
+    kinds = (trained_kinds(a.bundle) if a.kinds == 'trained' else
+             [k.value for k in TaskKind] if a.kinds == 'all' else a.kinds.split(','))
     ok = n = 0
     for i in range(a.episodes):
         for j, kind in enumerate(kinds):

@@ -33,6 +33,7 @@ from vla_ros.core.runtime.policy_runtime import PolicyRuntime
 from vla_ros.eval.episode import run_episodes
 from vla_ros.eval.fusion_conditions import CONDITIONS, CORRUPTIONS, FUSIONS
 from vla_ros.eval.fusion_report import write_report
+from vla_ros.eval.kinds import trained_kinds
 from vla_ros.eval.report import save_results
 from vla_ros.eval.sim_rollout import lockstep_world, rollout
 from vla_ros.sim.corruption import Corruption
@@ -50,8 +51,9 @@ def bundle_of(fusion: str, bundles: Path) -> Path:
 
 
 def seeds(episodes: int) -> list[tuple[object, int]]:
-    """(task, seed) pairs: ``episodes`` per kind from the study's range of the test block."""
-    return eval_tasks(episodes, block='test', seed_offset=TEST_OFFSET, paraphrase_every=0)
+    """(task, seed) pairs: ``episodes`` per kind the default knows, from the study's range."""
+    return eval_tasks(episodes, trained_kinds(bundle_of('cross_attention', ROOT)), block='test',
+                      seed_offset=TEST_OFFSET, paraphrase_every=0)
 
 
 def int8_twin(bundle: Path, work: Path) -> Path:

@@ -29,6 +29,7 @@ from vla_ros.model.config import ModelConfig
 
 LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample caches)
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
+EPISODE_INDEX = 'episodes.jsonl'   # the recorder's per-directory episode index
 
 
 def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> SyncConfig:
@@ -174,3 +175,20 @@ def find_bags(paths: list[str | Path]) -> list[Path]:
         elif p.is_dir():
             out += sorted(q for q in p.iterdir() if (q / 'metadata.yaml').exists())
     return out
+
+
+def recorded_kinds(bags: list[Path]) -> list[str]:
+    """
+    Task kinds of ``bags`` per the ``episodes.jsonl`` index beside them (``vla-ros record``).
+
+    Sorted; empty when no bag's directory has an index (bags from elsewhere).
+    """
+    kinds: set[str] = set()
+    for index in {b.parent / EPISODE_INDEX for b in bags}:
+        if index.exists():
+            names = {b.name for b in bags if b.parent == index.parent}
+            for line in index.read_text().splitlines():
+                row = json.loads(line) if line.strip() else {}
+                if row.get('bag') in names and row.get('kind'):
+                    kinds.add(str(row['kind']))
+    return sorted(kinds)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from vla_ros.errors import ConfigError
 from vla_ros.sim.language import held_out_word_task, multi_word_task
-from vla_ros.sim.task_suite import block_seed, make_task, TaskKind, TaskSpec
+from vla_ros.sim.task_suite import episode_seed, make_task, TaskKind, TaskSpec
 
 # what eval's held-out commands are
 LANGUAGE_SETS = ('paraphrases', 'held_out_words', 'multi_word')
@@ -35,7 +35,7 @@ def eval_tasks(episodes: int, kinds: list[str] | None = None, *, block: str = 'd
     out = []
     for i in range(episodes):
         for k in kinds or every:
-            seed = block_seed(block, seed_offset + i * len(every) + every.index(k))
+            seed = episode_seed(block, seed_offset, i, k)
             held = paraphrase_every > 0 and (i + 1) % paraphrase_every == 0
             if held and language == 'held_out_words':
                 out.append((held_out_word_task(k, seed), seed))

@@ -34,8 +34,11 @@ TUNING_SEEDS = range(100_000, 100_030)
 # Named evaluation blocks, disjoint from each other, from training and from TUNING_SEEDS (and
 # from the blocks of sim_rollout 103000.., the rollout tests 107100.., bench eval 150000..).
 # dev: tune and compare on it freely. test: only for the numbers a report publishes.
-SEED_BLOCKS: dict[str, range] = {'dev': range(200_000, 220_000),
-                                 'test': range(300_000, 320_000)}
+SEED_BLOCKS: dict[str, range] = {'dev': range(200_000, 300_000),
+                                 'test': range(300_000, 400_000)}
+# Seeds of a kind added after the first six come from a region of their own in a block (region
+# n = the n-th later kind), so adding a kind never moves the seeds of the others.
+KIND_SEED_REGION = 20_000
 GENTLE_MAX_FORCE_N = 4.0   # peak summed pad force [N] allowed in the gentle (touch) task
 BEEP_DELAY_S = (0.6, 1.6)  # beep this long after the cube is first lifted [s] (uniform)
 START_DELAY_S = (0.3, 0.9)  # the demonstrator starts moving this long after the command [s]
@@ -49,6 +52,12 @@ class TaskKind(str, Enum):
     GENTLE = 'gentle'          # touch-dependent: close until contact force, then lift, gently
     BEEP = 'beep'              # sound-dependent: lift, hold, release at the beep, return home
     KEYWORD = 'keyword'        # hearing: lift, hold, release at the spoken 'now' (hearing_tasks)
+
+
+# The first six kinds: their seeds interleave (see episode_seed), the layout every result
+# committed before the keyword task used; bundles that record no kinds were trained on these.
+CORE_KINDS: tuple[TaskKind, ...] = (TaskKind.PICK, TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT,
+                                    TaskKind.TOUCH, TaskKind.GENTLE, TaskKind.BEEP)
 
 
 TRAIN_PHRASES: dict[TaskKind, tuple[str, ...]] = {
@@ -136,6 +145,24 @@ def block_seed(block: str, index: int) -> int:
         raise ConfigError(f'seed index {index} outside the {block} block '
                           f'({seeds.start}-{seeds.stop - 1})')
     return seeds[index]
+
+
+def episode_seed(block: str, offset: int, episode: int, kind: TaskKind | str) -> int:
+    """
+    Return the seed of ``episode`` (0, 1, ...) of ``kind`` in a set ``offset`` into ``block``.
+
+    The :data:`CORE_KINDS` interleave (index ``offset + 6 episode + j``); a later kind ``n``
+    (``n = 1, 2, ...`` after them) takes index ``n KIND_SEED_REGION + offset + episode``. The
+    seed of (episode, kind) depends neither on the other kinds asked for nor on kinds added
+    to :class:`TaskKind` later.
+    """
+    kind = TaskKind(kind)
+    if kind in CORE_KINDS:
+        index = offset + episode * len(CORE_KINDS) + CORE_KINDS.index(kind)
+    else:
+        later = [k for k in TaskKind if k not in CORE_KINDS]
+        index = (later.index(kind) + 1) * KIND_SEED_REGION + offset + episode
+    return block_seed(block, index)
 
 
 def beep_delay(seed: int) -> float:
