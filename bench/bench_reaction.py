@@ -39,7 +39,7 @@ MIN_CHUNKS = S.pick(5, 1)  # fewer in the window: the condition failed
 SENSORS = {'cameras': ['front', 'wrist'], 'image_width': 320, 'image_height': 240,
            'camera_rate_hz': CAMERA_HZ}
 POLICY = {'cameras': ['front', 'wrist'], 'required_cameras': ['front', 'wrist'],
-          'scheduler.smoothing': 'blend', 'control_rate_hz': CONTROL_HZ}
+          'control_rate_hz': CONTROL_HZ}
 
 
 def reactions_ms(chunks: list[tuple[int, int]], t0: int, t1: int) -> np.ndarray:

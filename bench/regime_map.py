@@ -15,7 +15,7 @@ skips the rows already there, so an interrupted sweep resumes); ``--plot`` draws
 Another bundle's rows beside them (e.g. a delay-aware retrain, issue #29), tagged:
 
     python bench/regime_map.py --bundle out/delay_aware --tag 'delay-aware'
-        --setting 'threshold 8, min_exec 2 (default)' --latencies 0,300,600,1000,1500
+        --setting 'threshold 8, min_exec 2 (old default)' --latencies 0,300,600,1000,1500
         --out out/regime_delay_aware.jsonl --figure out/regime_delay_aware.png
 """
 
@@ -33,18 +33,44 @@ OUT = ROOT / 'docs' / 'results' / 'regime' / 'regime_map.jsonl'
 FIGURE = ROOT / 'docs' / 'img' / 'regime_map.png'
 LATENCIES_MS = (0, 100, 200, 300, 450, 600, 800)
 DEV_OFFSET = 5_000  # index into the dev block reserved for this map
-# name -> vla_policy parameters over config/sim.yaml (the default bundle: horizon 10, dt 0.1 s)
+# name -> vla_policy parameters over config/sim.yaml (the default bundle: horizon 10, dt 0.1 s).
+# Until 2026-12-07 the shipped scheduler was the threshold trigger (auto = threshold for a
+# bundle without an action prefix) with `blend`: the settings below name both explicitly, so
+# that they mean what their committed rows measured; "old default" is that shipped setting.
+_OLD = {'scheduler.trigger': 'threshold', 'scheduler.smoothing': 'blend'}
 SETTINGS: dict[str, dict[str, object]] = {
-    'threshold 8, min_exec 1': {'scheduler.min_execution_steps': 1},
-    'threshold 8, min_exec 2 (default)': {},
-    'threshold 5, min_exec 2': {'scheduler.inference_threshold': 5},
-    'trigger frame, min_exec 2': {'scheduler.trigger': 'frame',
+    'threshold 8, min_exec 1': {**_OLD, 'scheduler.min_execution_steps': 1},
+    'threshold 8, min_exec 2 (old default)': dict(_OLD),
+    'threshold 5, min_exec 2': {**_OLD, 'scheduler.inference_threshold': 5},
+    'trigger frame, min_exec 2': {**_OLD, 'scheduler.trigger': 'frame',
                                   'scheduler.max_inference_rate_hz': 10.0},
-    'temporal ensemble, min_exec 2': {'scheduler.smoothing': 'temporal_ensemble'},
-    'no smoothing, min_exec 2': {'scheduler.smoothing': 'none'},
+    'temporal ensemble, min_exec 2': {**_OLD, 'scheduler.smoothing': 'temporal_ensemble'},
+    'no smoothing, min_exec 2': {**_OLD, 'scheduler.smoothing': 'none'},
     # explicit triggers, for a bundle whose default (`auto`) is not the threshold (#29)
-    'trigger threshold 8, min_exec 2': {'scheduler.trigger': 'threshold'},
-    'trigger frame, no cap': {'scheduler.trigger': 'frame'},
+    'trigger threshold 8, min_exec 2': dict(_OLD),
+    'trigger frame, no cap': {**_OLD, 'scheduler.trigger': 'frame'},
+    # the shipped defaults from 2026-12-07 (auto trigger, temporal ensemble): no override
+    'shipped: auto, temporal ensemble': {},
+    'trigger threshold 16, min_exec 2': {'scheduler.trigger': 'threshold',
+                                         'scheduler.inference_threshold': 16},
+    'trigger threshold 20, min_exec 2': {'scheduler.trigger': 'threshold',
+                                         'scheduler.inference_threshold': 20},
+    'trigger threshold 22, min_exec 2': {'scheduler.trigger': 'threshold',
+                                         'scheduler.inference_threshold': 22},
+    'trigger frame, temporal ensemble': {'scheduler.trigger': 'frame',
+                                         'scheduler.max_inference_rate_hz': 10.0,
+                                         'scheduler.smoothing': 'temporal_ensemble'},
+    'trigger threshold 8, temporal ensemble': {'scheduler.trigger': 'threshold',
+                                               'scheduler.smoothing': 'temporal_ensemble'},
+    'trigger threshold 9, temporal ensemble': {'scheduler.trigger': 'threshold',
+                                               'scheduler.inference_threshold': 9,
+                                               'scheduler.smoothing': 'temporal_ensemble'},
+    'trigger threshold 22, temporal ensemble': {'scheduler.trigger': 'threshold',
+                                                'scheduler.inference_threshold': 22,
+                                                'scheduler.smoothing': 'temporal_ensemble'},
+    'trigger threshold 23, temporal ensemble': {'scheduler.trigger': 'threshold',
+                                                'scheduler.inference_threshold': 23,
+                                                'scheduler.smoothing': 'temporal_ensemble'},
 }
 
 

@@ -97,16 +97,16 @@ _TABLE = (
     spec('scheduler.mode', S, 'async', 'async (infer in the background) | sync (debug: infer '
          'in the control tick when the chunk is used up)',
          choices=SCHEDULER_MODES),
-    spec('scheduler.smoothing', S, 'blend', 'none | blend (cross-fade over blend_steps) | '
-         'temporal_ensemble (ACT)',
+    spec('scheduler.smoothing', S, 'temporal_ensemble', 'none | blend (cross-fade over '
+         'blend_steps) | temporal_ensemble (ACT: the mean of every chunk covering the tick)',
          choices=SMOOTHINGS),
     spec('scheduler.inference_threshold', I, 8, 'request a new chunk when fewer actions remain',
          range=(0, 10000)),
     spec('scheduler.trigger', S, 'auto', 'threshold (request a chunk when fewer than '
          'inference_threshold actions remain) | frame (also on every new frame while the '
          'worker is idle: reacts to new evidence within a frame period + inference) | auto '
-         '(frame for a bundle with an action_prefix input, whose chunks continue what is '
-         'executing; threshold otherwise)',
+         '(frame while the measured latency is at most a quarter of the chunk span, and always '
+         'for a bundle with an action_prefix input; threshold otherwise)',
          choices=TRIGGERS),
     spec('scheduler.max_inference_rate_hz', D, 0.0, 'cap on frame-triggered inference '
          '(0 = no cap) [Hz]', range=(0.0, 1000.0)),

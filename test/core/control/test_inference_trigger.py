@@ -71,7 +71,7 @@ def requests(loop: PolicyLoop, clock: list[int], n: int, period_ms: int) -> list
 
 
 def test_threshold_trigger_waits_for_the_chunk_to_run_low(bundle):
-    loop, clock = make_loop(bundle, inference_threshold=4)   # H = 16 actions, 20 ms apart
+    loop, clock = make_loop(bundle, inference_threshold=4, trigger='threshold')  # H 16 x 20 ms
     got = requests(loop, clock, 10, 20)
     assert got[0] and not any(got[1:10])  # 10 frames in 200 ms: 16 - 10 > 4 actions left
 
@@ -103,10 +103,31 @@ def test_added_latency_delays_every_chunk_and_is_validated(bundle):
         SchedulerConfig(max_inference_rate_hz=-1.0)
 
 
-def test_auto_trigger_is_frame_only_for_a_bundle_that_takes_a_prefix(bundle, tmp_path):
+def test_auto_trigger_re_plans_on_frames_only_while_the_latency_is_short(bundle):
+    # H = 16 actions 20 ms apart: a 320 ms chunk; auto re-plans on frames up to 80 ms
+    for latency_ms, every_frame in ((10, True), (120, False)):
+        loop, clock = make_loop(bundle, inference_threshold=4, trigger='auto')
+        got = []
+        for _ in range(10):
+            clock[0] += 20 * MS
+            f = dataclasses.replace(full_frame(0), stamp_ns=clock[0])
+            loop.on_joint_state(JOINTS, f.joint_positions)
+            wanted = loop.on_frame(f)
+            if wanted:   # the chunk lands latency_ms after its frame
+                clock[0] += latency_ms * MS
+                loop.infer()
+            got.append(wanted)
+            loop.tick(clock[0])
+        if every_frame:
+            assert all(got), got
+        else:   # threshold: again only when fewer than 4 of the 16 actions remain
+            assert got[0] and not any(got[1:6]) and sum(got) <= 3, got
+
+
+def test_auto_trigger_is_frame_always_for_a_bundle_that_takes_a_prefix(bundle, tmp_path):
     from helpers.bundles import make_random_bundle
     prefixed = make_random_bundle(tmp_path / 'prefix', max_delay=8)
-    for b, expected in ((bundle, 'threshold'), (prefixed, 'frame')):
+    for b, expected in ((bundle, 'auto'), (prefixed, 'frame')):
         cfg = PolicyConfig(bundle=str(b), scheduler=SchedulerConfig(trigger='auto'),
                            adapter=AdapterConfig(joints=C.DEFAULT_ARM_JOINTS,
                                                  gripper_controller='gripper_controller'))

@@ -89,7 +89,10 @@ class RequestBook:
         """Tell whether a new frame should start an inference (trigger + rate cap)."""
         if self.scheduler.needs_inference(now_ns, lead_ns=self.lead.lead_ns):
             return True
-        if self.config.trigger is not InferenceTrigger.FRAME:
+        trigger = self.config.trigger
+        if trigger is InferenceTrigger.THRESHOLD or (
+                trigger is InferenceTrigger.AUTO
+                and not self.scheduler.frame_trigger_pays(self.lead.lead_ns)):
             return False
         rate = self.config.max_inference_rate_hz
         return rate <= 0 or now_ns - self.last_request_ns >= 1e9 / rate

@@ -45,7 +45,15 @@ class InferenceTrigger(str, Enum):
 
     THRESHOLD = 'threshold'  # when fewer than inference_threshold actions remain
     FRAME = 'frame'          # also on every new frame while the worker is idle (rate-capped)
-    AUTO = 'auto'            # FRAME for a bundle that takes an action prefix, else THRESHOLD
+    AUTO = 'auto'            # FRAME while the latency is short against the chunk, else THRESHOLD
+
+
+# ``auto``: re-plan on every frame while the measured frame -> chunk latency is at most this
+# fraction of the newest chunk's span (H dt); beyond it a chunk is too stale when it lands to
+# replace the executing one every frame (regime map, docs/policy.md: the frame trigger with
+# temporal ensembling matches the threshold trigger up to +200 ms for a 1 s chunk, 44 vs 54/60
+# at +300 ms).
+AUTO_FRAME_MAX_LATENCY_FRACTION = 0.25
 
 
 def resolve_trigger(trigger: InferenceTrigger, takes_prefix: bool) -> InferenceTrigger:
@@ -54,12 +62,13 @@ def resolve_trigger(trigger: InferenceTrigger, takes_prefix: bool) -> InferenceT
 
     ``auto`` is ``frame`` for a bundle with an ``action_prefix`` input (its chunks continue the
     actions committed while they are computed, so re-planning on every frame does not switch
-    plans mid-motion) and ``threshold`` for every other bundle (re-planning on every frame
-    without that consistency cost the default 12/60 episodes at +0 ms: docs/policy.md).
+    plans mid-motion); for every other bundle it stays ``auto``: frame while the measured
+    latency is short against the chunk (:data:`AUTO_FRAME_MAX_LATENCY_FRACTION`), threshold
+    beyond (:meth:`ChunkScheduler.frame_trigger_pays`).
     """
     if trigger is not InferenceTrigger.AUTO:
         return trigger
-    return InferenceTrigger.FRAME if takes_prefix else InferenceTrigger.THRESHOLD
+    return InferenceTrigger.FRAME if takes_prefix else InferenceTrigger.AUTO
 
 
 @dataclass(frozen=True)
@@ -244,6 +253,18 @@ class ChunkScheduler:
         if c is None or c.served >= self.config.min_execution_steps:
             return True
         return remaining * c.dt_ns <= lead_ns
+
+    def frame_trigger_pays(self, lead_ns: int) -> bool:
+        """
+        Tell whether ``auto`` re-plans on frames now: latency ``lead_ns`` [ns] is short enough.
+
+        True without a chunk; else ``lead_ns`` <= :data:`AUTO_FRAME_MAX_LATENCY_FRACTION` of
+        the newest chunk's span (its actions x dt).
+        """
+        if not self._chunks:
+            return True
+        c = self._chunks[-1]
+        return lead_ns <= AUTO_FRAME_MAX_LATENCY_FRACTION * c.actions.shape[0] * c.dt_ns
 
     def next_action(self, now_ns: int) -> ScheduledAction | None:
         """Return the action for the tick at ``now_ns``, or None when no chunk covers it (hold)."""
