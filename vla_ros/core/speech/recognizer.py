@@ -13,6 +13,10 @@ Set-ups (:class:`RecognizerKind`), all on pocketsphinx's en-us acoustic model:
   heard nothing). A command the robot knows decodes the same way under both constraints;
   noise, other speech and unknown words come out as different word salads.
 
+With a :class:`~vla_ros.core.speech.vocabulary.CommandVocabulary` (the phrasings widened by
+the intent lexicon) instead of phrases, the LM is trained on its sentences and the grammar is
+its templates with their slots and polite frames.
+
 The single-search set-ups report pocketsphinx's posterior probability of the best path as
 their confidence (``Decoder.get_prob``). Input: float32 [n] mono 16 kHz in [-1, 1].
 """
@@ -31,10 +35,9 @@ import time
 import numpy as np
 import pocketsphinx
 from pocketsphinx.lm import ArpaBoLM
+from vla_ros.core.speech.vocabulary import CommandVocabulary, DICT_FILE, GRAMMAR_NAME
 from vla_ros.errors import ConfigError, InferenceError
 
-DICT_FILE = 'en-us/cmudict-en-us.dict'   # inside the pocketsphinx wheel's model folder
-GRAMMAR_NAME = 'commands'
 LOG_LEVEL = 'FATAL'                      # pocketsphinx logs every utterance otherwise
 
 
@@ -119,7 +122,8 @@ class SpeechRecognizer:
     """One or two pocketsphinx decoders for one set-up; :meth:`recognize` one utterance."""
 
     def __init__(self, kind: RecognizerKind | str = RecognizerKind.COMMANDS_GRAMMAR,
-                 phrases: Sequence[str] = ()) -> None:
+                 phrases: Sequence[str] = (), *,
+                 vocabulary: CommandVocabulary | None = None) -> None:
         try:
             self.kind = RecognizerKind(kind)
         except ValueError as e:
@@ -129,13 +133,19 @@ class SpeechRecognizer:
         try:
             if self.kind is RecognizerKind.GENERAL:
                 self._decoders.append(pocketsphinx.Decoder(loglevel=LOG_LEVEL))
+            elif vocabulary is not None:
+                self._decoders += self._command_decoders(
+                    vocabulary.sentences(), sorted(vocabulary.vocabulary()), vocabulary.jsgf())
             else:
-                self._decoders += self._command_decoders(_sentences(phrases))
+                sentences = _sentences(phrases)
+                self._decoders += self._command_decoders(
+                    sentences, sorted({w for s in sentences for w in s.split()}),
+                    _jsgf(sentences))
         except (RuntimeError, ValueError) as e:
             raise ConfigError(f'pocketsphinx failed to start ({self.kind.value}): {e}') from e
 
-    def _command_decoders(self, sentences: list[str]) -> list[pocketsphinx.Decoder]:
-        vocab = sorted({w for s in sentences for w in s.split()})
+    def _command_decoders(self, sentences: list[str], vocab: list[str],
+                          grammar: str) -> list[pocketsphinx.Decoder]:
         out = []
         with tempfile.TemporaryDirectory(prefix='vla_speech_') as tmp:
             dic = Path(tmp) / 'commands.dict'
@@ -146,7 +156,7 @@ class SpeechRecognizer:
                 out.append(pocketsphinx.Decoder(lm=str(lm), dict=str(dic), loglevel=LOG_LEVEL))
             if self.kind in (RecognizerKind.GRAMMAR, RecognizerKind.COMMANDS_GRAMMAR):
                 d = pocketsphinx.Decoder(lm=None, dict=str(dic), loglevel=LOG_LEVEL)
-                d.add_jsgf_string(GRAMMAR_NAME, _jsgf(sentences))
+                d.add_jsgf_string(GRAMMAR_NAME, grammar)
                 d.activate_search(GRAMMAR_NAME)
                 out.append(d)
         return out
