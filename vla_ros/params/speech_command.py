@@ -14,7 +14,7 @@ _TABLE = (
          "vocabulary ('' = the default bundle)"),
     spec('phrases', SA, [], "command phrasings to recognize instead of the bundle's training "
          "commands (empty = the bundle's)"),
-    spec('command_tasks', S, '', 'task table (YAML, as vla_policy command_tasks; the sim\'s '
+    spec('command_tasks', S, '', "task table (YAML, as vla_policy command_tasks; the sim's "
          'is config/command_tasks.yaml): the vocabulary is its phrasings widened by '
          'command_lexicon (synonyms the intent layer maps back, polite frames, object first) '
          "instead of the bundle's training commands ('' = bundle / phrases)"),
