@@ -55,7 +55,7 @@ from vla_ros.core.speech import (DEFAULT_MIN_CONFIDENCE, make_vad, RecognizerKin
                                  SAMPLE_RATE_HZ, SegmenterConfig, SpeechPipeline,
                                  SpeechRecognizer, Utterance, UtteranceSegmenter, VadKind,
                                  word_errors)
-from vla_ros.core.speech.vocabulary import lexicon_vocabulary  # noqa: E402
+from vla_ros.core.speech.vocabulary import intent_meaning, lexicon_vocabulary  # noqa: E402
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth, speak  # noqa: E402
 
 VOICES = (('en', 160), ('en-us+f3', 190))   # (espeak voice, words per minute)
@@ -181,12 +181,14 @@ def identify(intent, text: str) -> tuple[str, str] | None:
 
 def make_recognizer(kind: RecognizerKind, *, lexicon: bool) -> SpeechRecognizer:
     """Return the recognizer on the training phrasings, or (``lexicon``) the lexicon's."""
-    from vla_ros.core.language.command_tasks import load_task_table
-    from vla_ros.core.language.wordnet import WordNet
+    from vla_ros.core.language import IntentIdentifier, load_task_table, WordNet
     from vla_ros.sim.task_suite import COLOURS, TRAIN_PHRASES
-    if lexicon:
-        return SpeechRecognizer(kind, vocabulary=lexicon_vocabulary(
-            load_task_table(TASKS_FILE), WordNet(LEXICON_DIR)))
+    if lexicon:   # as speech_command with command_tasks + command_lexicon
+        table, wordnet = load_task_table(TASKS_FILE), WordNet(LEXICON_DIR)
+        meaning = intent_meaning(IntentIdentifier(table, None, lexicon=wordnet,
+                                                  lexical_weight=1.0))
+        return SpeechRecognizer(kind, vocabulary=lexicon_vocabulary(table, wordnet),
+                                meaning=meaning)
     return SpeechRecognizer(kind, [p.format(c=c) for ps in TRAIN_PHRASES.values()
                                    for p in ps for c in COLOURS])
 

@@ -24,10 +24,10 @@ from std_msgs.msg import String
 from vla_ros import constants as C
 from vla_ros.core.bundle import load_bundle
 from vla_ros.core.convert import audio_chunk_to_array, stamp_to_ns
-from vla_ros.core.language import load_task_table, WordNet
+from vla_ros.core.language import IntentIdentifier, load_task_table, WordNet
 from vla_ros.core.speech import (Heard, make_vad, SegmenterConfig, SpeechPipeline,
                                  SpeechRecognizer, to_mono_16k, Utterance)
-from vla_ros.core.speech.vocabulary import lexicon_vocabulary
+from vla_ros.core.speech.vocabulary import intent_meaning, lexicon_vocabulary
 from vla_ros.errors import ConfigError, ConversionError, InferenceError
 from vla_ros.harness.locate import find_default_bundle
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
@@ -63,8 +63,13 @@ class SpeechCommand(Node):
         warn_unknown_parameters(self)
         if v['command_tasks']:   # the table widened by the lexicon the intent layer uses
             lexicon = WordNet(str(v['command_lexicon'])) if v['command_lexicon'] else None
-            vocab = lexicon_vocabulary(load_task_table(str(v['command_tasks'])), lexicon)
-            recognizer = SpeechRecognizer(str(v['recognizer']), vocabulary=vocab)
+            table = load_task_table(str(v['command_tasks']))
+            vocab = lexicon_vocabulary(table, lexicon)
+            # two decodes that read as the same task and colour agree (word evidence only)
+            meaning = intent_meaning(IntentIdentifier(table, None, lexicon=lexicon,
+                                                      lexical_weight=1.0))
+            recognizer = SpeechRecognizer(str(v['recognizer']), vocabulary=vocab,
+                                          meaning=meaning)
             described = (f'{len(vocab.templates)} templates, {len(vocab.vocabulary())} words '
                          f'from {v["command_tasks"]}')
         else:

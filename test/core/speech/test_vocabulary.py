@@ -7,7 +7,7 @@ import pytest
 from vla_ros.core.language import IntentIdentifier, WordNet
 from vla_ros.core.speech import (DEFAULT_MIN_CONFIDENCE, make_vad, SpeechPipeline,
                                  SpeechRecognizer)
-from vla_ros.core.speech.vocabulary import lexicon_vocabulary, polite_frames
+from vla_ros.core.speech.vocabulary import intent_meaning, lexicon_vocabulary, polite_frames
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
 from vla_ros.sim.task_suite import COLOURS, task_table, TRAIN_PHRASES
 
@@ -21,8 +21,15 @@ def vocab():
 
 
 @pytest.fixture(scope='module')
-def recognizer(vocab) -> SpeechRecognizer:
-    return SpeechRecognizer('commands+grammar', vocabulary=vocab)
+def meaning():
+    return intent_meaning(IntentIdentifier(task_table(), None, lexicon=WordNet(),
+                                           lexical_weight=1.0))
+
+
+@pytest.fixture(scope='module')
+def recognizer(vocab, meaning) -> SpeechRecognizer:
+    """As speech_command runs with command_tasks: the lexicon vocabulary, meaning agreement."""
+    return SpeechRecognizer('commands+grammar', vocabulary=vocab, meaning=meaning)
 
 
 def hear(recognizer: SpeechRecognizer, say: str, *, seconds: float = 4.5):
@@ -76,10 +83,23 @@ def test_an_utterance_of_held_out_words_is_heard(recognizer):
     assert heard[0].text == 'hoist the scarlet cube'
 
 
+def test_decodes_that_differ_in_words_but_ask_the_same_agree(vocab, recognizer, meaning):
+    """'could you' heard as 'cull the' by the LM, the grammar's words differ: same command."""
+    words_only = SpeechRecognizer('commands+grammar', vocabulary=vocab)
+    said = 'could you lift the red cube'
+    refused = hear(words_only, said)
+    assert len(refused) == 1 and not refused[0].accepted and refused[0].confidence < 0.75
+    heard = hear(recognizer, said)
+    assert len(heard) == 1 and heard[0].accepted and heard[0].confidence == 1.0
+    assert meaning(heard[0].text) == ('pick', 'red')
+
+
 def test_other_speech_and_noise_stay_refused(recognizer):
     assert hear(recognizer, '', seconds=2.0) == []
-    heard = hear(recognizer, 'what a lovely day it is today')
-    assert heard and not any(h.accepted for h in heard)
+    for said in ('what a lovely day it is today', 'the meeting starts at nine',
+                 'turn on the radio'):
+        heard = hear(recognizer, said)
+        assert heard and not any(h.accepted for h in heard), said
 
 
 def test_noise_straight_into_the_recognizer_is_no_command(recognizer):

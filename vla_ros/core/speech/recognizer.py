@@ -15,7 +15,11 @@ Set-ups (:class:`RecognizerKind`), all on pocketsphinx's en-us acoustic model:
 
 With a :class:`~vla_ros.core.speech.vocabulary.CommandVocabulary` (the phrasings widened by
 the intent lexicon) instead of phrases, the LM is trained on its sentences and the grammar is
-its templates with their slots and polite frames.
+its templates with their slots and polite frames. Given ``meaning`` (text -> what it asks,
+e.g. (task, colour) from the intent identifier; None = nothing it knows), ``commands+grammar``
+also counts two decodes that read as the same command as agreeing: the confidence is 1 when
+both hypotheses mean the same known command, else their word agreement ("the vermilion cube
+please lift it" and "lift the vermilion cube" differ in words, not in what they ask).
 
 The single-search set-ups report pocketsphinx's posterior probability of the best path as
 their confidence (``Decoder.get_prob``). Input: float32 [n] mono 16 kHz in [-1, 1].
@@ -23,7 +27,7 @@ their confidence (``Decoder.get_prob``). Input: float32 [n] mono 16 kHz in [-1, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 import io
@@ -123,7 +127,9 @@ class SpeechRecognizer:
 
     def __init__(self, kind: RecognizerKind | str = RecognizerKind.COMMANDS_GRAMMAR,
                  phrases: Sequence[str] = (), *,
-                 vocabulary: CommandVocabulary | None = None) -> None:
+                 vocabulary: CommandVocabulary | None = None,
+                 meaning: Callable[[str], Hashable | None] | None = None) -> None:
+        self.meaning = meaning
         try:
             self.kind = RecognizerKind(kind)
         except ValueError as e:
@@ -179,6 +185,11 @@ class SpeechRecognizer:
         ms, cpu = (time.monotonic() - t0) * 1e3, (time.thread_time() - c0) * 1e3
         text = ' '.join(words(hyps[0][0]))
         if self.kind is RecognizerKind.COMMANDS_GRAMMAR:
-            return Recognition(text, agreement(hyps[0][0], hyps[1][0]), ms, cpu)
+            conf = agreement(hyps[0][0], hyps[1][0])
+            if conf < 1.0 and self.meaning is not None and text:
+                m = self.meaning(text)
+                if m is not None and m == self.meaning(' '.join(words(hyps[1][0]))):
+                    conf = 1.0
+            return Recognition(text, conf, ms, cpu)
         return Recognition(text, float(np.clip(hyps[0][1], 0.0, 1.0)) if text else 0.0, ms,
                            cpu)

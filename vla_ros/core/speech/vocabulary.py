@@ -237,3 +237,11 @@ def lexicon_vocabulary(table: TaskTable, lexicon: WordNet | None, *,
     templates = [' '.join(t.replace(',', ' ').split()) for t in templates]
     return CommandVocabulary(tuple(dict.fromkeys(templates)), slots, colours,
                              tuple(table.objects) or ('cube',))
+
+
+def intent_meaning(identifier: IntentIdentifier) -> Callable[[str], tuple[str, str] | None]:
+    """Return ``text -> (task, colour)`` the identifier reads from it (None: it refuses)."""
+    def meaning(text: str) -> tuple[str, str] | None:
+        v = identifier.identify(text)
+        return (v.task, v.colour) if v.understood else None
+    return meaning
