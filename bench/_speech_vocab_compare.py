@@ -1,6 +1,9 @@
 """
 Offline comparison: the recognizer's vocabulary from the training phrasings vs the lexicon.
 
+``lexicon-words``: the lexicon vocabulary, confidence = word agreement of the two decodes only;
+``lexicon``: also meaning agreement (as ``speech_command`` with ``command_tasks``).
+
 Same utterances as ``bench speech`` (every training phrasing + the held-out-words sample, two
 voices, the sim's noise, Silero VAD), each recognized with both vocabularies; the heard text
 is judged by the intent identifier ``vla_policy`` runs with ``command_tasks``
@@ -30,8 +33,9 @@ def main() -> int:
     samples = B.build_samples()
     utts, _ = B.segment(samples, B.CHOSEN_VAD)
     out = {}
-    for name in ('phrasings', 'lexicon'):
-        rec = B.make_recognizer(B.CHOSEN_RECOGNIZER, lexicon=name == 'lexicon')
+    for name in ('phrasings', 'lexicon-words', 'lexicon'):
+        rec = B.make_recognizer(B.CHOSEN_RECOGNIZER, lexicon=name != 'phrasings',
+                                meaning=name == 'lexicon')
         rows = []
         for s, us in zip(samples, utts):
             heard = [rec.recognize(u.samples) for u in us]

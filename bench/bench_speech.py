@@ -179,16 +179,17 @@ def identify(intent, text: str) -> tuple[str, str] | None:
     return (v.task, v.colour) if v.understood else None
 
 
-def make_recognizer(kind: RecognizerKind, *, lexicon: bool) -> SpeechRecognizer:
+def make_recognizer(kind: RecognizerKind, *, lexicon: bool,
+                    meaning: bool = True) -> SpeechRecognizer:
     """Return the recognizer on the training phrasings, or (``lexicon``) the lexicon's."""
     from vla_ros.core.language import IntentIdentifier, load_task_table, WordNet
     from vla_ros.sim.task_suite import COLOURS, TRAIN_PHRASES
     if lexicon:   # as speech_command with command_tasks + command_lexicon
         table, wordnet = load_task_table(TASKS_FILE), WordNet(LEXICON_DIR)
-        meaning = intent_meaning(IntentIdentifier(table, None, lexicon=wordnet,
-                                                  lexical_weight=1.0))
+        same = intent_meaning(IntentIdentifier(table, None, lexicon=wordnet,
+                                               lexical_weight=1.0)) if meaning else None
         return SpeechRecognizer(kind, vocabulary=lexicon_vocabulary(table, wordnet),
-                                meaning=meaning)
+                                meaning=same)
     return SpeechRecognizer(kind, [p.format(c=c) for ps in TRAIN_PHRASES.values()
                                    for p in ps for c in COLOURS])
 

@@ -22,7 +22,8 @@ _TABLE = (
          "database directory (Debian wordnet-base) that widens the vocabulary ('' = the "
          "table's words only)"),
     spec('recognizer', S, 'commands+grammar', 'pocketsphinx set-up: commands+grammar (the '
-         'command LM; confidence = agreement with the exact-phrasing grammar), commands, '
+         'command LM; confidence = agreement with the exact-phrasing grammar; with '
+         'command_tasks also 1 when both read as the same task and colour), commands, '
          'grammar, general (en-us LM)', choices=RECOGNIZERS),
     spec('vad', S, 'silero', 'voice activity detector: silero (ONNX, onnxruntime) or webrtc '
          '(pocketsphinx; fires on motor hum)', choices=VADS),
