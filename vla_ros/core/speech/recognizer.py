@@ -176,12 +176,16 @@ class SpeechRecognizer:
         pcm = (np.clip(x, -1.0, 1.0) * 32767).astype('<i2').tobytes()
         t0, c0 = time.monotonic(), time.thread_time()
         hyps = []
+        # the posterior (a lattice pass: seconds on a noisy utterance) only where it is the
+        # confidence; commands+grammar's is the agreement of the two hypotheses
+        posterior = self.kind is not RecognizerKind.COMMANDS_GRAMMAR
         for d in self._decoders:
             d.start_utt()
             d.process_raw(pcm, full_utt=True)
             d.end_utt()
             h = d.hyp()
-            hyps.append(((h.hypstr if h is not None else '').strip(), float(d.get_prob())))
+            hyps.append(((h.hypstr if h is not None else '').strip(),
+                         float(d.get_prob()) if posterior else 0.0))
         ms, cpu = (time.monotonic() - t0) * 1e3, (time.thread_time() - c0) * 1e3
         text = ' '.join(words(hyps[0][0]))
         if self.kind is RecognizerKind.COMMANDS_GRAMMAR:
