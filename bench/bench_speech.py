@@ -51,11 +51,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 import _smoke as S  # noqa: E402, I100
 import numpy as np  # noqa: E402, I100
-from vla_ros.core.speech import (DEFAULT_MIN_CONFIDENCE, make_vad, RecognizerKind,  # noqa: E402
-                                 SAMPLE_RATE_HZ, SegmenterConfig, SpeechPipeline,
-                                 SpeechRecognizer, Utterance, UtteranceSegmenter, VadKind,
-                                 word_errors)
-from vla_ros.core.speech.vocabulary import intent_meaning, lexicon_vocabulary  # noqa: E402
+from vla_ros.core.speech import (DEFAULT_MIN_CONFIDENCE, intent_meaning,  # noqa: E402
+                                 lexicon_vocabulary, make_vad, RecognizerKind, SAMPLE_RATE_HZ,
+                                 SegmenterConfig, SpeechPipeline, SpeechRecognizer, Utterance,
+                                 UtteranceSegmenter, VadKind, word_errors)
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth, speak  # noqa: E402
 
 VOICES = (('en', 160), ('en-us+f3', 190))   # (espeak voice, words per minute)

@@ -25,9 +25,9 @@ from vla_ros import constants as C
 from vla_ros.core.bundle import load_bundle
 from vla_ros.core.convert import audio_chunk_to_array, stamp_to_ns
 from vla_ros.core.language import IntentIdentifier, load_task_table, WordNet
-from vla_ros.core.speech import (Heard, make_vad, SegmenterConfig, SpeechPipeline,
-                                 SpeechRecognizer, to_mono_16k, Utterance)
-from vla_ros.core.speech.vocabulary import intent_meaning, lexicon_vocabulary
+from vla_ros.core.speech import (Heard, intent_meaning, lexicon_vocabulary, make_vad,
+                                 SegmenterConfig, SpeechPipeline, SpeechRecognizer, to_mono_16k,
+                                 Utterance)
 from vla_ros.errors import ConfigError, ConversionError, InferenceError
 from vla_ros.harness.locate import find_default_bundle
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS

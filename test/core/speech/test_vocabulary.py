@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from vla_ros.core.language import IntentIdentifier, WordNet
-from vla_ros.core.speech import (DEFAULT_MIN_CONFIDENCE, make_vad, SpeechPipeline,
-                                 SpeechRecognizer)
-from vla_ros.core.speech.vocabulary import intent_meaning, lexicon_vocabulary, polite_frames
+from vla_ros.core.speech import (DEFAULT_MIN_CONFIDENCE, intent_meaning, lexicon_vocabulary,
+                                 make_vad, polite_frames, SpeechPipeline, SpeechRecognizer)
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
 from vla_ros.sim.task_suite import COLOURS, task_table, TRAIN_PHRASES
 
