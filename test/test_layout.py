@@ -210,7 +210,7 @@ CORE_LAYERS: dict[str, set[str]] = {
     'control': {'top', 'features', 'bundle', 'runtime', 'sync', 'language'},
     'remote': {'top', 'features', 'bundle', 'runtime', 'sync', 'control'},
     'policy': {'top', 'features', 'bundle', 'runtime', 'sync', 'control', 'remote', 'language'},
-    'speech': {'top', 'sync'},                # VAD, segmentation, offline recognition
+    'speech': {'top', 'sync', 'language'},    # VAD, segmentation, offline recognition
 }
 CORE_TOP_MODULES_MAX = 5
 # Optional dependencies: the on-robot runtime (numpy, opencv, onnxruntime, rclpy, tokenizers,

@@ -16,6 +16,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
 from vla_ros import constants as C
+from vla_ros.harness.locate import config_file
 from vla_ros.harness.procs import wait_until
 from vla_ros.nodes.speech_command import SpeechCommand
 from vla_ros.qos import RELIABLE_QOS, SENSOR_QOS
@@ -84,6 +85,45 @@ def test_spoken_command_published_noise_not_bad_message_counted(rclpy_init):
         counts = {kv.key: kv.value for kv in diags[-1].status[0].values}
         assert counts['bad_messages'] == '1' and int(counts['chunks']) > 100
         assert 'S24LE' in counts['last_error']
+    finally:
+        ex.shutdown()
+        node.destroy_node()
+        probe.destroy_node()
+
+
+def test_task_table_vocabulary_hears_unseen_words_and_not_noise(rclpy_init):
+    """command_tasks: held-out verb + colour are published as said; noise and hum are not."""
+    tasks = str(config_file('command_tasks.yaml'))
+    node = SpeechCommand(parameter_overrides=[Parameter('command_tasks', value=tasks)])
+    probe = Node('speech_probe_tasks')
+    commands, statuses = [], []
+    probe.create_subscription(String, C.COMMAND_TOPIC, lambda m: commands.append(m.data),
+                              RELIABLE_QOS)
+    probe.create_subscription(SpeechStatus, '/speech_command/status', statuses.append,
+                              RELIABLE_QOS)
+    pub = probe.create_publisher(AudioChunk, C.AUDIO_TOPIC, SENSOR_QOS)
+    ex = SingleThreadedExecutor()
+    ex.add_node(node)
+    ex.add_node(probe)
+    try:
+        assert wait_until(lambda: (ex.spin_once(timeout_sec=0.05),
+                                   pub.get_subscription_count())[1] > 0, timeout_s=20)
+        syn = MicrophoneSynth(MicConfig(), seed=3)
+        t_ns = 0
+        for i in range(int(6.5 * RATE / CHUNK)):
+            if i == int(2.5 * RATE / CHUNK):
+                syn.say('hoist the scarlet cube')
+            speed = 0.8 if i < 2 * RATE / CHUNK else 0.0   # motor hum for the first 2 s
+            pub.publish(_chunk(syn.synthesize(CHUNK, speed, 0.0), t_ns))
+            t_ns += CHUNK * 1_000_000_000 // RATE
+            # every chunk reaches the node (a best-effort queue drops what it cannot hold)
+            assert wait_until(lambda: (ex.spin_once(timeout_sec=0.01),
+                                       node.counts['chunks'])[1] > i, timeout_s=5)
+            if i == int(2.4 * RATE / CHUNK):
+                assert commands == [] and statuses == []   # noise and hum: nothing
+        assert wait_until(lambda: (ex.spin_once(timeout_sec=0.05), commands)[1], timeout_s=20)
+        assert commands == ['hoist the scarlet cube']
+        assert len(statuses) == 1 and statuses[0].accepted
     finally:
         ex.shutdown()
         node.destroy_node()

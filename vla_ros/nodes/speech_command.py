@@ -24,8 +24,10 @@ from std_msgs.msg import String
 from vla_ros import constants as C
 from vla_ros.core.bundle import load_bundle
 from vla_ros.core.convert import audio_chunk_to_array, stamp_to_ns
-from vla_ros.core.speech import (Heard, make_vad, SegmenterConfig, SpeechPipeline,
-                                 SpeechRecognizer, to_mono_16k, Utterance)
+from vla_ros.core.language import IntentIdentifier, load_task_table, WordNet
+from vla_ros.core.speech import (Heard, intent_meaning, lexicon_vocabulary, make_vad,
+                                 SegmenterConfig, SpeechPipeline, SpeechRecognizer, to_mono_16k,
+                                 Utterance)
 from vla_ros.errors import ConfigError, ConversionError, InferenceError
 from vla_ros.harness.locate import find_default_bundle
 from vla_ros.qos import LATCHED_QOS, SENSOR_QOS
@@ -59,14 +61,28 @@ class SpeechCommand(Node):
         super().__init__('speech_command', **kwargs)
         v = declare_node_parameters(self, 'speech_command')
         warn_unknown_parameters(self)
-        phrases = list(v['phrases']) or bundle_commands(str(v['bundle']))
+        if v['command_tasks']:   # the table widened by the lexicon the intent layer uses
+            lexicon = WordNet(str(v['command_lexicon'])) if v['command_lexicon'] else None
+            table = load_task_table(str(v['command_tasks']))
+            vocab = lexicon_vocabulary(table, lexicon)
+            # two decodes that read as the same task and colour agree (word evidence only)
+            meaning = intent_meaning(IntentIdentifier(table, None, lexicon=lexicon,
+                                                      lexical_weight=1.0))
+            recognizer = SpeechRecognizer(str(v['recognizer']), vocabulary=vocab,
+                                          meaning=meaning)
+            described = (f'{len(vocab.templates)} templates, {len(vocab.vocabulary())} words '
+                         f'from {v["command_tasks"]}')
+        else:
+            phrases = list(v['phrases']) or bundle_commands(str(v['bundle']))
+            recognizer = SpeechRecognizer(str(v['recognizer']), phrases)
+            described = f'{len(phrases)} phrasings'
         seg = SegmenterConfig(threshold=float(v['vad_threshold']), start_s=float(v['start_s']),
                               hangover_s=float(v['hangover_s']),
                               pre_roll_s=float(v['pre_roll_s']),
                               min_speech_s=float(v['min_speech_s']),
                               max_utterance_s=float(v['max_utterance_s']))
         self.pipeline = SpeechPipeline(make_vad(str(v['vad'])),
-                                       SpeechRecognizer(str(v['recognizer']), phrases),
+                                       recognizer,
                                        segmenter=seg, min_confidence=float(v['min_confidence']))
         self.recognizer_name = str(v['recognizer'])
         self.counts = {'chunks': 0, 'bad_messages': 0, 'utterances': 0, 'accepted': 0,
@@ -85,7 +101,7 @@ class SpeechCommand(Node):
         self._worker = threading.Thread(target=self._recognize_loop, name='speech_recognizer',
                                         daemon=True)
         self._worker.start()
-        self.get_logger().info(f'speech_command: {len(phrases)} phrasings, recognizer '
+        self.get_logger().info(f'speech_command: {described}, recognizer '
                                f'{self.recognizer_name}, vad {v["vad"]}, min confidence '
                                f'{self.pipeline.min_confidence}')
 

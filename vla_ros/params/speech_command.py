@@ -14,8 +14,16 @@ _TABLE = (
          "vocabulary ('' = the default bundle)"),
     spec('phrases', SA, [], "command phrasings to recognize instead of the bundle's training "
          "commands (empty = the bundle's)"),
+    spec('command_tasks', S, '', "task table (YAML, as vla_policy command_tasks; the sim's "
+         'is config/command_tasks.yaml): the vocabulary is its phrasings widened by '
+         'command_lexicon (synonyms the intent layer maps back, polite frames, object first) '
+         "instead of the bundle's training commands ('' = bundle / phrases)"),
+    spec('command_lexicon', S, '/usr/share/wordnet', 'with command_tasks: WordNet 3.0 '
+         "database directory (Debian wordnet-base) that widens the vocabulary ('' = the "
+         "table's words only)"),
     spec('recognizer', S, 'commands+grammar', 'pocketsphinx set-up: commands+grammar (the '
-         'command LM; confidence = agreement with the exact-phrasing grammar), commands, '
+         'command LM; confidence = agreement with the exact-phrasing grammar; with '
+         'command_tasks also 1 when both read as the same task and colour), commands, '
          'grammar, general (en-us LM)', choices=RECOGNIZERS),
     spec('vad', S, 'silero', 'voice activity detector: silero (ONNX, onnxruntime) or webrtc '
          '(pocketsphinx; fires on motor hum)', choices=VADS),

@@ -9,8 +9,11 @@ from vla_ros.core.speech.recognizer import (agreement, Recognition, RecognizerKi
 from vla_ros.core.speech.segmenter import SegmenterConfig, Utterance, UtteranceSegmenter
 from vla_ros.core.speech.vad import (make_vad, SAMPLE_RATE_HZ, SileroVad, Vad, VadKind,
                                      WebRtcVad)
+from vla_ros.core.speech.vocabulary import (CommandVocabulary, intent_meaning,
+                                            lexicon_vocabulary, polite_frames)
 
 __all__ = [
+    'CommandVocabulary',
     'DEFAULT_MIN_CONFIDENCE',
     'Heard',
     'Recognition',
@@ -27,8 +30,11 @@ __all__ = [
     'VadKind',
     'WebRtcVad',
     'agreement',
+    'intent_meaning',
     'judge',
+    'lexicon_vocabulary',
     'make_vad',
+    'polite_frames',
     'to_mono_16k',
     'word_errors',
     'words',

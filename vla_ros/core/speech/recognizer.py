@@ -13,13 +13,21 @@ Set-ups (:class:`RecognizerKind`), all on pocketsphinx's en-us acoustic model:
   heard nothing). A command the robot knows decodes the same way under both constraints;
   noise, other speech and unknown words come out as different word salads.
 
+With a :class:`~vla_ros.core.speech.vocabulary.CommandVocabulary` (the phrasings widened by
+the intent lexicon) instead of phrases, the LM is trained on its sentences and the grammar is
+its templates with their slots and polite frames. Given ``meaning`` (text -> what it asks,
+e.g. (task, colour) from the intent identifier; None = nothing it knows), ``commands+grammar``
+also counts two decodes that read as the same command as agreeing: the confidence is 1 when
+both hypotheses mean the same known command, else their word agreement ("the vermilion cube
+please lift it" and "lift the vermilion cube" differ in words, not in what they ask).
+
 The single-search set-ups report pocketsphinx's posterior probability of the best path as
 their confidence (``Decoder.get_prob``). Input: float32 [n] mono 16 kHz in [-1, 1].
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 import io
@@ -31,10 +39,9 @@ import time
 import numpy as np
 import pocketsphinx
 from pocketsphinx.lm import ArpaBoLM
+from vla_ros.core.speech.vocabulary import CommandVocabulary, DICT_FILE, GRAMMAR_NAME
 from vla_ros.errors import ConfigError, InferenceError
 
-DICT_FILE = 'en-us/cmudict-en-us.dict'   # inside the pocketsphinx wheel's model folder
-GRAMMAR_NAME = 'commands'
 LOG_LEVEL = 'FATAL'                      # pocketsphinx logs every utterance otherwise
 
 
@@ -119,7 +126,10 @@ class SpeechRecognizer:
     """One or two pocketsphinx decoders for one set-up; :meth:`recognize` one utterance."""
 
     def __init__(self, kind: RecognizerKind | str = RecognizerKind.COMMANDS_GRAMMAR,
-                 phrases: Sequence[str] = ()) -> None:
+                 phrases: Sequence[str] = (), *,
+                 vocabulary: CommandVocabulary | None = None,
+                 meaning: Callable[[str], Hashable | None] | None = None) -> None:
+        self.meaning = meaning
         try:
             self.kind = RecognizerKind(kind)
         except ValueError as e:
@@ -129,13 +139,19 @@ class SpeechRecognizer:
         try:
             if self.kind is RecognizerKind.GENERAL:
                 self._decoders.append(pocketsphinx.Decoder(loglevel=LOG_LEVEL))
+            elif vocabulary is not None:
+                self._decoders += self._command_decoders(
+                    vocabulary.sentences(), sorted(vocabulary.vocabulary()), vocabulary.jsgf())
             else:
-                self._decoders += self._command_decoders(_sentences(phrases))
+                sentences = _sentences(phrases)
+                self._decoders += self._command_decoders(
+                    sentences, sorted({w for s in sentences for w in s.split()}),
+                    _jsgf(sentences))
         except (RuntimeError, ValueError) as e:
             raise ConfigError(f'pocketsphinx failed to start ({self.kind.value}): {e}') from e
 
-    def _command_decoders(self, sentences: list[str]) -> list[pocketsphinx.Decoder]:
-        vocab = sorted({w for s in sentences for w in s.split()})
+    def _command_decoders(self, sentences: list[str], vocab: list[str],
+                          grammar: str) -> list[pocketsphinx.Decoder]:
         out = []
         with tempfile.TemporaryDirectory(prefix='vla_speech_') as tmp:
             dic = Path(tmp) / 'commands.dict'
@@ -146,7 +162,7 @@ class SpeechRecognizer:
                 out.append(pocketsphinx.Decoder(lm=str(lm), dict=str(dic), loglevel=LOG_LEVEL))
             if self.kind in (RecognizerKind.GRAMMAR, RecognizerKind.COMMANDS_GRAMMAR):
                 d = pocketsphinx.Decoder(lm=None, dict=str(dic), loglevel=LOG_LEVEL)
-                d.add_jsgf_string(GRAMMAR_NAME, _jsgf(sentences))
+                d.add_jsgf_string(GRAMMAR_NAME, grammar)
                 d.activate_search(GRAMMAR_NAME)
                 out.append(d)
         return out
@@ -160,15 +176,24 @@ class SpeechRecognizer:
         pcm = (np.clip(x, -1.0, 1.0) * 32767).astype('<i2').tobytes()
         t0, c0 = time.monotonic(), time.thread_time()
         hyps = []
+        # the posterior (a lattice pass: seconds on a noisy utterance) only where it is the
+        # confidence; commands+grammar's is the agreement of the two hypotheses
+        posterior = self.kind is not RecognizerKind.COMMANDS_GRAMMAR
         for d in self._decoders:
             d.start_utt()
             d.process_raw(pcm, full_utt=True)
             d.end_utt()
             h = d.hyp()
-            hyps.append(((h.hypstr if h is not None else '').strip(), float(d.get_prob())))
+            hyps.append(((h.hypstr if h is not None else '').strip(),
+                         float(d.get_prob()) if posterior else 0.0))
         ms, cpu = (time.monotonic() - t0) * 1e3, (time.thread_time() - c0) * 1e3
         text = ' '.join(words(hyps[0][0]))
         if self.kind is RecognizerKind.COMMANDS_GRAMMAR:
-            return Recognition(text, agreement(hyps[0][0], hyps[1][0]), ms, cpu)
+            conf = agreement(hyps[0][0], hyps[1][0])
+            if conf < 1.0 and self.meaning is not None and text:
+                m = self.meaning(text)
+                if m is not None and m == self.meaning(' '.join(words(hyps[1][0]))):
+                    conf = 1.0
+            return Recognition(text, conf, ms, cpu)
         return Recognition(text, float(np.clip(hyps[0][1], 0.0, 1.0)) if text else 0.0, ms,
                            cpu)
