@@ -24,12 +24,15 @@ demo: setup
 	@$(ENV) python -m vla_ros.cli.main demo
 
 # Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags; half of them
-# with DART noise on the executed arm targets) -> training (<= 30 min on 2 CPU cores) ->
-# models/default. TRAIN_EPISODES per task kind (6 kinds) and per half. The recording uses
+# with DART noise on the executed arm targets) -> training (TRAIN_STEPS optimizer steps, batch
+# 64, cosine schedule over them; ~55 min on one torch thread) -> models/default.
+# TRAIN_EPISODES per task kind (every kind of `vla-ros record`) and per half. The recording uses
 # config/sim.yaml with smaller, slower cameras and 50 Hz tactile/joints (TRAIN_SIM, printed;
 # the bundle keeps them in provenance.recorded_with and eval/demo run the sim with them).
 TRAIN_EPISODES ?= 80
-TRAIN_MINUTES ?= 25
+TRAIN_STEPS ?= 16834
+TRAIN_THREADS ?= 1
+TRAIN_HORIZON ?= 10
 TRAIN_SIM ?= --image-size 96 --param camera_rate_hz=10 --param tactile_rate_hz=50 --param joint_rate_hz=50
 demos: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 $(TRAIN_SIM) --out out/demos/clean
@@ -43,7 +46,7 @@ TRAIN_OUT ?= models/default
 TRAIN_WORK ?= out/train/default
 TRAIN_DELAY = $(if $(filter 1,$(DELAY_AWARE)),--delay-aware,)
 train: demos
-	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out $(TRAIN_OUT) --work-dir $(TRAIN_WORK) --cache out/cache --minutes $(TRAIN_MINUTES) --steps 100000 --threads 2 --word-dropout 0.15 --model-id vla-sim-default $(TRAIN_DELAY)
+	@$(ENV) python -m vla_ros.cli.main train out/demos/clean out/demos/dart --out $(TRAIN_OUT) --work-dir $(TRAIN_WORK) --cache out/cache --minutes 0 --steps $(TRAIN_STEPS) --threads $(TRAIN_THREADS) --horizon $(TRAIN_HORIZON) --word-dropout 0.15 --model-id vla-sim-default --no-progress $(TRAIN_DELAY)
 
 # The published evaluation of models/default (docs/eval.md), unattended (~40 min on 2 cores):
 # test-block seeds, EVAL_EPISODES per kind with training phrasings and the same seeds with

@@ -248,13 +248,14 @@ def closed_loop(runtime, intent, episodes: int, min_conf: float) -> list[dict]:
     """
     from vla_ros.eval.sim_rollout import lockstep_world, rollout
     from vla_ros.sim.language import held_out_word_task
-    from vla_ros.sim.task_suite import block_seed, make_task, TaskKind
+    from vla_ros.sim.task_suite import episode_seed, make_task
+    from vla_ros.eval.kinds import kinds_of
     if episodes <= 0:
         return []
     world, rates = lockstep_world(runtime)
     rec = make_recognizer(CHOSEN_RECOGNIZER, lexicon=True)
     overrides = {'command_tasks': str(TASKS_FILE), 'command_instruction': 'canonical'}
-    kinds = [k.value for k in TaskKind]
+    kinds = kinds_of(runtime.manifest.provenance)
     played: dict[tuple, dict] = {}
 
     def outcome(task, seed: int, text: str) -> tuple[bool, str]:
@@ -274,7 +275,7 @@ def closed_loop(runtime, intent, episodes: int, min_conf: float) -> list[dict]:
     rows = []
     for i in range(episodes):
         for j, kind in enumerate(kinds[:S.pick(len(kinds), 1)]):
-            seed = block_seed('test', BENCH_OFFSET + i * len(kinds) + j)
+            seed = episode_seed('test', BENCH_OFFSET, i, kind)
             for g, task in enumerate((make_task(kind, seed), held_out_word_task(kind, seed))):
                 voice = VOICES[(i + j + g) % 2]
                 pipe = SpeechPipeline(make_vad(CHOSEN_VAD), rec, min_confidence=min_conf)

@@ -9,7 +9,9 @@ none either and are asked for the core kinds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.sim.task_suite import CORE_KINDS, TaskKind
@@ -19,7 +21,12 @@ PROVENANCE_KEY = 'task_kinds'   # bundle.yaml provenance: the kinds of the train
 
 def trained_kinds(bundle: str | Path) -> list[str]:
     """Return the task kinds (values, :class:`TaskKind` order) the bundle at ``bundle`` knows."""
-    recorded = load_bundle(bundle, verify_hashes=False).manifest.provenance.get(PROVENANCE_KEY)
+    return kinds_of(load_bundle(bundle, verify_hashes=False).manifest.provenance)
+
+
+def kinds_of(provenance: Mapping[str, Any]) -> list[str]:
+    """Return the task kinds a bundle with this ``provenance`` (bundle.yaml) was trained on."""
+    recorded = provenance.get(PROVENANCE_KEY)
     if not recorded:
         return [k.value for k in CORE_KINDS]
     known = {str(k) for k in recorded}

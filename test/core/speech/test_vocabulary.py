@@ -48,7 +48,7 @@ def test_every_training_phrasing_is_in_the_language_model(vocab):
     for ps in TRAIN_PHRASES.values():
         for p in ps:
             for c in COLOURS:
-                assert ' '.join(p.format(c=c).replace(',', ' ').split()) in sentences
+                assert ' '.join(p.format(c=c).replace(',', ' ').lower().split()) in sentences
 
 
 def test_widened_words_are_words_the_intent_layer_places(vocab):

@@ -234,7 +234,8 @@ def lexicon_vocabulary(table: TaskTable, lexicon: WordNet | None, *,
         alts += _lemmas(lexicon, c, 'n', COLOUR_SENSES, (HYPONYM,))
         colours[c] = (c, *dict.fromkeys(w for w in alts if known(w) and w != c and
                                         ident.colour_of([w])[1] == {c}))
-    templates = [' '.join(t.replace(',', ' ').split()) for t in templates]
+    # the dictionary is lower case ('I say now' -> 'i say now')
+    templates = [' '.join(t.replace(',', ' ').lower().split()) for t in templates]
     return CommandVocabulary(tuple(dict.fromkeys(templates)), slots, colours,
                              tuple(table.objects) or ('cube',))
 
