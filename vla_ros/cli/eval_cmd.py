@@ -20,7 +20,7 @@ import argparse
 from pathlib import Path
 import time
 
-from vla_ros.cli.common import parse_choices
+from vla_ros.cli.common import nearest, parse_choices
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.errors import ConfigError, UsageError, VlaRosError
@@ -28,8 +28,10 @@ from vla_ros.eval.episode import run_episodes
 from vla_ros.eval.kinds import trained_kinds
 from vla_ros.eval.report import (bar_chart, bundle_provenance, condition_name, git_commit,
                                  load_results, markdown, save_results, write_report)
+from vla_ros.params.policy import POLICY_PARAMETERS
 from vla_ros.sim.eval_sets import eval_tasks, LANGUAGE_SETS
 from vla_ros.sim.task_suite import TaskKind
+import yaml
 
 OUT_DIR = Path('out/eval')
 TRAINED = 'trained'   # --kinds: the kinds of the bundle's demonstrations
@@ -67,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='EVALUATION ONLY: delay every chunk by this much after inference, '
                              'as if the policy were slower (vla_policy eval_added_latency_ms; '
                              'labelled in the report)')
+    parser.add_argument('--policy-param', action='append', default=[], metavar='NAME=VALUE',
+                        help='vla_policy parameter over config/sim.yaml, e.g. '
+                             'scheduler.trigger=threshold (repeatable)')
     parser.add_argument('--report', nargs='*', type=Path, default=None,
                         help='result JSONs to combine into --md/--png (no episodes run when '
                              'given without a bundle)')
@@ -80,6 +85,7 @@ def _check_args(args: argparse.Namespace) -> list[str]:
     """Validate before any node starts; returns the task kinds."""
     kinds = parse_choices('all' if args.kinds == TRAINED else args.kinds,
                           [k.value for k in TaskKind], 'task kind')
+    args.policy_overrides = policy_overrides(args.policy_param)
     if args.kinds == TRAINED and args.bundle is not None:
         try:
             kinds = trained_kinds(args.bundle)
@@ -99,6 +105,22 @@ def _check_args(args: argparse.Namespace) -> list[str]:
         if not p.is_file():
             raise UsageError(f'--report: no such file {str(p)!r}')
     return kinds
+
+
+def policy_overrides(items: list[str]) -> dict[str, object]:
+    """Parse ``NAME=VALUE`` items into checked ``vla_policy`` parameters (UsageError)."""
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, value = item.partition('=')
+        name = name.strip()
+        if not sep or name not in POLICY_PARAMETERS:
+            raise UsageError(f'--policy-param: expected NAME=VALUE with a vla_policy parameter '
+                             f'NAME, got {item!r}{nearest(name, list(POLICY_PARAMETERS))}')
+        try:
+            out[name] = POLICY_PARAMETERS[name].check(yaml.safe_load(value))
+        except ConfigError as e:
+            raise UsageError(f'--policy-param: {e}') from e
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
                   flush=True)
         added = ({'eval_added_latency_ms': args.added_latency_ms}
                  if args.added_latency_ms > 0 else {})
+        added.update(args.policy_overrides)
         results = run_episodes(args.bundle, tasks, seeds, mask=args.mask,
                                record_video=args.video, rtf=args.rtf, progress=progress,
                                on_start=on_start, policy_overrides=added)
@@ -147,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
                                     'language': args.language,
                                     'paraphrase_every': args.paraphrase_every,
                                     'added_latency_ms': args.added_latency_ms,
+                                    'policy_overrides': args.policy_overrides,
                                     'git_commit': git_commit(),
                                     **bundle_provenance(args.bundle), **params})
         ok = sum(r.success for r in results)
