@@ -37,22 +37,33 @@ def _chunk(samples, stamp_ns: int, *, encoding: str = AudioChunk.ENCODING_S16LE)
     return msg
 
 
-def test_spoken_command_published_noise_not_bad_message_counted(rclpy_init):
-    node = SpeechCommand(parameter_overrides=[Parameter('diagnostics_rate_hz', value=5.0)])
-    probe = Node('speech_probe')
-    commands, statuses, diags = [], [], []
+def _wire(node: SpeechCommand, name: str):
+    """
+    Return (probe, executor, audio publisher, commands, statuses) around ``node``.
+
+    Waits until the node's audio subscription is matched.
+    """
+    probe = Node(name)
+    commands, statuses = [], []
     probe.create_subscription(String, C.COMMAND_TOPIC, lambda m: commands.append(m.data),
                               RELIABLE_QOS)
     probe.create_subscription(SpeechStatus, '/speech_command/status', statuses.append,
                               RELIABLE_QOS)
-    probe.create_subscription(DiagnosticArray, C.DIAGNOSTICS_TOPIC, diags.append, 10)
     pub = probe.create_publisher(AudioChunk, C.AUDIO_TOPIC, SENSOR_QOS)
     ex = SingleThreadedExecutor()
     ex.add_node(node)
     ex.add_node(probe)
+    assert wait_until(lambda: (ex.spin_once(timeout_sec=0.05),
+                               pub.get_subscription_count())[1] > 0, timeout_s=20)
+    return probe, ex, pub, commands, statuses
+
+
+def test_spoken_command_published_noise_not_bad_message_counted(rclpy_init):
+    node = SpeechCommand(parameter_overrides=[Parameter('diagnostics_rate_hz', value=5.0)])
+    probe, ex, pub, commands, statuses = _wire(node, 'speech_probe')
+    diags = []
+    probe.create_subscription(DiagnosticArray, C.DIAGNOSTICS_TOPIC, diags.append, 10)
     try:
-        assert wait_until(lambda: (ex.spin_once(timeout_sec=0.05),
-                                   pub.get_subscription_count())[1] > 0, timeout_s=20)
         syn = MicrophoneSynth(MicConfig(), seed=7)
         t_ns = 0
 
@@ -95,19 +106,8 @@ def test_task_table_vocabulary_hears_unseen_words_and_not_noise(rclpy_init):
     """command_tasks: held-out verb + colour are published as said; noise and hum are not."""
     tasks = str(config_file('command_tasks.yaml'))
     node = SpeechCommand(parameter_overrides=[Parameter('command_tasks', value=tasks)])
-    probe = Node('speech_probe_tasks')
-    commands, statuses = [], []
-    probe.create_subscription(String, C.COMMAND_TOPIC, lambda m: commands.append(m.data),
-                              RELIABLE_QOS)
-    probe.create_subscription(SpeechStatus, '/speech_command/status', statuses.append,
-                              RELIABLE_QOS)
-    pub = probe.create_publisher(AudioChunk, C.AUDIO_TOPIC, SENSOR_QOS)
-    ex = SingleThreadedExecutor()
-    ex.add_node(node)
-    ex.add_node(probe)
+    probe, ex, pub, commands, statuses = _wire(node, 'speech_probe_tasks')
     try:
-        assert wait_until(lambda: (ex.spin_once(timeout_sec=0.05),
-                                   pub.get_subscription_count())[1] > 0, timeout_s=20)
         syn = MicrophoneSynth(MicConfig(), seed=3)
         t_ns = 0
         for i in range(int(6.5 * RATE / CHUNK)):
