@@ -26,7 +26,8 @@ demo: setup
 # Reproduce the default policy: expert demonstrations (lockstep sim, MCAP bags; half of them
 # with DART noise on the executed arm targets) -> training (TRAIN_STEPS optimizer steps, batch
 # 64, cosine schedule over them; ~55 min on one torch thread) -> models/default.
-# TRAIN_EPISODES per task kind (every kind of `vla-ros record`) and per half. The recording uses
+# TRAIN_EPISODES per task kind (every kind of `vla-ros record`; the shipped models/default
+# predates the keyword task and was trained on the six core kinds) and per half. The recording uses
 # config/sim.yaml with smaller, slower cameras and 50 Hz tactile/joints (TRAIN_SIM, printed;
 # the bundle keeps them in provenance.recorded_with and eval/demo run the sim with them).
 TRAIN_EPISODES ?= 80
