@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from vla_ros.core.bundle.manifest import load_bundle
+from vla_ros.model.dataset import TASK_KINDS_KEY
 from vla_ros.sim.task_suite import CORE_KINDS, TaskKind
-
-PROVENANCE_KEY = 'task_kinds'   # bundle.yaml provenance: the kinds of the training demos
 
 
 def trained_kinds(bundle: str | Path) -> list[str]:
@@ -26,7 +25,7 @@ def trained_kinds(bundle: str | Path) -> list[str]:
 
 def kinds_of(provenance: Mapping[str, Any]) -> list[str]:
     """Return the task kinds a bundle with this ``provenance`` (bundle.yaml) was trained on."""
-    recorded = provenance.get(PROVENANCE_KEY)
+    recorded = provenance.get(TASK_KINDS_KEY)
     if not recorded:
         return [k.value for k in CORE_KINDS]
     known = {str(k) for k in recorded}

@@ -30,6 +30,7 @@ from vla_ros.model.config import ModelConfig
 LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample caches)
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
 EPISODE_INDEX = 'episodes.jsonl'   # the recorder's per-directory episode index
+TASK_KINDS_KEY = 'task_kinds'     # bundle provenance: the task kinds of the training bags
 
 
 def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> SyncConfig:

@@ -27,7 +27,7 @@ from vla_ros.core.features.audio import MelConfig
 from vla_ros.errors import ConfigError
 from vla_ros.harness.sim_config import read_recorded_with
 from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig, TextEncoderKind
-from vla_ros.model.dataset import find_bags, load_bags, recorded_kinds, Samples
+from vla_ros.model.dataset import find_bags, load_bags, recorded_kinds, Samples, TASK_KINDS_KEY
 from vla_ros.model.export import export_bundle, NormStats
 from vla_ros.model.grounded_text import SEMANTIC_DIM
 from vla_ros.model.policy import VlaPolicyNet
@@ -372,7 +372,7 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     export_policy(policy, text, out, stats=stats, model_id=tc.model_id or f'vla-sim-{cfg.fusion}',
                   int8=tc.int8, provenance={
                       'trained_on': [str(p) for p in tc.data], 'episodes': len(bags),
-                      **({'task_kinds': kinds} if (kinds := recorded_kinds(bags)) else {}),
+                      **({TASK_KINDS_KEY: kinds} if (kinds := recorded_kinds(bags)) else {}),
                       'samples': len(samples), 'steps': step, 'batch': tc.batch,
                       'final_loss': round(last, 5),
                       **({'delay_aware': {'max_delay': cfg.max_delay,
