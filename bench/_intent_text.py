@@ -1,0 +1,159 @@
+"""
+Which task a command asks for, at text level, as ``vla_policy`` identifies it (no sim).
+
+The node's identifier (:func:`~vla_ros.core.language.open_intent` on
+``config/command_tasks.yaml``, the bundle's text encoder, WordNet) reads the held-out commands
+``bench eval`` plays -- ``held_out_words`` (every rule of :data:`~vla_ros.sim.language.VARIANTS`
+per seed) and ``multi_word`` -- for ``--n`` seeds per task kind of one seed block: ``dev``
+(tune on it) or ``test`` (report only; its seeds start where ``bench eval``'s do, so the first
+30 are the closed-loop episodes' commands). Per kind: correct (task and colour), refused (with
+the reasons), wrong (another task or colour: must be 0). Then fixed near-misses (the other
+direction, the other colour, negations, two tasks) and non-commands.
+
+``python bench/_intent_text.py --block test --n 200 [--verbose]``
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+import pathlib
+import re
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BENCH_EVAL_OFFSET = 10_000   # bench/bench_eval.py BENCH_OFFSET: its test-block seeds
+# (command, task, colour): task '' = must be refused. Near-misses: a word away from another
+# task (direction, colour, gentleness, the cue), phrased freely.
+NEAR_MISSES = (
+    ('push the red cube left', 'push_left', 'red'),
+    ('push it right, the red cube', 'push_right', 'red'),
+    ('shove the blue block to the right', 'push_right', 'blue'),
+    ('nudge the green cube leftwards', 'push_left', 'green'),
+    ('pick up the red cube', 'pick', 'red'),
+    ('pick up the blue cube', 'pick', 'blue'),
+    ('pick the green block up', 'pick', 'green'),
+    ('gently pick up the red cube', 'gentle', 'red'),
+    ('lift the blue cube, but gently', 'gentle', 'blue'),
+    ('lift the red cube and drop it at the beep', 'beep', 'red'),
+    ('lift the red cube and drop it when I say now', 'keyword', 'red'),
+    ('tap the green cube', 'touch', 'green'),
+    ('poke the blue cube', 'touch', 'blue'),
+    ('push the red cube', '', ''),                 # which way?
+    ('nudge the red cube', '', ''),
+    ('push the red cube left and right', '', ''),
+    ('do not push the red cube left', '', ''),     # negations
+    ("don't lift the blue cube", '', ''),
+    ('never touch the green cube', '', ''),
+    ('push the red cube onto the blue cube', '', ''),
+    ('lift the red cube and push it left', '', ''),   # two tasks
+    ('pick up the red cube and touch the red cube', '', ''),
+    ('push the purple cube left', '', ''),
+    ('push the cube left', '', ''),
+)
+NON_COMMANDS = (
+    'make me a sandwich', 'what time is it', 'the red cube', 'red', 'hello robot',
+    'paint the red cube blue', 'dance with the green cube', 'is the red cube heavy',
+    'throw the red cube at the wall', 'eat the blue cube', 'the weather is nice today',
+    'stop', 'pick up the yellow block', 'count the cubes', 'open the gripper',
+)
+
+
+def held_out_sets(block: str, n: int) -> dict[str, list[tuple[str, str, str]]]:
+    """Return set -> (command, task, colour) for ``n`` seeds per kind of ``block``."""
+    from vla_ros.sim.language import held_out_word_task, multi_word_task, VARIANTS
+    from vla_ros.sim.task_suite import episode_seed, TaskKind
+    offset = BENCH_EVAL_OFFSET if block == 'test' else 0
+    words, multi = [], []
+    for k in TaskKind:
+        for i in range(n):
+            seed = episode_seed(block, offset, i, k)
+            for v in VARIANTS:
+                t = held_out_word_task(k, seed, variant=v)
+                words.append((t.command, k.value, t.colour))
+            t = multi_word_task(k, seed)
+            multi.append((t.command, k.value, t.colour))
+    return {'held_out_words': words, 'multi_word': multi}
+
+
+def verdict(it, task: str, colour: str) -> str:
+    """Return 'correct', 'refused' or 'wrong' for an :class:`Intent` against the truth."""
+    if not it.understood:
+        return 'correct' if task == '' else 'refused'
+    return 'correct' if (it.task, it.colour) == (task, colour) else 'wrong'
+
+
+def reason_class(reason: str) -> str:
+    """Return the reason without its numbers and reading (to count refusals by cause)."""
+    return re.sub(r'\s*\(.*$|;.*$', '', reason.split(': ', 1)[-1])
+
+
+def main() -> int:
+    """Print one line per kind and set, the near-miss and non-command lines, and a summary."""
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument('--bundle', default=str(ROOT / 'models' / 'default'))
+    p.add_argument('--tasks', default=str(ROOT / 'config' / 'command_tasks.yaml'))
+    p.add_argument('--block', choices=('dev', 'test'), default='dev')
+    p.add_argument('--n', type=int, default=200, help='seeds per task kind')
+    p.add_argument('--verbose', action='store_true', help='print every refused / wrong command')
+    args = p.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from vla_ros.core.bundle.manifest import load_bundle
+    from vla_ros.core.language import DEFAULT_MARGIN, DEFAULT_MIN_SCORE, open_intent
+    from vla_ros.core.runtime.policy_runtime import open_language
+    enc, comp = open_language(load_bundle(args.bundle), ['CPUExecutionProvider'], resident=True)
+    ident = open_intent(args.tasks, encoder=enc, competence=comp,
+                        lexicon_dir='/usr/share/wordnet', min_score=DEFAULT_MIN_SCORE,
+                        margin=DEFAULT_MARGIN)
+    cache: dict[str, object] = {}
+
+    def identify(text: str):
+        if text not in cache:
+            cache[text] = ident.identify(text)
+        return cache[text]
+
+    t0 = time.monotonic()
+    totals: dict[str, Counter] = {}
+    for sname, items in held_out_sets(args.block, args.n).items():
+        by_kind: dict[str, Counter] = {}
+        reasons: dict[str, Counter] = {}
+        for text, task, colour in items:
+            it = identify(text)
+            v = verdict(it, task, colour)
+            by_kind.setdefault(task, Counter())[v] += 1
+            if v == 'refused':
+                reasons.setdefault(task, Counter())[reason_class(it.reason)] += 1
+            if args.verbose and v != 'correct':
+                print(f'  {sname} {task} {colour}: {text!r} -> {v} {it.task or "-"} '
+                      f'{it.colour} {it.reason}')
+        for kind, c in by_kind.items():
+            n = sum(c.values())
+            why = '; '.join(f'{r} x{m}' for r, m in reasons.get(kind, Counter()).most_common())
+            print(f'INTENT block={args.block} set={sname} kind={kind} n={n} '
+                  f'correct={c["correct"]} refused={c["refused"]} wrong={c["wrong"]}'
+                  + (f' refusals: {why}' if why else ''))
+        totals[sname] = sum(by_kind.values(), Counter())
+    fixed = {'near_miss': NEAR_MISSES, 'non_command': [(t, '', '') for t in NON_COMMANDS]}
+    for sname, items in fixed.items():
+        c = Counter()
+        for text, task, colour in items:
+            it = identify(text)
+            v = verdict(it, task, colour)
+            c[v] += 1
+            if v != 'correct':
+                print(f'  {sname}: {text!r} expected {task or "refusal"} {colour} -> '
+                      f'{it.task or "refused"} {it.colour} {it.reason}')
+        totals[sname] = c
+        print(f'INTENT set={sname} n={len(items)} correct={c["correct"]} '
+              f'refused={c["refused"]} wrong={c["wrong"]}')
+    ms = 1e3 * (time.monotonic() - t0) / max(len(cache), 1)
+    parts = ' '.join(f'{s}={c["correct"]}/{sum(c.values())},wrong={c["wrong"]}'
+                     f',refused={c["refused"]}' for s, c in totals.items())
+    print(f'INTENT summary block={args.block} n_per_kind={args.n} {parts} '
+          f'distinct_commands={len(cache)} ms_per_command={ms:.1f}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
