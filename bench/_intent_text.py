@@ -51,6 +51,13 @@ NEAR_MISSES = (
     ('pick up the red cube and touch the red cube', '', ''),
     ('push the purple cube left', '', ''),
     ('push the cube left', '', ''),
+    ('push the green cube to starboard', 'push_right', 'green'),
+    ('push the red cube to the correct place', '', ''),   # right as in no error
+    ('pick up the red cube and drop it', '', ''),         # the beep task without the beep
+    ('hold the blue cube', '', ''),
+    ('pick up the red cube and drop it when I say go', '', ''),
+    ('grab the green cube and push it to the right', '', ''),
+    ('gently push the red cube left', '', ''),
 )
 NON_COMMANDS = (
     'make me a sandwich', 'what time is it', 'the red cube', 'red', 'hello robot',

@@ -58,9 +58,9 @@ def test_unseen_synonyms_reach_the_task_they_name(lexical, text, task, colour):
 
 
 @pytest.mark.parametrize('text, why', [
-    ('push the red cube', 'it could be push_'),              # left or right?
-    ('prod the green block', 'push_'),           # WordNet: prod = push (gently), which way?
-    ('push the blue cube left and right', 'it could be push_'),
+    ('push the red cube', 'names none of left, right'),      # left or right?
+    ('prod the green block', 'push_'),   # WordNet: prod = push gently: which way?
+    ('push the blue cube left and right', 'more than one of left, right (left, right)'),
     ('make me a sandwich', 'names no colour'),
     ('pick up the purple cube', 'names no colour'),
     ('lift the red cube and push the blue cube left', 'more than one colour'),
@@ -71,6 +71,51 @@ def test_ambiguous_and_nonsense_commands_are_refused_with_the_reason(lexical, te
     it = lexical.identify(text)
     assert not it.understood and not it.task and not it.canonical
     assert it.reason.startswith(REFUSAL_PREFIX) and why in it.reason, it.reason
+
+
+@pytest.mark.parametrize('text, task, colour', [
+    ('push the red cube left', 'push_left', 'red'),
+    ('push it right, the red cube', 'push_right', 'red'),
+    ('shove the blue block to the right', 'push_right', 'blue'),
+    ('push the green cube to starboard', 'push_right', 'green'),   # WordNet: similar to right
+    ('pick up the blue cube', 'pick', 'blue'),
+    ('lift the blue cube, but gently', 'gentle', 'blue'),
+    ('lift the red cube and drop it at the beep', 'beep', 'red'),
+    ('lift the red cube and drop it when I say now', 'keyword', 'red'),
+])
+def test_near_misses_get_their_own_task_direction_and_colour(lexical, text, task, colour):
+    it = lexical.identify(text)
+    assert it.understood, it.reason
+    assert (it.task, it.colour) == (task, colour)
+
+
+@pytest.mark.parametrize('text, why', [
+    ('do not push the red cube left', 'it says "not"'),
+    ("don't lift the blue cube", 'it says "don\'t"'),
+    ('never touch the green cube', 'it says "never"'),
+    ('lift the red cube and push it left', '"lift" asks for something else too'),
+    ('pick up the red cube and touch it', '"pick" asks for something else too'),
+    ('grab the green cube and push it to the right', '"grab" asks for something else too'),
+    # 'correct' is 'right' only in the sense 'no error', not the direction (no antonym left)
+    ('push the red cube to the correct place', 'push_'),
+    ('pick up the red cube and drop it', 'reads as beep but names none of beep'),
+    ('hold the blue cube', 'names none of beep'),
+    ('pick up the red cube and drop it when I say go', 'reads as keyword but names none of now'),
+])
+def test_a_negation_two_tasks_or_a_task_without_its_cue_is_refused(lexical, text, why):
+    it = lexical.identify(text)
+    assert not it.understood and not it.task, it
+    assert it.reason.startswith(REFUSAL_PREFIX) and why in it.reason, it.reason
+
+
+def test_the_words_that_set_tasks_apart_come_from_the_table():
+    table = task_table()
+    assert table.parameter_groups() == (frozenset({'left', 'right'}),)   # not touch / lift
+    assert table.defining_words('beep') == {'beep'}
+    assert table.defining_words('keyword') == {'now'}
+    assert table.defining_words('pick') == frozenset()
+    assert table.needs('push_left', frozenset({'left', 'right'}))
+    assert not table.needs('pick', frozenset({'left', 'right'}))
 
 
 def test_without_a_lexicon_unseen_words_are_refused_not_guessed():

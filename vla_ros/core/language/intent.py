@@ -7,14 +7,19 @@ different task than asked. :class:`IntentIdentifier` decides *which* task of a
 :class:`TaskTable` (task -> training templates with a ``{c}`` colour slot) the command asks
 for, and refuses when none matches or when two tasks come close:
 
+0. a negation ('do not', "don't", 'never', 'stop') -> refused: no command to do anything;
 1. words no training phrasing contains are mapped onto training words through WordNet (when a
    lexicon is given): a synonym (same synset), a hypernym or similar-to lemma, or a word of
    the sense's gloss ("seize: take hold of; grab" -> grab; "crimson" -> red);
 2. the colour is the one training colour the command names (directly or through step 1);
-   none or several -> refused;
+   none or several -> refused; so is a parameter, a word that alone sets two tasks apart
+   (:meth:`TaskTable.parameter_groups`: left / right), named only by itself or by a sense
+   WordNet contrasts with the others (starboard -> right; 'correct' is no direction);
 3. each task scores the best of its templates: the text encoder's cosine (semantic dims)
    blended with the word overlap (F1 of content words), both on the rewritten command;
-4. accepted when the best task scores >= ``min_score`` and leads the second by >= ``margin``.
+4. accepted when the best task scores >= ``min_score`` and leads the second by >= ``margin``,
+   names what the task needs (its parameter, a word that defines it: 'beep'), and no word
+   of the command stands strongly for another task only ('lift it and push it left').
 
 An accepted command names its canonical instruction: the task's first template with the
 colour, a phrasing the policy was trained on.
@@ -28,15 +33,11 @@ import re
 
 import numpy as np
 from vla_ros.core.bundle.competence import ONE_COLOUR_MIN_NORM, REFUSAL_PREFIX
-from vla_ros.core.language.wordnet import HYPERNYM_POINTERS, SIMILAR_POINTER, WordNet
+from vla_ros.core.language.task_table import FUNCTION_WORDS, SLOT, TaskTable, words
+from vla_ros.core.language.wordnet import (ANTONYM_POINTER, HYPERNYM_POINTERS, SIMILAR_POINTER,
+                                           WordNet)
 from vla_ros.errors import ConfigError
 
-SLOT = '{c}'
-# Words shared by commands of every task: not evidence for any one task.
-FUNCTION_WORDS = frozenset({'the', 'a', 'an', 'it', 'to', 'and', 'then', 'up', 'you', 'at',
-                            'when', 'until', 'of', 'on', 'me', 'my', 'i', 'this', 'that', 'its',
-                            'please', 'could', 'would', 'can', 'will', 'kindly', 'for', 'with',
-                            'object', 'thing'})
 SYNONYM_W, RELATED_W, GLOSS_W = 1.0, 0.8, 0.6    # lexical evidence by WordNet relation
 SENSE_DECAY = 0.85   # each later (rarer) sense of a word counts this much less
 MIN_REWRITE_W = 0.5  # weaker lexical evidence leaves the word as it is
@@ -47,59 +48,11 @@ WORD_SIM_BAND = 0.05
 DEFAULT_MIN_SCORE = 0.45
 DEFAULT_MARGIN = 0.06
 DEFAULT_LEXICAL_WEIGHT = 0.7
-
-
-def words(text: str) -> list[str]:
-    """Return the lower-case words of ``text`` (letters only)."""
-    return re.findall(r'[a-z]+', text.lower())
-
-
-@dataclass(frozen=True)
-class TaskTable:
-    """
-    Task name -> its training templates (``{c}`` = the colour); the colours trained on.
-
-    ``objects``: the names the templates give the object ('cube', 'block'); interchangeable,
-    they say nothing about the task.
-    """
-
-    tasks: Mapping[str, tuple[str, ...]]
-    colours: tuple[str, ...]
-    objects: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.tasks or not self.colours:
-            raise ConfigError(f'a task table needs tasks and colours, got {dict(self.tasks)!r} '
-                              f'/ {self.colours!r}')
-        for name, templates in self.tasks.items():
-            if not templates or any(t.count(SLOT) != 1 for t in templates):
-                raise ConfigError(f'task {name!r}: every template needs exactly one {SLOT} slot,'
-                                  f' got {templates!r}')
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, object]) -> TaskTable:
-        """Build from ``{colours: [...], objects: [...], tasks: {name: [template, ...]}}``."""
-        tasks, colours, objects = raw.get('tasks'), raw.get('colours'), raw.get('objects', [])
-        if not isinstance(tasks, Mapping) or not isinstance(colours, list) or not isinstance(
-                objects, list) or not all(isinstance(v, list) for v in tasks.values()):
-            raise ConfigError('a task table is {colours: [names], objects: [names], tasks: '
-                              f'{{task: [templates]}}}}, got {dict(raw)!r}')
-        return cls({str(k): tuple(str(t) for t in v) for k, v in tasks.items()},
-                   tuple(str(c) for c in colours), tuple(str(o) for o in objects))
-
-    def to_mapping(self) -> dict[str, object]:
-        """Return the mapping :meth:`from_mapping` reads."""
-        return {'colours': list(self.colours), 'objects': list(self.objects),
-                'tasks': {k: list(v) for k, v in self.tasks.items()}}
-
-    def vocabulary(self) -> frozenset[str]:
-        """Return every word of every template (colours filled in)."""
-        return frozenset(w for ts in self.tasks.values() for t in ts for c in self.colours
-                         for w in words(t.replace(SLOT, c)))
-
-    def canonical(self, task: str, colour: str) -> str:
-        """Return the canonical instruction of ``task`` for ``colour`` (its first template)."""
-        return self.tasks[task][0].replace(SLOT, colour)
+# A command that says not to do something is no command to do it.
+NEGATION = re.compile(r"\b(not|never|nor|neither|cannot|dont|don't|stop)\b|n't\b")
+# A word this strongly (synonym / hypernym, no gloss) a training word of another task than the
+# one identified makes the command two tasks at once ('lift the cube and push it left').
+EXPLAIN_MIN = 0.8
 
 
 @dataclass(frozen=True)
@@ -171,6 +124,23 @@ class IntentIdentifier:
         self._content_list = sorted(self.content)
         self._word_bank = None if embed is None or word_similarity >= 1 else np.stack(
             [self._semantic(w) for w in self._content_list])
+        # words that alone set tasks apart (left / right): named as a colour is, never read
+        # from a gloss, and through WordNet only by a sense that contrasts them (antonyms)
+        self.groups = table.parameter_groups()
+        # ... and the words that define a task ('beep'): a task needs one word of each
+        self._needs = {t: [g for g in self.groups if table.needs(t, g)] + [
+            frozenset({w}) for w in sorted(table.defining_words(t))
+            if not any(w in g for g in self.groups)] for t in table.tasks}
+        self._needed = frozenset().union(*(g for gs in self._needs.values() for g in gs))
+        self._contrast = {p: self._contrast_senses(p, g - {p}) for g in self.groups for p in g}
+
+    def _contrast_senses(self, word: str, others: frozenset[str]) -> frozenset[tuple]:
+        """Return the (pos, offset) of the senses of ``word`` with an antonym in ``others``."""
+        if self.lexicon is None:
+            return frozenset()
+        return frozenset((s.pos, s.offset) for s in self.lexicon.synsets(word)
+                         if any(others & set(a.lemmas)
+                                for a in self.lexicon.related(s, (ANTONYM_POINTER,))))
 
     # -- lexical ----------------------------------------------------------------------------
     def candidates(self, word: str, *, gloss: bool = True) -> dict[str, float]:
@@ -190,12 +160,15 @@ class IntentIdentifier:
             out: dict[str, float] = {}
             for rank, s in enumerate(self.lexicon.synsets(word)):
                 decay = SENSE_DECAY ** rank
-                found = [(lemma, SYNONYM_W) for lemma in s.lemmas]
+                found = [(lemma, SYNONYM_W, s) for lemma in s.lemmas]
                 for r in self.lexicon.related(s, HYPERNYM_POINTERS + (SIMILAR_POINTER,)):
-                    found += [(lemma, RELATED_W) for lemma in r.lemmas]
+                    found += [(lemma, RELATED_W, r) for lemma in r.lemmas]
                 if gloss:
-                    found += [(w, GLOSS_W) for w in words(s.gloss.split('"')[0])]
-                for lemma, w in found:
+                    found += [(w, GLOSS_W, None) for w in words(s.gloss.split('"')[0])]
+                for lemma, w, sense in found:
+                    where = None if sense is None else (sense.pos, sense.offset)
+                    if lemma in self._contrast and where not in self._contrast[lemma]:
+                        continue   # 'correct' is 'right' as in no error, not the direction
                     if lemma in self.vocab and lemma not in FUNCTION_WORDS and lemma != word:
                         out[lemma] = max(out.get(lemma, 0.0), w * decay)
             self._lex_cache[key] = out
@@ -223,6 +196,10 @@ class IntentIdentifier:
 
     def evidence(self, ws: Sequence[str]) -> list[dict[str, float]]:
         """Return, per content word of ``ws``, the training words it may be (with evidence)."""
+        return [cand for _, cand in self.word_evidence(ws)]
+
+    def word_evidence(self, ws: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
+        """Return (word, training words it may be) per content word of ``ws`` with any."""
         out = []
         for w in ws:
             if w in FUNCTION_WORDS or w in self.table.colours or w in self.table.objects:
@@ -230,7 +207,7 @@ class IntentIdentifier:
             cand = {c: v for c, v in self.candidates(w).items() if c in self.content}
             cand = cand or self.similar_words(w)
             if cand:
-                out.append(cand)
+                out.append((w, cand))
         return out
 
     def similar_words(self, word: str) -> dict[str, float]:
@@ -304,6 +281,10 @@ class IntentIdentifier:
 
     def identify(self, text: str) -> Intent:
         """Return the task ``text`` asks for, or a refusal with the reason."""
+        negated = NEGATION.search(text.lower())
+        if negated:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it says "{negated.group(0)}" (a '
+                          'command not to do something is no command to do it)')
         ws, colours = self.colour_of(words(text))
         if not colours and self._colour_head is not None:
             heard = self._colour_head(text)
@@ -315,18 +296,34 @@ class IntentIdentifier:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it names more than one colour '
                           f'({", ".join(sorted(colours))})')
         colour = colours.pop()
+        ev = self.word_evidence(ws)
+        named = {c for _, cand in ev for c in cand if c in self._needed}
+        for g in self.groups:
+            if len(named & g) > 1:
+                return Intent(False, reason=f'{REFUSAL_PREFIX}: it names more than one of '
+                              f'{", ".join(sorted(g))} ({", ".join(sorted(named & g))})')
         ranked = sorted(self.scores(ws).items(), key=lambda kv: -kv[1])
-        (task, best), (second_task, second) = ranked[0], ranked[1] if len(ranked) > 1 else (
-            ('', 0.0))
         shown = ' '.join(self.rewrite(ws))
+        (task, best), (second_task, second) = (ranked + [('', 0.0)])[:2]
         common = {'score': best, 'runner_up': second_task, 'second': second,
                   'rewritten': shown, 'colour': colour}
+        # a task whose parameter (left / right) the command does not name cannot be done
+        missing = sorted(set().union(*(g for g in self._needs[task] if not named & g)))
+        if missing and best >= self.min_score:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task} but names none '
+                          f'of {", ".join(missing)}; read as "{shown}"', **common)
         if best < self.min_score:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: no task matches (best: {task} '
                           f'{best:.2f} < {self.min_score:.2f}; read as "{shown}")', **common)
         if best - second < self.margin:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it could be {task} ({best:.2f}) '
                           f'or {second_task} ({second:.2f}); read as "{shown}"', **common)
+        extra = [w for w, cand in ev if max(cand.values()) >= EXPLAIN_MIN
+                 and not set(cand) & self._task_words[task]]
+        if extra:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task}, but "'
+                          f'{" ".join(extra)}" asks for something else too; read as "{shown}"',
+                          **common)
         return Intent(True, task=task, canonical=self.table.canonical(task, colour), **common)
 
 

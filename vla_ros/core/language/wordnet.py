@@ -20,6 +20,7 @@ DEFAULT_WORDNET_DIR = Path('/usr/share/wordnet')   # Debian wordnet-base
 POS_FILES = {'n': 'noun', 'v': 'verb', 'a': 'adj', 'r': 'adv'}
 HYPERNYM_POINTERS = ('@', '@i')
 SIMILAR_POINTER = '&'
+ANTONYM_POINTER = '!'
 # WordNet's morphy detachment rules (suffix, ending) per part of speech
 _DETACH: dict[str, tuple[tuple[str, str], ...]] = {
     'n': (('s', ''), ('ses', 's'), ('xes', 'x'), ('zes', 'z'), ('ches', 'ch'), ('shes', 'sh'),
