@@ -39,7 +39,7 @@ NEAR_MISSES = (
     ('lift the red cube and drop it at the beep', 'beep', 'red'),
     ('lift the red cube and drop it when I say now', 'keyword', 'red'),
     ('tap the green cube', 'touch', 'green'),
-    ('poke the blue cube', 'touch', 'blue'),
+    ('poke the blue cube', '', ''),   # WordNet: first a thrust (-> push), so no task: refused
     ('push the red cube', '', ''),                 # which way?
     ('nudge the red cube', '', ''),
     ('push the red cube left and right', '', ''),
@@ -58,6 +58,67 @@ NEAR_MISSES = (
     ('pick up the red cube and drop it when I say go', '', ''),
     ('grab the green cube and push it to the right', '', ''),
     ('gently push the red cube left', '', ''),
+)
+# Free phrasings (words and frames the generator never uses): (command, task, colour), task ''
+# = must be refused. A refusal of a valid one is allowed (counted), a wrong task never.
+FREE_PHRASINGS = (
+    ('raise the red cube', 'pick', 'red'), ('take the green block and lift it', 'pick', 'green'),
+    ('pick the blue cube up off the table', 'pick', 'blue'),
+    ('lift up the crimson box', 'pick', 'red'),
+    ('grab the emerald cube and raise it', 'pick', 'green'),
+    ('could you please pick up the navy block', 'pick', 'blue'),
+    ('get the red cube off the table', 'pick', 'red'), ('hoist up the blue cube', 'pick', 'blue'),
+    ('elevate the green cuboid', 'pick', 'green'), ('the red one, pick it up', 'pick', 'red'),
+    ('move the red cube to the left', 'push_left', 'red'),
+    ('shift the blue block left', 'push_left', 'blue'),
+    ('slide the green box leftwards', 'push_left', 'green'),
+    ('push the scarlet cube towards the left', 'push_left', 'red'),
+    ('move the red cube to the right', 'push_right', 'red'),
+    ('shift the blue block right', 'push_right', 'blue'),
+    ('slide the green box rightwards', 'push_right', 'green'),
+    ('shove the azure cube towards the right', 'push_right', 'blue'),
+    ('nudge the jade block over to the right', 'push_right', 'green'),
+    ('the red cube, slide it left please', 'push_left', 'red'),
+    ('push the blue cube to your left', 'push_left', 'blue'),
+    ('push the red block to the right side', 'push_right', 'red'),
+    ('touch the red block gently with your finger', 'touch', 'red'),
+    ('tap on the blue cube', 'touch', 'blue'), ('pat the green cube', 'touch', 'green'),
+    ('make contact with the red cube', 'touch', 'red'),
+    ('just touch the blue box', 'touch', 'blue'),
+    ('put a finger on the green cube', 'touch', 'green'), ('feel the red cube', 'touch', 'red'),
+    ('lightly tap the scarlet block', 'touch', 'red'),
+    ('gently lift the red cube', 'gentle', 'red'),
+    ('carefully pick up the blue block', 'gentle', 'blue'),
+    ('softly pick the green cube up', 'gentle', 'green'),
+    ('lift the navy cube very carefully', 'gentle', 'blue'),
+    ('delicately raise the crimson cube', 'gentle', 'red'),
+    ('pick up the red cube without squeezing it', 'gentle', 'red'),
+    ('tenderly lift the green box', 'gentle', 'green'),
+    ('lift the blue cube with care', 'gentle', 'blue'),
+    ('pick up the red cube and let it go when it beeps', 'beep', 'red'),
+    ('hold the blue cube and drop it at the beep', 'beep', 'blue'),
+    ('lift the green cube, release it when the beep sounds', 'beep', 'green'),
+    ('raise the red block and let go at the beep', 'beep', 'red'),
+    ('grab the blue cube, wait for the beep, then drop it', 'beep', 'blue'),
+    ('hold the scarlet cube up until you hear a beep', 'beep', 'red'),
+    ('pick up the red cube and drop it when I say now', 'keyword', 'red'),
+    ('hold the green cube and let go when you hear now', 'keyword', 'green'),
+    ('lift the blue cube, release it once I say now', 'keyword', 'blue'),
+    ('raise the red block and drop it on the word now', 'keyword', 'red'),
+    ('grab the green cube, wait until I say now, then let go', 'keyword', 'green'),
+    ('move the red cube', '', ''), ('put the red cube down', '', ''),
+    ('put the blue cube on the green cube', '', ''), ('give me the red cube', '', ''),
+    ('pick up the red cube and put it to the left', '', ''), ('throw the red cube', '', ''),
+    ('squeeze the red cube hard', '', ''), ('look at the red cube', '', ''),
+    ('push the red cube forward', '', ''), ('push the red cube away', '', ''),
+    ('roll the red cube', '', ''), ('lift the red cube and hold it', '', ''),
+    ('drop the red cube', '', ''), ('release the blue cube', '', ''),
+    ('bring the red cube here', '', ''), ('stack the red cube', '', ''),
+    ('rotate the red cube left', '', ''), ('turn the blue cube to the right', '', ''),
+    ('point at the red cube', '', ''), ('wait for the beep', '', ''),
+    ('lift the red cube to the left', '', ''), ('knock the red cube off the table', '', ''),
+    ('touch the red cube and then push it left', '', ''), ('find the green cube', '', ''),
+    ('where is the blue cube', '', ''),
 )
 NON_COMMANDS = (
     'make me a sandwich', 'what time is it', 'the red cube', 'red', 'hello robot',
@@ -141,7 +202,8 @@ def main() -> int:
                   f'correct={c["correct"]} refused={c["refused"]} wrong={c["wrong"]}'
                   + (f' refusals: {why}' if why else ''))
         totals[sname] = sum(by_kind.values(), Counter())
-    fixed = {'near_miss': NEAR_MISSES, 'non_command': [(t, '', '') for t in NON_COMMANDS]}
+    fixed = {'near_miss': NEAR_MISSES, 'free': FREE_PHRASINGS,
+             'non_command': [(t, '', '') for t in NON_COMMANDS]}
     for sname, items in fixed.items():
         c = Counter()
         for text, task, colour in items:

@@ -82,6 +82,9 @@ def test_ambiguous_and_nonsense_commands_are_refused_with_the_reason(lexical, te
     ('lift the blue cube, but gently', 'gentle', 'blue'),
     ('lift the red cube and drop it at the beep', 'beep', 'red'),
     ('lift the red cube and drop it when I say now', 'keyword', 'red'),
+    ('move the green cube to the left', 'push_left', 'green'),   # 'move': above push, slide
+    ('lift the blue cube with care', 'gentle', 'blue'),           # care -> carefully
+    ('slide the red box rightwards', 'push_right', 'red'),
 ])
 def test_near_misses_get_their_own_task_direction_and_colour(lexical, text, task, colour):
     it = lexical.identify(text)
@@ -97,7 +100,10 @@ def test_near_misses_get_their_own_task_direction_and_colour(lexical, text, task
     ('pick up the red cube and touch it', '"pick" asks for something else too'),
     ('grab the green cube and push it to the right', '"grab" asks for something else too'),
     # 'correct' is 'right' only in the sense 'no error', not the direction (no antonym left)
-    ('push the red cube to the correct place', 'push_'),
+    ('push the red cube to the correct place', 'no task of mine is to "correct place"'),
+    ('rotate the red cube left', 'no task of mine is to "rotate"'),   # not push_left
+    ('move the red cube', 'no task matches'),     # 'move' is above push, lift, ...: names none
+    ('lift the red cube to the left', '"lift" asks for something else too'),
     ('pick up the red cube and drop it', 'reads as beep but names none of beep'),
     ('hold the blue cube', 'names none of beep'),
     ('pick up the red cube and drop it when I say go', 'reads as keyword but names none of now'),

@@ -32,15 +32,15 @@ from dataclasses import dataclass
 import re
 
 import numpy as np
-from vla_ros.core.bundle.competence import ONE_COLOUR_MIN_NORM, REFUSAL_PREFIX
+from vla_ros.core.bundle.competence import REFUSAL_PREFIX
 from vla_ros.core.language.task_table import FUNCTION_WORDS, SLOT, TaskTable, words
-from vla_ros.core.language.wordnet import (ANTONYM_POINTER, HYPERNYM_POINTERS, SIMILAR_POINTER,
-                                           WordNet)
+from vla_ros.core.language.wordnet import HYPERNYM_POINTERS, SIMILAR_POINTER, WordNet
 from vla_ros.errors import ConfigError
 
 SYNONYM_W, RELATED_W, GLOSS_W = 1.0, 0.8, 0.6    # lexical evidence by WordNet relation
 SENSE_DECAY = 0.85   # each later (rarer) sense of a word counts this much less
 MIN_REWRITE_W = 0.5  # weaker lexical evidence leaves the word as it is
+GENERAL_SENSES = 3   # a verb more general than one of these first senses of a training verb
 # A word WordNet cannot map is compared with the training words by the encoder: the training
 # words within WORD_SIM_BAND of the nearest count, when it is at least this near (cosine).
 DEFAULT_WORD_SIMILARITY = 0.55
@@ -88,7 +88,8 @@ class IntentIdentifier:
     :param margin: ... and lead the second task's by this much.
     :param lexical_weight: weight of the word evidence in a score (1 - it: the cosine).
     :param colour_head: ``text -> colour or None``, asked when no colour word is recognized
-        (a grounded encoder's colour part, :func:`hue_colour`).
+        (a grounded encoder's colour part,
+        :func:`~vla_ros.core.language.command_tasks.hue_colour`).
     :param word_similarity: a word neither trained on nor mapped by WordNet stands for the
         training words the encoder puts within this cosine of it (1 = never; needs ``embed``).
     """
@@ -132,15 +133,21 @@ class IntentIdentifier:
             frozenset({w}) for w in sorted(table.defining_words(t))
             if not any(w in g for g in self.groups)] for t in table.tasks}
         self._needed = frozenset().union(*(g for gs in self._needs.values() for g in gs))
-        self._contrast = {p: self._contrast_senses(p, g - {p}) for g in self.groups for p in g}
-
-    def _contrast_senses(self, word: str, others: frozenset[str]) -> frozenset[tuple]:
-        """Return the (pos, offset) of the senses of ``word`` with an antonym in ``others``."""
-        if self.lexicon is None:
-            return frozenset()
-        return frozenset((s.pos, s.offset) for s in self.lexicon.synsets(word)
-                         if any(others & set(a.lemmas)
-                                for a in self.lexicon.related(s, (ANTONYM_POINTER,))))
+        self._contrast = {p: lexicon.contrast_senses(p, g - {p}) if lexicon else frozenset()
+                          for g in self.groups for p in g}
+        # words that stand for a training word from above: a manner adverb's stem ('care' ->
+        # carefully), a verb one of its first senses is a kind of ('move' -> push, slide)
+        self._above: dict[str, dict[str, float]] = {}
+        self._derived: dict[str, set[str]] = {}
+        for t in sorted(self.content - set(self._contrast)) if lexicon else ():
+            for rank, sense in enumerate(lexicon.synsets(t, 'v')[:GENERAL_SENSES]):
+                for h in {h for r in lexicon.related(sense, HYPERNYM_POINTERS) for h in r.lemmas
+                          if h not in self.vocab}:
+                    above = self._above.setdefault(h, {})
+                    above[t] = max(above.get(t, 0.0), RELATED_W * SENSE_DECAY ** rank)
+            for d in lexicon.derived_forms(t):
+                self._derived.setdefault(d, set()).add(t)
+        self._above = {w: v for w, v in self._above.items() if len(v) > 1}
 
     # -- lexical ----------------------------------------------------------------------------
     def candidates(self, word: str, *, gloss: bool = True) -> dict[str, float]:
@@ -149,10 +156,14 @@ class IntentIdentifier:
 
         A training word stands for itself (1); through WordNet: a lemma of one of its senses
         (1), of a hypernym / similar-to sense (0.8), a word of a sense's gloss (0.6, unless
-        ``gloss`` is False); rarer senses count less (x0.85 per rank).
+        ``gloss`` is False); rarer senses count less (x0.85 per rank). A word a training adverb
+        derives from stands for it (0.8: 'care' -> carefully).
         """
         if word in self.vocab:
             return {word: 1.0}
+        direction = [p for p in self._contrast if word in (p + 'ward', p + 'wards')]
+        if direction:
+            return {direction[0]: SYNONYM_W}   # leftwards (WordNet has no -ward forms)
         if self.lexicon is None or word in FUNCTION_WORDS:
             return {}
         key = (word, gloss)
@@ -171,6 +182,8 @@ class IntentIdentifier:
                         continue   # 'correct' is 'right' as in no error, not the direction
                     if lemma in self.vocab and lemma not in FUNCTION_WORDS and lemma != word:
                         out[lemma] = max(out.get(lemma, 0.0), w * decay)
+            for t in set().union(*(self._derived.get(f, ()) for f in self._forms(word))):
+                out[t] = max(out.get(t, 0.0), RELATED_W)
             self._lex_cache[key] = out
         return self._lex_cache[key]
 
@@ -179,13 +192,14 @@ class IntentIdentifier:
         Return the words with colour words replaced by training colours, and the colours.
 
         A colour word is a training colour or, through WordNet, a word whose sense has one as a
-        synonym, hypernym or similar-to lemma (crimson -> red, navy -> blue); glosses do not
-        count (a gloss mentions colours of many things).
+        synonym, hypernym or similar-to lemma (crimson -> red, navy -> blue), by at least
+        ``MIN_REWRITE_W`` ('gentle' is 'blue' only as in blue-blooded, its sixth sense);
+        glosses do not count (a gloss mentions colours of many things).
         """
         out, found = [], set()
         for w in ws:
             cand = {c: v for c, v in self.candidates(w, gloss=False).items()
-                    if c in self.table.colours}
+                    if c in self.table.colours and v >= MIN_REWRITE_W}
             if cand and (w in self.table.colours or w not in self.vocab):
                 c = max(cand, key=cand.__getitem__)
                 found.add(c)
@@ -200,15 +214,53 @@ class IntentIdentifier:
 
     def word_evidence(self, ws: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
         """Return (word, training words it may be) per content word of ``ws`` with any."""
+        return [(w, cand) for w, cand, _ in self._evidence(ws)]
+
+    def _evidence(self, ws: Sequence[str]) -> list[tuple[str, dict[str, float], bool]]:
         out = []
         for w in ws:
             if w in FUNCTION_WORDS or w in self.table.colours or w in self.table.objects:
                 continue
             cand = {c: v for c, v in self.candidates(w).items() if c in self.content}
-            cand = cand or self.similar_words(w)
+            general = {} if max(cand.values(), default=0.0) >= MIN_REWRITE_W else (
+                self.general_words(w))
+            cand = general or cand or self.similar_words(w)
             if cand:
-                out.append((w, cand))
+                out.append((w, cand, bool(general)))
         return out
+
+    def _forms(self, word: str) -> set[str]:
+        return {word}.union(*(self.lexicon.base_forms(word, p) for p in 'nvar'))
+
+    def general_words(self, word: str) -> dict[str, float]:
+        """
+        Return the training verbs ``word`` is more general than ('move' -> push, slide, lift).
+
+        Only for a verb above two or more of them, by one of their first senses (0.8, x0.85
+        per rank): it fits each of their tasks but names none (:meth:`lexical_scores` counts
+        it for precision, not recall). 'cut' is above tap only (cutting a thread), 'choose'
+        above pick only (choosing): neither.
+        """
+        if self.lexicon is None or word in self.vocab or word in FUNCTION_WORDS:
+            return {}
+        out: dict[str, float] = {}
+        for f in self._forms(word):
+            for t, v in self._above.get(f, {}).items():
+                out[t] = max(out.get(t, 0.0), v)
+        return out
+
+    def unknown_actions(self, ws: Sequence[str], known: set[str]) -> list[str]:
+        """
+        Return the words of ``ws`` that name an action no training word stands for.
+
+        A word without evidence (not in ``known``) that WordNet knows mostly as a verb
+        ('rotate', 'turn', 'put'): the command asks for something no task does, however well
+        the rest ('the red cube left') fits a task.
+        """
+        if self.lexicon is None:
+            return []
+        skip = FUNCTION_WORDS | set(self.table.colours) | set(self.table.objects) | known
+        return [w for w in ws if w not in skip and self.lexicon.mostly_verb(w)]
 
     def similar_words(self, word: str) -> dict[str, float]:
         """Return the training words the encoder puts near ``word`` (cosine as evidence)."""
@@ -218,9 +270,10 @@ class IntentIdentifier:
         if key not in self._lex_cache:
             sims = self._word_bank @ self._semantic(word)
             best = float(sims.max())
+            # never a parameter: the encoder puts 'side' near 'left'
             self._lex_cache[key] = {} if best < self.word_similarity else {
                 w: float(s) for w, s in zip(self._content_list, sims)
-                if s >= best - WORD_SIM_BAND}
+                if s >= best - WORD_SIM_BAND and w not in self._contrast}
         return self._lex_cache[key]
 
     def rewrite(self, ws: Sequence[str]) -> list[str]:
@@ -239,16 +292,20 @@ class IntentIdentifier:
         v = v[:self._dims or len(v)]
         return v / max(float(np.linalg.norm(v)), 1e-12)
 
-    def lexical_scores(self, evidence: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    def lexical_scores(self, evidence: Sequence[Mapping[str, float]], *,
+                       general: Sequence[bool] = ()) -> dict[str, float]:
         """
         Return task -> word evidence [0, 1]: F0.5 of precision and recall, idf-weighted.
 
         Precision: how much of the command's information the task's words explain (a word no
         template of the task uses speaks against it); recall: how much of the task's best
         template the command covers. Precision weighs more (F0.5): an extra word of another
-        task ('gently') must count more than a missing one.
+        task ('gently') must count more than a missing one. A ``general`` word (one flag per
+        evidence; :meth:`general_words`) counts for precision only: 'move' names no task.
         """
         info = [max(self.idf[c] for c in cand) for cand in evidence]
+        named = [cand for cand, g in zip(evidence, list(general) + [False] * len(evidence))
+                 if not g]
         total = sum(info)
         out: dict[str, float] = {}
         for task, tw in self._task_words.items():
@@ -260,7 +317,7 @@ class IntentIdentifier:
                 need = sum(self.idf[w] for w in words_t)
                 if k != task or need <= 0:
                     continue
-                have = sum(self.idf[w] * max((cand.get(w, 0.0) for cand in evidence),
+                have = sum(self.idf[w] * max((cand.get(w, 0.0) for cand in named),
                                              default=0.0) for w in words_t)
                 rec = max(rec, have / need)
             out[task] = 0.0 if prec + rec == 0 else 1.25 * prec * rec / (0.25 * prec + rec)
@@ -268,7 +325,8 @@ class IntentIdentifier:
 
     def scores(self, ws: Sequence[str]) -> dict[str, float]:
         """Return task -> score of the command words ``ws`` (colour words already mapped)."""
-        lex = self.lexical_scores(self.evidence(ws))
+        ev = self._evidence(ws)
+        lex = self.lexical_scores([c for _, c, _ in ev], general=[g for _, _, g in ev])
         if self._bank is None or self.lexical_weight >= 1:
             return lex
         c0 = self.table.colours[0]
@@ -297,6 +355,10 @@ class IntentIdentifier:
                           f'({", ".join(sorted(colours))})')
         colour = colours.pop()
         ev = self.word_evidence(ws)
+        unknown = self.unknown_actions(ws, {w for w, c in ev if max(c.values()) >= MIN_REWRITE_W})
+        if unknown:
+            return Intent(False, colour=colour, reason=f'{REFUSAL_PREFIX}: no task of mine is '
+                          f'to "{" ".join(unknown)}"')
         named = {c for _, cand in ev for c in cand if c in self._needed}
         for g in self.groups:
             if len(named & g) > 1:
@@ -325,28 +387,3 @@ class IntentIdentifier:
                           f'{" ".join(extra)}" asks for something else too; read as "{shown}"',
                           **common)
         return Intent(True, task=task, canonical=self.table.canonical(task, colour), **common)
-
-
-def hue_colour(embed: Callable[[str], np.ndarray], offset: int, colours: Sequence[str], *,
-               max_angle_deg: float, template: str = 'the {c} cube'
-               ) -> Callable[[str], str | None]:
-    """
-    Return ``text -> colour``: the training colour whose hue the encoder's colour part is near.
-
-    The colour part is the 3-d vector at ``offset`` of a grounded encoder (a unit hue when one
-    colour is named, ~0 when none, shorter when several); None unless it is one colour within
-    ``max_angle_deg`` of a training colour's hue.
-    """
-    hues = np.stack([np.asarray(embed(template.format(c=c)), np.float32)[offset:offset + 3]
-                     for c in colours])
-    hues /= np.maximum(np.linalg.norm(hues, axis=1, keepdims=True), 1e-12)
-    min_cos = float(np.cos(np.radians(max_angle_deg)))
-
-    def colour(text: str) -> str | None:
-        v = np.asarray(embed(text), np.float32)[offset:offset + 3]
-        n = float(np.linalg.norm(v))
-        if n < ONE_COLOUR_MIN_NORM:
-            return None
-        cos = hues @ (v / n)
-        return colours[int(np.argmax(cos))] if float(cos.max()) >= min_cos else None
-    return colour

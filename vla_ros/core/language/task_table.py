@@ -20,7 +20,7 @@ SLOT = '{c}'
 FUNCTION_WORDS = frozenset({'the', 'a', 'an', 'it', 'to', 'and', 'then', 'up', 'you', 'at',
                             'when', 'until', 'of', 'on', 'me', 'my', 'i', 'this', 'that', 'its',
                             'please', 'could', 'would', 'can', 'will', 'kindly', 'for', 'with',
-                            'object', 'thing'})
+                            'object', 'thing', 'want', 'need', 'like', 'd', 'try', 'just'})
 
 
 def words(text: str) -> list[str]:
