@@ -120,6 +120,55 @@ FREE_PHRASINGS = (
     ('touch the red cube and then push it left', '', ''), ('find the green cube', '', ''),
     ('where is the blue cube', '', ''),
 )
+# A second set, written after the first was tuned on and run once before the last changes
+# (its first run: 6 of 58 not as labelled here, see the commit log); a pull to the right
+# is the displacement the push task checks: push_right.
+FREE_PHRASINGS_2 = (
+    ('could you lift up the green block for me', 'pick', 'green'),
+    ('pick up that red cube', 'pick', 'red'),
+    ('i would like you to raise the blue cube', 'pick', 'blue'),
+    ('grasp the red cube and lift it up', 'pick', 'red'), ('now lift the green cube', '', ''),
+    ('please take the navy block and lift it', 'pick', 'blue'),
+    ('raise up the scarlet cuboid', 'pick', 'red'),
+    ('lift the jade brick off the table', 'pick', 'green'),
+    ('push the emerald cube over to the left', 'push_left', 'green'),
+    ('slide the crimson block towards the left side', 'push_left', 'red'),
+    ('please push the blue box to the left', 'push_left', 'blue'),
+    ('shove the red cube leftward', 'push_left', 'red'),
+    ('the green cube, push it to the right please', 'push_right', 'green'),
+    ('nudge the azure cube rightward', 'push_right', 'blue'),
+    ('slide the red cube a bit to the right', 'push_right', 'red'),
+    ('move the blue block over to the right', 'push_right', 'blue'),
+    ('touch the navy cube please', 'touch', 'blue'), ('tap the crimson box once', 'touch', 'red'),
+    ('could you touch the jade block', 'touch', 'green'),
+    ('give the red cube a tap', 'touch', 'red'),
+    ('gently grab the blue cube and lift it', 'gentle', 'blue'),
+    ('pick the red cube up gently', 'gentle', 'red'),
+    ('carefully raise the emerald block', 'gentle', 'green'),
+    ('lift the blue cube softly', 'gentle', 'blue'),
+    ('be gentle and lift the red cube', 'gentle', 'red'),
+    ('softly hoist the green cube', 'gentle', 'green'),
+    ('pick up the green cube and drop it when the beep plays', 'beep', 'green'),
+    ('lift the red cube and let it fall at the beep', 'beep', 'red'),
+    ('hold the blue block until it beeps, then release it', 'beep', 'blue'),
+    ('when you hear the beep, drop the red cube you lifted', 'beep', 'red'),
+    ('lift the green cube and drop it as soon as I say now', 'keyword', 'green'),
+    ('hold the red cube and release it when i say the word now', 'keyword', 'red'),
+    ('pick up the blue block and let go when I say now', 'keyword', 'blue'),
+    ('push the green cube up', '', ''), ('push the green cube down', '', ''),
+    ('lift the red cube and the blue cube', '', ''), ('swap the red and blue cubes', '', ''),
+    ('pick up all the cubes', '', ''), ('touch every cube', '', ''),
+    ('lift the red cube high', 'pick', 'red'), ('push the red cube left then right', '', ''),
+    ('slide the blue cube toward me', '', ''), ('hide the green cube', '', ''),
+    ('clean the red cube', '', ''), ('smash the red cube', '', ''),
+    ('open your hand over the green cube', '', ''),
+    ('please do nothing with the red cube', '', ''), ('i dropped the red cube', '', ''),
+    ('the blue cube is on the left', '', ''), ('why is the red cube green', '', ''),
+    ('shake the red cube', '', ''), ('spin the blue cube to the left', '', ''),
+    ('flip the green cube right', '', ''), ('drag the red cube to the left', '', ''),
+    ('pull the blue cube right', 'push_right', 'blue'), ('kick the green cube left', '', ''),
+    ('lift the red cube without letting go', '', ''), ('hold the red cube forever', '', ''),
+)
 NON_COMMANDS = (
     'make me a sandwich', 'what time is it', 'the red cube', 'red', 'hello robot',
     'paint the red cube blue', 'dance with the green cube', 'is the red cube heavy',
@@ -202,7 +251,7 @@ def main() -> int:
                   f'correct={c["correct"]} refused={c["refused"]} wrong={c["wrong"]}'
                   + (f' refusals: {why}' if why else ''))
         totals[sname] = sum(by_kind.values(), Counter())
-    fixed = {'near_miss': NEAR_MISSES, 'free': FREE_PHRASINGS,
+    fixed = {'near_miss': NEAR_MISSES, 'free': FREE_PHRASINGS, 'free_2': FREE_PHRASINGS_2,
              'non_command': [(t, '', '') for t in NON_COMMANDS]}
     for sname, items in fixed.items():
         c = Counter()

@@ -34,13 +34,12 @@ import re
 import numpy as np
 from vla_ros.core.bundle.competence import REFUSAL_PREFIX
 from vla_ros.core.language.task_table import FUNCTION_WORDS, SLOT, TaskTable, words
+from vla_ros.core.language.task_words import (GLOSS_W, RELATED_W, SENSE_DECAY, SYNONYM_W,
+                                              task_meaning)
 from vla_ros.core.language.wordnet import HYPERNYM_POINTERS, SIMILAR_POINTER, WordNet
 from vla_ros.errors import ConfigError
 
-SYNONYM_W, RELATED_W, GLOSS_W = 1.0, 0.8, 0.6    # lexical evidence by WordNet relation
-SENSE_DECAY = 0.85   # each later (rarer) sense of a word counts this much less
 MIN_REWRITE_W = 0.5  # weaker lexical evidence leaves the word as it is
-GENERAL_SENSES = 3   # a verb more general than one of these first senses of a training verb
 # A word WordNet cannot map is compared with the training words by the encoder: the training
 # words within WORD_SIM_BAND of the nearest count, when it is at least this near (cosine).
 DEFAULT_WORD_SIMILARITY = 0.55
@@ -125,28 +124,10 @@ class IntentIdentifier:
         self._content_list = sorted(self.content)
         self._word_bank = None if embed is None or word_similarity >= 1 else np.stack(
             [self._semantic(w) for w in self._content_list])
-        # words that alone set tasks apart (left / right): named as a colour is, never read
-        # from a gloss, and through WordNet only by a sense that contrasts them (antonyms)
-        self.groups = table.parameter_groups()
-        # ... and the words that define a task ('beep'): a task needs one word of each
-        self._needs = {t: [g for g in self.groups if table.needs(t, g)] + [
-            frozenset({w}) for w in sorted(table.defining_words(t))
-            if not any(w in g for g in self.groups)] for t in table.tasks}
-        self._needed = frozenset().union(*(g for gs in self._needs.values() for g in gs))
-        self._contrast = {p: lexicon.contrast_senses(p, g - {p}) if lexicon else frozenset()
-                          for g in self.groups for p in g}
-        # words that stand for a training word from above: a manner adverb's stem ('care' ->
-        # carefully), a verb one of its first senses is a kind of ('move' -> push, slide)
-        self._above: dict[str, dict[str, float]] = {}
-        self._derived: dict[str, set[str]] = {}
-        for t in sorted(self.content - set(self._contrast)) if lexicon else ():
-            for rank, sense in enumerate(lexicon.synsets(t, 'v')[:GENERAL_SENSES]):
-                for h in {h for r in lexicon.related(sense, HYPERNYM_POINTERS) for h in r.lemmas
-                          if h not in self.vocab}:
-                    above = self._above.setdefault(h, {})
-                    above[t] = max(above.get(t, 0.0), RELATED_W * SENSE_DECAY ** rank)
-            for d in lexicon.derived_forms(t):
-                self._derived.setdefault(d, set()).add(t)
+        meaning = task_meaning(table, self._task_words, lexicon)
+        self.groups, self._needs, self._needed = meaning.groups, meaning.needs, meaning.needed
+        self._phrasal, self._contrast = meaning.phrasal, meaning.contrast
+        self._above, self._derived = meaning.above, meaning.derived
         self._above = {w: v for w, v in self._above.items() if len(v) > 1}
 
     # -- lexical ----------------------------------------------------------------------------
@@ -180,6 +161,9 @@ class IntentIdentifier:
                     where = None if sense is None else (sense.pos, sense.offset)
                     if lemma in self._contrast and where not in self._contrast[lemma]:
                         continue   # 'correct' is 'right' as in no error, not the direction
+                    phrase = self._phrasal.get(lemma)
+                    if phrase and phrase not in (s.gloss if sense is None else sense.lemmas):
+                        continue
                     if lemma in self.vocab and lemma not in FUNCTION_WORDS and lemma != word:
                         out[lemma] = max(out.get(lemma, 0.0), w * decay)
             for t in set().union(*(self._derived.get(f, ()) for f in self._forms(word))):
@@ -262,6 +246,23 @@ class IntentIdentifier:
         skip = FUNCTION_WORDS | set(self.table.colours) | set(self.table.objects) | known
         return [w for w in ws if w not in skip and self.lexicon.mostly_verb(w)]
 
+    def hinges(self, text: str) -> list[str]:
+        """
+        Return the verbs the clauses of ``text`` open with: the actions asked for.
+
+        Per comma-separated clause, its first word past the polite words ('could you'), when
+        it can be a verb: 'open' in 'open your hand over the cube'; none in 'the red cube'
+        or 'gently ...' (an adverb).
+        """
+        out = []
+        for clause in text.lower().split(','):
+            first = next((w for w in words(clause) if w not in FUNCTION_WORDS), '')
+            if (first and first not in self.table.objects and not self.colour_of([first])[1]
+                    and (first in self.content or self.lexicon is not None
+                         and self.lexicon.synsets(first, 'v'))):
+                out.append(first)
+        return out
+
     def similar_words(self, word: str) -> dict[str, float]:
         """Return the training words the encoder puts near ``word`` (cosine as evidence)."""
         if self._word_bank is None or word in FUNCTION_WORDS:
@@ -303,24 +304,28 @@ class IntentIdentifier:
         task ('gently') must count more than a missing one. A ``general`` word (one flag per
         evidence; :meth:`general_words`) counts for precision only: 'move' names no task.
         """
+        return {t: 0.0 if p + r == 0 else 1.25 * p * r / (0.25 * p + r)
+                for t, (p, r) in self.precision_recall(evidence, general=general).items()}
+
+    def precision_recall(self, evidence: Sequence[Mapping[str, float]], *,
+                         general: Sequence[bool] = ()) -> dict[str, tuple[float, float]]:
+        """Return task -> (precision, recall) of :meth:`lexical_scores`."""
         info = [max(self.idf[c] for c in cand) for cand in evidence]
         named = [cand for cand, g in zip(evidence, list(general) + [False] * len(evidence))
                  if not g]
         total = sum(info)
-        out: dict[str, float] = {}
+        out: dict[str, tuple[float, float]] = {}
         for task, tw in self._task_words.items():
             got = sum(a * max((v for c, v in cand.items() if c in tw), default=0.0)
                       for a, cand in zip(info, evidence))
-            prec = got / total if total > 0 else 0.0
             rec = 0.0
             for (k, _), words_t in zip(self._templates, self._template_words):
                 need = sum(self.idf[w] for w in words_t)
-                if k != task or need <= 0:
-                    continue
-                have = sum(self.idf[w] * max((cand.get(w, 0.0) for cand in named),
-                                             default=0.0) for w in words_t)
-                rec = max(rec, have / need)
-            out[task] = 0.0 if prec + rec == 0 else 1.25 * prec * rec / (0.25 * prec + rec)
+                if k == task and need > 0:
+                    have = sum(self.idf[w] * max((cand.get(w, 0.0) for cand in named),
+                                                 default=0.0) for w in words_t)
+                    rec = max(rec, have / need)
+            out[task] = (got / total if total > 0 else 0.0, rec)
         return out
 
     def scores(self, ws: Sequence[str]) -> dict[str, float]:
@@ -355,7 +360,9 @@ class IntentIdentifier:
                           f'({", ".join(sorted(colours))})')
         colour = colours.pop()
         ev = self.word_evidence(ws)
-        unknown = self.unknown_actions(ws, {w for w, c in ev if max(c.values()) >= MIN_REWRITE_W})
+        known = {w for w, c in ev if max(c.values()) >= MIN_REWRITE_W}
+        hinges = self.hinges(text)
+        unknown = [w for w in hinges if w not in known] or self.unknown_actions(ws, known)
         if unknown:
             return Intent(False, colour=colour, reason=f'{REFUSAL_PREFIX}: no task of mine is '
                           f'to "{" ".join(unknown)}"')
@@ -380,6 +387,10 @@ class IntentIdentifier:
         if best - second < self.margin:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it could be {task} ({best:.2f}) '
                           f'or {second_task} ({second:.2f}); read as "{shown}"', **common)
+        off = [w for w, cand in ev if w in hinges and not set(cand) & self._task_words[task]]
+        if off:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task}, but "'
+                          f'{" ".join(off)}" is not how {task} goes; read as "{shown}"', **common)
         extra = [w for w, cand in ev if max(cand.values()) >= EXPLAIN_MIN
                  and not set(cand) & self._task_words[task]]
         if extra:

@@ -9,7 +9,7 @@ it names a colour.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 import re
 
@@ -106,13 +106,51 @@ class TaskTable:
         """Return whether every template of ``task`` names a word of ``group``."""
         return all(group & set(words(t)) for t in self.tasks[task])
 
-    def defining_words(self, task: str) -> frozenset[str]:
+    def defining_words(self, task: str) -> list[frozenset[str]]:
         """
-        Return the words every template of ``task`` and no other task's uses ('beep').
+        Return the groups of words that define ``task``: a command names one of each.
 
-        A command without one of them does not ask for that task, however close the rest is
-        ('pick up the cube and drop it' is not the beep task).
+        A word every template of the task uses and no other task's ('beep'; 'now'), one group
+        each; then the task's other own words, one group, when every template has one of them
+        (keyword: 'say' / 'word' -- 'now lift the cube' does not ask for the keyword task).
+        'pick up the cube and drop it' is not the beep task, however close the rest is.
         """
-        every = set.intersection(*(set(words(t)) for t in self.tasks[task]))
+        toks = [set(words(t)) for t in self.tasks[task]]
         others = {w for k, ts in self.tasks.items() if k != task for t in ts for w in words(t)}
-        return frozenset(every - others - FUNCTION_WORDS - set(self.objects) - set(self.colours))
+        skip = others | FUNCTION_WORDS | set(self.objects) | set(self.colours)
+        every = set.intersection(*toks) - skip
+        rest = set.union(*toks) - skip - every
+        out = [frozenset({w}) for w in sorted(every)]
+        return out + ([frozenset(rest)] if rest and all(t & rest for t in toks) else [])
+
+    def modifiers(self, task: str) -> frozenset[str]:
+        """
+        Return the words that turn another task's template into one of ``task``'s ('gently').
+
+        'gently pick up the {c} cube' is 'pick up the {c} cube' (pick) and one word: the gentle
+        task is the pick task done a certain way, and a command must say which way.
+        """
+        other = {tuple(_tokens(t)) for k, ts in self.tasks.items() if k != task for t in ts}
+        return frozenset(a[i] for a in (_tokens(t) for t in self.tasks[task])
+                         for i in range(len(a)) if tuple(a[:i] + a[i + 1:]) in other
+                         ) - FUNCTION_WORDS
+
+    def phrasal(self, is_phrase: Callable[[str], bool]) -> dict[str, str]:
+        """
+        Return word -> the phrasal verb it is part of wherever the templates use it.
+
+        'pick' -> 'pick up' when every template with 'pick' has 'up' and ``is_phrase('pick
+        up')`` (a lexicon lemma); 'go' and 'let' -> 'let go'.
+        """
+        toks = [_tokens(t) for ts in self.tasks.values() for t in ts]
+        out: dict[str, str] = {}
+        for a, b in {(x, y) for t in toks for x, y in zip(t, t[1:])}:
+            if is_phrase(f'{a} {b}'):
+                for w, other in ((a, b), (b, a)):
+                    if w not in FUNCTION_WORDS and all(other in t for t in toks if w in t):
+                        out[w] = f'{a} {b}'
+        return out
+
+
+def _tokens(template: str) -> list[str]:
+    return words(template.replace(SLOT, ' slot '))

@@ -134,6 +134,11 @@ class WordNet:
                     out |= {w for w in d.lemmas if w[:STEM_LETTERS] == adverb[:STEM_LETTERS]}
         return frozenset(out - {adverb})
 
+    def neighbours(self, word: str) -> set[str]:
+        """Return the lemmas of the senses of ``word`` and of their similar-to senses."""
+        return {w for s in self.synsets(word) for r in [s] + self.related(s, ('&',))
+                for w in r.lemmas}
+
     def mostly_verb(self, word: str) -> bool:
         """Return whether ``word`` has at least as many verb senses as of any other kind."""
         n = {p: len(self.synsets(word, p)) for p in POS_FILES}
