@@ -169,6 +169,42 @@ FREE_PHRASINGS_2 = (
     ('pull the blue cube right', 'push_right', 'blue'), ('kick the green cube left', '', ''),
     ('lift the red cube without letting go', '', ''), ('hold the red cube forever', '', ''),
 )
+# A third set, written after the last change and run once, untuned; labelled as written
+# ('drop the green cube when I say now' as keyword is arguable: it presumes the cube held).
+FREE_PHRASINGS_3 = (
+    ('can you grab the red cube and lift it up', 'pick', 'red'),
+    ('lift that green block please', 'pick', 'green'),
+    ('pick the navy cuboid up', 'pick', 'blue'),
+    ('would you pick up the scarlet brick', 'pick', 'red'),
+    ('raise the azure block', 'pick', 'blue'), ('hoist the emerald box', 'pick', 'green'),
+    ('push the crimson box left', 'push_left', 'red'),
+    ('slide the navy cube over to the left', 'push_left', 'blue'),
+    ('shove the jade block leftwards', 'push_left', 'green'),
+    ('please push the scarlet cube to the right', 'push_right', 'red'),
+    ('nudge the green box to the right', 'push_right', 'green'),
+    ('the azure cuboid, slide it right', 'push_right', 'blue'),
+    ('touch the emerald cube', 'touch', 'green'), ('tap the navy box', 'touch', 'blue'),
+    ('pat the scarlet cube', 'touch', 'red'),
+    ('could you contact the green block', 'touch', 'green'),
+    ('carefully lift the crimson box', 'gentle', 'red'),
+    ('gently pick up the jade cube', 'gentle', 'green'),
+    ('softly grasp the azure block and lift it', 'gentle', 'blue'),
+    ('lift the navy box gently', 'gentle', 'blue'),
+    ('pick up the emerald cube and drop it at the beep', 'beep', 'green'),
+    ('raise the crimson block and release it when you hear the beep', 'beep', 'red'),
+    ('clasp the navy cube until the beep, then let go', 'beep', 'blue'),
+    ('lift the scarlet cube and drop it when I say now', 'keyword', 'red'),
+    ('hold the jade block until I say now, then let go', 'keyword', 'green'),
+    ('pick up the azure box and release it when you hear the word now', 'keyword', 'blue'),
+    ('lift the red cube and then the green one', '', ''),
+    ('put the blue cube in the box', '', ''), ('push the green cube gently to the left', '', ''),
+    ('tap the red cube twice and then lift it', '', ''), ('do not touch anything', '', ''),
+    ('stop', '', ''), ('please wait', '', ''), ('lower the red cube', '', ''),
+    ('carry the blue cube to the right', '', ''), ('sweep the green cube left', '', ''),
+    ('press down on the red cube', '', ''), ('lift the blue cube and keep it there', '', ''),
+    ('drop the green cube when I say now', '', ''), ('throw the red cube left', '', ''),
+    ('hit the blue cube hard', '', ''), ('pinch the green cube', '', ''),
+)
 NON_COMMANDS = (
     'make me a sandwich', 'what time is it', 'the red cube', 'red', 'hello robot',
     'paint the red cube blue', 'dance with the green cube', 'is the red cube heavy',
@@ -252,6 +288,7 @@ def main() -> int:
                   + (f' refusals: {why}' if why else ''))
         totals[sname] = sum(by_kind.values(), Counter())
     fixed = {'near_miss': NEAR_MISSES, 'free': FREE_PHRASINGS, 'free_2': FREE_PHRASINGS_2,
+             'free_3': FREE_PHRASINGS_3,
              'non_command': [(t, '', '') for t in NON_COMMANDS]}
     for sname, items in fixed.items():
         c = Counter()

@@ -85,6 +85,8 @@ def test_ambiguous_and_nonsense_commands_are_refused_with_the_reason(lexical, te
     ('move the green cube to the left', 'push_left', 'green'),   # 'move': above push, slide
     ('lift the blue cube with care', 'gentle', 'blue'),           # care -> carefully
     ('slide the red box rightwards', 'push_right', 'red'),
+    # keyword is pick + release at the word: 'grab' (a pick word) is how keyword starts
+    ('grab the green cube, wait for the word now, then drop it', 'keyword', 'green'),
 ])
 def test_near_misses_get_their_own_task_direction_and_colour(lexical, text, task, colour):
     it = lexical.identify(text)
@@ -126,6 +128,7 @@ def test_the_words_that_set_tasks_apart_come_from_the_table():
     assert table.defining_words('keyword') == [{'now'}, {'say', 'word'}]   # 'now lift it': no
     assert table.defining_words('pick') == []
     assert table.modifiers('gentle') == {'gently', 'carefully'}   # pick + a manner
+    assert table.contains('keyword', 'pick') and not table.contains('pick', 'keyword')
     assert table.phrasal(lambda p: p in ('pick up', 'let go')) == {
         'pick': 'pick up', 'let': 'let go', 'go': 'let go'}
     assert table.needs('push_left', frozenset({'left', 'right'}))

@@ -127,7 +127,8 @@ class IntentIdentifier:
         meaning = task_meaning(table, self._task_words, lexicon)
         self.groups, self._needs, self._needed = meaning.groups, meaning.needs, meaning.needed
         self._phrasal, self._contrast = meaning.phrasal, meaning.contrast
-        self._above, self._derived = meaning.above, meaning.derived
+        self._above, self._derived, self._explains = (meaning.above, meaning.derived,
+                                                      meaning.explains)
         self._above = {w: v for w, v in self._above.items() if len(v) > 1}
 
     # -- lexical ----------------------------------------------------------------------------
@@ -387,12 +388,13 @@ class IntentIdentifier:
         if best - second < self.margin:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it could be {task} ({best:.2f}) '
                           f'or {second_task} ({second:.2f}); read as "{shown}"', **common)
-        off = [w for w, cand in ev if w in hinges and not set(cand) & self._task_words[task]]
+        own = self._explains[task]
+        off = [w for w, cand in ev if w in hinges and not set(cand) & own]
         if off:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task}, but "'
                           f'{" ".join(off)}" is not how {task} goes; read as "{shown}"', **common)
         extra = [w for w, cand in ev if max(cand.values()) >= EXPLAIN_MIN
-                 and not set(cand) & self._task_words[task]]
+                 and not set(cand) & own]
         if extra:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task}, but "'
                           f'{" ".join(extra)}" asks for something else too; read as "{shown}"',

@@ -151,6 +151,10 @@ class TaskTable:
                         out[w] = f'{a} {b}'
         return out
 
+    def contains(self, task: str, part: str) -> bool:
+        """Return whether a template of ``task`` holds one of ``part``'s (keyword: pick)."""
+        return any(p in t for p in self.tasks[part] for t in self.tasks[task])
+
 
 def _tokens(template: str) -> list[str]:
     return words(template.replace(SLOT, ' slot '))

@@ -31,7 +31,8 @@ class TaskMeaning:
     name a word of; ``needed``: their union; ``phrasal``: word -> its phrasal verb ('pick' ->
     'pick up'); ``contrast``: parameter word -> its (pos, offset) senses that contrast it with
     the others (antonyms); ``above``: word -> training verbs it is more general than, with the
-    evidence (only for two or more); ``derived``: word -> training adverbs derived from it.
+    evidence (only for two or more); ``derived``: word -> training adverbs derived from it;
+    ``explains``: task -> its words and those of the tasks it is made of (keyword: pick's).
     """
 
     groups: tuple[frozenset[str], ...]
@@ -41,6 +42,7 @@ class TaskMeaning:
     contrast: Mapping[str, frozenset[tuple[str, int]]]
     above: Mapping[str, Mapping[str, float]]
     derived: Mapping[str, set[str]]
+    explains: Mapping[str, frozenset[str]]
 
 
 def task_meaning(table: TaskTable, task_words: Mapping[str, set[str]],
@@ -69,9 +71,11 @@ def task_meaning(table: TaskTable, task_words: Mapping[str, set[str]],
             needs[t].append(frozenset(mods | {
                 u for u in own if lexicon is None or mods & lexicon.neighbours(u)}))
     needed = frozenset().union(*(g for gs in needs.values() for g in gs))
+    explains = {t: frozenset(task_words[t].union(*(
+        task_words[k] for k in table.tasks if table.contains(t, k)))) for t in table.tasks}
     if lexicon is None:
         return TaskMeaning(groups, needs, needed, {}, {p: frozenset() for g in groups
-                                                       for p in g}, {}, {})
+                                                       for p in g}, {}, {}, explains)
     # 'pick' means 'pick up' here: a sense of bare 'pick' (clean, as a chicken) is no pick
     phrasal = table.phrasal(lambda p: bool(lexicon.synsets(p)))
     contrast = {p: lexicon.contrast_senses(p, g - {p}) for g in groups for p in g}
@@ -88,4 +92,4 @@ def task_meaning(table: TaskTable, task_words: Mapping[str, set[str]],
         for d in lexicon.derived_forms(t):
             derived.setdefault(d, set()).add(t)
     above = {w: v for w, v in above.items() if len(v) > 1}
-    return TaskMeaning(groups, needs, needed, phrasal, contrast, above, derived)
+    return TaskMeaning(groups, needs, needed, phrasal, contrast, above, derived, explains)
