@@ -287,6 +287,8 @@ def main() -> int:
                   f'correct={c["correct"]} refused={c["refused"]} wrong={c["wrong"]}'
                   + (f' refusals: {why}' if why else ''))
         totals[sname] = sum(by_kind.values(), Counter())
+        print(f'INTENT block={args.block} set={sname} distinct_commands='
+              f'{len({text for text, _, _ in items})} of {len(items)}')
     fixed = {'near_miss': NEAR_MISSES, 'free': FREE_PHRASINGS, 'free_2': FREE_PHRASINGS_2,
              'free_3': FREE_PHRASINGS_3,
              'non_command': [(t, '', '') for t in NON_COMMANDS]}
