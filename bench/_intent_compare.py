@@ -59,7 +59,7 @@ def main() -> int:
     args = p.parse_args()
     from vla_ros.core.bundle.manifest import load_bundle
     from vla_ros.core.language import IntentIdentifier, WordNet
-    from vla_ros.core.language.intent import hue_colour
+    from vla_ros.core.language.command_tasks import hue_colour
     from vla_ros.core.runtime.policy_runtime import open_language
     from vla_ros.sim.task_suite import task_table
     bundle = load_bundle(args.bundle)

@@ -36,7 +36,7 @@ NOUN_SYNONYMS = ('box', 'cuboid', 'brick')
 TRAIN_NOUNS = OBJECT_NOUNS
 VERB_SYNONYMS: dict[str, tuple[str, ...]] = {
     'pick': ('hoist',), 'lift': ('raise', 'elevate'), 'grab': ('seize',), 'grasp': ('clutch',),
-    'push': ('shove',), 'slide': ('nudge',), 'touch': ('prod',), 'tap': ('poke',),
+    'push': ('shove',), 'slide': ('nudge',), 'touch': ('contact',), 'tap': ('pat',),
     'hold': ('clasp',)}
 POLITE_FORMS = ('please {}', 'could you {}', 'would you kindly {}')
 # Function words a held-out command may share with training phrasings.

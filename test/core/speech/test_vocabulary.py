@@ -83,11 +83,18 @@ def test_an_utterance_of_held_out_words_is_heard(recognizer):
 
 
 def test_decodes_that_differ_in_words_but_ask_the_same_agree(vocab, recognizer, meaning):
-    """'could you' heard as 'cull the' by the LM, the grammar's words differ: same command."""
+    """
+    Two decodes that differ in words but ask the same task agree (meaning agreement).
+
+    The LM once heard 'could you' as 'cull the', refused without meaning agreement; 'cull' has
+    left the vocabulary since (WordNet's pick / pluck / cull is not 'pick up', the intent
+    layer's phrasal rule), so the words may agree now.
+    """
     words_only = SpeechRecognizer('commands+grammar', vocabulary=vocab)
     said = 'could you lift the red cube'
-    refused = hear(words_only, said)
-    assert len(refused) == 1 and not refused[0].accepted and refused[0].confidence < 0.75
+    plain = hear(words_only, said)
+    assert len(plain) == 1
+    assert (plain[0].text == said) if plain[0].accepted else plain[0].confidence < 0.75
     heard = hear(recognizer, said)
     assert len(heard) == 1 and heard[0].accepted and heard[0].confidence == 1.0
     assert meaning(heard[0].text) == ('pick', 'red')

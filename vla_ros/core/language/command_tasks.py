@@ -9,11 +9,12 @@ fallback. ROS-free.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vla_ros.core.bundle.competence import CompetenceCheck
-from vla_ros.core.language.intent import (DEFAULT_LEXICAL_WEIGHT, hue_colour, IntentIdentifier,
-                                          TaskTable)
+import numpy as np
+from vla_ros.core.bundle.competence import CompetenceCheck, ONE_COLOUR_MIN_NORM
+from vla_ros.core.language.intent import DEFAULT_LEXICAL_WEIGHT, IntentIdentifier, TaskTable
 from vla_ros.core.language.wordnet import WordNet
 from vla_ros.core.runtime.text_encoder import TextEncoder
 from vla_ros.errors import ConfigError
@@ -60,3 +61,28 @@ def open_intent(tasks_file: str, *, encoder: TextEncoder | None,
                                 semantic_dims=spec.semantic_dims if spec else 0,
                                 lexicon=lexicon, min_score=min_score, margin=margin,
                                 lexical_weight=DEFAULT_LEXICAL_WEIGHT, colour_head=hue)
+
+
+def hue_colour(embed: Callable[[str], np.ndarray], offset: int, colours: Sequence[str], *,
+               max_angle_deg: float, template: str = 'the {c} cube'
+               ) -> Callable[[str], str | None]:
+    """
+    Return ``text -> colour``: the training colour whose hue the encoder's colour part is near.
+
+    The colour part is the 3-d vector at ``offset`` of a grounded encoder (a unit hue when one
+    colour is named, ~0 when none, shorter when several); None unless it is one colour within
+    ``max_angle_deg`` of a training colour's hue.
+    """
+    hues = np.stack([np.asarray(embed(template.format(c=c)), np.float32)[offset:offset + 3]
+                     for c in colours])
+    hues /= np.maximum(np.linalg.norm(hues, axis=1, keepdims=True), 1e-12)
+    min_cos = float(np.cos(np.radians(max_angle_deg)))
+
+    def colour(text: str) -> str | None:
+        v = np.asarray(embed(text), np.float32)[offset:offset + 3]
+        n = float(np.linalg.norm(v))
+        if n < ONE_COLOUR_MIN_NORM:
+            return None
+        cos = hues @ (v / n)
+        return colours[int(np.argmax(cos))] if float(cos.max()) >= min_cos else None
+    return colour

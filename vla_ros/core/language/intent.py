@@ -7,14 +7,19 @@ different task than asked. :class:`IntentIdentifier` decides *which* task of a
 :class:`TaskTable` (task -> training templates with a ``{c}`` colour slot) the command asks
 for, and refuses when none matches or when two tasks come close:
 
+0. a negation ('do not', "don't", 'never', 'stop') -> refused: no command to do anything;
 1. words no training phrasing contains are mapped onto training words through WordNet (when a
    lexicon is given): a synonym (same synset), a hypernym or similar-to lemma, or a word of
    the sense's gloss ("seize: take hold of; grab" -> grab; "crimson" -> red);
 2. the colour is the one training colour the command names (directly or through step 1);
-   none or several -> refused;
+   none or several -> refused; so is a parameter, a word that alone sets two tasks apart
+   (:meth:`TaskTable.parameter_groups`: left / right), named only by itself or by a sense
+   WordNet contrasts with the others (starboard -> right; 'correct' is no direction);
 3. each task scores the best of its templates: the text encoder's cosine (semantic dims)
    blended with the word overlap (F1 of content words), both on the rewritten command;
-4. accepted when the best task scores >= ``min_score`` and leads the second by >= ``margin``.
+4. accepted when the best task scores >= ``min_score`` and leads the second by >= ``margin``,
+   names what the task needs (its parameter, a word that defines it: 'beep'), and no word
+   of the command stands strongly for another task only ('lift it and push it left').
 
 An accepted command names its canonical instruction: the task's first template with the
 colour, a phrasing the policy was trained on.
@@ -27,18 +32,13 @@ from dataclasses import dataclass
 import re
 
 import numpy as np
-from vla_ros.core.bundle.competence import ONE_COLOUR_MIN_NORM, REFUSAL_PREFIX
+from vla_ros.core.bundle.competence import REFUSAL_PREFIX
+from vla_ros.core.language.task_table import FUNCTION_WORDS, SLOT, TaskTable, words
+from vla_ros.core.language.task_words import (GLOSS_W, RELATED_W, SENSE_DECAY, SYNONYM_W,
+                                              task_meaning)
 from vla_ros.core.language.wordnet import HYPERNYM_POINTERS, SIMILAR_POINTER, WordNet
 from vla_ros.errors import ConfigError
 
-SLOT = '{c}'
-# Words shared by commands of every task: not evidence for any one task.
-FUNCTION_WORDS = frozenset({'the', 'a', 'an', 'it', 'to', 'and', 'then', 'up', 'you', 'at',
-                            'when', 'until', 'of', 'on', 'me', 'my', 'i', 'this', 'that', 'its',
-                            'please', 'could', 'would', 'can', 'will', 'kindly', 'for', 'with',
-                            'object', 'thing'})
-SYNONYM_W, RELATED_W, GLOSS_W = 1.0, 0.8, 0.6    # lexical evidence by WordNet relation
-SENSE_DECAY = 0.85   # each later (rarer) sense of a word counts this much less
 MIN_REWRITE_W = 0.5  # weaker lexical evidence leaves the word as it is
 # A word WordNet cannot map is compared with the training words by the encoder: the training
 # words within WORD_SIM_BAND of the nearest count, when it is at least this near (cosine).
@@ -47,59 +47,11 @@ WORD_SIM_BAND = 0.05
 DEFAULT_MIN_SCORE = 0.45
 DEFAULT_MARGIN = 0.06
 DEFAULT_LEXICAL_WEIGHT = 0.7
-
-
-def words(text: str) -> list[str]:
-    """Return the lower-case words of ``text`` (letters only)."""
-    return re.findall(r'[a-z]+', text.lower())
-
-
-@dataclass(frozen=True)
-class TaskTable:
-    """
-    Task name -> its training templates (``{c}`` = the colour); the colours trained on.
-
-    ``objects``: the names the templates give the object ('cube', 'block'); interchangeable,
-    they say nothing about the task.
-    """
-
-    tasks: Mapping[str, tuple[str, ...]]
-    colours: tuple[str, ...]
-    objects: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.tasks or not self.colours:
-            raise ConfigError(f'a task table needs tasks and colours, got {dict(self.tasks)!r} '
-                              f'/ {self.colours!r}')
-        for name, templates in self.tasks.items():
-            if not templates or any(t.count(SLOT) != 1 for t in templates):
-                raise ConfigError(f'task {name!r}: every template needs exactly one {SLOT} slot,'
-                                  f' got {templates!r}')
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, object]) -> TaskTable:
-        """Build from ``{colours: [...], objects: [...], tasks: {name: [template, ...]}}``."""
-        tasks, colours, objects = raw.get('tasks'), raw.get('colours'), raw.get('objects', [])
-        if not isinstance(tasks, Mapping) or not isinstance(colours, list) or not isinstance(
-                objects, list) or not all(isinstance(v, list) for v in tasks.values()):
-            raise ConfigError('a task table is {colours: [names], objects: [names], tasks: '
-                              f'{{task: [templates]}}}}, got {dict(raw)!r}')
-        return cls({str(k): tuple(str(t) for t in v) for k, v in tasks.items()},
-                   tuple(str(c) for c in colours), tuple(str(o) for o in objects))
-
-    def to_mapping(self) -> dict[str, object]:
-        """Return the mapping :meth:`from_mapping` reads."""
-        return {'colours': list(self.colours), 'objects': list(self.objects),
-                'tasks': {k: list(v) for k, v in self.tasks.items()}}
-
-    def vocabulary(self) -> frozenset[str]:
-        """Return every word of every template (colours filled in)."""
-        return frozenset(w for ts in self.tasks.values() for t in ts for c in self.colours
-                         for w in words(t.replace(SLOT, c)))
-
-    def canonical(self, task: str, colour: str) -> str:
-        """Return the canonical instruction of ``task`` for ``colour`` (its first template)."""
-        return self.tasks[task][0].replace(SLOT, colour)
+# A command that says not to do something is no command to do it.
+NEGATION = re.compile(r"\b(not|never|nor|neither|cannot|dont|don't|stop)\b|n't\b")
+# A word this strongly (synonym / hypernym, no gloss) a training word of another task than the
+# one identified makes the command two tasks at once ('lift the cube and push it left').
+EXPLAIN_MIN = 0.8
 
 
 @dataclass(frozen=True)
@@ -135,7 +87,8 @@ class IntentIdentifier:
     :param margin: ... and lead the second task's by this much.
     :param lexical_weight: weight of the word evidence in a score (1 - it: the cosine).
     :param colour_head: ``text -> colour or None``, asked when no colour word is recognized
-        (a grounded encoder's colour part, :func:`hue_colour`).
+        (a grounded encoder's colour part,
+        :func:`~vla_ros.core.language.command_tasks.hue_colour`).
     :param word_similarity: a word neither trained on nor mapped by WordNet stands for the
         training words the encoder puts within this cosine of it (1 = never; needs ``embed``).
     """
@@ -171,6 +124,12 @@ class IntentIdentifier:
         self._content_list = sorted(self.content)
         self._word_bank = None if embed is None or word_similarity >= 1 else np.stack(
             [self._semantic(w) for w in self._content_list])
+        meaning = task_meaning(table, self._task_words, lexicon)
+        self.groups, self._needs, self._needed = meaning.groups, meaning.needs, meaning.needed
+        self._phrasal, self._contrast = meaning.phrasal, meaning.contrast
+        self._above, self._derived, self._explains = (meaning.above, meaning.derived,
+                                                      meaning.explains)
+        self._above = {w: v for w, v in self._above.items() if len(v) > 1}
 
     # -- lexical ----------------------------------------------------------------------------
     def candidates(self, word: str, *, gloss: bool = True) -> dict[str, float]:
@@ -179,10 +138,14 @@ class IntentIdentifier:
 
         A training word stands for itself (1); through WordNet: a lemma of one of its senses
         (1), of a hypernym / similar-to sense (0.8), a word of a sense's gloss (0.6, unless
-        ``gloss`` is False); rarer senses count less (x0.85 per rank).
+        ``gloss`` is False); rarer senses count less (x0.85 per rank). A word a training adverb
+        derives from stands for it (0.8: 'care' -> carefully).
         """
         if word in self.vocab:
             return {word: 1.0}
+        direction = [p for p in self._contrast if word in (p + 'ward', p + 'wards')]
+        if direction:
+            return {direction[0]: SYNONYM_W}   # leftwards (WordNet has no -ward forms)
         if self.lexicon is None or word in FUNCTION_WORDS:
             return {}
         key = (word, gloss)
@@ -190,14 +153,22 @@ class IntentIdentifier:
             out: dict[str, float] = {}
             for rank, s in enumerate(self.lexicon.synsets(word)):
                 decay = SENSE_DECAY ** rank
-                found = [(lemma, SYNONYM_W) for lemma in s.lemmas]
+                found = [(lemma, SYNONYM_W, s) for lemma in s.lemmas]
                 for r in self.lexicon.related(s, HYPERNYM_POINTERS + (SIMILAR_POINTER,)):
-                    found += [(lemma, RELATED_W) for lemma in r.lemmas]
+                    found += [(lemma, RELATED_W, r) for lemma in r.lemmas]
                 if gloss:
-                    found += [(w, GLOSS_W) for w in words(s.gloss.split('"')[0])]
-                for lemma, w in found:
+                    found += [(w, GLOSS_W, None) for w in words(s.gloss.split('"')[0])]
+                for lemma, w, sense in found:
+                    where = None if sense is None else (sense.pos, sense.offset)
+                    if lemma in self._contrast and where not in self._contrast[lemma]:
+                        continue   # 'correct' is 'right' as in no error, not the direction
+                    phrase = self._phrasal.get(lemma)
+                    if phrase and phrase not in (s.gloss if sense is None else sense.lemmas):
+                        continue
                     if lemma in self.vocab and lemma not in FUNCTION_WORDS and lemma != word:
                         out[lemma] = max(out.get(lemma, 0.0), w * decay)
+            for t in set().union(*(self._derived.get(f, ()) for f in self._forms(word))):
+                out[t] = max(out.get(t, 0.0), RELATED_W)
             self._lex_cache[key] = out
         return self._lex_cache[key]
 
@@ -206,13 +177,14 @@ class IntentIdentifier:
         Return the words with colour words replaced by training colours, and the colours.
 
         A colour word is a training colour or, through WordNet, a word whose sense has one as a
-        synonym, hypernym or similar-to lemma (crimson -> red, navy -> blue); glosses do not
-        count (a gloss mentions colours of many things).
+        synonym, hypernym or similar-to lemma (crimson -> red, navy -> blue), by at least
+        ``MIN_REWRITE_W`` ('gentle' is 'blue' only as in blue-blooded, its sixth sense);
+        glosses do not count (a gloss mentions colours of many things).
         """
         out, found = [], set()
         for w in ws:
             cand = {c: v for c, v in self.candidates(w, gloss=False).items()
-                    if c in self.table.colours}
+                    if c in self.table.colours and v >= MIN_REWRITE_W}
             if cand and (w in self.table.colours or w not in self.vocab):
                 c = max(cand, key=cand.__getitem__)
                 found.add(c)
@@ -223,14 +195,73 @@ class IntentIdentifier:
 
     def evidence(self, ws: Sequence[str]) -> list[dict[str, float]]:
         """Return, per content word of ``ws``, the training words it may be (with evidence)."""
+        return [cand for _, cand in self.word_evidence(ws)]
+
+    def word_evidence(self, ws: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
+        """Return (word, training words it may be) per content word of ``ws`` with any."""
+        return [(w, cand) for w, cand, _ in self._evidence(ws)]
+
+    def _evidence(self, ws: Sequence[str]) -> list[tuple[str, dict[str, float], bool]]:
         out = []
         for w in ws:
             if w in FUNCTION_WORDS or w in self.table.colours or w in self.table.objects:
                 continue
             cand = {c: v for c, v in self.candidates(w).items() if c in self.content}
-            cand = cand or self.similar_words(w)
+            general = {} if max(cand.values(), default=0.0) >= MIN_REWRITE_W else (
+                self.general_words(w))
+            cand = general or cand or self.similar_words(w)
             if cand:
-                out.append(cand)
+                out.append((w, cand, bool(general)))
+        return out
+
+    def _forms(self, word: str) -> set[str]:
+        return {word}.union(*(self.lexicon.base_forms(word, p) for p in 'nvar'))
+
+    def general_words(self, word: str) -> dict[str, float]:
+        """
+        Return the training verbs ``word`` is more general than ('move' -> push, slide, lift).
+
+        Only for a verb above two or more of them, by one of their first senses (0.8, x0.85
+        per rank): it fits each of their tasks but names none (:meth:`lexical_scores` counts
+        it for precision, not recall). 'cut' is above tap only (cutting a thread), 'choose'
+        above pick only (choosing): neither.
+        """
+        if self.lexicon is None or word in self.vocab or word in FUNCTION_WORDS:
+            return {}
+        out: dict[str, float] = {}
+        for f in self._forms(word):
+            for t, v in self._above.get(f, {}).items():
+                out[t] = max(out.get(t, 0.0), v)
+        return out
+
+    def unknown_actions(self, ws: Sequence[str], known: set[str]) -> list[str]:
+        """
+        Return the words of ``ws`` that name an action no training word stands for.
+
+        A word without evidence (not in ``known``) that WordNet knows mostly as a verb
+        ('rotate', 'turn', 'put'): the command asks for something no task does, however well
+        the rest ('the red cube left') fits a task.
+        """
+        if self.lexicon is None:
+            return []
+        skip = FUNCTION_WORDS | set(self.table.colours) | set(self.table.objects) | known
+        return [w for w in ws if w not in skip and self.lexicon.mostly_verb(w)]
+
+    def hinges(self, text: str) -> list[str]:
+        """
+        Return the verbs the clauses of ``text`` open with: the actions asked for.
+
+        Per comma-separated clause, its first word past the polite words ('could you'), when
+        it can be a verb: 'open' in 'open your hand over the cube'; none in 'the red cube'
+        or 'gently ...' (an adverb).
+        """
+        out = []
+        for clause in text.lower().split(','):
+            first = next((w for w in words(clause) if w not in FUNCTION_WORDS), '')
+            if (first and first not in self.table.objects and not self.colour_of([first])[1]
+                    and (first in self.content or self.lexicon is not None
+                         and self.lexicon.synsets(first, 'v'))):
+                out.append(first)
         return out
 
     def similar_words(self, word: str) -> dict[str, float]:
@@ -241,9 +272,10 @@ class IntentIdentifier:
         if key not in self._lex_cache:
             sims = self._word_bank @ self._semantic(word)
             best = float(sims.max())
+            # never a parameter: the encoder puts 'side' near 'left'
             self._lex_cache[key] = {} if best < self.word_similarity else {
                 w: float(s) for w, s in zip(self._content_list, sims)
-                if s >= best - WORD_SIM_BAND}
+                if s >= best - WORD_SIM_BAND and w not in self._contrast}
         return self._lex_cache[key]
 
     def rewrite(self, ws: Sequence[str]) -> list[str]:
@@ -262,36 +294,45 @@ class IntentIdentifier:
         v = v[:self._dims or len(v)]
         return v / max(float(np.linalg.norm(v)), 1e-12)
 
-    def lexical_scores(self, evidence: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    def lexical_scores(self, evidence: Sequence[Mapping[str, float]], *,
+                       general: Sequence[bool] = ()) -> dict[str, float]:
         """
         Return task -> word evidence [0, 1]: F0.5 of precision and recall, idf-weighted.
 
         Precision: how much of the command's information the task's words explain (a word no
         template of the task uses speaks against it); recall: how much of the task's best
         template the command covers. Precision weighs more (F0.5): an extra word of another
-        task ('gently') must count more than a missing one.
+        task ('gently') must count more than a missing one. A ``general`` word (one flag per
+        evidence; :meth:`general_words`) counts for precision only: 'move' names no task.
         """
+        return {t: 0.0 if p + r == 0 else 1.25 * p * r / (0.25 * p + r)
+                for t, (p, r) in self.precision_recall(evidence, general=general).items()}
+
+    def precision_recall(self, evidence: Sequence[Mapping[str, float]], *,
+                         general: Sequence[bool] = ()) -> dict[str, tuple[float, float]]:
+        """Return task -> (precision, recall) of :meth:`lexical_scores`."""
         info = [max(self.idf[c] for c in cand) for cand in evidence]
+        named = [cand for cand, g in zip(evidence, list(general) + [False] * len(evidence))
+                 if not g]
         total = sum(info)
-        out: dict[str, float] = {}
+        out: dict[str, tuple[float, float]] = {}
         for task, tw in self._task_words.items():
             got = sum(a * max((v for c, v in cand.items() if c in tw), default=0.0)
                       for a, cand in zip(info, evidence))
-            prec = got / total if total > 0 else 0.0
             rec = 0.0
             for (k, _), words_t in zip(self._templates, self._template_words):
                 need = sum(self.idf[w] for w in words_t)
-                if k != task or need <= 0:
-                    continue
-                have = sum(self.idf[w] * max((cand.get(w, 0.0) for cand in evidence),
-                                             default=0.0) for w in words_t)
-                rec = max(rec, have / need)
-            out[task] = 0.0 if prec + rec == 0 else 1.25 * prec * rec / (0.25 * prec + rec)
+                if k == task and need > 0:
+                    have = sum(self.idf[w] * max((cand.get(w, 0.0) for cand in named),
+                                                 default=0.0) for w in words_t)
+                    rec = max(rec, have / need)
+            out[task] = (got / total if total > 0 else 0.0, rec)
         return out
 
     def scores(self, ws: Sequence[str]) -> dict[str, float]:
         """Return task -> score of the command words ``ws`` (colour words already mapped)."""
-        lex = self.lexical_scores(self.evidence(ws))
+        ev = self._evidence(ws)
+        lex = self.lexical_scores([c for _, c, _ in ev], general=[g for _, _, g in ev])
         if self._bank is None or self.lexical_weight >= 1:
             return lex
         c0 = self.table.colours[0]
@@ -304,6 +345,10 @@ class IntentIdentifier:
 
     def identify(self, text: str) -> Intent:
         """Return the task ``text`` asks for, or a refusal with the reason."""
+        negated = NEGATION.search(text.lower())
+        if negated:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it says "{negated.group(0)}" (a '
+                          'command not to do something is no command to do it)')
         ws, colours = self.colour_of(words(text))
         if not colours and self._colour_head is not None:
             heard = self._colour_head(text)
@@ -315,41 +360,43 @@ class IntentIdentifier:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it names more than one colour '
                           f'({", ".join(sorted(colours))})')
         colour = colours.pop()
+        ev = self.word_evidence(ws)
+        known = {w for w, c in ev if max(c.values()) >= MIN_REWRITE_W}
+        hinges = self.hinges(text)
+        unknown = [w for w in hinges if w not in known] or self.unknown_actions(ws, known)
+        if unknown:
+            return Intent(False, colour=colour, reason=f'{REFUSAL_PREFIX}: no task of mine is '
+                          f'to "{" ".join(unknown)}"')
+        named = {c for _, cand in ev for c in cand if c in self._needed}
+        for g in self.groups:
+            if len(named & g) > 1:
+                return Intent(False, reason=f'{REFUSAL_PREFIX}: it names more than one of '
+                              f'{", ".join(sorted(g))} ({", ".join(sorted(named & g))})')
         ranked = sorted(self.scores(ws).items(), key=lambda kv: -kv[1])
-        (task, best), (second_task, second) = ranked[0], ranked[1] if len(ranked) > 1 else (
-            ('', 0.0))
         shown = ' '.join(self.rewrite(ws))
+        (task, best), (second_task, second) = (ranked + [('', 0.0)])[:2]
         common = {'score': best, 'runner_up': second_task, 'second': second,
                   'rewritten': shown, 'colour': colour}
+        # a task whose parameter (left / right) the command does not name cannot be done
+        missing = sorted(set().union(*(g for g in self._needs[task] if not named & g)))
+        if missing and best >= self.min_score:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task} but names none '
+                          f'of {", ".join(missing)}; read as "{shown}"', **common)
         if best < self.min_score:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: no task matches (best: {task} '
                           f'{best:.2f} < {self.min_score:.2f}; read as "{shown}")', **common)
         if best - second < self.margin:
             return Intent(False, reason=f'{REFUSAL_PREFIX}: it could be {task} ({best:.2f}) '
                           f'or {second_task} ({second:.2f}); read as "{shown}"', **common)
+        own = self._explains[task]
+        off = [w for w, cand in ev if w in hinges and not set(cand) & own]
+        if off:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task}, but "'
+                          f'{" ".join(off)}" is not how {task} goes; read as "{shown}"', **common)
+        extra = [w for w, cand in ev if max(cand.values()) >= EXPLAIN_MIN
+                 and not set(cand) & own]
+        if extra:
+            return Intent(False, reason=f'{REFUSAL_PREFIX}: it reads as {task}, but "'
+                          f'{" ".join(extra)}" asks for something else too; read as "{shown}"',
+                          **common)
         return Intent(True, task=task, canonical=self.table.canonical(task, colour), **common)
-
-
-def hue_colour(embed: Callable[[str], np.ndarray], offset: int, colours: Sequence[str], *,
-               max_angle_deg: float, template: str = 'the {c} cube'
-               ) -> Callable[[str], str | None]:
-    """
-    Return ``text -> colour``: the training colour whose hue the encoder's colour part is near.
-
-    The colour part is the 3-d vector at ``offset`` of a grounded encoder (a unit hue when one
-    colour is named, ~0 when none, shorter when several); None unless it is one colour within
-    ``max_angle_deg`` of a training colour's hue.
-    """
-    hues = np.stack([np.asarray(embed(template.format(c=c)), np.float32)[offset:offset + 3]
-                     for c in colours])
-    hues /= np.maximum(np.linalg.norm(hues, axis=1, keepdims=True), 1e-12)
-    min_cos = float(np.cos(np.radians(max_angle_deg)))
-
-    def colour(text: str) -> str | None:
-        v = np.asarray(embed(text), np.float32)[offset:offset + 3]
-        n = float(np.linalg.norm(v))
-        if n < ONE_COLOUR_MIN_NORM:
-            return None
-        cos = hues @ (v / n)
-        return colours[int(np.argmax(cos))] if float(cos.max()) >= min_cos else None
-    return colour

@@ -20,6 +20,10 @@ DEFAULT_WORDNET_DIR = Path('/usr/share/wordnet')   # Debian wordnet-base
 POS_FILES = {'n': 'noun', 'v': 'verb', 'a': 'adj', 'r': 'adv'}
 HYPERNYM_POINTERS = ('@', '@i')
 SIMILAR_POINTER = '&'
+ANTONYM_POINTER = '!'
+PERTAINYM_POINTER = '\\'   # an adverb's adjective ('carefully' -> careful)
+DERIVED_POINTER = '+'     # derivationally related ('careful' -> care, carefulness)
+STEM_LETTERS = 4          # a derived form shares this many first letters with its word
 # WordNet's morphy detachment rules (suffix, ending) per part of speech
 _DETACH: dict[str, tuple[tuple[str, str], ...]] = {
     'n': (('s', ''), ('ses', 's'), ('xes', 'x'), ('zes', 'z'), ('ches', 'ch'), ('shes', 'sh'),
@@ -109,6 +113,36 @@ class WordNet:
     def related(self, synset: Synset, symbols: tuple[str, ...]) -> list[Synset]:
         """Return the synsets ``synset`` points to with any of ``symbols``."""
         return [self.synset(p, off) for s, p, off in synset.pointers if s in symbols]
+
+    def contrast_senses(self, word: str, others: frozenset[str]) -> frozenset[tuple[str, int]]:
+        """Return (pos, offset) of the senses of ``word`` with an antonym among ``others``."""
+        return frozenset((s.pos, s.offset) for s in self.synsets(word)
+                         if any(others & set(a.lemmas)
+                                for a in self.related(s, (ANTONYM_POINTER,))))
+
+    def derived_forms(self, adverb: str) -> frozenset[str]:
+        """
+        Return the words an adverb is derived from, and theirs ('carefully' -> careful, care).
+
+        Its adjectives (pertainym pointers) and their derivations, kept when they share the
+        first :data:`STEM_LETTERS` letters with ``adverb`` (the same stem, not a synonym).
+        """
+        out = set()
+        for s in self.synsets(adverb, 'r'):
+            for adj in self.related(s, (PERTAINYM_POINTER,)):
+                for d in [adj] + self.related(adj, (DERIVED_POINTER,)):
+                    out |= {w for w in d.lemmas if w[:STEM_LETTERS] == adverb[:STEM_LETTERS]}
+        return frozenset(out - {adverb})
+
+    def neighbours(self, word: str) -> set[str]:
+        """Return the lemmas of the senses of ``word`` and of their similar-to senses."""
+        return {w for s in self.synsets(word) for r in [s] + self.related(s, ('&',))
+                for w in r.lemmas}
+
+    def mostly_verb(self, word: str) -> bool:
+        """Return whether ``word`` has at least as many verb senses as of any other kind."""
+        n = {p: len(self.synsets(word, p)) for p in POS_FILES}
+        return n['v'] > 0 and n['v'] >= max(n.values())
 
     def close(self) -> None:
         """Close the data files."""
