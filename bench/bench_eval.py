@@ -18,8 +18,13 @@ text as sent, ``off`` runs without the identifier (the bundle's nearest-command 
 - lang_ratio: success with held-out words / success with training phrasings (same seeds);
 - multi_word_success, multi_word_ratio: the same for the multi-word commands;
 - wrong_task_rate: held-out episodes (held-out words + multi-word) that were not refused and
-  failed although the same seed with the training phrasing succeeded (the words, not the world,
-  made it fail), / held-out episodes; refused_rate: held-out episodes refused / held-out;
+  failed although the same seed with the training phrasing succeeded, and whose words can
+  have made it fail: the policy ran another task's phrasing, or text that is no training
+  phrasing of the asked task (``raw`` / ``off``), / held-out episodes. A failure after the
+  policy ran a training phrasing of the asked task (``canonical``: the identifier placed the
+  command right) is the world, not the words: it counts in flip_rate (the closed loop's own
+  run-to-run variation, which a re-run of the training phrasing shows as well);
+- refused_rate: held-out episodes refused / held-out;
   never_ran: held-out episodes neither refused nor ever running (the policy held throughout);
   misidentified: held-out episodes the policy ran as another task's canonical phrasing
   (canonical instruction: the identifier's own wrong tasks, free of closed-loop noise);
@@ -60,6 +65,12 @@ def canonical(kind: str, colour: str) -> str:
     return task_table().canonical(kind, colour)
 
 
+def trained_phrasings(kind: str, colour: str) -> set[str]:
+    """Return the training phrasings of a task (the commands the policy was trained on)."""
+    from vla_ros.sim.task_suite import TaskKind, TRAIN_PHRASES
+    return {t.format(c=colour) for t in TRAIN_PHRASES[TaskKind(kind)]}
+
+
 def language_metrics(train: list, words: list, multi: list) -> str:
     """
     Return the held-out language fields of the summary line.
@@ -70,8 +81,11 @@ def language_metrics(train: list, words: list, multi: list) -> str:
     ok = sum(r.success for r in train)
     held = list(zip(train * 2, words + multi))
     refused = sum(h.reason.startswith(REFUSED) for _, h in held)
-    wrong = sum(t.success and not h.success and not h.reason.startswith(REFUSED)
-                for t, h in held)
+    failed = [(t, h) for t, h in held
+              if t.success and not h.success and not h.reason.startswith(REFUSED)]
+    # the policy ran a training phrasing of the asked task: the words cannot have made it fail
+    flips = sum(h.policy_command in trained_phrasings(h.kind, h.colour) for _, h in failed)
+    wrong = len(failed) - flips
     # not refused, yet ~/status never said running (the policy held throughout: load, sync)
     never_ran = sum(not h.policy_command and not h.reason.startswith(REFUSED) for _, h in held)
     # canonical instruction: the policy ran another task's (or colour's) training phrasing
@@ -82,6 +96,7 @@ def language_metrics(train: list, words: list, multi: list) -> str:
     return (f'held_out_words_success={ok_words / n:.2f} lang_ratio={ok_words / max(ok, 1):.2f} '
             f'multi_word_success={ok_multi / n:.2f} multi_word_ratio={ok_multi / max(ok, 1):.2f} '
             f'wrong_task_rate={wrong / len(held):.3f} wrong_task={wrong} '
+            f'flip_rate={flips / len(held):.3f} '
             f'refused_rate={refused / len(held):.3f} never_ran={never_ran} '
             f'misidentified={misidentified}')
 
