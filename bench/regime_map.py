@@ -71,6 +71,11 @@ SETTINGS: dict[str, dict[str, object]] = {
     'trigger threshold 23, temporal ensemble': {'scheduler.trigger': 'threshold',
                                                 'scheduler.inference_threshold': 23,
                                                 'scheduler.smoothing': 'temporal_ensemble'},
+    # the shipped auto trigger with the ensemble weighting newer plans (m < 0): for long chunks,
+    # where the frame trigger's ensemble would average up to a horizon's worth of plans
+    'auto, temporal ensemble m -0.1': {'scheduler.ensemble_coeff': -0.1},
+    'auto, temporal ensemble m -0.3': {'scheduler.ensemble_coeff': -0.3},
+    'auto, temporal ensemble m -1': {'scheduler.ensemble_coeff': -1.0},
 }
 
 

@@ -113,8 +113,9 @@ _TABLE = (
     spec('scheduler.min_execution_steps', I, 2, 'actions of a chunk served after it lands '
          'before the next is requested, unless the rest would not last the measured latency '
          '(0 = off)', range=(0, 1000)),
-    spec('scheduler.ensemble_coeff', D, 0.01, 'ACT temporal ensembling m in w_i = exp(-m i)',
-         range=(0.0, 1e6)),
+    spec('scheduler.ensemble_coeff', D, 0.01, 'ACT temporal ensembling m in w_i = exp(-m i), '
+         'i = 0 for the oldest covering chunk (m > 0: older plans weigh more, as ACT; m < 0: '
+         'newer ones)', range=(-10.0, 1e6)),
     spec('scheduler.blend_steps', I, 4, 'ticks of the cross-fade between chunks',
          range=(1, 10000)),
     spec('controller.kind', S, 'joint_trajectory', 'joint_trajectory | forward_command | twist',

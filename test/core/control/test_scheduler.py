@@ -87,6 +87,15 @@ def test_temporal_ensemble_weights_old_chunks_more():
     assert v == pytest.approx(w1 / (w0 + w1))
 
 
+def test_temporal_ensemble_with_negative_m_weights_new_chunks_more():
+    s = sched(smoothing='temporal_ensemble', ensemble_coeff=-1.0)
+    s.add_chunk(np.zeros((20, 1)), start_ns=0, dt_s=DT)
+    s.next_action(0)
+    s.add_chunk(np.ones((20, 1)), start_ns=DT_NS, dt_s=DT)
+    v = s.next_action(DT_NS).values[0]
+    assert v == pytest.approx(np.e / (1.0 + np.e)) and v > 0.5
+
+
 def test_temporal_ensemble_single_chunk_is_identity():
     s = sched(smoothing='temporal_ensemble')
     s.add_chunk(ramp(), start_ns=0, dt_s=DT)

@@ -79,7 +79,8 @@ class SchedulerConfig:
     :ivar mode: async or sync (debug: inference in the control tick, no skipping).
     :ivar smoothing: chunk transition smoothing.
     :ivar inference_threshold: request a new chunk when fewer actions than this remain.
-    :ivar ensemble_coeff: ACT ``m`` in ``w_i = exp(-m * i)``, i = 0 for the oldest chunk.
+    :ivar ensemble_coeff: ACT ``m`` in ``w_i = exp(-m * i)``, i = 0 for the oldest chunk
+        (m < 0 weighs newer chunks more).
     :ivar blend_steps: ticks over which the blend moves from the old to the new chunk.
     :ivar max_chunks: chunks kept for temporal ensembling.
     :ivar trigger: threshold only, or also every new frame (react to new evidence at once), or
