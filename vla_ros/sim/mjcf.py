@@ -143,7 +143,7 @@ def world_mjcf(config: SceneConfig = SceneConfig(), desc: RobotDescription = ROB
         _sub(body, 'freejoint', name=f'{colour}_cube_joint')
         _sub(body, 'geom', name=f'{colour}_cube', type='box', size=_fmt((half,) * 3),
              mass=f'{config.cube_mass:.6g}', rgba=_fmt(CUBE_COLOURS[colour]),
-             friction='1.2 0.01 0.001')
+             friction='1.2 0.01 0.001', priority='1')  # its friction, not the finger's
     contact = _sub(root, 'contact')
     fingers = [j.child for j in desc.joints if j.kind == 'prismatic']
     for a in range(len(fingers)):

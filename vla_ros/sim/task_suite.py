@@ -23,6 +23,7 @@ import numpy as np
 from vla_ros.core.language.intent import TaskTable
 from vla_ros.errors import ConfigError
 from vla_ros.sim import hearing_tasks
+from vla_ros.sim.cube_physics import FIXED_CRUSH_N
 from vla_ros.sim.tasks import TaskState
 
 COLOURS = ('red', 'green', 'blue')
@@ -39,7 +40,7 @@ SEED_BLOCKS: dict[str, range] = {'dev': range(200_000, 300_000),
 # Seeds of a kind added after the first six come from a region of their own in a block (region
 # n = the n-th later kind), so adding a kind never moves the seeds of the others.
 KIND_SEED_REGION = 20_000
-GENTLE_MAX_FORCE_N = 4.0   # peak summed pad force [N] allowed in the gentle (touch) task
+GENTLE_MAX_FORCE_N = FIXED_CRUSH_N  # gentle: peak summed pad force [N] when the state has none
 BEEP_DELAY_S = (0.6, 1.6)  # beep this long after the cube is first lifted [s] (uniform)
 START_DELAY_S = (0.3, 0.9)  # the demonstrator starts moving this long after the command [s]
 
@@ -262,8 +263,10 @@ class SuccessMonitor:
         if k is TaskKind.TOUCH and p.get(f'{obj}_touched'):
             return self._done(True, 'touched')
         if k is TaskKind.GENTLE:
-            if self.peak_force > GENTLE_MAX_FORCE_N:
-                return self._done(False, f'squeezed too hard ({self.peak_force:.1f} N)')
+            limit = float(st.objects[obj].get('crush_n', GENTLE_MAX_FORCE_N))
+            if self.peak_force > limit:
+                return self._done(False, f'squeezed too hard ({self.peak_force:.1f} N > '
+                                         f'{limit:.1f} N)')
             if lifted:
                 return self._done(True, f'lifted gently ({self.peak_force:.1f} N)')
         if k is TaskKind.BEEP:

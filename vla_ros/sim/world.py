@@ -20,6 +20,7 @@ from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 import vla_ros.sim  # noqa: F401  (selects the headless GL backend before mujoco)
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
+from vla_ros.sim.cube_physics import cube_props, CubePhysics, CubeProps
 from vla_ros.sim.mjcf import SceneConfig, TABLE_TOP_Z, world_mjcf
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.tasks import TaskState, TaskThresholds, TaskTracker
@@ -41,8 +42,10 @@ class WorldConfig:
     max_yaw: float = math.pi / 4
     thresholds: TaskThresholds = field(default_factory=TaskThresholds)
     mic: MicConfig = field(default_factory=MicConfig)
+    cube_physics: str = CubePhysics.FIXED.value   # hidden mass / friction / size per episode
 
     def __post_init__(self) -> None:
+        cube_props(self.cube_physics, 0, 'cube')  # raises ConfigError on an unknown mode
         w, h = self.scene.max_image_size
         if not (16 <= self.image_width <= w and 16 <= self.image_height <= h):
             raise ConfigError(f'image size must be within 16..{w} x 16..{h} px, got '
@@ -74,10 +77,16 @@ class SimWorld:
                                     for n in C.DEFAULT_ARM_JOINTS])
         gj = ROBOT.joint(C.DEFAULT_GRIPPER_JOINT)
         self.gripper_limits = (gj.lower, gj.upper)
+        self.gripper_max_effort = float(gj.effort)
+        self.gripper_actuators = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, j.name)
+                                  for j in ROBOT.joints if j.kind == 'prismatic']
         self.objects = tuple(f'{c}_cube' for c in config.scene.colours)
         self.obj_body = {o: mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, o)
                          for o in self.objects}
         self.obj_qadr = {o: m.jnt_qposadr[m.body_jntadr[b]] for o, b in self.obj_body.items()}
+        self.obj_geom = {o: mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, o)
+                         for o in self.objects}
+        self.cube_props: dict[str, CubeProps] = {}
         robot_bodies = {mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, lk.name)
                         for lk in ROBOT.links}
         self.geom_is_robot = np.isin(m.geom_bodyid, list(robot_bodies))
@@ -126,18 +135,34 @@ class SimWorld:
         mujoco.mj_resetData(m, d)
         d.qpos[self.qadr[:6]] = self.home
         d.qpos[self.qadr[6]] = d.qpos[self.right_finger_qadr] = self.gripper_limits[1]
-        half = self.config.scene.cube_size / 2
+        self._apply_cube_props()
         for obj, (x, y, yaw) in self.sample_object_positions(self.seed).items():
             a = self.obj_qadr[obj]
-            d.qpos[a:a + 3] = (x, y, TABLE_TOP_Z + half)
+            d.qpos[a:a + 3] = (x, y, TABLE_TOP_Z + self.cube_props[obj].size_m / 2)
             d.qpos[a + 3:a + 7] = (math.cos(yaw / 2), 0, 0, math.sin(yaw / 2))
         self.arm_command = self.home.copy()
         self.gripper_command = self.gripper_limits[1]
+        self.set_gripper_effort(self.gripper_max_effort)
         self._apply_ctrl()
         mujoco.mj_forward(m, d)
         self.tracker.reset(self.object_positions())
         self.mic.reset(self.seed)
         self.events = []
+
+    def _apply_cube_props(self) -> None:
+        """Mass, inertia, friction and size of every cube for this episode's seed."""
+        m = self.model
+        for obj in self.objects:
+            props = cube_props(self.config.cube_physics, self.seed, obj,
+                               size_m=self.config.scene.cube_size)
+            self.cube_props[obj] = props
+            b, g, half = self.obj_body[obj], self.obj_geom[obj], props.size_m / 2
+            m.body_mass[b] = props.mass_kg
+            m.body_inertia[b] = props.mass_kg * (2 * half) ** 2 / 6
+            m.geom_friction[g, 0] = props.friction
+            m.geom_size[g] = half
+            m.geom_rbound[g] = half * math.sqrt(3)
+            m.geom_aabb[g] = (0, 0, 0, half, half, half)
 
     # --- control -----------------------------------------------------------------------------
     def set_arm_command(self, q: np.ndarray) -> None:
@@ -152,6 +177,21 @@ class SimWorld:
         if not math.isfinite(opening):
             raise ConfigError(f'gripper command must be finite, got {opening}')
         self.gripper_command = float(np.clip(opening, *self.gripper_limits))
+
+    def set_gripper_effort(self, newtons: float) -> None:
+        """
+        Max effort of each finger's position servo [N], clipped to [0, the joint's effort].
+
+        What ros2_control's gripper action controller takes as ``max_effort``: the fingers
+        close towards the commanded opening but never push harder than this. Reset restores
+        the joint's effort limit.
+        """
+        if not math.isfinite(newtons):
+            raise ConfigError(f'gripper effort must be finite, got {newtons}')
+        e = float(np.clip(newtons, 0.0, self.gripper_max_effort))
+        self.gripper_effort = e
+        for a in self.gripper_actuators:
+            self.model.actuator_forcerange[a] = (-e, e)
 
     def _apply_ctrl(self) -> None:
         self.data.ctrl[:6] = self.arm_command
@@ -252,7 +292,8 @@ class SimWorld:
         preds = self.tracker.predicates(pos, q[:6], self.home, q[6], self.gripper_limits[1])
         objects = {o: {'position': [round(float(v), 4) for v in pos[o]],
                        'initial_position': [round(float(v), 4) for v in self.tracker.initial[o]],
-                       'yaw': round(self.object_yaw(o), 4)}
+                       'yaw': round(self.object_yaw(o), 4),
+                       'crush_n': round(self.cube_props[o].crush_n, 3)}
                    for o in self.objects}
         return TaskState(
             seed=self.seed, episode=self.episode, sim_time=round(self.time, 4),

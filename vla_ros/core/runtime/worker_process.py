@@ -50,6 +50,7 @@ from vla_ros.errors import ConfigError, InferenceError, ProcessError, VlaRosErro
 LOG = logging.getLogger(__name__)
 START_TIMEOUT_S = 300.0   # [s] opening a large bundle on a busy machine
 POLL_S = 0.2              # [s] how often a waiting call checks that the child lives
+REAP_S = 1.0              # [s] a broken pipe waits this long for the child's exit code
 JOIN_S = 5.0              # [s] close(): wait for the child, then terminate, then kill
 MIN_SHM_BYTES = 1 << 20   # the shared block grows to the largest frame seen (+25 %)
 _OK, _ERROR = 'ok', 'error'
@@ -185,7 +186,10 @@ class RuntimeProcess:
     def _died(self) -> ProcessError:
         p = self.process
         if not self._dead:
-            code = p.poll()
+            try:  # a killed child closes its pipe before the kernel reports its exit
+                code = p.wait(REAP_S)
+            except subprocess.TimeoutExpired:
+                code = None
             self._dead = (f'the inference worker process {p.pid} died (exit code {code})'
                           if code is not None else
                           f'lost the pipe to the inference worker process {p.pid}')
