@@ -29,12 +29,14 @@ demo: setup
 # TRAIN_EPISODES per task kind (every kind of `vla-ros record`; the shipped models/default
 # predates the keyword task and was trained on the six core kinds) and per half. The recording uses
 # config/sim.yaml with smaller, slower cameras and 50 Hz tactile/joints (TRAIN_SIM, printed;
-# the bundle keeps them in provenance.recorded_with and eval/demo run the sim with them).
+# the bundle keeps them in provenance.recorded_with and eval/demo run the sim with them), and
+# cube_physics=varied: hidden cube mass / friction / size, so the gentle task needs touch
+# (docs/sim.md; the shipped models/default was recorded with fixed cubes).
 TRAIN_EPISODES ?= 80
 TRAIN_STEPS ?= 16834
 TRAIN_THREADS ?= 1
 TRAIN_HORIZON ?= 10
-TRAIN_SIM ?= --image-size 96 --param camera_rate_hz=10 --param tactile_rate_hz=50 --param joint_rate_hz=50
+TRAIN_SIM ?= --image-size 96 --param camera_rate_hz=10 --param tactile_rate_hz=50 --param joint_rate_hz=50 --param cube_physics=varied
 demos: setup
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 30000 $(TRAIN_SIM) --out out/demos/clean
 	@$(ENV) python -m vla_ros.cli.main record --expert lockstep --episodes $(TRAIN_EPISODES) --seed 40000 --noise 0.03 $(TRAIN_SIM) --out out/demos/dart

@@ -33,6 +33,9 @@ ESTOP_TOPIC = 'vla/estop'
 ARM_TRAJECTORY_TOPIC = 'arm_controller/joint_trajectory'
 ARM_COMMANDS_TOPIC = 'arm_controller/commands'
 GRIPPER_COMMANDS_TOPIC = 'gripper_controller/commands'
+# the gripper's max effort per finger [N] (one value; a forward-command controller on the
+# gripper's max-effort interface, GripperActionController's max_effort)
+GRIPPER_EFFORT_COMMANDS_TOPIC = 'gripper_effort_controller/commands'
 TWIST_TOPIC = 'cmd_vel'
 # the simulator's task interface (mujoco_sim; sim_microphone takes sounds too)
 SIM_TASK_STATE_TOPIC = 'sim/task_state'

@@ -26,7 +26,7 @@ from vla_ros.sim.expert import ScriptedExpert
 from vla_ros.sim.ik import IkSolver
 from vla_ros.sim.task_suite import start_delay, SuccessMonitor, TaskSpec
 from vla_ros.sim.tasks import TaskState
-from vla_ros_msgs.msg import AudioChunk
+from vla_ros_msgs.msg import AudioChunk, TactileArray
 
 SENSOR_TYPES = ('sensor_msgs/msg/Image', 'vla_ros_msgs/msg/AudioChunk',
                 'vla_ros_msgs/msg/TactileArray', 'sensor_msgs/msg/JointState')
@@ -92,6 +92,8 @@ class ExpertTeleop:
         node.create_subscription(String, C.SIM_TASK_STATE_TOPIC, self._on_state, LATCHED_QOS)
         if self.expert.listens:  # a keyword task's expert hears the policy's microphone stream
             node.create_subscription(AudioChunk, C.AUDIO_TOPIC, self._on_audio, SENSOR_QOS)
+        if self.expert.feels:  # a gentle task's expert feels the policy's taxel stream
+            node.create_subscription(TactileArray, C.TACTILE_TOPIC, self._on_tactile, SENSOR_QOS)
         self.last_state: TaskState | None = None
 
     def start(self) -> None:
@@ -105,6 +107,11 @@ class ExpertTeleop:
         x, rate = audio_chunk_to_array(msg)
         t_end = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9 + x.shape[0] / rate
         self.expert.hear(t_end, x.mean(axis=1), rate)
+
+    def _on_tactile(self, msg: TactileArray) -> None:
+        if self.active:
+            t = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            self.expert.feel(t, np.asarray(msg.values, np.float32))
 
     def _on_state(self, msg) -> None:
         st = TaskState.from_json(msg.data)

@@ -121,11 +121,12 @@ def sim_values(params: NodeParams) -> dict[str, object]:
                                     overrides=params.overrides)
 
 
-# The mujoco_sim parameters that shape what a policy sees: demonstrations record them
-# (RECORDED_WITH in the data directory -> ``provenance.recorded_with`` of the trained bundle)
-# and closed-loop runs of that bundle override config/sim.yaml with them.
+# The mujoco_sim parameters that shape what a policy sees or must handle (cube_physics, the
+# world's hidden cube properties): demonstrations record them (RECORDED_WITH in the data
+# directory -> ``provenance.recorded_with`` of the trained bundle) and closed-loop runs of that
+# bundle override config/sim.yaml with them.
 SENSOR_PARAMETERS = ('cameras', 'image_width', 'image_height', 'camera_rate_hz',
-                     'audio_chunk_rate_hz', 'tactile_rate_hz', 'joint_rate_hz')
+                     'audio_chunk_rate_hz', 'tactile_rate_hz', 'joint_rate_hz', 'cube_physics')
 RECORDED_WITH = 'recorded_with.yaml'
 
 
@@ -185,7 +186,7 @@ def lockstep_setup(params: NodeParams):
 
     v = sensor_values(params)
     world = WorldConfig(image_width=int(v['image_width']), image_height=int(v['image_height']),
-                        cameras=tuple(v['cameras']))
+                        cameras=tuple(v['cameras']), cube_physics=str(v['cube_physics']))
     rates = StreamRates(camera_rate_hz=float(v['camera_rate_hz']),
                         audio_chunk_rate_hz=float(v['audio_chunk_rate_hz']),
                         tactile_rate_hz=float(v['tactile_rate_hz']),

@@ -64,7 +64,9 @@ class MujocoSim(Node):
         self.speak_commands = bool(p['speak_commands'])
         try:
             self.world = SimWorld(WorldConfig(image_width=width, image_height=height,
-                                              cameras=cameras), seed=self.seed)
+                                              cameras=cameras,
+                                              cube_physics=str(p['cube_physics'])),
+                                  seed=self.seed)
         except VlaRosError as e:
             raise ConfigError(f'mujoco_sim: {e}') from e
         self.sample_rate = self.world.config.mic.sample_rate

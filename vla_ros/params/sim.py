@@ -11,6 +11,7 @@ from vla_ros import constants as C
 from vla_ros.params.spec import as_mapping, ParamSpec, ParamType, spec
 
 I, D, B, SA = ParamType.INTEGER, ParamType.DOUBLE, ParamType.BOOL, ParamType.STRING_ARRAY
+S = ParamType.STRING
 RATE_RANGE_HZ = (0.001, 1000.0)  # a stream rate [Hz]: above 0, at most 1 kHz
 
 _TABLE = (
@@ -30,6 +31,9 @@ _TABLE = (
     spec('task_state_rate_hz', D, 10.0, 'sim/task_state rate, sim time [Hz]',
          range=RATE_RANGE_HZ),
     spec('speak_commands', B, False, 'speak vla/command texts into the microphone (espeak-ng)'),
+    spec('cube_physics', S, 'fixed', 'fixed: 4 cm 50 g cubes; varied: hidden mass, friction, '
+         'size and crush limit per cube and episode (the gentle task needs touch, docs/sim.md)',
+         choices=('fixed', 'varied')),
 )
 
 SIM_PARAMETERS: dict[str, ParamSpec] = as_mapping(_TABLE)

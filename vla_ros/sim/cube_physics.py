@@ -27,10 +27,14 @@ GRAVITY = 9.81                    # [m/s^2]
 FIXED_MASS_KG = 0.05
 FIXED_FRICTION = 1.2
 FIXED_CRUSH_N = 4.0               # gentle task limit in fixed mode (summed pad force) [N]
-MASS_KG = (0.08, 0.48)            # varied: log-uniform mass range [kg]
+MASS_KG = (0.06, 0.72)            # varied: log-uniform mass range [kg]
 FRICTION = (0.9, 1.2)             # varied: sliding friction (uniform)
 SIZE_M = (0.036, 0.044)           # varied: edge length (uniform) [m]
 CRUSH_MARGIN = 2.5                # varied: crush limit = margin x the summed grip needed
+# varied: cubes stand within +-0.4 rad of the gripper's axes. A grip under 1 N cannot turn a
+# cube that stands at 45 deg square; wedged on its edges it reads 5-10x the effort on the pads.
+VARIED_MAX_YAW = 0.4              # [rad]
+PEAK_FILTER_S = 0.02              # varied: the grip force peak is low-passed over this [s]
 
 
 class CubePhysics(str, Enum):
@@ -49,7 +53,7 @@ class CubeProps:
 
     @property
     def grip_needed_n(self) -> float:
-        """Summed normal force the two pads need to hold the cube still [N]."""
+        """Return the summed normal force the two pads need to hold the cube still [N]."""
         return self.mass_kg * GRAVITY / self.friction
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import math
 
 import numpy as np
+from vla_ros.sim import gentle_grip
 from vla_ros.sim.hearing_tasks import KEYWORD
 from vla_ros.sim.ik import grasp_yaw, IkSolver, top_down_rotation
 from vla_ros.sim.keyword_spotter import KeywordSpotter
@@ -24,15 +25,15 @@ OPEN, CLOSED = 0.04, 0.0        # finger opening per finger [m]
 HOVER_Z = TABLE_TOP_Z + 0.11    # tcp height above cubes while travelling [m]
 GRASP_Z = TABLE_TOP_Z + 0.026   # tcp height when grasping (finger tips just above the table)
 PUSH_Z = TABLE_TOP_Z + 0.03     # tcp height when pushing
-TOUCH_Z = TABLE_TOP_Z + 0.058   # closed finger tips press on the cube top
+TOUCH_ABOVE_TOP = 0.018         # tcp this far above the cube top: closed tips press on it [m]
 LIFT_Z = TABLE_TOP_Z + 0.15
 PUSH_BACK, PUSH_THROUGH = 0.065, 0.045  # start behind / end past the cube centre [m]
 SPEED = 0.25                    # Cartesian travel speed [m/s]
-CONTACT_N = 0.3                 # summed pad force meaning "contact" (gentle task) [N]
-GENTLE_CLOSE_SPEED = 0.01       # finger closing speed in the gentle task [m/s]
-GENTLE_SQUEEZE = 0.004          # target this far inside the contact opening [m]
-GRIP_N_LOW, GRIP_N_HIGH = 1.0, 2.5  # gentle: summed pad force band held while lifting [N]
-GRIP_STEP = 0.0005              # gentle: opening change per tick to stay in the band [m]
+GENTLE_CLOSE_SPEED = 0.01       # finger closing speed in the gentle task until contact [m/s]
+GENTLE_PREOPEN = 0.003          # gentle: close at once to this far outside the cube's face [m]
+PROBE_DZ = 0.010                # gentle: raise the gripped cube this much to feel a slip [m]
+SETTLE_S = 0.3                  # gentle: let the grip settle before a reference / probe [s]
+GENTLE_LIFT_S = 1.4             # gentle: the lift's duration (peak acceleration ~ the probe's) [s]
 GRASP_DWELL_S = 0.2             # wait at grasp height before closing [s]
 
 
@@ -40,6 +41,7 @@ GRASP_DWELL_S = 0.2             # wait at grasp height before closing [s]
 class ExpertCommand:
     arm: np.ndarray   # [6] joint position targets [rad]
     gripper: float    # finger opening [m]
+    gripper_effort: float | None = None   # max effort per finger [N]; None = leave as is
 
 
 @dataclass
@@ -83,7 +85,10 @@ class ScriptedExpert:
         self.phase = 'start'
         self.seg: _Segment | None = None
         self.hold_q: np.ndarray | None = None
-        self.contact_opening: float | None = None
+        self.effort: float | None = None      # gentle: the max effort commanded [N]
+        self.taxels: np.ndarray | None = None  # the latest /tactile forces (feel) [N] x 32
+        self.slip = gentle_grip.SlipSense()
+        self.grasp_tcp: np.ndarray | None = None
         self.beep_at: float | None = None   # when the cue was heard (beep; KEYWORD: the word)
         self.listener: KeywordSpotter | None = None
         self.lifted_seen = False
@@ -126,6 +131,16 @@ class ScriptedExpert:
         if self.listener.feed(samples) and self.lifted_seen and self.beep_at is None:
             self.beep_at = t
 
+    @property
+    def feels(self) -> bool:
+        """Return whether the task needs the taxel stream (:meth:`feel`)."""
+        return self.task.kind is TaskKind.GENTLE
+
+    def feel(self, t: float, taxels: np.ndarray) -> None:
+        """Take the taxel forces published at sim time ``t`` (float32 [32], [N])."""
+        if self.feels:
+            self.taxels = np.asarray(taxels, float).copy()
+
     # -- policy -------------------------------------------------------------------------------
     def act(self, st: TaskState) -> ExpertCommand:
         t = st.sim_time
@@ -148,7 +163,7 @@ class ScriptedExpert:
             self._phase('approach', t)
         getattr(self, f'_{k.value}' if k not in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT)
                 else '_push')(t, st, pos)
-        return ExpertCommand(self.q.copy(), float(self.gripper))
+        return ExpertCommand(self.q.copy(), float(self.gripper), self.effort)
 
     def _descend_then(self, t: float, pos: np.ndarray, z: float, nxt: str) -> None:
         if self.phase == 'approach' and self._track(t):
@@ -168,34 +183,44 @@ class ScriptedExpert:
             self._track(t)
 
     def _gentle(self, t: float, st: TaskState, pos: np.ndarray) -> None:
+        """
+        Grip with a small max effort, raise the cube a few mm, feel; tighten on a slip.
+
+        A slip (the load leaving the pad's upper rows) means the grip is too light for the
+        hidden weight: tighten, go back down to the grasp height (the cube still stands on the
+        table) and probe again. No slip: lift. The effort never rises faster than
+        :data:`gentle_grip.EFFORT_GAIN` per slip, so it stops below the crush limit.
+        """
         self._descend_then(t, pos, GRASP_Z, 'close')
+        feel = self.taxels if self.taxels is not None else np.zeros(32)
         if self.phase == 'close' and t - self.phase_t0 >= GRASP_DWELL_S:
-            force = sum(st.pad_force.values())
-            if self.contact_opening is None and force >= CONTACT_N:
-                self.contact_opening = st.gripper_opening
-                self.gripper = max(CLOSED, st.gripper_opening - GENTLE_SQUEEZE)
+            if self.effort is None:   # close quickly to just outside the faces, then slowly
+                self.effort = gentle_grip.EFFORT0_N
+                half = pos[2] - TABLE_TOP_Z
+                self.gripper = min(OPEN, half + GENTLE_PREOPEN)
+                self.grasp_tcp = self.tcp.copy()
+            elif gentle_grip.both_pads_touch(feel, self.effort):
+                self.gripper = CLOSED   # the effort limit, not the opening, sets the squeeze
                 self._phase('squeeze', t)
             else:
                 self.gripper = max(CLOSED, self.gripper - GENTLE_CLOSE_SPEED * self.dt)
-        elif self.phase == 'squeeze' and t - self.phase_t0 >= 0.3:
-            self._move(t, np.array([self.tcp[0], self.tcp[1], LIFT_Z]), 0.8)
-            self._phase('lift', t)
+        elif self.phase in ('squeeze', 'settle') and t - self.phase_t0 >= SETTLE_S:
+            self.slip.reference(feel)
+            self._move(t, self.grasp_tcp + (0.0, 0.0, PROBE_DZ), 0.4)
+            self._phase('probe', t)
+        elif self.phase == 'probe':
+            done = self._track(t)
+            if self.slip.slipped(feel):
+                self.effort = gentle_grip.tighter(self.effort)
+                self._move(t, self.grasp_tcp, 0.3)
+                self._phase('regrip', t)
+            elif done and t - self.phase_t0 >= 0.6:   # no faster than the probe rose
+                self._move(t, np.array([self.tcp[0], self.tcp[1], LIFT_Z]), GENTLE_LIFT_S)
+                self._phase('lift', t)
+        elif self.phase == 'regrip' and self._track(t):
+            self._phase('settle', t)
         elif self.phase == 'lift':
             self._track(t)
-        if self.phase in ('squeeze', 'lift'):
-            self._regulate_grip(sum(st.pad_force.values()))
-
-    def _regulate_grip(self, force: float) -> None:
-        """
-        Hold the summed pad force in [GRIP_N_LOW, GRIP_N_HIGH].
-
-        A cube closed on at a corner turns square while squeezed, and a fixed opening would then
-        wedge it.
-        """
-        if force > GRIP_N_HIGH:
-            self.gripper = min(OPEN, self.gripper + GRIP_STEP)
-        elif force < GRIP_N_LOW:
-            self.gripper = max(CLOSED, self.gripper - GRIP_STEP)
 
     def _beep(self, t: float, st: TaskState, pos: np.ndarray) -> None:
         if self.beep_at is None and any(e.get('name') == 'beep' for e in st.events):
@@ -226,9 +251,10 @@ class ScriptedExpert:
             self.tcp, _ = self.ik.forward(self.q)
 
     def _touch(self, t: float, st: TaskState, pos: np.ndarray) -> None:
-        self._descend_then(t, pos, TOUCH_Z, 'press')
+        touch_z = 2.0 * pos[2] - TABLE_TOP_Z + TOUCH_ABOVE_TOP   # the cube's top, seen
+        self._descend_then(t, pos, touch_z, 'press')
         if self.phase == 'press' and t - self.phase_t0 >= 0.3:
-            self._move(t, np.array([self.tcp[0], self.tcp[1], TOUCH_Z + 0.04]), 0.5)
+            self._move(t, np.array([self.tcp[0], self.tcp[1], touch_z + 0.04]), 0.5)
             self._phase('up', t)
         elif self.phase == 'up':
             self._track(t)

@@ -52,6 +52,7 @@ class EpisodeSink(Protocol):
     def joints(self, t: float, names, q: np.ndarray, v: np.ndarray) -> None: ...
     def arm_command(self, t: float, q: np.ndarray, time_from_start: float) -> None: ...
     def gripper_command(self, t: float, opening: float) -> None: ...
+    def gripper_effort(self, t: float, newtons: float) -> None: ...
     def sound(self, t: float, spec: str) -> None: ...
 
 
@@ -124,7 +125,8 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
         t = world.time
         eps = 0.5 * ts
         for stream in ('camera', 'audio', 'tactile', 'joints'):
-            if (sink or (stream == 'audio' and expert.listens)) and t + eps >= due[stream]:
+            if (sink or (stream == 'audio' and expert.listens)
+                    or (stream == 'tactile' and expert.feels)) and t + eps >= due[stream]:
                 due[stream] += periods[stream]
                 _emit(world, sink, stream, t, n_audio, expert)
         if t + eps >= due['control']:
@@ -147,9 +149,13 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                 off = noise.step() if expert.phase in NOISY_PHASES else 0.0
                 ctl.arm_point(t, cmd.arm + off, dt_ctl)
                 ctl.gripper = cmd.gripper
+                if cmd.gripper_effort is not None:
+                    world.set_gripper_effort(cmd.gripper_effort)
                 if sink:
                     sink.arm_command(t, cmd.arm, dt_ctl)
                     sink.gripper_command(t, cmd.gripper)
+                    if cmd.gripper_effort is not None:
+                        sink.gripper_effort(t, cmd.gripper_effort)
         arm, grip = ctl.setpoint(t)
         world.set_arm_command(arm)
         world.set_gripper_command(grip)
@@ -193,7 +199,10 @@ def _emit(world: SimWorld, sink: EpisodeSink | None, stream: str, t: float, n_au
         for cam in world.config.cameras:
             sink.image(t, cam, world.render(cam))
     elif stream == 'tactile':
-        sink.tactile(t, world.tactile())
+        taxels = world.tactile()
+        if sink:
+            sink.tactile(t, taxels)
+        expert.feel(t, taxels)
     else:
         names, q, v = world.joint_state()
         sink.joints(t, names, q, v)

@@ -232,7 +232,8 @@ class SuccessMonitor:
     def update(self, st: TaskState) -> bool:
         p, obj, k = st.predicates, self.task.obj, self.task.kind
         self.last_time = st.sim_time
-        self.peak_force = max(self.peak_force, sum(st.pad_force.values()))
+        self.peak_force = max(self.peak_force, sum(st.pad_force.values()) if
+                              st.pad_force_peak is None else st.pad_force_peak)
         if any(e.get('name') == 'beep' for e in st.events) and self.beep_time is None:
             self.beep_time = st.sim_time
         lifted = p.get(f'{obj}_lifted', False)

@@ -62,6 +62,7 @@ class TaskState:
     gripper_opening: float                           # [m] per finger
     pad_force: dict[str, float]                      # pad name -> summed normal force [N]
     events: list[dict] = field(default_factory=list)  # sound events: {name, t, text?}
+    pad_force_peak: float | None = None  # varied cubes: peak summed force since the last [N]
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, separators=(',', ':'))

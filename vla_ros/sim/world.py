@@ -20,7 +20,8 @@ from vla_ros import constants as C
 from vla_ros.errors import ConfigError
 import vla_ros.sim  # noqa: F401  (selects the headless GL backend before mujoco)
 from vla_ros.sim.audio import MicConfig, MicrophoneSynth
-from vla_ros.sim.cube_physics import cube_props, CubePhysics, CubeProps
+from vla_ros.sim.cube_physics import (cube_props, CubePhysics, CubeProps, PEAK_FILTER_S,
+                                      VARIED_MAX_YAW)
 from vla_ros.sim.mjcf import SceneConfig, TABLE_TOP_Z, world_mjcf
 from vla_ros.sim.robot import ROBOT
 from vla_ros.sim.tasks import TaskState, TaskThresholds, TaskTracker
@@ -78,8 +79,9 @@ class SimWorld:
         gj = ROBOT.joint(C.DEFAULT_GRIPPER_JOINT)
         self.gripper_limits = (gj.lower, gj.upper)
         self.gripper_max_effort = float(gj.effort)
-        self.gripper_actuators = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, j.name)
-                                  for j in ROBOT.joints if j.kind == 'prismatic']
+        self.gripper_actuators = [
+            mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, f'{j.name}_act')
+            for j in ROBOT.joints if j.kind == 'prismatic']
         self.objects = tuple(f'{c}_cube' for c in config.scene.colours)
         self.obj_body = {o: mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, o)
                          for o in self.objects}
@@ -87,6 +89,9 @@ class SimWorld:
         self.obj_geom = {o: mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, o)
                          for o in self.objects}
         self.cube_props: dict[str, CubeProps] = {}
+        self.varied = CubePhysics(config.cube_physics) is CubePhysics.VARIED
+        self._grip_alpha = math.exp(-m.opt.timestep / PEAK_FILTER_S)
+        self._grip_filtered = self._grip_peak = 0.0
         robot_bodies = {mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, lk.name)
                         for lk in ROBOT.links}
         self.geom_is_robot = np.isin(m.geom_bodyid, list(robot_bodies))
@@ -117,6 +122,7 @@ class SimWorld:
         """Seeded (x, y, yaw) per object, at least ``min_separation`` apart."""
         rng = np.random.default_rng(seed)
         c = self.config
+        max_yaw = c.max_yaw if not self.varied else min(c.max_yaw, VARIED_MAX_YAW)
         placed: dict[str, tuple[float, float, float]] = {}
         for obj in self.objects:
             for _ in range(1000):
@@ -124,7 +130,7 @@ class SimWorld:
                 if all(math.hypot(x - px, y - py) >= c.min_separation
                        for px, py, _ in placed.values()):
                     break
-            placed[obj] = (x, y, rng.uniform(-c.max_yaw, c.max_yaw))
+            placed[obj] = (x, y, rng.uniform(-max_yaw, max_yaw))
         return placed
 
     def reset(self, seed: int | None = None) -> None:
@@ -132,10 +138,10 @@ class SimWorld:
         self.seed = self.seed if seed is None else int(seed)
         self.episode += 1
         m, d = self.model, self.data
+        self._apply_cube_props()   # before the state: mj_setConst resets qpos to qpos0
         mujoco.mj_resetData(m, d)
         d.qpos[self.qadr[:6]] = self.home
         d.qpos[self.qadr[6]] = d.qpos[self.right_finger_qadr] = self.gripper_limits[1]
-        self._apply_cube_props()
         for obj, (x, y, yaw) in self.sample_object_positions(self.seed).items():
             a = self.obj_qadr[obj]
             d.qpos[a:a + 3] = (x, y, TABLE_TOP_Z + self.cube_props[obj].size_m / 2)
@@ -146,6 +152,7 @@ class SimWorld:
         self._apply_ctrl()
         mujoco.mj_forward(m, d)
         self.tracker.reset(self.object_positions())
+        self._grip_filtered = self._grip_peak = 0.0
         self.mic.reset(self.seed)
         self.events = []
 
@@ -163,6 +170,7 @@ class SimWorld:
             m.geom_size[g] = half
             m.geom_rbound[g] = half * math.sqrt(3)
             m.geom_aabb[g] = (0, 0, 0, half, half, half)
+        mujoco.mj_setConst(m, self.data)   # derived constants (subtree masses, inverse weights)
 
     # --- control -----------------------------------------------------------------------------
     def set_arm_command(self, q: np.ndarray) -> None:
@@ -200,9 +208,15 @@ class SimWorld:
     def step(self, n: int = 1) -> None:
         """Advance ``n`` physics steps (``scene.timestep`` each), tracking contacts."""
         self._apply_ctrl()
+        a = self._grip_alpha
         for _ in range(n):
             mujoco.mj_step(self.model, self.data)
             self._track_contacts()
+            if self.varied:   # the squeeze on a held cube, between task-state snapshots
+                f = (float(np.abs(self.data.actuator_force[self.gripper_actuators]).sum())
+                     if self.tracker.grasped else 0.0)
+                self._grip_filtered = a * self._grip_filtered + (1.0 - a) * f
+                self._grip_peak = max(self._grip_peak, self._grip_filtered)
 
     def _track_contacts(self) -> None:
         d = self.data
@@ -301,7 +315,21 @@ class SimWorld:
             tcp_position=[round(float(v), 4) for v in self.tcp_pose()[0]],
             gripper_opening=round(float(q[6]), 5),
             pad_force={k: round(v, 4) for k, v in self.pad_forces().items()},
-            events=list(self.events))
+            events=list(self.events), pad_force_peak=self._take_grip_peak())
+
+    def _take_grip_peak(self) -> float | None:
+        """
+        Varied cubes: the peak squeeze since the last call [N], low-passed over 20 ms.
+
+        The squeeze is the fingers' servo forces while both pads touch a cube: what a gripper
+        presses a held object with. The taxels' own contact forces are not used here: MuJoCo's
+        box-on-taxel contacts spike for milliseconds (to 10x the grip) when a pad slides along
+        a cube edge, which no real object would feel.
+        """
+        if not self.varied:
+            return None
+        peak, self._grip_peak = self._grip_peak, self._grip_filtered
+        return round(peak, 3)
 
     def close(self) -> None:
         if self._renderer is not None:
