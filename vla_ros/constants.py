@@ -65,6 +65,13 @@ GRIPPER_EFFORT_UNIT = 'N'
 DEFAULT_GRIPPER_MAX_EFFORT = 20.0
 
 
+def action_unit(name: str) -> str:
+    """Return the unit of an action by name: N (gripper effort), m (gripper opening), else rad."""
+    if name == GRIPPER_EFFORT_ACTION:
+        return GRIPPER_EFFORT_UNIT
+    return 'm' if 'gripper' in name else 'rad'
+
+
 def camera_topic(name: str) -> str:
     """Return the default image topic of a camera."""
     return CAMERA_TOPIC_FMT.format(name=name)

@@ -26,6 +26,7 @@ bag_topic = C.bag_topic
 ARM_TRAJECTORY_TOPIC = bag_topic(C.ARM_TRAJECTORY_TOPIC)
 ARM_COMMANDS_TOPIC = bag_topic(C.ARM_COMMANDS_TOPIC)
 GRIPPER_COMMANDS_TOPIC = bag_topic(C.GRIPPER_COMMANDS_TOPIC)
+GRIPPER_EFFORT_COMMANDS_TOPIC = bag_topic(C.GRIPPER_EFFORT_COMMANDS_TOPIC)
 SOUND_TOPIC = bag_topic(C.SIM_SOUND_TOPIC)
 
 # The topics a demonstration bag holds: what a user records during teleop on a real robot.
@@ -38,6 +39,7 @@ DEFAULT_TOPICS: dict[str, str] = {bag_topic(t): msgtype for t, msgtype in {
     C.ARM_TRAJECTORY_TOPIC: 'trajectory_msgs/msg/JointTrajectory',
     C.ARM_COMMANDS_TOPIC: 'std_msgs/msg/Float64MultiArray',
     C.GRIPPER_COMMANDS_TOPIC: 'std_msgs/msg/Float64MultiArray',
+    C.GRIPPER_EFFORT_COMMANDS_TOPIC: 'std_msgs/msg/Float64MultiArray',
     C.SIM_SOUND_TOPIC: 'std_msgs/msg/String',
 }.items()}
 MSG_DIR = Path(__file__).resolve().parents[2] / 'msg' / 'msg'

@@ -10,7 +10,6 @@ from vla_ros.constants import (
     DEFAULT_GRIPPER_JOINT,
     DEFAULT_TACTILE_PADS,
     GRIPPER_EFFORT_ACTION,
-    GRIPPER_EFFORT_UNIT,
     image_key,
     Modality,
 )
@@ -40,13 +39,6 @@ class TextEncoderKind(str, Enum):
 
 # Action entries a model may carry after its joints (their units: action_unit)
 EXTRA_ACTIONS = (GRIPPER_EFFORT_ACTION,)
-
-
-def action_unit(name: str) -> str:
-    """Return the unit of an action by name: N (gripper effort), m (gripper opening), else rad."""
-    if name == GRIPPER_EFFORT_ACTION:
-        return GRIPPER_EFFORT_UNIT
-    return 'm' if 'gripper' in name else 'rad'
 
 
 # Frozen text encoders: their embedding width is fixed by the pretrained model.

@@ -21,14 +21,13 @@ import onnxruntime as ort
 from onnxruntime.quantization import quantize_dynamic, QuantType
 import torch
 from torch import nn
-from vla_ros import __version__ as VLA_ROS_VERSION
+from vla_ros import __version__ as VLA_ROS_VERSION, constants as C
 from vla_ros.core.bundle.competence import CompetenceSpec
 from vla_ros.core.bundle.contract import BATCH
 from vla_ros.core.bundle.manifest import write_manifest
 from vla_ros.core.features.image import IMAGENET_MEAN, IMAGENET_STD
 from vla_ros.errors import ConfigError, ParityError
-from vla_ros.model.config import (action_unit, FROZEN_TEXT_DIMS, Fusion, ModelConfig,
-                                  TextEncoderKind)
+from vla_ros.model.config import FROZEN_TEXT_DIMS, Fusion, ModelConfig, TextEncoderKind
 from vla_ros.model.onnx_storage import store_weights_fp16
 from vla_ros.model.policy import VlaPolicyNet
 from vla_ros.model.text import ByteTextEncoder, MiniLMTextEncoder
@@ -239,7 +238,7 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
         te['competence'] = competence.to_manifest()
     times['export_text'] = time.monotonic() - t
     a = cfg.action_dim
-    units = list(action_units) if action_units else [action_unit(n) for n in cfg.action_names]
+    units = list(action_units) if action_units else [C.action_unit(n) for n in cfg.action_names]
     manifest = {
         'model_id': model_id,
         'provenance': {'created': datetime.datetime.now(datetime.UTC).isoformat(

@@ -40,6 +40,7 @@ GRASP_DWELL_S = 0.2             # wait at grasp height before closing [s]
 class ExpertCommand:
     arm: np.ndarray   # [6] joint position targets [rad]
     gripper: float    # finger opening [m]
+    gripper_effort: float | None = None   # max effort per finger [N]; None = leave as is
 
 
 @dataclass
