@@ -33,8 +33,7 @@ ESTOP_TOPIC = 'vla/estop'
 ARM_TRAJECTORY_TOPIC = 'arm_controller/joint_trajectory'
 ARM_COMMANDS_TOPIC = 'arm_controller/commands'
 GRIPPER_COMMANDS_TOPIC = 'gripper_controller/commands'
-# the gripper's max effort per finger [N] (one value; a forward-command controller on the
-# gripper's max-effort interface, GripperActionController's max_effort)
+# the gripper's max effort per finger [N] (one value; GripperActionController's max_effort)
 GRIPPER_EFFORT_COMMANDS_TOPIC = 'gripper_effort_controller/commands'
 TWIST_TOPIC = 'cmd_vel'
 # the simulator's task interface (mujoco_sim; sim_microphone takes sounds too)
@@ -57,6 +56,20 @@ DEFAULT_ARM_JOINTS = (
     'wrist_1_joint', 'wrist_2_joint', 'wrist_3_joint',
 )
 DEFAULT_GRIPPER_JOINT = 'gripper_joint'
+# Optional bundle action after the gripper opening: the max effort each finger may push with
+# [N] (how hard to squeeze); bundles without it leave the effort as it is.
+GRIPPER_EFFORT_ACTION = 'gripper_max_effort'
+GRIPPER_EFFORT_UNIT = 'N'
+# the sim gripper's effort limit [N] (vla_ros/sim/robot.py, tested): the max effort in force
+# after a reset, and before a recording's first effort command
+DEFAULT_GRIPPER_MAX_EFFORT = 20.0
+
+
+def action_unit(name: str) -> str:
+    """Return the unit of an action by name: N (gripper effort), m (gripper opening), else rad."""
+    if name == GRIPPER_EFFORT_ACTION:
+        return GRIPPER_EFFORT_UNIT
+    return 'm' if 'gripper' in name else 'rad'
 
 
 def camera_topic(name: str) -> str:

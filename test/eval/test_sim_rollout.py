@@ -90,3 +90,28 @@ def test_corruptions_change_what_is_received():
         Corruption('audio_clip', params={'sigma': 1.0})
     with pytest.raises(ConfigError, match='corruption must be one of'):
         Corruption('fog')
+
+
+def test_a_bundle_with_the_effort_action_sets_the_grippers_max_effort(tmp_path):
+    """config/sim.yaml sends gripper_max_effort to gripper_effort_controller; '' = not sent."""
+    import dataclasses
+    from helpers.bundles import make_random_bundle
+    from vla_ros import constants as C
+    from vla_ros.core.runtime.policy_runtime import PolicyRuntime
+    from vla_ros.eval.sim_rollout import rollout
+    from vla_ros.sim.task_suite import EVAL_SEED_BASE, make_task
+    from vla_ros.sim.world import SimWorld, WorldConfig
+
+    runtime = PolicyRuntime.from_bundle(make_random_bundle(
+        tmp_path / 'b', extra_actions=(C.GRIPPER_EFFORT_ACTION,)))
+    world = SimWorld(WorldConfig(image_width=64, image_height=64))
+    seed = EVAL_SEED_BASE + 7100
+    task = dataclasses.replace(make_task('pick', seed), timeout_s=1.0)
+    try:
+        rollout(world, runtime, task, seed)
+        sent = world.gripper_effort   # random weights: around 10 N, clipped to [0, 20]
+        assert 0.0 <= sent < C.DEFAULT_GRIPPER_MAX_EFFORT
+        rollout(world, runtime, task, seed, policy_overrides={'gripper.effort_controller': ''})
+        assert world.gripper_effort == C.DEFAULT_GRIPPER_MAX_EFFORT   # reset's, untouched
+    finally:
+        world.close()

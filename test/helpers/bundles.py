@@ -38,24 +38,28 @@ def make_random_bundle(out_dir: str | Path, *, fusion: str = 'cross_attention',
                        nan_output: bool = False, horizon: int = 16, dt: float = 0.02,
                        cameras: tuple[str, ...] = ('front',),
                        image_size: tuple[int, int] = (64, 64), seed: int = 0,
-                       int8: bool = False, max_delay: int = 0) -> Path:
+                       int8: bool = False, max_delay: int = 0,
+                       extra_actions: tuple[str, ...] = ()) -> Path:
     """
     Make a tiny random-weights bundle (byte text encoder) in ``out_dir``; return ``out_dir``.
 
     Actions: absolute joint positions of the 6 default arm joints [rad] + gripper [m].
     With ``nan_output`` the ONNX graph emits NaN actions (the runtime must refuse them).
     ``max_delay`` > 0: delay-aware (``action_prefix`` + ``prefix_mask`` inputs).
+    ``extra_actions``: actions after the joints (``gripper_max_effort`` [N]).
     """
     import torch  # optional heavy dependency: torch (as vla_ros.model.export)
     from vla_ros.model.export import export_random_bundle
 
     key = (fusion, nan_output, horizon, dt, tuple(cameras), tuple(image_size), seed, int8,
-           max_delay)
+           max_delay, tuple(extra_actions))
     if key not in _CACHE:
         cfg = tiny_model_config(fusion=fusion, horizon=horizon, dt=dt, cameras=cameras,
                                 image_size=image_size)
         if max_delay:
             cfg = dataclasses.replace(cfg, delay_aware=True, max_delay=max_delay)
+        if extra_actions:
+            cfg = dataclasses.replace(cfg, extra_actions=tuple(extra_actions))
         cached = _cache_dir()
         export_random_bundle(cached, cfg, seed=seed, nan_output=nan_output, int8=int8)
         _CACHE[key] = cached, torch.get_rng_state()

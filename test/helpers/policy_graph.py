@@ -69,6 +69,7 @@ class Listener:
         self.lock = threading.Lock()
         self.traj: list = []
         self.gripper: list = []
+        self.effort: list = []   # gripper max effort (gripper_effort_controller/commands)
         self.status: list = []
         self.chunks: list = []
         self.weights: list = []
@@ -77,6 +78,8 @@ class Listener:
                               self._add(self.traj), 100)
         n.create_subscription(Float64MultiArray, topic(C.GRIPPER_COMMANDS_TOPIC),
                               self._add(self.gripper), 100)
+        n.create_subscription(Float64MultiArray, topic(C.GRIPPER_EFFORT_COMMANDS_TOPIC),
+                              self._add(self.effort), 100)
         n.create_subscription(PolicyStatus, topic('vla_policy/status'), self._add(self.status),
                               latched)
         n.create_subscription(ActionChunk, topic('vla_policy/action_chunk'),

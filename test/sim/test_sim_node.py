@@ -1,4 +1,8 @@
-"""mujoco_sim as a child process: topic rates, controller topics, tactile, reset + clock jump."""
+"""
+mujoco_sim as a child process: topic rates, controller topics, tactile, reset + clock jump.
+
+Also the gripper max effort (``gripper_effort_controller/commands``): the squeeze follows it.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +49,8 @@ class SimClient:
             depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL))
         self.arm = n.create_publisher(Float64MultiArray, '/arm_controller/commands', 10)
         self.gripper = n.create_publisher(Float64MultiArray, '/gripper_controller/commands', 10)
+        self.effort = n.create_publisher(Float64MultiArray,
+                                         '/' + C.GRIPPER_EFFORT_COMMANDS_TOPIC, 10)
         self.traj = n.create_publisher(JointTrajectory, '/arm_controller/joint_trajectory', 10)
         self.reset_seed = n.create_publisher(UInt32, '/sim/reset_seed', 10)
         self.sound = n.create_publisher(String, '/sim/sound', 10)
@@ -176,7 +182,7 @@ def test_forward_and_trajectory_commands_move_the_joints(sim):
 
 @pytest.mark.timeout(90)
 def test_pressing_a_cube_registers_on_the_pads_and_reset_jumps_the_clock(sim):
-    client, _ = sim
+    client, proc = sim
     from builtin_interfaces.msg import Duration
     from trajectory_msgs.msg import JointTrajectoryPoint
 
@@ -207,6 +213,20 @@ def test_pressing_a_cube_registers_on_the_pads_and_reset_jumps_the_clock(sim):
     values = np.array(client.get('tactile')[-1].values).reshape(2, 16)
     assert np.all(values.sum(axis=1) > 1.0), values
     assert client.task_state()['predicates']['red_cube_grasped']
+    # the max effort command limits the squeeze (full effort: ~6 N, the servo's pull at this
+    # opening); malformed ones are ignored
+    assert wait_until(lambda: min(client.task_state()['pad_force'].values()) > 4.0, 10.0)
+    f64 = client.types['f64']
+    client.effort.publish(f64(data=[1.0]))
+    assert wait_until(lambda: max(client.task_state()['pad_force'].values()) < 1.5, 10.0), \
+        client.task_state()['pad_force']
+    for bad in ([], [5.0, 5.0], [float('nan')]):
+        client.effort.publish(f64(data=bad))
+    time.sleep(0.5)
+    assert max(client.task_state()['pad_force'].values()) < 1.5
+    assert 'ignored effort command' in proc.log_tail()   # logged (throttled) and counted
+    client.effort.publish(f64(data=[0.5]))
+    assert wait_until(lambda: max(client.task_state()['pad_force'].values()) < 0.8, 10.0)
 
     before = client.task_state()
     client.clear()

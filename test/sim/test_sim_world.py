@@ -66,6 +66,26 @@ def test_forward_position_command_moves_the_joints(world):
         world.set_arm_command(np.full(6, np.nan))
 
 
+def test_gripper_effort_limits_both_finger_servos_until_a_reset(world):
+    from vla_ros import constants as C
+    from vla_ros.sim.robot import ROBOT
+
+    full = ROBOT.joint(C.DEFAULT_GRIPPER_JOINT).effort
+    assert full == C.DEFAULT_GRIPPER_MAX_EFFORT   # what datasets assume before a command
+    world.reset(0)
+    acts = world.gripper_actuators
+    assert len(acts) == 2 and min(acts) >= 0      # both fingers' position servos
+    world.set_gripper_effort(2.5)
+    np.testing.assert_allclose(world.model.actuator_forcerange[acts], [[-2.5, 2.5]] * 2)
+    world.set_gripper_effort(99.0)                # clipped to the joint's effort
+    assert world.gripper_effort == full
+    world.set_gripper_effort(1.0)
+    world.reset(0)
+    np.testing.assert_allclose(world.model.actuator_forcerange[acts], [[-full, full]] * 2)
+    with pytest.raises(ConfigError, match='finite'):
+        world.set_gripper_effort(float('nan'))
+
+
 def test_cameras_render_rgb_images(world):
     for cam in ('front', 'wrist'):
         img = world.render(cam)

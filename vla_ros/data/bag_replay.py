@@ -4,8 +4,9 @@ Replay a recorded bag through the sync core, as ``multimodal_sync`` / ``vla_poli
 Sensor messages go through :mod:`vla_ros.core.convert` into a
 :class:`~vla_ros.core.sync.MultimodalSynchronizer` in log-time order; every primary-camera
 image triggers ``assemble`` once the other cameras are in (as ``SensorInputs`` does online).
-The controller commands (arm trajectory / forward commands, gripper commands) are collected
-as piecewise-constant timelines. Used by ``vla-ros train`` and ``vla-ros dataset export``.
+The controller commands (arm trajectory / forward commands, gripper opening and max effort
+commands) are collected as piecewise-constant timelines. Used by ``vla-ros train`` and
+``vla-ros dataset export``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Replay:
     frames: list[Frame] = field(default_factory=list)
     arm: Timeline = field(default_factory=Timeline)
     gripper: Timeline = field(default_factory=Timeline)
+    effort: Timeline = field(default_factory=Timeline)   # gripper max effort [N]; may be empty
     topics: set[str] = field(default_factory=set)
 
 
@@ -110,6 +112,8 @@ def replay(bag: str | Path, sync_config: SyncConfig, primary: str) -> Replay:
                 out.arm.add(t_ns, msg.data)
             elif topic == bagio.GRIPPER_COMMANDS_TOPIC:
                 out.gripper.add(t_ns, msg.data[:1])
+            elif topic == bagio.GRIPPER_EFFORT_COMMANDS_TOPIC and len(msg.data):
+                out.effort.add(t_ns, msg.data[:1])
         except (VlaRosError, ValueError):
             continue  # counted in sync.stats, like the node does
         while pending and sync.cameras_ready(pending[0]):

@@ -71,7 +71,8 @@ class BagSink:
         self.w.write(bagio.GRIPPER_COMMANDS_TOPIC, _ns(t), bagio.float_array_msg([opening]))
 
     def gripper_effort(self, t: float, newtons: float) -> None:
-        self.w.write(bagio.GRIPPER_EFFORT_COMMANDS_TOPIC, _ns(t), bagio.float_array_msg([newtons]))
+        self.w.write(bagio.GRIPPER_EFFORT_COMMANDS_TOPIC, _ns(t),
+                     bagio.float_array_msg([newtons]))
 
     def sound(self, t: float, spec: str) -> None:
         self.w.write(bagio.SOUND_TOPIC, _ns(t), bagio.string_msg(spec))

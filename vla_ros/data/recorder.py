@@ -5,8 +5,9 @@ rosbag2_py is not installable here: raw CDR bytes from rclpy ``raw=True`` subscr
 written with pip ``rosbags``.
 
 Also the expert as a teleoperator (:class:`ExpertTeleop`): it watches ``sim/task_state`` and
-publishes arm trajectory points and gripper commands like a person with a joystick would, so
-the whole ROS graph (``mujoco_sim`` process -> DDS -> recorder) produces a demonstration bag.
+publishes arm trajectory points and gripper commands (opening; max effort when the expert sets
+one) like a person with a joystick would, so the whole ROS graph (``mujoco_sim`` process ->
+DDS -> recorder) produces a demonstration bag.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ class ExpertTeleop:
                                              RELIABLE_QOS)
         self.grip_pub = node.create_publisher(Float64MultiArray, C.GRIPPER_COMMANDS_TOPIC,
                                               RELIABLE_QOS)
+        self.effort_pub = node.create_publisher(Float64MultiArray,
+                                                C.GRIPPER_EFFORT_COMMANDS_TOPIC, RELIABLE_QOS)
         self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
         self.sound_pub = node.create_publisher(String, C.SIM_SOUND_TOPIC, RELIABLE_QOS)
         node.create_subscription(String, C.SIM_TASK_STATE_TOPIC, self._on_state, LATCHED_QOS)
@@ -134,3 +137,5 @@ class ExpertTeleop:
         traj.points = [pt]
         self.arm_pub.publish(traj)
         self.grip_pub.publish(Float64MultiArray(data=[float(cmd.gripper)]))
+        if cmd.gripper_effort is not None:
+            self.effort_pub.publish(Float64MultiArray(data=[float(cmd.gripper_effort)]))

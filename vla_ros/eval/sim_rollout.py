@@ -145,6 +145,8 @@ def rollout(world: SimWorld, runtime: PolicyRuntime, task: TaskSpec, seed: int, 
                 ctl.arm_point(t, out.command.points[0], float(out.command.times_s[0]))
                 if out.command.gripper is not None:
                     ctl.gripper = out.command.gripper
+                if out.command.effort is not None:  # bundles with the effort action
+                    ctl.set_effort(world, out.command.effort)
         arm, grip = ctl.setpoint(t)
         world.set_arm_command(arm)
         world.set_gripper_command(grip)

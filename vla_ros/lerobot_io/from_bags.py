@@ -5,8 +5,10 @@ Frames come from the sync core exactly as ``vla-ros train`` sees them
 (:func:`vla_ros.data.bag_replay.replay`), one per primary-camera image, from the first frame
 that has joints and a command. Per frame: each camera's image at its recorded size (the last
 good image where a camera missed the frame, with presence 0), joint positions / velocities,
-the controller targets in force at the frame stamp (arm 6 + gripper 1, absolute), the PCM of
-the frame period, the flat taxels, the presence mask and the command as the task.
+the controller targets in force at the frame stamp (arm 6 + gripper 1, absolute; + the gripper
+max effort [N] when any bag commands it, the joint's full effort before a bag's first
+command), the PCM of the frame period, the flat taxels, the presence mask and the command as
+the task.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from vla_ros.lerobot_io.staging import IMAGE_PREFIX, StagingMeta, write_episode
 
 ARM, GRIPPER = C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT
 ACTION_NAMES = [*ARM, GRIPPER]
+EFFORT_ACTION_NAMES = [*ACTION_NAMES, C.GRIPPER_EFFORT_ACTION]
 MODALITY_KEYS = ('joints', 'audio', 'tactile', 'language')
 
 
@@ -83,7 +86,10 @@ def _episode(r: Replay, cams: list[str], meta: StagingMeta) -> dict[str, np.ndar
     idx = [joints.index(j) for j in meta.joint_names]
     stamps = np.asarray([f.stamp_ns for f in frames], np.int64)
     q0 = np.asarray(frames[0].joint_positions)[idx]
-    action = np.concatenate([r.arm.at(stamps, q0[:6]), r.gripper.at(stamps, q0[6:7])], 1)
+    cols = [r.arm.at(stamps, q0[:6]), r.gripper.at(stamps, q0[6:7])]
+    if C.GRIPPER_EFFORT_ACTION in meta.action_names:
+        cols.append(r.effort.at(stamps, np.array([C.DEFAULT_GRIPPER_MAX_EFFORT])))
+    action = np.concatenate(cols, 1)
     out: dict[str, np.ndarray] = {'stamp_ns': stamps, 'action': action.astype(np.float32)}
     last: dict[str, np.ndarray] = {}
     for c in cams:
@@ -136,8 +142,9 @@ def stage_bags(bags: Sequence[Path], out: Path, *, fps: int | None = None,
     cams = check_bag(bags[0])
     rate, shapes = _camera_timing(bags[0], cams)
     fps = fps or max(1, int(round(rate)))
-    meta = StagingMeta(fps=fps, cameras=cams, image_shape=shapes,
-                       joint_names=list(ACTION_NAMES), action_names=list(ACTION_NAMES),
+    effort = any(bagio.GRIPPER_EFFORT_COMMANDS_TOPIC in bag_topics(b) for b in bags)
+    meta = StagingMeta(fps=fps, cameras=cams, image_shape=shapes, joint_names=list(ACTION_NAMES),
+                       action_names=list(EFFORT_ACTION_NAMES if effort else ACTION_NAMES),
                        audio_rate=audio_rate, audio_samples=int(round(audio_rate / fps)),
                        tactile_pads=_first_tactile_layout(bags[0]),
                        modality_keys=[*(f'image/{c}' for c in cams), *MODALITY_KEYS])

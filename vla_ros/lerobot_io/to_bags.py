@@ -7,7 +7,8 @@ One bag per episode, frame i at ``t0 + i / fps``: each camera on ``/camera/<cam>
 the state on ``/joint_states`` (its names), the audio of the frame period as one AudioChunk,
 the taxels on ``/tactile/array`` (layout from the taxel names or our sidecar), the task on
 ``/vla/command`` when it changes. Actions: with our arm + gripper names, the arm target as a
-JointTrajectory and the gripper as forward commands (what ``vla-ros record`` writes); any
+JointTrajectory and the gripper as forward commands (what ``vla-ros record`` writes; the
+gripper max effort too when the names end with ``gripper_max_effort``); any
 other robot's actions go to ``/lerobot/action`` (Float64MultiArray, the action names in the
 bag's metadata via the sidecar file ``lerobot_action_names.txt``).
 """
@@ -39,7 +40,9 @@ def write_episode_bag(meta: StagingMeta, ep: dict[str, np.ndarray], bag: Path) -
     """Write one staged episode as a bag; returns the number of messages."""
     n = len(ep['action'])
     step = NS / meta.fps
-    ours = list(meta.action_names) == [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
+    names = list(meta.action_names)
+    effort = names[-1:] == [C.GRIPPER_EFFORT_ACTION]
+    ours = names[:len(names) - effort] == [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
     arm_idx = list(range(6))
     task = ''
     pads = [(str(p), int(r), int(c)) for p, r, c in meta.tactile_pads]
@@ -63,6 +66,9 @@ def write_episode_bag(meta: StagingMeta, ep: dict[str, np.ndarray], bag: Path) -
                 w.write(bagio.ARM_TRAJECTORY_TOPIC, t, bagio.trajectory_msg(
                     t, C.DEFAULT_ARM_JOINTS, a[arm_idx], step / NS))
                 w.write(bagio.GRIPPER_COMMANDS_TOPIC, t, bagio.float_array_msg([a[6]]))
+                if effort:
+                    w.write(bagio.GRIPPER_EFFORT_COMMANDS_TOPIC, t,
+                            bagio.float_array_msg([a[7]]))
             else:
                 w.write(ACTION_TOPIC, t, bagio.float_array_msg(a))
             # images last: a frame is assembled when its primary image arrives, and the

@@ -32,7 +32,6 @@ from vla_ros.lerobot_io.policy_export import EXPORT_JSON, PARITY_NPZ
 from vla_ros.lerobot_io.staging import SIDECAR
 
 DEFAULT_JOINTS = [*C.DEFAULT_ARM_JOINTS, C.DEFAULT_GRIPPER_JOINT]
-UNIT_GRIPPER = 'm'
 PARITY_STD = 1e-3  # max |bundle - LeRobot| in units of the action std (issue 28)
 RTC_TYPES = ('smolvla',)  # policies whose export can carry RTC guidance (flow matching)
 
@@ -100,7 +99,7 @@ def build_bundle(export_dir: Path, out: Path, *, fps: float, joint_names: list[s
         _fill_input(src, d, pre, joint_names)
         if src['kind'] == 'image':
             cams.append(src['camera'])
-    units = [UNIT_GRIPPER if 'gripper' in n else 'rad' for n in action_names]
+    units = [C.action_unit(n) for n in action_names]  # rad, gripper m, gripper effort N
     raw['action'].update(names=action_names, units=units, dt=round(1.0 / fps, 6),
                          normalization={'mean': ex['action_mean'], 'std': ex['action_std']})
     if 'slice' in raw['action']:

@@ -9,6 +9,7 @@ from vla_ros.constants import (
     DEFAULT_ARM_JOINTS,
     DEFAULT_GRIPPER_JOINT,
     DEFAULT_TACTILE_PADS,
+    GRIPPER_EFFORT_ACTION,
     image_key,
     Modality,
 )
@@ -36,6 +37,10 @@ class TextEncoderKind(str, Enum):
     GROUNDED = 'grounded'  # frozen MiniLM (colour words masked) + colour-name hue, 387-d
 
 
+# Action entries a model may carry after its joints (their units: action_unit)
+EXTRA_ACTIONS = (GRIPPER_EFFORT_ACTION,)
+
+
 # Frozen text encoders: their embedding width is fixed by the pretrained model.
 FROZEN_TEXT_DIMS = {TextEncoderKind.MINILM.value: 384, TextEncoderKind.GROUNDED.value: 387}
 
@@ -46,7 +51,8 @@ class ModelConfig:
     Architecture and I/O of a reference policy. Sizes in tokens / features.
 
     ``joint_names`` is the proprioception order and, for the default absolute-joint action
-    kind, the action order too.
+    kind, the action order too; ``extra_actions`` follow the joints in the action vector (only
+    :data:`~vla_ros.constants.GRIPPER_EFFORT_ACTION`, [N], so far).
     """
 
     fusion: str = Fusion.CROSS_ATTENTION.value
@@ -63,6 +69,7 @@ class ModelConfig:
     tactile_pads: tuple[tuple[str, int, int], ...] = DEFAULT_TACTILE_PADS
     joint_names: tuple[str, ...] = DEFAULT_ARM_JOINTS + (DEFAULT_GRIPPER_JOINT,)
     use_velocities: bool = True
+    extra_actions: tuple[str, ...] = ()         # actions after the joints (gripper effort)
     text_encoder: str = TextEncoderKind.BYTES.value
     text_dim: int = 64                           # 384 minilm, 387 grounded
     text_max_length: int = 64                    # tokens
@@ -109,6 +116,9 @@ class ModelConfig:
             raise ConfigError(f'tactile pads must share one shape, got {self.tactile_pads!r}')
         if not self.joint_names:
             raise ConfigError('joint_names must not be empty (proprioception is required)')
+        bad = [a for a in self.extra_actions if a not in EXTRA_ACTIONS]
+        if bad:
+            raise ConfigError(f'extra_actions must be among {EXTRA_ACTIONS}, got {bad!r}')
         if self.horizon < 1 or self.dt <= 0:
             raise ConfigError(f'need horizon >= 1 and dt > 0, got {self.horizon!r}, '
                               f'{self.dt!r}')
@@ -120,8 +130,13 @@ class ModelConfig:
                               f'{self.modality_dropout!r}')
 
     @property
+    def action_names(self) -> tuple[str, ...]:
+        """Names of the action vector: the joints, then ``extra_actions``."""
+        return tuple(self.joint_names) + tuple(self.extra_actions)
+
+    @property
     def action_dim(self) -> int:
-        return len(self.joint_names)
+        return len(self.action_names)
 
     @property
     def proprio_dim(self) -> int:
@@ -150,7 +165,7 @@ class ModelConfig:
         d = dict(d)
         if isinstance(d.get('mel'), dict):
             d['mel'] = MelConfig(**d['mel'])
-        for k in ('cameras', 'image_size', 'joint_names'):
+        for k in ('cameras', 'image_size', 'joint_names', 'extra_actions'):
             if k in d:
                 d[k] = tuple(d[k])
         if 'tactile_pads' in d:

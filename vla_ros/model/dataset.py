@@ -4,7 +4,9 @@ Bags -> (observation, action chunk) samples through the SAME sync core the node 
 Each bag is replayed through the sync core (:func:`vla_ros.data.bag_replay.replay`); each
 resulting :class:`Frame` is preprocessed with the runtime's own functions (``image_to_tensor``,
 ``log_mel``). Actions come from the recorded controller commands: the arm joint_trajectory
-target and the gripper forward command in force at ``t + k * dt`` for k < H.
+target and the gripper forward command in force at ``t + k * dt`` for k < H; a model with the
+gripper effort action (``extra_actions``, :func:`has_effort`) gets the max effort command in
+force too (the joint's effort limit before the first one, as after a reset).
 
 Samples are cached per bag as ``.npz`` (float16 images and mels) under ``cache_dir``.
 """
@@ -18,11 +20,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+from vla_ros import constants as C
 from vla_ros.core.control.from_params import policy_config_from_file
 from vla_ros.core.features.audio import log_mel
 from vla_ros.core.features.image import image_to_tensor, IMAGENET_MEAN, IMAGENET_STD
 from vla_ros.core.sync import SyncConfig
-from vla_ros.data.bag_replay import replay, Timeline
+from vla_ros.data import bagio
+from vla_ros.data.bag_replay import bag_topics, replay, Timeline
 from vla_ros.errors import ConfigError, VlaRosError
 from vla_ros.harness.locate import config_file
 from vla_ros.model.config import ModelConfig
@@ -31,6 +35,13 @@ LABELS_VERSION = 2  # bump when the action labelling changes (invalidates sample
 ONSET_TOL = 1e-3   # [rad] a command this far from the start pose is the first motion
 EPISODE_INDEX = 'episodes.jsonl'   # the recorder's per-directory episode index
 TASK_KINDS_KEY = 'task_kinds'     # bundle provenance: the task kinds of the training bags
+# gripper max effort in force before a recording's first effort command [N] (reset's value)
+DEFAULT_GRIPPER_EFFORT = C.DEFAULT_GRIPPER_MAX_EFFORT
+
+
+def has_effort(bags: list[Path]) -> bool:
+    """Tell whether any bag recorded gripper max effort commands (from bag metadata)."""
+    return any(bagio.GRIPPER_EFFORT_COMMANDS_TOPIC in bag_topics(b) for b in bags)
 
 
 def sync_config_for(cfg: ModelConfig, params_file: str | Path | None = None) -> SyncConfig:
@@ -86,10 +97,11 @@ class Samples:
 def bag_samples(bag: str | Path, cfg: ModelConfig) -> Samples:
     """Replay one bag through the sync core; one sample per assembled frame."""
     r = replay(bag, sync_config_for(cfg), cfg.cameras[0])
-    return _to_samples(r.frames, r.arm, r.gripper, cfg)
+    return _to_samples(r.frames, r.arm, r.gripper, cfg, r.effort)
 
 
-def _to_samples(frames, arm: Timeline, grip: Timeline, cfg: ModelConfig) -> Samples:
+def _to_samples(frames, arm: Timeline, grip: Timeline, cfg: ModelConfig,
+                effort: Timeline | None = None) -> Samples:
     frames = [f for f in frames if f.command and f.joint_positions is not None]
     h, w = cfg.image_size
     n, j = len(frames), len(cfg.joint_names)
@@ -123,6 +135,9 @@ def _to_samples(frames, arm: Timeline, grip: Timeline, cfg: ModelConfig) -> Samp
         q = np.asarray(f.joint_positions)
         actions[i, :, :6] = arm.at(ts, q[:6])
         actions[i, :, 6] = grip.at(ts, q[6:7])[:, 0]
+        if cfg.extra_actions:  # only the gripper effort: ModelConfig checks
+            actions[i, :, 7] = (effort or Timeline()).at(
+                ts, np.array([DEFAULT_GRIPPER_EFFORT]))[:, 0]
     return Samples(images, mel, tactile, pos, vel, presence, actions,
                    [f.command for f in frames], np.zeros(n, np.int32))
 
@@ -133,6 +148,8 @@ def config_key(cfg: ModelConfig) -> str:
          if k in ('cameras', 'image_size', 'mel', 'use_audio', 'tactile_pads', 'joint_names',
                   'horizon', 'dt')}
     d['labels'] = LABELS_VERSION
+    if cfg.extra_actions:  # keys of configs without them stay what they were
+        d['extra_actions'] = list(cfg.extra_actions)
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

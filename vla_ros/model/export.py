@@ -21,7 +21,7 @@ import onnxruntime as ort
 from onnxruntime.quantization import quantize_dynamic, QuantType
 import torch
 from torch import nn
-from vla_ros import __version__ as VLA_ROS_VERSION
+from vla_ros import __version__ as VLA_ROS_VERSION, constants as C
 from vla_ros.core.bundle.competence import CompetenceSpec
 from vla_ros.core.bundle.contract import BATCH
 from vla_ros.core.bundle.manifest import write_manifest
@@ -238,8 +238,7 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
         te['competence'] = competence.to_manifest()
     times['export_text'] = time.monotonic() - t
     a = cfg.action_dim
-    units = list(action_units) if action_units else [
-        'm' if 'gripper' in n else 'rad' for n in cfg.joint_names]
+    units = list(action_units) if action_units else [C.action_unit(n) for n in cfg.action_names]
     manifest = {
         'model_id': model_id,
         'provenance': {'created': datetime.datetime.now(datetime.UTC).isoformat(
@@ -253,7 +252,7 @@ def export_bundle(policy: VlaPolicyNet, text_encoder: nn.Module, out_dir: str | 
         'outputs': [{'name': 'actions', 'shape': [BATCH, cfg.horizon, a], 'dtype': 'float32'}]
         + ([{'name': 'gate_weights', 'shape': [BATCH, cfg.n_experts], 'dtype': 'float32'}]
            if cfg.fusion == Fusion.MOE.value else []),
-        'action': {'output': 'actions', 'names': list(cfg.joint_names), 'units': units,
+        'action': {'output': 'actions', 'names': list(cfg.action_names), 'units': units,
                    'kind': action_kind, 'horizon': cfg.horizon, 'dt': cfg.dt,
                    'normalization': {'mean': stats.get('action_mean', a, 0.0),
                                      'std': stats.get('action_std', a, 1.0)}},
@@ -274,14 +273,16 @@ def export_random_bundle(out_dir: str | Path, cfg: ModelConfig, *, seed: int = 0
     Write a random-weights bundle of ``cfg`` (byte text encoder) in ``out_dir``; return it.
 
     Actions: the joints of ``cfg`` as absolute positions [rad] (gripper [m]), normalised
-    around 0 (std 0.1) and 0.02 m (std 0.005) for the gripper. ``nan_output``: the graph emits
+    around 0 (std 0.1) and 0.02 m (std 0.005) for the gripper, then ``cfg.extra_actions`` (a
+    gripper effort around 10 N, std 5). ``nan_output``: the graph emits
     NaN actions (what a runtime must refuse). For plumbing, never for a robot.
     """
     torch.manual_seed(seed)
     policy, text = VlaPolicyNet(cfg), ByteTextEncoder(cfg.text_dim)
-    a = cfg.action_dim
-    stats = NormStats(action_mean=(0.0,) * (a - 1) + (0.02,),
-                      action_std=(0.1,) * (a - 1) + (0.005,))
+    j = len(cfg.joint_names)
+    extra = len(cfg.extra_actions)
+    stats = NormStats(action_mean=(0.0,) * (j - 1) + (0.02,) + (10.0,) * extra,
+                      action_std=(0.1,) * (j - 1) + (0.005,) + (5.0,) * extra)
     model_id = f'random-{cfg.fusion}' + ('-nan' if nan_output else '')
     export_bundle(policy, text, out_dir, model_id=model_id, stats=stats, nan_output=nan_output,
                   int8=int8, provenance={'source': 'export_random_bundle', 'seed': seed})

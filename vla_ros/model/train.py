@@ -10,6 +10,7 @@ random image shifts, cosine learning rate, checkpoints, and the existing exporte
 from __future__ import annotations
 
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
 import math
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
+from vla_ros import constants as C
 from vla_ros.core.bundle.competence import (CompetenceSpec, DEFAULT_MIN_SIMILARITY,
                                             training_commands)
 from vla_ros.core.bundle.manifest import load_bundle
@@ -27,7 +29,8 @@ from vla_ros.core.features.audio import MelConfig
 from vla_ros.errors import ConfigError
 from vla_ros.harness.sim_config import read_recorded_with
 from vla_ros.model.config import FROZEN_TEXT_DIMS, ModelConfig, TextEncoderKind
-from vla_ros.model.dataset import find_bags, load_bags, recorded_kinds, Samples, TASK_KINDS_KEY
+from vla_ros.model.dataset import (find_bags, has_effort, load_bags, recorded_kinds, Samples,
+                                   TASK_KINDS_KEY)
 from vla_ros.model.export import export_bundle, NormStats
 from vla_ros.model.grounded_text import SEMANTIC_DIM
 from vla_ros.model.policy import VlaPolicyNet
@@ -291,6 +294,11 @@ def train(tc: TrainConfig, *, log: Callable[[str], None] = print,
     bags = find_bags(list(tc.data))
     if not bags:
         raise ConfigError(f'no bags (directories with metadata.yaml) in {list(tc.data)}')
+    if has_effort(bags) and C.GRIPPER_EFFORT_ACTION not in cfg.extra_actions:
+        # the recordings command the gripper's max effort: the policy learns it as well
+        cfg = dataclasses.replace(cfg, extra_actions=(*cfg.extra_actions,
+                                                      C.GRIPPER_EFFORT_ACTION))
+        log(f'the recordings command the gripper effort: actions {list(cfg.action_names)}')
     recorded = read_recorded_with(list(tc.data))
     log(f'sync: the vla_policy section of config/sim.yaml; data recorded with '
         f'{recorded or "(no recorded_with.yaml)"}')

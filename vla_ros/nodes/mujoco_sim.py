@@ -3,7 +3,8 @@ Node ``mujoco_sim``: the MuJoCo tabletop world as a ROS 2 robot.
 
 Publishes what a real driver stack would (cameras, microphone, tactile pads, joint states)
 stamped with sim time, plus ``/clock`` and the task predicates on ``sim/task_state``;
-accepts the ros2_control topics of ``arm_controller`` and ``gripper_controller``. Physics and
+accepts the ros2_control topics of ``arm_controller``, ``gripper_controller`` and
+``gripper_effort_controller`` (the fingers' max effort [N]; a reset restores it). Physics and
 rendering run in one thread (the GL context is thread-bound); ROS callbacks only queue work.
 A reset (service ``sim/reset`` with the ``seed`` parameter, or topic ``sim/reset_seed``)
 restarts sim time at 0: ``/clock`` jumps backwards. Every name but ``/clock`` is relative:
@@ -40,6 +41,7 @@ from vla_ros_msgs.msg import AudioChunk, TactileArray, TactilePad
 ARM_TRAJECTORY_TOPIC = C.ARM_TRAJECTORY_TOPIC
 ARM_COMMANDS_TOPIC = C.ARM_COMMANDS_TOPIC
 GRIPPER_COMMANDS_TOPIC = C.GRIPPER_COMMANDS_TOPIC
+GRIPPER_EFFORT_TOPIC = C.GRIPPER_EFFORT_COMMANDS_TOPIC
 TASK_STATE_TOPIC = C.SIM_TASK_STATE_TOPIC
 RESET_SERVICE = C.SIM_RESET_SERVICE
 RESET_SEED_TOPIC = C.SIM_RESET_SEED_TOPIC
@@ -90,6 +92,9 @@ class MujocoSim(Node):
         self.create_subscription(Float64MultiArray, GRIPPER_COMMANDS_TOPIC,
                                  lambda m: self.work.put(('gripper', np.array(m.data))),
                                  RELIABLE_QOS)
+        self.create_subscription(Float64MultiArray, GRIPPER_EFFORT_TOPIC,
+                                 lambda m: self.work.put(('effort', np.array(m.data))),
+                                 RELIABLE_QOS)
         self.create_subscription(UInt32, RESET_SEED_TOPIC,
                                  lambda m: self.work.put(('reset', int(m.data), None)),
                                  RELIABLE_QOS)
@@ -102,6 +107,7 @@ class MujocoSim(Node):
         _, q, _ = self.world.joint_state()
         self.follower = TrajectoryFollower(q)  # 7 joints: arm + gripper
         self.gripper_target: float | None = None  # gripper forward command [m], if newer
+        self.rejected: dict[str, int] = {}  # malformed commands per kind (logged, throttled)
         self.running = True
         self.thread = threading.Thread(target=self._loop, name='mujoco_sim', daemon=True)
         self.thread.start()
@@ -197,8 +203,9 @@ class MujocoSim(Node):
             try:
                 self._apply(item)
             except VlaRosError as e:
-                self.get_logger().warning(f'ignored {item[0]} command: {e}',
-                                          throttle_duration_sec=1.0)
+                self.rejected[item[0]] = self.rejected.get(item[0], 0) + 1
+                self.get_logger().warning(f'ignored {item[0]} command ({self.rejected[item[0]]} '
+                                          f'so far): {e}', throttle_duration_sec=1.0)
 
     def _apply(self, item: tuple) -> None:
         kind, t = item[0], self.world.time
@@ -216,6 +223,12 @@ class MujocoSim(Node):
             # the gripper is its own controller: a forward command must not cancel an arm
             # trajectory in progress (it overrides the gripper until a trajectory names it)
             self.gripper_target = float(g[0])
+        elif kind == 'effort':
+            e = item[1]
+            if e.shape != (1,) or not np.isfinite(e[0]):
+                raise ConfigError(f'{GRIPPER_EFFORT_TOPIC} needs 1 finite max effort [N], '
+                                  f'got {e.tolist()}')
+            self.world.set_gripper_effort(float(e[0]))  # clipped to [0, the joint's effort]
         elif kind == 'trajectory':
             if C.DEFAULT_GRIPPER_JOINT in item[1]:
                 self.gripper_target = None

@@ -135,6 +135,13 @@ _TABLE = (
          'bundle'),
     spec('gripper.joint_state', S, '', "joint_states name of the gripper ('' = "
          'gripper.action)'),
+    spec('gripper.effort_controller', S, '', 'forward-command controller of the gripper max '
+         "effort, topic <name>/commands, one value [N] ('' = none: the bundle's effort action "
+         'is not sent)'),
+    spec('gripper.effort_action', S, C.GRIPPER_EFFORT_ACTION, 'action name of the gripper '
+         'max effort [N] in the bundle (optional in the bundle)'),
+    spec('gripper.max_effort', D, 20.0, 'the effort action is clipped to [0, this] [N]; a '
+         'hold keeps the last effort sent', range=(0.0, 10000.0)),
     spec('twist.topic', S, C.TWIST_TOPIC, 'twist output topic (relative: in the node '
          'namespace)'),
     spec('twist.stamped', B, False, 'publish TwistStamped instead of Twist'),

@@ -85,7 +85,7 @@ def action_chunk_msg(actions: np.ndarray, *, names, units, kind: str, dt: float,
 
 class ControllerOutputs:
     """
-    Publishers of one adapter (arm/base + optional gripper).
+    Publishers of one adapter (arm/base + optional gripper opening and max effort).
 
     ``publish`` is thread-safe as far as rclpy publishers are.
     """
@@ -104,6 +104,9 @@ class ControllerOutputs:
         self._gripper_pub = (node.create_publisher(Float64MultiArray, config.gripper_topic,
                                                    CONTROLLER_QOS)
                              if config.gripper_topic else None)
+        self._effort_pub = (node.create_publisher(Float64MultiArray, config.effort_topic,
+                                                  CONTROLLER_QOS)
+                            if config.effort_topic else None)
         self.published = 0
 
     def publish(self, cmd: ControllerCommand, stamp_ns: int) -> None:
@@ -117,9 +120,12 @@ class ControllerOutputs:
                                         stamp_ns=stamp_ns))
         if self._gripper_pub is not None and cmd.gripper is not None:
             self._gripper_pub.publish(forward_msg([cmd.gripper]))
+        if self._effort_pub is not None and cmd.effort is not None:
+            self._effort_pub.publish(forward_msg([cmd.effort]))
         self.published += 1
 
     def destroy(self) -> None:
         self._node.destroy_publisher(self._pub)
-        if self._gripper_pub is not None:
-            self._node.destroy_publisher(self._gripper_pub)
+        for pub in (self._gripper_pub, self._effort_pub):
+            if pub is not None:
+                self._node.destroy_publisher(pub)

@@ -6,7 +6,9 @@ is handed to a sink at its rate.
 
 The controller semantics are the node's: an arm joint_trajectory point is interpolated from
 the current setpoint (:class:`TrajectoryFollower`), a gripper forward command overrides the
-gripper. The recorder turns the sink calls into the same MCAP messages a ROS recording has.
+gripper, a gripper effort command sets the fingers' max effort until the next one (a reset
+restores the full effort). The recorder turns the sink calls into the same MCAP messages a
+ROS recording has.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class EpisodeSink(Protocol):
     def joints(self, t: float, names, q: np.ndarray, v: np.ndarray) -> None: ...
     def arm_command(self, t: float, q: np.ndarray, time_from_start: float) -> None: ...
     def gripper_command(self, t: float, opening: float) -> None: ...
-    def gripper_effort(self, t: float, newtons: float) -> None: ...
+    def gripper_effort(self, t: float, newtons: float) -> None: ...  # only when commanded
     def sound(self, t: float, spec: str) -> None: ...
 
 
@@ -66,11 +68,22 @@ class EpisodeOutcome:
 
 
 class SimControllers:
-    """arm_controller (joint_trajectory) + gripper_controller (forward command), node semantics."""
+    """
+    The sim's controllers with the node's semantics.
+
+    arm_controller (joint_trajectory), gripper_controller (forward command, opening [m]) and
+    gripper_effort_controller (forward command, max effort [N]).
+    """
 
     def __init__(self, q0: np.ndarray) -> None:
         self.follower = TrajectoryFollower(q0)
         self.gripper: float | None = None
+        self.effort: float | None = None  # last max effort command [N] (None: none yet)
+
+    def set_effort(self, world: SimWorld, newtons: float) -> None:
+        """Take a max effort command [N] and apply it to ``world`` (it stays until the next)."""
+        world.set_gripper_effort(newtons)
+        self.effort = float(newtons)
 
     def arm_point(self, now: float, q: np.ndarray, time_from_start: float) -> None:
         full = np.append(np.asarray(q, float), 0.0)[None, :]
@@ -150,7 +163,7 @@ def run_expert_episode(world: SimWorld, task: TaskSpec, seed: int, *,
                 ctl.arm_point(t, cmd.arm + off, dt_ctl)
                 ctl.gripper = cmd.gripper
                 if cmd.gripper_effort is not None:
-                    world.set_gripper_effort(cmd.gripper_effort)
+                    ctl.set_effort(world, cmd.gripper_effort)
                 if sink:
                     sink.arm_command(t, cmd.arm, dt_ctl)
                     sink.gripper_command(t, cmd.gripper)

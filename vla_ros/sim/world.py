@@ -79,7 +79,7 @@ class SimWorld:
         gj = ROBOT.joint(C.DEFAULT_GRIPPER_JOINT)
         self.gripper_limits = (gj.lower, gj.upper)
         self.gripper_max_effort = float(gj.effort)
-        self.gripper_actuators = [
+        self.gripper_actuators = [  # the position servos are named <joint>_act (mjcf.py)
             mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, f'{j.name}_act')
             for j in ROBOT.joints if j.kind == 'prismatic']
         self.objects = tuple(f'{c}_cube' for c in config.scene.colours)

@@ -39,7 +39,13 @@ class Actuation:
         self.aliases = {grip: config.gripper_joint_state or grip}
         self.mode, self.period_s = mode, period_s
         self.sends_chunk = config.adapter.trajectory_mode is TrajectoryMode.CHUNK
-        self.pose = MeasuredPose(self.mapping.action_names, self.aliases, *bounds)
+        # the gripper effort is commanded, never measured: the pose carries the effort limit
+        # there (a hold does not send it; the controller keeps the last effort)
+        idx = self.mapping.effort_index
+        self.unmeasured = ({} if idx is None else
+                           {self.mapping.action_names[idx]: float(config.adapter.max_effort)})
+        self.pose = MeasuredPose(self.mapping.action_names, self.aliases, *bounds,
+                                 fixed=self.unmeasured)
 
     def current(self, frame: Frame | None,
                 plausible: Callable[[np.ndarray], bool]) -> np.ndarray | None:
@@ -50,7 +56,7 @@ class Actuation:
         if frame is None:
             return None
         pos = positions_for(self.mapping.action_names, frame.joint_names,
-                            frame.joint_positions, self.aliases)
+                            frame.joint_positions, self.aliases, self.unmeasured)
         return pos if pos is not None and plausible(pos) else None
 
     def command(self, values: np.ndarray, *, hold: bool, dt_s: float,
@@ -58,10 +64,14 @@ class Actuation:
         """
         Build the controller command for safe values [A] (``future`` [K, A]: chunk mode).
 
-        A velocity hold leaves the gripper alone: a zero "velocity" would close it.
+        A velocity hold leaves the gripper alone: a zero "velocity" would close it. No hold
+        sends a gripper effort: the controller keeps the last one (a hold must not drop, nor
+        crush, what the fingers hold).
         """
         cmd = make_command(self.mapping, values, period_s=self.period_s, future=future,
                            dt_s=dt_s, hold=hold)
         if hold and self.mode is ControlMode.VELOCITY:
             cmd = dataclasses.replace(cmd, gripper=None)
+        if hold:
+            cmd = dataclasses.replace(cmd, effort=None)
         return cmd

@@ -9,7 +9,7 @@ messages (``vla_ros.ros.controller_outputs``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -26,6 +26,8 @@ ADAPTER_PARAMETERS = {
     'kind': 'controller.kind', 'controller': 'controller.name',
     'trajectory_mode': 'controller.trajectory_mode', 'point_time_s': 'controller.point_time_s',
     'gripper_controller': 'gripper.controller', 'gripper_action': 'gripper.action',
+    'effort_controller': 'gripper.effort_controller', 'effort_action': 'gripper.effort_action',
+    'max_effort': 'gripper.max_effort',
     'twist_topic': 'twist.topic', 'twist_stamped': 'twist.stamped'}
 
 
@@ -62,6 +64,10 @@ class AdapterConfig:
     :ivar point_time_s: time_from_start of a single trajectory point [s] (0 = one period).
     :ivar gripper_controller: forward-command controller of the gripper ('' = none).
     :ivar gripper_action: action name of the gripper value in the bundle.
+    :ivar effort_controller: forward-command controller of the gripper max effort [N]
+        ('' = none: a bundle's effort action is not sent).
+    :ivar effort_action: action name of the gripper max effort in the bundle (optional there).
+    :ivar max_effort: the effort is clipped to [0, max_effort] [N].
     :ivar twist_topic: Twist topic (twist only).
     :ivar twist_stamped: publish TwistStamped instead of Twist.
     """
@@ -73,6 +79,9 @@ class AdapterConfig:
     point_time_s: float = _P['controller.point_time_s'].default
     gripper_controller: str = _P['gripper.controller'].default
     gripper_action: str = _P['gripper.action'].default
+    effort_controller: str = _P['gripper.effort_controller'].default
+    effort_action: str = _P['gripper.effort_action'].default
+    max_effort: float = _P['gripper.max_effort'].default
     twist_topic: str = _P['twist.topic'].default
     twist_stamped: bool = _P['twist.stamped'].default
 
@@ -106,6 +115,16 @@ class AdapterConfig:
     def gripper_topic(self) -> str:
         return f'{self.gripper_controller}/commands' if self.gripper_controller else ''
 
+    @property
+    def effort_topic(self) -> str:
+        return f'{self.effort_controller}/commands' if self.effort_controller else ''
+
+    def effort_limits(self, action_names: Sequence[str]) -> dict[str, dict[str, float]]:
+        """Safety limits of the effort action: ``{name: {lower: 0, upper: max_effort}}`` or {}."""
+        if self.effort_action not in action_names:
+            return {}
+        return {self.effort_action: {'lower': 0.0, 'upper': float(self.max_effort)}}
+
     def control_mode(self, action_kind: str) -> ControlMode:
         """Position or velocity control for a bundle ``action_kind``; raises on a mismatch."""
         if action_kind in POSITION_KINDS:
@@ -126,7 +145,9 @@ class ActionMapping:
     """
     Index arrays from the bundle action vector to the controller vectors.
 
-    Raises :class:`ConfigError` naming every controller joint the bundle does not produce.
+    Raises :class:`ConfigError` naming every controller joint the bundle does not produce. The
+    gripper effort action is optional: ``effort_index`` is its place in the bundle (None when
+    absent); it is sent only with an effort controller.
     """
 
     def __init__(self, action_names: Sequence[str], config: AdapterConfig) -> None:
@@ -149,6 +170,8 @@ class ActionMapping:
                 raise ConfigError(f'gripper action {config.gripper_action!r} not in bundle '
                                   f'actions {list(self.action_names)}')
             self.gripper_index = pos[config.gripper_action]
+        self.effort_index: int | None = pos.get(config.effort_action)
+        self.sends_effort = self.effort_index is not None and bool(config.effort_controller)
 
     def arm(self, actions: np.ndarray) -> np.ndarray:
         """Select the controller joints: [A] -> [n] or [K, A] -> [K, n] in controller order."""
@@ -156,6 +179,18 @@ class ActionMapping:
 
     def gripper(self, action: np.ndarray) -> float | None:
         return None if self.gripper_index is None else float(action[self.gripper_index])
+
+    def effort(self, action: np.ndarray) -> float | None:
+        """
+        Max effort [N] to send, clipped to [0, max_effort]; None when not sent.
+
+        Not sent: no effort controller, no effort action, or a non-finite value (fail closed:
+        the controller keeps the last effort).
+        """
+        if not self.sends_effort:
+            return None
+        v = float(action[self.effort_index])
+        return float(np.clip(v, 0.0, self.config.max_effort)) if np.isfinite(v) else None
 
 
 @dataclass(frozen=True)
@@ -169,6 +204,8 @@ class ControllerCommand:
     :ivar times_s: [K] time_from_start of each point [s].
     :ivar gripper: gripper command (forward command, one value) or None.
     :ivar hold: True when this is the safe hold command.
+    :ivar effort: gripper max effort [N] (forward command, one value) or None (not sent: the
+        controller keeps the last one).
     """
 
     kind: AdapterKind
@@ -177,6 +214,7 @@ class ControllerCommand:
     times_s: np.ndarray
     gripper: float | None
     hold: bool = False
+    effort: float | None = None
 
     def twist(self) -> tuple[list[float], list[float]]:
         """(linear xyz, angular xyz) with missing fields 0 (twist only)."""
@@ -205,17 +243,18 @@ def make_command(mapping: ActionMapping, command: np.ndarray, *, period_s: float
         pts = command[None, :]
         times = np.array([first_t])
     return ControllerCommand(cfg.kind, mapping.target_names, mapping.arm(pts), times,
-                             mapping.gripper(command), hold)
+                             mapping.gripper(command), hold, mapping.effort(command))
 
 
 def to_command_space(actions: np.ndarray, kind: str, names: Sequence[str],
                      joint_names: Sequence[str], joint_positions: np.ndarray | None,
-                     ) -> np.ndarray:
+                     *, absolute: Sequence[str] = ()) -> np.ndarray:
     """
     Convert a chunk [H, A] to absolute command values.
 
-    Deltas are added to the frame's joint positions (by name); other kinds pass through. Raises
-    ConfigError on a missing joint for a delta action.
+    Deltas are added to the frame's joint positions (by name); other kinds pass through, and
+    so do the ``absolute`` names (the gripper effort [N] is never a delta). Raises ConfigError
+    on a missing joint for a delta action.
     """
     actions = np.asarray(actions, dtype=np.float64)
     if kind != 'delta_joint_position':
@@ -223,21 +262,26 @@ def to_command_space(actions: np.ndarray, kind: str, names: Sequence[str],
     if joint_positions is None:
         raise ConfigError('delta actions need joint positions in the frame')
     pos = dict(zip(joint_names, np.asarray(joint_positions, dtype=np.float64)))
-    missing = [n for n in names if n not in pos]
+    missing = [n for n in names if n not in pos and n not in absolute]
     if missing:
         raise ConfigError(f'delta actions {missing} have no joint position in the frame')
-    return actions + np.array([pos[n] for n in names])[None, :]
+    return actions + np.array([0.0 if n in absolute else pos[n] for n in names])[None, :]
 
 
 def positions_for(names: Sequence[str], joint_names: Sequence[str],
                   joint_positions: np.ndarray | None,
-                  aliases: dict[str, str] | None = None) -> np.ndarray | None:
-    """Measured positions in action order (for a position hold); None if any is unknown."""
+                  aliases: dict[str, str] | None = None,
+                  fixed: Mapping[str, float] | None = None) -> np.ndarray | None:
+    """
+    Measured positions in action order (for a position hold); None if any is unknown.
+
+    ``fixed``: action names that are not measured (the gripper effort) and their value.
+    """
     if joint_positions is None:
         return None
     pos = dict(zip(joint_names, np.asarray(joint_positions, dtype=np.float64)))
-    aliases = aliases or {}
+    aliases, fixed = aliases or {}, fixed or {}
     try:
-        return np.array([pos[aliases.get(n, n)] for n in names])
+        return np.array([fixed[n] if n in fixed else pos[aliases.get(n, n)] for n in names])
     except KeyError:
         return None

@@ -72,8 +72,9 @@ class PolicyLoop:
         self.config, self.mask, self._clock = config, tuple(mask), clock
         self.period_s = config.period_s(m.dt)
         mode = config.adapter.control_mode(m.action_kind)
+        limits = {**config.joint_limits, **config.adapter.effort_limits(m.action_names)}
         self.safety = SafetyFilter(SafetyConfig.from_named(
-            m.action_names, config.joint_limits, mode=mode, period_s=self.period_s,
+            m.action_names, limits, mode=mode, period_s=self.period_s,
             max_frame_age_s=config.max_frame_age_s, max_motion_time_s=config.max_motion_time_s,
             hold_latch_s=config.hold_latch_s))
         self.scheduler = ChunkScheduler(config.scheduler)
@@ -289,7 +290,8 @@ class PolicyLoop:
             if out is None:
                 return None
             actions = to_command_space(out.actions, out.kind, out.action_names,
-                                       frame.joint_names, frame.joint_positions)
+                                       frame.joint_names, frame.joint_positions,
+                                       absolute=tuple(self.actuation.unmeasured))
         except InputMismatchError as e:
             with self._lock:
                 if frame.stamp_ns == getattr(self.latest_frame, 'stamp_ns', None):
@@ -324,7 +326,8 @@ class PolicyLoop:
                 return drop
         try:
             actions = to_command_space(out.actions, out.kind, out.action_names,
-                                       req.frame.joint_names, req.frame.joint_positions)
+                                       req.frame.joint_names, req.frame.joint_positions,
+                                       absolute=tuple(self.actuation.unmeasured))
         except InputMismatchError as e:
             with self._lock:
                 self.counters.last_reject = f'remote chunk rejected: {e}'

@@ -21,11 +21,19 @@ class MeasuredPose:
     :param aliases: action name -> joint_states name where they differ (the gripper).
     :param low: [A] lowest plausible position (limits minus a margin; -inf = none).
     :param high: [A] highest plausible position.
+    :param fixed: action names that no joint state measures (the gripper effort [N]) and the
+        value the pose carries for them.
     """
 
     def __init__(self, action_names: Sequence[str], aliases: Mapping[str, str],
-                 low: np.ndarray, high: np.ndarray) -> None:
-        self._joints = [aliases.get(a, a) for a in action_names]
+                 low: np.ndarray, high: np.ndarray,
+                 fixed: Mapping[str, float] | None = None) -> None:
+        fixed = fixed or {}
+        self._slots = np.array([i for i, a in enumerate(action_names) if a not in fixed],
+                               np.intp)
+        self._joints = [aliases.get(a, a) for a in action_names if a not in fixed]
+        self._template = np.array([fixed.get(a, np.nan) for a in action_names], np.float64)
+        self._partial = len(fixed) > 0
         self._low, self._high = low, high
         self._index: dict[tuple[str, ...], np.ndarray | None] = {}
         self.value: np.ndarray | None = None
@@ -48,6 +56,10 @@ class MeasuredPose:
         if idx is None:
             return True
         pos = np.asarray(positions, dtype=np.float64).take(idx)
+        if self._partial:
+            full = self._template.copy()
+            full[self._slots] = pos
+            pos = full
         if ((pos >= self._low) & (pos <= self._high)).all():  # NaN compares false
             self.value = pos
             return True
