@@ -35,6 +35,8 @@ PROBE_DZ = 0.010                # gentle: raise the gripped cube this much to fe
 SETTLE_S = 0.3                  # gentle: let the grip settle before a reference / probe [s]
 GENTLE_LIFT_S = 1.4             # gentle: the lift's duration (peak acceleration ~ the probe's) [s]
 GRASP_DWELL_S = 0.2             # wait at grasp height before closing [s]
+GRIP_EFFORT_N = 5.0             # max effort per finger outside the gentle task [N] (holds the
+#                                 heaviest varied cube, 0.72 kg at friction 0.9, 1.3x over)
 
 
 @dataclass
@@ -85,7 +87,9 @@ class ScriptedExpert:
         self.phase = 'start'
         self.seg: _Segment | None = None
         self.hold_q: np.ndarray | None = None
-        self.effort: float | None = None      # gentle: the max effort commanded [N]
+        # the max effort commanded [N]: gentle starts light (gentle_grip), the others firm
+        self.effort = (gentle_grip.EFFORT0_N if task.kind is TaskKind.GENTLE
+                       else GRIP_EFFORT_N)
         self.taxels: np.ndarray | None = None  # the latest /tactile forces (feel) [N] x 32
         self.slip = gentle_grip.SlipSense()
         self.grasp_tcp: np.ndarray | None = None
@@ -194,8 +198,7 @@ class ScriptedExpert:
         self._descend_then(t, pos, GRASP_Z, 'close')
         feel = self.taxels if self.taxels is not None else np.zeros(32)
         if self.phase == 'close' and t - self.phase_t0 >= GRASP_DWELL_S:
-            if self.effort is None:   # close quickly to just outside the faces, then slowly
-                self.effort = gentle_grip.EFFORT0_N
+            if self.grasp_tcp is None:   # close quickly to just outside the faces, then slowly
                 half = pos[2] - TABLE_TOP_Z
                 self.gripper = min(OPEN, half + GENTLE_PREOPEN)
                 self.grasp_tcp = self.tcp.copy()

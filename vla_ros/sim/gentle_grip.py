@@ -35,11 +35,15 @@ def centres_of_pressure(taxels: np.ndarray) -> np.ndarray:
         return np.where(total > 1e-6, (rows * np.arange(ROWS)).sum(axis=1) / total, np.nan)
 
 
-def loaded_rows(taxels: np.ndarray) -> np.ndarray:
-    """Each pad's loaded rows (:data:`LOADED_FRACTION` of its peak row), shape (PADS,)."""
+def top_loaded_row(taxels: np.ndarray) -> np.ndarray:
+    """
+    Each pad's highest loaded row (0 = tip row; -1 = none), shape (PADS,).
+
+    A row is loaded above :data:`LOADED_FRACTION` of its pad's most loaded row.
+    """
     rows = _rows(taxels)
-    peak = rows.max(axis=1, keepdims=True)
-    return (rows > LOADED_FRACTION * np.maximum(peak, 1e-6)).sum(axis=1)
+    loaded = rows > LOADED_FRACTION * np.maximum(rows.max(axis=1, keepdims=True), 1e-6)
+    return np.where(loaded.any(axis=1), ROWS - 1 - np.argmax(loaded[:, ::-1], axis=1), -1)
 
 
 def both_pads_touch(taxels: np.ndarray, effort_n: float) -> bool:
@@ -57,16 +61,16 @@ class SlipSense:
 
     def __init__(self) -> None:
         self.ref_cop = np.full(PADS, np.nan)
-        self.ref_rows = np.zeros(PADS, int)
+        self.ref_top = np.full(PADS, -1)
 
     def reference(self, taxels: np.ndarray) -> None:
-        self.ref_cop, self.ref_rows = centres_of_pressure(taxels), loaded_rows(taxels)
+        self.ref_cop, self.ref_top = centres_of_pressure(taxels), top_loaded_row(taxels)
 
     def slipped(self, taxels: np.ndarray) -> bool:
         """Return whether both pads' loads moved tipwards (or off) since :meth:`reference`."""
-        cop, rows = centres_of_pressure(taxels), loaded_rows(taxels)
+        cop, top = centres_of_pressure(taxels), top_loaded_row(taxels)
         gone = ~np.isfinite(cop)
-        moved = (self.ref_cop - cop >= SLIP_COP_ROWS) | (rows < self.ref_rows)
+        moved = (self.ref_cop - cop >= SLIP_COP_ROWS) | (top < self.ref_top)
         return bool(np.all(gone | moved))
 
 
