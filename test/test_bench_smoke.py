@@ -61,6 +61,8 @@ EXPECTED = {
     'soak': {'minutes', 'episodes', 'rss_mb_per_h', 'threads_slope_per_h', 'p99_drift',
              'target_ratio'},
     'sync': {'msgs_per_s', 'baseline_msgs_per_s', 'ratio', 'msgs', 'frames', 'baseline_sets'},
+    'touch_task': {'expert_success', 'blind_success', 'blind_effort_n', 'numb_success',
+                   'episodes'},
     'vla_scale': {'params_m', 'chunk_ms_p50', 'int8_ratio', 'jitter_ratio', 'worker'},
 }
 

@@ -127,8 +127,9 @@ def test_the_expert_feels_the_weight_and_a_fixed_squeeze_fails(varied):
 def test_the_judge_uses_the_cubes_own_limit():
     task = make_task('gentle', 1)
     obj = task.obj
-    base = dict(seed=1, episode=1, predicates={f'{obj}_lifted': True}, tcp_position=[0, 0, 0],
-                gripper_opening=0.02, pad_force={'left_finger': 0.5, 'right_finger': 0.5})
+    base = {'seed': 1, 'episode': 1, 'predicates': {f'{obj}_lifted': True},
+            'tcp_position': [0, 0, 0], 'gripper_opening': 0.02,
+            'pad_force': {'left_finger': 0.5, 'right_finger': 0.5}}
     objects = {obj: {'position': [0.4, 0, 0.5], 'initial_position': [0.4, 0, 0.42],
                      'yaw': 0.0, 'crush_n': 2.0}}
     ok = SuccessMonitor(task, 1)
