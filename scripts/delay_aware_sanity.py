@@ -22,10 +22,11 @@ import time
 
 import numpy as np
 import torch
+from vla_ros.model.batches import Batcher, norm_stats
 from vla_ros.model.dataset import find_bags, load_bags
 from vla_ros.model.prefix import postfix_loss
 from vla_ros.model.text_factory import make_text_encoder
-from vla_ros.model.train import Batcher, default_policy_config, norm_stats, train, TrainConfig
+from vla_ros.model.train import default_policy_config, train, TrainConfig
 from vla_ros.model.train_utils import load_checkpoint
 
 EVAL_DELAYS = (0, 1, 2, 4, 6, 8)
