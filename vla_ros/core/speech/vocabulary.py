@@ -33,7 +33,8 @@ import re
 
 import numpy as np
 import pocketsphinx
-from vla_ros.core.language.intent import (IntentIdentifier, SLOT, TaskTable, words)
+from vla_ros.core.language.intent import IntentIdentifier
+from vla_ros.core.language.task_table import SLOT, TaskTable, words
 from vla_ros.core.language.wordnet import WordNet
 from vla_ros.errors import ConfigError
 
