@@ -75,7 +75,7 @@ def link_cut(runner: EpisodeRunner, a: argparse.Namespace) -> dict:
     node.create_subscription(Clock, '/clock', on_clock, 10)
     seed = block_seed('dev', 50)
     runner.reset_pub.publish(runner._UInt32(data=seed))
-    wait_until(lambda: (s := runner._latest()) is not None and s.seed == seed, 10.0)
+    wait_until(lambda: (s := runner.watch.latest()) is not None and s.seed == seed, 10.0)
     task = make_task('pick', seed)
     runner.cmd_pub.publish(runner._String(data=task.command))
 
@@ -118,7 +118,7 @@ def link_cut(runner: EpisodeRunner, a: argparse.Namespace) -> dict:
     tcp = []
     t_up = time.monotonic()
     while time.monotonic() - t_up < a.after_up:
-        s = runner._latest()
+        s = runner.watch.latest()
         if s is not None:
             tcp.append(list(s.tcp_position))
         time.sleep(0.05)

@@ -30,11 +30,11 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import Image
 from std_msgs.msg import String, UInt32
 from vla_ros import constants as C
-from vla_ros.core.bundle.competence import REFUSAL_PREFIX
 from vla_ros.core.bundle.manifest import load_bundle
 from vla_ros.core.runtime.masking import check_mask
 from vla_ros.errors import NodeFailedError, ProcessError
 from vla_ros.eval.episode_result import EpisodeResult
+from vla_ros.eval.episode_watch import EpisodeWatch, VIDEO_CAMERAS
 from vla_ros.eval.video import write_gif
 from vla_ros.harness.domains import claim_domain, DomainClaim
 from vla_ros.harness.procs import check_all, NodeProcess, ros_args, wait_until
@@ -42,11 +42,9 @@ from vla_ros.harness.sim_config import (bundle_sim_params, NodeParams, policy_no
                                         sim_node_params)
 from vla_ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim.task_suite import SuccessMonitor, TaskSpec
-from vla_ros.sim.tasks import TaskState
 from vla_ros_msgs.msg import PolicyStatus
 
 EPISODE_DOMAINS = (20, 200)  # default ROS_DOMAIN_IDs of an episode's processes (inclusive)
-VIDEO_CAMERAS = ('front', 'wrist')  # recorded side by side (front drives the frame rate)
 STOP_STATUS_S = 2.0  # [s] wall: how long an episode's end waits for the stop's status
 
 
@@ -100,14 +98,7 @@ class EpisodeRunner:
         self.restart_policy = restart_policy
         self.speak = speak  # say commands into the sim microphone; speech_command hears them
         self.episodes = 0
-        self._lock = threading.Lock()
-        self._states: list[TaskState] = []
-        self._status = None
-        self._status_hist: list = []
-        self._frames: list[np.ndarray] = []
-        self._front_only: list[np.ndarray] = []
-        self._latest_image: dict[str, np.ndarray] = {}
-        self._want_frames = False
+        self.watch = EpisodeWatch()  # what the runner hears (task states, statuses, video)
         self.context = None
 
     @property
@@ -152,12 +143,13 @@ class EpisodeRunner:
         node = self.node = rclpy.create_node('vla_episode_runner', context=self.context,
                                              namespace=self.namespace)
         # relative names: the nodes' topics in self.namespace
-        node.create_subscription(String, C.SIM_TASK_STATE_TOPIC, self._on_state, LATCHED_QOS)
-        node.create_subscription(PolicyStatus, 'vla_policy/status', self._on_status,
+        node.create_subscription(String, C.SIM_TASK_STATE_TOPIC, self.watch.on_state,
+                                 LATCHED_QOS)
+        node.create_subscription(PolicyStatus, 'vla_policy/status', self.watch.on_status,
                                  LATCHED_QOS)
         for cam in VIDEO_CAMERAS:
             node.create_subscription(Image, C.camera_topic(cam),
-                                     lambda m, c=cam: self._on_image(c, m),
+                                     lambda m, c=cam: self.watch.on_image(c, m),
                                      SENSOR_QOS)
         self.cmd_pub = node.create_publisher(String, C.COMMAND_TOPIC, LATCHED_QOS)
         self.reset_pub = node.create_publisher(UInt32, C.SIM_RESET_SEED_TOPIC, RELIABLE_QOS)
@@ -170,8 +162,8 @@ class EpisodeRunner:
         # the children are watched while waiting: a node that exits or fails to configure
         # ends the wait within a poll period, quoting its own error
         ok = wait_until(lambda: self._check_procs(fault=True) or (
-            self._latest() is not None and self._status is not None
-            and self._status.state_name in ('idle', 'running', 'holding')
+            self.watch.latest() is not None and self.watch.status is not None
+            and self.watch.status.state_name in ('idle', 'running', 'holding')
             and (not self.speak or node.count_publishers('speech_command/status'))), timeout_s)
         if not ok:
             self._check_procs()
@@ -188,11 +180,11 @@ class EpisodeRunner:
     def _restart_policy(self, timeout_s: float = 60.0) -> None:
         """Start a fresh vla_policy process (see ``restart_policy``)."""
         self.procs[1].stop()
-        with self._lock:
-            self._status = None
+        self.watch.forget_status()
         self.procs[1] = self._policy_process().start()
         if not wait_until(lambda: self._check_procs(fault=True) or (
-                self._status is not None and self._status.state_name == 'idle'), timeout_s):
+                self.watch.status is not None and self.watch.status.state_name == 'idle'),
+                timeout_s):
             self._check_procs()
             raise ProcessError(f'vla_policy not idle {timeout_s:.0f} s after a restart')
 
@@ -225,50 +217,7 @@ class EpisodeRunner:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- callbacks ---------------------------------------------------------------------------
-    def _on_state(self, msg) -> None:
-        st = TaskState.from_json(msg.data)
-        with self._lock:
-            self._states.append(st)
-
-    def _refusal(self) -> str:
-        """Return the policy's reason when it refused the episode's command, else ''."""
-        with self._lock:
-            st = self._status_hist[-1] if self._status_hist else None
-        return st.reason if st is not None and st.reason.startswith(REFUSAL_PREFIX) else ''
-
-    def _on_status(self, msg) -> None:
-        with self._lock:
-            self._status = msg
-            self._status_hist.append(msg)
-
-    def _on_image(self, camera: str, msg) -> None:
-        """Video: on each front image, the front and the latest wrist image side by side."""
-        if not self._want_frames:
-            return
-        img = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width, 3).copy()
-        with self._lock:
-            self._latest_image[camera] = img
-            if camera == VIDEO_CAMERAS[0]:
-                side = [self._latest_image.get(c) for c in VIDEO_CAMERAS]
-                if all(x is not None and x.shape == img.shape for x in side):
-                    self._frames.append(np.concatenate(side, axis=1))
-                else:  # before every camera was seen (or a robot without a wrist camera)
-                    self._front_only.append(img)
-
-    def _stopped_status(self, since: int):
-        """Return the first status after index ``since`` without a command, or None."""
-        with self._lock:
-            return next((s for s in self._status_hist[since:] if not s.command), None)
-
-    def _state_name(self) -> str:
-        with self._lock:
-            return self._status.state_name if self._status is not None else ''
-
-    def _latest(self) -> TaskState | None:
-        with self._lock:
-            return self._states[-1] if self._states else None
-
+    # -- processes ---------------------------------------------------------------------------
     def _check_procs(self, *, fault: bool = False) -> None:
         """
         Raise NodeFailedError (one line, quoting the node) when a child has failed.
@@ -277,8 +226,7 @@ class EpisodeRunner:
         (while starting) also when the policy reports state ``fault``.
         """
         check_all(self.procs)
-        with self._lock:
-            st = self._status
+        st = self.watch.status
         if fault and st is not None and st.state_name == 'fault':
             raise NodeFailedError(f'vla_policy: fault: {st.reason or "no reason given"}')
 
@@ -288,26 +236,21 @@ class EpisodeRunner:
         """Reset to ``seed``, command ``task.command``, run until decided or timeout."""
         self._check_procs()
         self.cmd_pub.publish(self._String(data='stop'))
-        wait_until(lambda: self._check_procs() or self._state_name() != 'running', 5.0)
+        wait_until(lambda: self._check_procs() or self.watch.state_name() != 'running', 5.0)
         if self.restart_policy and self.episodes:
             self.procs[1].stop()
-        before = self._latest()
+        before = self.watch.latest()
         self.reset_pub.publish(self._UInt32(data=int(seed)))
-        if not wait_until(lambda: (s := self._latest()) is not None and s.seed == seed
+        if not wait_until(lambda: (s := self.watch.latest()) is not None and s.seed == seed
                           and (before is None or s.episode > before.episode), 10.0):
             self._check_procs()
             raise ProcessError(f'sim did not reset to seed {seed}')
         if self.restart_policy and self.episodes:
             self._restart_policy()
         self.episodes += 1
-        wait_until(lambda: self._latest().sim_time >= 0.3, 5.0)
-        t_command = self._latest().sim_time
-        with self._lock:
-            self._states.clear()
-            self._status_hist.clear()
-        with self._lock:
-            self._frames, self._front_only, self._latest_image = [], [], {}
-        self._want_frames = record_video
+        wait_until(lambda: self.watch.latest().sim_time >= 0.3, 5.0)
+        t_command = self.watch.latest().sim_time
+        self.watch.start_episode(record_video)
         monitor = SuccessMonitor(task, seed, t0=t_command)
         t_wall = time.monotonic()
         if self.speak:  # spoken into the microphone; the policy gets what speech_command heard
@@ -317,9 +260,8 @@ class EpisodeRunner:
         deadline = t_wall + 10.0 + 3.0 * task.timeout_s / max(self.rtf, 0.05)
         done, seen, n_state = False, 0, 0
         while not done and time.monotonic() < deadline:
-            with self._lock:
-                new = self._states[seen:]
-                seen += len(new)
+            new = self.watch.states_since(seen)
+            seen += len(new)
             for st in new:
                 n_state += 1
                 if monitor.update(st):
@@ -328,7 +270,7 @@ class EpisodeRunner:
                 # the beep, a keyword task's words; referee's clock, confirmed by events
                 for spec in monitor.sounds_due(st.sim_time):
                     self.sound_pub.publish(self._String(data=spec))
-            refused = self._refusal()
+            refused = self.watch.refusal()
             if refused:  # the policy holds and says why: nothing more will happen
                 monitor.reason, done = f'refused: {refused}', True
             elif not new:
@@ -337,19 +279,15 @@ class EpisodeRunner:
         if not done:
             monitor.reason = 'wall-clock timeout (sim or policy too slow)'
         wall = time.monotonic() - t_wall
-        with self._lock:
-            n_before_stop = len(self._status_hist)
+        n_before_stop = self.watch.status_count()
         self.cmd_pub.publish(self._String(data='stop'))
-        self._want_frames = False
+        self.watch.stop_video()
         # the stop's status still has this command's boundary steps, up to its last tick
-        wait_until(lambda: self._stopped_status(n_before_stop) is not None, STOP_STATUS_S)
-        with self._lock:
-            hist = list(self._status_hist)
-            frames = self._frames or self._front_only  # same-size frames for one video
-            self._frames, self._front_only = [], []
+        wait_until(lambda: self.watch.stopped_status(n_before_stop) is not None, STOP_STATUS_S)
+        hist, frames = self.watch.take_episode()
         run = [s for s in hist if s.state_name == 'running'] or hist
         # this command's statuses (one before it was taken shows the last episode's steps)
-        ours = [s for s in hist if s.command] + [self._stopped_status(n_before_stop)]
+        ours = [s for s in hist if s.command] + [self.watch.stopped_status(n_before_stop)]
         mean = lambda k: float(np.mean([getattr(s, k) for s in run])) if run else 0.0  # noqa
         return EpisodeResult(
             task=task.name, kind=task.kind.value, colour=task.colour, command=task.command,
