@@ -9,8 +9,10 @@ server). A host (the node, the offline rollout, a test) feeds it events and call
 messages (ros2_control's controller shape: the controller keeps its state, the manager owns
 the clock). :func:`vla_ros.core.policy.build_policy` builds it for a bundle.
 
-Chunks that come later (remote) are never trusted (docs/distributed.md): what was asked, what
-is stale, lost or missing too long is :class:`~vla_ros.core.control.requests.RequestBook`'s.
+How chunks are asked for and taken in is its base class's,
+:class:`~vla_ros.core.control.intake.ChunkIntake`. Chunks that come later (remote) are never
+trusted (docs/distributed.md): what was asked, what is stale, lost or missing too long is
+:class:`~vla_ros.core.control.requests.RequestBook`'s.
 
 Thread safety: every method may be called from any thread; one internal lock guards the
 state and is never held while the policy runs (:meth:`infer` computes outside it); a
@@ -20,19 +22,19 @@ source's own lock is never held while it calls :meth:`on_chunk`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-import dataclasses
 import threading
 
 import numpy as np
 from vla_ros.core.control.actuation import Actuation
-from vla_ros.core.control.adapters import ControllerCommand, to_command_space
+from vla_ros.core.control.adapters import ControllerCommand
 from vla_ros.core.control.boundary_steps import BoundaryMeter
-from vla_ros.core.control.chunk_source import ChunkDrop, ChunkRequest, ChunkSource
+from vla_ros.core.control.chunk_source import ChunkSource
 from vla_ros.core.control.command_gate import CommandGate
 from vla_ros.core.control.config import CommandAction, PolicyConfig
 from vla_ros.core.control.counters import PolicyCounters
+from vla_ros.core.control.intake import ChunkIntake
 from vla_ros.core.control.latency import LeadEstimator
-from vla_ros.core.control.outcomes import CommandOutcome, InferenceResult, TickOutput
+from vla_ros.core.control.outcomes import CommandOutcome, TickOutput
 from vla_ros.core.control.prefix import PrefixPlanner
 from vla_ros.core.control.requests import RequestBook
 from vla_ros.core.control.safety import SafetyConfig, SafetyFilter, SafetyState
@@ -40,14 +42,10 @@ from vla_ros.core.control.scheduler import ChunkScheduler, SchedulerMode
 from vla_ros.core.frame import Frame
 from vla_ros.core.language.intent import IntentIdentifier
 from vla_ros.core.runtime.attribution import LiveAttribution
-from vla_ros.core.runtime.masking import mask_frame
-from vla_ros.core.runtime.policy_runtime import PolicyOutput
-from vla_ros.errors import ConfigError, InputMismatchError, VlaRosError
-
-_REASON_CHARS = 300
+from vla_ros.errors import ConfigError
 
 
-class PolicyLoop:
+class PolicyLoop(ChunkIntake):
     """
     Runs one bundle under one :class:`PolicyConfig`.
 
@@ -239,118 +237,6 @@ class PolicyLoop:
                 self.reason = reason
             return hold
 
-    # -- inference ------------------------------------------------------------------------
-
-    def _want_inference_locked(self, now_ns: int) -> bool:
-        self.requests.check_lost(now_ns)  # counted even while inactive
-        return self.active and self.requests.want(now_ns, self.latest_frame,
-                                                  self._running_locked)
-
-    def _running_locked(self, now_ns: int, frame: Frame) -> bool:
-        """Tell whether the safety filter lets the robot run on ``frame`` now."""
-        return self.safety.check(now_ns, frame.stamp_ns,
-                                 self.frame_problem)[0] is SafetyState.RUNNING
-
-    def infer(self, frame: Frame | None = None) -> InferenceResult | None:
-        """
-        Ask the source for a chunk of the newest frame (or ``frame``) and schedule it.
-
-        Returns the chunk (for the ``~/action_chunk`` preview), or None when there was no
-        frame, the command changed meanwhile or the chunk comes later (:meth:`on_chunk`).
-        Raises the source's error after recording it: an :class:`InputMismatchError` (a frame
-        the policy cannot use) holds until the next good frame and never faults (sensor input
-        alone must not latch one); any other :class:`VlaRosError` of a source that answers at
-        once faults until a new command (a remote one is asked again with the next frame).
-        """
-        waiting = False
-        try:
-            with self._lock:
-                frame = frame or self.latest_frame
-                gen, command = self.command_gen, self.command
-                prefix = self.prefix.plan(frame) if self.prefix and frame else None
-            if frame is None:
-                return None
-            req = ChunkRequest(mask_frame(dataclasses.replace(frame, command=command),
-                                          self.mask), gen, command, self._clock(), prefix)
-            chunk = self._request(req)
-            if chunk is None:
-                waiting = True  # in flight until on_chunk or max_chunk_age_s
-                return None
-            return self._accept(*chunk, req.frame, gen, command)
-        finally:
-            if not waiting:
-                with self._lock:
-                    self.requests.inflight = False
-
-    def _request(self, req: ChunkRequest) -> tuple[np.ndarray, PolicyOutput] | None:
-        """(command-space actions [H, A], the source's output), or None: it comes later."""
-        frame, gen = req.frame, req.gen
-        try:
-            out = self.source.request(req)
-            if out is None:
-                return None
-            actions = to_command_space(out.actions, out.kind, out.action_names,
-                                       frame.joint_names, frame.joint_positions,
-                                       absolute=tuple(self.actuation.unmeasured))
-        except InputMismatchError as e:
-            with self._lock:
-                if frame.stamp_ns == getattr(self.latest_frame, 'stamp_ns', None):
-                    self.frame_problem = f'frame unusable: {e}'[:_REASON_CHARS]
-                self.counters.rejected_frames += 1
-            raise
-        except VlaRosError as e:
-            if self.source.max_chunk_age_s is None:
-                with self._lock:
-                    if gen == self.command_gen:
-                        self.safety.fault(f'inference failed: {e}'[:_REASON_CHARS])
-                        self.scheduler.reset()
-                        self.state, self.reason = self.safety.check(self._clock(), None)
-            raise
-        return actions, out
-
-    def on_chunk(self, req: ChunkRequest, out: PolicyOutput | None,
-                 problem: str = '') -> InferenceResult | ChunkDrop:
-        """
-        Take a chunk that came later for ``req`` (a remote source), in the bundle's action space.
-
-        ``out`` None with ``problem``: the answer did not fit the bundle. Returns the chunk as it
-        entered the scheduler, or why it did not (the source counts it).
-        """
-        now = self._clock()
-        with self._lock:
-            drop = self.requests.judge(req, out is not None and not problem, now,
-                                       self.command_gen)
-            if drop is ChunkDrop.REJECTED:
-                self.counters.last_reject = f'remote chunk rejected: {problem}'
-            if drop is not None:
-                return drop
-        try:
-            actions = to_command_space(out.actions, out.kind, out.action_names,
-                                       req.frame.joint_names, req.frame.joint_positions,
-                                       absolute=tuple(self.actuation.unmeasured))
-        except InputMismatchError as e:
-            with self._lock:
-                self.counters.last_reject = f'remote chunk rejected: {e}'
-            return ChunkDrop.REJECTED
-        res = self._accept(actions, out, req.frame, req.gen, req.command)
-        return ChunkDrop.INACTIVE if res is None else res
-
-    def _accept(self, actions: np.ndarray, out: PolicyOutput, frame: Frame, gen: int,
-                command: str) -> InferenceResult | None:
-        """Hand a command-space chunk [H, A] to the scheduler; None when the command changed."""
-        now = self._clock()
-        with self._lock:
-            if gen != self.command_gen or not self.active:
-                return None  # the command changed while this chunk was computed
-            self.lead.add(out.frame_stamp_ns, now)
-            self.scheduler.add_chunk(actions, out.frame_stamp_ns, out.dt, now_ns=now)
-            self.requests.last_chunk_ns = now
-            self.counters.chunk_entered((now - out.frame_stamp_ns) * 1e-6,
-                                        out.timings_ms.get('run', 0.0))
-        weights = None if self.attribution is None else self.attribution.maybe(  # after the
-            frame, now, out.timings_ms.get('run', 0.0))  # chunk entered: it never waits
-        return InferenceResult(actions, out, frame, command, weights)
-
     # -- control --------------------------------------------------------------------------
 
     def tick(self, now_ns: int) -> TickOutput:
@@ -406,17 +292,6 @@ class PolicyLoop:
             self.command_gen += 1  # a chunk of the stopped command is not used
             return ''
         return problem
-
-    def _sync_inference(self, now_ns: int) -> None:
-        """Debug mode: infer inside the tick when the chunk is used up (blocks the tick)."""
-        with self._lock:
-            want = self.active and self.requests.want_sync(now_ns, self.latest_frame,
-                                                           self._running_locked)
-        if want:
-            try:
-                self.infer()
-            except VlaRosError:
-                pass  # recorded as a frame problem or a fault; the tick below holds
 
     def _current_locked(self) -> np.ndarray | None:
         return self.actuation.current(self.latest_frame, self.safety.plausible)
