@@ -115,7 +115,8 @@ def test_train_export_and_runtime(demos, tmp_path):
     trained = rt.competence.spec.commands
     rt.set_command(trained[0])
     out = rt.infer(frame)
-    assert out.actions.shape == (10, 7) and np.isfinite(out.actions).all()
+    # 6 arm joints, the gripper opening and the max effort the expert commands
+    assert out.actions.shape == (10, 8) and np.isfinite(out.actions).all()
 
 
 def test_an_interrupted_run_resumes_to_the_same_weights(demos, tmp_path):
@@ -266,5 +267,5 @@ def test_cli_train_then_export_checkpoint_inspect_and_infer(demos, tmp_path, mon
                  'joints': True})
     a = PolicyRuntime.from_bundle(exported).infer(frame).actions
     b = PolicyRuntime.from_bundle(out).infer(frame).actions
-    assert a.shape == (10, 7) and np.isfinite(a).all()
+    assert a.shape == (10, 8) and np.isfinite(a).all()   # with the gripper's max effort
     assert np.allclose(a, b, atol=1e-4)  # the same weights, through either route

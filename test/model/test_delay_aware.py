@@ -77,13 +77,15 @@ def test_cli_delay_aware_training_exports_a_prefix_conditioned_bundle(demos, tmp
     frame.present['image/wrist'] = True
     rng = np.random.default_rng(0)
     base = np.asarray(m.action_mean)
-    p1 = ActionPrefix(base + rng.normal(0, 0.05, (4, 7)), 4)
-    p2 = ActionPrefix(base + rng.normal(0, 0.05, (4, 7)), 4)
+    width = len(base)   # arm, gripper opening and the gripper's max effort (the demos)
+    assert width == 8
+    p1 = ActionPrefix(base + rng.normal(0, 0.05, (4, width)), 4)
+    p2 = ActionPrefix(base + rng.normal(0, 0.05, (4, width)), 4)
     a1, a2 = rt.infer(frame, p1).actions, rt.infer(frame, p2).actions
     np.testing.assert_allclose(a1[:4], p1.actions, atol=1e-5)   # the chunk starts with them
     assert np.abs(a1[4:] - a2[4:]).max() > 1e-6                 # and depends on them after
     np.testing.assert_allclose(rt.infer(frame).actions, rt.infer(frame, ActionPrefix(
-        np.zeros((0, 7)), 0)).actions)                          # no prefix = d 0
+        np.zeros((0, width)), 0)).actions)                          # no prefix = d 0
 
 
 def test_max_delay_must_leave_a_step_after_the_prefix(tmp_path, capsys):
