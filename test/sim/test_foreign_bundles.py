@@ -111,13 +111,15 @@ def _run(lis: Listener, proc: NodeProcess, server: NodeProcess | None,
     raise AssertionError(proc.log_tail() + (server.log_tail() if server else ''))
 
 
-def _assert_contract_and_limits(traj, chunks, status, *, horizon: int) -> np.ndarray:
+def _assert_contract_and_limits(traj, chunks, status, *, horizon: int,
+                                extra: tuple[str, ...] = ()) -> np.ndarray:
     from vla_ros.model.reference_bundles import JOINTS
 
+    names = [*JOINTS, *extra]
     assert len(chunks) >= 3 and status.chunks >= 3
     for _, c in chunks:
-        assert c.horizon == horizon and list(c.action_names) == JOINTS
-        assert c.kind == 'absolute_joint_position' and len(c.values) == horizon * len(JOINTS)
+        assert c.horizon == horizon and list(c.action_names) == names
+        assert c.kind == 'absolute_joint_position' and len(c.values) == horizon * len(names)
     # timing: small graphs, a loaded 2-core machine
     assert 0 < status.inference_latency_ms < 500, status.inference_latency_ms
     names = list(traj[0][1].joint_names)
@@ -171,8 +173,12 @@ def test_lerobot_act_checkpoint_drives_the_sim(sim, tmp_path):
     The checkpoint is tiny (a few steps on two demos), exported by ``export --from-lerobot``.
     """
     from helpers.lerobot_chain import act_bundle
+    from vla_ros.constants import GRIPPER_EFFORT_ACTION
 
-    _assert_contract_and_limits(*_episode(sim, tmp_path, act_bundle()), horizon=10)
+    # the demos command the gripper's max effort: the LeRobot dataset carries it as an 8th
+    # action and the ACT checkpoint predicts it
+    _assert_contract_and_limits(*_episode(sim, tmp_path, act_bundle()), horizon=10,
+                                extra=(GRIPPER_EFFORT_ACTION,))
 
 
 @pytest.mark.timeout(400)
