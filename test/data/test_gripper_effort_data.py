@@ -28,13 +28,19 @@ SEED = 11
 
 
 class _SqueezingExpert:
-    """The scripted expert, commanding SQUEEZE_N once it closes the fingers (once only)."""
+    """
+    The scripted expert, commanding SQUEEZE_N once it closes the fingers (once only).
+
+    The expert's own effort commands (5 N on every tick outside the gentle task) are dropped,
+    so the bag holds exactly one.
+    """
 
     def __init__(self, inner) -> None:
         self.inner, self.sent = inner, False
 
     def act(self, state):
         cmd = self.inner.act(state)
+        cmd.gripper_effort = None
         if not self.sent and cmd.gripper < 0.03:
             cmd.gripper_effort, self.sent = SQUEEZE_N, True
         return cmd
