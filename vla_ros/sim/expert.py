@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 from vla_ros.sim import gentle_grip
+from vla_ros.sim.cube_physics import VARIED_MAX_YAW
 from vla_ros.sim.hearing_tasks import KEYWORD
 from vla_ros.sim.ik import grasp_yaw, IkSolver, top_down_rotation
 from vla_ros.sim.keyword_spotter import KeywordSpotter
@@ -153,7 +154,10 @@ class ScriptedExpert:
         k = self.task.kind
         self.lifted_seen |= bool(st.predicates.get(f'{self.task.obj}_lifted'))
         if self.phase == 'start':
-            self.yaw = grasp_yaw(yaw, 0.0) if self.align_yaw else 0.0
+            # a light (gentle) grip cannot square a cube standing beyond VARIED_MAX_YAW: turn
+            # the fingers to its faces (only fixed cubes stand so far; cube_physics.py)
+            square = self.align_yaw or (k is TaskKind.GENTLE and abs(yaw) > VARIED_MAX_YAW + 0.05)
+            self.yaw = grasp_yaw(yaw, 0.0) if square else 0.0
             if k in (TaskKind.PUSH_LEFT, TaskKind.PUSH_RIGHT):
                 sign = 1.0 if k is TaskKind.PUSH_LEFT else -1.0
                 self.push = (pos[:2], sign)
