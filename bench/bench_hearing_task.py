@@ -88,7 +88,7 @@ def main() -> int:
     p.add_argument('--json', default=None, help='per-episode JSON (default: '
                    'docs/results/hearing/dev_<episodes>.json; smoke: a temporary file)')
     args = p.parse_args()
-    from vla_ros.eval.stats import wilson_interval
+    from vla_ros.eval.stats import rate_tokens
     from vla_ros.sim.expert import ScriptedExpert
     from vla_ros.sim.hearing_tasks import blind_success, first_word_success, KEYWORD
     from vla_ros.sim.ik import IkSolver
@@ -127,9 +127,7 @@ def main() -> int:
     keyword_s = KeywordSpotter(KEYWORD, 16000).template_s
 
     def rate(rs: list[dict], key: str) -> str:
-        k = sum(r['success'] for r in rs)
-        lo, hi = wilson_interval(k, len(rs))
-        return f'{key}={k / len(rs):.2f} {key}_lo={lo:.2f} {key}_hi={hi:.2f}'
+        return rate_tokens(sum(r['success'] for r in rs), len(rs), key)
 
     line = (f'BENCH hearing_task {rate(rows, "expert_success")} '
             f'{rate(blind_rows, "blind_success")}'

@@ -91,7 +91,7 @@ def main() -> int:
     p.add_argument('--json', default=None, help='per-episode JSON (default: '
                    'docs/results/touch/dev_<episodes>.json; smoke: a temporary file)')
     args = p.parse_args()
-    from vla_ros.eval.stats import wilson_interval
+    from vla_ros.eval.stats import rate_tokens
     from vla_ros.sim.expert import ScriptedExpert
     from vla_ros.sim.ik import IkSolver
     from vla_ros.sim.task_suite import block_seed, make_task
@@ -127,9 +127,7 @@ def main() -> int:
     best = max(blind, key=lambda e: sum(r['success'] for r in blind[e]))
 
     def rate(rs: list[dict], key: str) -> str:
-        k = sum(r['success'] for r in rs)
-        lo, hi = wilson_interval(k, len(rs))
-        return f'{key}={k / len(rs):.2f} {key}_lo={lo:.2f} {key}_hi={hi:.2f}'
+        return rate_tokens(sum(r['success'] for r in rs), len(rs), key)
 
     line = (f'BENCH touch_task {rate(expert, "expert_success")} '
             f'{rate(blind[best], "blind_success")} blind_effort_n={best:g} '

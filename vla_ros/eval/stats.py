@@ -42,3 +42,9 @@ def format_rate(successes: int, n: int) -> str:
     lo, hi = wilson_interval(successes, n)
     return (f'{successes}/{n} ({100.0 * successes / n:.0f} %, '
             f'95 % CI {100.0 * lo:.0f}-{100.0 * hi:.0f} %)')
+
+
+def rate_tokens(successes: int, n: int, key: str) -> str:
+    """``<key>=0.93 <key>_lo=0.80 <key>_hi=0.97``: a rate and its 95 % Wilson interval."""
+    lo, hi = wilson_interval(successes, n)
+    return f'{key}={successes / n:.2f} {key}_lo={lo:.2f} {key}_hi={hi:.2f}'
